@@ -1,0 +1,721 @@
+//! The blueprint model: schemas, tables, columns, indexes, foreign keys, checks.
+//!
+//! These are plain values. They are built with the fluent builder
+//! ([`crate::TableBuilder`]), by the `schema!` macro, by `#[derive(Entity)]`, or by
+//! introspecting a live database, and they are turned into DDL by [`crate::ddl`].
+
+use std::fmt;
+
+use crate::dialect::Dialect;
+
+/// The type of a column, independent of any dialect.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    /// 16-bit signed integer (`SMALLINT`).
+    SmallInteger,
+    /// 32-bit signed integer (`INTEGER` / `INT`).
+    Integer,
+    /// 64-bit signed integer (`BIGINT`).
+    BigInteger,
+    /// Boolean (`BOOLEAN`; `TINYINT(1)` on the MySQL family).
+    Boolean,
+    /// Single-precision float (`REAL` / `FLOAT`).
+    Float,
+    /// Double-precision float (`DOUBLE PRECISION` / `DOUBLE`).
+    Double,
+    /// Exact decimal with `precision` total digits and `scale` after the point.
+    ///
+    /// SQLite stores decimals with NUMERIC affinity, which keeps 15 significant
+    /// digits; dal refuses to bind a decimal with more digits there rather than round it.
+    Decimal {
+        /// Total number of digits (1..=65).
+        precision: u8,
+        /// Digits after the decimal point (at most `precision`, at most 30).
+        scale: u8,
+    },
+    /// Variable-length string of at most `length` characters (`VARCHAR(n)`).
+    String {
+        /// Maximum length in characters (1..=16383).
+        length: u32,
+    },
+    /// Unbounded text (`TEXT`).
+    Text,
+    /// Calendar date.
+    Date,
+    /// Time of day (microsecond precision).
+    Time,
+    /// Date and time without time zone (microsecond precision).
+    Timestamp,
+    /// Instant in time, stored in UTC (`TIMESTAMPTZ` on PostgreSQL).
+    ///
+    /// The MySQL family has no time-zone-aware type with a useful range (its
+    /// `TIMESTAMP` ends in 2038), so dal stores UTC in `DATETIME(6)` there; an
+    /// introspected MySQL table therefore reports [`ColumnType::Timestamp`]
+    /// (see [`Table::normalized_for`]).
+    TimestampTz,
+    /// UUID (`UUID` on PostgreSQL, `CHAR(36)` on the MySQL family, text on SQLite).
+    ///
+    /// MariaDB 10.7+ also has a native `UUID` type and MySQL 8 has none; dal uses
+    /// `CHAR(36)` on both so schemas stay portable.
+    Uuid,
+    /// JSON document (`JSONB` on PostgreSQL, `JSON` elsewhere).
+    ///
+    /// On MariaDB `JSON` is an alias of `LONGTEXT` with a `json_valid` check; on
+    /// MySQL 8 it is a native binary JSON type.
+    Json,
+    /// Binary data (`BYTEA` / `LONGBLOB` / `BLOB`).
+    Binary,
+    /// One of a fixed set of string values. A native `ENUM` on the MySQL family,
+    /// a `VARCHAR(255)` with a `CHECK (col IN (..))` constraint elsewhere.
+    Enumeration {
+        /// The allowed values, in declaration order.
+        variants: Vec<String>,
+    },
+}
+
+impl ColumnType {
+    /// True for the integer types.
+    pub fn is_integer(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::SmallInteger | ColumnType::Integer | ColumnType::BigInteger
+        )
+    }
+
+    /// True for the types whose values are strings (string, text, enumeration).
+    pub fn is_textual(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::String { .. } | ColumnType::Text | ColumnType::Enumeration { .. }
+        )
+    }
+
+    /// True for the date/time types.
+    pub fn is_temporal(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::Date | ColumnType::Time | ColumnType::Timestamp | ColumnType::TimestampTz
+        )
+    }
+
+    /// A short, dialect-independent name (`big_integer`, `string(150)`, ...) as used by
+    /// the builder and the `schema!` macro.
+    pub fn builder_name(&self) -> String {
+        match self {
+            ColumnType::SmallInteger => "small_integer".into(),
+            ColumnType::Integer => "integer".into(),
+            ColumnType::BigInteger => "big_integer".into(),
+            ColumnType::Boolean => "boolean".into(),
+            ColumnType::Float => "float".into(),
+            ColumnType::Double => "double".into(),
+            ColumnType::Decimal { precision, scale } => format!("decimal({precision}, {scale})"),
+            ColumnType::String { length } => format!("string({length})"),
+            ColumnType::Text => "text".into(),
+            ColumnType::Date => "date".into(),
+            ColumnType::Time => "time".into(),
+            ColumnType::Timestamp => "timestamp".into(),
+            ColumnType::TimestampTz => "timestamp_tz".into(),
+            ColumnType::Uuid => "uuid".into(),
+            ColumnType::Json => "json".into(),
+            ColumnType::Binary => "binary".into(),
+            ColumnType::Enumeration { variants } => format!("enumeration({variants:?})"),
+        }
+    }
+
+    /// Rank used to decide whether changing from `self` to `to` can lose data
+    /// (narrowing). Returns `true` when every value of `self` fits in `to`.
+    pub fn widens_to(&self, to: &ColumnType) -> bool {
+        use ColumnType as T;
+        if self == to {
+            return true;
+        }
+        match (self, to) {
+            (T::SmallInteger, T::Integer | T::BigInteger) => true,
+            (T::Integer, T::BigInteger) => true,
+            (T::SmallInteger | T::Integer, T::Double | T::Decimal { .. }) => true,
+            (T::Float, T::Double) => true,
+            (T::String { length: a }, T::String { length: b }) => a <= b,
+            (T::String { .. } | T::Enumeration { .. }, T::Text) => true,
+            (T::Enumeration { variants: a }, T::Enumeration { variants: b }) => {
+                a.iter().all(|v| b.contains(v))
+            }
+            (
+                T::Decimal {
+                    precision: p1,
+                    scale: s1,
+                },
+                T::Decimal {
+                    precision: p2,
+                    scale: s2,
+                },
+            ) => s1 <= s2 && (p1 - s1) <= (p2 - s2),
+            (T::Timestamp, T::TimestampTz) | (T::TimestampTz, T::Timestamp) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.builder_name())
+    }
+}
+
+/// A column default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    /// `DEFAULT NULL`.
+    Null,
+    /// A boolean literal.
+    Bool(bool),
+    /// An integer literal.
+    Integer(i64),
+    /// A floating-point literal.
+    Float(f64),
+    /// A string literal (also used for dates, times, UUIDs, decimals and JSON text).
+    String(String),
+    /// The current date and time (`CURRENT_TIMESTAMP`).
+    CurrentTimestamp,
+    /// The current date (`CURRENT_DATE`).
+    CurrentDate,
+    /// A raw SQL expression, written as given (portable `[name]` quoting applies).
+    Expression(String),
+}
+
+impl From<bool> for DefaultValue {
+    fn from(v: bool) -> Self {
+        DefaultValue::Bool(v)
+    }
+}
+impl From<i32> for DefaultValue {
+    fn from(v: i32) -> Self {
+        DefaultValue::Integer(v.into())
+    }
+}
+impl From<i64> for DefaultValue {
+    fn from(v: i64) -> Self {
+        DefaultValue::Integer(v)
+    }
+}
+impl From<f64> for DefaultValue {
+    fn from(v: f64) -> Self {
+        DefaultValue::Float(v)
+    }
+}
+impl From<&str> for DefaultValue {
+    fn from(v: &str) -> Self {
+        DefaultValue::String(v.to_string())
+    }
+}
+impl From<String> for DefaultValue {
+    fn from(v: String) -> Self {
+        DefaultValue::String(v)
+    }
+}
+
+impl fmt::Display for DefaultValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DefaultValue::Null => f.write_str("NULL"),
+            DefaultValue::Bool(b) => write!(f, "{b}"),
+            DefaultValue::Integer(i) => write!(f, "{i}"),
+            DefaultValue::Float(x) => write!(f, "{x}"),
+            DefaultValue::String(s) => write!(f, "{s:?}"),
+            DefaultValue::CurrentTimestamp => f.write_str("CURRENT_TIMESTAMP"),
+            DefaultValue::CurrentDate => f.write_str("CURRENT_DATE"),
+            DefaultValue::Expression(e) => write!(f, "({e})"),
+        }
+    }
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Column type.
+    pub ty: ColumnType,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+    /// Default value, if any.
+    pub default: Option<DefaultValue>,
+    /// Whether the column alone is unique (a unique index named
+    /// `{table}_{column}_unique` is created for it).
+    pub unique: bool,
+    /// Whether the server generates the value (identity / auto-increment).
+    pub auto_increment: bool,
+}
+
+impl Column {
+    /// A non-null column with no default.
+    pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+            default: None,
+            unique: false,
+            auto_increment: false,
+        }
+    }
+}
+
+/// What a foreign key does when the referenced row is deleted or updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ReferentialAction {
+    /// Fail at the end of the statement (the SQL default).
+    #[default]
+    NoAction,
+    /// Fail immediately.
+    Restrict,
+    /// Delete/update the referencing rows too.
+    Cascade,
+    /// Set the referencing columns to NULL.
+    SetNull,
+    /// Set the referencing columns to their defaults.
+    SetDefault,
+}
+
+impl ReferentialAction {
+    /// The SQL spelling (`NO ACTION`, `CASCADE`, ...).
+    pub fn sql(self) -> &'static str {
+        match self {
+            ReferentialAction::NoAction => "NO ACTION",
+            ReferentialAction::Restrict => "RESTRICT",
+            ReferentialAction::Cascade => "CASCADE",
+            ReferentialAction::SetNull => "SET NULL",
+            ReferentialAction::SetDefault => "SET DEFAULT",
+        }
+    }
+
+    /// Parse the SQL spelling or the builder spelling (`cascade`, `set_null`, ...).
+    pub fn parse(s: &str) -> Option<Self> {
+        let norm: String = s
+            .trim()
+            .chars()
+            .map(|c| {
+                if c == '_' {
+                    ' '
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        match norm.as_str() {
+            "no action" | "noaction" => Some(ReferentialAction::NoAction),
+            "restrict" => Some(ReferentialAction::Restrict),
+            "cascade" => Some(ReferentialAction::Cascade),
+            "set null" | "setnull" | "null" => Some(ReferentialAction::SetNull),
+            "set default" | "setdefault" => Some(ReferentialAction::SetDefault),
+            _ => None,
+        }
+    }
+}
+
+/// An index (unique or not) over one or more columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Index name (unique within the schema on PostgreSQL and SQLite).
+    pub name: String,
+    /// Indexed columns, in order.
+    pub columns: Vec<String>,
+    /// Whether the index enforces uniqueness.
+    pub unique: bool,
+}
+
+/// A foreign key from columns of this table to columns of another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// Constraint name.
+    pub name: String,
+    /// Referencing columns in this table.
+    pub columns: Vec<String>,
+    /// Referenced table.
+    pub references_table: String,
+    /// Referenced columns.
+    pub references_columns: Vec<String>,
+    /// Action on delete of the referenced row.
+    pub on_delete: ReferentialAction,
+    /// Action on update of the referenced key.
+    pub on_update: ReferentialAction,
+    /// The referenced table is managed elsewhere (not declared in the same schema),
+    /// so schema validation does not require it.
+    pub external: bool,
+}
+
+/// A named CHECK constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Constraint name.
+    pub name: String,
+    /// The boolean SQL expression (portable SQL: `[name]` quotes identifiers).
+    pub expression: String,
+}
+
+impl Check {
+    /// The expression reduced to a comparable form: no quoting, parentheses,
+    /// whitespace, type casts (`::text`) or case. Servers rewrite check expressions
+    /// (PostgreSQL adds parentheses and casts, MariaDB adds backticks), so two
+    /// checks are considered the same when their normalized forms match.
+    pub fn normalized_expression(&self) -> String {
+        normalize_expression(&self.expression)
+    }
+}
+
+/// See [`Check::normalized_expression`].
+pub fn normalize_expression(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut chars = expr.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if c == '\'' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '\'' => {
+                in_string = true;
+                out.push(c);
+            }
+            ':' if chars.peek() == Some(&':') => {
+                chars.next();
+                // skip the cast's type name, e.g. `::character varying`, `::text[]`
+                while let Some(&n) = chars.peek() {
+                    if n.is_alphanumeric() || n == '_' || n == '[' || n == ']' {
+                        chars.next();
+                    } else if n == ' ' {
+                        // multi-word type names (`character varying`)
+                        let rest: String = chars.clone().skip(1).take(7).collect();
+                        if rest.to_ascii_lowercase().starts_with("varying") {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    } else {
+                        break;
+                    }
+                }
+            }
+            '"' | '`' | '[' | ']' | '(' | ')' => {}
+            c if c.is_whitespace() => {}
+            c => out.push(c.to_ascii_lowercase()),
+        }
+    }
+    out
+}
+
+/// A table blueprint.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    /// Table name.
+    pub name: String,
+    /// Columns, in order.
+    pub columns: Vec<Column>,
+    /// Primary-key columns (empty when the table has none).
+    pub primary_key: Vec<String>,
+    /// Secondary indexes (unique or not), not counting single-column `unique` flags.
+    pub indexes: Vec<Index>,
+    /// Foreign keys.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// CHECK constraints (not counting the ones dal writes for enumerations).
+    pub checks: Vec<Check>,
+}
+
+impl Table {
+    /// An empty table blueprint.
+    pub fn new(name: impl Into<String>) -> Self {
+        Table {
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The column called `name`, mutably.
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+
+    /// The index called `name`.
+    pub fn index(&self, name: &str) -> Option<&Index> {
+        self.indexes.iter().find(|i| i.name == name)
+    }
+
+    /// Every index that DDL creates for this table: the declared indexes plus one
+    /// unique index per `unique` column.
+    pub fn all_indexes(&self) -> Vec<Index> {
+        let mut out: Vec<Index> = self
+            .columns
+            .iter()
+            .filter(|c| c.unique)
+            .map(|c| Index {
+                name: names::unique_index(&self.name, std::slice::from_ref(&c.name)),
+                columns: vec![c.name.clone()],
+                unique: true,
+            })
+            .collect();
+        out.extend(self.indexes.iter().cloned());
+        out
+    }
+
+    /// The canonical form used for comparisons: single-column unique indexes with
+    /// the default name become `unique` column flags, and indexes, foreign keys and
+    /// checks are sorted by name.
+    pub fn canonical(&self) -> Table {
+        let mut t = self.clone();
+        let mut keep = Vec::new();
+        for idx in std::mem::take(&mut t.indexes) {
+            if idx.unique
+                && idx.columns.len() == 1
+                && idx.name == names::unique_index(&t.name, &idx.columns)
+                && let Some(c) = t.column_mut(&idx.columns[0])
+            {
+                c.unique = true;
+                continue;
+            }
+            keep.push(idx);
+        }
+        t.indexes = keep;
+        t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        t.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
+        t.checks.sort_by(|a, b| a.name.cmp(&b.name));
+        for fk in &mut t.foreign_keys {
+            fk.external = false;
+        }
+        for c in &mut t.checks {
+            c.expression = c.normalized_expression();
+        }
+        t
+    }
+
+    /// The canonical form of this blueprint as the given dialect can represent it:
+    /// what introspecting the created table on that dialect returns.
+    ///
+    /// On the MySQL family `TimestampTz` becomes `Timestamp` (both are `DATETIME(6)`).
+    /// Defaults are brought to the form each server reports (booleans on MySQL are
+    /// integers, etc.).
+    pub fn normalized_for(&self, dialect: Dialect) -> Table {
+        let mut t = self.canonical();
+        for c in &mut t.columns {
+            if dialect == Dialect::MySql && c.ty == ColumnType::TimestampTz {
+                c.ty = ColumnType::Timestamp;
+            }
+            if c.default == Some(DefaultValue::Null) {
+                c.default = None;
+            }
+            if let Some(DefaultValue::Integer(i)) = &c.default
+                && matches!(
+                    c.ty,
+                    ColumnType::Float | ColumnType::Double | ColumnType::Decimal { .. }
+                )
+            {
+                c.default = Some(DefaultValue::Float(*i as f64));
+            }
+            if let Some(DefaultValue::String(s)) = &c.default
+                && let ColumnType::Decimal { .. } = c.ty
+                && let Ok(f) = s.parse::<f64>()
+            {
+                c.default = Some(DefaultValue::Float(f));
+            }
+        }
+        t
+    }
+}
+
+/// A set of tables.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Schema {
+    /// The tables, in declaration order.
+    pub tables: Vec<Table>,
+}
+
+impl Schema {
+    /// An empty schema.
+    pub fn new() -> Self {
+        Schema::default()
+    }
+
+    /// The table called `name`.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// Add a table built with the fluent builder, returning `self` for chaining.
+    ///
+    /// ```
+    /// use dal_schema::Schema;
+    /// let schema = Schema::new()
+    ///     .create("teams", |t| { t.id(); t.string("name", 100); })
+    ///     .create("users", |t| {
+    ///         t.id();
+    ///         t.foreign_id("team_id").references("teams");
+    ///     });
+    /// assert_eq!(schema.tables.len(), 2);
+    /// ```
+    pub fn create(mut self, name: &str, f: impl FnOnce(&mut crate::TableBuilder)) -> Self {
+        self.tables.push(crate::Table::build(name, f));
+        self
+    }
+
+    /// Add a table blueprint.
+    pub fn push(&mut self, table: Table) {
+        self.tables.push(table);
+    }
+
+    /// The tables ordered so that every table comes after the tables its foreign
+    /// keys reference (cycles and external references are kept in declaration order).
+    pub fn tables_in_dependency_order(&self) -> Vec<&Table> {
+        let mut placed: Vec<&Table> = Vec::with_capacity(self.tables.len());
+        let mut remaining: Vec<&Table> = self.tables.iter().collect();
+        while !remaining.is_empty() {
+            let before = remaining.len();
+            let mut i = 0;
+            while i < remaining.len() {
+                let t = remaining[i];
+                let ready = t.foreign_keys.iter().all(|fk| {
+                    fk.references_table == t.name
+                        || placed.iter().any(|p| p.name == fk.references_table)
+                        || !remaining.iter().any(|r| r.name == fk.references_table)
+                });
+                if ready {
+                    placed.push(t);
+                    remaining.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+            if remaining.len() == before {
+                // a cycle: keep declaration order for the rest
+                placed.append(&mut remaining);
+            }
+        }
+        placed
+    }
+}
+
+/// Default names dal gives to indexes and constraints, shortened (with a stable
+/// hash suffix) when they would exceed the identifier limit of every dialect (63).
+pub mod names {
+    /// Longest generated name: PostgreSQL's limit, the smallest of the three.
+    pub const MAX_LEN: usize = 63;
+
+    fn join(table: &str, columns: &[String], suffix: &str) -> String {
+        let mut s = String::from(table);
+        for c in columns {
+            s.push('_');
+            s.push_str(c);
+        }
+        s.push('_');
+        s.push_str(suffix);
+        shorten(s)
+    }
+
+    /// `{table}_{cols}_index`.
+    pub fn index(table: &str, columns: &[String]) -> String {
+        join(table, columns, "index")
+    }
+
+    /// `{table}_{cols}_unique`.
+    pub fn unique_index(table: &str, columns: &[String]) -> String {
+        join(table, columns, "unique")
+    }
+
+    /// `{table}_{cols}_foreign`.
+    pub fn foreign_key(table: &str, columns: &[String]) -> String {
+        join(table, columns, "foreign")
+    }
+
+    /// `{table}_{column}_enum`: the CHECK constraint of an enumeration column.
+    pub fn enum_check(table: &str, column: &str) -> String {
+        join(table, &[column.to_string()], "enum")
+    }
+
+    /// `{table}_{hash}_check`: a CHECK named after its expression, so reordering
+    /// checks does not rename them.
+    pub fn check(table: &str, expression: &str) -> String {
+        let h = fnv1a(super::normalize_expression(expression).as_bytes());
+        shorten(format!("{table}_{:08x}_check", h as u32))
+    }
+
+    /// Shorten a name to [`MAX_LEN`] bytes, keeping a hash of the full name.
+    pub fn shorten(name: String) -> String {
+        if name.len() <= MAX_LEN {
+            return name;
+        }
+        let h = fnv1a(name.as_bytes());
+        let mut cut = MAX_LEN - 9;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}_{:08x}", &name[..cut], h as u32)
+    }
+
+    /// FNV-1a, 64-bit: a small stable hash for generated names.
+    pub fn fnv1a(bytes: &[u8]) -> u64 {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_server_rewritten_checks() {
+        let ours = normalize_expression("[age] >= 0");
+        assert_eq!(ours, "age>=0");
+        assert_eq!(normalize_expression("((age >= 0))"), ours);
+        assert_eq!(normalize_expression("`age` >= 0"), ours);
+        assert_eq!(
+            normalize_expression("((status)::text <> 'Draft Mode'::text)"),
+            "status<>'Draft Mode'"
+        );
+        assert_eq!(
+            normalize_expression("((kind)::character varying <> 'x'::character varying)"),
+            "kind<>'x'"
+        );
+    }
+
+    #[test]
+    fn long_names_are_shortened_stably() {
+        let long = "t".repeat(80);
+        let a = names::index(&long, &["c".into()]);
+        assert!(a.len() <= names::MAX_LEN);
+        assert_eq!(a, names::index(&long, &["c".into()]));
+        assert_ne!(a, names::index(&long, &["d".into()]));
+    }
+
+    #[test]
+    fn widening() {
+        assert!(ColumnType::Integer.widens_to(&ColumnType::BigInteger));
+        assert!(!ColumnType::BigInteger.widens_to(&ColumnType::Integer));
+        assert!(ColumnType::String { length: 10 }.widens_to(&ColumnType::String { length: 20 }));
+        assert!(!ColumnType::String { length: 20 }.widens_to(&ColumnType::String { length: 10 }));
+        assert!(!ColumnType::Text.widens_to(&ColumnType::String { length: 10 }));
+    }
+
+    #[test]
+    fn referential_actions_parse() {
+        assert_eq!(
+            ReferentialAction::parse("set_null"),
+            Some(ReferentialAction::SetNull)
+        );
+        assert_eq!(
+            ReferentialAction::parse("NO ACTION"),
+            Some(ReferentialAction::NoAction)
+        );
+        assert_eq!(ReferentialAction::parse("explode"), None);
+    }
+}

@@ -1,0 +1,1332 @@
+//! Binding parameters ([`Encode`], [`Arguments`]) and reading columns ([`Decode`],
+//! [`ValueRef`]) on every backend.
+//!
+//! The built-in types cover integers, floats, `bool`, strings, bytes, chrono dates
+//! and times, `uuid::Uuid`, JSON (`serde_json::Value` or any serde type through
+//! [`Json`]), `rust_decimal::Decimal`, [`Value`] and `Option<T>` of each. Your own
+//! types implement [`Encode`] and [`Decode`] by delegating to one of these:
+//!
+//! ```
+//! use dal::{Arguments, Decode, Encode, ValueRef};
+//!
+//! struct Email(String);
+//!
+//! impl Encode for Email {
+//!     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> dal::Result<()> {
+//!         self.0.encode(out)
+//!     }
+//! }
+//!
+//! impl Decode for Email {
+//!     fn decode(value: ValueRef<'_>) -> dal::Result<Self> {
+//!         let s = String::decode(value)?;
+//!         if s.contains('@') { Ok(Email(s)) } else { Err(dal::Error::decode("", "not an e-mail address")) }
+//!     }
+//! }
+//! ```
+//!
+//! Storage per dialect: PostgreSQL uses the native types (integers are sent as
+//! `BIGINT`, floats as `DOUBLE PRECISION`, so one statement accepts any integer
+//! width); MySQL stores UUIDs as their 36-character text; SQLite stores dates and
+//! times as ISO-8601 text (`YYYY-MM-DD HH:MM:SS.ffffff`, instants with `+00:00`),
+//! UUIDs, decimals and JSON as text, booleans as 0/1.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::mysql::{MySql, MySqlArguments, MySqlValueRef};
+use sqlx::postgres::{PgArguments, PgTypeInfo, PgValueFormat, PgValueRef, Postgres};
+use sqlx::{Arguments as _, TypeInfo as _, ValueRef as _};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::value::Value;
+use dal_schema::Dialect;
+
+/// Wraps any serde type so it is stored as JSON.
+///
+/// ```
+/// use dal::Json;
+/// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+/// struct Prefs { dark: bool }
+/// let p = Json(Prefs { dark: true });
+/// assert!(p.0.dark);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Json<T>(pub T);
+
+/// The kinds of value a parameter can carry; used for typed NULLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SqlKind {
+    /// Boolean.
+    Bool,
+    /// Integer (any width).
+    Int,
+    /// Floating point.
+    Float,
+    /// Text.
+    Text,
+    /// Binary.
+    Bytes,
+    /// Date.
+    Date,
+    /// Time of day.
+    Time,
+    /// Date and time without zone.
+    Timestamp,
+    /// Instant in UTC.
+    TimestampTz,
+    /// UUID.
+    Uuid,
+    /// JSON.
+    Json,
+    /// Exact decimal.
+    Decimal,
+}
+
+impl SqlKind {
+    fn code(self) -> u64 {
+        self as u64 + 1
+    }
+}
+
+/// One SQLite parameter, borrowed from the caller where possible.
+#[derive(Debug, Clone)]
+pub(crate) enum SqliteArg<'q> {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(Cow<'q, str>),
+    Blob(Cow<'q, [u8]>),
+}
+
+impl rusqlite::ToSql for SqliteArg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef as R};
+        Ok(ToSqlOutput::Borrowed(match self {
+            SqliteArg::Null => R::Null,
+            SqliteArg::Integer(i) => R::Integer(*i),
+            SqliteArg::Real(f) => R::Real(*f),
+            SqliteArg::Text(s) => R::Text(s.as_bytes()),
+            SqliteArg::Blob(b) => R::Blob(b),
+        }))
+    }
+}
+
+pub(crate) enum ArgsInner<'q> {
+    Pg(PgArguments),
+    MySql(MySqlArguments),
+    Sqlite(Vec<SqliteArg<'q>>),
+}
+
+/// The parameters of one statement, encoded for its backend.
+///
+/// You meet this type only when implementing [`Encode`] for your own type; call
+/// the `push_*` method that matches how the value should be stored.
+pub struct Arguments<'q> {
+    pub(crate) inner: ArgsInner<'q>,
+    /// Hash of the parameter types (PostgreSQL prepares statements with fixed types).
+    pub(crate) signature: u64,
+    pub(crate) untyped_null: bool,
+    len: usize,
+}
+
+impl std::fmt::Debug for Arguments<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // parameter values may be secrets: show only how many there are
+        f.debug_struct("Arguments").field("len", &self.len).finish()
+    }
+}
+
+fn bind_err(e: sqlx::error::BoxDynError) -> Error {
+    Error::invalid_input("parameter", e.to_string())
+}
+
+impl<'q> Arguments<'q> {
+    /// Empty arguments for `dialect`.
+    pub fn new(dialect: Dialect) -> Self {
+        Self::with_capacity(dialect, 0)
+    }
+
+    /// Empty arguments for `dialect` with room for `n` values.
+    pub fn with_capacity(dialect: Dialect, n: usize) -> Self {
+        let inner = match dialect {
+            Dialect::Postgres => {
+                let mut a = PgArguments::default();
+                a.reserve(n, n * 8);
+                ArgsInner::Pg(a)
+            }
+            Dialect::MySql => {
+                let mut a = MySqlArguments::default();
+                a.reserve(n, n * 8);
+                ArgsInner::MySql(a)
+            }
+            Dialect::Sqlite => ArgsInner::Sqlite(Vec::with_capacity(n)),
+        };
+        Arguments {
+            inner,
+            signature: 0xcbf29ce484222325,
+            untyped_null: false,
+            len: 0,
+        }
+    }
+
+    /// The dialect these arguments are encoded for.
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            ArgsInner::Pg(_) => Dialect::Postgres,
+            ArgsInner::MySql(_) => Dialect::MySql,
+            ArgsInner::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// How many values were pushed.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no value was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    #[inline]
+    fn mark(&mut self, code: u64) {
+        self.len += 1;
+        self.signature = (self.signature ^ code).wrapping_mul(0x100000001b3);
+    }
+
+    /// Push a NULL whose type the server infers from context.
+    pub fn push_null(&mut self) -> Result<()> {
+        self.mark(0);
+        self.untyped_null = true;
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(PgUntypedNull).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(None::<&str>).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Null);
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a NULL of a known kind (PostgreSQL gets the matching parameter type).
+    pub fn push_null_of(&mut self, kind: SqlKind) -> Result<()> {
+        self.mark(kind.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => match kind {
+                SqlKind::Bool => a.add(None::<bool>),
+                SqlKind::Int => a.add(None::<i64>),
+                SqlKind::Float => a.add(None::<f64>),
+                SqlKind::Text => a.add(None::<&str>),
+                SqlKind::Bytes => a.add(None::<&[u8]>),
+                SqlKind::Date => a.add(None::<NaiveDate>),
+                SqlKind::Time => a.add(None::<NaiveTime>),
+                SqlKind::Timestamp => a.add(None::<NaiveDateTime>),
+                SqlKind::TimestampTz => a.add(None::<DateTime<Utc>>),
+                SqlKind::Uuid => a.add(None::<Uuid>),
+                SqlKind::Json => a.add(None::<sqlx::types::Json<()>>),
+                SqlKind::Decimal => a.add(None::<Decimal>),
+            }
+            .map_err(bind_err),
+            ArgsInner::MySql(a) => match kind {
+                SqlKind::Bool => a.add(None::<bool>),
+                SqlKind::Int => a.add(None::<i64>),
+                SqlKind::Float => a.add(None::<f64>),
+                SqlKind::Bytes => a.add(None::<&[u8]>),
+                SqlKind::Date => a.add(None::<NaiveDate>),
+                SqlKind::Time => a.add(None::<NaiveTime>),
+                SqlKind::Timestamp | SqlKind::TimestampTz => a.add(None::<NaiveDateTime>),
+                SqlKind::Decimal => a.add(None::<Decimal>),
+                SqlKind::Text | SqlKind::Uuid | SqlKind::Json => a.add(None::<&str>),
+            }
+            .map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Null);
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a boolean.
+    pub fn push_bool(&mut self, v: bool) -> Result<()> {
+        self.mark(SqlKind::Bool.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Integer(i64::from(v)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push an integer (sent as a 64-bit integer).
+    pub fn push_i64(&mut self, v: i64) -> Result<()> {
+        self.mark(SqlKind::Int.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Integer(v));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a floating-point number (sent as a double).
+    pub fn push_f64(&mut self, v: f64) -> Result<()> {
+        self.mark(SqlKind::Float.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Real(v));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push text borrowed for the statement's lifetime.
+    pub fn push_str(&mut self, v: &'q str) -> Result<()> {
+        self.mark(SqlKind::Text.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Text(Cow::Borrowed(v)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push owned text.
+    pub fn push_string(&mut self, v: String) -> Result<()> {
+        self.mark(SqlKind::Text.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Text(Cow::Owned(v)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push binary data borrowed for the statement's lifetime.
+    pub fn push_bytes(&mut self, v: &'q [u8]) -> Result<()> {
+        self.mark(SqlKind::Bytes.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Blob(Cow::Borrowed(v)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a date.
+    pub fn push_date(&mut self, v: NaiveDate) -> Result<()> {
+        self.mark(SqlKind::Date.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Text(Cow::Owned(v.format("%Y-%m-%d").to_string())));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a time of day.
+    pub fn push_time(&mut self, v: NaiveTime) -> Result<()> {
+        self.mark(SqlKind::Time.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Text(Cow::Owned(
+                    v.format("%H:%M:%S%.6f").to_string(),
+                )));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a date and time without time zone.
+    pub fn push_timestamp(&mut self, v: NaiveDateTime) -> Result<()> {
+        self.mark(SqlKind::Timestamp.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Text(Cow::Owned(
+                    v.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+                )));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push an instant (stored in UTC).
+    pub fn push_timestamp_tz(&mut self, v: DateTime<Utc>) -> Result<()> {
+        self.mark(SqlKind::TimestampTz.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            // DATETIME has no zone: store the UTC wall-clock time
+            ArgsInner::MySql(a) => a.add(v.naive_utc()).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Text(Cow::Owned(
+                    v.naive_utc()
+                        .format("%Y-%m-%d %H:%M:%S%.6f+00:00")
+                        .to_string(),
+                )));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a UUID.
+    pub fn push_uuid(&mut self, v: Uuid) -> Result<()> {
+        self.mark(SqlKind::Uuid.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a
+                .add(v.hyphenated().to_string())
+                .map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Text(Cow::Owned(v.hyphenated().to_string())));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push any serde value as JSON.
+    pub fn push_json<T: serde::Serialize + ?Sized + Sync>(&mut self, v: &'q T) -> Result<()> {
+        self.mark(SqlKind::Json.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(sqlx::types::Json(v)).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(sqlx::types::Json(v)).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                let s = serde_json::to_string(v)
+                    .map_err(|e| Error::invalid_input("json parameter", e.to_string()))?;
+                a.push(SqliteArg::Text(Cow::Owned(s)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push an exact decimal.
+    ///
+    /// SQLite keeps 15 significant digits in a `DECIMAL` column (NUMERIC affinity),
+    /// so a decimal with more digits is refused there instead of being rounded.
+    pub fn push_decimal(&mut self, v: Decimal) -> Result<()> {
+        self.mark(SqlKind::Decimal.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                let text = v.normalize().to_string();
+                let digits = text.bytes().filter(u8::is_ascii_digit).count();
+                let significant = text
+                    .trim_start_matches('-')
+                    .trim_start_matches(['0', '.'])
+                    .bytes()
+                    .filter(u8::is_ascii_digit)
+                    .count();
+                if significant > 15 {
+                    return Err(Error::invalid_input(
+                        "decimal parameter",
+                        format!(
+                            "{v} has {significant} significant digits ({digits} in all); SQLite keeps 15 in a DECIMAL column, so it would be rounded. Store it as text if every digit matters"
+                        ),
+                    ));
+                }
+                a.push(SqliteArg::Text(Cow::Owned(v.to_string())));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a dynamic [`Value`].
+    pub fn push_value(&mut self, v: &'q Value) -> Result<()> {
+        match v {
+            Value::Null => self.push_null(),
+            Value::Bool(b) => self.push_bool(*b),
+            Value::Int(i) => self.push_i64(*i),
+            Value::Float(f) => self.push_f64(*f),
+            Value::Text(s) => self.push_str(s),
+            Value::Bytes(b) => self.push_bytes(b),
+            Value::Date(d) => self.push_date(*d),
+            Value::Time(t) => self.push_time(*t),
+            Value::Timestamp(t) => self.push_timestamp(*t),
+            Value::TimestampTz(t) => self.push_timestamp_tz(*t),
+            Value::Uuid(u) => self.push_uuid(*u),
+            Value::Json(j) => self.push_json(j),
+            Value::Decimal(d) => self.push_decimal(*d),
+        }
+    }
+}
+
+/// PostgreSQL NULL with type OID 0: the server infers the type from context.
+struct PgUntypedNull;
+
+impl sqlx::Type<Postgres> for PgUntypedNull {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(sqlx::postgres::types::Oid(0))
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for PgUntypedNull {
+    fn encode_by_ref(
+        &self,
+        _buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        Ok(sqlx::encode::IsNull::Yes)
+    }
+}
+
+/// A value that can be bound as a statement parameter.
+pub trait Encode: Send + Sync {
+    /// Push this value onto `out`.
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()>;
+
+    /// Push a NULL of this type (used for `Option::<Self>::None`).
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()>
+    where
+        Self: Sized,
+    {
+        out.push_null()
+    }
+}
+
+impl<T: Encode + ?Sized> Encode for &T {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        (**self).encode(out)
+    }
+}
+
+impl<T: Encode + ?Sized> Encode for Box<T> {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        (**self).encode(out)
+    }
+}
+
+impl<T: Encode> Encode for Option<T> {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        match self {
+            Some(v) => v.encode(out),
+            None => T::encode_null(out),
+        }
+    }
+}
+
+macro_rules! encode_int {
+    ($($t:ty),*) => {$(
+        impl Encode for $t {
+            fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+                out.push_i64(i64::from(*self))
+            }
+            fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+                out.push_null_of(SqlKind::Int)
+            }
+        }
+    )*};
+}
+encode_int!(i8, i16, i32, i64, u8, u16, u32);
+
+impl Encode for u64 {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        let v = i64::try_from(*self).map_err(|_| {
+            Error::invalid_input(
+                "u64 parameter",
+                format!("{self} does not fit a signed 64-bit integer column"),
+            )
+        })?;
+        out.push_i64(v)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Int)
+    }
+}
+
+impl Encode for bool {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_bool(*self)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Bool)
+    }
+}
+
+impl Encode for f32 {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_f64(f64::from(*self))
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Float)
+    }
+}
+
+impl Encode for f64 {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_f64(*self)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Float)
+    }
+}
+
+impl Encode for str {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_str(self)
+    }
+}
+
+impl Encode for String {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_str(self)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Text)
+    }
+}
+
+impl Encode for Cow<'_, str> {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_str(self)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Text)
+    }
+}
+
+impl Encode for [u8] {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_bytes(self)
+    }
+}
+
+impl Encode for Vec<u8> {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_bytes(self)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Bytes)
+    }
+}
+
+macro_rules! encode_copy {
+    ($t:ty, $push:ident, $kind:ident) => {
+        impl Encode for $t {
+            fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+                out.$push(*self)
+            }
+            fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+                out.push_null_of(SqlKind::$kind)
+            }
+        }
+    };
+}
+encode_copy!(NaiveDate, push_date, Date);
+encode_copy!(NaiveTime, push_time, Time);
+encode_copy!(NaiveDateTime, push_timestamp, Timestamp);
+encode_copy!(DateTime<Utc>, push_timestamp_tz, TimestampTz);
+encode_copy!(Uuid, push_uuid, Uuid);
+encode_copy!(Decimal, push_decimal, Decimal);
+
+impl Encode for serde_json::Value {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_json(self)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Json)
+    }
+}
+
+impl<T: serde::Serialize + Send + Sync> Encode for Json<T> {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_json(&self.0)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::Json)
+    }
+}
+
+impl Encode for Value {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.push_value(self)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------
+
+#[derive(Clone)]
+pub(crate) enum ValueInner<'r> {
+    Pg(PgValueRef<'r>),
+    MySql(MySqlValueRef<'r>),
+    Sqlite(rusqlite::types::ValueRef<'r>),
+}
+
+/// A borrowed column value of a row, handed to [`Decode::decode`].
+#[derive(Clone)]
+pub struct ValueRef<'r> {
+    pub(crate) inner: ValueInner<'r>,
+}
+
+impl std::fmt::Debug for ValueRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValueRef")
+            .field("type", &self.type_name())
+            .field("null", &self.is_null())
+            .finish()
+    }
+}
+
+/// The broad family of a column's type, used to pick a conversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Decimal,
+    Text,
+    Bytes,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Uuid,
+    Json,
+    Other,
+}
+
+mod pg_oid {
+    pub const BOOL: u32 = 16;
+    pub const BYTEA: u32 = 17;
+    pub const CHAR: u32 = 18;
+    pub const NAME: u32 = 19;
+    pub const INT8: u32 = 20;
+    pub const INT2: u32 = 21;
+    pub const INT4: u32 = 23;
+    pub const TEXT: u32 = 25;
+    pub const OID: u32 = 26;
+    pub const JSON: u32 = 114;
+    pub const FLOAT4: u32 = 700;
+    pub const FLOAT8: u32 = 701;
+    pub const UNKNOWN: u32 = 705;
+    pub const BPCHAR: u32 = 1042;
+    pub const VARCHAR: u32 = 1043;
+    pub const DATE: u32 = 1082;
+    pub const TIME: u32 = 1083;
+    pub const TIMESTAMP: u32 = 1114;
+    pub const TIMESTAMPTZ: u32 = 1184;
+    pub const NUMERIC: u32 = 1700;
+    pub const UUID: u32 = 2950;
+    pub const JSONB: u32 = 3802;
+}
+
+impl<'r> ValueRef<'r> {
+    /// True when the value is SQL NULL.
+    pub fn is_null(&self) -> bool {
+        match &self.inner {
+            ValueInner::Pg(v) => v.is_null(),
+            ValueInner::MySql(v) => v.is_null(),
+            ValueInner::Sqlite(v) => matches!(v, rusqlite::types::ValueRef::Null),
+        }
+    }
+
+    /// The server's name for the value's type (`INT8`, `VARCHAR`, `integer`, ...).
+    pub fn type_name(&self) -> String {
+        match &self.inner {
+            ValueInner::Pg(v) => v.type_info().name().to_string(),
+            ValueInner::MySql(v) => v.type_info().name().to_string(),
+            ValueInner::Sqlite(v) => match v {
+                rusqlite::types::ValueRef::Null => "null",
+                rusqlite::types::ValueRef::Integer(_) => "integer",
+                rusqlite::types::ValueRef::Real(_) => "real",
+                rusqlite::types::ValueRef::Text(_) => "text",
+                rusqlite::types::ValueRef::Blob(_) => "blob",
+            }
+            .to_string(),
+        }
+    }
+
+    /// The dialect the value came from.
+    pub fn dialect(&self) -> Dialect {
+        match &self.inner {
+            ValueInner::Pg(_) => Dialect::Postgres,
+            ValueInner::MySql(_) => Dialect::MySql,
+            ValueInner::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    pub(crate) fn family(&self) -> Family {
+        if self.is_null() {
+            return Family::Null;
+        }
+        match &self.inner {
+            ValueInner::Pg(v) => {
+                let oid = v.type_info().oid().map(|o| o.0).unwrap_or(0);
+                use pg_oid::*;
+                match oid {
+                    BOOL => Family::Bool,
+                    INT2 | INT4 | INT8 | OID => Family::Int,
+                    FLOAT4 | FLOAT8 => Family::Float,
+                    NUMERIC => Family::Decimal,
+                    TEXT | VARCHAR | BPCHAR | NAME | CHAR | UNKNOWN => Family::Text,
+                    BYTEA => Family::Bytes,
+                    DATE => Family::Date,
+                    TIME => Family::Time,
+                    TIMESTAMP => Family::Timestamp,
+                    TIMESTAMPTZ => Family::TimestampTz,
+                    UUID => Family::Uuid,
+                    JSON | JSONB => Family::Json,
+                    _ => Family::Other,
+                }
+            }
+            ValueInner::MySql(v) => {
+                let ti = v.type_info();
+                let name = ti.name();
+                match name {
+                    "BOOLEAN" => Family::Bool,
+                    "NULL" => Family::Null,
+                    "FLOAT" | "DOUBLE" => Family::Float,
+                    "DECIMAL" => Family::Decimal,
+                    "DATE" => Family::Date,
+                    "TIME" => Family::Time,
+                    "DATETIME" | "TIMESTAMP" => Family::Timestamp,
+                    "JSON" => Family::Json,
+                    "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT"
+                    | "ENUM" | "SET" => Family::Text,
+                    "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
+                        Family::Bytes
+                    }
+                    n if n.contains("INT") || n == "YEAR" => Family::Int,
+                    _ => Family::Other,
+                }
+            }
+            ValueInner::Sqlite(v) => match v {
+                rusqlite::types::ValueRef::Null => Family::Null,
+                rusqlite::types::ValueRef::Integer(_) => Family::Int,
+                rusqlite::types::ValueRef::Real(_) => Family::Float,
+                rusqlite::types::ValueRef::Text(_) => Family::Text,
+                rusqlite::types::ValueRef::Blob(_) => Family::Bytes,
+            },
+        }
+    }
+
+    fn mismatch<T>(&self, want: &str) -> Result<T> {
+        Err(Error::decode(
+            "",
+            format!("cannot read a {} value as {want}", self.type_name()),
+        ))
+    }
+
+    fn null_error<T>(&self, want: &str) -> Result<T> {
+        Err(Error::decode(
+            "",
+            format!("unexpected NULL (read it as Option<{want}>)"),
+        ))
+    }
+
+    /// The value as text when the column holds text (any dialect).
+    fn text(&self) -> Result<&'r str> {
+        match &self.inner {
+            ValueInner::Pg(v) => v.as_str().map_err(|e| Error::decode("", e.to_string())),
+            ValueInner::MySql(v) => <&str as sqlx::Decode<MySql>>::decode(v.clone())
+                .map_err(|e| Error::decode("", e.to_string())),
+            ValueInner::Sqlite(v) => match v {
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
+                    .map_err(|e| Error::decode("", format!("invalid UTF-8: {e}"))),
+                _ => self.mismatch("text"),
+            },
+        }
+    }
+
+    fn bytes(&self) -> Result<&'r [u8]> {
+        match &self.inner {
+            ValueInner::Pg(v) => v.as_bytes().map_err(|e| Error::decode("", e.to_string())),
+            ValueInner::MySql(v) => <&[u8] as sqlx::Decode<MySql>>::decode(v.clone())
+                .map_err(|e| Error::decode("", e.to_string())),
+            ValueInner::Sqlite(v) => match v {
+                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => Ok(t),
+                _ => self.mismatch("bytes"),
+            },
+        }
+    }
+
+    fn i64(&self) -> Result<i64> {
+        let fam = self.family();
+        match &self.inner {
+            ValueInner::Pg(v) => {
+                let oid = v.type_info().oid().map(|o| o.0).unwrap_or(0);
+                match oid {
+                    pg_oid::INT2 => pg_dec::<i16>(v).map(i64::from),
+                    pg_oid::INT4 => pg_dec::<i32>(v).map(i64::from),
+                    pg_oid::INT8 => pg_dec::<i64>(v),
+                    pg_oid::OID => pg_dec::<sqlx::postgres::types::Oid>(v).map(|o| i64::from(o.0)),
+                    pg_oid::NUMERIC => decimal_to_i64(pg_dec::<Decimal>(v)?),
+                    pg_oid::BOOL => pg_dec::<bool>(v).map(i64::from),
+                    _ => self.mismatch("an integer"),
+                }
+            }
+            ValueInner::MySql(v) => match fam {
+                Family::Int | Family::Bool => my_dec::<i64>(v),
+                Family::Decimal => decimal_to_i64(my_dec::<Decimal>(v)?),
+                _ => self.mismatch("an integer"),
+            },
+            ValueInner::Sqlite(v) => match v {
+                rusqlite::types::ValueRef::Integer(i) => Ok(*i),
+                rusqlite::types::ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
+                    Ok(*f as i64)
+                }
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<i64>().ok())
+                    .map_or_else(|| self.mismatch("an integer"), Ok),
+                _ => self.mismatch("an integer"),
+            },
+        }
+    }
+
+    fn f64(&self) -> Result<f64> {
+        match &self.inner {
+            ValueInner::Pg(v) => {
+                let oid = v.type_info().oid().map(|o| o.0).unwrap_or(0);
+                match oid {
+                    pg_oid::FLOAT4 => pg_dec::<f32>(v).map(f64::from),
+                    pg_oid::FLOAT8 => pg_dec::<f64>(v),
+                    pg_oid::NUMERIC => {
+                        use rust_decimal::prelude::ToPrimitive;
+                        pg_dec::<Decimal>(v)?
+                            .to_f64()
+                            .map_or_else(|| self.mismatch("a float"), Ok)
+                    }
+                    pg_oid::INT2 | pg_oid::INT4 | pg_oid::INT8 => self.i64().map(|i| i as f64),
+                    _ => self.mismatch("a float"),
+                }
+            }
+            ValueInner::MySql(v) => match self.family() {
+                Family::Float => {
+                    if v.type_info().name() == "FLOAT" {
+                        my_dec::<f32>(v).map(f64::from)
+                    } else {
+                        my_dec::<f64>(v)
+                    }
+                }
+                Family::Decimal => {
+                    use rust_decimal::prelude::ToPrimitive;
+                    my_dec::<Decimal>(v)?
+                        .to_f64()
+                        .map_or_else(|| self.mismatch("a float"), Ok)
+                }
+                Family::Int => self.i64().map(|i| i as f64),
+                _ => self.mismatch("a float"),
+            },
+            ValueInner::Sqlite(v) => match v {
+                rusqlite::types::ValueRef::Real(f) => Ok(*f),
+                rusqlite::types::ValueRef::Integer(i) => Ok(*i as f64),
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                    .map_or_else(|| self.mismatch("a float"), Ok),
+                _ => self.mismatch("a float"),
+            },
+        }
+    }
+}
+
+fn pg_dec<'r, T: sqlx::Decode<'r, Postgres>>(v: &PgValueRef<'r>) -> Result<T> {
+    T::decode(v.clone()).map_err(|e| Error::decode("", e.to_string()))
+}
+
+fn my_dec<'r, T: sqlx::Decode<'r, MySql>>(v: &MySqlValueRef<'r>) -> Result<T> {
+    T::decode(v.clone()).map_err(|e| Error::decode("", e.to_string()))
+}
+
+fn decimal_to_i64(d: Decimal) -> Result<i64> {
+    use rust_decimal::prelude::ToPrimitive;
+    if d.fract().is_zero() {
+        d.to_i64()
+            .ok_or_else(|| Error::decode("", format!("{d} does not fit a 64-bit integer")))
+    } else {
+        Err(Error::decode("", format!("{d} is not a whole number")))
+    }
+}
+
+/// A type that can be read from a column.
+pub trait Decode: Sized {
+    /// Convert the column value. A NULL is an error unless the type is an `Option`.
+    fn decode(value: ValueRef<'_>) -> Result<Self>;
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        if value.is_null() {
+            Ok(None)
+        } else {
+            T::decode(value).map(Some)
+        }
+    }
+}
+
+macro_rules! decode_int {
+    ($($t:ty),*) => {$(
+        impl Decode for $t {
+            fn decode(value: ValueRef<'_>) -> Result<Self> {
+                if value.is_null() { return value.null_error(stringify!($t)); }
+                let v = value.i64()?;
+                <$t>::try_from(v).map_err(|_| Error::decode("", format!("{v} does not fit {}", stringify!($t))))
+            }
+        }
+    )*};
+}
+decode_int!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+impl Decode for bool {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match value.family() {
+            Family::Null => value.null_error("bool"),
+            Family::Bool => match &value.inner {
+                ValueInner::Pg(v) => pg_dec::<bool>(v),
+                ValueInner::MySql(v) => my_dec::<i64>(v).map(|i| i != 0),
+                ValueInner::Sqlite(_) => value.i64().map(|i| i != 0),
+            },
+            Family::Int => value.i64().map(|i| i != 0),
+            Family::Text if value.dialect() == Dialect::Sqlite => {
+                match value.text()?.to_ascii_lowercase().as_str() {
+                    "true" | "t" | "1" => Ok(true),
+                    "false" | "f" | "0" => Ok(false),
+                    _ => value.mismatch("bool"),
+                }
+            }
+            _ => value.mismatch("bool"),
+        }
+    }
+}
+
+impl Decode for f64 {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        if value.is_null() {
+            return value.null_error("f64");
+        }
+        value.f64()
+    }
+}
+
+impl Decode for f32 {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        if value.is_null() {
+            return value.null_error("f32");
+        }
+        value.f64().map(|f| f as f32)
+    }
+}
+
+impl Decode for String {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match value.family() {
+            Family::Null => value.null_error("String"),
+            Family::Text | Family::Other => value.text().map(str::to_string),
+            Family::Json => match &value.inner {
+                ValueInner::Pg(_) => serde_json::Value::decode(value).map(|j| j.to_string()),
+                _ => value.text().map(str::to_string),
+            },
+            Family::Uuid => Uuid::decode(value).map(|u| u.to_string()),
+            Family::Decimal => Decimal::decode(value).map(|d| d.to_string()),
+            // SQLite's NUMERIC affinity may have turned a numeric-looking string into a number
+            Family::Int if value.dialect() == Dialect::Sqlite => value.i64().map(|i| i.to_string()),
+            Family::Float if value.dialect() == Dialect::Sqlite => {
+                value.f64().map(|f| f.to_string())
+            }
+            _ => value.mismatch("String"),
+        }
+    }
+}
+
+impl Decode for Vec<u8> {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match value.family() {
+            Family::Null => value.null_error("Vec<u8>"),
+            Family::Bytes | Family::Text => value.bytes().map(<[u8]>::to_vec),
+            _ => value.mismatch("Vec<u8>"),
+        }
+    }
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+fn parse_time(s: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M"))
+        .ok()
+}
+
+/// Parse the text forms SQLite may hold: `YYYY-MM-DD[ T]HH:MM[:SS[.f]][Z|±HH:MM]`
+/// or a bare date. Returns the UTC wall-clock time when an offset is present.
+fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    if s.len() == 10 {
+        return parse_date(s).and_then(|d| d.and_hms_opt(0, 0, 0));
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.naive_utc());
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+    ] {
+        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
+            return Some(dt.naive_utc());
+        }
+    }
+    let s = s.trim_end_matches('Z');
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(dt);
+        }
+    }
+    None
+}
+
+impl Decode for NaiveDate {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match (value.family(), &value.inner) {
+            (Family::Null, _) => value.null_error("NaiveDate"),
+            (Family::Date, ValueInner::Pg(v)) => pg_dec(v),
+            (Family::Date, ValueInner::MySql(v)) => my_dec(v),
+            (Family::Text, _) => parse_date(value.text()?)
+                .map_or_else(|| value.mismatch("a date (YYYY-MM-DD)"), Ok),
+            (Family::Timestamp | Family::TimestampTz, _) => {
+                NaiveDateTime::decode(value).map(|d| d.date())
+            }
+            _ => value.mismatch("NaiveDate"),
+        }
+    }
+}
+
+impl Decode for NaiveTime {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match (value.family(), &value.inner) {
+            (Family::Null, _) => value.null_error("NaiveTime"),
+            (Family::Time, ValueInner::Pg(v)) => pg_dec(v),
+            (Family::Time, ValueInner::MySql(v)) => my_dec(v),
+            (Family::Text, _) => {
+                parse_time(value.text()?).map_or_else(|| value.mismatch("a time (HH:MM:SS)"), Ok)
+            }
+            _ => value.mismatch("NaiveTime"),
+        }
+    }
+}
+
+impl Decode for NaiveDateTime {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match (value.family(), &value.inner) {
+            (Family::Null, _) => value.null_error("NaiveDateTime"),
+            (Family::Timestamp, ValueInner::Pg(v)) => pg_dec(v),
+            (Family::TimestampTz, ValueInner::Pg(v)) => {
+                pg_dec::<DateTime<Utc>>(v).map(|d| d.naive_utc())
+            }
+            (Family::Timestamp, ValueInner::MySql(v)) => my_dec(v),
+            (Family::Date, _) => NaiveDate::decode(value)
+                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default()),
+            (Family::Text, _) => parse_datetime(value.text()?)
+                .map_or_else(|| value.mismatch("a timestamp (YYYY-MM-DD HH:MM:SS)"), Ok),
+            (Family::Int, ValueInner::Sqlite(_)) => {
+                let secs = value.i64()?;
+                DateTime::from_timestamp(secs, 0)
+                    .map(|d| d.naive_utc())
+                    .map_or_else(|| value.mismatch("a unix timestamp"), Ok)
+            }
+            _ => value.mismatch("NaiveDateTime"),
+        }
+    }
+}
+
+impl Decode for DateTime<Utc> {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match (value.family(), &value.inner) {
+            (Family::Null, _) => value.null_error("DateTime<Utc>"),
+            (Family::TimestampTz, ValueInner::Pg(v)) => pg_dec(v),
+            // a zone-less timestamp is taken to be UTC (that is how dal writes them)
+            _ => NaiveDateTime::decode(value).map(|n| n.and_utc()),
+        }
+    }
+}
+
+impl Decode for Uuid {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match (value.family(), &value.inner) {
+            (Family::Null, _) => value.null_error("Uuid"),
+            (Family::Uuid, ValueInner::Pg(v)) => pg_dec(v),
+            (Family::Text, _) => Uuid::parse_str(value.text()?.trim())
+                .map_err(|e| Error::decode("", format!("invalid UUID: {e}"))),
+            (Family::Bytes, _) => Uuid::from_slice(value.bytes()?)
+                .map_err(|e| Error::decode("", format!("invalid UUID: {e}"))),
+            _ => value.mismatch("Uuid"),
+        }
+    }
+}
+
+impl Decode for Decimal {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match (value.family(), &value.inner) {
+            (Family::Null, _) => value.null_error("Decimal"),
+            (Family::Decimal, ValueInner::Pg(v)) => pg_dec(v),
+            (Family::Decimal, ValueInner::MySql(v)) => my_dec(v),
+            (Family::Int, _) => value.i64().map(Decimal::from),
+            (Family::Float, _) => {
+                let f = value.f64()?;
+                // the shortest text that reads back as the same double
+                f.to_string()
+                    .parse::<Decimal>()
+                    .or_else(|_| Decimal::try_from(f))
+                    .map_err(|e| Error::decode("", format!("{f} is not a decimal: {e}")))
+            }
+            (Family::Text, _) => {
+                let s = value.text()?.trim();
+                s.parse::<Decimal>()
+                    .or_else(|_| Decimal::from_scientific(s))
+                    .map_err(|e| Error::decode("", format!("invalid decimal {s:?}: {e}")))
+            }
+            _ => value.mismatch("Decimal"),
+        }
+    }
+}
+
+fn json_bytes<'r>(value: &ValueRef<'r>) -> Result<&'r [u8]> {
+    match &value.inner {
+        ValueInner::Pg(v) => {
+            let bytes = v.as_bytes().map_err(|e| Error::decode("", e.to_string()))?;
+            let is_jsonb = v.type_info().oid().map(|o| o.0) == Some(pg_oid::JSONB);
+            if is_jsonb && v.format() == PgValueFormat::Binary {
+                // binary JSONB starts with a version byte
+                match bytes.split_first() {
+                    Some((1, rest)) => Ok(rest),
+                    _ => Err(Error::decode("", "unsupported JSONB version")),
+                }
+            } else {
+                Ok(bytes)
+            }
+        }
+        _ => value.bytes(),
+    }
+}
+
+impl Decode for serde_json::Value {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match value.family() {
+            Family::Null => value.null_error("serde_json::Value"),
+            Family::Json | Family::Text | Family::Bytes => {
+                serde_json::from_slice(json_bytes(&value)?)
+                    .map_err(|e| Error::decode("", format!("invalid JSON: {e}")))
+            }
+            // SQLite's NUMERIC affinity stores a top-level JSON number as a number
+            Family::Int => value.i64().map(serde_json::Value::from),
+            Family::Float => Ok(serde_json::Number::from_f64(value.f64()?)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number)),
+            _ => value.mismatch("JSON"),
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Decode for Json<T> {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match value.family() {
+            Family::Null => value.null_error("Json<T>"),
+            Family::Json | Family::Text | Family::Bytes => {
+                serde_json::from_slice(json_bytes(&value)?)
+                    .map(Json)
+                    .map_err(|e| Error::decode("", format!("invalid JSON: {e}")))
+            }
+            _ => {
+                let v = serde_json::Value::decode(value)?;
+                serde_json::from_value(v)
+                    .map(Json)
+                    .map_err(|e| Error::decode("", format!("invalid JSON: {e}")))
+            }
+        }
+    }
+}
+
+impl Decode for Value {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        Ok(match value.family() {
+            Family::Null => Value::Null,
+            Family::Bool => Value::Bool(bool::decode(value)?),
+            Family::Int => Value::Int(value.i64()?),
+            Family::Float => Value::Float(value.f64()?),
+            Family::Decimal => Value::Decimal(Decimal::decode(value)?),
+            Family::Text | Family::Other => Value::Text(value.text()?.to_string()),
+            Family::Bytes => Value::Bytes(value.bytes()?.to_vec()),
+            Family::Date => Value::Date(NaiveDate::decode(value)?),
+            Family::Time => Value::Time(NaiveTime::decode(value)?),
+            Family::Timestamp => Value::Timestamp(NaiveDateTime::decode(value)?),
+            Family::TimestampTz => Value::TimestampTz(DateTime::<Utc>::decode(value)?),
+            Family::Uuid => Value::Uuid(Uuid::decode(value)?),
+            Family::Json => Value::Json(serde_json::Value::decode(value)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_text_datetimes_parse() {
+        let cases = [
+            ("2024-01-31 10:20:30", "2024-01-31T10:20:30"),
+            ("2024-01-31 10:20:30.123456", "2024-01-31T10:20:30.123456"),
+            ("2024-01-31T10:20:30Z", "2024-01-31T10:20:30"),
+            ("2024-01-31 12:20:30.5+02:00", "2024-01-31T10:20:30.500"),
+            ("2024-01-31", "2024-01-31T00:00:00"),
+        ];
+        for (input, want) in cases {
+            let got = parse_datetime(input).unwrap_or_else(|| panic!("{input}"));
+            assert_eq!(got.format("%Y-%m-%dT%H:%M:%S%.f").to_string().trim_end_matches('0'), want.trim_end_matches('0'), "{input}");
+        }
+        assert!(parse_datetime("not a date").is_none());
+    }
+
+    #[test]
+    fn sqlite_decimal_guard() {
+        let mut a = Arguments::new(Dialect::Sqlite);
+        assert!(a.push_decimal("12345678901234.5".parse().unwrap()).is_ok());
+        let err = a
+            .push_decimal("1234567890123456.78".parse().unwrap())
+            .unwrap_err();
+        assert!(err.to_string().contains("15"), "{err}");
+    }
+
+    #[test]
+    fn signatures_differ_by_type_not_by_width() {
+        let sig = |f: &dyn Fn(&mut Arguments<'_>)| {
+            let mut a = Arguments::new(Dialect::Postgres);
+            f(&mut a);
+            a.signature
+        };
+        let a = sig(&|a| 1i32.encode(a).unwrap());
+        let b = sig(&|a| 1i64.encode(a).unwrap());
+        let c = sig(&|a| 1.0f64.encode(a).unwrap());
+        let d = sig(&|a| None::<i16>.encode(a).unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a, d);
+    }
+}

@@ -1,0 +1,583 @@
+//! `dal::Error`: one error type that tells the caller what to do, keeping the
+//! SQLSTATE or driver code for those who need it.
+
+use std::fmt;
+use std::time::Duration;
+
+/// `Result<T, dal::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which timeout fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeoutKind {
+    /// Waiting for a pooled connection took longer than the acquire timeout.
+    Acquire,
+    /// Opening one new connection took longer than the connect timeout.
+    Connect,
+    /// Opening the pool's initial connections took longer than the pool-creation timeout.
+    PoolCreation,
+    /// A statement ran longer than its query timeout (it was cancelled on the server).
+    Query,
+}
+
+impl TimeoutKind {
+    /// A short lower-case name (`acquire`, `connect`, `pool_creation`, `query`),
+    /// used as a metrics label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeoutKind::Acquire => "acquire",
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::PoolCreation => "pool_creation",
+            TimeoutKind::Query => "query",
+        }
+    }
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Acquire => "connection acquisition",
+            TimeoutKind::Connect => "connection creation",
+            TimeoutKind::PoolCreation => "pool creation",
+            TimeoutKind::Query => "query execution",
+        })
+    }
+}
+
+/// Which kind of constraint was violated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConstraintKind {
+    /// A unique index or primary key.
+    Unique,
+    /// A foreign key.
+    ForeignKey,
+    /// A NOT NULL column.
+    NotNull,
+    /// A CHECK constraint (including enumeration checks).
+    Check,
+    /// Any other integrity constraint.
+    Other,
+}
+
+impl fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::ForeignKey => "foreign key",
+            ConstraintKind::NotNull => "not null",
+            ConstraintKind::Check => "check",
+            ConstraintKind::Other => "integrity",
+        })
+    }
+}
+
+/// One problem in a [`crate::DatabaseConfig`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The option (`DAL_POOL_MAX`, `url`, `acquire_timeout`, ...).
+    pub option: String,
+    /// Why it is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.option, self.reason)
+    }
+}
+
+/// Every problem found in a configuration, reported together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigProblem>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid database configuration ({} problem", self.0.len())?;
+        if self.0.len() != 1 {
+            f.write_str("s")?;
+        }
+        f.write_str("): ")?;
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The error type of every dal operation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A row that was required does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+
+    /// The statement violated a constraint; fix the data, do not retry.
+    #[error("{kind} constraint violated{}: {message}", constraint.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    ConstraintViolation {
+        /// The kind of constraint.
+        kind: ConstraintKind,
+        /// The constraint (or, on SQLite, the columns) named by the server.
+        constraint: Option<String>,
+        /// The server's message.
+        message: String,
+        /// SQLSTATE (PostgreSQL), error number (MySQL) or extended result code (SQLite).
+        code: Option<String>,
+    },
+
+    /// A timeout fired; see [`TimeoutKind`].
+    #[error("{kind} timed out after {after:?}")]
+    Timeout {
+        /// Which timeout.
+        kind: TimeoutKind,
+        /// The configured limit.
+        after: Duration,
+    },
+
+    /// The circuit breaker is open: the database failed repeatedly and calls are
+    /// rejected at once until `retry_after` has passed.
+    #[error("circuit breaker open for database `{database}`; retry after {retry_after:?}")]
+    CircuitOpen {
+        /// The database's configured name.
+        database: String,
+        /// How long until a trial call is let through.
+        retry_after: Duration,
+    },
+
+    /// The connection to the server failed or was lost. Safe to retry only when
+    /// the statement is known not to have run (reads, or failures before sending).
+    #[error("connection lost: {message}")]
+    ConnectionLost {
+        /// What happened.
+        message: String,
+        /// Driver code, if any.
+        code: Option<String>,
+    },
+
+    /// The transaction conflicted with another (serialization failure or deadlock)
+    /// and was rolled back; re-running the whole transaction is safe.
+    #[error("{} ({}): {message}", if *deadlock { "deadlock" } else { "serialization failure" }, code.as_deref().unwrap_or("-"))]
+    Serialization {
+        /// True for a deadlock, false for a serialization failure or busy database.
+        deadlock: bool,
+        /// The server's message.
+        message: String,
+        /// SQLSTATE or driver code.
+        code: Option<String>,
+    },
+
+    /// The row was changed by someone else since it was read (optimistic locking):
+    /// nothing was written.
+    #[error("stale {entity} {id}: expected version {expected}, the row has another version or is gone")]
+    StaleVersion {
+        /// The entity's table.
+        entity: String,
+        /// The row's id.
+        id: String,
+        /// The version the caller held.
+        expected: i64,
+    },
+
+    /// The configuration is invalid; every problem is listed.
+    #[error("{0}")]
+    Config(ConfigErrors),
+
+    /// An argument given to dal is invalid.
+    #[error("invalid input for `{field}`: {reason}")]
+    InvalidInput {
+        /// What was wrong (a parameter, a field, an SQL text).
+        field: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// A value read from the database could not be converted to the requested type.
+    #[error("cannot decode column `{column}`: {reason}")]
+    Decode {
+        /// Column name or index.
+        column: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// An applied migration changed after it was applied.
+    #[error("migration {module}/{name} changed after it was applied (checksum {applied} in the database, {current} now)")]
+    MigrationDrift {
+        /// Migration module.
+        module: String,
+        /// Migration name.
+        name: String,
+        /// Checksum recorded when it was applied.
+        applied: String,
+        /// Checksum of the migration as it is now.
+        current: String,
+    },
+
+    /// A migration failed; `applied` lists what was applied before it.
+    #[error("migration {module}/{name} failed: {message}")]
+    Migration {
+        /// Migration module.
+        module: String,
+        /// Migration name.
+        name: String,
+        /// What happened.
+        message: String,
+        /// The steps that did take effect (important on MySQL, where DDL commits).
+        applied: Vec<String>,
+    },
+
+    /// The server rejected the statement (syntax, permissions, unknown table, ...).
+    #[error("database error{}: {message}", code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default())]
+    Database {
+        /// The server's message.
+        message: String,
+        /// SQLSTATE (PostgreSQL), error number (MySQL) or extended result code (SQLite).
+        code: Option<String>,
+        /// Whether retrying may succeed (lock timeouts, too many connections, busy).
+        transient: bool,
+    },
+
+    /// A write was sent to a read-only server (a replica, or a read-only transaction).
+    #[error("read-only: {message}")]
+    ReadOnly {
+        /// The server's message.
+        message: String,
+        /// SQLSTATE or driver code.
+        code: Option<String>,
+    },
+
+    /// A schema blueprint is invalid; every problem is listed.
+    #[error("invalid schema: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Schema(Vec<dal_schema::SchemaError>),
+
+    /// The pool was closed.
+    #[error("the connection pool is closed")]
+    PoolClosed,
+
+    /// The operation is not available on this database or in this context.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+
+    /// A protocol, TLS or I/O problem not covered above.
+    #[error("driver error: {0}")]
+    Driver(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidInput`].
+    pub fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Decode`].
+    pub fn decode(column: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Decode {
+            column: column.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The SQLSTATE (PostgreSQL), error number (MySQL) or extended result code
+    /// (SQLite) the server gave, when there is one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::ConstraintViolation { code, .. }
+            | Error::ConnectionLost { code, .. }
+            | Error::Serialization { code, .. }
+            | Error::Database { code, .. }
+            | Error::ReadOnly { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the failure is known to be temporary: retrying later (the same read,
+    /// or the whole transaction) may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::ConnectionLost { .. } | Error::Serialization { .. } => true,
+            Error::Timeout { kind, .. } => {
+                matches!(kind, TimeoutKind::Acquire | TimeoutKind::Connect)
+            }
+            Error::Database { transient, .. } => *transient,
+            _ => false,
+        }
+    }
+
+    /// Whether the failure is about the database infrastructure (connections,
+    /// timeouts, server overload) rather than the statement or its data. Only
+    /// these count towards opening the circuit breaker.
+    pub fn is_infrastructure(&self) -> bool {
+        match self {
+            Error::ConnectionLost { .. } | Error::Timeout { .. } | Error::Driver(_) => true,
+            Error::Database { transient, .. } => *transient,
+            _ => false,
+        }
+    }
+
+    /// Whether the statement certainly did not reach the server (so re-running a
+    /// write is safe): acquire and connect failures.
+    pub fn never_reached_server(&self) -> bool {
+        matches!(
+            self,
+            Error::Timeout {
+                kind: TimeoutKind::Acquire | TimeoutKind::Connect | TimeoutKind::PoolCreation,
+                ..
+            } | Error::CircuitOpen { .. }
+                | Error::PoolClosed
+        )
+    }
+
+    /// True for [`Error::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound(_))
+    }
+
+    /// True for a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Error::ConstraintViolation {
+                kind: ConstraintKind::Unique,
+                ..
+            }
+        )
+    }
+}
+
+impl From<ConfigErrors> for Error {
+    fn from(e: ConfigErrors) -> Self {
+        Error::Config(e)
+    }
+}
+
+impl From<dal_schema::TranslateError> for Error {
+    fn from(e: dal_schema::TranslateError) -> Self {
+        Error::invalid_input("sql", e.to_string())
+    }
+}
+
+impl From<dal_schema::ddl::DdlError> for Error {
+    fn from(e: dal_schema::ddl::DdlError) -> Self {
+        Error::Unsupported(e.to_string())
+    }
+}
+
+impl From<Vec<dal_schema::SchemaError>> for Error {
+    fn from(e: Vec<dal_schema::SchemaError>) -> Self {
+        Error::Schema(e)
+    }
+}
+
+/// Classification of driver errors into [`Error`], per backend.
+pub(crate) mod classify {
+    use super::*;
+
+    /// PostgreSQL SQLSTATE -> Error.
+    pub(crate) fn postgres(code: &str, message: String, constraint: Option<String>) -> Error {
+        let code_s = Some(code.to_string());
+        let cv = |kind| Error::ConstraintViolation {
+            kind,
+            constraint: constraint.clone(),
+            message: message.clone(),
+            code: code_s.clone(),
+        };
+        match code {
+            "23505" => cv(ConstraintKind::Unique),
+            "23503" => cv(ConstraintKind::ForeignKey),
+            "23502" => cv(ConstraintKind::NotNull),
+            "23514" => cv(ConstraintKind::Check),
+            c if c.starts_with("23") => cv(ConstraintKind::Other),
+            "40001" => Error::Serialization {
+                deadlock: false,
+                message,
+                code: code_s,
+            },
+            "40P01" => Error::Serialization {
+                deadlock: true,
+                message,
+                code: code_s,
+            },
+            "25006" => Error::ReadOnly {
+                message,
+                code: code_s,
+            },
+            // admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions
+            "57P01" | "57P02" | "57P03" => Error::ConnectionLost {
+                message,
+                code: code_s,
+            },
+            c if c.starts_with("08") => Error::ConnectionLost {
+                message,
+                code: code_s,
+            },
+            // too_many_connections, lock_not_available, insufficient resources
+            "53300" | "55P03" | "53000" | "53100" | "53200" => Error::Database {
+                message,
+                code: code_s,
+                transient: true,
+            },
+            _ => Error::Database {
+                message,
+                code: code_s,
+                transient: false,
+            },
+        }
+    }
+
+    /// MySQL / MariaDB error number -> Error.
+    pub(crate) fn mysql(number: u16, message: String) -> Error {
+        let code = Some(number.to_string());
+        let constraint = mysql_constraint_name(&message);
+        let cv = |kind| Error::ConstraintViolation {
+            kind,
+            constraint: constraint.clone(),
+            message: message.clone(),
+            code: code.clone(),
+        };
+        match number {
+            1062 | 1586 => cv(ConstraintKind::Unique),
+            1451 | 1452 | 1216 | 1217 => cv(ConstraintKind::ForeignKey),
+            1048 | 1364 => cv(ConstraintKind::NotNull),
+            // MySQL 8: 3819 ER_CHECK_CONSTRAINT_VIOLATED; MariaDB: 4025 ER_CONSTRAINT_FAILED;
+            // 1265 "data truncated" is what an invalid ENUM value gives in strict mode.
+            3819 | 4025 | 1265 => cv(ConstraintKind::Check),
+            1213 => Error::Serialization {
+                deadlock: true,
+                message,
+                code,
+            },
+            // lock wait timeout, too many connections, out of resources
+            1205 | 1040 | 1203 | 1041 => Error::Database {
+                message,
+                code,
+                transient: true,
+            },
+            // server gone away, lost connection, connection killed, shutdown in progress
+            2006 | 2013 | 1927 | 1053 | 2002 | 2003 => Error::ConnectionLost { message, code },
+            1290 | 1792 | 1836 => Error::ReadOnly { message, code },
+            _ => Error::Database {
+                message,
+                code,
+                transient: false,
+            },
+        }
+    }
+
+    fn mysql_constraint_name(message: &str) -> Option<String> {
+        // "Duplicate entry 'x' for key 'users_email_unique'" (MariaDB may prefix the table)
+        // "CONSTRAINT `posts_user_id_foreign` FOREIGN KEY ..."
+        // "CONSTRAINT `t_check` failed for `db`.`t`"
+        if let Some(i) = message.rfind("for key '") {
+            let rest = &message[i + 9..];
+            let name = rest.split('\'').next()?;
+            return Some(name.rsplit('.').next().unwrap_or(name).to_string());
+        }
+        if let Some(i) = message.find("CONSTRAINT `") {
+            let rest = &message[i + 12..];
+            return rest.split('`').next().map(str::to_string);
+        }
+        None
+    }
+
+    /// SQLite extended result code -> Error.
+    pub(crate) fn sqlite(extended: i32, message: String) -> Error {
+        let code = Some(extended.to_string());
+        let primary = extended & 0xff;
+        let constraint = message
+            .split_once("constraint failed: ")
+            .map(|(_, rest)| rest.to_string());
+        let cv = |kind| Error::ConstraintViolation {
+            kind,
+            constraint: constraint.clone(),
+            message: message.clone(),
+            code: code.clone(),
+        };
+        match extended {
+            2067 | 1555 => cv(ConstraintKind::Unique),
+            787 => cv(ConstraintKind::ForeignKey),
+            1299 => cv(ConstraintKind::NotNull),
+            275 => cv(ConstraintKind::Check),
+            _ if primary == 19 => cv(ConstraintKind::Other),
+            // SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock
+            _ if primary == 5 || primary == 6 => Error::Serialization {
+                deadlock: false,
+                message,
+                code,
+            },
+            // SQLITE_READONLY
+            _ if primary == 8 => Error::ReadOnly { message, code },
+            // SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN
+            _ if primary == 10 || primary == 13 || primary == 14 => Error::Database {
+                message,
+                code,
+                transient: primary == 10,
+            },
+            _ => Error::Database {
+                message,
+                code,
+                transient: false,
+            },
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn postgres_codes() {
+            assert!(postgres("23505", "dup".into(), Some("u".into())).is_unique_violation());
+            assert!(postgres("40001", "x".into(), None).is_transient());
+            assert!(postgres("40P01", "x".into(), None).is_transient());
+            assert!(!postgres("42601", "syntax".into(), None).is_transient());
+            assert!(postgres("57P01", "bye".into(), None).is_infrastructure());
+            assert!(!postgres("23503", "fk".into(), None).is_infrastructure());
+        }
+
+        #[test]
+        fn mysql_codes_and_constraint_names() {
+            match mysql(
+                1062,
+                "Duplicate entry 'a' for key 'users_email_unique'".into(),
+            ) {
+                Error::ConstraintViolation {
+                    kind: ConstraintKind::Unique,
+                    constraint,
+                    ..
+                } => assert_eq!(constraint.as_deref(), Some("users_email_unique")),
+                other => panic!("{other:?}"),
+            }
+            match mysql(4025, "CONSTRAINT `t_x_check` failed for `db`.`t`".into()) {
+                Error::ConstraintViolation {
+                    kind: ConstraintKind::Check,
+                    constraint,
+                    ..
+                } => assert_eq!(constraint.as_deref(), Some("t_x_check")),
+                other => panic!("{other:?}"),
+            }
+            assert!(mysql(1213, "deadlock".into()).is_transient());
+            assert!(mysql(2013, "lost".into()).is_infrastructure());
+            assert!(!mysql(1064, "syntax".into()).is_transient());
+        }
+
+        #[test]
+        fn sqlite_codes() {
+            match sqlite(2067, "UNIQUE constraint failed: users.email".into()) {
+                Error::ConstraintViolation {
+                    kind: ConstraintKind::Unique,
+                    constraint,
+                    ..
+                } => assert_eq!(constraint.as_deref(), Some("users.email")),
+                other => panic!("{other:?}"),
+            }
+            assert!(sqlite(5, "database is locked".into()).is_transient());
+            assert!(!sqlite(1, "syntax".into()).is_transient());
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! The connection pool: a lean, generic pool of driver connections.
+//!
+//! Checkout is a semaphore permit plus a pop from a LIFO stack of idle connections:
+//! no server round trip unless the connection sat idle longer than
+//! `validate_after_idle` (the HikariCP rule), and none at all on return. A
+//! connection that failed with a connection error is discarded instead of reused.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::{Error, Result, TimeoutKind};
+
+/// Opens, checks and resets connections of one kind.
+pub(crate) trait Manager: Send + Sync + 'static {
+    type Conn: Send + 'static;
+
+    /// Open a new connection.
+    fn connect(&self) -> impl Future<Output = Result<Self::Conn>> + Send;
+
+    /// Check that an idle connection still works.
+    fn ping<'a>(&'a self, conn: &'a mut Self::Conn) -> impl Future<Output = Result<()>> + Send + 'a;
+
+    /// Bring a connection back to a clean state (e.g. roll back a transaction a
+    /// dropped guard left open). Called before reuse when the connection is marked.
+    fn reset<'a>(&'a self, conn: &'a mut Self::Conn)
+    -> impl Future<Output = Result<()>> + Send + 'a;
+}
+
+/// Settings the pool needs (taken from the database configuration).
+#[derive(Debug, Clone)]
+pub(crate) struct PoolSettings {
+    pub max_connections: usize,
+    pub min_connections: usize,
+    pub acquire_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub idle_timeout: Option<Duration>,
+    pub max_lifetime: Option<Duration>,
+    pub validate_after_idle: Duration,
+    pub leak_detection_threshold: Option<Duration>,
+    pub capture_backtrace: bool,
+    pub name: String,
+}
+
+struct Slot<C> {
+    conn: C,
+    created_at: Instant,
+    last_used: Instant,
+    needs_reset: bool,
+}
+
+/// Counters kept by the pool (read by `Db::stats`).
+#[derive(Debug, Default)]
+pub(crate) struct PoolCounters {
+    pub acquisitions: AtomicU64,
+    pub acquire_timeouts: AtomicU64,
+    pub acquire_wait_ns: AtomicU64,
+    pub connects: AtomicU64,
+    pub connect_failures: AtomicU64,
+    pub discarded: AtomicU64,
+    pub pings: AtomicU64,
+    pub ping_failures: AtomicU64,
+}
+
+/// A connection held longer than the leak-detection threshold.
+#[derive(Debug, Clone)]
+pub struct HeldConnection {
+    /// How long it has been held.
+    pub held_for: Duration,
+    /// Where it was acquired (`file:line:column`).
+    pub acquired_at: String,
+    /// The captured backtrace, when backtrace capture is enabled.
+    pub backtrace: Option<String>,
+}
+
+struct HeldInfo {
+    since: Instant,
+    location: &'static Location<'static>,
+    backtrace: Option<std::backtrace::Backtrace>,
+    reported: bool,
+}
+
+struct Shared<M: Manager> {
+    manager: M,
+    idle: Mutex<Vec<Slot<M::Conn>>>,
+    permits: Arc<Semaphore>,
+    settings: PoolSettings,
+    open: AtomicUsize,
+    closed: AtomicBool,
+    counters: PoolCounters,
+    held: Mutex<HashMap<u64, HeldInfo>>,
+    next_id: AtomicU64,
+}
+
+/// A pool of `M::Conn`.
+pub(crate) struct Pool<M: Manager> {
+    shared: Arc<Shared<M>>,
+}
+
+impl<M: Manager> Clone for Pool<M> {
+    fn clone(&self) -> Self {
+        Pool {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// A snapshot of the pool's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Open connections (idle + in use).
+    pub size: usize,
+    /// Idle connections.
+    pub idle: usize,
+    /// Connections checked out.
+    pub in_use: usize,
+    /// The configured maximum.
+    pub max: usize,
+}
+
+impl<M: Manager> Pool<M> {
+    pub(crate) fn new(manager: M, settings: PoolSettings) -> Self {
+        let max = settings.max_connections.max(1);
+        let shared = Arc::new(Shared {
+            manager,
+            idle: Mutex::new(Vec::with_capacity(max)),
+            permits: Arc::new(Semaphore::new(max)),
+            settings,
+            open: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            counters: PoolCounters::default(),
+            held: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+        });
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(maintain(Arc::downgrade(&shared)));
+        }
+        Pool { shared }
+    }
+
+    pub(crate) fn manager(&self) -> &M {
+        &self.shared.manager
+    }
+
+    pub(crate) fn counters(&self) -> &PoolCounters {
+        &self.shared.counters
+    }
+
+    pub(crate) fn status(&self) -> PoolStatus {
+        let idle = self.shared.idle.lock().map(|v| v.len()).unwrap_or(0);
+        let size = self.shared.open.load(Ordering::Relaxed);
+        PoolStatus {
+            size,
+            idle,
+            in_use: size.saturating_sub(idle),
+            max: self.shared.settings.max_connections,
+        }
+    }
+
+    /// Open connections until `n` are open (used at pool creation).
+    pub(crate) async fn fill(&self, n: usize) -> Result<()> {
+        let mut conns = Vec::with_capacity(n);
+        while self.shared.open.load(Ordering::Relaxed) < n {
+            conns.push(self.acquire(Location::caller()).await?);
+            if conns.len() >= n {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Check out a connection.
+    pub(crate) async fn acquire(
+        &self,
+        location: &'static Location<'static>,
+    ) -> Result<PooledConn<M>> {
+        let shared = &self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::PoolClosed);
+        }
+        let start = Instant::now();
+        let permit = match shared.permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                let timeout = shared.settings.acquire_timeout;
+                match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await
+                {
+                    Ok(Ok(p)) => p,
+                    Ok(Err(_)) => return Err(Error::PoolClosed),
+                    Err(_) => {
+                        shared.counters.acquire_timeouts.fetch_add(1, Ordering::Relaxed);
+                        metrics::counter!("dal_pool_acquire_timeouts_total", "db" => shared.settings.name.clone()).increment(1);
+                        return Err(Error::Timeout {
+                            kind: TimeoutKind::Acquire,
+                            after: timeout,
+                        });
+                    }
+                }
+            }
+        };
+        let mut permit = Some(permit);
+        loop {
+            let slot = shared.idle.lock().ok().and_then(|mut v| v.pop());
+            let Some(slot) = slot else { break };
+            let now = Instant::now();
+            if shared
+                .settings
+                .max_lifetime
+                .is_some_and(|l| now.duration_since(slot.created_at) > l)
+            {
+                self.discard(slot.conn);
+                continue;
+            }
+            let needs_ping =
+                now.duration_since(slot.last_used) > shared.settings.validate_after_idle;
+            let needs_reset = slot.needs_reset;
+            // wrap first so a cancelled checkout still accounts for the connection
+            let mut pooled = self.wrap(slot, permit.take().expect("permit"), location);
+            pooled.broken = true;
+            if needs_reset {
+                let ok = shared.manager.reset(pooled.conn_mut()).await.is_ok();
+                if !ok {
+                    permit = Some(pooled.release_permit());
+                    continue;
+                }
+            }
+            if needs_ping {
+                shared.counters.pings.fetch_add(1, Ordering::Relaxed);
+                if shared.manager.ping(pooled.conn_mut()).await.is_err() {
+                    shared.counters.ping_failures.fetch_add(1, Ordering::Relaxed);
+                    permit = Some(pooled.release_permit());
+                    continue;
+                }
+            }
+            pooled.broken = false;
+            self.record_wait(start);
+            return Ok(pooled);
+        }
+        // no idle connection: open one
+        let connect_timeout = shared.settings.connect_timeout;
+        let conn = match tokio::time::timeout(connect_timeout, shared.manager.connect()).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                shared.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+                return Err(e);
+            }
+            Err(_) => {
+                shared.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+                return Err(Error::Timeout {
+                    kind: TimeoutKind::Connect,
+                    after: connect_timeout,
+                });
+            }
+        };
+        shared.counters.connects.fetch_add(1, Ordering::Relaxed);
+        shared.open.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        let slot = Slot {
+            conn,
+            created_at: now,
+            last_used: now,
+            needs_reset: false,
+        };
+        self.record_wait(start);
+        Ok(self.wrap(slot, permit.take().expect("permit"), location))
+    }
+
+    fn record_wait(&self, start: Instant) {
+        let c = &self.shared.counters;
+        c.acquisitions.fetch_add(1, Ordering::Relaxed);
+        let waited = start.elapsed();
+        c.acquire_wait_ns
+            .fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    fn wrap(
+        &self,
+        slot: Slot<M::Conn>,
+        permit: OwnedSemaphorePermit,
+        location: &'static Location<'static>,
+    ) -> PooledConn<M> {
+        let held_id = if self.shared.settings.leak_detection_threshold.is_some() {
+            let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+            let backtrace = self
+                .shared
+                .settings
+                .capture_backtrace
+                .then(std::backtrace::Backtrace::force_capture);
+            if let Ok(mut held) = self.shared.held.lock() {
+                held.insert(
+                    id,
+                    HeldInfo {
+                        since: Instant::now(),
+                        location,
+                        backtrace,
+                        reported: false,
+                    },
+                );
+            }
+            Some(id)
+        } else {
+            None
+        };
+        PooledConn {
+            slot: Some(slot),
+            shared: self.shared.clone(),
+            permit: Some(permit),
+            broken: false,
+            held_id,
+        }
+    }
+
+    fn discard(&self, conn: M::Conn) {
+        drop(conn);
+        self.shared.open.fetch_sub(1, Ordering::Relaxed);
+        self.shared.counters.discarded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Close the pool: idle connections are closed now, checked-out ones when returned.
+    pub(crate) fn close(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.permits.close();
+        let idle: Vec<_> = self
+            .shared
+            .idle
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        for s in idle {
+            self.discard(s.conn);
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Connections held longer than the leak-detection threshold.
+    pub(crate) fn held_connections(&self) -> Vec<HeldConnection> {
+        let Some(threshold) = self.shared.settings.leak_detection_threshold else {
+            return Vec::new();
+        };
+        let held = match self.shared.held.lock() {
+            Ok(h) => h,
+            Err(_) => return Vec::new(),
+        };
+        let now = Instant::now();
+        held.values()
+            .filter(|h| now.duration_since(h.since) >= threshold)
+            .map(|h| HeldConnection {
+                held_for: now.duration_since(h.since),
+                acquired_at: h.location.to_string(),
+                backtrace: h.backtrace.as_ref().map(|b| b.to_string()),
+            })
+            .collect()
+    }
+}
+
+/// Background upkeep: close connections idle too long or too old (keeping the
+/// minimum), and report connections held longer than the leak threshold.
+async fn maintain<M: Manager>(weak: Weak<Shared<M>>) {
+    let period = {
+        let Some(s) = weak.upgrade() else { return };
+        let mut p = Duration::from_secs(30);
+        for d in [
+            s.settings.idle_timeout,
+            s.settings.max_lifetime,
+            s.settings.leak_detection_threshold,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            p = p.min(d / 2);
+        }
+        p.max(Duration::from_millis(50))
+    };
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let Some(shared) = weak.upgrade() else { return };
+        if shared.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let now = Instant::now();
+        let mut expired = Vec::new();
+        if let Ok(mut idle) = shared.idle.lock() {
+            let min = shared.settings.min_connections;
+            let mut open = shared.open.load(Ordering::Relaxed);
+            let mut i = 0;
+            while i < idle.len() {
+                let s = &idle[i];
+                let too_old = shared
+                    .settings
+                    .max_lifetime
+                    .is_some_and(|l| now.duration_since(s.created_at) > l);
+                let too_idle = shared
+                    .settings
+                    .idle_timeout
+                    .is_some_and(|t| now.duration_since(s.last_used) > t);
+                if too_old || (too_idle && open > min) {
+                    expired.push(idle.remove(i));
+                    open -= 1;
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        for s in expired {
+            drop(s.conn);
+            shared.open.fetch_sub(1, Ordering::Relaxed);
+            shared.counters.discarded.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(threshold) = shared.settings.leak_detection_threshold {
+            if let Ok(mut held) = shared.held.lock() {
+                for h in held.values_mut() {
+                    let age = now.duration_since(h.since);
+                    if !h.reported && age >= threshold {
+                        h.reported = true;
+                        metrics::counter!("dal_pool_leaks_total", "db" => shared.settings.name.clone()).increment(1);
+                        tracing::warn!(
+                            db = %shared.settings.name,
+                            held_for_ms = age.as_millis() as u64,
+                            acquired_at = %h.location,
+                            backtrace = h.backtrace.as_ref().map(|b| b.to_string()).unwrap_or_default(),
+                            "connection held longer than the leak-detection threshold"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A checked-out connection; returns to the pool when dropped.
+pub(crate) struct PooledConn<M: Manager> {
+    slot: Option<Slot<M::Conn>>,
+    shared: Arc<Shared<M>>,
+    permit: Option<OwnedSemaphorePermit>,
+    /// Set after a connection-level failure: the connection is closed, not reused.
+    pub(crate) broken: bool,
+    held_id: Option<u64>,
+}
+
+impl<M: Manager> PooledConn<M> {
+    pub(crate) fn conn_mut(&mut self) -> &mut M::Conn {
+        &mut self.slot.as_mut().expect("connection present").conn
+    }
+
+    /// Mark the connection so the pool resets it before the next checkout.
+    pub(crate) fn mark_needs_reset(&mut self) {
+        if let Some(s) = self.slot.as_mut() {
+            s.needs_reset = true;
+        }
+    }
+
+    /// Give up this (bad) connection but keep the permit for another attempt.
+    fn release_permit(mut self) -> OwnedSemaphorePermit {
+        self.broken = true;
+        let permit = self.permit.take().expect("permit");
+        drop(self);
+        permit
+    }
+}
+
+impl<M: Manager> Deref for PooledConn<M> {
+    type Target = M::Conn;
+    fn deref(&self) -> &M::Conn {
+        &self.slot.as_ref().expect("connection present").conn
+    }
+}
+
+impl<M: Manager> DerefMut for PooledConn<M> {
+    fn deref_mut(&mut self) -> &mut M::Conn {
+        self.conn_mut()
+    }
+}
+
+impl<M: Manager> Drop for PooledConn<M> {
+    fn drop(&mut self) {
+        if let Some(id) = self.held_id {
+            if let Ok(mut held) = self.shared.held.lock() {
+                held.remove(&id);
+            }
+        }
+        let Some(mut slot) = self.slot.take() else {
+            return;
+        };
+        let expired = self
+            .shared
+            .settings
+            .max_lifetime
+            .is_some_and(|l| slot.created_at.elapsed() > l);
+        if self.broken || expired || self.shared.closed.load(Ordering::Acquire) {
+            drop(slot.conn);
+            self.shared.open.fetch_sub(1, Ordering::Relaxed);
+            self.shared
+                .counters
+                .discarded
+                .fetch_add(1, Ordering::Relaxed);
+        } else {
+            slot.last_used = Instant::now();
+            if let Ok(mut idle) = self.shared.idle.lock() {
+                idle.push(slot);
+            }
+        }
+        // the permit is released after the connection is back on the stack
+        drop(self.permit.take());
+    }
+}
