@@ -335,7 +335,9 @@ impl<'q> Arguments<'q> {
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
-                a.push(SqliteArg::Text(Cow::Owned(v.format("%Y-%m-%d").to_string())));
+                a.push(SqliteArg::Text(Cow::Owned(
+                    v.format("%Y-%m-%d").to_string(),
+                )));
                 Ok(())
             }
         }
@@ -394,9 +396,7 @@ impl<'q> Arguments<'q> {
         self.mark(SqlKind::Uuid.code());
         match &mut self.inner {
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
-            ArgsInner::MySql(a) => a
-                .add(v.hyphenated().to_string())
-                .map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v.hyphenated().to_string()).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
                 a.push(SqliteArg::Text(Cow::Owned(v.hyphenated().to_string())));
                 Ok(())
@@ -1110,8 +1110,9 @@ impl Decode for NaiveDate {
             (Family::Null, _) => value.null_error("NaiveDate"),
             (Family::Date, ValueInner::Pg(v)) => pg_dec(v),
             (Family::Date, ValueInner::MySql(v)) => my_dec(v),
-            (Family::Text, _) => parse_date(value.text()?)
-                .map_or_else(|| value.mismatch("a date (YYYY-MM-DD)"), Ok),
+            (Family::Text, _) => {
+                parse_date(value.text()?).map_or_else(|| value.mismatch("a date (YYYY-MM-DD)"), Ok)
+            }
             (Family::Timestamp | Family::TimestampTz, _) => {
                 NaiveDateTime::decode(value).map(|d| d.date())
             }
@@ -1143,8 +1144,9 @@ impl Decode for NaiveDateTime {
                 pg_dec::<DateTime<Utc>>(v).map(|d| d.naive_utc())
             }
             (Family::Timestamp, ValueInner::MySql(v)) => my_dec(v),
-            (Family::Date, _) => NaiveDate::decode(value)
-                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default()),
+            (Family::Date, _) => {
+                NaiveDate::decode(value).map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            }
             (Family::Text, _) => parse_datetime(value.text()?)
                 .map_or_else(|| value.mismatch("a timestamp (YYYY-MM-DD HH:MM:SS)"), Ok),
             (Family::Int, ValueInner::Sqlite(_)) => {
@@ -1299,7 +1301,13 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = parse_datetime(input).unwrap_or_else(|| panic!("{input}"));
-            assert_eq!(got.format("%Y-%m-%dT%H:%M:%S%.f").to_string().trim_end_matches('0'), want.trim_end_matches('0'), "{input}");
+            assert_eq!(
+                got.format("%Y-%m-%dT%H:%M:%S%.f")
+                    .to_string()
+                    .trim_end_matches('0'),
+                want.trim_end_matches('0'),
+                "{input}"
+            );
         }
         assert!(parse_datetime("not a date").is_none());
     }

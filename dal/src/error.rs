@@ -92,7 +92,11 @@ pub struct ConfigErrors(pub Vec<ConfigProblem>);
 
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid database configuration ({} problem", self.0.len())?;
+        write!(
+            f,
+            "invalid database configuration ({} problem",
+            self.0.len()
+        )?;
         if self.0.len() != 1 {
             f.write_str("s")?;
         }
@@ -171,7 +175,9 @@ pub enum Error {
 
     /// The row was changed by someone else since it was read (optimistic locking):
     /// nothing was written.
-    #[error("stale {entity} {id}: expected version {expected}, the row has another version or is gone")]
+    #[error(
+        "stale {entity} {id}: expected version {expected}, the row has another version or is gone"
+    )]
     StaleVersion {
         /// The entity's table.
         entity: String,
@@ -204,7 +210,9 @@ pub enum Error {
     },
 
     /// An applied migration changed after it was applied.
-    #[error("migration {module}/{name} changed after it was applied (checksum {applied} in the database, {current} now)")]
+    #[error(
+        "migration {module}/{name} changed after it was applied (checksum {applied} in the database, {current} now)"
+    )]
     MigrationDrift {
         /// Migration module.
         module: String,

@@ -1,1 +1,77 @@
-//! dal
+//! # dal
+//!
+//! A data-access layer for PostgreSQL, MySQL/MariaDB and SQLite: derive-based
+//! entities, a compile-time-checked schema DSL, portable SQL, and a runtime that
+//! survives production faults.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use dal::{Db, Table};
+//!
+//! let db = Db::connect_url("sqlite::memory:").await?;
+//! let notes = Table::build("notes", |t| {
+//!     t.id();
+//!     t.string("title", 200);
+//!     t.boolean("done").default(false);
+//! });
+//! db.create_table(&notes).await?;
+//! db.execute("INSERT INTO [notes] ([title]) VALUES (?)", ("write docs",)).await?;
+//! let open: Vec<(i64, String)> = db
+//!     .fetch_all_as("SELECT [id], [title] FROM [notes] WHERE [done] = ?", (false,))
+//!     .await?;
+//! assert_eq!(open, vec![(1, "write docs".to_string())]);
+//! # Ok::<(), dal::Error>(()) }).unwrap();
+//! ```
+//!
+//! The pieces:
+//! - [`DatabaseConfig`]: URL, environment or builder; validated all at once.
+//! - [`Db`]: the pool handle with `execute`, `fetch_*`, [`Db::query`] for per-call
+//!   options, [`Db::begin`] / [`Db::transaction`] for transactions.
+//! - [`Encode`] / [`Decode`] / [`FromRow`]: values in and out.
+//! - [`dal_schema`] (re-exported as [`schema`]): blueprints, DDL, diff, portable SQL.
+//! - Live-schema introspection: [`Db::introspect`].
+
+#![warn(missing_docs)]
+
+mod backend;
+mod codec;
+mod config;
+mod db;
+mod error;
+
+mod params;
+mod pool;
+mod result;
+mod row;
+mod schema_ops;
+mod statement;
+mod transaction;
+mod value;
+
+pub use codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
+pub use config::{
+    BreakerPolicy, DatabaseConfig, DatabaseConfigBuilder, PoolOptions, RetryPolicy, SqliteMode,
+    Timeouts, TlsMode, UnknownTlsMode,
+};
+pub use db::{CallOptions, Db, Query};
+pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
+pub use params::Params;
+pub use pool::{HeldConnection, PoolStatus};
+pub use result::ExecResult;
+pub use row::{ColumnIndex, FromRow, Row};
+pub use transaction::{BoxFuture, Transaction};
+pub use value::Value;
+
+/// The pure schema crate: blueprints, DDL, diff, validation, portable SQL.
+pub use dal_schema as schema;
+pub use dal_schema::{Column, ColumnType, DefaultValue, Dialect, ReferentialAction, Schema, Table};
+
+pub use dal_macros::FromRow;
+
+/// Items the macros' generated code refers to. Not public API: no stability promise.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::codec::{Decode, Encode, Json};
+    pub use crate::error::{Error, Result};
+    pub use crate::row::{FromRow, Row};
+}

@@ -25,12 +25,15 @@ pub(crate) trait Manager: Send + Sync + 'static {
     fn connect(&self) -> impl Future<Output = Result<Self::Conn>> + Send;
 
     /// Check that an idle connection still works.
-    fn ping<'a>(&'a self, conn: &'a mut Self::Conn) -> impl Future<Output = Result<()>> + Send + 'a;
+    fn ping<'a>(&'a self, conn: &'a mut Self::Conn)
+    -> impl Future<Output = Result<()>> + Send + 'a;
 
     /// Bring a connection back to a clean state (e.g. roll back a transaction a
     /// dropped guard left open). Called before reuse when the connection is marked.
-    fn reset<'a>(&'a self, conn: &'a mut Self::Conn)
-    -> impl Future<Output = Result<()>> + Send + 'a;
+    fn reset<'a>(
+        &'a self,
+        conn: &'a mut Self::Conn,
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
 }
 
 /// Settings the pool needs (taken from the database configuration).
@@ -189,12 +192,14 @@ impl<M: Manager> Pool<M> {
             Ok(p) => p,
             Err(_) => {
                 let timeout = shared.settings.acquire_timeout;
-                match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await
-                {
+                match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await {
                     Ok(Ok(p)) => p,
                     Ok(Err(_)) => return Err(Error::PoolClosed),
                     Err(_) => {
-                        shared.counters.acquire_timeouts.fetch_add(1, Ordering::Relaxed);
+                        shared
+                            .counters
+                            .acquire_timeouts
+                            .fetch_add(1, Ordering::Relaxed);
                         metrics::counter!("dal_pool_acquire_timeouts_total", "db" => shared.settings.name.clone()).increment(1);
                         return Err(Error::Timeout {
                             kind: TimeoutKind::Acquire,
@@ -233,7 +238,10 @@ impl<M: Manager> Pool<M> {
             if needs_ping {
                 shared.counters.pings.fetch_add(1, Ordering::Relaxed);
                 if shared.manager.ping(pooled.conn_mut()).await.is_err() {
-                    shared.counters.ping_failures.fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .counters
+                        .ping_failures
+                        .fetch_add(1, Ordering::Relaxed);
                     permit = Some(pooled.release_permit());
                     continue;
                 }
@@ -247,11 +255,17 @@ impl<M: Manager> Pool<M> {
         let conn = match tokio::time::timeout(connect_timeout, shared.manager.connect()).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
-                shared.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .counters
+                    .connect_failures
+                    .fetch_add(1, Ordering::Relaxed);
                 return Err(e);
             }
             Err(_) => {
-                shared.counters.connect_failures.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .counters
+                    .connect_failures
+                    .fetch_add(1, Ordering::Relaxed);
                 return Err(Error::Timeout {
                     kind: TimeoutKind::Connect,
                     after: connect_timeout,
@@ -319,7 +333,10 @@ impl<M: Manager> Pool<M> {
     fn discard(&self, conn: M::Conn) {
         drop(conn);
         self.shared.open.fetch_sub(1, Ordering::Relaxed);
-        self.shared.counters.discarded.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .counters
+            .discarded
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Close the pool: idle connections are closed now, checked-out ones when returned.

@@ -11,19 +11,87 @@ use crate::codec::{Decode, ValueInner, ValueRef};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
-/// One row of a SQLite result, copied out of the statement.
+/// One cell of a copied SQLite row; text and blobs live in the row's byte buffer.
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(usize, usize),
+    Blob(usize, usize),
+}
+
+/// One row of a SQLite result, copied out of the statement into two buffers (cells
+/// and bytes) that can be reused from row to row, so decoding a large result
+/// allocates nothing per cell.
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteRow {
     pub(crate) columns: Arc<[Box<str>]>,
-    pub(crate) values: Vec<rusqlite::types::Value>,
+    cells: Vec<Cell>,
+    data: Vec<u8>,
+}
+
+impl SqliteRow {
+    pub(crate) fn new(columns: Arc<[Box<str>]>) -> Self {
+        let n = columns.len();
+        SqliteRow {
+            columns,
+            cells: Vec::with_capacity(n),
+            data: Vec::new(),
+        }
+    }
+
+    /// Replace the contents with the current row of a running statement.
+    pub(crate) fn fill(&mut self, r: &rusqlite::Row<'_>) -> Result<()> {
+        use rusqlite::types::ValueRef as V;
+        self.cells.clear();
+        self.data.clear();
+        for i in 0..self.columns.len() {
+            let v = r
+                .get_ref(i)
+                .map_err(|e| Error::decode(i.to_string(), e.to_string()))?;
+            let cell = match v {
+                V::Null => Cell::Null,
+                V::Integer(x) => Cell::Integer(x),
+                V::Real(x) => Cell::Real(x),
+                V::Text(t) => {
+                    let start = self.data.len();
+                    self.data.extend_from_slice(t);
+                    Cell::Text(start, t.len())
+                }
+                V::Blob(b) => {
+                    let start = self.data.len();
+                    self.data.extend_from_slice(b);
+                    Cell::Blob(start, b.len())
+                }
+            };
+            self.cells.push(cell);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    pub(crate) fn value(&self, i: usize) -> rusqlite::types::ValueRef<'_> {
+        use rusqlite::types::ValueRef as V;
+        match self.cells[i] {
+            Cell::Null => V::Null,
+            Cell::Integer(x) => V::Integer(x),
+            Cell::Real(x) => V::Real(x),
+            Cell::Text(s, n) => V::Text(&self.data[s..s + n]),
+            Cell::Blob(s, n) => V::Blob(&self.data[s..s + n]),
+        }
+    }
 }
 
 pub(crate) enum RowInner<'r> {
     Pg(PgRow),
     MySql(MySqlRow),
     Sqlite(SqliteRow),
-    /// A row still inside a running SQLite statement (decoded without copying).
-    SqliteRef(&'r rusqlite::Row<'r>),
+    /// A reusable SQLite row buffer (decoding a result without per-row allocation).
+    SqliteBuf(&'r SqliteRow),
 }
 
 /// A result row.
@@ -81,7 +149,7 @@ impl ColumnIndex for &str {
             RowInner::Pg(r) => r.columns().iter().position(|c| c.name() == self),
             RowInner::MySql(r) => r.columns().iter().position(|c| c.name() == self),
             RowInner::Sqlite(r) => r.columns.iter().position(|c| &**c == self),
-            RowInner::SqliteRef(r) => r.as_ref().column_index(self).ok(),
+            RowInner::SqliteBuf(r) => r.columns.iter().position(|c| &**c == self),
         };
         found.ok_or_else(|| {
             Error::decode(
@@ -98,8 +166,8 @@ impl<'r> Row<'r> {
         match &self.inner {
             RowInner::Pg(r) => r.len(),
             RowInner::MySql(r) => r.len(),
-            RowInner::Sqlite(r) => r.values.len(),
-            RowInner::SqliteRef(r) => r.as_ref().column_count(),
+            RowInner::Sqlite(r) => r.len(),
+            RowInner::SqliteBuf(r) => r.len(),
         }
     }
 
@@ -114,13 +182,15 @@ impl<'r> Row<'r> {
             RowInner::Pg(r) => r.columns().get(i).map(|c| c.name()),
             RowInner::MySql(r) => r.columns().get(i).map(|c| c.name()),
             RowInner::Sqlite(r) => r.columns.get(i).map(|c| &**c),
-            RowInner::SqliteRef(r) => r.as_ref().column_name(i).ok(),
+            RowInner::SqliteBuf(r) => r.columns.get(i).map(|c| &**c),
         }
     }
 
     /// The names of all columns, in order.
     pub fn column_names(&self) -> Vec<&str> {
-        (0..self.len()).filter_map(|i| self.column_name(i)).collect()
+        (0..self.len())
+            .filter_map(|i| self.column_name(i))
+            .collect()
     }
 
     /// The raw value of a column, for [`Decode`] implementations.
@@ -135,11 +205,8 @@ impl<'r> Row<'r> {
                 r.try_get_raw(i)
                     .map_err(|e| Error::decode(index.to_string(), e.to_string()))?,
             ),
-            RowInner::Sqlite(r) => ValueInner::Sqlite((&r.values[i]).into()),
-            RowInner::SqliteRef(r) => ValueInner::Sqlite(
-                r.get_ref(i)
-                    .map_err(|e| Error::decode(index.to_string(), e.to_string()))?,
-            ),
+            RowInner::Sqlite(r) => ValueInner::Sqlite(r.value(i)),
+            RowInner::SqliteBuf(r) => ValueInner::Sqlite(r.value(i)),
         };
         Ok(ValueRef { inner })
     }
@@ -179,36 +246,21 @@ impl<'r> Row<'r> {
         Ok(map)
     }
 
-    /// An owned copy of this row.
-    pub fn to_owned(&self) -> Result<Row<'static>> {
+    /// An owned copy of a SQLite row (server rows are owned already and are
+    /// handed over through [`FromRow::from_owned_row`]).
+    fn copy_sqlite(&self) -> Result<Row<'static>> {
         let inner = match &self.inner {
-            RowInner::Pg(r) => RowInner::Pg(r.clone()),
-            RowInner::MySql(r) => RowInner::MySql(r.clone()),
             RowInner::Sqlite(r) => RowInner::Sqlite(r.clone()),
-            RowInner::SqliteRef(r) => {
-                let stmt = r.as_ref();
-                let columns: Arc<[Box<str>]> = stmt
-                    .column_names()
-                    .into_iter()
-                    .map(Box::from)
-                    .collect();
-                RowInner::Sqlite(copy_sqlite_row(r, columns)?)
+            RowInner::SqliteBuf(r) => RowInner::Sqlite((*r).clone()),
+            RowInner::Pg(_) | RowInner::MySql(_) => {
+                return Err(Error::Unsupported(
+                    "copying a borrowed PostgreSQL or MySQL row; fetch rows with fetch_all instead"
+                        .into(),
+                ));
             }
         };
         Ok(Row { inner })
     }
-}
-
-pub(crate) fn copy_sqlite_row(r: &rusqlite::Row<'_>, columns: Arc<[Box<str>]>) -> Result<SqliteRow> {
-    let n = columns.len();
-    let mut values = Vec::with_capacity(n);
-    for i in 0..n {
-        let v = r
-            .get_ref(i)
-            .map_err(|e| Error::decode(i.to_string(), e.to_string()))?;
-        values.push(v.into());
-    }
-    Ok(SqliteRow { columns, values })
 }
 
 /// Types that can be built from a row.
@@ -219,11 +271,22 @@ pub(crate) fn copy_sqlite_row(r: &rusqlite::Row<'_>, columns: Arc<[Box<str>]>) -
 pub trait FromRow: Sized {
     /// Build `Self` from `row`.
     fn from_row(row: &Row<'_>) -> Result<Self>;
+
+    /// Build `Self` from a row the caller owns (lets `Row` itself be returned
+    /// without a copy).
+    #[doc(hidden)]
+    fn from_owned_row(row: Row<'static>) -> Result<Self> {
+        Self::from_row(&row)
+    }
 }
 
 impl FromRow for Row<'static> {
     fn from_row(row: &Row<'_>) -> Result<Self> {
-        row.to_owned()
+        row.copy_sqlite()
+    }
+
+    fn from_owned_row(row: Row<'static>) -> Result<Self> {
+        Ok(row)
     }
 }
 

@@ -139,7 +139,9 @@ impl ConnectionUrl {
 pub(super) fn is_secret_param(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     matches!(k.as_str(), "pass" | "pwd")
-        || ["password", "secret", "token"].iter().any(|s| k.contains(s))
+        || ["password", "secret", "token"]
+            .iter()
+            .any(|s| k.contains(s))
 }
 
 /// Whether a host is this machine: `localhost`, `127.0.0.0/8`, `::1` (also as
@@ -178,7 +180,7 @@ impl Problems<'_> {
     }
 }
 
-const ENGINES: &str = "postgres (or postgresql, pg), mysql (or mariadb) or sqlite";
+const ENGINES: &str = "postgres, postgresql, pg, mysql, mariadb or sqlite";
 
 /// Parses `input`; every problem names `option` (`url`, `DAL_DATABASE_URL`, ...).
 ///
@@ -192,23 +194,21 @@ pub(super) fn parse(input: &str, option: &str) -> Result<ConnectionUrl, Vec<Conf
     let input = input.trim();
     if input.is_empty() {
         problems.push(
-            "is empty; expected a URL such as postgres://user@host/database, \
-             mysql://user@host/database or sqlite://app.db",
+            "is empty (expected a URL such as postgres://user@host/database, \
+             mysql://user@host/database or sqlite://app.db)",
         );
         return Err(problems.list);
     }
     let scheme_end = input.find(':').filter(|&i| is_scheme(&input[..i]));
     let Some(scheme_end) = scheme_end else {
         problems.push(format!(
-            "is not a database URL; expected engine://..., where the engine is {ENGINES}"
+            "is not a database URL (expected engine://..., where the engine is {ENGINES})"
         ));
         return Err(problems.list);
     };
     let (scheme, rest) = (&input[..scheme_end], &input[scheme_end + 1..]);
     let Ok(dialect) = scheme.parse::<Dialect>() else {
-        problems.push(format!(
-            "unknown engine `{scheme}`; expected {ENGINES}"
-        ));
+        problems.push(format!("unknown engine `{scheme}` (expected {ENGINES})"));
         return Err(problems.list);
     };
     let parsed = match dialect {
@@ -281,9 +281,8 @@ fn parse_query(raw: Option<&str>, dialect: Dialect, problems: &mut Problems<'_>)
                 }
                 match value.parse::<TlsMode>() {
                     Ok(mode) => match q.tls_mode {
-                        Some(earlier) if earlier != mode => problems.push(format!(
-                            "conflicting TLS modes: `{earlier}` and `{mode}`"
-                        )),
+                        Some(earlier) if earlier != mode => problems
+                            .push(format!("conflicting TLS modes: `{earlier}` and `{mode}`")),
                         _ => q.tls_mode = Some(mode),
                     },
                     Err(e) => problems.push(e.to_string()),
@@ -293,7 +292,7 @@ fn parse_query(raw: Option<&str>, dialect: Dialect, problems: &mut Problems<'_>)
                 if dialect == Dialect::Sqlite {
                     problems.push(format!("`{key}` does not apply to SQLite"));
                 } else if value.is_empty() {
-                    problems.push(format!("`{key}` is empty; expected a certificate file"));
+                    problems.push(format!("`{key}` is empty (expected a certificate file)"));
                 } else if q.tls_root_cert.as_ref().is_some_and(|c| *c != value) {
                     problems.push("conflicting TLS root certificates (`sslrootcert` / `ssl-ca`)");
                 } else {
@@ -303,7 +302,7 @@ fn parse_query(raw: Option<&str>, dialect: Dialect, problems: &mut Problems<'_>)
             "mode" if dialect == Dialect::Sqlite => match value.parse::<SqliteMode>() {
                 Ok(mode) => q.sqlite_mode = Some(mode),
                 Err(_) => problems.push(format!(
-                    "unknown SQLite mode `{value}`; expected ro, rw, rwc or memory"
+                    "unknown SQLite mode `{value}` (expected ro, rw, rwc or memory)"
                 )),
             },
             "password" if dialect != Dialect::Sqlite => {
@@ -319,7 +318,7 @@ fn parse_query(raw: Option<&str>, dialect: Dialect, problems: &mut Problems<'_>)
     q
 }
 
-const UNESCAPED_HINT: &str = "the URL has an `@` after the host; percent-encode special \
+const UNESCAPED_HINT: &str = "the URL has an `@` after the host: percent-encode special \
      characters in the user name and password (`@` as %40, `/` as %2F, `?` as %3F, `#` as %23)";
 
 fn parse_sqlite(scheme: &str, rest: &str, problems: &mut Problems<'_>) -> Option<ConnectionUrl> {
@@ -359,8 +358,8 @@ fn parse_sqlite(scheme: &str, rest: &str, problems: &mut Problems<'_>) -> Option
     let path = path.filter(|p| !p.is_empty());
     if path.is_none() && !memory {
         problems.push(
-            "names no SQLite database file; expected sqlite://relative/path.db, sqlite:path.db, \
-             sqlite:///absolute/path.db or sqlite::memory:",
+            "names no SQLite database file (expected sqlite://relative/path.db, sqlite:path.db, \
+             sqlite:///absolute/path.db or sqlite::memory:)",
         );
         return None;
     }
@@ -444,7 +443,8 @@ fn parse_server(
         }
     }
 
-    let database = if raw_path.is_empty() || raw_path == "/" {
+    let path_given = !(raw_path.is_empty() || raw_path == "/");
+    let database = if !path_given {
         None
     } else {
         let name = &raw_path[1..];
@@ -452,7 +452,7 @@ fn parse_server(
             problems.push(UNESCAPED_HINT);
             None
         } else if name.contains('/') {
-            problems.push("the database name contains `/`; percent-encode it as %2F");
+            problems.push("the database name contains `/` (percent-encode it as %2F)");
             None
         } else {
             match decode(name) {
@@ -468,7 +468,8 @@ fn parse_server(
     let mut query = parse_query(raw_query, dialect, problems);
     if let Some(p) = query.password.take() {
         if password.is_some() {
-            problems.push("the password is given both before the host and as a `password` parameter");
+            problems
+                .push("the password is given both before the host and as a `password` parameter");
         } else {
             password = Some(p).filter(|p| !p.is_empty());
         }
@@ -489,15 +490,19 @@ fn parse_server(
         }
     }
     if socket.is_none() && dialect == Dialect::Postgres {
-        socket = hosts.iter().find(|(h, _)| h.starts_with('/')).map(|(h, _)| h.clone());
+        socket = hosts
+            .iter()
+            .find(|(h, _)| h.starts_with('/'))
+            .map(|(h, _)| h.clone());
     }
-    if hosts.is_empty() && socket.is_none() {
+    // A host that failed to parse was already reported.
+    if hosts.is_empty() && socket.is_none() && raw_hosts.is_empty() {
         let how = match dialect {
             Dialect::MySql => "?socket=/path/to/mysqld.sock",
             _ => "?host=/var/run/postgresql",
         };
         problems.push(format!(
-            "names no host; expected {scheme}://host/database (or a Unix socket with {how})"
+            "names no host (expected {scheme}://host/database, or a Unix socket with {how})"
         ));
     }
 
@@ -508,10 +513,12 @@ fn parse_server(
         (_, Some(db)) => Some(db),
         (Dialect::Postgres, None) => match &username {
             Some(user) => Some(user.clone()),
+            // A database name that failed to parse was already reported.
+            None if path_given => None,
             None => {
                 problems.push(format!(
-                    "names no database (and no user name to default it to); \
-                     expected {scheme}://user@host/database"
+                    "names no database and no user name to default it to \
+                     (expected {scheme}://user@host/database)"
                 ));
                 None
             }
@@ -555,7 +562,7 @@ fn parse_host(raw: &str, default_port: u16, problems: &mut Problems<'_>) -> Opti
             Some(p) => Some(p),
             None if after.is_empty() => None,
             None => {
-                problems.push("unexpected text after an IPv6 host; expected [address]:port");
+                problems.push("unexpected text after an IPv6 host (expected [address]:port)");
                 return None;
             }
         };

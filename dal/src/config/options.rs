@@ -61,8 +61,7 @@ impl Default for PoolOptions {
 
 /// The four timeouts: connection acquisition, connection creation, pool creation
 /// and query execution. Each one, when it fires, surfaces as
-/// [`Error::Timeout`](crate::Error::Timeout) with the matching
-/// [`TimeoutKind`](crate::error::TimeoutKind).
+/// [`Error::Timeout`](crate::Error::Timeout) with the matching `TimeoutKind`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -359,7 +358,7 @@ impl fmt::Display for UnknownTlsMode {
         write!(
             f,
             "unknown TLS mode `{}` (expected disable, allow, prefer, require, verify-ca or \
-             verify-full; or DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY)",
+             verify-full, or DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY)",
             self.0
         )
     }

@@ -1,0 +1,338 @@
+//! One concrete pool per database and the checked-out connection that runs
+//! statements on it: PostgreSQL and MySQL through sqlx, SQLite through rusqlite.
+
+pub(crate) mod server;
+pub(crate) mod sqlite;
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use dal_schema::Dialect;
+use sqlx::mysql::MySql;
+use sqlx::postgres::Postgres;
+
+use crate::codec::{ArgsInner, Arguments};
+use crate::error::{Error, Result};
+use crate::params::Params;
+use crate::pool::{HeldConnection, Pool, PoolCounters, PoolStatus, PooledConn};
+use crate::result::ExecResult;
+use crate::row::{FromRow, Row};
+use crate::statement::Statement;
+
+use server::{MySqlManager, PgManager, ServerDb};
+use sqlite::SqliteManager;
+
+/// The pool of a database.
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Pg(Pool<PgManager>),
+    MySql(Pool<MySqlManager>),
+    Sqlite(Pool<SqliteManager>),
+}
+
+macro_rules! each_pool {
+    ($self:expr, $p:ident => $e:expr) => {
+        match $self {
+            Backend::Pg($p) => $e,
+            Backend::MySql($p) => $e,
+            Backend::Sqlite($p) => $e,
+        }
+    };
+}
+
+impl Backend {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Backend::Pg(_) => Dialect::Postgres,
+            Backend::MySql(_) => Dialect::MySql,
+            Backend::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    pub(crate) async fn acquire(&self, location: &'static Location<'static>) -> Result<Conn> {
+        Ok(match self {
+            Backend::Pg(p) => Conn::Pg(p.acquire(location).await?),
+            Backend::MySql(p) => Conn::MySql(p.acquire(location).await?),
+            Backend::Sqlite(p) => Conn::Sqlite(p.acquire(location).await?),
+        })
+    }
+
+    pub(crate) async fn fill(&self, n: usize) -> Result<()> {
+        each_pool!(self, p => p.fill(n).await)
+    }
+
+    pub(crate) fn status(&self) -> PoolStatus {
+        each_pool!(self, p => p.status())
+    }
+
+    pub(crate) fn counters(&self) -> &PoolCounters {
+        each_pool!(self, p => p.counters())
+    }
+
+    pub(crate) fn close(&self) {
+        each_pool!(self, p => p.close())
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        each_pool!(self, p => p.is_closed())
+    }
+
+    pub(crate) fn held_connections(&self) -> Vec<HeldConnection> {
+        each_pool!(self, p => p.held_connections())
+    }
+}
+
+/// Per-call execution settings.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExecOptions {
+    /// Query timeout.
+    pub timeout: Option<Duration>,
+    /// How long SQLite waits (asynchronously) for a lock.
+    pub busy_timeout: Duration,
+}
+
+/// A checked-out connection.
+pub(crate) enum Conn {
+    Pg(PooledConn<PgManager>),
+    MySql(PooledConn<MySqlManager>),
+    Sqlite(PooledConn<SqliteManager>),
+}
+
+fn bind<'q, P: Params + ?Sized>(
+    dialect: Dialect,
+    stmt: &Statement,
+    params: &'q P,
+) -> Result<Arguments<'q>> {
+    let n = params.len();
+    if n != stmt.param_count {
+        return Err(Error::invalid_input(
+            "parameters",
+            format!(
+                "the statement takes {} parameter(s), {n} given",
+                stmt.param_count
+            ),
+        ));
+    }
+    let mut args = Arguments::with_capacity(dialect, n);
+    params.bind(&mut args)?;
+    Ok(args)
+}
+
+/// The SQL text and whether to keep it prepared, for PostgreSQL.
+fn pg_text(stmt: &Statement, signature: u64, untyped_null: bool) -> (std::sync::Arc<str>, bool) {
+    if untyped_null {
+        return (stmt.sql.clone(), false);
+    }
+    match stmt.pg_sql_for(signature) {
+        Some(s) => (s, true),
+        None => (stmt.sql.clone(), false),
+    }
+}
+
+/// Re-run a SQLite call while the database is busy, sleeping asynchronously,
+/// outside transactions only (inside one, the caller decides).
+async fn sqlite_retry<R>(
+    conn: &mut PooledConn<SqliteManager>,
+    busy_timeout: Duration,
+    mut f: impl FnMut(&mut sqlite::SqliteConn) -> Result<R>,
+) -> Result<R> {
+    let start = Instant::now();
+    let mut delay = Duration::from_micros(500);
+    loop {
+        match f(conn) {
+            Err(e)
+                if sqlite::is_busy_error(&e)
+                    && conn.conn.is_autocommit()
+                    && start.elapsed() < busy_timeout =>
+            {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_millis(50));
+            }
+            r => return r,
+        }
+    }
+}
+
+impl Conn {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            Conn::Pg(_) => Dialect::Postgres,
+            Conn::MySql(_) => Dialect::MySql,
+            Conn::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    fn note(&mut self, e: &Error) {
+        if server::breaks_connection(e) {
+            match self {
+                Conn::Pg(c) => c.broken = true,
+                Conn::MySql(c) => c.broken = true,
+                Conn::Sqlite(_) => {}
+            }
+        }
+    }
+
+    /// Mark the connection to be reset (rolled back) before its next checkout.
+    pub(crate) fn mark_needs_reset(&mut self) {
+        match self {
+            Conn::Pg(c) => c.mark_needs_reset(),
+            Conn::MySql(c) => c.mark_needs_reset(),
+            Conn::Sqlite(c) => c.mark_needs_reset(),
+        }
+    }
+
+    /// Mark the connection unusable: it is closed instead of returned.
+    pub(crate) fn mark_broken(&mut self) {
+        match self {
+            Conn::Pg(c) => c.broken = true,
+            Conn::MySql(c) => c.broken = true,
+            Conn::Sqlite(c) => c.broken = true,
+        }
+    }
+
+    /// Queue statements to run before the next use of this connection.
+    pub(crate) fn push_pending(&mut self, sql: String) {
+        match self {
+            Conn::Pg(c) => c.pending.push(sql),
+            Conn::MySql(c) => c.pending.push(sql),
+            Conn::Sqlite(c) => c.pending.push(sql),
+        }
+    }
+
+    /// Run a statement with parameters.
+    pub(crate) async fn execute<P: Params + ?Sized>(
+        &mut self,
+        stmt: &Statement,
+        params: &P,
+        opts: ExecOptions,
+    ) -> Result<ExecResult> {
+        let r = self.execute_inner(stmt, params, opts).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+
+    async fn execute_inner<P: Params + ?Sized>(
+        &mut self,
+        stmt: &Statement,
+        params: &P,
+        opts: ExecOptions,
+    ) -> Result<ExecResult> {
+        let args = bind(self.dialect(), stmt, params)?;
+        let (signature, untyped_null) = (args.signature, args.untyped_null);
+        match (self, args.inner) {
+            (Conn::Pg(c), ArgsInner::Pg(a)) => {
+                let (sql, persistent) = pg_text(stmt, signature, untyped_null);
+                server::with_timeout(opts.timeout, server::pg::execute(c, sql, a, persistent)).await
+            }
+            (Conn::MySql(c), ArgsInner::MySql(a)) => {
+                server::with_timeout(
+                    opts.timeout,
+                    server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached),
+                )
+                .await
+            }
+            (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
+                sqlite_retry(c, opts.busy_timeout, |c| {
+                    sqlite::execute(c, stmt, &a, opts.timeout)
+                })
+                .await
+            }
+            _ => Err(Error::Driver(
+                "arguments encoded for another dialect".into(),
+            )),
+        }
+    }
+
+    /// Run a query and decode up to `limit` rows as `T`.
+    pub(crate) async fn fetch_as<T: FromRow + Send, P: Params + ?Sized>(
+        &mut self,
+        stmt: &Statement,
+        params: &P,
+        limit: Option<usize>,
+        opts: ExecOptions,
+    ) -> Result<Vec<T>> {
+        let r = self.fetch_as_inner::<T, P>(stmt, params, limit, opts).await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+
+    async fn fetch_as_inner<T: FromRow + Send, P: Params + ?Sized>(
+        &mut self,
+        stmt: &Statement,
+        params: &P,
+        limit: Option<usize>,
+        opts: ExecOptions,
+    ) -> Result<Vec<T>> {
+        let args = bind(self.dialect(), stmt, params)?;
+        let signature = args.signature;
+        let untyped_null = args.untyped_null;
+        match (self, args.inner) {
+            (Conn::Pg(c), ArgsInner::Pg(a)) => {
+                let (sql, persistent) = pg_text(stmt, signature, untyped_null);
+                let rows = server::with_timeout(
+                    opts.timeout,
+                    server::pg::fetch(c, sql, a, persistent, limit),
+                )
+                .await?;
+                rows.into_iter()
+                    .map(|r| T::from_owned_row(Postgres::wrap_row(r)))
+                    .collect()
+            }
+            (Conn::MySql(c), ArgsInner::MySql(a)) => {
+                let rows = server::with_timeout(
+                    opts.timeout,
+                    server::mysql::fetch(c, stmt.sql.clone(), a, stmt.cached, limit),
+                )
+                .await?;
+                rows.into_iter()
+                    .map(|r| T::from_owned_row(MySql::wrap_row(r)))
+                    .collect()
+            }
+            (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
+                sqlite_retry(c, opts.busy_timeout, |c| {
+                    sqlite::fetch_as::<T>(c, stmt, &a, limit, opts.timeout)
+                })
+                .await
+            }
+            _ => Err(Error::Driver(
+                "arguments encoded for another dialect".into(),
+            )),
+        }
+    }
+
+    /// Run SQL without parameters (no translation, no preparation).
+    pub(crate) async fn execute_raw(&mut self, sql: &str, busy_timeout: Duration) -> Result<()> {
+        let r = match self {
+            Conn::Pg(c) => server::pg::execute_raw(c, sql).await,
+            Conn::MySql(c) => server::mysql::execute_raw(c, sql).await,
+            Conn::Sqlite(c) => {
+                sqlite_retry(c, busy_timeout, |c| sqlite::execute_batch(c, sql)).await
+            }
+        };
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+
+    /// Check the connection with a round trip.
+    pub(crate) async fn ping(&mut self) -> Result<()> {
+        use sqlx::Connection as _;
+        let r = match self {
+            Conn::Pg(c) => c.conn.ping().await.map_err(server::map_err),
+            Conn::MySql(c) => c.conn.ping().await.map_err(server::map_err),
+            Conn::Sqlite(c) => c
+                .conn
+                .query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(sqlite::map_err),
+        };
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+}

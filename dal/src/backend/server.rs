@@ -1,0 +1,246 @@
+//! PostgreSQL and MySQL/MariaDB through sqlx connections (one module: the two
+//! differ only in how results and rows are wrapped).
+
+use std::time::Duration;
+
+use sqlx::Database;
+use sqlx::mysql::{MySql, MySqlConnection, MySqlDatabaseError};
+use sqlx::postgres::{PgConnection, PgDatabaseError, Postgres};
+
+use crate::error::{Error, Result, TimeoutKind, classify};
+use crate::result::ExecResult;
+use crate::row::{Row, RowInner};
+
+/// What differs between the two sqlx databases dal drives.
+pub(crate) trait ServerDb: Database {
+    fn wrap_row(row: Self::Row) -> Row<'static>;
+    fn exec_result(r: Self::QueryResult) -> ExecResult;
+}
+
+impl ServerDb for Postgres {
+    fn wrap_row(row: Self::Row) -> Row<'static> {
+        Row {
+            inner: RowInner::Pg(row),
+        }
+    }
+    fn exec_result(r: Self::QueryResult) -> ExecResult {
+        ExecResult {
+            rows_affected: r.rows_affected(),
+            last_insert_id: None,
+        }
+    }
+}
+
+impl ServerDb for MySql {
+    fn wrap_row(row: Self::Row) -> Row<'static> {
+        Row {
+            inner: RowInner::MySql(row),
+        }
+    }
+    fn exec_result(r: Self::QueryResult) -> ExecResult {
+        let id = r.last_insert_id();
+        ExecResult {
+            rows_affected: r.rows_affected(),
+            last_insert_id: (id != 0).then_some(id as i64),
+        }
+    }
+}
+
+/// A server connection and the statements queued to run before its next use.
+pub(crate) struct ServerConn<C> {
+    pub(crate) conn: C,
+    pub(crate) pending: Vec<String>,
+}
+
+/// Wraps a future with the query timeout.
+pub(crate) async fn with_timeout<T>(
+    timeout: Option<Duration>,
+    f: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match timeout {
+        None => f.await,
+        Some(t) => match tokio::time::timeout(t, f).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Timeout {
+                kind: TimeoutKind::Query,
+                after: t,
+            }),
+        },
+    }
+}
+
+/// Translate a sqlx error into a dal error.
+pub(crate) fn map_err(e: sqlx::Error) -> Error {
+    match e {
+        sqlx::Error::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+                classify::postgres(
+                    pg.code(),
+                    pg.message().to_string(),
+                    pg.constraint().map(str::to_string),
+                )
+            } else if let Some(my) = db.try_downcast_ref::<MySqlDatabaseError>() {
+                classify::mysql(my.number(), my.message().to_string())
+            } else {
+                Error::Database {
+                    message: db.message().to_string(),
+                    code: db.code().map(|c| c.to_string()),
+                    transient: false,
+                }
+            }
+        }
+        sqlx::Error::Io(e) => Error::ConnectionLost {
+            message: e.to_string(),
+            code: e.raw_os_error().map(|c| c.to_string()),
+        },
+        sqlx::Error::Tls(e) => Error::Driver(format!("TLS: {e}")),
+        sqlx::Error::Protocol(m) => Error::Driver(format!("protocol: {m}")),
+        sqlx::Error::RowNotFound => Error::NotFound("no row returned".into()),
+        sqlx::Error::ColumnDecode { index, source } => Error::decode(index, source.to_string()),
+        sqlx::Error::ColumnNotFound(c) => Error::decode(c, "no such column"),
+        sqlx::Error::Decode(e) => Error::decode("", e.to_string()),
+        sqlx::Error::Encode(e) => Error::invalid_input("parameter", e.to_string()),
+        sqlx::Error::PoolTimedOut => Error::Timeout {
+            kind: TimeoutKind::Acquire,
+            after: Duration::ZERO,
+        },
+        sqlx::Error::PoolClosed => Error::PoolClosed,
+        sqlx::Error::WorkerCrashed => Error::ConnectionLost {
+            message: "driver worker stopped".into(),
+            code: None,
+        },
+        other => Error::Driver(other.to_string()),
+    }
+}
+
+/// Whether an error leaves the connection unusable (it is then discarded).
+pub(crate) fn breaks_connection(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::ConnectionLost { .. }
+            | Error::Driver(_)
+            | Error::Timeout {
+                kind: TimeoutKind::Query,
+                ..
+            }
+    )
+}
+
+/// Opens sqlx connections of one kind.
+pub(crate) struct ServerManager<C: sqlx::Connection> {
+    pub(crate) options: C::Options,
+}
+
+pub(crate) type PgManager = ServerManager<PgConnection>;
+pub(crate) type MySqlManager = ServerManager<MySqlConnection>;
+
+// The functions are written once and stamped out per concrete connection type:
+// generic versions need higher-ranked `Executor` bounds, which keep rustc from
+// proving the futures `Send`.
+macro_rules! server_fns {
+    ($module:ident, $Conn:ty, $Db:ty) => {
+        pub(crate) mod $module {
+            use std::sync::Arc;
+
+            use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
+
+            use super::{ServerConn, ServerDb, ServerManager, map_err};
+            use crate::error::Result;
+            use crate::pool::Manager;
+            use crate::result::ExecResult;
+
+            type Conn = ServerConn<$Conn>;
+
+            impl Manager for ServerManager<$Conn> {
+                type Conn = Conn;
+
+                async fn connect(&self) -> Result<Conn> {
+                    let conn = self.options.connect().await.map_err(map_err)?;
+                    Ok(ServerConn {
+                        conn,
+                        pending: Vec::new(),
+                    })
+                }
+
+                async fn ping(&self, conn: &mut Conn) -> Result<()> {
+                    conn.conn.ping().await.map_err(map_err)
+                }
+
+                async fn reset(&self, conn: &mut Conn) -> Result<()> {
+                    conn.pending.clear();
+                    conn.conn
+                        .execute(sqlx::raw_sql("ROLLBACK"))
+                        .await
+                        .map(|_| ())
+                        .map_err(map_err)
+                }
+            }
+
+            /// Runs queued statements (rollbacks of dropped nested transactions) first.
+            pub(crate) async fn run_pending(c: &mut Conn) -> Result<()> {
+                if c.pending.is_empty() {
+                    return Ok(());
+                }
+                let pending = std::mem::take(&mut c.pending);
+                for sql in pending {
+                    c.conn
+                        .execute(sqlx::raw_sql(AssertSqlSafe(sql)))
+                        .await
+                        .map_err(map_err)?;
+                }
+                Ok(())
+            }
+
+            /// Run statements without parameters (text protocol).
+            pub(crate) async fn execute_raw(c: &mut Conn, sql: &str) -> Result<()> {
+                run_pending(c).await?;
+                c.conn
+                    .execute(sqlx::raw_sql(AssertSqlSafe(sql.to_string())))
+                    .await
+                    .map_err(map_err)?;
+                Ok(())
+            }
+
+            /// Run one statement; `persistent` keeps it prepared on the server.
+            pub(crate) async fn execute(
+                c: &mut Conn,
+                sql: Arc<str>,
+                args: <$Db as sqlx::Database>::Arguments,
+                persistent: bool,
+            ) -> Result<ExecResult> {
+                run_pending(c).await?;
+                let r = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args)
+                    .persistent(persistent)
+                    .execute(&mut c.conn)
+                    .await
+                    .map_err(map_err)?;
+                Ok(<$Db as ServerDb>::exec_result(r))
+            }
+
+            /// Run a query and return up to `limit` rows (all when `None`).
+            pub(crate) async fn fetch(
+                c: &mut Conn,
+                sql: Arc<str>,
+                args: <$Db as sqlx::Database>::Arguments,
+                persistent: bool,
+                limit: Option<usize>,
+            ) -> Result<Vec<<$Db as sqlx::Database>::Row>> {
+                run_pending(c).await?;
+                let q = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args).persistent(persistent);
+                if limit == Some(1) {
+                    let r = q.fetch_optional(&mut c.conn).await.map_err(map_err)?;
+                    Ok(r.into_iter().collect())
+                } else {
+                    let mut rows = q.fetch_all(&mut c.conn).await.map_err(map_err)?;
+                    if let Some(l) = limit {
+                        rows.truncate(l);
+                    }
+                    Ok(rows)
+                }
+            }
+        }
+    };
+}
+
+server_fns!(pg, sqlx::postgres::PgConnection, sqlx::postgres::Postgres);
+server_fns!(mysql, sqlx::mysql::MySqlConnection, sqlx::mysql::MySql);

@@ -1,0 +1,289 @@
+//! SQLite through rusqlite, run on the calling thread.
+//!
+//! Why not sqlx here: sqlx's SQLite driver runs each connection on its own thread
+//! and crosses to it once per statement, which measured 4-15x slower than the
+//! driver itself. A SQLite statement is a function call into a library, so dal runs
+//! a whole unit of work (a statement and its decoding, an entity save with its
+//! history row, a bulk insert) on the caller's thread in one go. Waiting for a
+//! lock never blocks the thread: connections use `busy_timeout = 0` and dal
+//! retries `SQLITE_BUSY` with an async sleep (see `Db`), and query timeouts
+//! interrupt the statement from SQLite's progress handler.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rusqlite::{OpenFlags, ToSql as _};
+
+use crate::codec::SqliteArg;
+use crate::error::{Error, Result, TimeoutKind, classify};
+use crate::pool::Manager;
+use crate::result::ExecResult;
+use crate::row::{FromRow, Row, RowInner, SqliteRow};
+use crate::statement::Statement;
+
+/// Opens SQLite connections.
+pub(crate) struct SqliteManager {
+    pub(crate) target: SqliteTarget,
+    pub(crate) flags: OpenFlags,
+    pub(crate) statement_cache: usize,
+}
+
+/// What a connection opens.
+#[derive(Debug, Clone)]
+pub(crate) enum SqliteTarget {
+    File(PathBuf),
+    Memory,
+}
+
+/// One SQLite connection and the statements queued to run before its next use.
+pub(crate) struct SqliteConn {
+    pub(crate) conn: rusqlite::Connection,
+    pub(crate) pending: Vec<String>,
+}
+
+impl SqliteManager {
+    fn open(&self) -> Result<SqliteConn> {
+        let conn = match &self.target {
+            SqliteTarget::File(p) => rusqlite::Connection::open_with_flags(p, self.flags),
+            SqliteTarget::Memory => rusqlite::Connection::open_in_memory_with_flags(self.flags),
+        }
+        .map_err(map_err)?;
+        conn.set_prepared_statement_cache_capacity(self.statement_cache.max(16));
+        // waiting for locks is done asynchronously by dal, never inside SQLite
+        conn.busy_timeout(Duration::ZERO).map_err(map_err)?;
+        let readonly = self.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY);
+        let mut setup = String::from("PRAGMA foreign_keys = ON;");
+        if matches!(self.target, SqliteTarget::File(_)) && !readonly {
+            setup.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+        }
+        // journal_mode may meet a lock while another connection opens the file
+        let start = Instant::now();
+        loop {
+            match conn.execute_batch(&setup) {
+                Ok(()) => break,
+                Err(e) if is_busy(&e) && start.elapsed() < Duration::from_secs(5) => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => return Err(map_err(e)),
+            }
+        }
+        Ok(SqliteConn {
+            conn,
+            pending: Vec::new(),
+        })
+    }
+}
+
+impl Manager for SqliteManager {
+    type Conn = SqliteConn;
+
+    async fn connect(&self) -> Result<SqliteConn> {
+        self.open()
+    }
+
+    async fn ping(&self, conn: &mut SqliteConn) -> Result<()> {
+        conn.conn
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(map_err)
+    }
+
+    async fn reset(&self, conn: &mut SqliteConn) -> Result<()> {
+        conn.pending.clear();
+        if !conn.conn.is_autocommit() {
+            conn.conn.execute_batch("ROLLBACK").map_err(map_err)?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Whether a dal error came from `SQLITE_BUSY` / `SQLITE_LOCKED`.
+pub(crate) fn is_busy_error(e: &Error) -> bool {
+    matches!(e, Error::Serialization { code: Some(c), .. }
+        if c.parse::<i32>().is_ok_and(|c| c & 0xff == 5 || c & 0xff == 6))
+}
+
+pub(crate) fn map_err(e: rusqlite::Error) -> Error {
+    match e {
+        rusqlite::Error::SqliteFailure(f, msg) => {
+            if f.code == rusqlite::ErrorCode::OperationInterrupted {
+                return Error::Timeout {
+                    kind: TimeoutKind::Query,
+                    after: Duration::ZERO,
+                };
+            }
+            let message = msg.unwrap_or_else(|| f.to_string());
+            classify::sqlite(f.extended_code, message)
+        }
+        rusqlite::Error::InvalidParameterCount(got, want) => Error::invalid_input(
+            "parameters",
+            format!("the statement takes {want} parameter(s), {got} given"),
+        ),
+        rusqlite::Error::InvalidColumnType(i, name, ty) => {
+            Error::decode(name, format!("column {i} holds {ty}"))
+        }
+        rusqlite::Error::Utf8Error(_, e) => Error::decode("", format!("invalid UTF-8: {e}")),
+        other => Error::Driver(other.to_string()),
+    }
+}
+
+/// Runs queued statements (rollbacks of dropped nested transactions) first.
+pub(crate) fn run_pending(c: &mut SqliteConn) -> Result<()> {
+    if c.pending.is_empty() {
+        return Ok(());
+    }
+    let pending = std::mem::take(&mut c.pending);
+    for sql in pending {
+        c.conn.execute_batch(&sql).map_err(map_err)?;
+    }
+    Ok(())
+}
+
+struct Interrupt<'a> {
+    conn: &'a rusqlite::Connection,
+    armed: bool,
+}
+
+impl<'a> Interrupt<'a> {
+    fn arm(conn: &'a rusqlite::Connection, timeout: Option<Duration>) -> Result<Self> {
+        if let Some(t) = timeout {
+            let deadline = Instant::now() + t;
+            conn.progress_handler(1000, Some(move || Instant::now() >= deadline))
+                .map_err(map_err)?;
+        }
+        Ok(Interrupt {
+            conn,
+            armed: timeout.is_some(),
+        })
+    }
+}
+
+impl Drop for Interrupt<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
+        }
+    }
+}
+
+fn fix_timeout(e: Error, timeout: Option<Duration>) -> Error {
+    match (e, timeout) {
+        (
+            Error::Timeout {
+                kind: TimeoutKind::Query,
+                ..
+            },
+            Some(t),
+        ) => Error::Timeout {
+            kind: TimeoutKind::Query,
+            after: t,
+        },
+        (e, _) => e,
+    }
+}
+
+fn with_statement<R>(
+    c: &SqliteConn,
+    stmt: &Statement,
+    args: &[SqliteArg<'_>],
+    f: impl FnOnce(&mut rusqlite::Statement<'_>) -> Result<R>,
+) -> Result<R> {
+    let run = |s: &mut rusqlite::Statement<'_>| -> Result<R> {
+        let expected = s.parameter_count();
+        if expected != args.len() {
+            return Err(Error::invalid_input(
+                "parameters",
+                format!(
+                    "the statement takes {expected} parameter(s), {} given",
+                    args.len()
+                ),
+            ));
+        }
+        for (i, a) in args.iter().enumerate() {
+            s.raw_bind_parameter(i + 1, a.to_sql().map_err(map_err)?)
+                .map_err(map_err)?;
+        }
+        f(s)
+    };
+    if stmt.cached {
+        let mut s = c.conn.prepare_cached(&stmt.sql).map_err(map_err)?;
+        let r = run(&mut s);
+        if r.is_err() {
+            // leave nothing bound in the cached statement
+            s.clear_bindings();
+        }
+        r
+    } else {
+        let mut s = c.conn.prepare(&stmt.sql).map_err(map_err)?;
+        run(&mut s)
+    }
+}
+
+/// Run a statement that returns no rows (rows are read and discarded if it does).
+pub(crate) fn execute(
+    c: &mut SqliteConn,
+    stmt: &Statement,
+    args: &[SqliteArg<'_>],
+    timeout: Option<Duration>,
+) -> Result<ExecResult> {
+    run_pending(c)?;
+    let _guard = Interrupt::arm(&c.conn, timeout)?;
+    let affected = with_statement(c, stmt, args, |s| {
+        if s.column_count() == 0 {
+            s.raw_execute().map(|n| n as u64).map_err(map_err)
+        } else {
+            let mut rows = s.raw_query();
+            while rows.next().map_err(map_err)?.is_some() {}
+            Ok(c.conn.changes())
+        }
+    })
+    .map_err(|e| fix_timeout(e, timeout))?;
+    let last_insert_id = (stmt.is_insert && affected > 0).then(|| c.conn.last_insert_rowid());
+    Ok(ExecResult {
+        rows_affected: affected,
+        last_insert_id,
+    })
+}
+
+/// Run a query and decode up to `limit` rows straight from the statement.
+pub(crate) fn fetch_as<T: FromRow>(
+    c: &mut SqliteConn,
+    stmt: &Statement,
+    args: &[SqliteArg<'_>],
+    limit: Option<usize>,
+    timeout: Option<Duration>,
+) -> Result<Vec<T>> {
+    run_pending(c)?;
+    let _guard = Interrupt::arm(&c.conn, timeout)?;
+    with_statement(c, stmt, args, |s| {
+        let columns: Arc<[Box<str>]> = s.column_names().into_iter().map(Box::from).collect();
+        let mut buf = SqliteRow::new(columns);
+        let mut rows = s.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(map_err)? {
+            buf.fill(r)?;
+            out.push(T::from_row(&Row {
+                inner: RowInner::SqliteBuf(&buf),
+            })?);
+            if limit.is_some_and(|l| out.len() >= l) {
+                break;
+            }
+        }
+        Ok(out)
+    })
+    .map_err(|e| fix_timeout(e, timeout))
+}
+
+/// Run several statements separated by `;` with no parameters.
+pub(crate) fn execute_batch(c: &mut SqliteConn, sql: &str) -> Result<()> {
+    run_pending(c)?;
+    c.conn.execute_batch(sql).map_err(map_err)
+}

@@ -1,0 +1,502 @@
+//! Database configuration: [`DatabaseConfig`] from a URL, from `DAL_*` environment
+//! variables or from a builder, validated all at once, with the password kept out
+//! of every `Debug`, `Display`, log line and error.
+
+mod builder;
+mod connection_url;
+mod env;
+mod options;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use dal_schema::Dialect;
+
+pub use builder::DatabaseConfigBuilder;
+pub use options::{
+    BreakerPolicy, PoolOptions, RetryPolicy, SqliteMode, Timeouts, TlsMode, UnknownTlsMode,
+};
+
+use crate::error::ConfigProblem;
+use connection_url::ConnectionUrl;
+
+/// How to reach one database and how to behave towards it: pool sizes, the four
+/// timeouts, retry and circuit-breaker policies, TLS and logging.
+///
+/// # Sources
+///
+/// * [`from_url`](Self::from_url): a URL, every other option at its default.
+/// * [`from_env`](Self::from_env): `DAL_DATABASE_URL` plus `DAL_*` options
+///   ([`from_env_with_prefix`](Self::from_env_with_prefix) for another prefix,
+///   [`from_vars`](Self::from_vars) for explicit pairs).
+/// * [`builder`](Self::builder): a URL and options set in code.
+///
+/// Every source validates everything and reports all problems together as
+/// [`Error::Config`](crate::Error::Config).
+///
+/// # URLs
+///
+/// | Engine | Forms |
+/// |---|---|
+/// | PostgreSQL | `postgres://user:password@host:5432/database?sslmode=verify-full` (also `postgresql://`, `pg://`; several hosts as `host1:5432,host2:5433`; a Unix socket as `?host=/var/run/postgresql`) |
+/// | MySQL / MariaDB | `mysql://user:password@host:3306/database?ssl-mode=REQUIRED` (also `mariadb://`; a Unix socket as `?socket=/path/mysqld.sock`) |
+/// | SQLite | `sqlite://relative/path.db`, `sqlite:path.db`, `sqlite:///absolute/path.db`, `sqlite::memory:`, with `?mode=ro\|rw\|rwc\|memory` (default `rwc`) |
+///
+/// Engine names are case-insensitive. The user name, password, host and database
+/// are percent-decoded (`%40` for `@` in a password). The port defaults to 5432
+/// (PostgreSQL) or 3306 (MySQL). Query parameters dal does not interpret are
+/// passed to the driver through [`params`](Self::params); dal interprets
+/// `sslmode`/`ssl-mode`, `sslrootcert`/`ssl-ca`, `password` (servers) and `mode`
+/// (SQLite), and reads the Unix-socket parameters while leaving them in `params`.
+///
+/// Without a database name, PostgreSQL connects to the database named after the
+/// user (as libpq does); MySQL connects with no default database (as sqlx does),
+/// so statements must qualify table names.
+///
+/// # TLS
+///
+/// The URL's `sslmode` (PostgreSQL spelling) or `ssl-mode` (MySQL spelling) is
+/// honoured. When it says nothing, a loopback host (`localhost`, `127.0.0.0/8`,
+/// `::1`, a Unix socket) uses [`TlsMode::Prefer`] and any other host
+/// [`TlsMode::VerifyFull`]: a remote database gets verified TLS unless the URL
+/// explicitly asks for less. TLS does not apply to SQLite.
+///
+/// # SQLite in memory
+///
+/// Every connection to `sqlite::memory:` opens a separate, empty database that
+/// disappears when the connection closes. An in-memory configuration therefore
+/// always has exactly one connection, opened with the pool and never recycled
+/// (`max_connections = min_connections = 1`, no idle timeout, no max lifetime),
+/// whatever the options say.
+///
+/// # Secrets
+///
+/// The password, and the value of any query parameter whose name is `pass`,
+/// `pwd` or contains `password`, `secret` or `token` (case-insensitive), never
+/// appear in `Debug`, `Display` ([`redacted_url`](Self::redacted_url)) or
+/// errors: they print as `***`.
+///
+/// ```
+/// use std::time::Duration;
+/// use dal::{DatabaseConfig, TlsMode};
+/// use dal_schema::Dialect;
+///
+/// let config = DatabaseConfig::from_url("postgres://app:s3cret@db.example.com/shop")?;
+/// assert_eq!(config.dialect(), Dialect::Postgres);
+/// assert_eq!(config.host(), Some("db.example.com"));
+/// assert_eq!(config.port(), Some(5432));
+/// assert_eq!(config.database(), Some("shop"));
+/// assert_eq!(config.tls_mode(), Some(TlsMode::VerifyFull)); // remote host
+/// assert_eq!(config.to_string(), "postgres://app:***@db.example.com/shop");
+/// assert!(!format!("{config:?}").contains("s3cret"));
+///
+/// let pairs = [
+///     ("DAL_DATABASE_URL", "sqlite::memory:"),
+///     ("DAL_QUERY_TIMEOUT", "30s"),
+///     ("DAL_LOG_PARAMETERS", "Yes"),
+/// ];
+/// let config = DatabaseConfig::from_vars("DAL_", pairs)?;
+/// assert!(config.is_sqlite_memory());
+/// assert_eq!(config.pool().max_connections, 1);
+/// assert_eq!(config.timeouts().query, Some(Duration::from_secs(30)));
+/// assert!(config.log_parameters());
+/// # Ok::<(), dal::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    name: String,
+    target: ConnectionUrl,
+    /// Resolved: explicit or defaulted by host; `None` for SQLite.
+    tls_mode: Option<TlsMode>,
+    redacted_url: String,
+    pool: PoolOptions,
+    timeouts: Timeouts,
+    slow_query_threshold: Duration,
+    statement_cache_capacity: usize,
+    log_parameters: bool,
+    leak_detection_threshold: Option<Duration>,
+    capture_backtrace: bool,
+    sqlite_busy_timeout: Duration,
+    retry: RetryPolicy,
+    breaker: BreakerPolicy,
+}
+
+impl DatabaseConfig {
+    /// A configuration from a URL, every other option at its default.
+    ///
+    /// ```
+    /// let config = dal::DatabaseConfig::from_url("mysql://app:pw@127.0.0.1/shop")?;
+    /// assert_eq!(config.port(), Some(3306));
+    /// assert_eq!(config.tls_mode(), Some(dal::TlsMode::Prefer)); // loopback
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn from_url(url: &str) -> crate::Result<Self> {
+        Self::builder(url).build()
+    }
+
+    /// A builder starting from `url`, every option at its default. URL problems
+    /// are reported by [`DatabaseConfigBuilder::build`] together with the rest.
+    ///
+    /// ```
+    /// let config = dal::DatabaseConfig::builder("sqlite://app.db")
+    ///     .name("local")
+    ///     .max_connections(4)
+    ///     .build()?;
+    /// assert_eq!(config.pool().max_connections, 4);
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn builder(url: impl AsRef<str>) -> DatabaseConfigBuilder {
+        DatabaseConfigBuilder::new(url.as_ref())
+    }
+
+    /// A configuration from the process environment: `DAL_DATABASE_URL` and the
+    /// `DAL_*` options (see [`from_vars`](Self::from_vars) for the list).
+    pub fn from_env() -> crate::Result<Self> {
+        Self::from_env_with_prefix("DAL_")
+    }
+
+    /// Like [`from_env`](Self::from_env) with another prefix: `ANALYTICS_` reads
+    /// `ANALYTICS_DATABASE_URL`, `ANALYTICS_POOL_MAX`, ... (`ANALYTICS` works too:
+    /// a missing trailing `_` is added).
+    pub fn from_env_with_prefix(prefix: &str) -> crate::Result<Self> {
+        let wanted = env::normalize_prefix(prefix);
+        let mut pairs = Vec::new();
+        let mut problems = Vec::new();
+        for (key, value) in std::env::vars_os() {
+            let Some(key) = key.to_str().filter(|k| k.starts_with(wanted.as_str())) else {
+                continue;
+            };
+            match value.into_string() {
+                Ok(value) => pairs.push((key.to_string(), value)),
+                Err(_) => problems.push(ConfigProblem {
+                    option: key.to_string(),
+                    reason: "is not valid UTF-8".to_string(),
+                }),
+            }
+        }
+        let mut builder = env::builder_from_vars(prefix, pairs);
+        builder.problems.extend(problems);
+        builder.build()
+    }
+
+    /// A configuration from `(name, value)` pairs, read the way
+    /// [`from_env_with_prefix`](Self::from_env_with_prefix) reads the environment
+    /// (tests use this instead of changing the process environment).
+    ///
+    /// | Variable (after the prefix) | Option | Default |
+    /// |---|---|---|
+    /// | `DATABASE_URL` | the URL (required) | |
+    /// | `NAME` | [`name`](Self::name) | `default` |
+    /// | `POOL_MAX`, `POOL_MIN` | [`PoolOptions`] sizes | 10, 0 |
+    /// | `IDLE_TIMEOUT`, `MAX_LIFETIME` | [`PoolOptions`] recycling | 10m, 30m |
+    /// | `VALIDATE_AFTER_IDLE` | [`PoolOptions::validate_after_idle`] | 5s |
+    /// | `ACQUIRE_TIMEOUT`, `CONNECT_TIMEOUT`, `POOL_CREATION_TIMEOUT`, `QUERY_TIMEOUT` | [`Timeouts`] | 5s, 10s, 30s, none |
+    /// | `SLOW_QUERY_THRESHOLD` | [`slow_query_threshold`](Self::slow_query_threshold) | 1s |
+    /// | `STATEMENT_CACHE` | [`statement_cache_capacity`](Self::statement_cache_capacity) | 256 |
+    /// | `LOG_PARAMETERS` | [`log_parameters`](Self::log_parameters) | false |
+    /// | `LEAK_DETECTION_THRESHOLD` | [`leak_detection_threshold`](Self::leak_detection_threshold) | none |
+    /// | `CAPTURE_BACKTRACE` | [`capture_backtrace`](Self::capture_backtrace) | false |
+    /// | `SQLITE_BUSY_TIMEOUT` | [`sqlite_busy_timeout`](Self::sqlite_busy_timeout) | 5s |
+    /// | `RETRY_ENABLED`, `RETRY_MAX_ATTEMPTS`, `RETRY_BASE_DELAY`, `RETRY_MAX_DELAY`, `RETRY_BUDGET` | [`RetryPolicy`] | true, 3, 50ms, 2s, 10s |
+    /// | `BREAKER_ENABLED`, `BREAKER_FAILURE_THRESHOLD`, `BREAKER_FAILURE_RATE`, `BREAKER_WINDOW`, `BREAKER_MIN_CALLS`, `BREAKER_OPEN_DURATION`, `BREAKER_HALF_OPEN_CALLS` | [`BreakerPolicy`] | true, 5, 0.5, 10s, 10, 5s, 3 |
+    ///
+    /// Booleans: `true/false`, `yes/no`, `on/off`, `1/0` in any case. Durations:
+    /// `250ms`, `5s`, `1.5s`, `2m`, `1h`, or a bare number of seconds; optional
+    /// ones (`QUERY_TIMEOUT`, `IDLE_TIMEOUT`, `MAX_LIFETIME`,
+    /// `LEAK_DETECTION_THRESHOLD`) also take `none`, `off` or `0` for "no limit".
+    /// Rates: `0.5` or `50%`. A value that does not parse is a problem naming the
+    /// variable. A prefixed variable that is not an option is ignored with a
+    /// warning suggesting the closest name, except `{prefix}TEST_*`, ignored
+    /// silently.
+    ///
+    /// ```
+    /// let config = dal::DatabaseConfig::from_vars(
+    ///     "ANALYTICS_",
+    ///     [
+    ///         ("ANALYTICS_DATABASE_URL", "postgres://etl@localhost/warehouse"),
+    ///         ("ANALYTICS_POOL_MAX", "40"),
+    ///         ("DAL_POOL_MAX", "5"), // another prefix: not read
+    ///     ],
+    /// )?;
+    /// assert_eq!(config.pool().max_connections, 40);
+    ///
+    /// let err = dal::DatabaseConfig::from_vars(
+    ///     "DAL_",
+    ///     [("DAL_DATABASE_URL", "sqlite://app.db"), ("DAL_POOL_MAX", "ten")],
+    /// )
+    /// .unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"invalid database configuration (1 problem): DAL_POOL_MAX: expected a whole number, got "ten""#,
+    /// );
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn from_vars<I, K, V>(prefix: &str, vars: I) -> crate::Result<Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let pairs = vars.into_iter().map(|(k, v)| (k.into(), v.into()));
+        env::builder_from_vars(prefix, pairs).build()
+    }
+
+    /// A builder holding this configuration, to change a few options.
+    ///
+    /// ```
+    /// let base = dal::DatabaseConfig::from_url("sqlite://app.db")?;
+    /// let small = base.to_builder().max_connections(2).build()?;
+    /// assert_eq!(small.pool().max_connections, 2);
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn to_builder(&self) -> DatabaseConfigBuilder {
+        let mut b =
+            DatabaseConfigBuilder::with_naming(Ok(self.target.clone()), builder::Naming::Builder);
+        b.name = self.name.clone();
+        b.pool = self.pool;
+        b.timeouts = self.timeouts;
+        b.slow_query_threshold = self.slow_query_threshold;
+        b.statement_cache_capacity = self.statement_cache_capacity;
+        b.log_parameters = self.log_parameters;
+        b.leak_detection_threshold = self.leak_detection_threshold;
+        b.capture_backtrace = self.capture_backtrace;
+        b.sqlite_busy_timeout = self.sqlite_busy_timeout;
+        b.retry = self.retry;
+        b.breaker = self.breaker;
+        b
+    }
+
+    /// The label used in logs, metrics and errors (default `"default"`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The engine.
+    pub fn dialect(&self) -> Dialect {
+        self.target.dialect
+    }
+
+    /// The first host (a host name, an IP address without brackets, or for
+    /// PostgreSQL a socket directory); `None` for SQLite and socket-only URLs.
+    pub fn host(&self) -> Option<&str> {
+        self.target.hosts.first().map(|(h, _)| h.as_str())
+    }
+
+    /// The first host's port (default 5432 for PostgreSQL, 3306 for MySQL);
+    /// `None` for SQLite and socket-only URLs.
+    pub fn port(&self) -> Option<u16> {
+        self.target.hosts.first().map(|&(_, p)| p)
+    }
+
+    /// Every host with its port, in URL order (`postgres://a:5432,b:5433/db`),
+    /// to try in turn for failover. Empty for SQLite and socket-only URLs.
+    pub fn hosts(&self) -> &[(String, u16)] {
+        &self.target.hosts
+    }
+
+    /// The Unix socket: PostgreSQL's socket directory (`?host=/var/run/postgresql`
+    /// or a percent-encoded path as the host), MySQL's socket file
+    /// (`?socket=/path/mysqld.sock`).
+    pub fn socket(&self) -> Option<&str> {
+        self.target.socket.as_deref()
+    }
+
+    /// The user name, percent-decoded.
+    pub fn username(&self) -> Option<&str> {
+        self.target.username.as_deref()
+    }
+
+    /// The password, for the connector only.
+    #[allow(dead_code)] // used by the connector
+    pub(crate) fn password(&self) -> Option<&str> {
+        self.target.password.as_ref().map(|p| p.expose())
+    }
+
+    /// Whether a password is configured (without revealing it).
+    pub fn has_password(&self) -> bool {
+        self.target.password.is_some()
+    }
+
+    /// The database name: the URL's path; for PostgreSQL without one, the user
+    /// name; for MySQL possibly `None` (no default database). `None` for SQLite.
+    pub fn database(&self) -> Option<&str> {
+        self.target.database.as_deref()
+    }
+
+    /// The SQLite file (relative paths are relative to the working directory), or
+    /// the name of a `?mode=memory` database; `None` for `sqlite::memory:` and
+    /// server engines.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.target.sqlite.as_ref()?.path.as_deref()
+    }
+
+    /// Whether this is an in-memory SQLite database (`sqlite::memory:` or
+    /// `?mode=memory`), which always has exactly one connection.
+    pub fn is_sqlite_memory(&self) -> bool {
+        self.target.sqlite.as_ref().is_some_and(|s| s.memory)
+    }
+
+    /// How the SQLite database is opened (default [`SqliteMode::ReadWriteCreate`];
+    /// [`SqliteMode::Memory`] in memory); `None` for server engines.
+    pub fn sqlite_mode(&self) -> Option<SqliteMode> {
+        self.target.sqlite.as_ref().map(|s| s.mode)
+    }
+
+    /// The TLS mode, explicit or defaulted from the host (see the type's docs);
+    /// `None` for SQLite.
+    pub fn tls_mode(&self) -> Option<TlsMode> {
+        self.tls_mode
+    }
+
+    /// The CA certificate file that verifies the server (`sslrootcert` / `ssl-ca`).
+    pub fn tls_root_cert(&self) -> Option<&str> {
+        self.target.tls_root_cert.as_deref()
+    }
+
+    /// Query parameters for the driver, decoded, in URL order (then those added
+    /// with [`DatabaseConfigBuilder::param`]). Values of secret-looking parameters
+    /// are here in clear: do not log them.
+    pub fn params(&self) -> &[(String, String)] {
+        &self.target.params
+    }
+
+    /// The first parameter named `key` (ASCII case-insensitive).
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.target
+            .params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Pool sizing and recycling.
+    pub fn pool(&self) -> &PoolOptions {
+        &self.pool
+    }
+
+    /// Acquire, connect, pool-creation and query timeouts.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.timeouts
+    }
+
+    /// Statements slower than this are logged as slow.
+    pub fn slow_query_threshold(&self) -> Duration {
+        self.slow_query_threshold
+    }
+
+    /// Prepared statements cached per connection; zero means no server-side
+    /// prepared statements (pgbouncer in transaction mode).
+    pub fn statement_cache_capacity(&self) -> usize {
+        self.statement_cache_capacity
+    }
+
+    /// Whether statement logs show parameter values (otherwise masked).
+    pub fn log_parameters(&self) -> bool {
+        self.log_parameters
+    }
+
+    /// Connections held longer than this are reported as possible leaks.
+    pub fn leak_detection_threshold(&self) -> Option<Duration> {
+        self.leak_detection_threshold
+    }
+
+    /// Whether a backtrace is captured where each connection is acquired.
+    pub fn capture_backtrace(&self) -> bool {
+        self.capture_backtrace
+    }
+
+    /// How long SQLite waits for another connection's lock.
+    pub fn sqlite_busy_timeout(&self) -> Duration {
+        self.sqlite_busy_timeout
+    }
+
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The circuit-breaker policy.
+    pub fn breaker(&self) -> &BreakerPolicy {
+        &self.breaker
+    }
+
+    /// The URL with the password and secret parameters replaced by `***`, safe
+    /// to log. Same as `to_string()`.
+    ///
+    /// ```
+    /// let config = dal::DatabaseConfig::from_url("mysql://app:pw@db:3307/shop?token=abc")?;
+    /// assert_eq!(config.redacted_url(), "mysql://app:***@db:3307/shop?token=***");
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn redacted_url(&self) -> String {
+        self.redacted_url.clone()
+    }
+}
+
+impl FromStr for DatabaseConfig {
+    type Err = crate::Error;
+
+    /// Same as [`DatabaseConfig::from_url`].
+    fn from_str(url: &str) -> crate::Result<Self> {
+        Self::from_url(url)
+    }
+}
+
+impl fmt::Display for DatabaseConfig {
+    /// The redacted URL.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted_url)
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.target;
+        f.debug_struct("DatabaseConfig")
+            .field("name", &self.name)
+            .field("url", &self.redacted_url)
+            .field("dialect", &t.dialect)
+            .field("hosts", &t.hosts)
+            .field("socket", &t.socket)
+            .field("username", &t.username)
+            .field("password", &t.password)
+            .field("database", &t.database)
+            .field("sqlite", &t.sqlite)
+            .field("tls_mode", &self.tls_mode)
+            .field("tls_root_cert", &t.tls_root_cert)
+            .field("params", &RedactedParams(&t.params))
+            .field("pool", &self.pool)
+            .field("timeouts", &self.timeouts)
+            .field("slow_query_threshold", &self.slow_query_threshold)
+            .field("statement_cache_capacity", &self.statement_cache_capacity)
+            .field("log_parameters", &self.log_parameters)
+            .field("leak_detection_threshold", &self.leak_detection_threshold)
+            .field("capture_backtrace", &self.capture_backtrace)
+            .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .finish()
+    }
+}
+
+/// Prints parameters with secret values as `***`.
+struct RedactedParams<'a>(&'a [(String, String)]);
+
+impl fmt::Debug for RedactedParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, v)| {
+                let shown = if connection_url::is_secret_param(k) {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            }))
+            .finish()
+    }
+}

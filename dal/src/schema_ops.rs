@@ -1,0 +1,160 @@
+//! Running DDL from blueprints: create and drop tables, apply schema changes.
+//!
+//! On PostgreSQL and SQLite a group of statements runs in one transaction, so a
+//! failure leaves nothing half-done. MySQL and MariaDB commit every DDL statement
+//! implicitly; there the statements run one by one and an error says which ones
+//! had already been applied.
+
+use std::panic::Location;
+
+use dal_schema::ddl::{self, DdlStatement};
+use dal_schema::{Dialect, Table};
+
+use crate::backend::Conn;
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+impl Db {
+    /// Validate `table` and create it with its indexes.
+    pub async fn create_table(&self, table: &Table) -> Result<()> {
+        dal_schema::validate_table(table)?;
+        let sql = ddl::create_table(table, self.dialect())?;
+        self.run_ddl(&sql, false).await
+    }
+
+    /// Create `table` and its indexes unless a table of that name exists.
+    pub async fn create_table_if_not_exists(&self, table: &Table) -> Result<()> {
+        dal_schema::validate_table(table)?;
+        if self.dialect() == Dialect::MySql {
+            // MySQL 8 has no CREATE INDEX IF NOT EXISTS: check the table instead
+            if self.table_exists(&table.name).await? {
+                return Ok(());
+            }
+            return self.create_table(table).await;
+        }
+        let sql = ddl::create_table_if_not_exists(table, self.dialect())?;
+        self.run_ddl(&sql, false).await
+    }
+
+    /// `DROP TABLE IF EXISTS name`.
+    pub async fn drop_table_if_exists(&self, name: &str) -> Result<()> {
+        self.run_ddl(&[ddl::drop_table_if_exists(name, self.dialect())], false)
+            .await
+    }
+
+    /// Apply one DDL statement (several SQL statements on some dialects).
+    pub async fn apply_ddl(&self, statement: &DdlStatement) -> Result<()> {
+        let sql = statement.to_sql(self.dialect())?;
+        let rebuild = matches!(statement, DdlStatement::RebuildTable { .. });
+        self.run_ddl(&sql, rebuild).await
+    }
+
+    /// Whether a table called `name` exists (in the current schema / database).
+    pub async fn table_exists(&self, name: &str) -> Result<bool> {
+        let sql = match self.dialect() {
+            Dialect::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+            }
+            Dialect::MySql => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
+            }
+            Dialect::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+            }
+        };
+        let n: i64 = self.fetch_scalar(sql, (name,)).await?;
+        Ok(n > 0)
+    }
+
+    /// Run DDL statements: in one transaction where DDL is transactional, one by
+    /// one (reporting what was applied) on MySQL.
+    pub(crate) async fn run_ddl(&self, statements: &[String], sqlite_rebuild: bool) -> Result<()> {
+        let busy = self.config().sqlite_busy_timeout();
+        let mut conn = self.acquire_conn(Location::caller()).await?;
+        if self.dialect() == Dialect::MySql {
+            for (i, sql) in statements.iter().enumerate() {
+                if let Err(e) = conn.execute_raw(sql, busy).await {
+                    return Err(partial_ddl_error(e, &statements[..i]));
+                }
+            }
+            return Ok(());
+        }
+        if sqlite_rebuild {
+            conn.execute_raw("PRAGMA foreign_keys = OFF", busy).await?;
+        }
+        let r = run_in_transaction(&mut conn, statements, busy, self.dialect()).await;
+        if sqlite_rebuild {
+            let check = if r.is_ok() {
+                foreign_key_violations(&mut conn).await
+            } else {
+                Ok(())
+            };
+            conn.execute_raw("PRAGMA foreign_keys = ON", busy).await?;
+            check?;
+        }
+        r
+    }
+}
+
+async fn run_in_transaction(
+    conn: &mut Conn,
+    statements: &[String],
+    busy: std::time::Duration,
+    dialect: Dialect,
+) -> Result<()> {
+    let begin = if dialect == Dialect::Sqlite {
+        "BEGIN IMMEDIATE"
+    } else {
+        "BEGIN"
+    };
+    conn.execute_raw(begin, busy).await?;
+    for sql in statements {
+        if let Err(e) = conn.execute_raw(sql, busy).await {
+            if conn.execute_raw("ROLLBACK", busy).await.is_err() {
+                conn.mark_broken();
+            }
+            return Err(e);
+        }
+    }
+    if let Err(e) = conn.execute_raw("COMMIT", busy).await {
+        conn.mark_broken();
+        return Err(e);
+    }
+    Ok(())
+}
+
+async fn foreign_key_violations(conn: &mut Conn) -> Result<()> {
+    let Conn::Sqlite(c) = conn else {
+        return Ok(());
+    };
+    let mut stmt = c
+        .conn
+        .prepare("PRAGMA foreign_key_check")
+        .map_err(crate::backend::sqlite::map_err)?;
+    let mut rows = stmt.query([]).map_err(crate::backend::sqlite::map_err)?;
+    if let Some(r) = rows.next().map_err(crate::backend::sqlite::map_err)? {
+        let table: String = r.get(0).unwrap_or_default();
+        let parent: String = r.get(2).unwrap_or_default();
+        return Err(Error::ConstraintViolation {
+            kind: crate::error::ConstraintKind::ForeignKey,
+            constraint: None,
+            message: format!(
+                "after rebuilding, rows of `{table}` reference missing rows of `{parent}`"
+            ),
+            code: None,
+        });
+    }
+    Ok(())
+}
+
+fn partial_ddl_error(e: Error, applied: &[String]) -> Error {
+    if applied.is_empty() {
+        return e;
+    }
+    Error::Migration {
+        module: String::new(),
+        name: String::from("ddl"),
+        message: e.to_string(),
+        applied: applied.to_vec(),
+    }
+}
