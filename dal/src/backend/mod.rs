@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::pool::{HeldConnection, Pool, PoolCounters, PoolStatus, PooledConn};
 use crate::result::ExecResult;
-use crate::row::{FromRow, Row};
+use crate::row::FromRow;
 use crate::statement::Statement;
 
 use server::{MySqlManager, PgManager, ServerDb};

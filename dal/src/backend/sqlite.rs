@@ -123,6 +123,9 @@ pub(crate) fn map_err(e: rusqlite::Error) -> Error {
             let message = msg.unwrap_or_else(|| f.to_string());
             classify::sqlite(f.extended_code, message)
         }
+        rusqlite::Error::SqlInputError {
+            error, msg, offset, ..
+        } => classify::sqlite(error.extended_code, format!("{msg} (at byte {offset})")),
         rusqlite::Error::InvalidParameterCount(got, want) => Error::invalid_input(
             "parameters",
             format!("the statement takes {want} parameter(s), {got} given"),

@@ -1,0 +1,3 @@
+macro_rules! ddl_tests {
+    ($setup:path) => {};
+}
