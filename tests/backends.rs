@@ -24,3 +24,7 @@ mod postgres {
 mod mysql {
     all_tests!(crate::support::mysql);
 }
+
+mod network {
+    network_tests!();
+}

@@ -4,6 +4,8 @@
 #[macro_use]
 pub mod ddl;
 #[macro_use]
+pub mod network;
+#[macro_use]
 pub mod runtime;
 
 macro_rules! suite_tests {

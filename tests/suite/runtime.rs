@@ -113,7 +113,10 @@ pub async fn rt_every_type_round_trips(db: &TestDb) {
         let row = db.fetch_one(SELECT_ALL, (id,)).await.unwrap();
         assert_eq!(row.get::<Option<i64>, _>("i64").unwrap(), v.i64);
         assert_eq!(row.get::<i64, _>(0).unwrap(), i64::from(v.i16.unwrap()));
-        assert_eq!(row.get::<String, _>("name").unwrap(), v.name.clone().unwrap());
+        assert_eq!(
+            row.get::<String, _>("name").unwrap(),
+            v.name.clone().unwrap()
+        );
         let values = row.values().unwrap();
         assert_eq!(values.len(), 17);
         assert!(matches!(values[2], Value::Int(_)));
@@ -181,7 +184,12 @@ pub async fn rt_edge_values(db: &TestDb) {
         bytes: Some(Vec::new()),
         day: Some(far),
         at: Some(NaiveTime::from_hms_opt(0, 0, 0).unwrap()),
-        naive: Some(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap().and_hms_opt(23, 59, 59).unwrap()),
+        naive: Some(
+            NaiveDate::from_ymd_opt(9999, 12, 31)
+                .unwrap()
+                .and_hms_opt(23, 59, 59)
+                .unwrap(),
+        ),
         instant: Some(DateTime::from_timestamp(0, 0).unwrap()),
         uid: Some(Uuid::nil()),
         doc: Some(serde_json::json!([])),
@@ -298,7 +306,12 @@ pub async fn rt_rows_and_from_row(db: &TestDb) {
     .unwrap();
     db.execute(
         "INSERT INTO [people] ([full_name], [tags]) VALUES (?, ?), (?, ?)",
-        ("Ada", serde_json::json!(["x"]), "Grace", serde_json::json!([])),
+        (
+            "Ada",
+            serde_json::json!(["x"]),
+            "Grace",
+            serde_json::json!([]),
+        ),
     )
     .await
     .unwrap();
@@ -326,15 +339,27 @@ pub async fn rt_rows_and_from_row(db: &TestDb) {
     assert_eq!(people[1].cached, 0);
 
     let row = db
-        .fetch_one("SELECT [id], [full_name] FROM [people] WHERE [id] = ?", (1,))
+        .fetch_one(
+            "SELECT [id], [full_name] FROM [people] WHERE [id] = ?",
+            (1,),
+        )
         .await
         .unwrap();
     assert_eq!(row.len(), 2);
     assert_eq!(row.column_names(), vec!["id", "full_name"]);
-    assert!(matches!(row.get::<String, _>("nope"), Err(Error::Decode { .. })));
+    assert!(matches!(
+        row.get::<String, _>("nope"),
+        Err(Error::Decode { .. })
+    ));
     assert!(matches!(row.get::<String, _>(5), Err(Error::Decode { .. })));
-    assert!(matches!(row.get::<i64, _>("full_name"), Err(Error::Decode { .. })));
-    let count: i64 = db.fetch_scalar("SELECT COUNT(*) FROM [people]", ()).await.unwrap();
+    assert!(matches!(
+        row.get::<i64, _>("full_name"),
+        Err(Error::Decode { .. })
+    ));
+    let count: i64 = db
+        .fetch_scalar("SELECT COUNT(*) FROM [people]", ())
+        .await
+        .unwrap();
     assert_eq!(count, 2);
     let none = db
         .fetch_optional("SELECT [id] FROM [people] WHERE [id] = ?", (99,))
@@ -356,7 +381,9 @@ fn counter_table() -> Table {
 }
 
 async fn count(db: &dal::Db) -> i64 {
-    db.fetch_scalar("SELECT COUNT(*) FROM [counter]", ()).await.unwrap()
+    db.fetch_scalar("SELECT COUNT(*) FROM [counter]", ())
+        .await
+        .unwrap()
 }
 
 /// Guard form: commit keeps, rollback and drop discard; nested transactions
@@ -425,7 +452,8 @@ pub async fn rt_transaction_closure(db: &TestDb) {
     let v = db
         .transaction(|tx| {
             Box::pin(async move {
-                tx.execute("INSERT INTO [counter] ([n]) VALUES (?)", (1,)).await?;
+                tx.execute("INSERT INTO [counter] ([n]) VALUES (?)", (1,))
+                    .await?;
                 Ok(42)
             })
         })
@@ -435,7 +463,8 @@ pub async fn rt_transaction_closure(db: &TestDb) {
     let err = db
         .transaction(|tx| {
             Box::pin(async move {
-                tx.execute("INSERT INTO [counter] ([n]) VALUES (?)", (2,)).await?;
+                tx.execute("INSERT INTO [counter] ([n]) VALUES (?)", (2,))
+                    .await?;
                 Err::<(), _>(Error::invalid_input("test", "abort"))
             })
         })
@@ -449,7 +478,8 @@ pub async fn rt_transaction_closure(db: &TestDb) {
     db.transaction(move |tx| {
         let a = a.clone();
         Box::pin(async move {
-            tx.execute("INSERT INTO [counter] ([n]) VALUES (?)", (3,)).await?;
+            tx.execute("INSERT INTO [counter] ([n]) VALUES (?)", (3,))
+                .await?;
             if a.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
                 return Err(Error::Serialization {
                     deadlock: true,
@@ -490,7 +520,10 @@ pub async fn rt_execute_many(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(err.is_unique_violation(), "{err:?}");
-    let total: i64 = db.fetch_scalar("SELECT COUNT(*) FROM [uniq]", ()).await.unwrap();
+    let total: i64 = db
+        .fetch_scalar("SELECT COUNT(*) FROM [uniq]", ())
+        .await
+        .unwrap();
     assert_eq!(total, 3, "nothing of the failed batch was kept");
 }
 
@@ -533,19 +566,37 @@ pub async fn rt_errors_are_classified(db: &TestDb) {
         other => panic!("expected unique violation, got {other:?}"),
     }
     let err = db
-        .execute("INSERT INTO [members] ([team_id], [age]) VALUES (?, ?)", (999, 1))
+        .execute(
+            "INSERT INTO [members] ([team_id], [age]) VALUES (?, ?)",
+            (999, 1),
+        )
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::ConstraintViolation { kind: ConstraintKind::ForeignKey, .. }),
+        matches!(
+            err,
+            Error::ConstraintViolation {
+                kind: ConstraintKind::ForeignKey,
+                ..
+            }
+        ),
         "{err:?}"
     );
     let err = db
-        .execute("INSERT INTO [members] ([team_id], [age]) VALUES (?, ?)", (1, -5))
+        .execute(
+            "INSERT INTO [members] ([team_id], [age]) VALUES (?, ?)",
+            (1, -5),
+        )
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::ConstraintViolation { kind: ConstraintKind::Check, .. }),
+        matches!(
+            err,
+            Error::ConstraintViolation {
+                kind: ConstraintKind::Check,
+                ..
+            }
+        ),
         "{err:?}"
     );
     let err = db
@@ -556,13 +607,25 @@ pub async fn rt_errors_are_classified(db: &TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::ConstraintViolation { kind: ConstraintKind::NotNull, .. }),
+        matches!(
+            err,
+            Error::ConstraintViolation {
+                kind: ConstraintKind::NotNull,
+                ..
+            }
+        ),
         "{err:?}"
     );
     let err = db.execute("SELEKT nonsense", ()).await.unwrap_err();
-    assert!(matches!(err, Error::Database { code: Some(_), .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Database { code: Some(_), .. }),
+        "{err:?}"
+    );
     assert!(!err.is_transient());
-    let err = db.execute("SELECT * FROM [no_such_table]", ()).await.unwrap_err();
+    let err = db
+        .execute("SELECT * FROM [no_such_table]", ())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Database { .. }), "{err:?}");
     let err = db
         .execute("INSERT INTO [teams] ([name]) VALUES (?)", (1, 2))
@@ -589,9 +652,18 @@ pub async fn rt_acquire_timeout(db: &TestDb) {
     let small = dal::Db::connect(config).await.unwrap();
     let held = small.begin().await.unwrap();
     let start = std::time::Instant::now();
-    let err = small.fetch_scalar::<i64, _>("SELECT 1", ()).await.unwrap_err();
+    let err = small
+        .fetch_scalar::<i64, _>("SELECT 1", ())
+        .await
+        .unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { kind: TimeoutKind::Acquire, .. }),
+        matches!(
+            err,
+            Error::Timeout {
+                kind: TimeoutKind::Acquire,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(start.elapsed() >= Duration::from_millis(150));

@@ -62,7 +62,9 @@ fn unavailable(engine: &str, url: &str, why: &dal::Error) -> Option<TestDb> {
         .map(|c| c.redacted_url())
         .unwrap_or_else(|_| "<invalid url>".into());
     if require_servers() {
-        panic!("{engine} is required (DAL_TEST_REQUIRE_SERVERS=1) but {redacted} did not answer: {why}");
+        panic!(
+            "{engine} is required (DAL_TEST_REQUIRE_SERVERS=1) but {redacted} did not answer: {why}"
+        );
     }
     eprintln!("SKIPPED: {engine} tests need a server at {redacted}, which did not answer: {why}");
     None
@@ -110,7 +112,9 @@ pub async fn sqlite_with(
 ) -> Option<TestDb> {
     let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
     let url = format!("sqlite://{}", path.display());
-    let config = f(DatabaseConfig::builder(&url)).build().expect("sqlite config");
+    let config = f(DatabaseConfig::builder(&url))
+        .build()
+        .expect("sqlite config");
     let db = Db::connect(config).await.expect("open sqlite");
     Some(TestDb {
         db,
@@ -147,8 +151,14 @@ pub async fn postgres_with(
         .await
         .expect("create schema");
     admin.close();
-    let url = with_param(&admin_url, "options", &format!("-c%20search_path%3D{schema}"));
-    let config = f(DatabaseConfig::builder(&url)).build().expect("postgres config");
+    let url = with_param(
+        &admin_url,
+        "options",
+        &format!("-c%20search_path%3D{schema}"),
+    );
+    let config = f(DatabaseConfig::builder(&url))
+        .build()
+        .expect("postgres config");
     let db = Db::connect(config).await.expect("connect to test schema");
     Some(TestDb {
         db,
@@ -181,12 +191,16 @@ pub async fn mysql_with(
     };
     let database = unique_name();
     admin
-        .execute_script(&format!("CREATE DATABASE `{database}` CHARACTER SET utf8mb4"))
+        .execute_script(&format!(
+            "CREATE DATABASE `{database}` CHARACTER SET utf8mb4"
+        ))
         .await
         .expect("create database");
     admin.close();
     let url = replace_database(&admin_url, &database);
-    let config = f(DatabaseConfig::builder(&url)).build().expect("mysql config");
+    let config = f(DatabaseConfig::builder(&url))
+        .build()
+        .expect("mysql config");
     let db = Db::connect(config).await.expect("connect to test database");
     Some(TestDb {
         db,
@@ -219,13 +233,17 @@ impl Drop for TestDb {
                 }
                 return;
             }
-            Cleanup::Schema { admin_url, schema } => {
-                (admin_url.clone(), format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-            }
+            Cleanup::Schema { admin_url, schema } => (
+                admin_url.clone(),
+                format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"),
+            ),
             Cleanup::Database {
                 admin_url,
                 database,
-            } => (admin_url.clone(), format!("DROP DATABASE IF EXISTS `{database}`")),
+            } => (
+                admin_url.clone(),
+                format!("DROP DATABASE IF EXISTS `{database}`"),
+            ),
         };
         // Drop runs inside the test's runtime: clean up from a thread of our own.
         let _ = std::thread::spawn(move || {
