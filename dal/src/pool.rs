@@ -147,14 +147,6 @@ impl<M: Manager> Pool<M> {
         Pool { shared }
     }
 
-    pub(crate) fn manager(&self) -> &M {
-        &self.shared.manager
-    }
-
-    pub(crate) fn counters(&self) -> &PoolCounters {
-        &self.shared.counters
-    }
-
     pub(crate) fn status(&self) -> PoolStatus {
         let idle = self.shared.idle.lock().map(|v| v.len()).unwrap_or(0);
         let size = self.shared.open.load(Ordering::Relaxed);
@@ -435,8 +427,10 @@ async fn maintain<M: Manager>(weak: Weak<Shared<M>>) {
             shared.open.fetch_sub(1, Ordering::Relaxed);
             shared.counters.discarded.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(threshold) = shared.settings.leak_detection_threshold {
-            if let Ok(mut held) = shared.held.lock() {
+        if let Some(threshold) = shared.settings.leak_detection_threshold
+            && let Ok(mut held) = shared.held.lock()
+        {
+            {
                 for h in held.values_mut() {
                     let age = now.duration_since(h.since);
                     if !h.reported && age >= threshold {
@@ -471,10 +465,10 @@ impl<M: Manager> PooledConn<M> {
         &mut self.slot.as_mut().expect("connection present").conn
     }
 
-    /// Mark the connection so the pool resets it before the next checkout.
-    pub(crate) fn mark_needs_reset(&mut self) {
+    /// Mark (or unmark) the connection so the pool resets it before the next checkout.
+    pub(crate) fn set_needs_reset(&mut self, needs_reset: bool) {
         if let Some(s) = self.slot.as_mut() {
-            s.needs_reset = true;
+            s.needs_reset = needs_reset;
         }
     }
 
@@ -502,10 +496,10 @@ impl<M: Manager> DerefMut for PooledConn<M> {
 
 impl<M: Manager> Drop for PooledConn<M> {
     fn drop(&mut self) {
-        if let Some(id) = self.held_id {
-            if let Ok(mut held) = self.shared.held.lock() {
-                held.remove(&id);
-            }
+        if let Some(id) = self.held_id
+            && let Ok(mut held) = self.shared.held.lock()
+        {
+            held.remove(&id);
         }
         let Some(mut slot) = self.slot.take() else {
             return;

@@ -22,7 +22,7 @@ use crate::row::{FromRow, Row};
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 enum TxConn<'c> {
-    Root(Option<Conn>),
+    Root(Option<Box<Conn>>),
     Nested(&'c mut Conn),
 }
 
@@ -89,7 +89,7 @@ impl Transaction<'static> {
         conn.execute_raw(begin_sql(db.dialect()), busy).await?;
         Ok(Transaction {
             db: db.clone(),
-            conn: TxConn::Root(Some(conn)),
+            conn: TxConn::Root(Some(Box::new(conn))),
             depth: 0,
             done: false,
         })
@@ -309,7 +309,7 @@ impl Drop for Transaction<'_> {
             }
             TxConn::Root(slot) => {
                 let Some(mut conn) = slot.take() else { return };
-                match &mut conn {
+                match &mut *conn {
                     Conn::Sqlite(c) => {
                         c.pending.clear();
                         if !c.conn.is_autocommit() && c.conn.execute_batch("ROLLBACK").is_err() {
@@ -321,9 +321,13 @@ impl Drop for Transaction<'_> {
                         // connection is next checked out (locks would stay held)
                         match tokio::runtime::Handle::try_current() {
                             Ok(handle) => {
+                                // if the task never runs, the next checkout rolls back
+                                conn.set_needs_reset(true);
                                 let busy = self.db.config().sqlite_busy_timeout();
                                 handle.spawn(async move {
-                                    let _ = conn.execute_raw("ROLLBACK", busy).await;
+                                    if conn.execute_raw("ROLLBACK", busy).await.is_ok() {
+                                        conn.set_needs_reset(false);
+                                    }
                                 });
                             }
                             Err(_) => conn.mark_broken(),
@@ -408,7 +412,7 @@ impl Db {
     {
         let loc = Location::caller();
         async move {
-            let policy = self.config().retry().clone();
+            let policy = *self.config().retry();
             let start = Instant::now();
             let mut attempt: u32 = 0;
             loop {

@@ -46,7 +46,7 @@ pub fn unique_name() -> String {
         "dal_t_{}_{}_{}",
         std::process::id(),
         n,
-        uuid::Uuid::new_v4().simple().to_string()[..8].to_string()
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
     )
 }
 

@@ -14,7 +14,7 @@ use sqlx::postgres::Postgres;
 use crate::codec::{ArgsInner, Arguments};
 use crate::error::{Error, Result};
 use crate::params::Params;
-use crate::pool::{HeldConnection, Pool, PoolCounters, PoolStatus, PooledConn};
+use crate::pool::{HeldConnection, Pool, PoolStatus, PooledConn};
 use crate::result::ExecResult;
 use crate::row::FromRow;
 use crate::statement::Statement;
@@ -63,10 +63,6 @@ impl Backend {
 
     pub(crate) fn status(&self) -> PoolStatus {
         each_pool!(self, p => p.status())
-    }
-
-    pub(crate) fn counters(&self) -> &PoolCounters {
-        each_pool!(self, p => p.counters())
     }
 
     pub(crate) fn close(&self) {
@@ -172,12 +168,12 @@ impl Conn {
         }
     }
 
-    /// Mark the connection to be reset (rolled back) before its next checkout.
-    pub(crate) fn mark_needs_reset(&mut self) {
+    /// Mark (or unmark) the connection to be reset (rolled back) before its next checkout.
+    pub(crate) fn set_needs_reset(&mut self, needs_reset: bool) {
         match self {
-            Conn::Pg(c) => c.mark_needs_reset(),
-            Conn::MySql(c) => c.mark_needs_reset(),
-            Conn::Sqlite(c) => c.mark_needs_reset(),
+            Conn::Pg(c) => c.set_needs_reset(needs_reset),
+            Conn::MySql(c) => c.set_needs_reset(needs_reset),
+            Conn::Sqlite(c) => c.set_needs_reset(needs_reset),
         }
     }
 
