@@ -62,10 +62,16 @@ pub struct Json<T>(pub T);
 pub enum SqlKind {
     /// Boolean.
     Bool,
-    /// Integer (any width).
+    /// 16-bit integer (`SMALLINT`).
+    SmallInt,
+    /// 32-bit integer (`INTEGER`).
     Int,
-    /// Floating point.
+    /// 64-bit integer (`BIGINT`).
+    BigInt,
+    /// Single-precision float (`REAL`).
     Float,
+    /// Double-precision float (`DOUBLE PRECISION`).
+    Double,
     /// Text.
     Text,
     /// Binary.
@@ -218,8 +224,11 @@ impl<'q> Arguments<'q> {
         match &mut self.inner {
             ArgsInner::Pg(a) => match kind {
                 SqlKind::Bool => a.add(None::<bool>),
-                SqlKind::Int => a.add(None::<i64>),
-                SqlKind::Float => a.add(None::<f64>),
+                SqlKind::SmallInt => a.add(None::<i16>),
+                SqlKind::Int => a.add(None::<i32>),
+                SqlKind::BigInt => a.add(None::<i64>),
+                SqlKind::Float => a.add(None::<f32>),
+                SqlKind::Double => a.add(None::<f64>),
                 SqlKind::Text => a.add(None::<&str>),
                 SqlKind::Bytes => a.add(None::<&[u8]>),
                 SqlKind::Date => a.add(None::<NaiveDate>),
@@ -233,8 +242,8 @@ impl<'q> Arguments<'q> {
             .map_err(bind_err),
             ArgsInner::MySql(a) => match kind {
                 SqlKind::Bool => a.add(None::<bool>),
-                SqlKind::Int => a.add(None::<i64>),
-                SqlKind::Float => a.add(None::<f64>),
+                SqlKind::SmallInt | SqlKind::Int | SqlKind::BigInt => a.add(None::<i64>),
+                SqlKind::Float | SqlKind::Double => a.add(None::<f64>),
                 SqlKind::Bytes => a.add(None::<&[u8]>),
                 SqlKind::Date => a.add(None::<NaiveDate>),
                 SqlKind::Time => a.add(None::<NaiveTime>),
@@ -263,9 +272,35 @@ impl<'q> Arguments<'q> {
         }
     }
 
-    /// Push an integer (sent as a 64-bit integer).
-    pub fn push_i64(&mut self, v: i64) -> Result<()> {
+    /// Push a 16-bit integer (`SMALLINT` on PostgreSQL).
+    pub fn push_i16(&mut self, v: i16) -> Result<()> {
+        self.mark(SqlKind::SmallInt.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Integer(i64::from(v)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a 32-bit integer (`INTEGER` on PostgreSQL).
+    pub fn push_i32(&mut self, v: i32) -> Result<()> {
         self.mark(SqlKind::Int.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Integer(i64::from(v)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a 64-bit integer (`BIGINT` on PostgreSQL).
+    pub fn push_i64(&mut self, v: i64) -> Result<()> {
+        self.mark(SqlKind::BigInt.code());
         match &mut self.inner {
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
@@ -276,9 +311,22 @@ impl<'q> Arguments<'q> {
         }
     }
 
-    /// Push a floating-point number (sent as a double).
-    pub fn push_f64(&mut self, v: f64) -> Result<()> {
+    /// Push a single-precision float (`REAL` on PostgreSQL).
+    pub fn push_f32(&mut self, v: f32) -> Result<()> {
         self.mark(SqlKind::Float.code());
+        match &mut self.inner {
+            ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
+            ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
+            ArgsInner::Sqlite(a) => {
+                a.push(SqliteArg::Real(f64::from(v)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Push a double-precision float.
+    pub fn push_f64(&mut self, v: f64) -> Result<()> {
+        self.mark(SqlKind::Double.code());
         match &mut self.inner {
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
@@ -524,19 +572,29 @@ impl<T: Encode> Encode for Option<T> {
     }
 }
 
+// Each Rust integer is sent with the narrowest PostgreSQL type that holds it, as
+// sqlx does, so functions taking `integer` (`left(text, int)`, `date + int`) accept it.
 macro_rules! encode_int {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $push:ident($wide:ty), $kind:ident);* $(;)?) => {$(
         impl Encode for $t {
             fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
-                out.push_i64(i64::from(*self))
+                out.$push(<$wide>::from(*self))
             }
             fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
-                out.push_null_of(SqlKind::Int)
+                out.push_null_of(SqlKind::$kind)
             }
         }
     )*};
 }
-encode_int!(i8, i16, i32, i64, u8, u16, u32);
+encode_int! {
+    i8 => push_i16(i16), SmallInt;
+    u8 => push_i16(i16), SmallInt;
+    i16 => push_i16(i16), SmallInt;
+    u16 => push_i32(i32), Int;
+    i32 => push_i32(i32), Int;
+    u32 => push_i64(i64), BigInt;
+    i64 => push_i64(i64), BigInt;
+}
 
 impl Encode for u64 {
     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
@@ -549,7 +607,7 @@ impl Encode for u64 {
         out.push_i64(v)
     }
     fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
-        out.push_null_of(SqlKind::Int)
+        out.push_null_of(SqlKind::BigInt)
     }
 }
 
@@ -564,7 +622,7 @@ impl Encode for bool {
 
 impl Encode for f32 {
     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
-        out.push_f64(f64::from(*self))
+        out.push_f32(*self)
     }
     fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
         out.push_null_of(SqlKind::Float)
@@ -576,7 +634,7 @@ impl Encode for f64 {
         out.push_f64(*self)
     }
     fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
-        out.push_null_of(SqlKind::Float)
+        out.push_null_of(SqlKind::Double)
     }
 }
 
@@ -1323,7 +1381,7 @@ mod tests {
     }
 
     #[test]
-    fn signatures_differ_by_type_not_by_width() {
+    fn signatures_follow_parameter_types() {
         let sig = |f: &dyn Fn(&mut Arguments<'_>)| {
             let mut a = Arguments::new(Dialect::Postgres);
             f(&mut a);
@@ -1332,9 +1390,11 @@ mod tests {
         let a = sig(&|a| 1i32.encode(a).unwrap());
         let b = sig(&|a| 1i64.encode(a).unwrap());
         let c = sig(&|a| 1.0f64.encode(a).unwrap());
-        let d = sig(&|a| None::<i16>.encode(a).unwrap());
-        assert_eq!(a, b);
-        assert_ne!(a, c);
-        assert_eq!(a, d);
+        let d = sig(&|a| None::<i64>.encode(a).unwrap());
+        let e = sig(&|a| 7i64.encode(a).unwrap());
+        assert_ne!(a, b);
+        assert_ne!(b, c);
+        assert_eq!(b, d);
+        assert_eq!(b, e);
     }
 }

@@ -681,6 +681,51 @@ pub async fn rt_acquire_timeout(db: &TestDb) {
     ));
 }
 
+/// A connection killed on the server is discarded, not reused: the statement
+/// that meets it fails with `ConnectionLost`, the next one gets a new connection.
+/// With `validate_after_idle = 0` the checkout ping finds it dead first and the
+/// statement succeeds on a fresh connection.
+pub async fn rt_dead_connections_are_evicted(db: &TestDb) {
+    let (pid_sql, kill) = match db.dialect() {
+        Dialect::Postgres => ("SELECT pg_backend_pid()", "SELECT pg_terminate_backend(?)"),
+        Dialect::MySql => ("SELECT CONNECTION_ID()", "KILL CONNECTION ?"),
+        Dialect::Sqlite => return, // no server to lose
+    };
+    for validate in [false, true] {
+        let mut b = dal::DatabaseConfig::builder(&db.url).max_connections(1);
+        if validate {
+            b = b.validate_after_idle(Duration::ZERO);
+        }
+        let small = dal::Db::connect(b.build().unwrap()).await.unwrap();
+        let pid: i64 = small.fetch_scalar(pid_sql, ()).await.unwrap();
+        if db.dialect() == Dialect::Postgres {
+            // pg_terminate_backend takes an `integer`: bind an i32
+            db.execute(kill, (pid as i32,)).await.unwrap();
+        } else {
+            db.execute(kill, (pid,)).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let first = small.fetch_scalar::<i64, _>(pid_sql, ()).await;
+        if validate {
+            let new_pid = first.expect("the checkout ping replaced the dead connection");
+            assert_ne!(new_pid, pid);
+        } else {
+            let err = first.expect_err("the dead connection is used once");
+            assert!(
+                matches!(
+                    err,
+                    Error::ConnectionLost { .. } | Error::Driver(_) | Error::Database { .. }
+                ),
+                "{err:?}"
+            );
+            let new_pid: i64 = small.fetch_scalar(pid_sql, ()).await.unwrap();
+            assert_ne!(new_pid, pid, "a fresh connection replaced the dead one");
+        }
+        assert!(small.pool_status().size <= 1);
+        small.close();
+    }
+}
+
 macro_rules! runtime_tests {
     ($setup:path) => {
         backend_tests!($setup;
@@ -695,6 +740,7 @@ macro_rules! runtime_tests {
             runtime::rt_execute_many,
             runtime::rt_errors_are_classified,
             runtime::rt_acquire_timeout,
+            runtime::rt_dead_connections_are_evicted,
         );
     };
 }
