@@ -564,13 +564,11 @@ impl DdlStatement {
                         "rebuild the table (DdlStatement::RebuildTable)",
                     ));
                 }
+                // `DROP CONSTRAINT` on the MySQL family too: MariaDB has no
+                // `DROP CHECK` (MySQL 8.0.16+ only); both understand this form.
                 w.push("ALTER TABLE ");
                 w.ident(table);
-                w.push(if dialect == Dialect::MySql {
-                    " DROP CHECK "
-                } else {
-                    " DROP CONSTRAINT "
-                });
+                w.push(" DROP CONSTRAINT ");
                 w.ident(name);
                 Ok(vec![w.take()])
             }

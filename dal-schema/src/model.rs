@@ -498,9 +498,10 @@ impl Table {
     /// The canonical form of this blueprint as the given dialect can represent it:
     /// what introspecting the created table on that dialect returns.
     ///
-    /// On the MySQL family `TimestampTz` becomes `Timestamp` (both are `DATETIME(6)`).
-    /// Defaults are brought to the form each server reports (booleans on MySQL are
-    /// integers, etc.).
+    /// On the MySQL family `TimestampTz` becomes `Timestamp` (both are `DATETIME(6)`)
+    /// and the foreign-key actions `Restrict` and `SetDefault` become `NoAction`
+    /// (InnoDB does not tell them apart). Defaults are brought to the form each
+    /// server reports (booleans on MySQL are integers, etc.).
     pub fn normalized_for(&self, dialect: Dialect) -> Table {
         let mut t = self.canonical();
         for c in &mut t.columns {
@@ -523,6 +524,21 @@ impl Table {
                 && let Ok(f) = s.parse::<f64>()
             {
                 c.default = Some(DefaultValue::Float(f));
+            }
+        }
+        if dialect == Dialect::MySql {
+            // InnoDB treats RESTRICT and NO ACTION alike (an omitted action is
+            // reported as RESTRICT) and does not support SET DEFAULT (MariaDB
+            // stores it as RESTRICT, MySQL 8 rejects it).
+            for fk in &mut t.foreign_keys {
+                for action in [&mut fk.on_delete, &mut fk.on_update] {
+                    if matches!(
+                        action,
+                        ReferentialAction::Restrict | ReferentialAction::SetDefault
+                    ) {
+                        *action = ReferentialAction::NoAction;
+                    }
+                }
             }
         }
         t
@@ -704,6 +720,22 @@ mod tests {
         assert!(ColumnType::String { length: 10 }.widens_to(&ColumnType::String { length: 20 }));
         assert!(!ColumnType::String { length: 20 }.widens_to(&ColumnType::String { length: 10 }));
         assert!(!ColumnType::Text.widens_to(&ColumnType::String { length: 10 }));
+    }
+
+    #[test]
+    fn mysql_folds_actions_innodb_cannot_tell_apart() {
+        let t = Table::build("t", |t| {
+            t.foreign_id("a")
+                .references("p")
+                .on_delete(ReferentialAction::Restrict)
+                .on_update(ReferentialAction::SetDefault);
+        });
+        let fk = &t.normalized_for(Dialect::MySql).foreign_keys[0];
+        assert_eq!(fk.on_delete, ReferentialAction::NoAction);
+        assert_eq!(fk.on_update, ReferentialAction::NoAction);
+        let fk = &t.normalized_for(Dialect::Postgres).foreign_keys[0];
+        assert_eq!(fk.on_delete, ReferentialAction::Restrict);
+        assert_eq!(fk.on_update, ReferentialAction::SetDefault);
     }
 
     #[test]

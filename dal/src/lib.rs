@@ -38,7 +38,7 @@ mod codec;
 mod config;
 mod db;
 mod error;
-
+mod introspect;
 mod params;
 mod pool;
 mod result;
