@@ -4,6 +4,7 @@
 //! Use them through the `dal` crate (`#[derive(dal::FromRow)]`); the generated
 //! code names only paths under `::dal::__private`.
 
+mod entity;
 mod from_row;
 
 use proc_macro::TokenStream;
@@ -17,4 +18,21 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(FromRow, attributes(dal))]
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     from_row::derive_inner(input.into()).into()
+}
+
+/// Derive `dal::Entity`: map a struct with named fields to a table.
+///
+/// Struct options (`#[dal(...)]`): `table = "name"` (default: snake_case plural
+/// of the struct name), `history`, `soft_delete`, `timestamps`, `crate = "path"`.
+///
+/// Field options: `id`, `length = N`, `precision = P`, `scale = S`, `unique`,
+/// `index`, `default = <literal>`, `json`, `with = path`,
+/// `references = "table.column"` with `on_delete` / `on_update` (`cascade`,
+/// `restrict`, `set_null`, `set_default`, `no_action`), `rename = "column"`,
+/// `skip`, `version`, `created_at`, `updated_at`, `deleted_at`.
+///
+/// See the `dal::entity` module documentation for the full guide.
+#[proc_macro_derive(Entity, attributes(dal))]
+pub fn derive_entity(input: TokenStream) -> TokenStream {
+    entity::derive_inner(input.into()).into()
 }

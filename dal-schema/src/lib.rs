@@ -22,6 +22,7 @@ mod builder;
 pub mod ddl;
 pub mod dialect;
 pub mod diff;
+pub mod entity;
 pub mod model;
 pub mod sql;
 mod validate;

@@ -557,6 +557,12 @@ impl<T: Encode + ?Sized> Encode for &T {
     }
 }
 
+impl<T: Encode + ?Sized> Encode for std::sync::Arc<T> {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        (**self).encode(out)
+    }
+}
+
 impl<T: Encode + ?Sized> Encode for Box<T> {
     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
         (**self).encode(out)

@@ -97,6 +97,35 @@ impl Transaction<'static> {
 }
 
 impl<'c> Transaction<'c> {
+    /// Open a savepoint on a connection already inside a transaction at `depth`.
+    pub(crate) async fn savepoint(
+        db: &Db,
+        conn: &'c mut Conn,
+        depth: u32,
+    ) -> Result<Transaction<'c>> {
+        let depth = depth + 1;
+        conn.execute_raw(
+            &format!("SAVEPOINT {}", savepoint_name(depth)),
+            db.config().sqlite_busy_timeout(),
+        )
+        .await?;
+        Ok(Transaction {
+            db: db.clone(),
+            conn: TxConn::Nested(conn),
+            depth,
+            done: false,
+        })
+    }
+
+    /// The database, the connection and the nesting depth, borrowed together.
+    pub(crate) fn parts(&mut self) -> (&Db, &mut Conn, u32) {
+        let conn: &mut Conn = match &mut self.conn {
+            TxConn::Root(c) => c.as_mut().expect("transaction connection"),
+            TxConn::Nested(c) => c,
+        };
+        (&self.db, conn, self.depth)
+    }
+
     pub(crate) fn conn(&mut self) -> &mut Conn {
         match &mut self.conn {
             TxConn::Root(c) => c.as_mut().expect("transaction connection"),

@@ -1,0 +1,280 @@
+//! Cross-field rules of `#[derive(Entity)]`, each with the reason above it.
+
+use dal_schema::entity::ColumnRole;
+use dal_schema::{Column, ColumnType, SchemaErrorKind, Table};
+
+use super::model::{Entity, Field, Hidden, Storage, guessed_column_type};
+use super::types;
+
+fn err(msg: impl std::fmt::Display, span: proc_macro2::Span) -> darling::Error {
+    darling::Error::custom(msg).with_span(&span)
+}
+
+/// Roles given by name: a field called `id` is the key when none is marked, and
+/// with `timestamps` / `soft_delete` the fields called `created_at`,
+/// `updated_at`, `deleted_at` hold those columns.
+pub(crate) fn assign_implicit_roles(fields: &mut [Field], timestamps: bool, soft_delete: bool) {
+    if !fields.iter().any(|f| f.role == Some(ColumnRole::Id))
+        && let Some(f) = fields
+            .iter_mut()
+            .find(|f| f.ident == "id" && f.role == Some(ColumnRole::Data))
+    {
+        f.role = Some(ColumnRole::Id);
+    }
+    let mut by_name = |name: &str, role: ColumnRole| {
+        if fields.iter().any(|f| f.role == Some(role)) {
+            return;
+        }
+        if let Some(f) = fields
+            .iter_mut()
+            .find(|f| f.ident == name && f.role == Some(ColumnRole::Data))
+        {
+            f.role = Some(role);
+        }
+    };
+    if timestamps {
+        by_name("created_at", ColumnRole::CreatedAt);
+        by_name("updated_at", ColumnRole::UpdatedAt);
+    }
+    if soft_delete {
+        by_name("deleted_at", ColumnRole::DeletedAt);
+    }
+}
+
+/// Managed columns the struct does not hold live only in the table.
+pub(crate) fn hidden_columns(fields: &[Field], timestamps: bool, soft_delete: bool) -> Vec<Hidden> {
+    let has = |role| fields.iter().any(|f| f.role == Some(role));
+    let mut out = Vec::new();
+    if timestamps && !has(ColumnRole::CreatedAt) {
+        out.push(Hidden {
+            column: "created_at",
+            role: ColumnRole::CreatedAt,
+        });
+    }
+    if timestamps && !has(ColumnRole::UpdatedAt) {
+        out.push(Hidden {
+            column: "updated_at",
+            role: ColumnRole::UpdatedAt,
+        });
+    }
+    if soft_delete && !has(ColumnRole::DeletedAt) {
+        out.push(Hidden {
+            column: "deleted_at",
+            role: ColumnRole::DeletedAt,
+        });
+    }
+    out
+}
+
+pub(crate) fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
+    // One primary key: every operation addresses rows by it.
+    let ids: Vec<&Field> = e
+        .fields
+        .iter()
+        .filter(|f| f.role == Some(ColumnRole::Id))
+        .collect();
+    if ids.is_empty() {
+        errors.push(err(
+            format!(
+                "`{}` has no primary key: mark a field `#[dal(id)]` (or name it `id`)",
+                e.ident
+            ),
+            e.ident.span(),
+        ));
+    }
+    for extra in ids.iter().skip(1) {
+        errors.push(err(
+            format!(
+                "a second `#[dal(id)]`: `{}` is already the primary key (composite keys are not supported by entities)",
+                ids[0].ident
+            ),
+            extra.span,
+        ));
+    }
+
+    // Each managed role once: dal writes one value per role.
+    for role in [
+        ColumnRole::Version,
+        ColumnRole::CreatedAt,
+        ColumnRole::UpdatedAt,
+        ColumnRole::DeletedAt,
+    ] {
+        let holders: Vec<&Field> = e.fields.iter().filter(|f| f.role == Some(role)).collect();
+        for extra in holders.iter().skip(1) {
+            errors.push(err(
+                format!("`{}` already holds this role", holders[0].ident),
+                extra.span,
+            ));
+        }
+    }
+
+    // A soft-delete marker only means something when deletes are soft.
+    if !e.soft_delete
+        && let Some(f) = e.field_with(ColumnRole::DeletedAt)
+    {
+        errors.push(err(
+            "`deleted_at` needs soft deletes: add `#[dal(soft_delete)]` to the struct",
+            f.span,
+        ));
+    }
+
+    // Column names must be unique: each maps to one column.
+    let mut seen: Vec<&str> = Vec::new();
+    for f in e.stored() {
+        if seen.contains(&f.column.as_str()) {
+            errors.push(err(
+                format!(
+                    "column `{}` is mapped twice (use `rename` on one of them)",
+                    f.column
+                ),
+                f.span,
+            ));
+        }
+        seen.push(&f.column);
+        if e.hidden.iter().any(|h| h.column == f.column) {
+            errors.push(err(
+                format!(
+                    "`{}` clashes with the `{}` column dal manages: rename the field's column or mark it `#[dal({})]`",
+                    f.column, f.column, f.column
+                ),
+                f.span,
+            ));
+        }
+        // The history table adds its own `history_*` columns next to the entity's.
+        if e.history && f.column.starts_with("history_") {
+            errors.push(err(
+                format!(
+                    "column `{}` starts with `history_`, which is reserved for the history table's bookkeeping",
+                    f.column
+                ),
+                f.span,
+            ));
+        }
+    }
+
+    for f in &e.fields {
+        check_field(f, errors);
+    }
+    check_blueprint(e, errors);
+}
+
+fn check_field(f: &Field, errors: &mut darling::error::Accumulator) {
+    let Some(role) = f.role else {
+        // A skipped field is not stored: column options would be silently ignored.
+        if f.unique
+            || f.index
+            || f.default.is_some()
+            || f.references.is_some()
+            || f.length.is_some()
+        {
+            errors.push(err(
+                "a `skip` field is not stored: remove its column options",
+                f.span,
+            ));
+        }
+        return;
+    };
+    // Optimistic locking compares and increments an integer.
+    if role == ColumnRole::Version && !types::is_integer(&f.ty) {
+        errors.push(err(
+            format!(
+                "`version` needs an integer field (i32 or i64), `{}` is not one",
+                f.ident
+            ),
+            f.span,
+        ));
+    }
+    // A soft-delete marker must be able to say "not deleted".
+    if role == ColumnRole::DeletedAt && !f.optional {
+        errors.push(err(
+            "`deleted_at` must be an `Option` (None while the row is not deleted), e.g. `Option<DateTime<Utc>>`",
+            f.span,
+        ));
+    }
+    // Managed columns get their values from dal, not from options.
+    if role != ColumnRole::Data && role != ColumnRole::Id {
+        if !matches!(f.storage, Storage::Plain)
+            || f.unique
+            || f.index
+            || f.default.is_some()
+            || f.references.is_some()
+        {
+            errors.push(err(
+                "dal fills this column: it takes no `json`, `with`, `unique`, `index`, `default` or `references`",
+                f.span,
+            ));
+        }
+    }
+    // The key identifies rows: it is not JSON, has no default and is unique already.
+    if role == ColumnRole::Id
+        && (!matches!(f.storage, Storage::Plain) || f.default.is_some() || f.unique)
+    {
+        errors.push(err(
+            "the primary key takes no `json`, `with`, `default` or `unique`",
+            f.span,
+        ));
+    }
+    // `length` picks VARCHAR(n) for strings; it means nothing elsewhere.
+    if f.length.is_some() && !(types::is_string(&f.inner_ty) && matches!(f.storage, Storage::Plain))
+    {
+        errors.push(err("`length` applies to `String` fields only", f.span));
+    }
+    // precision and scale describe decimals.
+    if (f.precision.is_some() || f.scale.is_some())
+        && types::type_name(&f.inner_ty).as_deref() != Some("Decimal")
+    {
+        errors.push(err(
+            "`precision` and `scale` apply to `Decimal` fields only",
+            f.span,
+        ));
+    }
+}
+
+/// The blueprint's own validation (lengths, defaults, indexable columns),
+/// reported on the field, for the fields whose column type the macro can tell.
+fn check_blueprint(e: &Entity, errors: &mut darling::error::Accumulator) {
+    let mut table = Table::new(&e.table);
+    let mut known = Vec::new();
+    for f in e.stored() {
+        let Some(ty) = guessed_column_type(f) else {
+            continue;
+        };
+        known.push(f);
+        let mut c = Column::new(f.column.clone(), ty);
+        c.nullable = f.optional;
+        c.default = f.default.clone();
+        c.unique = f.unique;
+        table.columns.push(c);
+        if f.index {
+            table.indexes.push(dal_schema::Index {
+                name: dal_schema::model::names::index(&e.table, std::slice::from_ref(&f.column)),
+                columns: vec![f.column.clone()],
+                unique: false,
+            });
+        }
+    }
+    if table.columns.is_empty() {
+        return;
+    }
+    if let Err(problems) = dal_schema::validate_table(&table) {
+        for p in problems {
+            let Some(column) = &p.column else { continue };
+            let Some(f) = known.iter().find(|f| &f.column == column) else {
+                continue;
+            };
+            let msg = match p.kind {
+                SchemaErrorKind::UnindexableColumn
+                    if matches!(table.column(column).map(|c| &c.ty), Some(ColumnType::Text)) =>
+                {
+                    format!(
+                        "`{}` is stored as TEXT, which cannot be indexed or unique portably: give it a length, e.g. `#[dal(length = 255)]`",
+                        f.ident
+                    )
+                }
+                SchemaErrorKind::InvalidIdentifier => continue,
+                _ => p.message.clone(),
+            };
+            errors.push(err(msg, f.span));
+        }
+    }
+}

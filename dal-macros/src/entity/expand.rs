@@ -1,0 +1,463 @@
+//! Code generation for `#[derive(Entity)]`, from the validated model.
+//!
+//! Per entity: one `FromRow` impl, one static `EntityInfo` (with every dialect's
+//! SQL as string literals), one `Entity` impl, one inherent impl of column-handle
+//! constants, and spanned trait checks so an unsupported field type is reported
+//! on the field. Generated code names only `::dal::__private::...` (or the path
+//! given with `#[dal(crate = "...")]`) and `::core`.
+
+use dal_schema::entity::{ColumnRole, EntityColumn, EntityShape, EntitySql, entity_sql};
+use dal_schema::{DefaultValue, Dialect, ReferentialAction};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::model::{Entity, Field, Storage};
+use super::types;
+
+fn role_tokens(p: &TokenStream, role: ColumnRole) -> TokenStream {
+    match role {
+        ColumnRole::Id => quote!(#p::ColumnRole::Id),
+        ColumnRole::Data => quote!(#p::ColumnRole::Data),
+        ColumnRole::Version => quote!(#p::ColumnRole::Version),
+        ColumnRole::CreatedAt => quote!(#p::ColumnRole::CreatedAt),
+        ColumnRole::UpdatedAt => quote!(#p::ColumnRole::UpdatedAt),
+        ColumnRole::DeletedAt => quote!(#p::ColumnRole::DeletedAt),
+    }
+}
+
+fn action_tokens(p: &TokenStream, a: ReferentialAction) -> TokenStream {
+    match a {
+        ReferentialAction::NoAction => quote!(#p::ReferentialAction::NoAction),
+        ReferentialAction::Restrict => quote!(#p::ReferentialAction::Restrict),
+        ReferentialAction::Cascade => quote!(#p::ReferentialAction::Cascade),
+        ReferentialAction::SetNull => quote!(#p::ReferentialAction::SetNull),
+        ReferentialAction::SetDefault => quote!(#p::ReferentialAction::SetDefault),
+    }
+}
+
+fn default_tokens(p: &TokenStream, d: &DefaultValue) -> TokenStream {
+    match d {
+        DefaultValue::Null => quote!(#p::DefaultValue::Null),
+        DefaultValue::Bool(b) => quote!(#p::DefaultValue::Bool(#b)),
+        DefaultValue::Integer(i) => quote!(#p::DefaultValue::Integer(#i)),
+        DefaultValue::Float(f) => quote!(#p::DefaultValue::Float(#f)),
+        DefaultValue::String(s) => {
+            quote!(#p::DefaultValue::String(::core::convert::From::from(#s)))
+        }
+        DefaultValue::CurrentTimestamp => quote!(#p::DefaultValue::CurrentTimestamp),
+        DefaultValue::CurrentDate => quote!(#p::DefaultValue::CurrentDate),
+        DefaultValue::Expression(e) => {
+            quote!(#p::DefaultValue::Expression(::core::convert::From::from(#e)))
+        }
+    }
+}
+
+fn sql_tokens(p: &TokenStream, s: &EntitySql) -> TokenStream {
+    let EntitySql {
+        insert_generated_id,
+        insert,
+        upsert,
+        update,
+        update_versioned,
+        select_by_id,
+        select_by_id_with_deleted,
+        select_list,
+        soft_delete,
+        restore,
+        delete,
+        history_insert,
+        history_select,
+        history_at_version,
+    } = s;
+    quote! {
+        #p::EntitySqlText {
+            insert_generated_id: #insert_generated_id,
+            insert: #insert,
+            upsert: #upsert,
+            update: #update,
+            update_versioned: #update_versioned,
+            select_by_id: #select_by_id,
+            select_by_id_with_deleted: #select_by_id_with_deleted,
+            select_list: #select_list,
+            soft_delete: #soft_delete,
+            restore: #restore,
+            delete: #delete,
+            history_insert: #history_insert,
+            history_select: #history_select,
+            history_at_version: #history_at_version,
+        }
+    }
+}
+
+fn const_name(f: &Field) -> syn::Ident {
+    let name = f.ident.to_string();
+    let name = name.trim_start_matches("r#").to_uppercase();
+    syn::Ident::new(&name, f.ident.span())
+}
+
+/// The column type of a stored field, as an expression.
+fn column_type_expr(p: &TokenStream, f: &Field) -> TokenStream {
+    let ty = &f.ty;
+    let base = match &f.storage {
+        Storage::Plain => quote!(<#ty as #p::SqlType>::column_type()),
+        Storage::Json => quote!(#p::ColumnType::Json),
+        Storage::With(path) => quote!(#path::column_type()),
+    };
+    match (f.length, f.precision, f.scale) {
+        (Some(n), _, _) => quote!(#p::ColumnType::String { length: #n }),
+        (None, None, None) => base,
+        (None, precision, scale) => {
+            let precision = precision.unwrap_or(20);
+            let scale = scale.unwrap_or(6);
+            quote!(#p::ColumnType::Decimal { precision: #precision, scale: #scale })
+        }
+    }
+}
+
+fn nullable_expr(p: &TokenStream, f: &Field) -> TokenStream {
+    let ty = &f.ty;
+    match &f.storage {
+        Storage::Plain => quote!(<#ty as #p::SqlType>::NULLABLE),
+        _ => {
+            let optional = f.optional;
+            quote!(#optional)
+        }
+    }
+}
+
+pub(crate) fn expand(e: &Entity) -> TokenStream {
+    let dal = &e.krate;
+    let p = quote!(#dal::__private);
+    let ident = &e.ident;
+    let table = &e.table;
+    let id = e.id();
+    let id_ident = &id.ident;
+    let id_ty = &id.ty;
+    let id_column = &id.column;
+
+    // ---------------------------------------------------------------- shape and SQL
+    let mut columns: Vec<EntityColumn> = e
+        .stored()
+        .map(|f| EntityColumn {
+            name: f.column.clone(),
+            role: f.role.unwrap_or(ColumnRole::Data),
+            mapped: true,
+        })
+        .collect();
+    columns.extend(e.hidden.iter().map(|h| EntityColumn {
+        name: h.column.to_string(),
+        role: h.role,
+        mapped: false,
+    }));
+    let other_unique_keys = e.stored().any(|f| f.unique);
+    let shape = EntityShape {
+        table: table.clone(),
+        columns: columns.clone(),
+        history: e.history,
+        other_unique_keys,
+    };
+    let sql: Vec<TokenStream> = Dialect::ALL
+        .iter()
+        .map(|d| sql_tokens(&p, &entity_sql(&shape, *d)))
+        .collect();
+    let history_table = if e.history {
+        dal_schema::entity::history_table_name(table)
+    } else {
+        String::new()
+    };
+    let column_infos = columns.iter().map(|c| {
+        let name = &c.name;
+        let role = role_tokens(&p, c.role);
+        let mapped = c.mapped;
+        quote!(#p::EntityColumnInfo { name: #name, role: #role, mapped: #mapped })
+    });
+    let history = e.history;
+    let soft_delete = e.soft_delete;
+    let versioned = e.field_with(ColumnRole::Version).is_some();
+
+    // ---------------------------------------------------------------- FromRow
+    let reads = e.fields.iter().map(|f| {
+        let name = &f.ident;
+        let ty = &f.ty;
+        let col = &f.column;
+        if f.role.is_none() {
+            return quote!(#name: ::core::default::Default::default());
+        }
+        match &f.storage {
+            Storage::Plain => quote!(#name: row.get::<#ty, _>(#col)?),
+            Storage::Json => quote!(#name: row.get::<#p::Json<#ty>, _>(#col)?.0),
+            Storage::With(path) => quote! {
+                #name: #path::decode(row.value_ref(#col)?).map_err(|e| match e {
+                    #p::Error::Decode { column, reason } if column.is_empty() => {
+                        #p::Error::Decode { column: ::core::convert::From::from(#col), reason }
+                    }
+                    other => other,
+                })?
+            },
+        }
+    });
+
+    // ---------------------------------------------------------------- binding
+    let binds = e
+        .stored()
+        .filter(|f| f.role == Some(ColumnRole::Data))
+        .map(|f| {
+            let name = &f.ident;
+            match &f.storage {
+                Storage::Plain => quote!(#p::Encode::encode(&self.#name, out)?;),
+                Storage::Json => quote!(out.push_json(&self.#name)?;),
+                Storage::With(path) => quote!(#path::encode(&self.#name, out)?;),
+            }
+        });
+
+    // ---------------------------------------------------------------- blueprint
+    let blueprint_columns = e.stored().map(|f| {
+        let col = &f.column;
+        let ty = column_type_expr(&p, f);
+        let nullable = nullable_expr(&p, f);
+        let unique = f.unique;
+        let id_ty = &f.ty;
+        let auto = if f.role == Some(ColumnRole::Id) {
+            quote!(<#id_ty as #p::EntityId>::KIND == #p::IdKind::AutoIncrement)
+        } else {
+            quote!(false)
+        };
+        let default = match (&f.default, f.role) {
+            (Some(d), _) => {
+                let d = default_tokens(&p, d);
+                quote!(::core::option::Option::Some(#d))
+            }
+            (None, Some(ColumnRole::CreatedAt | ColumnRole::UpdatedAt)) => {
+                quote!(::core::option::Option::Some(#p::DefaultValue::CurrentTimestamp))
+            }
+            (None, Some(ColumnRole::Version)) => {
+                quote!(::core::option::Option::Some(#p::DefaultValue::Integer(1)))
+            }
+            (None, _) => quote!(::core::option::Option::None),
+        };
+        quote! {
+            t.columns.push(#p::Column {
+                name: ::core::convert::From::from(#col),
+                ty: #ty,
+                nullable: #nullable,
+                default: #default,
+                unique: #unique,
+                auto_increment: #auto,
+            });
+        }
+    });
+    let hidden_columns = e.hidden.iter().map(|h| {
+        let col = h.column;
+        let (nullable, default) = match h.role {
+            ColumnRole::DeletedAt => (true, quote!(::core::option::Option::None)),
+            _ => (
+                false,
+                quote!(::core::option::Option::Some(#p::DefaultValue::CurrentTimestamp)),
+            ),
+        };
+        quote! {
+            t.columns.push(#p::Column {
+                name: ::core::convert::From::from(#col),
+                ty: #p::ColumnType::TimestampTz,
+                nullable: #nullable,
+                default: #default,
+                unique: false,
+                auto_increment: false,
+            });
+        }
+    });
+    let indexes = e.stored().filter(|f| f.index).map(|f| {
+        let col = &f.column;
+        let name = dal_schema::model::names::index(table, std::slice::from_ref(&f.column));
+        quote! {
+            t.indexes.push(#p::Index {
+                name: ::core::convert::From::from(#name),
+                columns: ::std::vec![::core::convert::From::from(#col)],
+                unique: false,
+            });
+        }
+    });
+    let foreign_keys = e.stored().filter_map(|f| {
+        let r = f.references.as_ref()?;
+        let col = &f.column;
+        let name = dal_schema::model::names::foreign_key(table, std::slice::from_ref(&f.column));
+        let rt = &r.table;
+        let rc = &r.column;
+        let od = action_tokens(&p, r.on_delete);
+        let ou = action_tokens(&p, r.on_update);
+        Some(quote! {
+            t.foreign_keys.push(#p::ForeignKey {
+                name: ::core::convert::From::from(#name),
+                columns: ::std::vec![::core::convert::From::from(#col)],
+                references_table: ::core::convert::From::from(#rt),
+                references_columns: ::std::vec![::core::convert::From::from(#rc)],
+                on_delete: #od,
+                on_update: #ou,
+                external: true,
+            });
+        })
+    });
+
+    // ---------------------------------------------------------------- managed accessors
+    let mut managed = Vec::new();
+    if let Some(f) = e.field_with(ColumnRole::Version) {
+        let name = &f.ident;
+        let ty = &f.ty;
+        managed.push(quote! {
+            fn __version(&self) -> ::core::option::Option<i64> {
+                ::core::option::Option::Some(self.#name as i64)
+            }
+            fn __set_version(&mut self, version: i64) {
+                self.#name = version as #ty;
+            }
+        });
+    }
+    if let Some(f) = e.field_with(ColumnRole::CreatedAt) {
+        let name = &f.ident;
+        managed.push(quote! {
+            fn __created_at(&self) -> ::core::option::Option<#p::DateTime<#p::Utc>> {
+                #p::TimestampField::timestamp(&self.#name)
+            }
+            fn __set_created_at(&mut self, at: #p::DateTime<#p::Utc>) {
+                #p::TimestampField::set_timestamp(&mut self.#name, ::core::option::Option::Some(at))
+            }
+        });
+    }
+    if let Some(f) = e.field_with(ColumnRole::UpdatedAt) {
+        let name = &f.ident;
+        managed.push(quote! {
+            fn __set_updated_at(&mut self, at: #p::DateTime<#p::Utc>) {
+                #p::TimestampField::set_timestamp(&mut self.#name, ::core::option::Option::Some(at))
+            }
+        });
+    }
+    if let Some(f) = e.field_with(ColumnRole::DeletedAt) {
+        let name = &f.ident;
+        managed.push(quote! {
+            fn __deleted_at(&self) -> ::core::option::Option<#p::DateTime<#p::Utc>> {
+                #p::TimestampField::timestamp(&self.#name)
+            }
+            fn __set_deleted_at(&mut self, at: ::core::option::Option<#p::DateTime<#p::Utc>>) {
+                #p::TimestampField::set_timestamp(&mut self.#name, at)
+            }
+        });
+    }
+    let value_arms = e
+        .stored()
+        .filter(|f| {
+            matches!(f.storage, Storage::Plain) && types::known_column_type(&f.inner_ty).is_some()
+        })
+        .map(|f| {
+            let name = &f.ident;
+            let col = &f.column;
+            quote! {
+                #col => ::core::option::Option::Some(::core::convert::From::from(
+                    ::core::clone::Clone::clone(&self.#name),
+                )),
+            }
+        });
+
+    // ---------------------------------------------------------------- handles and checks
+    let handles = e.stored().map(|f| {
+        let name = const_name(f);
+        let col = &f.column;
+        let inner = &f.inner_ty;
+        let handle_ty = match &f.storage {
+            Storage::Json => quote!(#p::Json<#inner>),
+            _ => quote!(#inner),
+        };
+        let doc = format!("The `{col}` column, for typed queries.");
+        quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub const #name: #p::Col<#ident, #handle_ty> = #p::Col::new(#col);
+        }
+    });
+    let checks = e.stored().map(|f| {
+        let ty = &f.ty;
+        let span: Span = ty.span();
+        match (&f.storage, f.role) {
+            (_, Some(ColumnRole::Id)) => quote_spanned!(span=> #p::assert_entity_id::<#ty>();),
+            (_, Some(ColumnRole::CreatedAt | ColumnRole::UpdatedAt | ColumnRole::DeletedAt)) => {
+                quote_spanned!(span=> #p::assert_timestamp::<#ty>();)
+            }
+            (Storage::Plain, _) => quote_spanned!(span=> #p::assert_sql_type::<#ty>();),
+            _ => quote!(),
+        }
+    });
+    let info_ident = format_ident!("__DAL_ENTITY_INFO_{}", ident);
+
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #p::FromRow for #ident {
+                fn from_row(row: &#p::Row<'_>) -> #p::Result<Self> {
+                    ::core::result::Result::Ok(Self { #(#reads),* })
+                }
+            }
+
+            #[allow(non_upper_case_globals)]
+            static #info_ident: #p::EntityInfo = #p::EntityInfo {
+                table: #table,
+                history_table: #history_table,
+                id_column: #id_column,
+                columns: &[#(#column_infos),*],
+                history: #history,
+                soft_delete: #soft_delete,
+                versioned: #versioned,
+                other_unique_keys: #other_unique_keys,
+                sql: [#(#sql),*],
+                statements: [#p::OnceLock::new(), #p::OnceLock::new(), #p::OnceLock::new()],
+            };
+
+            #[automatically_derived]
+            impl #p::Entity for #ident {
+                type Id = #id_ty;
+                const INFO: &'static #p::EntityInfo = &#info_ident;
+
+                fn blueprint() -> #p::Table {
+                    let mut t = #p::Table::new(#table);
+                    #(#blueprint_columns)*
+                    #(#hidden_columns)*
+                    t.primary_key = ::std::vec![::core::convert::From::from(#id_column)];
+                    #(#indexes)*
+                    #(#foreign_keys)*
+                    t
+                }
+
+                fn id(&self) -> #id_ty {
+                    ::core::clone::Clone::clone(&self.#id_ident)
+                }
+
+                fn __set_id(&mut self, id: #id_ty) {
+                    self.#id_ident = id;
+                }
+
+                fn __bind_data<'q>(&'q self, out: &mut #p::Arguments<'q>) -> #p::Result<()> {
+                    #(#binds)*
+                    ::core::result::Result::Ok(())
+                }
+
+                #(#managed)*
+
+                fn __value_of(&self, column: &str) -> ::core::option::Option<#p::Value> {
+                    match column {
+                        #(#value_arms)*
+                        _ => ::core::option::Option::None,
+                    }
+                }
+            }
+
+            #[allow(dead_code)]
+            fn __dal_check_field_types() {
+                #(#checks)*
+            }
+        };
+
+        #[automatically_derived]
+        impl #ident {
+            #(#handles)*
+        }
+    }
+}

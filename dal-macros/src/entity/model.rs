@@ -1,0 +1,390 @@
+//! The validated model of an entity: what `expand.rs` reads. Built from the
+//! darling attributes; every problem found is accumulated with its span.
+
+use dal_schema::entity::ColumnRole;
+use dal_schema::{ColumnType, DefaultValue, ReferentialAction};
+use darling::FromDeriveInput;
+use darling::util::SpannedValue;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::spanned::Spanned;
+
+use super::attr::{EntityAttrs, FieldAttrs};
+use super::check;
+use super::types;
+
+/// How a field is stored.
+#[derive(Clone)]
+pub(crate) enum Storage {
+    /// Through the type's own `Encode`/`Decode`/`SqlType`.
+    Plain,
+    /// As JSON (`#[dal(json)]`).
+    Json,
+    /// Through a codec module (`#[dal(with = path)]`).
+    With(syn::Path),
+}
+
+/// A foreign key declared on a field.
+pub(crate) struct Reference {
+    pub table: String,
+    pub column: String,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+}
+
+/// One struct field.
+pub(crate) struct Field {
+    pub ident: syn::Ident,
+    pub ty: syn::Type,
+    /// The type without `Option<..>` (what the column handle compares with).
+    pub inner_ty: syn::Type,
+    /// `Option<..>` written in the source.
+    pub optional: bool,
+    pub column: String,
+    /// `None` for skipped fields.
+    pub role: Option<ColumnRole>,
+    pub storage: Storage,
+    pub length: Option<u32>,
+    pub precision: Option<u8>,
+    pub scale: Option<u8>,
+    pub unique: bool,
+    pub index: bool,
+    pub default: Option<DefaultValue>,
+    pub references: Option<Reference>,
+    pub span: Span,
+}
+
+/// A managed column with no struct field.
+pub(crate) struct Hidden {
+    pub column: &'static str,
+    pub role: ColumnRole,
+}
+
+/// The entity.
+pub(crate) struct Entity {
+    pub ident: syn::Ident,
+    pub krate: TokenStream,
+    pub table: String,
+    pub history: bool,
+    pub soft_delete: bool,
+    pub fields: Vec<Field>,
+    pub hidden: Vec<Hidden>,
+}
+
+impl Entity {
+    /// The id field.
+    pub fn id(&self) -> &Field {
+        self.fields
+            .iter()
+            .find(|f| f.role == Some(ColumnRole::Id))
+            .expect("checked: one id")
+    }
+
+    /// The stored fields.
+    pub fn stored(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| f.role.is_some())
+    }
+
+    /// The field holding a managed role, if the struct maps it.
+    pub fn field_with(&self, role: ColumnRole) -> Option<&Field> {
+        self.fields.iter().find(|f| f.role == Some(role))
+    }
+}
+
+/// snake_case plural of a struct name: `User` -> `users`, `Category` ->
+/// `categories`, `Address` -> `addresses`, `HttpLog` -> `http_logs`.
+pub(crate) fn default_table_name(ident: &str) -> String {
+    let mut snake = String::new();
+    let chars: Vec<char> = ident.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if i > 0 && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
+                snake.push('_');
+            }
+            snake.extend(c.to_lowercase());
+        } else {
+            snake.push(*c);
+        }
+    }
+    let vowel = |c: char| "aeiou".contains(c);
+    if snake.ends_with('y') && snake.len() > 1 && !vowel(snake.chars().rev().nth(1).unwrap_or('a'))
+    {
+        snake.pop();
+        snake.push_str("ies");
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| snake.ends_with(e))
+    {
+        snake.push_str("es");
+    } else {
+        snake.push('s');
+    }
+    snake
+}
+
+fn lit_default(lit: &syn::Lit) -> Result<DefaultValue, darling::Error> {
+    Ok(match lit {
+        syn::Lit::Bool(b) => DefaultValue::Bool(b.value),
+        syn::Lit::Int(i) => DefaultValue::Integer(i.base10_parse::<i64>().map_err(|e| {
+            darling::Error::custom(format!("integer default out of range: {e}")).with_span(lit)
+        })?),
+        syn::Lit::Float(f) => DefaultValue::Float(f.base10_parse::<f64>().map_err(|e| {
+            darling::Error::custom(format!("invalid float default: {e}")).with_span(lit)
+        })?),
+        syn::Lit::Str(s) => DefaultValue::String(s.value()),
+        other => {
+            return Err(darling::Error::custom(
+                "a default must be a boolean, integer, float or string literal",
+            )
+            .with_span(other));
+        }
+    })
+}
+
+fn action(v: &SpannedValue<String>, what: &str) -> Result<ReferentialAction, darling::Error> {
+    ReferentialAction::parse(v).ok_or_else(|| {
+        darling::Error::custom(format!(
+            "unknown {what} action `{}`: expected one of `cascade`, `restrict`, `set_null`, `set_default`, `no_action`",
+            (**v).as_str()
+        ))
+        .with_span(&v.span())
+    })
+}
+
+fn reference(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Reference> {
+    let Some(r) = &f.references else {
+        for (v, what) in [(&f.on_delete, "on_delete"), (&f.on_update, "on_update")] {
+            if let Some(v) = v {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "`{what}` needs a foreign key: add `references = \"table.column\"`"
+                    ))
+                    .with_span(&v.span()),
+                );
+            }
+        }
+        return None;
+    };
+    let text = (**r).as_str();
+    let (table, column) = match text.split_once('.') {
+        Some((t, c)) => (t, c),
+        None => (text, "id"),
+    };
+    if !dal_schema::is_valid_identifier(table) || !dal_schema::is_valid_identifier(column) {
+        errors.push(
+            darling::Error::custom(format!(
+                "invalid reference `{text}`: expected `table.column` (or `table` for its `id`), with plain identifiers"
+            ))
+            .with_span(&r.span()),
+        );
+        return None;
+    }
+    let on_delete = f
+        .on_delete
+        .as_ref()
+        .map(|v| action(v, "on_delete"))
+        .transpose();
+    let on_update = f
+        .on_update
+        .as_ref()
+        .map(|v| action(v, "on_update"))
+        .transpose();
+    match (on_delete, on_update) {
+        (Ok(d), Ok(u)) => Some(Reference {
+            table: table.to_string(),
+            column: column.to_string(),
+            on_delete: d.unwrap_or_default(),
+            on_update: u.unwrap_or_default(),
+        }),
+        (d, u) => {
+            if let Err(e) = d {
+                errors.push(e);
+            }
+            if let Err(e) = u {
+                errors.push(e);
+            }
+            None
+        }
+    }
+}
+
+fn field(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Field> {
+    let ident = f.ident.clone()?;
+    let span = ident.span();
+    let name = ident.to_string();
+    let name = name.trim_start_matches("r#").to_string();
+    let (optional, inner_ty) = match types::option_inner(&f.ty) {
+        Some(inner) => (true, inner.clone()),
+        None => (false, f.ty.clone()),
+    };
+    let column = match &f.rename {
+        Some(r) => {
+            if !dal_schema::is_valid_identifier(r) {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "invalid column name `{}`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit",
+                        (**r).as_str()
+                    ))
+                    .with_span(&r.span()),
+                );
+            }
+            (**r).as_str().to_string()
+        }
+        None => name.clone(),
+    };
+    let mut roles = Vec::new();
+    if f.id.is_present() {
+        roles.push((ColumnRole::Id, f.id.span(), "id"));
+    }
+    if f.version.is_present() {
+        roles.push((ColumnRole::Version, f.version.span(), "version"));
+    }
+    if f.created_at.is_present() {
+        roles.push((ColumnRole::CreatedAt, f.created_at.span(), "created_at"));
+    }
+    if f.updated_at.is_present() {
+        roles.push((ColumnRole::UpdatedAt, f.updated_at.span(), "updated_at"));
+    }
+    if f.deleted_at.is_present() {
+        roles.push((ColumnRole::DeletedAt, f.deleted_at.span(), "deleted_at"));
+    }
+    if roles.len() > 1 {
+        errors.push(
+            darling::Error::custom(format!(
+                "a field has one role: `{}` and `{}` cannot be combined",
+                roles[0].2, roles[1].2
+            ))
+            .with_span(&roles[1].1),
+        );
+    }
+    let role = if f.skip.is_present() {
+        None
+    } else {
+        Some(roles.first().map_or(ColumnRole::Data, |r| r.0))
+    };
+    let storage = match (&f.with, f.json.is_present()) {
+        (Some(_), true) => {
+            errors.push(
+                darling::Error::custom(
+                    "`json` and `with` cannot be combined: pick one way to store the field",
+                )
+                .with_span(&f.json.span()),
+            );
+            Storage::Plain
+        }
+        (Some(p), false) => Storage::With(p.clone()),
+        (None, true) => Storage::Json,
+        (None, false) => Storage::Plain,
+    };
+    let default = match &f.default {
+        Some(lit) => match lit_default(lit) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    let references = reference(f, errors);
+    Some(Field {
+        ident,
+        ty: f.ty.clone(),
+        inner_ty,
+        optional,
+        column,
+        role,
+        storage,
+        length: f.length.as_ref().map(|l| **l),
+        precision: f.precision.as_ref().map(|p| **p),
+        scale: f.scale.as_ref().map(|s| **s),
+        unique: f.unique.is_present(),
+        index: f.index.is_present(),
+        default,
+        references,
+        span,
+    })
+}
+
+/// Build and validate the model.
+pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> {
+    let attrs = EntityAttrs::from_derive_input(input)?;
+    let mut errors = darling::Error::accumulator();
+    if !attrs.generics.params.is_empty() {
+        errors.push(
+            darling::Error::custom("an entity cannot be generic: it maps to one table")
+                .with_span(&attrs.generics.span()),
+        );
+    }
+    let ident = attrs.ident.clone();
+    let table = match &attrs.table {
+        Some(t) => {
+            if !dal_schema::is_valid_identifier(t) {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "invalid table name `{}`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit",
+                        (**t).as_str()
+                    ))
+                    .with_span(&t.span()),
+                );
+            }
+            (**t).as_str().to_string()
+        }
+        None => default_table_name(&ident.to_string()),
+    };
+    let field_attrs = match &attrs.data {
+        darling::ast::Data::Struct(fields) => &fields.fields,
+        darling::ast::Data::Enum(_) => unreachable!("darling accepts structs only"),
+    };
+    let mut fields: Vec<Field> = field_attrs
+        .iter()
+        .filter_map(|f| field(f, &mut errors))
+        .collect();
+    let krate = match &attrs.krate {
+        Some(p) => p.to_token_stream(),
+        None => quote!(::dal),
+    };
+    let mut entity = Entity {
+        ident,
+        krate,
+        table,
+        history: attrs.history.is_present(),
+        soft_delete: attrs.soft_delete.is_present(),
+        fields: Vec::new(),
+        hidden: Vec::new(),
+    };
+    check::assign_implicit_roles(
+        &mut fields,
+        attrs.timestamps.is_present(),
+        entity.soft_delete,
+    );
+    entity.hidden =
+        check::hidden_columns(&fields, attrs.timestamps.is_present(), entity.soft_delete);
+    entity.fields = fields;
+    check::check(&entity, &mut errors);
+    errors.finish()?;
+    Ok(entity)
+}
+
+/// The column type a field gets, when the macro can tell from the type's name
+/// (the real type comes from `SqlType` at run time; this one serves compile-time checks).
+pub(crate) fn guessed_column_type(f: &Field) -> Option<ColumnType> {
+    if let Storage::Json = f.storage {
+        return Some(ColumnType::Json);
+    }
+    if let Storage::With(_) = f.storage {
+        return None;
+    }
+    let base = types::known_column_type(&f.inner_ty)?;
+    Some(match (base, f.length, f.precision, f.scale) {
+        (ColumnType::Text, Some(n), _, _) => ColumnType::String { length: n },
+        (ColumnType::Decimal { precision, scale }, _, p, s) => ColumnType::Decimal {
+            precision: p.unwrap_or(precision),
+            scale: s.unwrap_or(scale),
+        },
+        (t, _, _, _) => t,
+    })
+}

@@ -1,0 +1,685 @@
+//! The SQL of an entity's fixed operations, written once per dialect.
+//!
+//! `#[derive(Entity)]` calls [`entity_sql`] at compile time and embeds the
+//! results as `&'static str` constants, so saving, loading and deleting an entity
+//! never assembles SQL at run time. Every statement uses the dialect's native
+//! placeholders; the order of parameters is documented on each field of
+//! [`EntitySql`].
+//!
+//! Column order: the table's columns are the entity's columns in declaration
+//! order. Parameters of inserts and updates always come in this order: the id
+//! (when bound), the data columns, then the managed columns that are present:
+//! version, created_at, updated_at, deleted_at (the last only when the struct maps it).
+
+use crate::dialect::{Dialect, UpsertStyle};
+
+/// What a column is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnRole {
+    /// The primary key.
+    Id,
+    /// An ordinary field.
+    Data,
+    /// Optimistic-locking version counter (incremented by every write).
+    Version,
+    /// Set when the row is inserted.
+    CreatedAt,
+    /// Set by every write.
+    UpdatedAt,
+    /// Set by a soft delete, cleared by a restore.
+    DeletedAt,
+}
+
+/// One column of an entity's table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityColumn {
+    /// Column name.
+    pub name: String,
+    /// What it is for.
+    pub role: ColumnRole,
+    /// Whether a struct field holds it (managed columns may live only in the table).
+    pub mapped: bool,
+}
+
+/// The shape of an entity: enough to write its SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityShape {
+    /// Table name.
+    pub table: String,
+    /// Columns in declaration order (exactly one has [`ColumnRole::Id`]).
+    pub columns: Vec<EntityColumn>,
+    /// Keep every version in `{table}_history`.
+    pub history: bool,
+    /// Another unique index besides the primary key exists (the MySQL family's
+    /// `ON DUPLICATE KEY UPDATE` would then also fire on that key, so dal updates
+    /// first and inserts when nothing matched instead).
+    pub other_unique_keys: bool,
+}
+
+/// The names of the bookkeeping columns of a history table.
+pub mod history_columns {
+    /// Surrogate key of the history table.
+    pub const ID: &str = "history_id";
+    /// Version number (1 for the insert, then one per write).
+    pub const VERSION: &str = "history_version";
+    /// `insert`, `update`, `delete` or `restore`.
+    pub const OPERATION: &str = "history_operation";
+    /// Who made the change (free text, optional).
+    pub const ACTOR: &str = "history_actor";
+    /// Why (free text, optional).
+    pub const COMMENT: &str = "history_comment";
+    /// When.
+    pub const AT: &str = "history_at";
+}
+
+/// The history table's name for `table`.
+pub fn history_table_name(table: &str) -> String {
+    crate::model::names::shorten(format!("{table}_history"))
+}
+
+/// The SQL of an entity's fixed operations for one dialect.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EntitySql {
+    /// Insert letting the server generate the id. Parameters: data, managed.
+    /// PostgreSQL returns the id (`RETURNING`); elsewhere the driver reports it.
+    pub insert_generated_id: String,
+    /// Insert with the id. Parameters: id, data, managed.
+    pub insert: String,
+    /// Insert, or update every non-key column when the id exists. Parameters:
+    /// id, data, managed. Empty on the MySQL family when `other_unique_keys`
+    /// (then: `update`, and `insert` when no row matched).
+    pub upsert: String,
+    /// Update by id. Parameters: data, managed except created_at, then the id.
+    pub update: String,
+    /// Update by id and current version (optimistic locking). Parameters: data,
+    /// managed except created_at (the new version first), the id, the old version.
+    pub update_versioned: String,
+    /// Select the mapped columns by id, hiding soft-deleted rows. Parameters: id.
+    pub select_by_id: String,
+    /// Select the mapped columns by id, soft-deleted or not. Parameters: id.
+    pub select_by_id_with_deleted: String,
+    /// The mapped columns, quoted and comma separated (for queries built at run time).
+    pub select_list: String,
+    /// Soft delete. Parameters: deleted_at, updated_at (when present), id.
+    pub soft_delete: String,
+    /// Undo a soft delete. Parameters: updated_at (when present), id.
+    pub restore: String,
+    /// Delete the row. Parameters: id.
+    pub delete: String,
+    /// Copy the current row into the history table. Parameters: operation,
+    /// actor, comment, time, id.
+    pub history_insert: String,
+    /// Every version of a row, oldest first. Parameters: id.
+    pub history_select: String,
+    /// One version of a row. Parameters: id, version.
+    pub history_at_version: String,
+}
+
+struct W {
+    dialect: Dialect,
+    out: String,
+    n: usize,
+}
+
+impl W {
+    fn new(dialect: Dialect) -> Self {
+        W {
+            dialect,
+            out: String::with_capacity(256),
+            n: 0,
+        }
+    }
+    fn s(&mut self, s: &str) -> &mut Self {
+        self.out.push_str(s);
+        self
+    }
+    fn id(&mut self, name: &str) -> &mut Self {
+        self.dialect.writer().push_identifier(&mut self.out, name);
+        self
+    }
+    fn qualified(&mut self, alias: &str, name: &str) -> &mut Self {
+        self.out.push_str(alias);
+        self.out.push('.');
+        self.id(name)
+    }
+    fn p(&mut self) -> &mut Self {
+        self.n += 1;
+        let n = self.n;
+        self.dialect.push_placeholder(&mut self.out, n);
+        self
+    }
+    fn list(&mut self, names: &[&str]) -> &mut Self {
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                self.s(", ");
+            }
+            self.id(n);
+        }
+        self
+    }
+    fn params(&mut self, count: usize) -> &mut Self {
+        for i in 0..count {
+            if i > 0 {
+                self.s(", ");
+            }
+            self.p();
+        }
+        self
+    }
+    fn done(&mut self) -> String {
+        self.n = 0;
+        std::mem::take(&mut self.out)
+    }
+}
+
+impl EntityShape {
+    fn names(&self, pred: impl Fn(&EntityColumn) -> bool) -> Vec<&str> {
+        self.columns
+            .iter()
+            .filter(|c| pred(c))
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
+    fn role(&self, role: ColumnRole) -> Option<&EntityColumn> {
+        self.columns.iter().find(|c| c.role == role)
+    }
+
+    /// The id column's name.
+    pub fn id_column(&self) -> &str {
+        self.role(ColumnRole::Id).map_or("id", |c| c.name.as_str())
+    }
+
+    /// Managed columns bound by inserts, in parameter order.
+    pub fn insert_managed(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for role in [
+            ColumnRole::Version,
+            ColumnRole::CreatedAt,
+            ColumnRole::UpdatedAt,
+        ] {
+            if let Some(c) = self.role(role) {
+                out.push(c.name.as_str());
+            }
+        }
+        if let Some(c) = self.role(ColumnRole::DeletedAt).filter(|c| c.mapped) {
+            out.push(c.name.as_str());
+        }
+        out
+    }
+
+    /// Managed columns bound by updates, in parameter order (no created_at).
+    pub fn update_managed(&self) -> Vec<&str> {
+        let created = self.role(ColumnRole::CreatedAt).map(|c| c.name.as_str());
+        self.insert_managed()
+            .into_iter()
+            .filter(|n| Some(*n) != created)
+            .collect()
+    }
+
+    /// Data columns, in parameter order.
+    pub fn data_columns(&self) -> Vec<&str> {
+        self.names(|c| c.role == ColumnRole::Data)
+    }
+
+    /// Columns a `SELECT` returns (the ones the struct maps).
+    pub fn mapped_columns(&self) -> Vec<&str> {
+        self.names(|c| c.mapped)
+    }
+}
+
+/// Write the fixed SQL of an entity for `dialect`.
+pub fn entity_sql(shape: &EntityShape, dialect: Dialect) -> EntitySql {
+    let mut w = W::new(dialect);
+    let table = shape.table.as_str();
+    let id = shape.id_column();
+    let data = shape.data_columns();
+    let ins_managed = shape.insert_managed();
+    let upd_managed = shape.update_managed();
+    let mapped = shape.mapped_columns();
+    let deleted = shape.role(ColumnRole::DeletedAt).map(|c| c.name.as_str());
+    let updated = shape.role(ColumnRole::UpdatedAt).map(|c| c.name.as_str());
+    let version = shape.role(ColumnRole::Version).map(|c| c.name.as_str());
+    let caps = dialect.capabilities();
+
+    let mut generated_cols: Vec<&str> = data.clone();
+    generated_cols.extend(&ins_managed);
+    let mut all_cols: Vec<&str> = vec![id];
+    all_cols.extend(&generated_cols);
+
+    let mut sql = EntitySql::default();
+
+    // insert letting the server pick the id
+    w.s("INSERT INTO ").id(table);
+    if generated_cols.is_empty() {
+        w.s(if dialect == Dialect::MySql {
+            " () VALUES ()"
+        } else {
+            " DEFAULT VALUES"
+        });
+    } else {
+        w.s(" (")
+            .list(&generated_cols)
+            .s(") VALUES (")
+            .params(generated_cols.len())
+            .s(")");
+    }
+    if dialect == Dialect::Postgres {
+        w.s(" RETURNING ").id(id);
+    }
+    sql.insert_generated_id = w.done();
+
+    // insert with id
+    let insert = |w: &mut W| {
+        w.s("INSERT INTO ")
+            .id(table)
+            .s(" (")
+            .list(&all_cols)
+            .s(") VALUES (")
+            .params(all_cols.len())
+            .s(")");
+    };
+    insert(&mut w);
+    sql.insert = w.done();
+
+    // upsert
+    let set_cols: Vec<&str> = data.iter().chain(upd_managed.iter()).copied().collect();
+    match caps.upsert {
+        UpsertStyle::OnConflict => {
+            insert(&mut w);
+            w.s(" ON CONFLICT (").id(id).s(") DO ");
+            if set_cols.is_empty() {
+                w.s("NOTHING");
+            } else {
+                w.s("UPDATE SET ");
+                for (i, c) in set_cols.iter().enumerate() {
+                    if i > 0 {
+                        w.s(", ");
+                    }
+                    w.id(c).s(" = excluded.").id(c);
+                }
+            }
+            sql.upsert = w.done();
+        }
+        UpsertStyle::OnDuplicateKey => {
+            if !shape.other_unique_keys {
+                insert(&mut w);
+                w.s(" ON DUPLICATE KEY UPDATE ");
+                if set_cols.is_empty() {
+                    w.id(id).s(" = ").id(id);
+                } else {
+                    for (i, c) in set_cols.iter().enumerate() {
+                        if i > 0 {
+                            w.s(", ");
+                        }
+                        w.id(c).s(" = VALUES(").id(c).s(")");
+                    }
+                }
+                sql.upsert = w.done();
+            }
+        }
+    }
+
+    // update by id (and version)
+    let update = |w: &mut W, versioned: bool| {
+        w.s("UPDATE ").id(table).s(" SET ");
+        if set_cols.is_empty() {
+            w.id(id).s(" = ").id(id);
+        }
+        for (i, c) in set_cols.iter().enumerate() {
+            if i > 0 {
+                w.s(", ");
+            }
+            w.id(c).s(" = ").p();
+        }
+        w.s(" WHERE ").id(id).s(" = ").p();
+        if versioned {
+            if let Some(v) = version {
+                w.s(" AND ").id(v).s(" = ").p();
+            }
+        }
+    };
+    update(&mut w, false);
+    sql.update = w.done();
+    if version.is_some() {
+        update(&mut w, true);
+        sql.update_versioned = w.done();
+    }
+
+    // selects
+    w.list(&mapped);
+    sql.select_list = w.done();
+    let select = |w: &mut W, hide_deleted: bool| {
+        w.s("SELECT ")
+            .list(&mapped)
+            .s(" FROM ")
+            .id(table)
+            .s(" WHERE ")
+            .id(id)
+            .s(" = ")
+            .p();
+        if let (true, Some(d)) = (hide_deleted, deleted) {
+            w.s(" AND ").id(d).s(" IS NULL");
+        }
+    };
+    select(&mut w, true);
+    sql.select_by_id = w.done();
+    select(&mut w, false);
+    sql.select_by_id_with_deleted = w.done();
+
+    // soft delete / restore
+    if let Some(d) = deleted {
+        w.s("UPDATE ").id(table).s(" SET ").id(d).s(" = ").p();
+        if let Some(u) = updated {
+            w.s(", ").id(u).s(" = ").p();
+        }
+        if let Some(v) = version {
+            w.s(", ").id(v).s(" = ").id(v).s(" + 1");
+        }
+        w.s(" WHERE ")
+            .id(id)
+            .s(" = ")
+            .p()
+            .s(" AND ")
+            .id(d)
+            .s(" IS NULL");
+        sql.soft_delete = w.done();
+
+        w.s("UPDATE ").id(table).s(" SET ").id(d).s(" = NULL");
+        if let Some(u) = updated {
+            w.s(", ").id(u).s(" = ").p();
+        }
+        if let Some(v) = version {
+            w.s(", ").id(v).s(" = ").id(v).s(" + 1");
+        }
+        w.s(" WHERE ")
+            .id(id)
+            .s(" = ")
+            .p()
+            .s(" AND ")
+            .id(d)
+            .s(" IS NOT NULL");
+        sql.restore = w.done();
+    }
+
+    w.s("DELETE FROM ")
+        .id(table)
+        .s(" WHERE ")
+        .id(id)
+        .s(" = ")
+        .p();
+    sql.delete = w.done();
+
+    if shape.history {
+        use history_columns as h;
+        let htable = history_table_name(table);
+        history_insert(&mut w, shape, &htable, 1);
+        sql.history_insert = w.done();
+
+        let history_select = |w: &mut W, one: bool| {
+            w.s("SELECT ")
+                .list(&[h::VERSION, h::OPERATION, h::ACTOR, h::COMMENT, h::AT])
+                .s(", ")
+                .list(&mapped)
+                .s(" FROM ")
+                .id(&htable)
+                .s(" WHERE ")
+                .id(id)
+                .s(" = ")
+                .p();
+            if one {
+                w.s(" AND ").id(h::VERSION).s(" = ").p();
+            } else {
+                w.s(" ORDER BY ").id(h::VERSION);
+            }
+        };
+        history_select(&mut w, false);
+        sql.history_select = w.done();
+        history_select(&mut w, true);
+        sql.history_at_version = w.done();
+    }
+    sql
+}
+
+/// `INSERT INTO {table}_history (..) SELECT .. FROM {table} t WHERE t.id IN (?, ..)`
+/// for `rows` ids. Parameters: operation (NULL lets the statement tell an insert
+/// from an update by the history it already has), actor, comment, time, then the ids.
+fn history_insert(w: &mut W, shape: &EntityShape, htable: &str, rows: usize) {
+    use history_columns as h;
+    let table = shape.table.as_str();
+    let id = shape.id_column();
+    let version = shape.role(ColumnRole::Version).map(|c| c.name.as_str());
+    let every: Vec<&str> = shape.columns.iter().map(|c| c.name.as_str()).collect();
+    w.s("INSERT INTO ")
+        .id(htable)
+        .s(" (")
+        .list(&[h::VERSION, h::OPERATION, h::ACTOR, h::COMMENT, h::AT])
+        .s(", ")
+        .list(&every)
+        .s(") SELECT ");
+    match version {
+        Some(v) => {
+            w.qualified("t", v);
+        }
+        None => {
+            w.s("(SELECT COALESCE(MAX(")
+                .qualified("h", h::VERSION)
+                .s("), 0) + 1 FROM ")
+                .id(htable)
+                .s(" h WHERE ")
+                .qualified("h", id)
+                .s(" = ")
+                .qualified("t", id)
+                .s(")");
+        }
+    }
+    w.s(", COALESCE(")
+        .p()
+        .s(", CASE WHEN EXISTS (SELECT 1 FROM ")
+        .id(htable)
+        .s(" e WHERE ")
+        .qualified("e", id)
+        .s(" = ")
+        .qualified("t", id)
+        .s(") THEN 'update' ELSE 'insert' END), ")
+        .p()
+        .s(", ")
+        .p()
+        .s(", ")
+        .p();
+    for c in &every {
+        w.s(", ").qualified("t", c);
+    }
+    w.s(" FROM ").id(table).s(" t WHERE ").qualified("t", id);
+    if rows == 1 {
+        w.s(" = ").p();
+    } else {
+        w.s(" IN (").params(rows).s(")");
+    }
+}
+
+/// History insert for `rows` ids at once (bulk saves); see [`EntitySql::history_insert`].
+pub fn history_insert_many(shape: &EntityShape, dialect: Dialect, rows: usize) -> String {
+    let mut w = W::new(dialect);
+    history_insert(
+        &mut w,
+        shape,
+        &history_table_name(&shape.table),
+        rows.max(1),
+    );
+    w.done()
+}
+
+/// A multi-row insert of `rows` rows. With `with_id`, each row binds the id,
+/// the data columns and the managed columns (and `upsert` updates rows whose id
+/// exists — not available on the MySQL family when the entity has other unique
+/// keys); without, the server generates ids and PostgreSQL returns them in order.
+pub fn insert_many(
+    shape: &EntityShape,
+    dialect: Dialect,
+    rows: usize,
+    with_id: bool,
+    upsert: bool,
+) -> String {
+    let mut w = W::new(dialect);
+    let id = shape.id_column();
+    let data = shape.data_columns();
+    let managed = shape.insert_managed();
+    let mut cols: Vec<&str> = Vec::new();
+    if with_id {
+        cols.push(id);
+    }
+    cols.extend(&data);
+    cols.extend(&managed);
+    w.s("INSERT INTO ")
+        .id(&shape.table)
+        .s(" (")
+        .list(&cols)
+        .s(") VALUES ");
+    for r in 0..rows.max(1) {
+        if r > 0 {
+            w.s(", ");
+        }
+        w.s("(").params(cols.len()).s(")");
+    }
+    if upsert && with_id {
+        let updated: Vec<&str> = data
+            .iter()
+            .chain(shape.update_managed().iter())
+            .copied()
+            .collect();
+        match dialect.capabilities().upsert {
+            UpsertStyle::OnConflict => {
+                w.s(" ON CONFLICT (").id(id).s(") DO ");
+                if updated.is_empty() {
+                    w.s("NOTHING");
+                } else {
+                    w.s("UPDATE SET ");
+                    for (i, c) in updated.iter().enumerate() {
+                        if i > 0 {
+                            w.s(", ");
+                        }
+                        w.id(c).s(" = excluded.").id(c);
+                    }
+                }
+            }
+            UpsertStyle::OnDuplicateKey => {
+                w.s(" ON DUPLICATE KEY UPDATE ");
+                if updated.is_empty() {
+                    w.id(id).s(" = ").id(id);
+                }
+                for (i, c) in updated.iter().enumerate() {
+                    if i > 0 {
+                        w.s(", ");
+                    }
+                    w.id(c).s(" = VALUES(").id(c).s(")");
+                }
+            }
+        }
+    }
+    if !with_id && dialect == Dialect::Postgres {
+        w.s(" RETURNING ").id(id);
+    }
+    w.done()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(name: &str, role: ColumnRole, mapped: bool) -> EntityColumn {
+        EntityColumn {
+            name: name.into(),
+            role,
+            mapped,
+        }
+    }
+
+    fn users() -> EntityShape {
+        EntityShape {
+            table: "users".into(),
+            columns: vec![
+                col("id", ColumnRole::Id, true),
+                col("email", ColumnRole::Data, true),
+                col("name", ColumnRole::Data, true),
+                col("version", ColumnRole::Version, true),
+                col("created_at", ColumnRole::CreatedAt, true),
+                col("updated_at", ColumnRole::UpdatedAt, false),
+                col("deleted_at", ColumnRole::DeletedAt, false),
+            ],
+            history: true,
+            other_unique_keys: false,
+        }
+    }
+
+    #[test]
+    fn postgres_statements() {
+        let sql = entity_sql(&users(), Dialect::Postgres);
+        assert_eq!(
+            sql.insert_generated_id,
+            "INSERT INTO \"users\" (\"email\", \"name\", \"version\", \"created_at\", \"updated_at\") VALUES ($1, $2, $3, $4, $5) RETURNING \"id\""
+        );
+        assert_eq!(
+            sql.upsert,
+            "INSERT INTO \"users\" (\"id\", \"email\", \"name\", \"version\", \"created_at\", \"updated_at\") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (\"id\") DO UPDATE SET \"email\" = excluded.\"email\", \"name\" = excluded.\"name\", \"version\" = excluded.\"version\", \"updated_at\" = excluded.\"updated_at\""
+        );
+        assert_eq!(
+            sql.update_versioned,
+            "UPDATE \"users\" SET \"email\" = $1, \"name\" = $2, \"version\" = $3, \"updated_at\" = $4 WHERE \"id\" = $5 AND \"version\" = $6"
+        );
+        assert_eq!(
+            sql.select_by_id,
+            "SELECT \"id\", \"email\", \"name\", \"version\", \"created_at\" FROM \"users\" WHERE \"id\" = $1 AND \"deleted_at\" IS NULL"
+        );
+        assert_eq!(
+            sql.soft_delete,
+            "UPDATE \"users\" SET \"deleted_at\" = $1, \"updated_at\" = $2, \"version\" = \"version\" + 1 WHERE \"id\" = $3 AND \"deleted_at\" IS NULL"
+        );
+        assert_eq!(
+            sql.history_insert,
+            "INSERT INTO \"users_history\" (\"history_version\", \"history_operation\", \"history_actor\", \"history_comment\", \"history_at\", \"id\", \"email\", \"name\", \"version\", \"created_at\", \"updated_at\", \"deleted_at\") SELECT t.\"version\", COALESCE($1, CASE WHEN EXISTS (SELECT 1 FROM \"users_history\" e WHERE e.\"id\" = t.\"id\") THEN 'update' ELSE 'insert' END), $2, $3, $4, t.\"id\", t.\"email\", t.\"name\", t.\"version\", t.\"created_at\", t.\"updated_at\", t.\"deleted_at\" FROM \"users\" t WHERE t.\"id\" = $5"
+        );
+    }
+
+    #[test]
+    fn mysql_upsert_depends_on_other_unique_keys() {
+        let mut shape = users();
+        let sql = entity_sql(&shape, Dialect::MySql);
+        assert!(
+            sql.upsert
+                .contains("ON DUPLICATE KEY UPDATE `email` = VALUES(`email`)")
+        );
+        assert!(!sql.insert_generated_id.contains("RETURNING"));
+        shape.other_unique_keys = true;
+        assert!(entity_sql(&shape, Dialect::MySql).upsert.is_empty());
+        assert!(!entity_sql(&shape, Dialect::Postgres).upsert.is_empty());
+    }
+
+    #[test]
+    fn history_version_without_version_column() {
+        let mut shape = users();
+        shape.columns.retain(|c| c.role != ColumnRole::Version);
+        let sql = entity_sql(&shape, Dialect::Sqlite);
+        assert!(
+            sql.history_insert
+                .contains("SELECT (SELECT COALESCE(MAX(h.\"history_version\"), 0) + 1 FROM \"users_history\" h WHERE h.\"id\" = t.\"id\"), COALESCE(?, CASE"),
+            "{}",
+            sql.history_insert
+        );
+        assert!(sql.update_versioned.is_empty());
+    }
+
+    #[test]
+    fn bulk_statements() {
+        let shape = users();
+        let ins = insert_many(&shape, Dialect::Postgres, 2, false, false);
+        assert_eq!(
+            ins,
+            "INSERT INTO \"users\" (\"email\", \"name\", \"version\", \"created_at\", \"updated_at\") VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10) RETURNING \"id\""
+        );
+        let up = insert_many(&shape, Dialect::MySql, 2, true, true);
+        assert!(up.ends_with("ON DUPLICATE KEY UPDATE `email` = VALUES(`email`), `name` = VALUES(`name`), `version` = VALUES(`version`), `updated_at` = VALUES(`updated_at`)"), "{up}");
+        let h = history_insert_many(&shape, Dialect::Sqlite, 3);
+        assert!(h.ends_with("WHERE t.\"id\" IN (?, ?, ?)"), "{h}");
+    }
+}

@@ -1,0 +1,153 @@
+//! [`Executor`]: where entity operations run — on a pooled connection (`&Db`) or
+//! inside a transaction (`&mut Transaction`).
+
+use std::panic::Location;
+
+use dal_schema::Dialect;
+
+use crate::backend::{Conn, ExecOptions};
+use crate::db::Db;
+use crate::error::Result;
+use crate::params::Params;
+use crate::result::ExecResult;
+use crate::row::FromRow;
+use crate::statement::Statement;
+use crate::transaction::Transaction;
+
+/// Something entity operations run on: `&Db` (each operation checks out a
+/// connection, and runs in its own transaction when it writes several tables)
+/// or `&mut Transaction` (operations join the transaction; a multi-statement
+/// write gets a savepoint so it is all or nothing even if the caller goes on).
+pub trait Executor<'a>: Send {
+    /// Turn into a session. Not meant to be called directly.
+    #[doc(hidden)]
+    fn __into_session(self) -> Session<'a>;
+}
+
+impl<'a> Executor<'a> for &'a Db {
+    fn __into_session(self) -> Session<'a> {
+        Session {
+            db: self,
+            tx: None,
+            location: Location::caller(),
+        }
+    }
+}
+
+impl<'a, 'c> Executor<'a> for &'a mut Transaction<'c> {
+    fn __into_session(self) -> Session<'a> {
+        let (db, conn, depth) = self.parts();
+        Session {
+            db,
+            tx: Some((conn, depth)),
+            location: Location::caller(),
+        }
+    }
+}
+
+/// A database plus, inside a transaction, its connection. Hidden plumbing of
+/// [`Executor`].
+#[doc(hidden)]
+pub struct Session<'a> {
+    pub(crate) db: &'a Db,
+    tx: Option<(&'a mut Conn, u32)>,
+    location: &'static Location<'static>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("db", &self.db.config().name())
+            .field("in_transaction", &self.tx.is_some())
+            .finish()
+    }
+}
+
+/// A unit of work: the connection it runs on and, when it must be atomic, the
+/// transaction or savepoint around it.
+pub(crate) enum Unit<'a> {
+    Pooled(Box<Conn>),
+    Borrowed(&'a mut Conn),
+    Tx(Transaction<'a>),
+}
+
+impl<'a> Session<'a> {
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    pub(crate) fn options(&self) -> ExecOptions {
+        self.db.exec_options(None)
+    }
+
+    /// Start a unit of work. `atomic` asks for all-or-nothing: a transaction on a
+    /// pooled connection, or a savepoint inside the caller's transaction (not on
+    /// PostgreSQL, where a failed statement already dooms the whole transaction).
+    pub(crate) async fn unit(self, atomic: bool) -> Result<Unit<'a>> {
+        match self.tx {
+            None if atomic => Ok(Unit::Tx(
+                Transaction::begin_at(self.db, self.location).await?,
+            )),
+            None => Ok(Unit::Pooled(Box::new(
+                self.db.acquire_conn(self.location).await?,
+            ))),
+            Some((conn, depth)) => {
+                if atomic && self.db.dialect() != Dialect::Postgres {
+                    Ok(Unit::Tx(
+                        Transaction::savepoint(self.db, conn, depth).await?,
+                    ))
+                } else {
+                    Ok(Unit::Borrowed(conn))
+                }
+            }
+        }
+    }
+}
+
+impl Unit<'_> {
+    pub(crate) fn conn(&mut self) -> &mut Conn {
+        match self {
+            Unit::Pooled(c) => c,
+            Unit::Borrowed(c) => c,
+            Unit::Tx(t) => t.conn(),
+        }
+    }
+
+    /// Commit (or release) on success, roll back on failure, and pass the result on.
+    pub(crate) async fn finish<R>(self, result: Result<R>) -> Result<R> {
+        match self {
+            Unit::Tx(t) => match result {
+                Ok(v) => {
+                    t.commit().await?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = t.rollback().await;
+                    Err(e)
+                }
+            },
+            _ => result,
+        }
+    }
+
+    pub(crate) async fn execute<P: Params + ?Sized>(
+        &mut self,
+        stmt: &Statement,
+        params: &P,
+        opts: ExecOptions,
+    ) -> Result<ExecResult> {
+        self.conn().execute(stmt, params, opts).await
+    }
+
+    pub(crate) async fn fetch_as<T: FromRow + Send, P: Params + ?Sized>(
+        &mut self,
+        stmt: &Statement,
+        params: &P,
+        limit: Option<usize>,
+        opts: ExecOptions,
+    ) -> Result<Vec<T>> {
+        self.conn()
+            .fetch_as::<T, P>(stmt, params, limit, opts)
+            .await
+    }
+}

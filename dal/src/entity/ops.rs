@@ -1,0 +1,876 @@
+//! The entity operations: save (insert / upsert / versioned update), bulk save,
+//! get, soft and permanent delete, restore, history.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dal_schema::Dialect;
+use dal_schema::entity::ColumnRole;
+
+use super::executor::{Session, Unit};
+use super::types::{EntityId, IdKind};
+use super::{Entity, EntityInfo, EntityStatements, Managed, now_micros};
+use crate::backend::ExecOptions;
+use crate::codec::{Arguments, Encode};
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::params::Params;
+use crate::row::{FromRow, Row};
+use crate::statement::Statement;
+
+/// Who made a change and why, recorded in the entity's history.
+///
+/// ```
+/// let audit = dal::Audit::by("alice").comment("fixed a typo");
+/// assert_eq!(audit.actor.as_deref(), Some("alice"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audit {
+    /// Who made the change.
+    pub actor: Option<String>,
+    /// Why.
+    pub comment: Option<String>,
+}
+
+impl Audit {
+    /// A change made by `actor`.
+    pub fn by(actor: impl Into<String>) -> Self {
+        Audit {
+            actor: Some(actor.into()),
+            comment: None,
+        }
+    }
+
+    /// Add a comment.
+    pub fn comment(mut self, comment: impl Into<String>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
+}
+
+/// What a history entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// The row was created.
+    Insert,
+    /// The row was changed.
+    Update,
+    /// The row was deleted (soft or permanently).
+    Delete,
+    /// A soft-deleted row was restored.
+    Restore,
+}
+
+impl Operation {
+    /// The stored name (`insert`, `update`, `delete`, `restore`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Insert => "insert",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+            Operation::Restore => "restore",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "insert" => Operation::Insert,
+            "update" => Operation::Update,
+            "delete" => Operation::Delete,
+            "restore" => Operation::Restore,
+            other => {
+                return Err(Error::decode(
+                    "history_operation",
+                    format!("unknown operation {other:?}"),
+                ));
+            }
+        })
+    }
+}
+
+/// One recorded version of an entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry<E> {
+    /// Version number, from 1.
+    pub version: i64,
+    /// What happened.
+    pub operation: Operation,
+    /// Who did it, when given.
+    pub actor: Option<String>,
+    /// Why, when given.
+    pub comment: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The whole row as it was after the change (before it, for a permanent delete).
+    pub entity: E,
+}
+
+impl<E: Entity> FromRow for HistoryEntry<E> {
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        use dal_schema::entity::history_columns as h;
+        Ok(HistoryEntry {
+            version: row.get(h::VERSION)?,
+            operation: Operation::parse(&row.get::<String, _>(h::OPERATION)?)?,
+            actor: row.get(h::ACTOR)?,
+            comment: row.get(h::COMMENT)?,
+            at: row.get(h::AT)?,
+            entity: E::from_row(row)?,
+        })
+    }
+}
+
+/// The parameters of one entity row: optionally the id, the data columns, the
+/// managed values, then a WHERE clause's id (and version).
+struct RowParams<'e, E: Entity> {
+    entity: &'e E,
+    lead_id: Option<E::Id>,
+    data: bool,
+    managed: Vec<Managed>,
+    where_id: Option<E::Id>,
+    where_version: Option<i64>,
+}
+
+impl<'e, E: Entity> RowParams<'e, E> {
+    fn bind_row<'q>(&'q self, args: &mut Arguments<'q>) -> Result<()> {
+        if let Some(id) = &self.lead_id {
+            id.encode(args)?;
+        }
+        if self.data {
+            self.entity.__bind_data(args)?;
+        }
+        for m in &self.managed {
+            m.encode(args)?;
+        }
+        if let Some(id) = &self.where_id {
+            id.encode(args)?;
+        }
+        if let Some(v) = self.where_version {
+            args.push_i64(v)?;
+        }
+        Ok(())
+    }
+
+    fn row_len(&self) -> usize {
+        usize::from(self.lead_id.is_some())
+            + if self.data { E::INFO.data_count() } else { 0 }
+            + self.managed.len()
+            + usize::from(self.where_id.is_some())
+            + usize::from(self.where_version.is_some())
+    }
+}
+
+impl<E: Entity> Params for RowParams<'_, E> {
+    fn bind<'q>(&'q self, args: &mut Arguments<'q>) -> Result<()> {
+        self.bind_row(args)
+    }
+    fn len(&self) -> usize {
+        self.row_len()
+    }
+}
+
+/// Several rows, bound one after the other (multi-row statements).
+struct Rows<'e, E: Entity>(Vec<RowParams<'e, E>>);
+
+impl<E: Entity> Params for Rows<'_, E> {
+    fn bind<'q>(&'q self, args: &mut Arguments<'q>) -> Result<()> {
+        for r in &self.0 {
+            r.bind_row(args)?;
+        }
+        Ok(())
+    }
+    fn len(&self) -> usize {
+        self.0.iter().map(RowParams::row_len).sum()
+    }
+}
+
+/// The history statement's parameters for several ids.
+struct HistoryParams<'a, I> {
+    op: Option<&'static str>,
+    actor: Option<&'a str>,
+    comment: Option<&'a str>,
+    at: DateTime<Utc>,
+    ids: Vec<I>,
+}
+
+impl<I: Encode> Params for HistoryParams<'_, I> {
+    fn bind<'q>(&'q self, args: &mut Arguments<'q>) -> Result<()> {
+        self.op.encode(args)?;
+        self.actor.encode(args)?;
+        self.comment.encode(args)?;
+        args.push_timestamp_tz(self.at)?;
+        for id in &self.ids {
+            id.encode(args)?;
+        }
+        Ok(())
+    }
+    fn len(&self) -> usize {
+        4 + self.ids.len()
+    }
+}
+
+fn managed_for_insert<E: Entity>(
+    entity: &E,
+    now: DateTime<Utc>,
+    version: i64,
+) -> (Vec<Managed>, Option<DateTime<Utc>>) {
+    let info = E::INFO;
+    let mut m = Vec::with_capacity(4);
+    if info.column(ColumnRole::Version).is_some() {
+        m.push(Managed::Version(version));
+    }
+    let mut created = None;
+    if info.column(ColumnRole::CreatedAt).is_some() {
+        let c = entity.__created_at().unwrap_or(now);
+        created = Some(c);
+        m.push(Managed::Time(Some(c)));
+    }
+    if info.column(ColumnRole::UpdatedAt).is_some() {
+        m.push(Managed::Time(Some(now)));
+    }
+    if info.column(ColumnRole::DeletedAt).is_some_and(|c| c.mapped) {
+        m.push(Managed::Time(entity.__deleted_at()));
+    }
+    (m, created)
+}
+
+fn managed_for_update<E: Entity>(entity: &E, now: DateTime<Utc>, version: i64) -> Vec<Managed> {
+    let info = E::INFO;
+    let mut m = Vec::with_capacity(3);
+    if info.column(ColumnRole::Version).is_some() {
+        m.push(Managed::Version(version));
+    }
+    if info.column(ColumnRole::UpdatedAt).is_some() {
+        m.push(Managed::Time(Some(now)));
+    }
+    if info.column(ColumnRole::DeletedAt).is_some_and(|c| c.mapped) {
+        m.push(Managed::Time(entity.__deleted_at()));
+    }
+    m
+}
+
+fn need_history(info: &EntityInfo) -> Result<()> {
+    if info.history {
+        Ok(())
+    } else {
+        Err(Error::Unsupported(format!(
+            "entity `{}` keeps no history (add `#[dal(history)]` to it)",
+            info.table
+        )))
+    }
+}
+
+fn missing(what: &str, info: &EntityInfo) -> Error {
+    Error::Unsupported(format!("entity `{}` has no {what} statement", info.table))
+}
+
+/// What one operation needs besides the connection.
+struct Ctx<'a> {
+    info: &'static EntityInfo,
+    db: &'a Db,
+    dialect: Dialect,
+    opts: ExecOptions,
+    stmts: Arc<EntityStatements>,
+    now: DateTime<Utc>,
+    audit: Option<&'a Audit>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new<E: Entity>(session: &Session<'a>, audit: Option<&'a Audit>) -> Self {
+        let dialect = session.dialect();
+        Ctx {
+            info: E::INFO,
+            db: session.db,
+            dialect,
+            opts: session.options(),
+            stmts: E::INFO.statements(dialect).clone(),
+            now: now_micros(),
+            audit,
+        }
+    }
+
+    /// Copy the current state of rows `ids` into the history table; returns how
+    /// many rows were copied.
+    async fn record<I: EntityId>(
+        &self,
+        unit: &mut Unit<'_>,
+        ids: Vec<I>,
+        op: Option<Operation>,
+    ) -> Result<u64> {
+        if !self.info.history || ids.is_empty() {
+            return Ok(0);
+        }
+        let many;
+        let stmt: &Statement = if ids.len() == 1 {
+            self.stmts
+                .history_insert
+                .as_ref()
+                .ok_or_else(|| missing("history", self.info))?
+        } else {
+            many = self
+                .db
+                .inner
+                .statements
+                .get_native(dal_schema::entity::history_insert_many(
+                    &self.info.shape(),
+                    self.dialect,
+                    ids.len(),
+                ));
+            &many
+        };
+        let params = HistoryParams {
+            op: op.map(Operation::as_str),
+            actor: self.audit.and_then(|a| a.actor.as_deref()),
+            comment: self.audit.and_then(|a| a.comment.as_deref()),
+            at: self.now,
+            ids,
+        };
+        Ok(unit.execute(stmt, &params, self.opts).await?.rows_affected)
+    }
+}
+
+/// What a single save did.
+struct Saved {
+    version: Option<i64>,
+    created: Option<DateTime<Utc>>,
+}
+
+/// Save one entity on `unit` (id already generated for UUID keys), including its
+/// history entry.
+async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E) -> Result<Saved> {
+    let info = ctx.info;
+    let stmts = &ctx.stmts;
+    let (opts, now) = (ctx.opts, ctx.now);
+    if entity.id().is_unset() && E::Id::KIND == IdKind::AutoIncrement {
+        let (managed, created) = managed_for_insert(entity, now, 1);
+        let params = RowParams {
+            entity: &*entity,
+            lead_id: None,
+            data: true,
+            managed,
+            where_id: None,
+            where_version: None,
+        };
+        let new_id = if ctx.dialect == Dialect::Postgres {
+            let rows: Vec<(i64,)> = unit
+                .fetch_as(&stmts.insert_generated_id, &params, Some(1), opts)
+                .await?;
+            rows.first().map(|r| r.0)
+        } else {
+            unit.execute(&stmts.insert_generated_id, &params, opts)
+                .await?
+                .last_insert_id
+        };
+        let new_id = new_id.ok_or_else(|| {
+            Error::Driver(format!(
+                "the server did not report the new {} id",
+                info.table
+            ))
+        })?;
+        entity.__set_id(E::Id::from_generated(new_id)?);
+        ctx.record(unit, vec![entity.id()], Some(Operation::Insert))
+            .await?;
+        return Ok(Saved {
+            version: Some(1),
+            created,
+        });
+    }
+    if entity.id().is_unset() {
+        return Err(Error::invalid_input(
+            info.id_column,
+            format!("a {} needs an id before it can be saved", info.table),
+        ));
+    }
+    if info.versioned {
+        let current = entity.__version().unwrap_or(0);
+        if current == 0 {
+            let (managed, created) = managed_for_insert(entity, now, 1);
+            let params = RowParams {
+                entity: &*entity,
+                lead_id: Some(entity.id()),
+                data: true,
+                managed,
+                where_id: None,
+                where_version: None,
+            };
+            unit.execute(&stmts.insert, &params, opts).await?;
+            ctx.record(unit, vec![entity.id()], Some(Operation::Insert))
+                .await?;
+            return Ok(Saved {
+                version: Some(1),
+                created,
+            });
+        }
+        let next = current + 1;
+        let params = RowParams {
+            entity: &*entity,
+            lead_id: None,
+            data: true,
+            managed: managed_for_update(entity, now, next),
+            where_id: Some(entity.id()),
+            where_version: Some(current),
+        };
+        let stmt = stmts
+            .update_versioned
+            .as_ref()
+            .ok_or_else(|| missing("versioned update", info))?;
+        if unit.execute(stmt, &params, opts).await?.rows_affected == 0 {
+            return Err(Error::StaleVersion {
+                entity: info.table.to_string(),
+                id: format!("{:?}", entity.id()),
+                expected: current,
+            });
+        }
+        ctx.record(unit, vec![entity.id()], Some(Operation::Update))
+            .await?;
+        return Ok(Saved {
+            version: Some(next),
+            created: None,
+        });
+    }
+    if let Some(upsert) = &stmts.upsert {
+        let (managed, created) = managed_for_insert(entity, now, 1);
+        let params = RowParams {
+            entity: &*entity,
+            lead_id: Some(entity.id()),
+            data: true,
+            managed,
+            where_id: None,
+            where_version: None,
+        };
+        unit.execute(upsert, &params, opts).await?;
+        // insert or update: the history statement tells them apart
+        ctx.record(unit, vec![entity.id()], None).await?;
+        return Ok(Saved {
+            version: None,
+            created,
+        });
+    }
+    // MySQL family with other unique keys: update, and insert when nothing matched
+    let params = RowParams {
+        entity: &*entity,
+        lead_id: None,
+        data: true,
+        managed: managed_for_update(entity, now, 1),
+        where_id: Some(entity.id()),
+        where_version: None,
+    };
+    if unit
+        .execute(&stmts.update, &params, opts)
+        .await?
+        .rows_affected
+        > 0
+    {
+        ctx.record(unit, vec![entity.id()], Some(Operation::Update))
+            .await?;
+        return Ok(Saved {
+            version: None,
+            created: None,
+        });
+    }
+    let (managed, created) = managed_for_insert(entity, now, 1);
+    let params = RowParams {
+        entity: &*entity,
+        lead_id: Some(entity.id()),
+        data: true,
+        managed,
+        where_id: None,
+        where_version: None,
+    };
+    unit.execute(&stmts.insert, &params, opts).await?;
+    ctx.record(unit, vec![entity.id()], Some(Operation::Insert))
+        .await?;
+    Ok(Saved {
+        version: None,
+        created,
+    })
+}
+
+fn apply_saved<E: Entity>(entity: &mut E, saved: &Saved, now: DateTime<Utc>) {
+    if let Some(v) = saved.version {
+        entity.__set_version(v);
+    }
+    if let Some(c) = saved.created {
+        entity.__set_created_at(c);
+    }
+    entity.__set_updated_at(now);
+}
+
+fn prepare_id<E: Entity>(entity: &mut E) {
+    if entity.id().is_unset()
+        && E::Id::KIND == IdKind::Uuid
+        && let Some(g) = E::Id::generate()
+    {
+        entity.__set_id(g);
+    }
+}
+
+pub(crate) async fn save<E: Entity>(
+    entity: &mut E,
+    session: Session<'_>,
+    audit: Option<&Audit>,
+) -> Result<()> {
+    let ctx = Ctx::new::<E>(&session, audit);
+    prepare_id(entity);
+    let generated = entity.id().is_unset() && E::Id::KIND == IdKind::AutoIncrement;
+    let split = ctx.dialect == Dialect::MySql
+        && ctx.stmts.upsert.is_none()
+        && !ctx.info.versioned
+        && !generated;
+    let mut unit = session.unit(ctx.info.history || split).await?;
+    let result = save_one(&ctx, &mut unit, entity).await;
+    let saved = unit.finish(result).await?;
+    apply_saved(entity, &saved, ctx.now);
+    Ok(())
+}
+
+pub(crate) async fn get<E: Entity>(
+    session: Session<'_>,
+    id: E::Id,
+    with_deleted: bool,
+) -> Result<Option<E>> {
+    let opts = session.options();
+    let stmts = E::INFO.statements(session.dialect()).clone();
+    let stmt = if with_deleted {
+        &stmts.select_by_id_with_deleted
+    } else {
+        &stmts.select_by_id
+    };
+    let mut unit = session.unit(false).await?;
+    let rows: Vec<E> = unit.fetch_as(stmt, &(id,), Some(1), opts).await?;
+    Ok(rows.into_iter().next())
+}
+
+pub(crate) async fn delete<E: Entity>(
+    entity: &mut E,
+    session: Session<'_>,
+    audit: Option<&Audit>,
+    permanently: bool,
+) -> Result<bool> {
+    let ctx = Ctx::new::<E>(&session, audit);
+    let info = ctx.info;
+    let id = entity.id();
+    let soft = info.soft_delete && !permanently;
+    let mut unit = session.unit(info.history).await?;
+    let result: Result<bool> = async {
+        if soft {
+            let stmt = ctx
+                .stmts
+                .soft_delete
+                .as_ref()
+                .ok_or_else(|| missing("soft delete", info))?;
+            let mut managed = vec![Managed::Time(Some(ctx.now))];
+            if info.column(ColumnRole::UpdatedAt).is_some() {
+                managed.push(Managed::Time(Some(ctx.now)));
+            }
+            let params = RowParams {
+                entity: &*entity,
+                lead_id: None,
+                data: false,
+                managed,
+                where_id: Some(id.clone()),
+                where_version: None,
+            };
+            let changed = unit.execute(stmt, &params, ctx.opts).await?.rows_affected > 0;
+            if changed {
+                ctx.record(&mut unit, vec![id.clone()], Some(Operation::Delete))
+                    .await?;
+            }
+            Ok(changed)
+        } else {
+            // with history, snapshot the row before it goes
+            if info.history
+                && ctx
+                    .record(&mut unit, vec![id.clone()], Some(Operation::Delete))
+                    .await?
+                    == 0
+            {
+                return Ok(false);
+            }
+            let r = unit
+                .execute(&ctx.stmts.delete, &(id.clone(),), ctx.opts)
+                .await?;
+            Ok(r.rows_affected > 0)
+        }
+    }
+    .await;
+    let changed = unit.finish(result).await?;
+    if changed && soft {
+        entity.__set_deleted_at(Some(ctx.now));
+        if let Some(v) = entity.__version() {
+            entity.__set_version(v + 1);
+        }
+        entity.__set_updated_at(ctx.now);
+    }
+    Ok(changed)
+}
+
+pub(crate) async fn restore<E: Entity>(
+    entity: &mut E,
+    session: Session<'_>,
+    audit: Option<&Audit>,
+) -> Result<bool> {
+    let ctx = Ctx::new::<E>(&session, audit);
+    let info = ctx.info;
+    let stmt = ctx.stmts.restore.as_ref().ok_or_else(|| {
+        Error::Unsupported(format!(
+            "entity `{}` has no soft delete (add `#[dal(soft_delete)]` to it)",
+            info.table
+        ))
+    })?;
+    let id = entity.id();
+    let mut unit = session.unit(info.history).await?;
+    let result: Result<bool> = async {
+        let mut managed = Vec::new();
+        if info.column(ColumnRole::UpdatedAt).is_some() {
+            managed.push(Managed::Time(Some(ctx.now)));
+        }
+        let params = RowParams {
+            entity: &*entity,
+            lead_id: None,
+            data: false,
+            managed,
+            where_id: Some(id.clone()),
+            where_version: None,
+        };
+        let changed = unit.execute(stmt, &params, ctx.opts).await?.rows_affected > 0;
+        if changed {
+            ctx.record(&mut unit, vec![id.clone()], Some(Operation::Restore))
+                .await?;
+        }
+        Ok(changed)
+    }
+    .await;
+    let changed = unit.finish(result).await?;
+    if changed {
+        entity.__set_deleted_at(None);
+        if let Some(v) = entity.__version() {
+            entity.__set_version(v + 1);
+        }
+        entity.__set_updated_at(ctx.now);
+    }
+    Ok(changed)
+}
+
+pub(crate) async fn history<E: Entity>(
+    session: Session<'_>,
+    id: E::Id,
+) -> Result<Vec<HistoryEntry<E>>> {
+    need_history(E::INFO)?;
+    let opts = session.options();
+    let stmts = E::INFO.statements(session.dialect()).clone();
+    let stmt = stmts
+        .history_select
+        .as_ref()
+        .ok_or_else(|| missing("history", E::INFO))?;
+    let mut unit = session.unit(false).await?;
+    unit.fetch_as(stmt, &(id,), None, opts).await
+}
+
+pub(crate) async fn at_version<E: Entity>(
+    session: Session<'_>,
+    id: E::Id,
+    version: i64,
+) -> Result<Option<HistoryEntry<E>>> {
+    need_history(E::INFO)?;
+    let opts = session.options();
+    let stmts = E::INFO.statements(session.dialect()).clone();
+    let stmt = stmts
+        .history_at_version
+        .as_ref()
+        .ok_or_else(|| missing("history", E::INFO))?;
+    let mut unit = session.unit(false).await?;
+    let rows: Vec<HistoryEntry<E>> = unit.fetch_as(stmt, &(id, version), Some(1), opts).await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Rows per multi-row statement: within the dialect's parameter limit, and at
+/// most 1000 so statements stay a reasonable size.
+fn chunk_rows(dialect: Dialect, per_row: usize) -> usize {
+    let max = dialect.capabilities().max_bind_params;
+    (max / per_row.max(1)).clamp(1, 1000)
+}
+
+/// On MySQL, the ids a multi-row insert generated are consecutive (spaced by
+/// `auto_increment_increment`) unless InnoDB runs in "interleaved" lock mode 2.
+async fn mysql_id_step(db: &Db, unit: &mut Unit<'_>, opts: ExecOptions) -> Result<Option<i64>> {
+    if let Some(step) = db.inner.mysql_id_step.get() {
+        return Ok(*step);
+    }
+    let stmt = db
+        .inner
+        .statements
+        .get("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment")?;
+    let rows: Vec<(i64, i64)> = unit.fetch_as(&stmt, &(), Some(1), opts).await?;
+    let step = rows
+        .first()
+        .and_then(|(mode, inc)| (*mode != 2).then_some(*inc));
+    let _ = db.inner.mysql_id_step.set(step);
+    Ok(step)
+}
+
+pub(crate) async fn save_all<E: Entity>(
+    entities: &mut [E],
+    session: Session<'_>,
+    audit: Option<&Audit>,
+) -> Result<()> {
+    if entities.is_empty() {
+        return Ok(());
+    }
+    let ctx = Ctx::new::<E>(&session, audit);
+    let info = ctx.info;
+    for e in entities.iter_mut() {
+        prepare_id(e);
+    }
+    let mut unit = session.unit(true).await?;
+    let result = save_all_on(&ctx, &mut unit, entities).await;
+    let saved = unit.finish(result).await?;
+    for (e, s) in entities.iter_mut().zip(saved) {
+        apply_saved(e, &s, ctx.now);
+    }
+    let _ = info;
+    Ok(())
+}
+
+async fn save_all_on<E: Entity>(
+    ctx: &Ctx<'_>,
+    unit: &mut Unit<'_>,
+    entities: &mut [E],
+) -> Result<Vec<Saved>> {
+    let info = ctx.info;
+    let shape = info.shape();
+    let mut saved: Vec<Option<Saved>> = (0..entities.len()).map(|_| None).collect();
+
+    let generated: Vec<usize> = (0..entities.len())
+        .filter(|&i| entities[i].id().is_unset() && E::Id::KIND == IdKind::AutoIncrement)
+        .collect();
+    let bulk_upsert = !info.versioned && (ctx.dialect != Dialect::MySql || !info.other_unique_keys);
+    let keyed: Vec<usize> = (0..entities.len())
+        .filter(|&i| !entities[i].id().is_unset() && bulk_upsert)
+        .collect();
+
+    // new rows with server-generated ids: multi-row inserts
+    let step = if ctx.dialect == Dialect::MySql && !generated.is_empty() {
+        mysql_id_step(ctx.db, unit, ctx.opts).await?
+    } else {
+        Some(1)
+    };
+    let per_row = info.data_count() + shape.insert_managed().len();
+    if step.is_some() {
+        for chunk in generated.chunks(chunk_rows(ctx.dialect, per_row)) {
+            let sql =
+                dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), false, false);
+            let stmt = ctx.db.inner.statements.get_native(sql);
+            let mut rows = Vec::with_capacity(chunk.len());
+            let mut created = Vec::with_capacity(chunk.len());
+            for &i in chunk {
+                let (managed, c) = managed_for_insert(&entities[i], ctx.now, 1);
+                created.push(c);
+                rows.push(RowParams {
+                    entity: &entities[i],
+                    lead_id: None,
+                    data: true,
+                    managed,
+                    where_id: None,
+                    where_version: None,
+                });
+            }
+            let params = Rows(rows);
+            let ids: Vec<i64> = match ctx.dialect {
+                Dialect::Postgres => {
+                    let r: Vec<(i64,)> = unit.fetch_as(&stmt, &params, None, ctx.opts).await?;
+                    r.into_iter().map(|(id,)| id).collect()
+                }
+                Dialect::MySql => {
+                    let first = unit
+                        .execute(&stmt, &params, ctx.opts)
+                        .await?
+                        .last_insert_id
+                        .ok_or_else(|| Error::Driver("no insert id reported".into()))?;
+                    let inc = step.unwrap_or(1);
+                    (0..chunk.len() as i64).map(|k| first + k * inc).collect()
+                }
+                Dialect::Sqlite => {
+                    let last = unit
+                        .execute(&stmt, &params, ctx.opts)
+                        .await?
+                        .last_insert_id
+                        .ok_or_else(|| Error::Driver("no insert id reported".into()))?;
+                    let n = chunk.len() as i64;
+                    (0..n).map(|k| last - n + 1 + k).collect()
+                }
+            };
+            drop(params);
+            if ids.len() != chunk.len() {
+                return Err(Error::Driver(format!(
+                    "inserted {} {} rows but got {} ids back",
+                    chunk.len(),
+                    info.table,
+                    ids.len()
+                )));
+            }
+            let mut typed = Vec::with_capacity(ids.len());
+            for (&i, (id, c)) in chunk.iter().zip(ids.into_iter().zip(created)) {
+                let id = E::Id::from_generated(id)?;
+                entities[i].__set_id(id.clone());
+                typed.push(id);
+                saved[i] = Some(Saved {
+                    version: Some(1),
+                    created: c,
+                });
+            }
+            for ids in typed.chunks(chunk_rows(ctx.dialect, 1).saturating_sub(4).max(1)) {
+                ctx.record(unit, ids.to_vec(), Some(Operation::Insert))
+                    .await?;
+            }
+        }
+    }
+
+    // rows with ids: multi-row upserts
+    let per_row = 1 + info.data_count() + shape.insert_managed().len();
+    for chunk in keyed.chunks(chunk_rows(ctx.dialect, per_row)) {
+        let sql = dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), true, true);
+        let stmt = ctx.db.inner.statements.get_native(sql);
+        let mut rows = Vec::with_capacity(chunk.len());
+        let mut created = Vec::with_capacity(chunk.len());
+        for &i in chunk {
+            let (managed, c) = managed_for_insert(&entities[i], ctx.now, 1);
+            created.push(c);
+            rows.push(RowParams {
+                entity: &entities[i],
+                lead_id: Some(entities[i].id()),
+                data: true,
+                managed,
+                where_id: None,
+                where_version: None,
+            });
+        }
+        unit.execute(&stmt, &Rows(rows), ctx.opts).await?;
+        let ids: Vec<E::Id> = chunk.iter().map(|&i| entities[i].id()).collect();
+        for ids in ids.chunks(chunk_rows(ctx.dialect, 1).saturating_sub(4).max(1)) {
+            ctx.record(unit, ids.to_vec(), None).await?;
+        }
+        for (&i, c) in chunk.iter().zip(created) {
+            saved[i] = Some(Saved {
+                version: None,
+                created: c,
+            });
+        }
+    }
+
+    // the rest one by one (versioned rows, MySQL with other unique keys, ids
+    // that could not be batched)
+    for (i, slot) in saved.iter_mut().enumerate() {
+        if slot.is_none() {
+            *slot = Some(save_one(ctx, unit, &mut entities[i]).await?);
+        }
+    }
+    Ok(saved
+        .into_iter()
+        .map(|s| {
+            s.unwrap_or(Saved {
+                version: None,
+                created: None,
+            })
+        })
+        .collect())
+}

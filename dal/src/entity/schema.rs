@@ -1,0 +1,101 @@
+//! `ensure_schema`: create an entity's table and history table, add columns the
+//! struct gained, and report (not apply) differences that would lose data.
+
+use dal_schema::entity::{history_columns as h, history_table_name};
+use dal_schema::{Change, Column, ColumnType, Table, diff_tables};
+
+use super::Entity;
+use crate::db::Db;
+use crate::error::{Error, Result};
+
+/// What [`Entity::ensure_schema`] did and found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SchemaReport {
+    /// Tables created (the entity's and its history table).
+    pub created: Vec<String>,
+    /// Changes applied to existing tables (new columns, indexes, ...).
+    pub applied: Vec<Change>,
+    /// Differences that would lose data or remove something (dropped columns,
+    /// narrowing types, removed indexes): reported, not applied.
+    pub destructive: Vec<Change>,
+}
+
+impl SchemaReport {
+    /// True when nothing was created or changed.
+    pub fn is_unchanged(&self) -> bool {
+        self.created.is_empty() && self.applied.is_empty()
+    }
+}
+
+/// The history table of an entity: bookkeeping columns, then a nullable copy of
+/// every column of the entity's table (no keys, defaults or constraints, so old
+/// versions survive later schema changes), and a unique (id, version) index.
+pub(crate) fn history_blueprint<E: Entity>(table: &Table) -> Table {
+    let info = E::INFO;
+    let name = history_table_name(info.table);
+    let mut t = Table::build(&name, |t| {
+        t.id_named(h::ID);
+        t.big_integer(h::VERSION);
+        t.string(h::OPERATION, 16);
+        t.string(h::ACTOR, 255).nullable();
+        t.text(h::COMMENT).nullable();
+        t.timestamp_tz(h::AT);
+    });
+    for c in &table.columns {
+        let ty = match &c.ty {
+            // the history keeps values the enumeration may later drop
+            ColumnType::Enumeration { .. } => ColumnType::String { length: 255 },
+            other => other.clone(),
+        };
+        t.columns.push(Column {
+            nullable: true,
+            ..Column::new(c.name.clone(), ty)
+        });
+    }
+    let id = info.id_column.to_string();
+    t.indexes.push(dal_schema::Index {
+        name: dal_schema::model::names::unique_index(&name, &[id.clone(), h::VERSION.into()]),
+        columns: vec![id, h::VERSION.to_string()],
+        unique: true,
+    });
+    t
+}
+
+async fn ensure_table(db: &Db, want: &Table, report: &mut SchemaReport) -> Result<()> {
+    match db.introspect_table(&want.name).await? {
+        None => {
+            db.create_table(want).await?;
+            report.created.push(want.name.clone());
+        }
+        Some(live) => {
+            let diff = diff_tables(want, &live, db.dialect());
+            for change in diff.changes {
+                if let Change::AddColumn { column, .. } = &change
+                    && !column.nullable
+                    && column.default.is_none()
+                    && !column.auto_increment
+                {
+                    // the existing rows would have no value for it
+                    report.destructive.push(change);
+                    continue;
+                }
+                db.apply_ddl(&change.to_ddl()).await?;
+                report.applied.push(change);
+            }
+            report.destructive.extend(diff.destructive);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn ensure_schema<E: Entity>(db: &Db) -> Result<SchemaReport> {
+    let table = E::blueprint();
+    dal_schema::validate_table(&table).map_err(Error::Schema)?;
+    let mut report = SchemaReport::default();
+    ensure_table(db, &table, &mut report).await?;
+    if E::INFO.history {
+        let history = history_blueprint::<E>(&table);
+        ensure_table(db, &history, &mut report).await?;
+    }
+    Ok(report)
+}
