@@ -37,6 +37,7 @@ mod backend;
 mod codec;
 mod config;
 mod db;
+pub mod entity;
 mod error;
 mod introspect;
 mod params;
@@ -54,6 +55,10 @@ pub use config::{
     Timeouts, TlsMode, UnknownTlsMode,
 };
 pub use db::{CallOptions, Db, Query};
+pub use entity::{
+    Assignment, Audit, Col, Cond, Entity, EntityId, Executor, Find, HistoryEntry, IdKind,
+    Operation, Order, SchemaReport, SqlType, TimestampField,
+};
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;
 pub use pool::{HeldConnection, PoolStatus};
@@ -66,12 +71,30 @@ pub use value::Value;
 pub use dal_schema as schema;
 pub use dal_schema::{Column, ColumnType, DefaultValue, Dialect, ReferentialAction, Schema, Table};
 
-pub use dal_macros::FromRow;
+pub use dal_macros::{Entity, FromRow};
 
 /// Items the macros' generated code refers to. Not public API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::codec::{Decode, Encode, Json};
+    pub use crate::codec::{Arguments, Decode, Encode, Json, ValueRef};
+    pub use crate::entity::{
+        Col, Entity, EntityColumnInfo, EntityId, EntityInfo, EntitySqlText, IdKind, SqlType,
+        TimestampField,
+    };
+    pub use chrono::{DateTime, Utc};
+
+    /// Compile-time check that a field's type can be stored.
+    pub fn assert_sql_type<T: SqlType>() {}
+    /// Compile-time check that a field's type can be a primary key.
+    pub fn assert_entity_id<T: EntityId>() {}
+    /// Compile-time check that a field can hold a managed timestamp.
+    pub fn assert_timestamp<T: TimestampField>() {}
     pub use crate::error::{Error, Result};
     pub use crate::row::{FromRow, Row};
+    pub use crate::value::Value;
+    pub use dal_schema::entity::ColumnRole;
+    pub use dal_schema::{
+        Column, ColumnType, DefaultValue, ForeignKey, Index, ReferentialAction, Table,
+    };
+    pub use std::sync::OnceLock;
 }
