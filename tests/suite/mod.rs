@@ -4,6 +4,8 @@
 #[macro_use]
 pub mod ddl;
 #[macro_use]
+pub mod entity;
+#[macro_use]
 pub mod network;
 #[macro_use]
 pub mod runtime;
@@ -11,6 +13,7 @@ pub mod runtime;
 macro_rules! suite_tests {
     ($setup:path) => {
         runtime_tests!($setup);
+        entity_tests!($setup);
         ddl_tests!($setup);
     };
 }

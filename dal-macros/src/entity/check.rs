@@ -192,19 +192,18 @@ fn check_field(f: &Field, errors: &mut darling::error::Accumulator) {
         ));
     }
     // Managed columns get their values from dal, not from options.
-    if role != ColumnRole::Data && role != ColumnRole::Id {
-        if !matches!(f.storage, Storage::Plain)
+    if role != ColumnRole::Data && role != ColumnRole::Id
+        && (!matches!(f.storage, Storage::Plain)
             || f.unique
             || f.index
             || f.default.is_some()
-            || f.references.is_some()
+            || f.references.is_some())
         {
             errors.push(err(
                 "dal fills this column: it takes no `json`, `with`, `unique`, `index`, `default` or `references`",
                 f.span,
             ));
         }
-    }
     // The key identifies rows: it is not JSON, has no default and is unique already.
     if role == ColumnRole::Id
         && (!matches!(f.storage, Storage::Plain) || f.default.is_some() || f.unique)

@@ -371,6 +371,8 @@ pub struct Find<E: Entity> {
     lock: Lock,
     after: Option<Vec<Value>>,
     batch: usize,
+    /// Always sort (by the id at least): pages of a stream must not overlap.
+    total_order: bool,
 }
 
 impl<E: Entity> Clone for Find<E> {
@@ -384,6 +386,7 @@ impl<E: Entity> Clone for Find<E> {
             lock: self.lock,
             after: self.after.clone(),
             batch: self.batch,
+            total_order: self.total_order,
         }
     }
 }
@@ -438,6 +441,7 @@ impl<E: Entity> Find<E> {
             lock: Lock::None,
             after: None,
             batch: 500,
+            total_order: false,
         }
     }
 
@@ -562,7 +566,7 @@ impl<E: Entity> Find<E> {
         let cond = self.cond.take();
         self.where_clause(&mut sql, &mut params, cond);
         let mut order = self.order.clone();
-        if self.after.is_some() || !order.is_empty() {
+        if self.after.is_some() || !order.is_empty() || self.total_order {
             // a total order: the id breaks ties
             let id = E::INFO.id_column;
             if !order.iter().any(|o| o.column == id) {
@@ -735,6 +739,7 @@ impl<E: Entity> Find<E> {
                 let take = s.remaining.map_or(batch, |r| r.min(batch));
                 let mut page = s.find.clone();
                 page.limit = Some(take);
+                page.total_order = true;
                 page.lock = Lock::None;
                 // the offset applies to the first page only; keysets do the rest
                 s.find.offset = None;

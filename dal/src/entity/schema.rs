@@ -47,8 +47,14 @@ pub(crate) fn history_blueprint<E: Entity>(table: &Table) -> Table {
             ColumnType::Enumeration { .. } => ColumnType::String { length: 255 },
             other => other.clone(),
         };
+        // old versions get the column's default when a column is added later
+        let default = c
+            .default
+            .clone()
+            .filter(|d| !matches!(d, dal_schema::DefaultValue::CurrentTimestamp));
         t.columns.push(Column {
             nullable: true,
+            default,
             ..Column::new(c.name.clone(), ty)
         });
     }
