@@ -37,6 +37,7 @@ mod backend;
 mod codec;
 mod config;
 mod db;
+mod dynamic;
 pub mod entity;
 mod error;
 mod introspect;
@@ -55,6 +56,7 @@ pub use config::{
     Timeouts, TlsMode, UnknownTlsMode,
 };
 pub use db::{CallOptions, Db, Query};
+pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind, SaveOptions};
 pub use entity::{
     Assignment, Audit, Col, Cond, Entity, EntityId, Executor, Find, HistoryEntry, IdKind,
     Operation, Order, SchemaReport, SqlType, TimestampField,

@@ -4,6 +4,8 @@
 #[macro_use]
 pub mod ddl;
 #[macro_use]
+pub mod dynamic;
+#[macro_use]
 pub mod entity;
 #[macro_use]
 pub mod network;
@@ -15,5 +17,6 @@ macro_rules! suite_tests {
         runtime_tests!($setup);
         entity_tests!($setup);
         ddl_tests!($setup);
+        dynamic_tests!($setup);
     };
 }

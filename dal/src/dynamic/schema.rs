@@ -1,0 +1,467 @@
+//! The tables of dynamic entities and their field metadata: blueprints, reading
+//! the metadata, and the schema session that creates tables, adds columns and
+//! widens them, safe against other processes doing the same at the same time.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dal_schema::ddl::{self, DdlStatement};
+use dal_schema::{Column, Dialect, Table};
+
+use super::kind::{self, Cell, FieldKind, Fit};
+use super::rules;
+use crate::error::{Error, Result};
+use crate::row::Row;
+use crate::transaction::Transaction;
+
+/// The table recording every dynamic field's kind.
+pub(crate) const FIELDS_TABLE: &str = "dal_dynamic_fields";
+
+/// Columns every entity table has, maintained by dal.
+pub(crate) const SYSTEM_COLUMNS: [&str; 5] =
+    ["id", "version", "created_at", "updated_at", "deleted_at"];
+
+/// The names of one entity's tables.
+#[derive(Debug)]
+pub(crate) struct Names {
+    pub entity: String,
+    pub history: String,
+}
+
+/// One known field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FieldMeta {
+    pub kind: FieldKind,
+    pub position: i64,
+    pub added_at: Option<DateTime<Utc>>,
+}
+
+/// What a handle knows about an entity's schema.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Meta {
+    /// The entity's table exists.
+    pub exists: bool,
+    /// Known fields by name.
+    pub fields: BTreeMap<String, FieldMeta>,
+}
+
+impl Meta {
+    /// The known field whose name equals `name` ignoring ASCII case (column names
+    /// are case-insensitive on MySQL and SQLite).
+    pub(crate) fn same_name_other_case(&self, name: &str) -> Option<&str> {
+        self.fields
+            .keys()
+            .find(|k| k.as_str() != name && k.eq_ignore_ascii_case(name))
+            .map(String::as_str)
+    }
+
+    /// A short hash of the field names and kinds, written into SELECT texts so a
+    /// changed column type never reuses a statement prepared for the old one.
+    pub(crate) fn signature(&self) -> u64 {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for (name, f) in &self.fields {
+            for b in name
+                .bytes()
+                .chain([b':'])
+                .chain(f.kind.as_str().bytes())
+                .chain([b';'])
+            {
+                h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+            }
+        }
+        h
+    }
+}
+
+pub(crate) fn fields_table() -> Table {
+    Table::build(FIELDS_TABLE, |t| {
+        t.string("entity", 63);
+        t.string("field", 63);
+        t.string("kind", 32);
+        t.integer("position");
+        t.timestamp_tz("added_at");
+        t.primary(["entity", "field"]);
+    })
+}
+
+pub(crate) fn entity_table(name: &str) -> Table {
+    Table::build(name, |t| {
+        t.id();
+        t.big_integer("version");
+        t.timestamp_tz("created_at");
+        t.timestamp_tz("updated_at");
+        t.timestamp_tz("deleted_at").nullable();
+    })
+}
+
+pub(crate) fn history_table(name: &str) -> Table {
+    Table::build(name, |t| {
+        t.id();
+        t.big_integer("entity_id");
+        t.big_integer("version");
+        t.string("operation", 16);
+        t.string("actor", 255).nullable();
+        t.text("comment").nullable();
+        t.timestamp_tz("recorded_at");
+        t.json("data");
+        t.unique_index(["entity_id", "version"]);
+    })
+}
+
+const READ_FIELDS: &str =
+    "SELECT [field], [kind], [position], [added_at] FROM [dal_dynamic_fields] WHERE [entity] = ?";
+
+fn parse_fields(rows: &[Row<'static>]) -> Result<BTreeMap<String, FieldMeta>> {
+    let mut fields = BTreeMap::new();
+    for row in rows {
+        let name: String = row.get(0)?;
+        let kind: String = row.get(1)?;
+        let kind = kind
+            .parse::<FieldKind>()
+            .map_err(|e| Error::decode("kind", e))?;
+        fields.insert(
+            name,
+            FieldMeta {
+                kind,
+                position: row.get(2)?,
+                added_at: row.get(3)?,
+            },
+        );
+    }
+    Ok(fields)
+}
+
+/// Read an entity's metadata through the pool (no transaction).
+pub(crate) async fn load(db: &crate::Db, names: &Names) -> Result<Meta> {
+    if !db.table_exists(&names.entity).await? {
+        return Ok(Meta::default());
+    }
+    let fields = match db.fetch_all(READ_FIELDS, (names.entity.as_str(),)).await {
+        Ok(rows) => parse_fields(&rows)?,
+        // a table of that name that dal did not create (no metadata table yet)
+        Err(_) if !db.table_exists(FIELDS_TABLE).await? => BTreeMap::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(Meta {
+        exists: true,
+        fields,
+    })
+}
+
+/// Read an entity's metadata inside a transaction whose tables exist.
+pub(crate) async fn load_in(tx: &mut Transaction<'_>, names: &Names) -> Result<Meta> {
+    let rows = tx.fetch_all(READ_FIELDS, (names.entity.as_str(),)).await?;
+    Ok(Meta {
+        exists: true,
+        fields: parse_fields(&rows)?,
+    })
+}
+
+/// A schema change one save needs.
+#[derive(Debug, Clone, PartialEq)]
+enum Change {
+    Add(String, FieldKind),
+    Widen(String, FieldKind, FieldKind),
+}
+
+/// The changes that let `meta` store values of the `wanted` kinds, or the
+/// [`Error::InvalidInput`] explaining why a value does not fit.
+fn plan(meta: &Meta, wanted: &BTreeMap<String, FieldKind>) -> Result<Vec<Change>> {
+    let mut changes = Vec::new();
+    for (name, &incoming) in wanted {
+        if let Some(other) = meta.same_name_other_case(name) {
+            return Err(Error::invalid_input(
+                name.as_str(),
+                format!(
+                    "field `{name}` differs only in letter case from the existing field `{other}`; \
+                     column names ignore case on MySQL and SQLite, so use `{other}`"
+                ),
+            ));
+        }
+        match meta.fields.get(name) {
+            None => changes.push(Change::Add(name.clone(), incoming)),
+            Some(f) => match kind::fit(name, f.kind, incoming)
+                .map_err(|reason| Error::invalid_input(name.as_str(), reason))?
+            {
+                Fit::Fits => {}
+                Fit::Widen(to) => changes.push(Change::Widen(name.clone(), f.kind, to)),
+            },
+        }
+    }
+    Ok(changes)
+}
+
+/// Whether saving values of the `wanted` kinds needs schema changes first
+/// (`Err` when a value can never fit).
+pub(crate) fn needs_changes(meta: &Meta, wanted: &BTreeMap<String, FieldKind>) -> Result<bool> {
+    Ok(!meta.exists || !plan(meta, wanted)?.is_empty())
+}
+
+/// Create the entity's tables if needed and make every `wanted` field storable:
+/// add missing columns and widen integer columns that must hold doubles,
+/// recording each field in the metadata table. Returns the metadata afterwards.
+///
+/// Runs in one transaction under the dialect's schema lock (see
+/// [`rules::schema_lock_sql`]); on the MySQL family every step commits on its own
+/// and tolerates another process having done it already.
+pub(crate) async fn ensure(
+    db: &crate::Db,
+    names: Arc<Names>,
+    wanted: Arc<BTreeMap<String, FieldKind>>,
+) -> Result<Meta> {
+    db.transaction(move |tx| {
+        let names = names.clone();
+        let wanted = wanted.clone();
+        Box::pin(async move { session(tx, &names, &wanted).await })
+    })
+    .await
+}
+
+async fn session(
+    tx: &mut Transaction<'static>,
+    names: &Names,
+    wanted: &BTreeMap<String, FieldKind>,
+) -> Result<Meta> {
+    let dialect = tx.dialect();
+    if let Some(lock) = rules::schema_lock_sql(dialect) {
+        tx.execute(lock, ()).await?;
+    }
+    for table in [
+        fields_table(),
+        entity_table(&names.entity),
+        history_table(&names.history),
+    ] {
+        if live_columns(tx, &table.name).await?.is_empty() {
+            for sql in ddl::create_table_if_not_exists(&table, dialect)? {
+                run_ddl(tx, &sql).await?;
+            }
+        }
+    }
+    let mut meta = load_in(tx, names).await?;
+    let changes = plan(&meta, wanted)?;
+    if changes.is_empty() {
+        return Ok(meta);
+    }
+    let mut live = live_columns(tx, &names.entity).await?;
+    let mut position = meta.fields.values().map(|f| f.position).max().unwrap_or(0);
+    let now = kind::truncate_micros(Utc::now()).unwrap_or_else(Utc::now);
+    for change in changes {
+        match change {
+            Change::Add(field, wanted_kind) => {
+                let mut existing = live.get(&field).cloned();
+                if existing.is_none() {
+                    match add_column(tx, &names.entity, &field, wanted_kind).await {
+                        Ok(()) => {}
+                        // another process added it first (MySQL family)
+                        Err(e) if rules::is_already_there(&e) => {
+                            tracing::debug!(entity = %names.entity, %field, "column added concurrently by another process");
+                            live = live_columns(tx, &names.entity).await?;
+                            existing = live.get(&field).cloned();
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                // a column without metadata (a concurrent or interrupted save
+                // created it): its live type decides the kind
+                let kind = match existing {
+                    None => wanted_kind,
+                    Some(ty) => {
+                        let live_kind = rules::kind_of_live_type(dialect, &ty).ok_or_else(|| {
+                            Error::invalid_input(
+                                field.as_str(),
+                                format!(
+                                    "table `{}` already has a column `{field}` of type {ty}, which dynamic entities do not use",
+                                    names.entity
+                                ),
+                            )
+                        })?;
+                        match kind::fit(&field, live_kind, wanted_kind)
+                            .map_err(|reason| Error::invalid_input(field.as_str(), reason))?
+                        {
+                            Fit::Fits => live_kind,
+                            Fit::Widen(to) => {
+                                widen(tx, &names.entity, &field, live_kind, to).await?;
+                                to
+                            }
+                        }
+                    }
+                };
+                position += 1;
+                let sql = format!(
+                    "INSERT INTO [dal_dynamic_fields] ([entity], [field], [kind], [position], [added_at]) VALUES (?, ?, ?, ?, ?){}",
+                    rules::insert_ignore_suffix(dialect)
+                );
+                tx.execute(
+                    &sql,
+                    [
+                        Cell::Text(names.entity.clone()),
+                        Cell::Text(field.clone()),
+                        Cell::Text(kind.as_str().into()),
+                        Cell::Int(position),
+                        Cell::Timestamp(now),
+                    ],
+                )
+                .await?;
+                meta.fields.insert(
+                    field,
+                    FieldMeta {
+                        kind,
+                        position,
+                        added_at: Some(now),
+                    },
+                );
+            }
+            Change::Widen(field, from, to) => {
+                widen(tx, &names.entity, &field, from, to).await?;
+                if let Some(f) = meta.fields.get_mut(&field) {
+                    f.kind = to;
+                }
+            }
+        }
+    }
+    // on the MySQL family another process may have recorded a field first:
+    // the table is the truth
+    if dialect == Dialect::MySql {
+        meta = load_in(tx, names).await?;
+    }
+    Ok(meta)
+}
+
+/// Run one DDL statement, tolerating "already there" on the MySQL family (where
+/// there is no lock and a concurrent process may have created it).
+async fn run_ddl(tx: &mut Transaction<'_>, sql: &str) -> Result<()> {
+    match tx.execute_script(sql).await {
+        Err(e) if rules::is_already_there(&e) => {
+            tracing::debug!(error = %e, "schema object created concurrently by another process");
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+/// Live columns of `table` (name -> type); empty when the table does not exist.
+async fn live_columns(tx: &mut Transaction<'_>, table: &str) -> Result<BTreeMap<String, String>> {
+    let sql = rules::live_columns_sql(tx.dialect());
+    let rows: Vec<(String, String)> = tx.fetch_all_as(sql, (table,)).await?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn add_column(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    field: &str,
+    kind: FieldKind,
+) -> Result<()> {
+    let dialect = tx.dialect();
+    let mut sql = format!(
+        "ALTER TABLE {} ADD COLUMN ",
+        dialect.quote_identifier(table)
+    );
+    if rules::add_column_if_not_exists(dialect) {
+        sql.push_str("IF NOT EXISTS ");
+    }
+    sql.push_str(&dialect.quote_identifier(field));
+    sql.push(' ');
+    sql.push_str(&rules::field_column_sql(dialect, kind));
+    sql.push_str(" NULL");
+    tx.execute_script(&sql).await
+}
+
+/// Change a field's column from kind `from` to kind `to` (where the dialect can
+/// alter a column in place; SQLite's integer-affinity column already keeps reals)
+/// and record the new kind.
+async fn widen(
+    tx: &mut Transaction<'_>,
+    table: &str,
+    field: &str,
+    from: FieldKind,
+    to: FieldKind,
+) -> Result<()> {
+    let dialect = tx.dialect();
+    if dialect.capabilities().alter_column {
+        let column = |kind: FieldKind| Column {
+            nullable: true,
+            ..Column::new(field, kind.column_type())
+        };
+        let change = DdlStatement::AlterColumn {
+            table: table.to_string(),
+            from: column(from),
+            to: column(to),
+        };
+        for sql in change.to_sql(dialect)? {
+            tx.execute_script(&sql).await?;
+        }
+    }
+    tx.execute(
+        "UPDATE [dal_dynamic_fields] SET [kind] = ? WHERE [entity] = ? AND [field] = ?",
+        (to.as_str(), table, field),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blueprints_are_valid_on_every_dialect() {
+        let long = "e".repeat(55);
+        for table in [
+            fields_table(),
+            entity_table(&long),
+            history_table(&format!("{long}_history")),
+        ] {
+            dal_schema::validate_table(&table).unwrap();
+            for d in Dialect::ALL {
+                ddl::create_table_if_not_exists(&table, d).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn plans_additions_widenings_and_refusals() {
+        let mut meta = Meta {
+            exists: true,
+            fields: BTreeMap::new(),
+        };
+        meta.fields.insert(
+            "age".into(),
+            FieldMeta {
+                kind: FieldKind::BigInteger,
+                position: 1,
+                added_at: None,
+            },
+        );
+        let wanted = |pairs: &[(&str, FieldKind)]| {
+            pairs
+                .iter()
+                .map(|(n, k)| (n.to_string(), *k))
+                .collect::<BTreeMap<_, _>>()
+        };
+        assert_eq!(
+            plan(&meta, &wanted(&[("age", FieldKind::BigInteger)])).unwrap(),
+            vec![]
+        );
+        assert_eq!(
+            plan(
+                &meta,
+                &wanted(&[("age", FieldKind::Double), ("x", FieldKind::Text)])
+            )
+            .unwrap(),
+            vec![
+                Change::Widen("age".into(), FieldKind::BigInteger, FieldKind::Double),
+                Change::Add("x".into(), FieldKind::Text)
+            ]
+        );
+        assert!(matches!(
+            plan(&meta, &wanted(&[("age", FieldKind::Text)])),
+            Err(Error::InvalidInput { field, .. }) if field == "age"
+        ));
+        assert!(matches!(
+            plan(&meta, &wanted(&[("Age", FieldKind::BigInteger)])),
+            Err(Error::InvalidInput { field, .. }) if field == "Age"
+        ));
+    }
+}

@@ -1,0 +1,734 @@
+//! Writing dynamic entities: validating incoming objects, chunked multi-row
+//! inserts, updates with optimistic version checks, soft delete and restore, and
+//! the history row of every write, each in the same transaction as the write.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use dal_schema::is_valid_identifier;
+use serde_json::{Map, Value as J};
+
+use super::kind::{self, Cell, FieldKind};
+use super::read;
+use super::schema::{self, Meta, Names, SYSTEM_COLUMNS};
+use crate::codec::SqlKind;
+use crate::error::{Error, Result};
+use crate::transaction::Transaction;
+
+/// Most rows in one multi-row INSERT (beyond this, statements only get longer).
+const MAX_ROWS_PER_INSERT: usize = 500;
+
+/// One incoming object, validated.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    /// Position in the caller's batch.
+    pub index: usize,
+    /// The `id` given: an update.
+    pub id: Option<i64>,
+    /// The `version` given with the id: the row must still have it.
+    pub expected_version: Option<i64>,
+    /// Non-null field values.
+    pub values: BTreeMap<String, J>,
+    /// Their kinds.
+    pub kinds: BTreeMap<String, FieldKind>,
+}
+
+fn object_error(index: usize, batch: bool, field: &str, reason: String) -> Error {
+    let reason = if batch {
+        format!("object #{index}: {reason}")
+    } else {
+        reason
+    };
+    Error::invalid_input(field, reason)
+}
+
+/// Check one object: a JSON object, field names that are identifiers and not
+/// dal's columns, values that can be stored. No database access.
+pub(crate) fn validate(index: usize, batch: bool, value: J) -> Result<Incoming> {
+    let err = |field: &str, reason: String| object_error(index, batch, field, reason);
+    let J::Object(map) = value else {
+        let what = match value {
+            J::Null => "null",
+            J::Bool(_) => "a boolean",
+            J::Number(_) => "a number",
+            J::String(_) => "a string",
+            J::Array(_) => "an array",
+            J::Object(_) => "an object",
+        };
+        return Err(err(
+            "object",
+            format!("a dynamic entity is saved from a JSON object, not {what}"),
+        ));
+    };
+    let mut incoming = Incoming {
+        index,
+        id: None,
+        expected_version: None,
+        values: BTreeMap::new(),
+        kinds: BTreeMap::new(),
+    };
+    let mut lower_names: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in map {
+        match name.as_str() {
+            "id" => {
+                incoming.id = match &value {
+                    J::Null => None,
+                    v => Some(v.as_i64().ok_or_else(|| {
+                        err(
+                            "id",
+                            format!("`id` must be an integer (the row's id), not {v}"),
+                        )
+                    })?),
+                };
+                continue;
+            }
+            "version" => {
+                incoming.expected_version = match &value {
+                    J::Null => None,
+                    v => Some(v.as_i64().ok_or_else(|| {
+                        err("version", format!("`version` must be an integer, not {v}"))
+                    })?),
+                };
+                continue;
+            }
+            // maintained by dal: objects read back may be saved as they are
+            "created_at" | "updated_at" | "deleted_at" => {
+                if !matches!(value, J::Null | J::String(_)) {
+                    return Err(err(
+                        &name,
+                        format!("`{name}` is maintained by dal and cannot be set (got {value})"),
+                    ));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if !is_valid_identifier(&name) {
+            return Err(err(
+                &name,
+                format!(
+                    "field name `{name}` is not an identifier: use 1 to {} ASCII letters, digits or `_`, not starting with a digit",
+                    dal_schema::MAX_IDENTIFIER_LEN
+                ),
+            ));
+        }
+        if let Some(reserved) = SYSTEM_COLUMNS
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(&name))
+        {
+            return Err(err(
+                &name,
+                format!("field name `{name}` is reserved: `{reserved}` is a column dal maintains"),
+            ));
+        }
+        if let Some(other) = lower_names.insert(name.to_ascii_lowercase(), name.clone()) {
+            return Err(err(
+                &name,
+                format!(
+                    "fields `{other}` and `{name}` differ only in letter case; column names ignore case on MySQL and SQLite"
+                ),
+            ));
+        }
+        match kind::infer(&value).map_err(|reason| err(&name, reason))? {
+            None => {}
+            Some(k) => {
+                incoming.kinds.insert(name.clone(), k);
+                incoming.values.insert(name, value);
+            }
+        }
+    }
+    if incoming.id.is_none() && incoming.expected_version.is_some() {
+        return Err(err(
+            "version",
+            "`version` is only meaningful with the `id` of the row to update".into(),
+        ));
+    }
+    Ok(incoming)
+}
+
+/// The kinds a batch needs, merged over its objects.
+pub(crate) fn batch_kinds(batch: &[Incoming]) -> Result<BTreeMap<String, FieldKind>> {
+    let multi = batch.len() > 1;
+    let mut kinds: BTreeMap<String, FieldKind> = BTreeMap::new();
+    let mut lower_names: BTreeMap<String, &str> = BTreeMap::new();
+    for obj in batch {
+        for (name, &k) in &obj.kinds {
+            if let Some(other) = lower_names.insert(name.to_ascii_lowercase(), name)
+                && other != name
+            {
+                return Err(object_error(
+                    obj.index,
+                    multi,
+                    name,
+                    format!(
+                        "field `{name}` differs only in letter case from `{other}` in an earlier object; column names ignore case on MySQL and SQLite"
+                    ),
+                ));
+            }
+            match kinds.get(name) {
+                None => {
+                    kinds.insert(name.clone(), k);
+                }
+                Some(&prev) => {
+                    let merged = kind::merge(prev, k).ok_or_else(|| {
+                        object_error(
+                            obj.index,
+                            multi,
+                            name,
+                            format!(
+                                "field `{name}` holds {prev} values in an earlier object of the batch and cannot take a {k} value"
+                            ),
+                        )
+                    })?;
+                    kinds.insert(name.clone(), merged);
+                }
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+/// One object ready to write: its values converted for the fields' kinds.
+#[derive(Debug)]
+pub(crate) struct PendingRow {
+    index: usize,
+    id: Option<i64>,
+    expected_version: Option<i64>,
+    cells: BTreeMap<String, Cell>,
+    /// The field values as they will read back.
+    data: Map<String, J>,
+}
+
+/// Convert validated objects for the fields of `meta`.
+pub(crate) fn prepare(batch: Vec<Incoming>, meta: &Meta) -> Result<Vec<PendingRow>> {
+    let multi = batch.len() > 1;
+    batch
+        .into_iter()
+        .map(|obj| {
+            let mut cells = BTreeMap::new();
+            let mut data = Map::new();
+            for (name, value) in &obj.values {
+                let kind = meta.fields.get(name).map(|f| f.kind).ok_or_else(|| {
+                    Error::Driver(format!("field `{name}` missing after the schema update"))
+                })?;
+                let cell = kind::to_cell(kind, value)
+                    .map_err(|reason| object_error(obj.index, multi, name, reason))?;
+                data.insert(name.clone(), kind::cell_json(&cell));
+                cells.insert(name.clone(), cell);
+            }
+            Ok(PendingRow {
+                index: obj.index,
+                id: obj.id,
+                expected_version: obj.expected_version,
+                cells,
+                data,
+            })
+        })
+        .collect()
+}
+
+/// Who made a write and why.
+#[derive(Debug, Clone)]
+pub(crate) struct Audit {
+    pub actor: Option<String>,
+    pub comment: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+impl Audit {
+    pub(crate) fn new(actor: Option<String>, comment: Option<String>) -> Self {
+        Audit {
+            actor,
+            comment,
+            now: kind::truncate_micros(Utc::now()).unwrap_or_else(Utc::now),
+        }
+    }
+}
+
+/// A history row to write.
+struct Version {
+    entity_id: i64,
+    version: i64,
+    operation: &'static str,
+    data: J,
+}
+
+/// The object as it reads back: its fields plus dal's columns.
+pub(crate) fn with_system_fields(
+    mut data: Map<String, J>,
+    id: i64,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+) -> J {
+    data.insert("id".into(), J::from(id));
+    data.insert("version".into(), J::from(version));
+    data.insert(
+        "created_at".into(),
+        J::String(kind::format_timestamp(created_at)),
+    );
+    data.insert(
+        "updated_at".into(),
+        J::String(kind::format_timestamp(updated_at)),
+    );
+    if let Some(d) = deleted_at {
+        data.insert("deleted_at".into(), J::String(kind::format_timestamp(d)));
+    }
+    J::Object(data)
+}
+
+/// A batch of saves, run (and re-run after a deadlock) as one transaction.
+pub(crate) struct SaveJob {
+    pub names: Arc<Names>,
+    pub rows: Vec<PendingRow>,
+    /// Field kinds after the schema update (for the columns of inserts).
+    pub meta: Arc<Meta>,
+    pub audit: Audit,
+}
+
+impl SaveJob {
+    /// Returns the saved objects in the caller's order and, when updates read
+    /// it, the field metadata as the transaction saw it.
+    pub(crate) async fn run(&self, tx: &mut Transaction<'_>) -> Result<(Vec<J>, Option<Meta>)> {
+        let mut out: Vec<Option<J>> = vec![None; self.rows.len()];
+        let mut versions = Vec::with_capacity(self.rows.len());
+        let inserts: Vec<&PendingRow> = self.rows.iter().filter(|r| r.id.is_none()).collect();
+        let updates: Vec<&PendingRow> = self.rows.iter().filter(|r| r.id.is_some()).collect();
+        self.insert(tx, &inserts, &mut out, &mut versions).await?;
+        let mut fresh = None;
+        if !updates.is_empty() {
+            // replace semantics: every known column is written, including fields
+            // other processes added since this handle read the metadata
+            let meta = schema::load_in(tx, &self.names).await?;
+            for row in updates {
+                self.update(tx, &meta, row, &mut out, &mut versions).await?;
+            }
+            fresh = Some(meta);
+        }
+        insert_history(tx, &self.names, &self.audit, versions).await?;
+        let objects = out
+            .into_iter()
+            .map(|o| o.ok_or_else(|| Error::Driver("an object of the batch was not saved".into())))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((objects, fresh))
+    }
+
+    async fn insert(
+        &self,
+        tx: &mut Transaction<'_>,
+        rows: &[&PendingRow],
+        out: &mut [Option<J>],
+        versions: &mut Vec<Version>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let dialect = tx.dialect();
+        let caps = dialect.capabilities();
+        // the union of the batch's fields; absent ones are typed NULLs
+        let mut columns: Vec<(&str, FieldKind)> = Vec::new();
+        for row in rows {
+            for name in row.cells.keys() {
+                if !columns.iter().any(|(c, _)| c == name) {
+                    let kind = self.meta.fields.get(name).map(|f| f.kind).ok_or_else(|| {
+                        Error::Driver(format!("field `{name}` missing after the schema update"))
+                    })?;
+                    columns.push((name, kind));
+                }
+            }
+        }
+        columns.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let nulls: Vec<Cell> = columns
+            .iter()
+            .map(|(_, k)| Cell::Null(k.sql_kind()))
+            .collect();
+        let per_row = 3 + columns.len();
+        let mut chunk_rows = (caps.max_bind_params / per_row).clamp(1, MAX_ROWS_PER_INSERT);
+        let mut id_step = 1;
+        if !caps.returning && rows.len() > 1 {
+            // Without RETURNING the server reports the first id of a multi-row
+            // insert; the others follow it only when InnoDB hands out consecutive
+            // values ("traditional" or "consecutive" lock mode, MariaDB's default)
+            let (mode, step): (i64, i64) = tx
+                .fetch_one_as(
+                    "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED), CAST(@@auto_increment_increment AS SIGNED)",
+                    (),
+                )
+                .await?;
+            if mode <= 1 {
+                id_step = step.max(1);
+            } else {
+                chunk_rows = 1;
+            }
+        }
+        let version_cell = Cell::Int(1);
+        let now_cell = Cell::Timestamp(self.audit.now);
+        for chunk in rows.chunks(chunk_rows) {
+            let sql = insert_sql(&self.names.entity, &columns, chunk.len(), caps.returning);
+            let mut params: Vec<&Cell> = Vec::with_capacity(chunk.len() * per_row);
+            for row in chunk {
+                params.extend([&version_cell, &now_cell, &now_cell]);
+                for ((name, _), null) in columns.iter().zip(&nulls) {
+                    params.push(row.cells.get(*name).unwrap_or(null));
+                }
+            }
+            let ids: Vec<i64> = if caps.returning {
+                let mut ids: Vec<i64> = tx
+                    .fetch_all_as::<(i64,), _>(&sql, params)
+                    .await?
+                    .into_iter()
+                    .map(|(id,)| id)
+                    .collect();
+                // generated ids grow in the order the VALUES rows are inserted;
+                // RETURNING itself promises no order
+                ids.sort_unstable();
+                ids
+            } else {
+                let first = tx
+                    .execute(&sql, params)
+                    .await?
+                    .last_insert_id
+                    .ok_or_else(|| {
+                        Error::Driver("the server reported no id for the inserted row".into())
+                    })?;
+                (0..chunk.len() as i64)
+                    .map(|k| first + k * id_step)
+                    .collect()
+            };
+            if ids.len() != chunk.len() {
+                return Err(Error::Driver(format!(
+                    "{} rows inserted, {} ids returned",
+                    chunk.len(),
+                    ids.len()
+                )));
+            }
+            for (row, id) in chunk.iter().zip(ids) {
+                let object = with_system_fields(
+                    row.data.clone(),
+                    id,
+                    1,
+                    self.audit.now,
+                    self.audit.now,
+                    None,
+                );
+                versions.push(Version {
+                    entity_id: id,
+                    version: 1,
+                    operation: "insert",
+                    data: object.clone(),
+                });
+                out[row.index] = Some(object);
+            }
+        }
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        tx: &mut Transaction<'_>,
+        meta: &Meta,
+        row: &PendingRow,
+        out: &mut [Option<J>],
+        versions: &mut Vec<Version>,
+    ) -> Result<()> {
+        let dialect = tx.dialect();
+        let returning = dialect.capabilities().returning;
+        let id = row.id.unwrap_or_default();
+        let mut sql = format!("UPDATE [{}] SET ", self.names.entity);
+        if let Some(name) = row.cells.keys().find(|n| !meta.fields.contains_key(*n)) {
+            return Err(Error::Driver(format!(
+                "field `{name}` missing after the schema update"
+            )));
+        }
+        let mut params: Vec<Cell> = Vec::with_capacity(meta.fields.len() + 3);
+        for (name, f) in &meta.fields {
+            sql.push('[');
+            sql.push_str(name);
+            sql.push_str("] = ?, ");
+            params.push(
+                row.cells
+                    .get(name)
+                    .cloned()
+                    .unwrap_or(Cell::Null(f.kind.sql_kind())),
+            );
+        }
+        sql.push_str(
+            "[version] = [version] + 1, [updated_at] = ? WHERE [id] = ? AND [deleted_at] IS NULL",
+        );
+        params.push(Cell::Timestamp(self.audit.now));
+        params.push(Cell::Int(id));
+        if let Some(v) = row.expected_version {
+            sql.push_str(" AND [version] = ?");
+            params.push(Cell::Int(v));
+        }
+        let updated: Option<(i64, DateTime<Utc>)> = if returning {
+            sql.push_str(" RETURNING [version], [created_at]");
+            tx.fetch_optional_as(&sql, params).await?
+        } else if tx.execute(&sql, params).await?.rows_affected > 0 {
+            let select = format!(
+                "SELECT [version], [created_at] FROM [{}] WHERE [id] = ?",
+                self.names.entity
+            );
+            tx.fetch_optional_as(&select, (id,)).await?
+        } else {
+            None
+        };
+        let Some((version, created_at)) = updated else {
+            return Err(self.why_not_updated(tx, id, row.expected_version).await);
+        };
+        let object = with_system_fields(
+            row.data.clone(),
+            id,
+            version,
+            created_at,
+            self.audit.now,
+            None,
+        );
+        versions.push(Version {
+            entity_id: id,
+            version,
+            operation: "update",
+            data: object.clone(),
+        });
+        out[row.index] = Some(object);
+        Ok(())
+    }
+
+    /// The error for an UPDATE that matched no row.
+    async fn why_not_updated(
+        &self,
+        tx: &mut Transaction<'_>,
+        id: i64,
+        expected: Option<i64>,
+    ) -> Error {
+        let entity = &self.names.entity;
+        let sql = format!("SELECT [version], [deleted_at] FROM [{entity}] WHERE [id] = ?");
+        match tx
+            .fetch_optional_as::<(i64, Option<DateTime<Utc>>), _>(&sql, (id,))
+            .await
+        {
+            Err(e) => e,
+            Ok(None) => Error::NotFound(format!(
+                "{entity} {id} does not exist (leave `id` out to insert a new object)"
+            )),
+            Ok(Some((_, Some(_)))) => Error::NotFound(format!(
+                "{entity} {id} is deleted; restore it before saving it"
+            )),
+            Ok(Some((_, None))) => Error::StaleVersion {
+                entity: entity.clone(),
+                id: id.to_string(),
+                expected: expected.unwrap_or_default(),
+            },
+        }
+    }
+}
+
+fn insert_sql(entity: &str, columns: &[(&str, FieldKind)], rows: usize, returning: bool) -> String {
+    let mut sql = format!("INSERT INTO [{entity}] ([version], [created_at], [updated_at]");
+    for (name, _) in columns {
+        sql.push_str(", [");
+        sql.push_str(name);
+        sql.push(']');
+    }
+    sql.push_str(") VALUES ");
+    let one = format!("(?, ?, ?{})", ", ?".repeat(columns.len()));
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&one);
+    }
+    if returning {
+        sql.push_str(" RETURNING [id]");
+    }
+    sql
+}
+
+/// Write history rows with multi-row inserts within the bind limit.
+async fn insert_history(
+    tx: &mut Transaction<'_>,
+    names: &Names,
+    audit: &Audit,
+    versions: Vec<Version>,
+) -> Result<()> {
+    const PER_ROW: usize = 7;
+    if versions.is_empty() {
+        return Ok(());
+    }
+    let max = tx.dialect().capabilities().max_bind_params;
+    let chunk_rows = (max / PER_ROW).clamp(1, MAX_ROWS_PER_INSERT);
+    let actor = Cell::opt_text(audit.actor.as_deref());
+    let comment = Cell::opt_text(audit.comment.as_deref());
+    let at = Cell::Timestamp(audit.now);
+    let mut versions = versions.into_iter().peekable();
+    while versions.peek().is_some() {
+        let chunk: Vec<Version> = versions.by_ref().take(chunk_rows).collect();
+        let mut sql = format!(
+            "INSERT INTO [{}] ([entity_id], [version], [operation], [actor], [comment], [recorded_at], [data]) VALUES ",
+            names.history
+        );
+        let mut params: Vec<Cell> = Vec::with_capacity(chunk.len() * PER_ROW);
+        for (i, v) in chunk.into_iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
+            params.extend([
+                Cell::Int(v.entity_id),
+                Cell::Int(v.version),
+                Cell::Text(v.operation.into()),
+                actor.clone(),
+                comment.clone(),
+                at.clone(),
+                Cell::Json(v.data),
+            ]);
+        }
+        tx.execute(&sql, params).await?;
+    }
+    Ok(())
+}
+
+/// Soft delete (`delete == true`) or restore one row, with its history row.
+pub(crate) struct StateJob {
+    pub names: Arc<Names>,
+    pub id: i64,
+    pub delete: bool,
+    pub audit: Audit,
+}
+
+impl StateJob {
+    /// `Ok((false, _))` when there is no live row to delete (or deleted row to restore).
+    pub(crate) async fn run(&self, tx: &mut Transaction<'_>) -> Result<(bool, Meta)> {
+        let meta = schema::load_in(tx, &self.names).await?;
+        let (deleted_at, condition) = if self.delete {
+            (Cell::Timestamp(self.audit.now), "IS NULL")
+        } else {
+            (Cell::Null(SqlKind::TimestampTz), "IS NOT NULL")
+        };
+        let sql = format!(
+            "UPDATE [{}] SET [deleted_at] = ?, [updated_at] = ?, [version] = [version] + 1 WHERE [id] = ? AND [deleted_at] {condition}",
+            self.names.entity
+        );
+        let changed = tx
+            .execute(
+                &sql,
+                [
+                    deleted_at,
+                    Cell::Timestamp(self.audit.now),
+                    Cell::Int(self.id),
+                ],
+            )
+            .await?
+            .rows_affected;
+        if changed == 0 {
+            return Ok((false, meta));
+        }
+        let select = read::select_sql(&self.names, &meta);
+        let sql = format!("{} WHERE [id] = ?", select.sql);
+        let row = tx.fetch_optional(&sql, (self.id,)).await?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "{} {} vanished while being changed",
+                self.names.entity, self.id
+            ))
+        })?;
+        let object = read::row_object(&row, &select.fields)?;
+        let version = object
+            .get("version")
+            .and_then(J::as_i64)
+            .unwrap_or_default();
+        let operation = if self.delete { "delete" } else { "restore" };
+        let history = vec![Version {
+            entity_id: self.id,
+            version,
+            operation,
+            data: object,
+        }];
+        insert_history(tx, &self.names, &self.audit, history).await?;
+        Ok((true, meta))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn invalid_field(r: Result<Incoming>) -> String {
+        match r {
+            Err(Error::InvalidInput { field, .. }) => field,
+            other => panic!("expected InvalidInput, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn validates_objects_and_names() {
+        assert_eq!(invalid_field(validate(0, false, json!([1]))), "object");
+        assert_eq!(invalid_field(validate(0, false, json!({"1st": 1}))), "1st");
+        assert_eq!(invalid_field(validate(0, false, json!({"a b": 1}))), "a b");
+        assert_eq!(
+            invalid_field(validate(0, false, json!({"Version": 1}))),
+            "Version"
+        );
+        assert_eq!(
+            invalid_field(validate(0, false, json!({"DELETED_AT": 1}))),
+            "DELETED_AT"
+        );
+        assert_eq!(invalid_field(validate(0, false, json!({"id": "7"}))), "id");
+        assert_eq!(
+            invalid_field(validate(0, false, json!({"created_at": 5}))),
+            "created_at"
+        );
+        assert_eq!(
+            invalid_field(validate(0, false, json!({"version": 2}))),
+            "version"
+        );
+        assert_eq!(
+            invalid_field(validate(0, false, json!({"name": 1, "Name": 2}))),
+            "name"
+        );
+        let ok = validate(
+            0,
+            false,
+            json!({"id": 4, "version": 2, "created_at": "x", "name": "Ada", "nick": null}),
+        )
+        .unwrap();
+        assert_eq!(ok.id, Some(4));
+        assert_eq!(ok.expected_version, Some(2));
+        assert_eq!(ok.values.keys().collect::<Vec<_>>(), ["name"]);
+    }
+
+    #[test]
+    fn batch_kinds_merge_numbers_and_reject_conflicts() {
+        let a = validate(0, true, json!({"n": 1, "s": "2024-01-01"})).unwrap();
+        let b = validate(1, true, json!({"n": 1.5, "s": "soon"})).unwrap();
+        let kinds = batch_kinds(&[a, b]).unwrap();
+        assert_eq!(kinds["n"], FieldKind::Double);
+        assert_eq!(kinds["s"], FieldKind::Text);
+        let a = validate(0, true, json!({"n": 1})).unwrap();
+        let b = validate(1, true, json!({"N": 2})).unwrap();
+        assert!(matches!(
+            batch_kinds(&[a, b]),
+            Err(Error::InvalidInput { field, .. }) if field == "N"
+        ));
+        let a = validate(0, true, json!({"n": 1})).unwrap();
+        let b = validate(1, true, json!({"n": "one"})).unwrap();
+        match batch_kinds(&[a, b]) {
+            Err(Error::InvalidInput { field, reason }) => {
+                assert_eq!(field, "n");
+                assert!(reason.contains("object #1"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn insert_text_has_one_group_per_row() {
+        let sql = insert_sql("t", &[("a", FieldKind::Text)], 2, true);
+        assert_eq!(
+            sql,
+            "INSERT INTO [t] ([version], [created_at], [updated_at], [a]) VALUES (?, ?, ?, ?), (?, ?, ?, ?) RETURNING [id]"
+        );
+    }
+}
