@@ -333,10 +333,9 @@ pub fn entity_sql(shape: &EntityShape, dialect: Dialect) -> EntitySql {
             w.id(c).s(" = ").p();
         }
         w.s(" WHERE ").id(id).s(" = ").p();
-        if versioned
-            && let Some(v) = version {
-                w.s(" AND ").id(v).s(" = ").p();
-            }
+        if versioned && let Some(v) = version {
+            w.s(" AND ").id(v).s(" = ").p();
+        }
     };
     update(&mut w, false);
     sql.update = w.done();

@@ -38,7 +38,7 @@ pub enum ColumnType {
         /// Maximum length in characters (1..=16383).
         length: u32,
     },
-    /// Unbounded text (`TEXT`).
+    /// Unbounded text (`TEXT`; `LONGTEXT` on the MySQL family, whose `TEXT` stops at 64 KiB).
     Text,
     /// Calendar date.
     Date,

@@ -108,14 +108,17 @@ async fn run_in_transaction(
         "BEGIN"
     };
     conn.execute_raw(begin, busy).await?;
+    conn.set_in_transaction(true);
     for sql in statements {
         if let Err(e) = conn.execute_raw(sql, busy).await {
+            conn.set_in_transaction(false);
             if conn.execute_raw("ROLLBACK", busy).await.is_err() {
                 conn.mark_broken();
             }
             return Err(e);
         }
     }
+    conn.set_in_transaction(false);
     if let Err(e) = conn.execute_raw("COMMIT", busy).await {
         conn.mark_broken();
         return Err(e);

@@ -87,6 +87,7 @@ impl Transaction<'static> {
         let mut conn = db.acquire_conn(location).await?;
         let busy = db.config().sqlite_busy_timeout();
         conn.execute_raw(begin_sql(db.dialect()), busy).await?;
+        conn.set_in_transaction(true);
         Ok(Transaction {
             db: db.clone(),
             conn: TxConn::Root(Some(Box::new(conn))),
@@ -174,6 +175,9 @@ impl<'c> Transaction<'c> {
         };
         let busy = self.db.config().sqlite_busy_timeout();
         let r = self.conn().execute_raw(&sql, busy).await;
+        if self.depth == 0 {
+            self.conn().set_in_transaction(false);
+        }
         match r {
             Ok(()) => {
                 self.done = true;
@@ -195,6 +199,7 @@ impl<'c> Transaction<'c> {
         self.done = true;
         let busy = self.db.config().sqlite_busy_timeout();
         if self.depth == 0 {
+            self.conn().set_in_transaction(false);
             let r = self.conn().execute_raw("ROLLBACK", busy).await;
             if r.is_err() {
                 self.conn().mark_broken();
@@ -356,6 +361,7 @@ impl Drop for Transaction<'_> {
                                 handle.spawn(async move {
                                     if conn.execute_raw("ROLLBACK", busy).await.is_ok() {
                                         conn.set_needs_reset(false);
+                                        conn.set_in_transaction(false);
                                     }
                                 });
                             }

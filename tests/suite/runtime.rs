@@ -726,6 +726,52 @@ pub async fn rt_dead_connections_are_evicted(db: &TestDb) {
     }
 }
 
+/// A schema change invalidates prepared statements (PostgreSQL: "cached plan
+/// must not change result type" under `SELECT *`): dal re-prepares and the query
+/// sees the new column.
+pub async fn rt_prepared_statements_survive_schema_changes(db: &TestDb) {
+    let small = dal::Db::connect(
+        dal::DatabaseConfig::builder(&db.url)
+            .max_connections(1)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    small
+        .execute(
+            "CREATE TABLE [evolving] ([id] INTEGER PRIMARY KEY, [a] INTEGER)",
+            (),
+        )
+        .await
+        .unwrap();
+    small
+        .execute("INSERT INTO [evolving] ([id], [a]) VALUES (?, ?)", (1, 10))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let row = small
+            .fetch_one("SELECT * FROM [evolving] WHERE [id] = ?", (1,))
+            .await
+            .unwrap();
+        assert_eq!(row.len(), 2);
+    }
+    small
+        .execute_script(match db.dialect() {
+            Dialect::MySql => "ALTER TABLE `evolving` ADD COLUMN `b` INT NULL",
+            _ => "ALTER TABLE \"evolving\" ADD COLUMN \"b\" INTEGER NULL",
+        })
+        .await
+        .unwrap();
+    let row = small
+        .fetch_one("SELECT * FROM [evolving] WHERE [id] = ?", (1,))
+        .await
+        .unwrap();
+    assert_eq!(row.len(), 3);
+    assert_eq!(row.get::<Option<i64>, _>("b").unwrap(), None);
+    small.close();
+}
+
 macro_rules! runtime_tests {
     ($setup:path) => {
         backend_tests!($setup;
@@ -741,6 +787,7 @@ macro_rules! runtime_tests {
             runtime::rt_errors_are_classified,
             runtime::rt_acquire_timeout,
             runtime::rt_dead_connections_are_evicted,
+            runtime::rt_prepared_statements_survive_schema_changes,
         );
     };
 }

@@ -70,7 +70,8 @@ impl SqlDialect for MySqlDialect {
             ColumnType::Double => "DOUBLE".into(),
             ColumnType::Decimal { precision, scale } => format!("DECIMAL({precision}, {scale})"),
             ColumnType::String { length } => format!("VARCHAR({length})"),
-            ColumnType::Text => "TEXT".into(),
+            // TEXT holds 64 KiB; unbounded text on the other dialects means LONGTEXT here
+            ColumnType::Text => "LONGTEXT".into(),
             ColumnType::Date => "DATE".into(),
             ColumnType::Time => "TIME(6)".into(),
             ColumnType::Timestamp | ColumnType::TimestampTz => "DATETIME(6)".into(),

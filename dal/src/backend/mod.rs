@@ -215,29 +215,70 @@ impl Conn {
         params: &P,
         opts: ExecOptions,
     ) -> Result<ExecResult> {
-        let args = bind(self.dialect(), stmt, params)?;
-        let (signature, untyped_null) = (args.signature, args.untyped_null);
-        match (self, args.inner) {
-            (Conn::Pg(c), ArgsInner::Pg(a)) => {
-                let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                server::with_timeout(opts.timeout, server::pg::execute(c, sql, a, persistent)).await
+        let mut retried = false;
+        loop {
+            let args = bind(self.dialect(), stmt, params)?;
+            let (signature, untyped_null) = (args.signature, args.untyped_null);
+            let r = match (&mut *self, args.inner) {
+                (Conn::Pg(c), ArgsInner::Pg(a)) => {
+                    let (sql, persistent) = pg_text(stmt, signature, untyped_null);
+                    server::with_timeout(opts.timeout, server::pg::execute(c, sql, a, persistent))
+                        .await
+                }
+                (Conn::MySql(c), ArgsInner::MySql(a)) => {
+                    server::with_timeout(
+                        opts.timeout,
+                        server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached),
+                    )
+                    .await
+                }
+                (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
+                    return sqlite_retry(c, opts.busy_timeout, |c| {
+                        sqlite::execute(c, stmt, &a, opts.timeout)
+                    })
+                    .await;
+                }
+                _ => {
+                    return Err(Error::Driver(
+                        "arguments encoded for another dialect".into(),
+                    ));
+                }
+            };
+            match r {
+                Err(e) if server::stale_statement(&e) && !retried => {
+                    retried = true;
+                    if !self.refresh_statements().await {
+                        return Err(e);
+                    }
+                }
+                r => return r,
             }
-            (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                server::with_timeout(
-                    opts.timeout,
-                    server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached),
-                )
-                .await
+        }
+    }
+
+    /// After a schema change invalidated prepared statements: forget them, and
+    /// say whether the failed statement may simply run again (not inside a
+    /// transaction, which PostgreSQL has aborted).
+    async fn refresh_statements(&mut self) -> bool {
+        match self {
+            Conn::Pg(c) => {
+                server::pg::clear_statements(c).await;
+                !c.in_transaction
             }
-            (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
-                sqlite_retry(c, opts.busy_timeout, |c| {
-                    sqlite::execute(c, stmt, &a, opts.timeout)
-                })
-                .await
+            Conn::MySql(c) => {
+                server::mysql::clear_statements(c).await;
+                true
             }
-            _ => Err(Error::Driver(
-                "arguments encoded for another dialect".into(),
-            )),
+            Conn::Sqlite(_) => false,
+        }
+    }
+
+    /// Record whether the connection is inside an explicit transaction.
+    pub(crate) fn set_in_transaction(&mut self, yes: bool) {
+        match self {
+            Conn::Pg(c) => c.in_transaction = yes,
+            Conn::MySql(c) => c.in_transaction = yes,
+            Conn::Sqlite(_) => {}
         }
     }
 
@@ -263,40 +304,55 @@ impl Conn {
         limit: Option<usize>,
         opts: ExecOptions,
     ) -> Result<Vec<T>> {
-        let args = bind(self.dialect(), stmt, params)?;
-        let signature = args.signature;
-        let untyped_null = args.untyped_null;
-        match (self, args.inner) {
-            (Conn::Pg(c), ArgsInner::Pg(a)) => {
-                let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                let rows = server::with_timeout(
-                    opts.timeout,
-                    server::pg::fetch(c, sql, a, persistent, limit),
-                )
-                .await?;
-                rows.into_iter()
-                    .map(|r| T::from_owned_row(Postgres::wrap_row(r)))
-                    .collect()
-            }
-            (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                let rows = server::with_timeout(
+        let mut retried = false;
+        loop {
+            let args = bind(self.dialect(), stmt, params)?;
+            let (signature, untyped_null) = (args.signature, args.untyped_null);
+            let r = match (&mut *self, args.inner) {
+                (Conn::Pg(c), ArgsInner::Pg(a)) => {
+                    let (sql, persistent) = pg_text(stmt, signature, untyped_null);
+                    server::with_timeout(
+                        opts.timeout,
+                        server::pg::fetch(c, sql, a, persistent, limit),
+                    )
+                    .await
+                    .and_then(|rows| {
+                        rows.into_iter()
+                            .map(|r| T::from_owned_row(Postgres::wrap_row(r)))
+                            .collect()
+                    })
+                }
+                (Conn::MySql(c), ArgsInner::MySql(a)) => server::with_timeout(
                     opts.timeout,
                     server::mysql::fetch(c, stmt.sql.clone(), a, stmt.cached, limit),
                 )
-                .await?;
-                rows.into_iter()
-                    .map(|r| T::from_owned_row(MySql::wrap_row(r)))
-                    .collect()
-            }
-            (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
-                sqlite_retry(c, opts.busy_timeout, |c| {
-                    sqlite::fetch_as::<T>(c, stmt, &a, limit, opts.timeout)
-                })
                 .await
+                .and_then(|rows| {
+                    rows.into_iter()
+                        .map(|r| T::from_owned_row(MySql::wrap_row(r)))
+                        .collect()
+                }),
+                (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
+                    return sqlite_retry(c, opts.busy_timeout, |c| {
+                        sqlite::fetch_as::<T>(c, stmt, &a, limit, opts.timeout)
+                    })
+                    .await;
+                }
+                _ => {
+                    return Err(Error::Driver(
+                        "arguments encoded for another dialect".into(),
+                    ));
+                }
+            };
+            match r {
+                Err(e) if server::stale_statement(&e) && !retried => {
+                    retried = true;
+                    if !self.refresh_statements().await {
+                        return Err(e);
+                    }
+                }
+                r => return r,
             }
-            _ => Err(Error::Driver(
-                "arguments encoded for another dialect".into(),
-            )),
         }
     }
 

@@ -50,6 +50,8 @@ impl ServerDb for MySql {
 pub(crate) struct ServerConn<C> {
     pub(crate) conn: C,
     pub(crate) pending: Vec<String>,
+    /// Inside an explicit transaction (set by `Transaction`).
+    pub(crate) in_transaction: bool,
 }
 
 /// Wraps a future with the query timeout.
@@ -113,6 +115,21 @@ pub(crate) fn map_err(e: sqlx::Error) -> Error {
     }
 }
 
+/// Whether a prepared statement was invalidated by a schema change: PostgreSQL's
+/// "cached plan must not change result type" (0A000) after `ALTER TABLE` under a
+/// `SELECT *`, MySQL's "prepared statement needs to be re-prepared" (1615). The
+/// statement did not run; re-preparing it fixes it.
+pub(crate) fn stale_statement(e: &Error) -> bool {
+    match e {
+        Error::Database {
+            code: Some(code),
+            message,
+            ..
+        } => (code == "0A000" && message.contains("cached plan")) || code == "1615",
+        _ => false,
+    }
+}
+
 /// Whether an error leaves the connection unusable (it is then discarded).
 pub(crate) fn breaks_connection(e: &Error) -> bool {
     matches!(
@@ -159,6 +176,7 @@ macro_rules! server_fns {
                     Ok(ServerConn {
                         conn,
                         pending: Vec::new(),
+                        in_transaction: false,
                     })
                 }
 
@@ -168,6 +186,7 @@ macro_rules! server_fns {
 
                 async fn reset(&self, conn: &mut Conn) -> Result<()> {
                     conn.pending.clear();
+                    conn.in_transaction = false;
                     conn.conn
                         .execute(sqlx::raw_sql("ROLLBACK"))
                         .await
@@ -199,6 +218,11 @@ macro_rules! server_fns {
                     .await
                     .map_err(map_err)?;
                 Ok(())
+            }
+
+            /// Forget the prepared statements (after a schema change invalidated them).
+            pub(crate) async fn clear_statements(c: &mut Conn) {
+                let _ = c.conn.clear_cached_statements().await;
             }
 
             /// Run one statement; `persistent` keeps it prepared on the server.

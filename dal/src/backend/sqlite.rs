@@ -267,14 +267,24 @@ pub(crate) fn fetch_as<T: FromRow>(
     run_pending(c)?;
     let _guard = Interrupt::arm(&c.conn, timeout)?;
     with_statement(c, stmt, args, |s| {
-        let columns: Arc<[Box<str>]> = s.column_names().into_iter().map(Box::from).collect();
-        let mut buf = SqliteRow::new(columns);
         let mut rows = s.raw_query();
         let mut out = Vec::new();
+        let mut buf: Option<SqliteRow> = None;
         while let Some(r) = rows.next().map_err(map_err)? {
+            // column names are read after the first step: SQLite re-prepares a
+            // statement whose schema changed (`SELECT *` may gain columns) there
+            let buf = buf.get_or_insert_with(|| {
+                let columns: Arc<[Box<str>]> = r
+                    .as_ref()
+                    .column_names()
+                    .into_iter()
+                    .map(Box::from)
+                    .collect();
+                SqliteRow::new(columns)
+            });
             buf.fill(r)?;
             out.push(T::from_row(&Row {
-                inner: RowInner::SqliteBuf(&buf),
+                inner: RowInner::SqliteBuf(buf),
             })?);
             if limit.is_some_and(|l| out.len() >= l) {
                 break;
