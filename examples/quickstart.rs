@@ -114,7 +114,8 @@ async fn main() -> dal::Result<()> {
         created_at: Default::default(),
         updated_at: Default::default(),
     };
-    note.save_with(&db, &Audit::by("ada").comment("first draft")).await?; // INSERT
+    note.save_with(&db, &Audit::by("ada").comment("first draft"))
+        .await?; // INSERT
     note.body = Some("entities save, update, query and keep history".into());
     note.stars = 5;
     note.save_with(&db, &Audit::by("grace")).await?; // UPDATE (upsert by id)
