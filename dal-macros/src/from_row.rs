@@ -27,12 +27,36 @@ struct Field {
     json: bool,
 }
 
+/// The error of a derive that needs a struct with named fields, on the token at
+/// fault (darling would report it on the derive itself).
+pub(crate) fn shape_error(input: &syn::DeriveInput, derive: &str) -> Option<darling::Error> {
+    let (what, span) = match &input.data {
+        syn::Data::Struct(s) => match &s.fields {
+            syn::Fields::Named(_) => return None,
+            syn::Fields::Unnamed(f) => ("a tuple struct", f.paren_token.span.join()),
+            syn::Fields::Unit => ("a unit struct", input.ident.span()),
+        },
+        syn::Data::Enum(e) => ("an enum", e.enum_token.span),
+        syn::Data::Union(u) => ("a union", u.union_token.span),
+    };
+    Some(
+        darling::Error::custom(format!(
+            "`#[derive({derive})]` needs a struct with named fields, not {what}: each field is read from the column of its name, as in `struct {} {{ id: i64, .. }}`",
+            input.ident
+        ))
+        .with_span(&span),
+    )
+}
+
 /// Expand `#[derive(FromRow)]`.
 pub(crate) fn derive_inner(input: TokenStream) -> TokenStream {
     let parsed = match syn::parse2::<syn::DeriveInput>(input) {
         Ok(p) => p,
         Err(e) => return e.to_compile_error(),
     };
+    if let Some(e) = shape_error(&parsed, "FromRow") {
+        return e.write_errors();
+    }
     let input = match Input::from_derive_input(&parsed) {
         Ok(i) => i,
         Err(e) => return e.write_errors(),

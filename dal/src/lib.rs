@@ -87,6 +87,15 @@ pub mod __private {
 
     /// Compile-time check that a field's type can be stored.
     pub fn assert_sql_type<T: SqlType>() {}
+    /// Read a column into a field (requiring `SqlType`, so an unsupported field
+    /// type is reported in dal's words).
+    pub fn decode_field<T: SqlType>(row: &Row<'_>, column: &str) -> Result<T> {
+        row.get::<T, _>(column)
+    }
+    /// Bind a field (requiring `SqlType`, see `decode_field`).
+    pub fn encode_field<'q, T: SqlType>(value: &'q T, out: &mut Arguments<'q>) -> Result<()> {
+        value.encode(out)
+    }
     /// Compile-time check that a field's type can be a primary key.
     pub fn assert_entity_id<T: EntityId>() {}
     /// Compile-time check that a field can hold a managed timestamp.

@@ -144,7 +144,7 @@ pub(crate) fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
         if e.history && f.column.starts_with("history_") {
             errors.push(err(
                 format!(
-                    "column `{}` starts with `history_`, which is reserved for the history table's bookkeeping",
+                    "column `{}` starts with `history_`, which is reserved for the history table's bookkeeping: name the column differently with `#[dal(rename = \"...\")]`",
                     f.column
                 ),
                 f.span,
@@ -158,18 +158,35 @@ pub(crate) fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
     check_blueprint(e, errors);
 }
 
+/// The column options written on a field, with where each is.
+fn written_options(f: &Field) -> Vec<(&'static str, proc_macro2::Span)> {
+    let s = &f.option_spans;
+    [
+        ("length", s.length),
+        ("precision", s.precision),
+        ("scale", s.scale),
+        ("unique", s.unique),
+        ("index", s.index),
+        ("default", s.default),
+        ("json", s.json),
+        ("with", s.with),
+        ("references", s.references),
+    ]
+    .into_iter()
+    .filter_map(|(name, span)| span.map(|span| (name, span)))
+    .collect()
+}
+
 fn check_field(f: &Field, errors: &mut darling::error::Accumulator) {
+    let options = written_options(f);
     let Some(role) = f.role else {
         // A skipped field is not stored: column options would be silently ignored.
-        if f.unique
-            || f.index
-            || f.default.is_some()
-            || f.references.is_some()
-            || f.length.is_some()
-        {
+        for (name, span) in &options {
             errors.push(err(
-                "a `skip` field is not stored: remove its column options",
-                f.span,
+                format!(
+                    "a `skip` field is not stored: remove `{name}` (it takes no column options)"
+                ),
+                *span,
             ));
         }
         return;
@@ -192,40 +209,52 @@ fn check_field(f: &Field, errors: &mut darling::error::Accumulator) {
         ));
     }
     // Managed columns get their values from dal, not from options.
-    if role != ColumnRole::Data && role != ColumnRole::Id
-        && (!matches!(f.storage, Storage::Plain)
-            || f.unique
-            || f.index
-            || f.default.is_some()
-            || f.references.is_some())
-        {
+    if role != ColumnRole::Data && role != ColumnRole::Id {
+        for (name, span) in options.iter().filter(|(n, _)| {
+            ["json", "with", "unique", "index", "default", "references"].contains(n)
+        }) {
             errors.push(err(
-                "dal fills this column: it takes no `json`, `with`, `unique`, `index`, `default` or `references`",
-                f.span,
+                format!(
+                    "dal fills this column: remove `{name}` (a managed column takes no `json`, `with`, `unique`, `index`, `default` or `references`)"
+                ),
+                *span,
             ));
         }
+    }
     // The key identifies rows: it is not JSON, has no default and is unique already.
-    if role == ColumnRole::Id
-        && (!matches!(f.storage, Storage::Plain) || f.default.is_some() || f.unique)
-    {
-        errors.push(err(
-            "the primary key takes no `json`, `with`, `default` or `unique`",
-            f.span,
-        ));
+    if role == ColumnRole::Id {
+        for (name, span) in options
+            .iter()
+            .filter(|(n, _)| ["json", "with", "default", "unique"].contains(n))
+        {
+            errors.push(err(
+                format!(
+                    "the primary key takes no `json`, `with`, `default` or `unique`: remove `{name}`"
+                ),
+                *span,
+            ));
+        }
     }
     // `length` picks VARCHAR(n) for strings; it means nothing elsewhere.
-    if f.length.is_some() && !(types::is_string(&f.inner_ty) && matches!(f.storage, Storage::Plain))
-    {
-        errors.push(err("`length` applies to `String` fields only", f.span));
-    }
-    // precision and scale describe decimals.
-    if (f.precision.is_some() || f.scale.is_some())
-        && types::type_name(&f.inner_ty).as_deref() != Some("Decimal")
+    if let Some(span) = f.option_spans.length
+        && !(types::is_string(&f.inner_ty) && matches!(f.storage, Storage::Plain))
     {
         errors.push(err(
-            "`precision` and `scale` apply to `Decimal` fields only",
-            f.span,
+            "`length` applies to `String` fields only (it makes the column VARCHAR(n)): remove it",
+            span,
         ));
+    }
+    // precision and scale describe decimals.
+    if types::type_name(&f.inner_ty).as_deref() != Some("Decimal") {
+        for span in [f.option_spans.precision, f.option_spans.scale]
+            .into_iter()
+            .flatten()
+        {
+            errors.push(err(
+                "`precision` and `scale` apply to `Decimal` fields only: remove it, or make the field a `rust_decimal::Decimal`",
+                span,
+            ));
+        }
     }
 }
 
@@ -261,19 +290,31 @@ fn check_blueprint(e: &Entity, errors: &mut darling::error::Accumulator) {
             let Some(f) = known.iter().find(|f| &f.column == column) else {
                 continue;
             };
-            let msg = match p.kind {
+            let s = &f.option_spans;
+            // Reported on the option at fault when there is one, else on the field.
+            let (msg, span) = match p.kind {
                 SchemaErrorKind::UnindexableColumn
                     if matches!(table.column(column).map(|c| &c.ty), Some(ColumnType::Text)) =>
                 {
-                    format!(
-                        "`{}` is stored as TEXT, which cannot be indexed or unique portably: give it a length, e.g. `#[dal(length = 255)]`",
-                        f.ident
+                    (
+                        format!(
+                            "`{}` is stored as TEXT, which cannot be indexed or unique portably: give it a length, e.g. `#[dal(length = 255)]`",
+                            f.ident
+                        ),
+                        s.unique.or(s.index),
                     )
                 }
-                SchemaErrorKind::InvalidIdentifier => continue,
-                _ => p.message.clone(),
+                SchemaErrorKind::UnindexableColumn => (p.message.clone(), s.unique.or(s.index)),
+                SchemaErrorKind::DefaultTypeMismatch | SchemaErrorKind::NullDefaultOnNotNull => {
+                    (p.message.clone(), s.default)
+                }
+                SchemaErrorKind::InvalidLength => (p.message.clone(), s.length),
+                SchemaErrorKind::InvalidPrecision => (p.message.clone(), s.precision.or(s.scale)),
+                // Already reported: invalid names by `model`, columns mapped twice above.
+                SchemaErrorKind::InvalidIdentifier | SchemaErrorKind::DuplicateColumn => continue,
+                _ => (p.message.clone(), None),
             };
-            errors.push(err(msg, f.span));
+            errors.push(err(msg, span.unwrap_or(f.span)));
         }
     }
 }

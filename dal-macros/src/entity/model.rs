@@ -51,7 +51,41 @@ pub(crate) struct Field {
     pub index: bool,
     pub default: Option<DefaultValue>,
     pub references: Option<Reference>,
+    /// The field's name, where field-wide problems are reported.
     pub span: Span,
+    /// Where each column option was written, so a misplaced one is reported on itself.
+    pub option_spans: OptionSpans,
+}
+
+/// The span of each column option written on a field (`None` when absent).
+#[derive(Default)]
+pub(crate) struct OptionSpans {
+    pub length: Option<Span>,
+    pub precision: Option<Span>,
+    pub scale: Option<Span>,
+    pub unique: Option<Span>,
+    pub index: Option<Span>,
+    pub default: Option<Span>,
+    pub json: Option<Span>,
+    pub with: Option<Span>,
+    pub references: Option<Span>,
+}
+
+impl OptionSpans {
+    fn of(f: &FieldAttrs) -> Self {
+        let flag = |f: &darling::util::Flag| f.is_present().then(|| f.span());
+        OptionSpans {
+            length: f.length.as_ref().map(|v| v.span()),
+            precision: f.precision.as_ref().map(|v| v.span()),
+            scale: f.scale.as_ref().map(|v| v.span()),
+            unique: flag(&f.unique),
+            index: flag(&f.index),
+            default: f.default.as_ref().map(|l| l.span()),
+            json: flag(&f.json),
+            with: f.with.as_ref().map(|p| p.span()),
+            references: f.references.as_ref().map(|v| v.span()),
+        }
+    }
 }
 
 /// A managed column with no struct field.
@@ -306,17 +340,29 @@ fn field(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Fie
         default,
         references,
         span,
+        option_spans: OptionSpans::of(f),
     })
 }
 
 /// Build and validate the model.
 pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> {
+    if let Some(e) = crate::from_row::shape_error(input, "Entity") {
+        return Err(e);
+    }
     let attrs = EntityAttrs::from_derive_input(input)?;
     let mut errors = darling::Error::accumulator();
     if !attrs.generics.params.is_empty() {
         errors.push(
-            darling::Error::custom("an entity cannot be generic: it maps to one table")
-                .with_span(&attrs.generics.span()),
+            darling::Error::custom(
+                "an entity cannot be generic: it maps to one table; remove the type parameters",
+            )
+            .with_span(
+                &attrs
+                    .generics
+                    .params
+                    .first()
+                    .map_or(attrs.generics.span(), |p| p.span()),
+            ),
         );
     }
     let ident = attrs.ident.clone();
