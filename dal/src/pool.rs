@@ -179,10 +179,12 @@ impl<M: Manager> Pool<M> {
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::PoolClosed);
         }
-        let start = Instant::now();
+        // the clock is read only when there is something to wait for
+        let mut start: Option<Instant> = None;
         let permit = match shared.permits.clone().try_acquire_owned() {
             Ok(p) => p,
             Err(_) => {
+                start = Some(Instant::now());
                 let timeout = shared.settings.acquire_timeout;
                 match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await {
                     Ok(Ok(p)) => p,
@@ -277,12 +279,13 @@ impl<M: Manager> Pool<M> {
         Ok(self.wrap(slot, permit.take().expect("permit"), location))
     }
 
-    fn record_wait(&self, start: Instant) {
+    fn record_wait(&self, start: Option<Instant>) {
         let c = &self.shared.counters;
         c.acquisitions.fetch_add(1, Ordering::Relaxed);
-        let waited = start.elapsed();
-        c.acquire_wait_ns
-            .fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
+        if let Some(start) = start {
+            c.acquire_wait_ns
+                .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        }
     }
 
     fn wrap(

@@ -24,7 +24,7 @@ enum Cell {
 /// One row of a SQLite result, copied out of the statement into two buffers (cells
 /// and bytes) that can be reused from row to row, so decoding a large result
 /// allocates nothing per cell.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct SqliteRow {
     pub(crate) columns: Arc<[Box<str>]>,
     cells: Vec<Cell>,
@@ -32,13 +32,11 @@ pub(crate) struct SqliteRow {
 }
 
 impl SqliteRow {
-    pub(crate) fn new(columns: Arc<[Box<str>]>) -> Self {
-        let n = columns.len();
-        SqliteRow {
-            columns,
-            cells: Vec::with_capacity(n),
-            data: Vec::new(),
-        }
+    /// Point the buffer at another statement's columns (keeping its allocations).
+    pub(crate) fn reset(&mut self, columns: Arc<[Box<str>]>) {
+        self.columns = columns;
+        self.cells.clear();
+        self.data.clear();
     }
 
     /// Replace the contents with the current row of a running statement.

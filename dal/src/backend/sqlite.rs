@@ -40,6 +40,8 @@ pub(crate) enum SqliteTarget {
 pub(crate) struct SqliteConn {
     pub(crate) conn: rusqlite::Connection,
     pub(crate) pending: Vec<String>,
+    /// Reused row buffer (no allocation per query once warm).
+    row_buf: SqliteRow,
 }
 
 impl SqliteManager {
@@ -71,6 +73,7 @@ impl SqliteManager {
         Ok(SqliteConn {
             conn,
             pending: Vec::new(),
+            row_buf: SqliteRow::default(),
         })
     }
 }
@@ -266,33 +269,51 @@ pub(crate) fn fetch_as<T: FromRow>(
 ) -> Result<Vec<T>> {
     run_pending(c)?;
     let _guard = Interrupt::arm(&c.conn, timeout)?;
-    with_statement(c, stmt, args, |s| {
+    let mut buf = std::mem::take(&mut c.row_buf);
+    let result = with_statement(c, stmt, args, |s| {
         let mut rows = s.raw_query();
         let mut out = Vec::new();
-        let mut buf: Option<SqliteRow> = None;
+        let mut named = false;
         while let Some(r) = rows.next().map_err(map_err)? {
-            // column names are read after the first step: SQLite re-prepares a
-            // statement whose schema changed (`SELECT *` may gain columns) there
-            let buf = buf.get_or_insert_with(|| {
-                let columns: Arc<[Box<str>]> = r
-                    .as_ref()
-                    .column_names()
-                    .into_iter()
-                    .map(Box::from)
-                    .collect();
-                SqliteRow::new(columns)
-            });
+            if !named {
+                // column names are read after the first step: SQLite re-prepares a
+                // statement whose schema changed (`SELECT *` may gain columns) there
+                buf.reset(columns_of(stmt, r.as_ref()));
+                named = true;
+            }
             buf.fill(r)?;
             out.push(T::from_row(&Row {
-                inner: RowInner::SqliteBuf(buf),
+                inner: RowInner::SqliteBuf(&buf),
             })?);
             if limit.is_some_and(|l| out.len() >= l) {
                 break;
             }
         }
         Ok(out)
-    })
-    .map_err(|e| fix_timeout(e, timeout))
+    });
+    c.row_buf = buf;
+    result.map_err(|e| fix_timeout(e, timeout))
+}
+
+/// The result's column names, reusing the ones kept on the statement while they
+/// still match (a schema change can alter them).
+fn columns_of(stmt: &Statement, s: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
+    let n = s.column_count();
+    if let Ok(mut cached) = stmt.sqlite_columns.lock() {
+        if let Some(cols) = cached.as_ref()
+            && cols.len() == n
+            && cols
+                .iter()
+                .enumerate()
+                .all(|(i, c)| s.column_name(i).is_ok_and(|name| name == &**c))
+        {
+            return cols.clone();
+        }
+        let cols: Arc<[Box<str>]> = s.column_names().into_iter().map(Box::from).collect();
+        *cached = Some(cols.clone());
+        return cols;
+    }
+    s.column_names().into_iter().map(Box::from).collect()
 }
 
 /// Run several statements separated by `;` with no parameters.
