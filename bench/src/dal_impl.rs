@@ -1,0 +1,205 @@
+//! dal: entities from `#[derive(dal::Entity)]` through `Db` (dal's own pool).
+//!
+//! - insert_one: `entity.save(&db)` on a new entity (INSERT .. RETURNING id on
+//!   PostgreSQL, the OK packet's / SQLite's last insert id elsewhere).
+//! - bulk_insert: `Entity::save_all(&mut rows, &db)` (one transaction, dal's own
+//!   chunking and strategy; fills every id).
+//! - select_pk: `Entity::get(&db, id)`.
+//! - select_10k: `Entity::find().all(&db)`.
+//! - update_pk: the entities are loaded with `get` beforehand (untimed), then the
+//!   timed loop sets age/score and calls `save(&db)` (an upsert by id).
+//! - save_history: `save(&db)` of a new `#[dal(history)]` entity (row + history
+//!   row in one transaction).
+//! - concurrent: a second `Db` with 20 connections and a 5 s acquire timeout.
+
+use anyhow::{Context, Result, ensure};
+use chrono::NaiveDateTime;
+use dal::{Db, Entity, Error, TimeoutKind};
+
+use crate::workloads::{
+    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, Row, Update, row_hash,
+};
+
+macro_rules! bench_entity {
+    ($ty:ident, $table:tt $(, $flag:ident)?) => {
+        #[derive(Entity, Debug, Clone)]
+        #[dal(table = $table $(, $flag)?)]
+        pub struct $ty {
+            #[dal(id)]
+            pub id: i64,
+            #[dal(length = 100)]
+            pub name: String,
+            #[dal(length = 150)]
+            pub email: String,
+            pub age: i32,
+            pub score: f64,
+            pub active: bool,
+            pub created_at: NaiveDateTime,
+        }
+
+        impl $ty {
+            #[allow(dead_code)]
+            fn from_row(r: &Row) -> Self {
+                $ty {
+                    id: 0,
+                    name: r.name.clone(),
+                    email: r.email.clone(),
+                    age: r.age,
+                    score: r.score,
+                    active: r.active,
+                    created_at: r.created_at,
+                }
+            }
+
+            #[allow(dead_code)]
+            fn hash(&self) -> u64 {
+                row_hash(
+                    self.id,
+                    &self.name,
+                    &self.email,
+                    self.age,
+                    self.score,
+                    self.active,
+                    self.created_at,
+                )
+            }
+        }
+    };
+}
+
+bench_entity!(SharedRow, "bench_rows");
+bench_entity!(InsertOne, "dal_insert_one");
+bench_entity!(BulkRow, "dal_bulk_insert");
+bench_entity!(UpdateRow, "dal_update_pk");
+bench_entity!(HistoryRow, "dal_save_history", history);
+
+pub struct DalContender {
+    url: String,
+    db: Db,
+    loaded: Vec<UpdateRow>,
+}
+
+pub async fn connect(url: &str, max: u32) -> Result<Db> {
+    let config = dal::DatabaseConfig::builder(url)
+        .max_connections(max)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .build()?;
+    Ok(Db::connect(config).await?)
+}
+
+impl DalContender {
+    pub fn close(&self) {
+        self.db.close();
+    }
+
+    pub async fn new(url: &str) -> Result<Self> {
+        Ok(DalContender {
+            url: url.to_string(),
+            db: connect(url, CONC_POOL).await.context("dal connect")?,
+            loaded: Vec::new(),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct DalPool(Db);
+
+impl ConcPool for DalPool {
+    async fn select(&self, id: i64) -> std::result::Result<u64, ConcError> {
+        match SharedRow::get(&self.0, id).await {
+            Ok(Some(r)) => Ok(r.hash()),
+            Ok(None) => Err(ConcError::Other(anyhow::anyhow!("row {id} not found"))),
+            Err(Error::Timeout {
+                kind: TimeoutKind::Acquire,
+                ..
+            }) => Err(ConcError::AcquireTimeout),
+            Err(e) => Err(e.into()),
+        }
+    }
+    async fn close(self) {
+        self.0.close();
+    }
+}
+
+impl Contender for DalContender {
+    type Pool = DalPool;
+
+    fn name(&self) -> &'static str {
+        "dal"
+    }
+    fn prefix(&self) -> &'static str {
+        "dal"
+    }
+    fn supports(&self, _w: crate::workloads::Workload) -> bool {
+        true
+    }
+
+    async fn insert_one(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut e = InsertOne::from_row(r);
+            e.save(&self.db).await?;
+            ids.push(e.id);
+        }
+        Ok(ids)
+    }
+
+    async fn bulk_insert(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
+        let mut all: Vec<BulkRow> = rows.iter().map(BulkRow::from_row).collect();
+        BulkRow::save_all(&mut all, &self.db).await?;
+        Ok(all.iter().map(|e| e.id).collect())
+    }
+
+    async fn select_pk(&mut self, ids: &[i64]) -> Result<u64> {
+        let mut sum = 0u64;
+        for &id in ids {
+            let r = SharedRow::get(&self.db, id)
+                .await?
+                .with_context(|| format!("row {id} not found"))?;
+            sum = sum.wrapping_add(r.hash());
+        }
+        Ok(sum)
+    }
+
+    async fn select_all(&mut self) -> Result<(usize, u64)> {
+        let rows = SharedRow::find().all(&self.db).await?;
+        let sum = rows.iter().fold(0u64, |a, r| a.wrapping_add(r.hash()));
+        Ok((rows.len(), sum))
+    }
+
+    async fn prepare_update(&mut self, ids: &[i64]) -> Result<()> {
+        self.loaded.clear();
+        for &id in ids {
+            let e = UpdateRow::get(&self.db, id)
+                .await?
+                .with_context(|| format!("row {id} not found"))?;
+            self.loaded.push(e);
+        }
+        Ok(())
+    }
+
+    async fn update_pk(&mut self, ups: &[Update]) -> Result<()> {
+        ensure!(self.loaded.len() == ups.len(), "prepare_update not run");
+        for (e, u) in self.loaded.iter_mut().zip(ups) {
+            ensure!(e.id == u.id, "loaded entities out of order");
+            e.age = u.age;
+            e.score = u.score;
+            e.save(&self.db).await?;
+        }
+        Ok(())
+    }
+
+    async fn save_history(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut e = HistoryRow::from_row(r);
+            e.save(&self.db).await?;
+            ids.push(e.id);
+        }
+        Ok(ids)
+    }
+
+    async fn conc_pool(&mut self) -> Result<DalPool> {
+        Ok(DalPool(connect(&self.url, CONC_POOL).await?))
+    }
+}

@@ -1,0 +1,734 @@
+//! dal-bench: the same workloads, on the same tables, in the same process,
+//! through dal, raw sqlx (pool and dedicated connection), SeaORM, Diesel,
+//! diesel-async and the raw drivers. See bench/README.md.
+
+mod dal_impl;
+mod diesel_async_impl;
+mod diesel_impl;
+mod floor;
+mod report;
+mod seaorm_impl;
+mod sqlx_impl;
+mod workloads;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use clap::Parser;
+use dal::{Db, Table};
+
+use crate::report::Cell;
+use crate::sqlx_impl::{Target, Verifier};
+use crate::workloads::*;
+
+/// Compare dal with sqlx, SeaORM, Diesel, diesel-async and the raw drivers.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// Backends to run, comma-separated: sqlite, postgres, mysql.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres,mysql")]
+    backends: Vec<String>,
+    /// Operations per run of insert_one, select_pk, update_pk and save_history.
+    #[arg(long, default_value_t = 2000)]
+    n: usize,
+    /// Measured runs per cell (the median is reported), after one warm-up run.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Where to write every figure.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results.csv"))]
+    csv: String,
+    /// Only these workloads (comma-separated): insert_one, bulk_insert,
+    /// select_pk, select_10k, update_pk, save_history, concurrent.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// `sslmode` added to the PostgreSQL URL when it names none. The floors
+    /// (tokio-postgres, diesel-async) connect without TLS, so by default every
+    /// contender does; `prefer` shows what libpq/sqlx/dal do by default on a
+    /// server with ssl = on (TLS, even on loopback).
+    #[arg(long, default_value = "disable")]
+    pg_sslmode: String,
+    /// Only these contenders (comma-separated): dal, sqlx-pool, sqlx-conn,
+    /// sea-orm, diesel, diesel-async, floor.
+    #[arg(long, value_delimiter = ',')]
+    contenders: Vec<String>,
+}
+
+const ALL_CONTENDERS: [&str; 7] = [
+    "dal",
+    "sqlx-pool",
+    "sqlx-conn",
+    "sea-orm",
+    "diesel",
+    "diesel-async",
+    "floor",
+];
+
+// one value per contender: the size difference does not matter
+#[allow(clippy::large_enum_variant)]
+enum Any {
+    Dal(dal_impl::DalContender),
+    Sqlx(sqlx_impl::SqlxContender),
+    Sea(seaorm_impl::SeaContender),
+    Diesel(diesel_impl::DieselContender),
+    DAsync(diesel_async_impl::DieselAsyncContender),
+    Floor(floor::Floor),
+}
+
+macro_rules! dispatch {
+    ($a:expr, $c:ident => $body:expr) => {
+        match $a {
+            Any::Dal($c) => $body,
+            Any::Sqlx($c) => $body,
+            Any::Sea($c) => $body,
+            Any::Diesel($c) => $body,
+            Any::DAsync($c) => $body,
+            Any::Floor($c) => $body,
+        }
+    };
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // Everything runs inside a spawned task, on a runtime worker, as a server's code would.
+    let ok = rt.block_on(async { tokio::spawn(run(args)).await })??;
+    if !ok {
+        bail!("some measurements FAILED (see above)");
+    }
+    Ok(())
+}
+
+/// Replace the database name of a URL.
+fn with_database(url: &str, db: &str) -> Result<String> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let auth = base.find("://").context("URL without scheme")? + 3;
+    let path = base[auth..].find('/').map_or(base.len(), |i| i + auth);
+    let mut out = format!("{}/{db}", &base[..path]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+fn machine_description() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| format!("{:.1} GiB", kb as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    format!(
+        "machine: {cpu}, {cores} cores, {mem} RAM; rustc release build; tokio multi-thread runtime ({cores} workers)"
+    )
+}
+
+fn bench_table(name: &str) -> Table {
+    Table::build(name, |t| {
+        t.id();
+        t.string("name", 100);
+        t.string("email", 150);
+        t.integer("age");
+        t.double("score");
+        t.boolean("active");
+        t.timestamp("created_at");
+    })
+}
+
+/// The history table, column for column what dal's `ensure_schema` creates for
+/// a `#[dal(history)]` entity (history_at gets a default so the peers can omit it).
+fn history_table(table: &str) -> Table {
+    Table::build(&format!("{table}_history"), |t| {
+        t.id_named("history_id");
+        t.big_integer("history_version");
+        t.string("history_operation", 16);
+        t.string("history_actor", 255).nullable();
+        t.text("history_comment").nullable();
+        t.timestamp_tz("history_at").use_current();
+        t.big_integer("id").nullable();
+        t.string("name", 100).nullable();
+        t.string("email", 150).nullable();
+        t.integer("age").nullable();
+        t.double("score").nullable();
+        t.boolean("active").nullable();
+        t.timestamp("created_at").nullable();
+        t.unique_index(["id", "history_version"]);
+    })
+}
+
+struct Env {
+    backend: Backend,
+    url: String,
+    admin: Db,
+    verifier: Verifier,
+    n: usize,
+    expected_all: u64,
+}
+
+impl Env {
+    async fn recreate(&self, table: &Table) -> Result<()> {
+        self.admin.drop_table_if_exists(&table.name).await?;
+        self.admin.create_table(table).await?;
+        Ok(())
+    }
+}
+
+/// What one timed run measured.
+struct Sample {
+    ops: usize,
+    elapsed: Duration,
+}
+
+/// Check the rows in `table` against `rows` (inserted in that order with `ids`).
+async fn verify_inserted(env: &Env, table: &str, rows: &[Row], ids: &[i64]) -> Result<()> {
+    let db_rows = env.verifier.rows(table).await?;
+    ensure!(
+        db_rows.len() == rows.len(),
+        "{table}: {} rows in the table, {} inserted",
+        db_rows.len(),
+        rows.len()
+    );
+    ensure!(
+        checksum_no_id(&db_rows) == checksum_no_id(rows),
+        "{table}: stored values differ from the inserted ones (checksum)"
+    );
+    if !ids.is_empty() {
+        check_ids(table, ids, rows.len())?;
+        let by_id: HashMap<i64, &Row> = db_rows.iter().map(|r| (r.id, r)).collect();
+        for (i, (id, r)) in ids.iter().zip(rows).enumerate() {
+            let got = by_id.get(id).with_context(|| {
+                format!("{table}: returned id {id} (row {i}) is not in the table")
+            })?;
+            ensure!(
+                got.email == r.email,
+                "{table}: returned id {id} belongs to {} but row {i} is {}",
+                got.email,
+                r.email
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn measure_once<C: Contender>(
+    c: &mut C,
+    env: &Env,
+    w: Workload,
+    run: usize,
+) -> Result<Sample> {
+    let prefix = c.prefix();
+    let seed = 1000 + run as u64;
+    match w {
+        Workload::InsertOne => {
+            let table = w.table(prefix).unwrap();
+            env.recreate(&bench_table(&table)).await?;
+            let rows = gen_rows(env.n);
+            let t0 = Instant::now();
+            let ids = c.insert_one(&rows).await?;
+            let elapsed = t0.elapsed();
+            check_ids(&table, &ids, rows.len())?;
+            verify_inserted(env, &table, &rows, &ids).await?;
+            Ok(Sample {
+                ops: rows.len(),
+                elapsed,
+            })
+        }
+        Workload::BulkInsert => {
+            let table = w.table(prefix).unwrap();
+            env.recreate(&bench_table(&table)).await?;
+            let rows = gen_rows(TABLE_ROWS);
+            let t0 = Instant::now();
+            let ids = c.bulk_insert(&rows).await?;
+            let elapsed = t0.elapsed();
+            verify_inserted(env, &table, &rows, &ids).await?;
+            Ok(Sample {
+                ops: rows.len(),
+                elapsed,
+            })
+        }
+        Workload::SelectPk => {
+            let ids = random_ids(env.n, seed);
+            let t0 = Instant::now();
+            let sum = c.select_pk(&ids).await?;
+            let elapsed = t0.elapsed();
+            ensure!(
+                sum == expected_pk_checksum(&ids),
+                "select_pk: wrong rows (checksum)"
+            );
+            Ok(Sample {
+                ops: ids.len(),
+                elapsed,
+            })
+        }
+        Workload::Select10k => {
+            let t0 = Instant::now();
+            for _ in 0..SELECT_ALL_REPEAT {
+                let (count, sum) = c.select_all().await?;
+                ensure!(count == TABLE_ROWS, "select_10k: {count} rows");
+                ensure!(sum == env.expected_all, "select_10k: wrong rows (checksum)");
+            }
+            Ok(Sample {
+                ops: SELECT_ALL_REPEAT * TABLE_ROWS,
+                elapsed: t0.elapsed(),
+            })
+        }
+        Workload::UpdatePk => {
+            let table = w.table(prefix).unwrap();
+            env.recreate(&bench_table(&table)).await?;
+            let copied = env
+                .verifier
+                .execute(format!(
+                    "INSERT INTO {table} (id, name, email, age, score, active, created_at) \
+                     SELECT id, name, email, age, score, active, created_at FROM {SHARED_TABLE}"
+                ))
+                .await?;
+            ensure!(copied as usize == TABLE_ROWS, "copied {copied} rows");
+            let ids = distinct_ids(env.n, seed);
+            let ups = updates_for(&ids);
+            c.prepare_update(&ids).await?;
+            let t0 = Instant::now();
+            c.update_pk(&ups).await?;
+            let elapsed = t0.elapsed();
+            let mut expected: Vec<Row> = (1..=TABLE_ROWS as i64).map(shared_row).collect();
+            for u in &ups {
+                let r = &mut expected[(u.id - 1) as usize];
+                r.age = u.age;
+                r.score = u.score;
+            }
+            let got = env.verifier.rows(&table).await?;
+            ensure!(got.len() == TABLE_ROWS, "{table}: {} rows", got.len());
+            ensure!(
+                checksum(&got) == checksum(&expected),
+                "{table}: table content after the updates is wrong (checksum)"
+            );
+            Ok(Sample {
+                ops: ups.len(),
+                elapsed,
+            })
+        }
+        Workload::SaveHistory => {
+            let table = w.table(prefix).unwrap();
+            env.recreate(&bench_table(&table)).await?;
+            env.recreate(&history_table(&table)).await?;
+            let rows = gen_rows(env.n);
+            let t0 = Instant::now();
+            let ids = c.save_history(&rows).await?;
+            let elapsed = t0.elapsed();
+            check_ids(&table, &ids, rows.len())?;
+            verify_inserted(env, &table, &rows, &ids).await?;
+            let htable = format!("{table}_history");
+            let hist = env.verifier.rows(&htable).await?;
+            let main = env.verifier.rows(&table).await?;
+            ensure!(
+                hist.len() == rows.len(),
+                "{htable}: {} rows for {} saves",
+                hist.len(),
+                rows.len()
+            );
+            ensure!(
+                checksum(&hist) == checksum(&main),
+                "{htable}: history rows differ from the saved rows"
+            );
+            let versions = env
+                .verifier
+                .count(&format!(
+                    "{htable} WHERE history_version = 1 AND history_operation = 'insert'"
+                ))
+                .await?;
+            ensure!(
+                versions == rows.len(),
+                "{htable}: {versions} rows are version 1 inserts"
+            );
+            Ok(Sample {
+                ops: rows.len(),
+                elapsed,
+            })
+        }
+        Workload::Concurrent => bail!("concurrent is measured by measure_concurrent"),
+    }
+}
+
+/// Warm-up plus `runs` runs of `concurrent` over one pool.
+async fn measure_concurrent<C: Contender>(c: &mut C, runs: usize) -> Result<Vec<ConcStats>> {
+    let pool = c.conc_pool().await?;
+    let mut out = Vec::new();
+    let mut result = Ok(());
+    for run in 0..=runs {
+        match run_concurrent(&pool, 5000 + run as u64).await {
+            Ok(s) => {
+                if run > 0 {
+                    out.push(s);
+                }
+            }
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    pool.close().await;
+    result.map(|()| out)
+}
+
+async fn open_contenders(
+    backend: Backend,
+    target: &Target,
+    url: &str,
+    wanted: &[String],
+) -> Vec<(&'static str, Result<Any>)> {
+    let want = |n: &str| wanted.is_empty() || wanted.iter().any(|w| w == n);
+    let mut out: Vec<(&'static str, Result<Any>)> = Vec::new();
+    if want("dal") {
+        out.push(("dal", dal_impl::DalContender::new(url).await.map(Any::Dal)));
+    }
+    if want("sqlx-pool") {
+        out.push((
+            "sqlx-pool",
+            sqlx_impl::SqlxContender::new(target.clone(), true)
+                .await
+                .map(Any::Sqlx),
+        ));
+    }
+    if want("sqlx-conn") {
+        out.push((
+            "sqlx-conn",
+            sqlx_impl::SqlxContender::new(target.clone(), false)
+                .await
+                .map(Any::Sqlx),
+        ));
+    }
+    if want("sea-orm") {
+        out.push((
+            "sea-orm",
+            seaorm_impl::SeaContender::new(target.clone(), backend)
+                .await
+                .map(Any::Sea),
+        ));
+    }
+    let plain = match target {
+        Target::Lite(p) => p.clone(),
+        Target::Pg(u) | Target::My(u) => u.clone(),
+    };
+    if want("diesel") {
+        out.push((
+            "diesel",
+            diesel_impl::DieselContender::new(backend, &plain).map(Any::Diesel),
+        ));
+    }
+    if want("diesel-async") && backend != Backend::Sqlite {
+        out.push((
+            "diesel-async",
+            diesel_async_impl::DieselAsyncContender::new(backend, &plain)
+                .await
+                .map(Any::DAsync),
+        ));
+    }
+    if want("floor") {
+        out.push((
+            "floor",
+            floor::Floor::new(backend, &plain).await.map(Any::Floor),
+        ));
+    }
+    out
+}
+
+/// Connect to the server, create the `dal_bench` database; `Err` = skip the backend.
+async fn prepare_server(backend: Backend, url: &str) -> Result<(String, String)> {
+    let admin = tokio::time::timeout(Duration::from_secs(10), dal_impl::connect(url, 2))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within 10 s"))??;
+    let version: String = match backend {
+        Backend::Postgres => admin.fetch_scalar("SELECT version()", ()).await?,
+        Backend::MySql => {
+            admin
+                .fetch_scalar("SELECT CONCAT('MariaDB/MySQL ', VERSION())", ())
+                .await?
+        }
+        Backend::Sqlite => {
+            admin
+                .fetch_scalar("SELECT 'SQLite ' || sqlite_version()", ())
+                .await?
+        }
+    };
+    let bench_url = match backend {
+        Backend::Postgres => {
+            let exists: i64 = admin
+                .fetch_scalar(
+                    "SELECT COUNT(*) FROM pg_database WHERE datname = 'dal_bench'",
+                    (),
+                )
+                .await?;
+            if exists == 0 {
+                admin.execute("CREATE DATABASE dal_bench", ()).await?;
+            }
+            with_database(url, "dal_bench")?
+        }
+        Backend::MySql => {
+            admin
+                .execute("CREATE DATABASE IF NOT EXISTS dal_bench", ())
+                .await?;
+            with_database(url, "dal_bench")?
+        }
+        Backend::Sqlite => url.to_string(),
+    };
+    admin.close();
+    Ok((bench_url, version))
+}
+
+async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -> Result<bool> {
+    let tmp;
+    let (url, target) = match backend {
+        Backend::Sqlite => {
+            tmp = tempfile::tempdir()?;
+            let path = tmp.path().join("bench.db").to_string_lossy().into_owned();
+            (format!("sqlite://{path}"), Target::Lite(path))
+        }
+        Backend::Postgres => {
+            let u = std::env::var("DAL_BENCH_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let u = if u.contains("sslmode=") {
+                u
+            } else {
+                let sep = if u.contains('?') { '&' } else { '?' };
+                format!("{u}{sep}sslmode={}", args.pg_sslmode)
+            };
+            (u.clone(), Target::Pg(u))
+        }
+        Backend::MySql => {
+            let u = std::env::var("DAL_BENCH_MYSQL_URL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+            (u.clone(), Target::My(u))
+        }
+    };
+    let (url, version) = match prepare_server(backend, &url).await {
+        Ok(v) => v,
+        Err(e) => {
+            println!(
+                "\nSKIPPED {}: the server did not answer: {e:#}",
+                backend.name()
+            );
+            return Ok(true);
+        }
+    };
+    let target = match target {
+        Target::Pg(_) => Target::Pg(url.clone()),
+        Target::My(_) => Target::My(url.clone()),
+        t => t,
+    };
+    println!("\n##### {} — {version}", backend.name());
+    let env = Env {
+        backend,
+        url: url.clone(),
+        admin: dal_impl::connect(&url, 2).await?,
+        verifier: Verifier::new(&target).await?,
+        n: args.n,
+        expected_all: checksum(&(1..=TABLE_ROWS as i64).map(shared_row).collect::<Vec<_>>()),
+    };
+    env.recreate(&bench_table(SHARED_TABLE)).await?;
+    env.verifier.fill_shared(TABLE_ROWS).await?;
+    if backend == Backend::Postgres {
+        env.verifier.execute("ANALYZE bench_rows".into()).await?;
+    }
+
+    // every contender's tables exist before it opens (the floors prepare up front)
+    for prefix in [
+        "dal",
+        "sqlx_pool",
+        "sqlx_conn",
+        "seaorm",
+        "diesel",
+        "dasync",
+        "floor",
+    ] {
+        for w in [
+            Workload::InsertOne,
+            Workload::BulkInsert,
+            Workload::UpdatePk,
+            Workload::SaveHistory,
+        ] {
+            let table = w.table(prefix).unwrap();
+            env.recreate(&bench_table(&table)).await?;
+            if w == Workload::SaveHistory {
+                env.recreate(&history_table(&table)).await?;
+            }
+        }
+    }
+
+    let mut ok = true;
+    let mut contenders = Vec::new();
+    for (name, c) in open_contenders(backend, &target, &url, &args.contenders).await {
+        match c {
+            Ok(c) => contenders.push((name, c)),
+            Err(e) => {
+                ok = false;
+                println!("FAILED to open {name} on {}: {e:#}", backend.name());
+            }
+        }
+    }
+    let names: Vec<&'static str> = contenders.iter().map(|(n, _)| *n).collect();
+    let workloads: Vec<Workload> = Workload::ALL
+        .into_iter()
+        .filter(|w| args.only.is_empty() || args.only.iter().any(|o| o == w.name()))
+        .collect();
+    let mut cells: Vec<Cell> = Vec::new();
+
+    for &w in &workloads {
+        let t0 = Instant::now();
+        let mut wcells: Vec<Cell> = contenders
+            .iter()
+            .filter(|(_, c)| dispatch!(c, c => c.supports(w)))
+            .map(|(name, _)| Cell {
+                backend: backend.name(),
+                workload: w,
+                contender: name,
+                runs: Vec::new(),
+                conc: Vec::new(),
+                failed: None,
+            })
+            .collect();
+        if w == Workload::Concurrent {
+            // one contender at a time: each pool holds 20 server connections
+            for cell in wcells.iter_mut() {
+                let (_, c) = contenders
+                    .iter_mut()
+                    .find(|(n, _)| *n == cell.contender)
+                    .unwrap();
+                match dispatch!(c, c => measure_concurrent(c, args.runs).await) {
+                    Ok(stats) => {
+                        cell.runs = stats
+                            .iter()
+                            .map(|s| s.queries as f64 / s.elapsed.as_secs_f64())
+                            .collect();
+                        cell.conc = stats;
+                    }
+                    Err(e) => {
+                        println!(
+                            "FAILED {} {} {}: {e:#}",
+                            backend.name(),
+                            w.name(),
+                            cell.contender
+                        );
+                        cell.failed = Some(format!("{e:#}"));
+                        ok = false;
+                    }
+                }
+            }
+        } else {
+            // runs interleaved across contenders, so drift hits everyone alike
+            for run in 0..=args.runs {
+                for cell in wcells.iter_mut().filter(|c| c.failed.is_none()) {
+                    let (_, c) = contenders
+                        .iter_mut()
+                        .find(|(n, _)| *n == cell.contender)
+                        .unwrap();
+                    match dispatch!(c, c => measure_once(c, &env, w, run).await) {
+                        Ok(s) => {
+                            if run > 0 {
+                                cell.runs.push(s.ops as f64 / s.elapsed.as_secs_f64());
+                            }
+                        }
+                        Err(e) => {
+                            println!(
+                                "FAILED {} {} {}: {e:#}",
+                                backend.name(),
+                                w.name(),
+                                cell.contender
+                            );
+                            cell.failed = Some(format!("{e:#}"));
+                            ok = false;
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "  [{}] {} done in {:.1}s",
+            backend.name(),
+            w.name(),
+            t0.elapsed().as_secs_f64()
+        );
+        cells.extend(wcells);
+    }
+    let shown: Vec<&'static str> = ALL_CONTENDERS
+        .iter()
+        .copied()
+        .filter(|c| names.contains(c))
+        .collect();
+    print!("{}", report::backend_table(backend.name(), &shown, &cells));
+    all_cells.extend(cells);
+
+    // leave nothing behind in the server but the dal_bench database
+    for (_, c) in contenders {
+        if let Any::Dal(d) = &c {
+            d.close();
+        }
+        if let Any::Sqlx(x) = &c {
+            x.close().await;
+        }
+        drop(c);
+    }
+    env.verifier.close().await;
+    env.admin.close();
+    let _ = (&env.url, env.backend);
+    Ok(ok)
+}
+
+async fn run(args: Args) -> Result<bool> {
+    for o in &args.only {
+        if Workload::parse(o).is_none() {
+            bail!("unknown workload {o:?}");
+        }
+    }
+    for c in &args.contenders {
+        if !ALL_CONTENDERS.contains(&c.as_str()) {
+            bail!("unknown contender {c:?}");
+        }
+    }
+    println!("{}", machine_description());
+    println!(
+        "settings: n = {}, runs = {} (+1 warm-up), bulk = {TABLE_ROWS} rows, select_10k = {SELECT_ALL_REPEAT} x {TABLE_ROWS} rows, concurrent = {CONC_TASKS} tasks x {CONC_QUERIES} queries on {CONC_POOL} connections",
+        args.n, args.runs
+    );
+    println!("{}", report::NOISE);
+    let mut ok = true;
+    let mut cells = Vec::new();
+    for b in &args.backends {
+        let backend = match b.trim() {
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "postgresql" | "pg" => Backend::Postgres,
+            "mysql" | "mariadb" => Backend::MySql,
+            other => bail!("unknown backend {other:?} (sqlite, postgres, mysql)"),
+        };
+        match run_backend(backend, &args, &mut cells).await {
+            Ok(true) => {}
+            Ok(false) => ok = false,
+            Err(e) => {
+                println!("FAILED {}: {e:#}", backend.name());
+                ok = false;
+            }
+        }
+        report::write_csv(&args.csv, &cells)?;
+    }
+    println!("\nCSV: {}", args.csv);
+    Ok(ok)
+}

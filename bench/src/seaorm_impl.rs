@@ -1,0 +1,267 @@
+//! SeaORM 2: `DeriveEntityModel` entities and ActiveModels over a sqlx pool
+//! built with the same options as the sqlx-pool contender (20 connections, 5 s
+//! acquire timeout, same SQLite pragmas), wrapped with
+//! `Sqlx*Connector::from_sqlx_*_pool`.
+//!
+//! - insert_one: `Entity::insert(active_model).exec(&db)` (RETURNING id on
+//!   PostgreSQL, last insert id elsewhere).
+//! - bulk_insert: `Entity::insert_many(models).exec_without_returning(&txn)`
+//!   chunked under the bind limit, in one transaction.
+//! - select_pk: `Entity::find_by_id(id).one(&db)`.
+//! - select_10k: `Entity::find().all(&db)`.
+//! - update_pk: `Entity::update_many().col_expr(age).col_expr(score)
+//!   .filter(Column::Id.eq(id)).exec(&db)` (one statement; `ActiveModel::update`
+//!   would re-read the row on MySQL).
+//! - save_history: `db.begin()`, `insert(..).exec(&txn)`, history ActiveModel
+//!   `exec_without_returning(&txn)`, `commit()`.
+
+use anyhow::{Context, Result, ensure};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnAcquireErr, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, SqlxMySqlConnector, SqlxPostgresConnector, SqlxSqliteConnector, TransactionTrait,
+};
+
+use crate::sqlx_impl::{Target, lite_pool, my_pool, pg_pool};
+use crate::workloads::{
+    Backend, CONC_POOL, ConcError, ConcPool, Contender, Row, Update, Workload, row_hash,
+};
+
+macro_rules! sea_entity {
+    ($m:ident, $table:tt) => {
+        pub mod $m {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                #[sea_orm(primary_key)]
+                pub id: i64,
+                pub name: String,
+                pub email: String,
+                pub age: i32,
+                pub score: f64,
+                pub active: bool,
+                pub created_at: DateTime,
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+
+            #[allow(dead_code)]
+            pub fn new(r: &crate::workloads::Row) -> ActiveModel {
+                ActiveModel {
+                    id: sea_orm::ActiveValue::NotSet,
+                    name: sea_orm::ActiveValue::Set(r.name.clone()),
+                    email: sea_orm::ActiveValue::Set(r.email.clone()),
+                    age: sea_orm::ActiveValue::Set(r.age),
+                    score: sea_orm::ActiveValue::Set(r.score),
+                    active: sea_orm::ActiveValue::Set(r.active),
+                    created_at: sea_orm::ActiveValue::Set(r.created_at),
+                }
+            }
+        }
+    };
+}
+
+sea_entity!(shared, "bench_rows");
+sea_entity!(insert_one, "seaorm_insert_one");
+sea_entity!(bulk, "seaorm_bulk_insert");
+sea_entity!(update, "seaorm_update_pk");
+sea_entity!(hist_row, "seaorm_save_history");
+
+/// The history table (its `history_at` takes the column default).
+pub mod hist {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "seaorm_save_history_history")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub history_id: i64,
+        pub history_version: i64,
+        pub history_operation: String,
+        pub history_actor: Option<String>,
+        pub history_comment: Option<String>,
+        pub id: Option<i64>,
+        pub name: Option<String>,
+        pub email: Option<String>,
+        pub age: Option<i32>,
+        pub score: Option<f64>,
+        pub active: Option<bool>,
+        pub created_at: Option<DateTime>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+fn hash(m: &shared::Model) -> u64 {
+    row_hash(
+        m.id,
+        &m.name,
+        &m.email,
+        m.age,
+        m.score,
+        m.active,
+        m.created_at,
+    )
+}
+
+async fn connect(target: &Target, max: u32) -> Result<DatabaseConnection> {
+    Ok(match target {
+        Target::Pg(url) => SqlxPostgresConnector::from_sqlx_postgres_pool(pg_pool(url, max).await?),
+        Target::My(url) => SqlxMySqlConnector::from_sqlx_mysql_pool(my_pool(url, max).await?),
+        Target::Lite(path) => {
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(lite_pool(path, max).await?)
+        }
+    })
+}
+
+pub struct SeaContender {
+    target: Target,
+    db: DatabaseConnection,
+    chunk: usize,
+}
+
+impl SeaContender {
+    pub async fn new(target: Target, backend: Backend) -> Result<Self> {
+        Ok(SeaContender {
+            db: connect(&target, CONC_POOL)
+                .await
+                .context("sea-orm connect")?,
+            target,
+            chunk: backend.bulk_chunk(),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct SeaPool(DatabaseConnection);
+
+impl ConcPool for SeaPool {
+    async fn select(&self, id: i64) -> std::result::Result<u64, ConcError> {
+        match shared::Entity::find_by_id(id).one(&self.0).await {
+            Ok(Some(m)) => Ok(hash(&m)),
+            Ok(None) => Err(ConcError::Other(anyhow::anyhow!("row {id} not found"))),
+            Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)) => {
+                Err(ConcError::AcquireTimeout)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+    async fn close(self) {
+        let _ = self.0.close().await;
+    }
+}
+
+impl Contender for SeaContender {
+    type Pool = SeaPool;
+
+    fn name(&self) -> &'static str {
+        "sea-orm"
+    }
+    fn prefix(&self) -> &'static str {
+        "seaorm"
+    }
+    fn supports(&self, _w: Workload) -> bool {
+        true
+    }
+
+    async fn insert_one(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            let res = insert_one::Entity::insert(insert_one::new(r))
+                .exec(&self.db)
+                .await?;
+            ids.push(res.last_insert_id);
+        }
+        Ok(ids)
+    }
+
+    async fn bulk_insert(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
+        let txn = self.db.begin().await?;
+        let mut n = 0;
+        for chunk in rows.chunks(self.chunk) {
+            n += bulk::Entity::insert_many(chunk.iter().map(bulk::new))
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        ensure!(n as usize == rows.len(), "insert_many inserted {n} rows");
+        Ok(Vec::new())
+    }
+
+    async fn select_pk(&mut self, ids: &[i64]) -> Result<u64> {
+        let mut sum = 0u64;
+        for &id in ids {
+            let m = shared::Entity::find_by_id(id)
+                .one(&self.db)
+                .await?
+                .with_context(|| format!("row {id} not found"))?;
+            sum = sum.wrapping_add(hash(&m));
+        }
+        Ok(sum)
+    }
+
+    async fn select_all(&mut self) -> Result<(usize, u64)> {
+        let all = shared::Entity::find().all(&self.db).await?;
+        let sum = all.iter().fold(0u64, |a, m| a.wrapping_add(hash(m)));
+        Ok((all.len(), sum))
+    }
+
+    async fn update_pk(&mut self, ups: &[Update]) -> Result<()> {
+        for u in ups {
+            let res = update::Entity::update_many()
+                .col_expr(update::Column::Age, Expr::value(u.age))
+                .col_expr(update::Column::Score, Expr::value(u.score))
+                .filter(update::Column::Id.eq(u.id))
+                .exec(&self.db)
+                .await?;
+            ensure!(
+                res.rows_affected == 1,
+                "update of {} changed {} rows",
+                u.id,
+                res.rows_affected
+            );
+        }
+        Ok(())
+    }
+
+    async fn save_history(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            let txn = self.db.begin().await?;
+            let id = hist_row::Entity::insert(hist_row::new(r))
+                .exec(&txn)
+                .await?
+                .last_insert_id;
+            let h = hist::ActiveModel {
+                history_id: sea_orm::ActiveValue::NotSet,
+                history_version: Set(1),
+                history_operation: Set("insert".to_string()),
+                history_actor: Set(None),
+                history_comment: Set(None),
+                id: Set(Some(id)),
+                name: Set(Some(r.name.clone())),
+                email: Set(Some(r.email.clone())),
+                age: Set(Some(r.age)),
+                score: Set(Some(r.score)),
+                active: Set(Some(r.active)),
+                created_at: Set(Some(r.created_at)),
+            };
+            hist::Entity::insert(h).exec_without_returning(&txn).await?;
+            txn.commit().await?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    async fn conc_pool(&mut self) -> Result<SeaPool> {
+        Ok(SeaPool(connect(&self.target, CONC_POOL).await?))
+    }
+}

@@ -1,0 +1,486 @@
+//! The shared vocabulary of the harness: the row shape, deterministic data, the
+//! checksums that guard against a fast wrong answer, the workloads, and the
+//! `Contender` trait every library implements.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail, ensure};
+use chrono::{NaiveDate, NaiveDateTime, Timelike};
+
+/// Rows in the shared read table (`bench_rows`) and in one bulk insert.
+pub const TABLE_ROWS: usize = 10_000;
+/// Full-table reads per `select_10k` measurement.
+pub const SELECT_ALL_REPEAT: usize = 20;
+/// `concurrent`: tasks, queries per task, pool size.
+pub const CONC_TASKS: usize = 1000;
+pub const CONC_QUERIES: usize = 10;
+pub const CONC_POOL: u32 = 20;
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A `concurrent` run that takes longer than this is a hang: the harness fails.
+pub const CONC_OVERALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The name of the table read by `select_pk`, `select_10k` and `concurrent`,
+/// shared by every contender of a backend.
+pub const SHARED_TABLE: &str = "bench_rows";
+
+/// The backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
+        }
+    }
+
+    /// Rows per multi-row `INSERT` for peers that chunk under the bind limit
+    /// (6 parameters a row): 65,535 on PostgreSQL and MySQL, 32,766 on SQLite.
+    pub fn bulk_chunk(self) -> usize {
+        match self {
+            Backend::Sqlite => 5_000,
+            Backend::Postgres | Backend::MySql => 10_000,
+        }
+    }
+}
+
+/// One row of every bench table. `id` is 0 for a row not inserted yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub age: i32,
+    pub score: f64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// The `i`-th generated row (deterministic; values exactly representable in
+/// every backend: scores are multiples of 0.25, times have whole microseconds).
+pub fn gen_row(i: usize) -> Row {
+    let base = NaiveDate::from_ymd_opt(2024, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let micros = (i as i64) * 1_000_003 + ((i as i64 * 7919) % 1_000_000);
+    Row {
+        id: 0,
+        name: format!("Name {i:05}"),
+        email: format!("user{i:05}@example.com"),
+        age: 18 + (i % 60) as i32,
+        score: ((i * 37) % 4000) as f64 * 0.25,
+        active: !i.is_multiple_of(3),
+        created_at: base + chrono::Duration::microseconds(micros),
+    }
+}
+
+/// Rows `0..n`, unsaved.
+pub fn gen_rows(n: usize) -> Vec<Row> {
+    (0..n).map(gen_row).collect()
+}
+
+/// The shared table's content: row `i` has id `i + 1`.
+pub fn shared_row(id: i64) -> Row {
+    let mut r = gen_row((id - 1) as usize);
+    r.id = id;
+    r
+}
+
+/// A deterministic xorshift generator (no dependency, same sequence everywhere).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+/// `n` ids of the shared table, uniformly at random (repeats allowed).
+pub fn random_ids(n: usize, seed: u64) -> Vec<i64> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| 1 + rng.below(TABLE_ROWS as u64) as i64)
+        .collect()
+}
+
+/// `n` distinct ids of the shared table in random order (a partial shuffle).
+pub fn distinct_ids(n: usize, seed: u64) -> Vec<i64> {
+    let mut all: Vec<i64> = (1..=TABLE_ROWS as i64).collect();
+    let mut rng = Rng::new(seed);
+    let n = n.min(all.len());
+    for i in 0..n {
+        let j = i + rng.below((all.len() - i) as u64) as usize;
+        all.swap(i, j);
+    }
+    all.truncate(n);
+    all
+}
+
+fn mix(mut h: u64, v: u64) -> u64 {
+    h ^= v
+        .wrapping_add(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(h << 6)
+        .wrapping_add(h >> 2);
+    h.wrapping_mul(0xff51_afd7_ed55_8ccd)
+}
+
+fn str_hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Hash of every field but the id.
+pub fn row_hash_no_id(
+    name: &str,
+    email: &str,
+    age: i32,
+    score: f64,
+    active: bool,
+    created_at: NaiveDateTime,
+) -> u64 {
+    let mut h = mix(0, str_hash(name));
+    h = mix(h, str_hash(email));
+    h = mix(h, age as u64);
+    h = mix(h, score.to_bits());
+    h = mix(h, u64::from(active));
+    h = mix(h, created_at.and_utc().timestamp() as u64);
+    mix(h, u64::from(created_at.nanosecond() / 1000))
+}
+
+/// Hash of every field.
+#[allow(clippy::too_many_arguments)]
+pub fn row_hash(
+    id: i64,
+    name: &str,
+    email: &str,
+    age: i32,
+    score: f64,
+    active: bool,
+    created_at: NaiveDateTime,
+) -> u64 {
+    mix(
+        row_hash_no_id(name, email, age, score, active, created_at),
+        id as u64,
+    )
+}
+
+impl Row {
+    pub fn hash(&self) -> u64 {
+        row_hash(
+            self.id,
+            &self.name,
+            &self.email,
+            self.age,
+            self.score,
+            self.active,
+            self.created_at,
+        )
+    }
+    pub fn hash_no_id(&self) -> u64 {
+        row_hash_no_id(
+            &self.name,
+            &self.email,
+            self.age,
+            self.score,
+            self.active,
+            self.created_at,
+        )
+    }
+}
+
+/// Order-independent checksum of rows (sum of row hashes).
+pub fn checksum<'a>(rows: impl IntoIterator<Item = &'a Row>) -> u64 {
+    rows.into_iter()
+        .fold(0u64, |acc, r| acc.wrapping_add(r.hash()))
+}
+
+/// Checksum ignoring ids.
+pub fn checksum_no_id<'a>(rows: impl IntoIterator<Item = &'a Row>) -> u64 {
+    rows.into_iter()
+        .fold(0u64, |acc, r| acc.wrapping_add(r.hash_no_id()))
+}
+
+/// The expected checksum of the shared table's rows `ids` (with repeats).
+pub fn expected_pk_checksum(ids: &[i64]) -> u64 {
+    ids.iter()
+        .fold(0u64, |acc, &id| acc.wrapping_add(shared_row(id).hash()))
+}
+
+/// The new values `update_pk` writes into row `id`.
+#[derive(Debug, Clone, Copy)]
+pub struct Update {
+    pub id: i64,
+    pub age: i32,
+    pub score: f64,
+}
+
+pub fn updates_for(ids: &[i64]) -> Vec<Update> {
+    ids.iter()
+        .map(|&id| Update {
+            id,
+            age: 100 + (id % 50) as i32,
+            score: 5000.0 + (id % 97) as f64 * 0.5,
+        })
+        .collect()
+}
+
+/// The workloads, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Workload {
+    InsertOne,
+    BulkInsert,
+    SelectPk,
+    Select10k,
+    UpdatePk,
+    SaveHistory,
+    Concurrent,
+}
+
+impl Workload {
+    pub const ALL: [Workload; 7] = [
+        Workload::InsertOne,
+        Workload::BulkInsert,
+        Workload::SelectPk,
+        Workload::Select10k,
+        Workload::UpdatePk,
+        Workload::SaveHistory,
+        Workload::Concurrent,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::InsertOne => "insert_one",
+            Workload::BulkInsert => "bulk_insert",
+            Workload::SelectPk => "select_pk",
+            Workload::Select10k => "select_10k",
+            Workload::UpdatePk => "update_pk",
+            Workload::SaveHistory => "save_history",
+            Workload::Concurrent => "concurrent",
+        }
+    }
+
+    /// What one "op" of the reported ops/s is.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Workload::InsertOne => "rows/s",
+            Workload::BulkInsert => "rows/s",
+            Workload::SelectPk => "queries/s",
+            Workload::Select10k => "rows/s",
+            Workload::UpdatePk => "updates/s",
+            Workload::SaveHistory => "saves/s",
+            Workload::Concurrent => "queries/s",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == s)
+    }
+
+    /// The table a contender writes for this workload (`None`: the shared table).
+    pub fn table(self, prefix: &str) -> Option<String> {
+        match self {
+            Workload::InsertOne
+            | Workload::BulkInsert
+            | Workload::UpdatePk
+            | Workload::SaveHistory => Some(format!("{prefix}_{}", self.name())),
+            Workload::SelectPk | Workload::Select10k | Workload::Concurrent => None,
+        }
+    }
+}
+
+/// How a `concurrent` query failed.
+#[derive(Debug)]
+pub enum ConcError {
+    /// No connection within the acquire timeout (counted, not fatal).
+    AcquireTimeout,
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for ConcError {
+    fn from(e: E) -> Self {
+        ConcError::Other(e.into())
+    }
+}
+
+/// A pool of `CONC_POOL` connections shared by the `concurrent` tasks.
+pub trait ConcPool: Clone + Send + Sync + 'static {
+    /// Select one row of the shared table by primary key; returns its hash.
+    fn select(&self, id: i64) -> impl Future<Output = std::result::Result<u64, ConcError>> + Send;
+    /// Release every connection.
+    fn close(self) -> impl Future<Output = ()> + Send;
+}
+
+/// A pool type for contenders that do not take part in `concurrent`.
+#[derive(Clone)]
+pub struct NoPool;
+
+impl ConcPool for NoPool {
+    async fn select(&self, _id: i64) -> std::result::Result<u64, ConcError> {
+        Err(ConcError::Other(anyhow::anyhow!("not supported")))
+    }
+    async fn close(self) {}
+}
+
+/// One library (or one way of using it) on one backend. Tables are named
+/// `{prefix}_{workload}`; `bench_rows` is shared. The harness creates and
+/// fills tables and verifies results; the methods do only the measured work.
+pub trait Contender: Send {
+    type Pool: ConcPool;
+
+    /// The column name in the report.
+    fn name(&self) -> &'static str;
+    /// Prefix of this contender's tables.
+    fn prefix(&self) -> &'static str;
+    /// Whether the contender runs `w` (a skipped cell prints as `-`).
+    fn supports(&self, w: Workload) -> bool {
+        w != Workload::Concurrent
+    }
+
+    /// Insert each row on its own (autocommit); returns the generated ids in order.
+    fn insert_one<'a>(
+        &'a mut self,
+        rows: &'a [Row],
+    ) -> impl Future<Output = Result<Vec<i64>>> + Send + 'a;
+    /// Insert all rows in one transaction; returns the generated ids when the
+    /// library reports them (else an empty vector).
+    fn bulk_insert<'a>(
+        &'a mut self,
+        rows: &'a [Row],
+    ) -> impl Future<Output = Result<Vec<i64>>> + Send + 'a;
+    /// Select each id of the shared table into a struct; returns the sum of the row hashes.
+    fn select_pk<'a>(&'a mut self, ids: &'a [i64])
+    -> impl Future<Output = Result<u64>> + Send + 'a;
+    /// Select the whole shared table into structs; returns (rows, checksum).
+    fn select_all(&mut self) -> impl Future<Output = Result<(usize, u64)>> + Send + '_;
+    /// Untimed: whatever the contender needs before `update_pk` (dal loads the entities).
+    fn prepare_update<'a>(
+        &'a mut self,
+        _ids: &'a [i64],
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
+        async { Ok(()) }
+    }
+    /// Update age and score of each row by primary key (autocommit).
+    fn update_pk<'a>(
+        &'a mut self,
+        ups: &'a [Update],
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
+    /// Insert each row together with its history row (version 1, operation
+    /// `insert`) in one transaction per row; returns the ids in order.
+    fn save_history<'a>(
+        &'a mut self,
+        rows: &'a [Row],
+    ) -> impl Future<Output = Result<Vec<i64>>> + Send + 'a;
+    /// Open a pool of `CONC_POOL` connections with `ACQUIRE_TIMEOUT`.
+    fn conc_pool(&mut self) -> impl Future<Output = Result<Self::Pool>> + Send + '_ {
+        let name = self.name();
+        async move { bail!("{name} does not run the concurrent workload") }
+    }
+}
+
+/// Latency percentiles and counts of a `concurrent` run.
+#[derive(Debug, Clone, Default)]
+pub struct ConcStats {
+    pub elapsed: Duration,
+    pub queries: usize,
+    pub acquire_timeouts: usize,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// Run `CONC_TASKS` tasks of `CONC_QUERIES` selects each over `pool`.
+pub async fn run_concurrent<P: ConcPool>(pool: &P, seed: u64) -> Result<ConcStats> {
+    let start = Instant::now();
+    let mut handles = Vec::with_capacity(CONC_TASKS);
+    for t in 0..CONC_TASKS {
+        let pool = pool.clone();
+        let ids = random_ids(CONC_QUERIES, seed.wrapping_add(t as u64 * 7_919));
+        handles.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(ids.len());
+            let mut timeouts = 0usize;
+            let mut sum = 0u64;
+            let mut ok_ids = Vec::with_capacity(ids.len());
+            for id in ids {
+                let t0 = Instant::now();
+                match pool.select(id).await {
+                    Ok(h) => {
+                        lat.push(t0.elapsed());
+                        sum = sum.wrapping_add(h);
+                        ok_ids.push(id);
+                    }
+                    Err(ConcError::AcquireTimeout) => timeouts += 1,
+                    Err(ConcError::Other(e)) => return Err(e),
+                }
+            }
+            ensure!(
+                sum == expected_pk_checksum(&ok_ids),
+                "concurrent: wrong rows returned"
+            );
+            Ok((lat, timeouts))
+        }));
+    }
+    let all = async {
+        let mut lat = Vec::with_capacity(CONC_TASKS * CONC_QUERIES);
+        let mut timeouts = 0;
+        for h in handles {
+            let (l, t) = h.await??;
+            lat.extend(l);
+            timeouts += t;
+        }
+        anyhow::Ok((lat, timeouts))
+    };
+    let (mut lat, acquire_timeouts) = match tokio::time::timeout(CONC_OVERALL_TIMEOUT, all).await {
+        Ok(r) => r?,
+        Err(_) => bail!("concurrent: HANG, not finished after {CONC_OVERALL_TIMEOUT:?}"),
+    };
+    let elapsed = start.elapsed();
+    lat.sort_unstable();
+    let pct = |p: f64| {
+        if lat.is_empty() {
+            Duration::ZERO
+        } else {
+            lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)]
+        }
+    };
+    Ok(ConcStats {
+        elapsed,
+        queries: lat.len(),
+        acquire_timeouts,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    })
+}
+
+/// Checks that `ids` are `n` distinct positive values.
+pub fn check_ids(what: &str, ids: &[i64], n: usize) -> Result<()> {
+    ensure!(
+        ids.len() == n,
+        "{what}: {} ids returned for {n} rows",
+        ids.len()
+    );
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    ensure!(sorted.len() == n, "{what}: returned ids are not distinct");
+    ensure!(sorted[0] > 0, "{what}: non-positive id returned");
+    Ok(())
+}
