@@ -108,6 +108,18 @@ fn parse_pg_options(s: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The server's TCP address, unless the connection goes through a Unix socket.
+fn tcp_target(config: &DatabaseConfig, default_port: u16) -> Option<(String, u16)> {
+    if config.socket().is_some() {
+        return None;
+    }
+    let host = config.host()?;
+    if host.starts_with('/') {
+        return None;
+    }
+    Some((host.to_string(), config.port().unwrap_or(default_port)))
+}
+
 fn build_backend(config: &DatabaseConfig) -> Result<Backend> {
     let pool = config.pool();
     let timeouts = config.timeouts();
@@ -171,8 +183,9 @@ fn build_backend(config: &DatabaseConfig) -> Result<Backend> {
             if !server_options.is_empty() {
                 o = o.options(server_options);
             }
+            let tcp = tcp_target(config, 5432);
             Backend::Pg(crate::pool::Pool::new(
-                PgManager { options: o } as ServerManager<_>,
+                PgManager::new(o, tcp) as ServerManager<_>,
                 settings,
             ))
         }
@@ -209,8 +222,9 @@ fn build_backend(config: &DatabaseConfig) -> Result<Backend> {
                     o = o.collation(v);
                 }
             }
+            let tcp = tcp_target(config, 3306);
             Backend::MySql(crate::pool::Pool::new(
-                MySqlManager { options: o },
+                MySqlManager::new(o, tcp),
                 settings,
             ))
         }

@@ -89,8 +89,8 @@ pub mod __private {
     pub fn assert_sql_type<T: SqlType>() {}
     /// Read a column into a field (requiring `SqlType`, so an unsupported field
     /// type is reported in dal's words).
-    pub fn decode_field<T: SqlType>(row: &Row<'_>, column: &str) -> Result<T> {
-        row.get::<T, _>(column)
+    pub fn decode_field<T: SqlType>(row: &Row<'_>, hint: usize, column: &str) -> Result<T> {
+        row.get_hinted::<T>(hint, column)
     }
     /// Bind a field (requiring `SqlType`, see `decode_field`).
     pub fn encode_field<'q, T: SqlType>(value: &'q T, out: &mut Arguments<'q>) -> Result<()> {

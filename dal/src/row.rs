@@ -221,6 +221,24 @@ impl<'r> Row<'r> {
         })
     }
 
+    /// Read column `name`, looking at position `hint` first (entity decoding:
+    /// dal's own queries list the columns in field order, so the hint is right and
+    /// no search by name is needed).
+    #[doc(hidden)]
+    pub fn get_hinted<T: Decode>(&self, hint: usize, name: &str) -> Result<T> {
+        if self.column_name(hint) == Some(name) {
+            self.get(hint).map_err(|e| match e {
+                Error::Decode { reason, .. } => Error::Decode {
+                    column: name.to_string(),
+                    reason,
+                },
+                other => other,
+            })
+        } else {
+            self.get(name)
+        }
+    }
+
     /// Read a column as `T`, treating a missing column as `None` too.
     pub fn get_opt<T: Decode>(&self, name: &str) -> Result<Option<T>> {
         match name.index_in(self) {

@@ -181,6 +181,11 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
     let versioned = e.field_with(ColumnRole::Version).is_some();
 
     // ---------------------------------------------------------------- FromRow
+    // position of each mapped column in dal's own SELECT lists
+    let mut positions = std::collections::HashMap::new();
+    for (i, f) in e.stored().enumerate() {
+        positions.insert(f.column.clone(), i);
+    }
     let reads = e.fields.iter().map(|f| {
         let name = &f.ident;
         let ty = &f.ty;
@@ -188,13 +193,14 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         if f.role.is_none() {
             return quote!(#name: ::core::default::Default::default());
         }
+        let hint = positions.get(col).copied().unwrap_or(0);
         match &f.storage {
             Storage::Plain => {
                 let span = ty.span();
-                let read = quote_spanned!(span=> #p::decode_field::<#ty>(row, #col)?);
+                let read = quote_spanned!(span=> #p::decode_field::<#ty>(row, #hint, #col)?);
                 quote!(#name: #read)
             }
-            Storage::Json => quote!(#name: row.get::<#p::Json<#ty>, _>(#col)?.0),
+            Storage::Json => quote!(#name: row.get_hinted::<#p::Json<#ty>>(#hint, #col)?.0),
             Storage::With(path) => quote! {
                 #name: #path::decode(row.value_ref(#col)?).map_err(|e| match e {
                     #p::Error::Decode { column, reason } if column.is_empty() => {

@@ -146,6 +146,30 @@ pub(crate) fn breaks_connection(e: &Error) -> bool {
 /// Opens sqlx connections of one kind.
 pub(crate) struct ServerManager<C: sqlx::Connection> {
     pub(crate) options: C::Options,
+    /// The server's host and port (for `TCP_NODELAY`, see `nodelay`).
+    pub(crate) tcp: Option<(String, u16)>,
+    pub(crate) peers: tokio::sync::OnceCell<Vec<std::net::SocketAddr>>,
+}
+
+impl<C: sqlx::Connection> ServerManager<C> {
+    pub(crate) fn new(options: C::Options, tcp: Option<(String, u16)>) -> Self {
+        ServerManager {
+            options,
+            tcp,
+            peers: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Turn Nagle's algorithm off on the connections to this server.
+    pub(crate) async fn nodelay(&self) {
+        if let Some((host, port)) = &self.tcp {
+            let peers = self
+                .peers
+                .get_or_init(|| super::nodelay::resolve(host, *port))
+                .await;
+            super::nodelay::set_for_peers(peers);
+        }
+    }
 }
 
 pub(crate) type PgManager = ServerManager<PgConnection>;
@@ -173,6 +197,7 @@ macro_rules! server_fns {
 
                 async fn connect(&self) -> Result<Conn> {
                     let conn = self.options.connect().await.map_err(map_err)?;
+                    self.nodelay().await;
                     Ok(ServerConn {
                         conn,
                         pending: Vec::new(),

@@ -61,7 +61,8 @@ use connection_url::ConnectionUrl;
 ///
 /// The URL's `sslmode` (PostgreSQL spelling) or `ssl-mode` (MySQL spelling) is
 /// honoured. When it says nothing, a loopback host (`localhost`, `127.0.0.0/8`,
-/// `::1`, a Unix socket) uses [`TlsMode::Prefer`] and any other host
+/// `::1`, a Unix socket) uses [`TlsMode::Disable`] — loopback traffic never
+/// leaves the machine, so encrypting it only costs time — and any other host
 /// [`TlsMode::VerifyFull`]: a remote database gets verified TLS unless the URL
 /// explicitly asks for less. TLS does not apply to SQLite.
 ///
@@ -131,7 +132,7 @@ impl DatabaseConfig {
     /// ```
     /// let config = dal::DatabaseConfig::from_url("mysql://app:pw@127.0.0.1/shop")?;
     /// assert_eq!(config.port(), Some(3306));
-    /// assert_eq!(config.tls_mode(), Some(dal::TlsMode::Prefer)); // loopback
+    /// assert_eq!(config.tls_mode(), Some(dal::TlsMode::Disable)); // loopback
     /// # Ok::<(), dal::Error>(())
     /// ```
     pub fn from_url(url: &str) -> crate::Result<Self> {

@@ -114,7 +114,7 @@ fn ipv6_and_multiple_hosts() {
     let c = url("postgres://app@[::1]:5433/shop");
     assert_eq!(c.host(), Some("::1"));
     assert_eq!(c.port(), Some(5433));
-    assert_eq!(c.tls_mode(), Some(TlsMode::Prefer));
+    assert_eq!(c.tls_mode(), Some(TlsMode::Disable));
     let c = url("postgresql://app@primary.internal,replica.internal:5433,[2001:db8::1]/shop");
     assert_eq!(
         c.hosts(),
@@ -134,7 +134,7 @@ fn unix_sockets() {
     assert_eq!(c.socket(), Some("/var/run/postgresql"));
     assert_eq!(c.host(), None);
     assert_eq!(c.param("host"), Some("/var/run/postgresql"));
-    assert_eq!(c.tls_mode(), Some(TlsMode::Prefer));
+    assert_eq!(c.tls_mode(), Some(TlsMode::Disable));
 
     let c = url("postgres://app@%2Fvar%2Frun%2Fpostgresql/shop");
     assert_eq!(c.socket(), Some("/var/run/postgresql"));
@@ -142,7 +142,7 @@ fn unix_sockets() {
     let c = url("mysql://app@/shop?socket=/run/mysqld/mysqld.sock");
     assert_eq!(c.socket(), Some("/run/mysqld/mysqld.sock"));
     assert_eq!(c.param("socket"), Some("/run/mysqld/mysqld.sock"));
-    assert_eq!(c.tls_mode(), Some(TlsMode::Prefer));
+    assert_eq!(c.tls_mode(), Some(TlsMode::Disable));
 
     // A non-path `host` parameter is the host (libpq).
     let c = url("postgres://app@/shop?host=db.example.com");
@@ -346,9 +346,9 @@ fn tls_defaults_by_host() {
         "[::ffff:127.0.0.1]",
     ] {
         let c = url(&format!("postgres://app@{host}/shop"));
-        assert_eq!(c.tls_mode(), Some(TlsMode::Prefer), "{host}");
+        assert_eq!(c.tls_mode(), Some(TlsMode::Disable), "{host}");
         let c = url(&format!("mysql://app@{host}/shop"));
-        assert_eq!(c.tls_mode(), Some(TlsMode::Prefer), "{host}");
+        assert_eq!(c.tls_mode(), Some(TlsMode::Disable), "{host}");
     }
     for host in [
         "db.example.com",
