@@ -9,7 +9,15 @@
 //! Column order: the table's columns are the entity's columns in declaration
 //! order. Parameters of inserts and updates always come in this order: the id
 //! (when bound), the data columns, then the managed columns that are present:
-//! version, created_at, updated_at, deleted_at (the last only when the struct maps it).
+//! version, created_at, updated_at, deleted_at (the last only when the struct
+//! maps it), then, with history, the change stamp, actor and note.
+//!
+//! History is written by triggers ([`history_triggers`]): one statement saves
+//! the row and its history entry together, on every dialect. Each write by dal
+//! sets three hidden columns — a fresh random change stamp, the actor and the
+//! note — which the trigger copies into the history entry; a write made outside
+//! dal leaves the stamp unchanged, so its entry records no actor rather than the
+//! previous writer's. An update that changes no column records nothing.
 
 use crate::dialect::{Dialect, UpsertStyle};
 
@@ -28,6 +36,32 @@ pub enum ColumnRole {
     UpdatedAt,
     /// Set by a soft delete, cleared by a restore.
     DeletedAt,
+    /// With history: a fresh random value per write by dal (hidden).
+    ChangeStamp,
+    /// With history: who made the last change through dal (hidden).
+    ChangedBy,
+    /// With history: why (hidden).
+    ChangeNote,
+}
+
+impl ColumnRole {
+    /// The audit columns history adds to an entity's table.
+    pub fn is_audit(self) -> bool {
+        matches!(
+            self,
+            ColumnRole::ChangeStamp | ColumnRole::ChangedBy | ColumnRole::ChangeNote
+        )
+    }
+}
+
+/// The hidden audit columns of an entity with history.
+pub mod audit_columns {
+    /// A fresh random value per write by dal.
+    pub const STAMP: &str = "dal_change_stamp";
+    /// Who made the change.
+    pub const ACTOR: &str = "dal_changed_by";
+    /// Why.
+    pub const NOTE: &str = "dal_change_note";
 }
 
 /// One column of an entity's table.
@@ -100,13 +134,16 @@ pub struct EntitySql {
     pub select_by_id_with_deleted: String,
     /// The mapped columns, quoted and comma separated (for queries built at run time).
     pub select_list: String,
-    /// Soft delete. Parameters: deleted_at, updated_at (when present), id.
+    /// Soft delete. Parameters: deleted_at, updated_at (when present), the
+    /// audit columns (with history), id.
     pub soft_delete: String,
-    /// Undo a soft delete. Parameters: updated_at (when present), id.
+    /// Undo a soft delete. Parameters: updated_at (when present), the audit
+    /// columns (with history), id.
     pub restore: String,
     /// Delete the row. Parameters: id.
     pub delete: String,
-    /// Copy the current row into the history table. Parameters: operation,
+    /// Copy the current row into the history table (used before a permanent
+    /// delete; other writes are recorded by the triggers). Parameters: operation,
     /// actor, comment, time, id.
     pub history_insert: String,
     /// Every version of a row, oldest first. Parameters: id.
@@ -205,7 +242,25 @@ impl EntityShape {
         if let Some(c) = self.role(ColumnRole::DeletedAt).filter(|c| c.mapped) {
             out.push(c.name.as_str());
         }
+        out.extend(self.audit());
         out
+    }
+
+    /// The audit columns (stamp, actor, note), when the entity has history.
+    pub fn audit(&self) -> Vec<&str> {
+        [
+            ColumnRole::ChangeStamp,
+            ColumnRole::ChangedBy,
+            ColumnRole::ChangeNote,
+        ]
+        .iter()
+        .filter_map(|r| self.role(*r).map(|c| c.name.as_str()))
+        .collect()
+    }
+
+    /// The columns the history table copies (all but the audit columns).
+    pub fn history_copied(&self) -> Vec<&str> {
+        self.names(|c| !c.role.is_audit())
     }
 
     /// Managed columns bound by updates, in parameter order (no created_at).
@@ -374,6 +429,9 @@ pub fn entity_sql(shape: &EntityShape, dialect: Dialect) -> EntitySql {
         if let Some(v) = version {
             w.s(", ").id(v).s(" = ").id(v).s(" + 1");
         }
+        for a in shape.audit() {
+            w.s(", ").id(a).s(" = ").p();
+        }
         w.s(" WHERE ")
             .id(id)
             .s(" = ")
@@ -389,6 +447,9 @@ pub fn entity_sql(shape: &EntityShape, dialect: Dialect) -> EntitySql {
         }
         if let Some(v) = version {
             w.s(", ").id(v).s(" = ").id(v).s(" + 1");
+        }
+        for a in shape.audit() {
+            w.s(", ").id(a).s(" = ").p();
         }
         w.s(" WHERE ")
             .id(id)
@@ -446,45 +507,23 @@ fn history_insert(w: &mut W, shape: &EntityShape, htable: &str, rows: usize) {
     use history_columns as h;
     let table = shape.table.as_str();
     let id = shape.id_column();
-    let version = shape.role(ColumnRole::Version).map(|c| c.name.as_str());
-    let every: Vec<&str> = shape.columns.iter().map(|c| c.name.as_str()).collect();
+    let every = shape.history_copied();
     w.s("INSERT INTO ")
         .id(htable)
         .s(" (")
         .list(&[h::VERSION, h::OPERATION, h::ACTOR, h::COMMENT, h::AT])
         .s(", ")
         .list(&every)
-        .s(") SELECT ");
-    match version {
-        Some(v) => {
-            w.qualified("t", v);
-        }
-        None => {
-            w.s("(SELECT COALESCE(MAX(")
-                .qualified("h", h::VERSION)
-                .s("), 0) + 1 FROM ")
-                .id(htable)
-                .s(" h WHERE ")
-                .qualified("h", id)
-                .s(" = ")
-                .qualified("t", id)
-                .s(")");
-        }
-    }
-    w.s(", COALESCE(")
-        .p()
-        .s(", CASE WHEN EXISTS (SELECT 1 FROM ")
+        .s(") SELECT (SELECT COALESCE(MAX(")
+        .qualified("h", h::VERSION)
+        .s("), 0) + 1 FROM ")
         .id(htable)
-        .s(" e WHERE ")
-        .qualified("e", id)
+        .s(" h WHERE ")
+        .qualified("h", id)
         .s(" = ")
         .qualified("t", id)
-        .s(") THEN 'update' ELSE 'insert' END), ")
-        .p()
-        .s(", ")
-        .p()
-        .s(", ")
-        .p();
+        .s(")");
+    w.s(", ").p().s(", ").p().s(", ").p().s(", ").p();
     for c in &every {
         w.s(", ").qualified("t", c);
     }
@@ -493,6 +532,184 @@ fn history_insert(w: &mut W, shape: &EntityShape, htable: &str, rows: usize) {
         w.s(" = ").p();
     } else {
         w.s(" IN (").params(rows).s(")");
+    }
+}
+
+/// The SQL expression for "now" in a trigger, in the column's stored form.
+fn now_expr(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => "CURRENT_TIMESTAMP",
+        Dialect::MySql => "CURRENT_TIMESTAMP(6)",
+        Dialect::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    }
+}
+
+/// `a IS NOT DISTINCT FROM b`, per dialect.
+fn same(dialect: Dialect, a: &str, b: &str) -> String {
+    match dialect {
+        Dialect::Postgres => format!("{a} IS NOT DISTINCT FROM {b}"),
+        Dialect::MySql => format!("{a} <=> {b}"),
+        Dialect::Sqlite => format!("{a} IS {b}"),
+    }
+}
+
+/// Names of the history triggers (and PostgreSQL's trigger function) of `table`.
+pub fn history_trigger_names(table: &str) -> (String, String, String) {
+    use crate::model::names::shorten;
+    (
+        shorten(format!("{table}_dal_history_insert")),
+        shorten(format!("{table}_dal_history_update")),
+        shorten(format!("{table}_dal_history")),
+    )
+}
+
+/// The statements that (re)create the triggers recording an entity's history:
+/// after every insert, and after every update that changes a column. Run them
+/// after creating the history table, and again whenever columns change (the
+/// triggers list the columns).
+pub fn history_triggers(shape: &EntityShape, dialect: Dialect) -> Vec<String> {
+    use history_columns as h;
+    let mut w = W::new(dialect);
+    let table = shape.table.as_str();
+    let htable = history_table_name(table);
+    let id = shape.id_column();
+    let copied = shape.history_copied();
+    let deleted = shape.role(ColumnRole::DeletedAt).map(|c| c.name.as_str());
+    let q = |n: &str| dialect.quote_identifier(n);
+    let new = |n: &str| format!("NEW.{}", q(n));
+    let old = |n: &str| format!("OLD.{}", q(n));
+    let (ins_name, upd_name, func_name) = history_trigger_names(table);
+
+    // INSERT INTO h (..) SELECT <version>, <op>, <actor>, <note>, <now>, NEW.cols FROM h WHERE h.id = NEW.id
+    let record = |op: String, actor: String, note: String| -> String {
+        let mut s = format!(
+            "INSERT INTO {} ({}, {}) SELECT ",
+            q(&htable),
+            [h::VERSION, h::OPERATION, h::ACTOR, h::COMMENT, h::AT]
+                .map(q)
+                .join(", "),
+            copied.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+        );
+        // the next number, whatever wrote the row (a versioned entity's own
+        // counter agrees as long as every write goes through dal)
+        s.push_str(&format!("COALESCE(MAX({}), 0) + 1", q(h::VERSION)));
+        s.push_str(&format!(", {op}, {actor}, {note}, {}", now_expr(dialect)));
+        for c in &copied {
+            s.push_str(", ");
+            s.push_str(&new(c));
+        }
+        s.push_str(&format!(
+            " FROM {} WHERE {} = {}",
+            q(&htable),
+            q(id),
+            new(id)
+        ));
+        s
+    };
+    let stamp = audit_columns::STAMP;
+    // an update by dal changes the stamp; one made elsewhere leaves it, and the
+    // actor it would show is the previous writer's
+    let fresh = |col: &str| {
+        format!(
+            "CASE WHEN {} THEN NULL ELSE {} END",
+            same(dialect, &old(stamp), &new(stamp)),
+            new(col)
+        )
+    };
+    let on_insert = record(
+        "'insert'".into(),
+        new(audit_columns::ACTOR),
+        new(audit_columns::NOTE),
+    );
+    let update_op = match deleted {
+        Some(d) => format!(
+            "CASE WHEN {o} IS NULL AND {n} IS NOT NULL THEN 'delete' WHEN {o} IS NOT NULL AND {n} IS NULL THEN 'restore' ELSE 'update' END",
+            o = old(d),
+            n = new(d)
+        ),
+        None => "'update'".into(),
+    };
+    let on_update = record(
+        update_op,
+        fresh(audit_columns::ACTOR),
+        fresh(audit_columns::NOTE),
+    );
+    let unchanged = copied
+        .iter()
+        .map(|c| same(dialect, &old(c), &new(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let mut out = Vec::new();
+    match dialect {
+        Dialect::Postgres => {
+            let changed = format!(
+                "({}) IS DISTINCT FROM ({})",
+                copied.iter().map(|c| old(c)).collect::<Vec<_>>().join(", "),
+                copied.iter().map(|c| new(c)).collect::<Vec<_>>().join(", ")
+            );
+            out.push(format!(
+                "CREATE OR REPLACE FUNCTION {f}() RETURNS trigger LANGUAGE plpgsql AS $dal$\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n    {on_insert};\n  ELSIF {changed} THEN\n    {on_update};\n  END IF;\n  RETURN NULL;\nEND\n$dal$",
+                f = q(&func_name)
+            ));
+            w.s("DROP TRIGGER IF EXISTS ")
+                .id(&func_name)
+                .s(" ON ")
+                .id(table);
+            out.push(w.done());
+            out.push(format!(
+                "CREATE TRIGGER {} AFTER INSERT OR UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}()",
+                q(&func_name),
+                q(table),
+                q(&func_name)
+            ));
+        }
+        Dialect::MySql => {
+            for name in [&ins_name, &upd_name] {
+                out.push(format!("DROP TRIGGER IF EXISTS {}", q(name)));
+            }
+            out.push(format!(
+                "CREATE TRIGGER {} AFTER INSERT ON {} FOR EACH ROW {on_insert}",
+                q(&ins_name),
+                q(table)
+            ));
+            out.push(format!(
+                "CREATE TRIGGER {} AFTER UPDATE ON {} FOR EACH ROW BEGIN IF NOT ({unchanged}) THEN {on_update}; END IF; END",
+                q(&upd_name),
+                q(table)
+            ));
+        }
+        Dialect::Sqlite => {
+            for name in [&ins_name, &upd_name] {
+                out.push(format!("DROP TRIGGER IF EXISTS {}", q(name)));
+            }
+            out.push(format!(
+                "CREATE TRIGGER {} AFTER INSERT ON {} BEGIN {on_insert}; END",
+                q(&ins_name),
+                q(table)
+            ));
+            out.push(format!(
+                "CREATE TRIGGER {} AFTER UPDATE ON {} WHEN NOT ({unchanged}) BEGIN {on_update}; END",
+                q(&upd_name),
+                q(table)
+            ));
+        }
+    }
+    out
+}
+
+/// The statements that remove an entity's history triggers.
+pub fn drop_history_triggers(table: &str, dialect: Dialect) -> Vec<String> {
+    let (ins, upd, func) = history_trigger_names(table);
+    let q = |n: &str| dialect.quote_identifier(n);
+    match dialect {
+        Dialect::Postgres => vec![
+            format!("DROP TRIGGER IF EXISTS {} ON {}", q(&func), q(table)),
+            format!("DROP FUNCTION IF EXISTS {}()", q(&func)),
+        ],
+        _ => vec![
+            format!("DROP TRIGGER IF EXISTS {}", q(&ins)),
+            format!("DROP TRIGGER IF EXISTS {}", q(&upd)),
+        ],
     }
 }
 
@@ -604,6 +821,9 @@ mod tests {
                 col("created_at", ColumnRole::CreatedAt, true),
                 col("updated_at", ColumnRole::UpdatedAt, false),
                 col("deleted_at", ColumnRole::DeletedAt, false),
+                col(audit_columns::STAMP, ColumnRole::ChangeStamp, false),
+                col(audit_columns::ACTOR, ColumnRole::ChangedBy, false),
+                col(audit_columns::NOTE, ColumnRole::ChangeNote, false),
             ],
             history: true,
             other_unique_keys: false,
@@ -615,15 +835,15 @@ mod tests {
         let sql = entity_sql(&users(), Dialect::Postgres);
         assert_eq!(
             sql.insert_generated_id,
-            "INSERT INTO \"users\" (\"email\", \"name\", \"version\", \"created_at\", \"updated_at\") VALUES ($1, $2, $3, $4, $5) RETURNING \"id\""
+            "INSERT INTO \"users\" (\"email\", \"name\", \"version\", \"created_at\", \"updated_at\", \"dal_change_stamp\", \"dal_changed_by\", \"dal_change_note\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING \"id\""
         );
         assert_eq!(
             sql.upsert,
-            "INSERT INTO \"users\" (\"id\", \"email\", \"name\", \"version\", \"created_at\", \"updated_at\") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (\"id\") DO UPDATE SET \"email\" = excluded.\"email\", \"name\" = excluded.\"name\", \"version\" = excluded.\"version\", \"updated_at\" = excluded.\"updated_at\""
+            "INSERT INTO \"users\" (\"id\", \"email\", \"name\", \"version\", \"created_at\", \"updated_at\", \"dal_change_stamp\", \"dal_changed_by\", \"dal_change_note\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (\"id\") DO UPDATE SET \"email\" = excluded.\"email\", \"name\" = excluded.\"name\", \"version\" = excluded.\"version\", \"updated_at\" = excluded.\"updated_at\", \"dal_change_stamp\" = excluded.\"dal_change_stamp\", \"dal_changed_by\" = excluded.\"dal_changed_by\", \"dal_change_note\" = excluded.\"dal_change_note\""
         );
         assert_eq!(
             sql.update_versioned,
-            "UPDATE \"users\" SET \"email\" = $1, \"name\" = $2, \"version\" = $3, \"updated_at\" = $4 WHERE \"id\" = $5 AND \"version\" = $6"
+            "UPDATE \"users\" SET \"email\" = $1, \"name\" = $2, \"version\" = $3, \"updated_at\" = $4, \"dal_change_stamp\" = $5, \"dal_changed_by\" = $6, \"dal_change_note\" = $7 WHERE \"id\" = $8 AND \"version\" = $9"
         );
         assert_eq!(
             sql.select_by_id,
@@ -631,12 +851,53 @@ mod tests {
         );
         assert_eq!(
             sql.soft_delete,
-            "UPDATE \"users\" SET \"deleted_at\" = $1, \"updated_at\" = $2, \"version\" = \"version\" + 1 WHERE \"id\" = $3 AND \"deleted_at\" IS NULL"
+            "UPDATE \"users\" SET \"deleted_at\" = $1, \"updated_at\" = $2, \"version\" = \"version\" + 1, \"dal_change_stamp\" = $3, \"dal_changed_by\" = $4, \"dal_change_note\" = $5 WHERE \"id\" = $6 AND \"deleted_at\" IS NULL"
         );
         assert_eq!(
             sql.history_insert,
-            "INSERT INTO \"users_history\" (\"history_version\", \"history_operation\", \"history_actor\", \"history_comment\", \"history_at\", \"id\", \"email\", \"name\", \"version\", \"created_at\", \"updated_at\", \"deleted_at\") SELECT t.\"version\", COALESCE($1, CASE WHEN EXISTS (SELECT 1 FROM \"users_history\" e WHERE e.\"id\" = t.\"id\") THEN 'update' ELSE 'insert' END), $2, $3, $4, t.\"id\", t.\"email\", t.\"name\", t.\"version\", t.\"created_at\", t.\"updated_at\", t.\"deleted_at\" FROM \"users\" t WHERE t.\"id\" = $5"
+            "INSERT INTO \"users_history\" (\"history_version\", \"history_operation\", \"history_actor\", \"history_comment\", \"history_at\", \"id\", \"email\", \"name\", \"version\", \"created_at\", \"updated_at\", \"deleted_at\") SELECT (SELECT COALESCE(MAX(h.\"history_version\"), 0) + 1 FROM \"users_history\" h WHERE h.\"id\" = t.\"id\"), $1, $2, $3, $4, t.\"id\", t.\"email\", t.\"name\", t.\"version\", t.\"created_at\", t.\"updated_at\", t.\"deleted_at\" FROM \"users\" t WHERE t.\"id\" = $5"
         );
+    }
+
+    #[test]
+    fn history_triggers_per_dialect() {
+        let shape = users();
+        let pg = history_triggers(&shape, Dialect::Postgres);
+        assert_eq!(pg.len(), 3);
+        assert!(pg[0].starts_with("CREATE OR REPLACE FUNCTION \"users_dal_history\"() RETURNS trigger LANGUAGE plpgsql AS $dal$"), "{}", pg[0]);
+        assert!(
+            pg[0].contains("ELSIF (OLD.\"id\", OLD.\"email\""),
+            "{}",
+            pg[0]
+        );
+        assert!(pg[0].contains(
+            "CASE WHEN OLD.\"deleted_at\" IS NULL AND NEW.\"deleted_at\" IS NOT NULL THEN 'delete'"
+        ));
+        assert!(pg[0].contains("CASE WHEN OLD.\"dal_change_stamp\" IS NOT DISTINCT FROM NEW.\"dal_change_stamp\" THEN NULL ELSE NEW.\"dal_changed_by\" END"));
+        assert!(
+            !pg[0].contains("OLD.\"dal_changed_by\" IS NOT DISTINCT"),
+            "audit columns are not compared"
+        );
+        assert_eq!(
+            pg[2],
+            "CREATE TRIGGER \"users_dal_history\" AFTER INSERT OR UPDATE ON \"users\" FOR EACH ROW EXECUTE FUNCTION \"users_dal_history\"()"
+        );
+        let my = history_triggers(&shape, Dialect::MySql);
+        assert_eq!(my.len(), 4);
+        assert!(my[2].starts_with("CREATE TRIGGER `users_dal_history_insert` AFTER INSERT ON `users` FOR EACH ROW INSERT INTO `users_history`"));
+        assert!(
+            my[3].contains("BEGIN IF NOT (OLD.`id` <=> NEW.`id` AND "),
+            "{}",
+            my[3]
+        );
+        let lite = history_triggers(&shape, Dialect::Sqlite);
+        assert!(
+            lite[3].contains("WHEN NOT (OLD.\"id\" IS NEW.\"id\" AND "),
+            "{}",
+            lite[3]
+        );
+        assert!(lite[2].contains("strftime('%Y-%m-%d %H:%M:%f', 'now')"));
+        assert_eq!(drop_history_triggers("users", Dialect::Postgres).len(), 2);
     }
 
     #[test]
@@ -654,17 +915,16 @@ mod tests {
     }
 
     #[test]
-    fn history_version_without_version_column() {
+    fn without_version_or_history() {
         let mut shape = users();
-        shape.columns.retain(|c| c.role != ColumnRole::Version);
+        shape
+            .columns
+            .retain(|c| c.role != ColumnRole::Version && !c.role.is_audit());
+        shape.history = false;
         let sql = entity_sql(&shape, Dialect::Sqlite);
-        assert!(
-            sql.history_insert
-                .contains("SELECT (SELECT COALESCE(MAX(h.\"history_version\"), 0) + 1 FROM \"users_history\" h WHERE h.\"id\" = t.\"id\"), COALESCE(?, CASE"),
-            "{}",
-            sql.history_insert
-        );
         assert!(sql.update_versioned.is_empty());
+        assert!(sql.history_insert.is_empty());
+        assert!(!sql.insert.contains("dal_change"));
     }
 
     #[test]
@@ -673,10 +933,10 @@ mod tests {
         let ins = insert_many(&shape, Dialect::Postgres, 2, false, false);
         assert_eq!(
             ins,
-            "INSERT INTO \"users\" (\"email\", \"name\", \"version\", \"created_at\", \"updated_at\") VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10) RETURNING \"id\""
+            "INSERT INTO \"users\" (\"email\", \"name\", \"version\", \"created_at\", \"updated_at\", \"dal_change_stamp\", \"dal_changed_by\", \"dal_change_note\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16) RETURNING \"id\""
         );
         let up = insert_many(&shape, Dialect::MySql, 2, true, true);
-        assert!(up.ends_with("ON DUPLICATE KEY UPDATE `email` = VALUES(`email`), `name` = VALUES(`name`), `version` = VALUES(`version`), `updated_at` = VALUES(`updated_at`)"), "{up}");
+        assert!(up.contains("ON DUPLICATE KEY UPDATE `email` = VALUES(`email`), `name` = VALUES(`name`), `version` = VALUES(`version`), `updated_at` = VALUES(`updated_at`)"), "{up}");
         let h = history_insert_many(&shape, Dialect::Sqlite, 3);
         assert!(h.ends_with("WHERE t.\"id\" IN (?, ?, ?)"), "{h}");
     }

@@ -1127,10 +1127,12 @@ impl Decode for Vec<u8> {
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
-    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
-        if let (Some(y), Some(m), Some(d)) = (digits(b, 0, 4), digits(b, 5, 7), digits(b, 8, 10)) {
-            return NaiveDate::from_ymd_opt(y as i32, m, d);
-        }
+    if b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(b, 0, 4), digits(b, 5, 7), digits(b, 8, 10))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
     }
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
 }
@@ -1164,11 +1166,8 @@ fn parse_datetime_fast(s: &str) -> Option<NaiveDateTime> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let date = NaiveDate::from_ymd_opt(
-        digits(b, 0, 4)? as i32,
-        digits(b, 5, 7)?,
-        digits(b, 8, 10)?,
-    )?;
+    let date =
+        NaiveDate::from_ymd_opt(digits(b, 0, 4)? as i32, digits(b, 5, 7)?, digits(b, 8, 10)?)?;
     let (h, m, sec) = (digits(b, 11, 13)?, digits(b, 14, 16)?, digits(b, 17, 19)?);
     let mut i = 19;
     let mut micros = 0u32;
@@ -1453,13 +1452,27 @@ mod tests {
         ] {
             let fast = parse_datetime_fast(s).unwrap_or_else(|| panic!("{s}"));
             let slow = NaiveDateTime::parse_from_str(
-                s.trim_end_matches("+00:00").trim_end_matches('Z').replace('T', " ").as_str(),
+                s.trim_end_matches("+00:00")
+                    .trim_end_matches('Z')
+                    .replace('T', " ")
+                    .as_str(),
                 "%Y-%m-%d %H:%M:%S%.f",
             )
             .unwrap();
-            assert_eq!(fast, slow.with_nanosecond(slow.nanosecond() / 1000 * 1000).unwrap(), "{s}");
+            assert_eq!(
+                fast,
+                slow.with_nanosecond(slow.nanosecond() / 1000 * 1000)
+                    .unwrap(),
+                "{s}"
+            );
         }
-        for bad in ["2024-13-01 00:00:00", "2024-01-31 25:00:00", "2024-01-31 10:20:30+02:00", "2024/01/31 10:20:30", "2024-01-31 10:20:30."] {
+        for bad in [
+            "2024-13-01 00:00:00",
+            "2024-01-31 25:00:00",
+            "2024-01-31 10:20:30+02:00",
+            "2024/01/31 10:20:30",
+            "2024-01-31 10:20:30.",
+        ] {
             assert!(parse_datetime_fast(bad).is_none(), "{bad}");
         }
         // offsets other than UTC still parse through the general path

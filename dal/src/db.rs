@@ -223,10 +223,7 @@ fn build_backend(config: &DatabaseConfig) -> Result<Backend> {
                 }
             }
             let tcp = tcp_target(config, 3306);
-            Backend::MySql(crate::pool::Pool::new(
-                MySqlManager::new(o, tcp),
-                settings,
-            ))
+            Backend::MySql(crate::pool::Pool::new(MySqlManager::new(o, tcp), settings))
         }
         Dialect::Sqlite => {
             use rusqlite::OpenFlags as F;

@@ -91,7 +91,7 @@ struct HeldInfo {
 
 struct Shared<M: Manager> {
     manager: M,
-    idle: Mutex<Vec<Slot<M::Conn>>>,
+    idle: Mutex<Vec<Box<Slot<M::Conn>>>>,
     permits: Arc<Semaphore>,
     settings: PoolSettings,
     open: AtomicUsize,
@@ -269,12 +269,12 @@ impl<M: Manager> Pool<M> {
         shared.counters.connects.fetch_add(1, Ordering::Relaxed);
         shared.open.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
-        let slot = Slot {
+        let slot = Box::new(Slot {
             conn,
             created_at: now,
             last_used: now,
             needs_reset: false,
-        };
+        });
         self.record_wait(start);
         Ok(self.wrap(slot, permit.take().expect("permit"), location))
     }
@@ -290,7 +290,7 @@ impl<M: Manager> Pool<M> {
 
     fn wrap(
         &self,
-        slot: Slot<M::Conn>,
+        slot: Box<Slot<M::Conn>>,
         permit: OwnedSemaphorePermit,
         location: &'static Location<'static>,
     ) -> PooledConn<M> {
@@ -455,7 +455,8 @@ async fn maintain<M: Manager>(weak: Weak<Shared<M>>) {
 
 /// A checked-out connection; returns to the pool when dropped.
 pub(crate) struct PooledConn<M: Manager> {
-    slot: Option<Slot<M::Conn>>,
+    // boxed: a connection moves between the idle stack and its users without copying
+    slot: Option<Box<Slot<M::Conn>>>,
     shared: Arc<Shared<M>>,
     permit: Option<OwnedSemaphorePermit>,
     /// Set after a connection-level failure: the connection is closed, not reused.

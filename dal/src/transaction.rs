@@ -386,7 +386,7 @@ pub(crate) fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
     Duration::from_nanos(random_u64() % nanos)
 }
 
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     use std::cell::Cell;
     use std::hash::{BuildHasher, Hasher};
     thread_local! {

@@ -66,6 +66,25 @@ pub(crate) fn hidden_columns(fields: &[Field], timestamps: bool, soft_delete: bo
     out
 }
 
+/// With history, the columns the history triggers read who changed a row and why.
+pub(crate) fn audit_columns() -> Vec<Hidden> {
+    use dal_schema::entity::audit_columns as a;
+    vec![
+        Hidden {
+            column: a::STAMP,
+            role: ColumnRole::ChangeStamp,
+        },
+        Hidden {
+            column: a::ACTOR,
+            role: ColumnRole::ChangedBy,
+        },
+        Hidden {
+            column: a::NOTE,
+            role: ColumnRole::ChangeNote,
+        },
+    ]
+}
+
 pub(crate) fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
     // One primary key: every operation addresses rows by it.
     let ids: Vec<&Field> = e
@@ -136,6 +155,16 @@ pub(crate) fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
                 format!(
                     "`{}` clashes with the `{}` column dal manages: rename the field's column or mark it `#[dal({})]`",
                     f.column, f.column, f.column
+                ),
+                f.span,
+            ));
+        }
+        // History adds hidden `dal_*` audit columns to the table.
+        if e.history && f.column.starts_with("dal_") {
+            errors.push(err(
+                format!(
+                    "column `{}` starts with `dal_`, which is reserved for the audit columns history adds (use `#[dal(rename = \"...\")]`)",
+                    f.column
                 ),
                 f.span,
             ));

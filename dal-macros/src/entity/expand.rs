@@ -23,6 +23,9 @@ fn role_tokens(p: &TokenStream, role: ColumnRole) -> TokenStream {
         ColumnRole::CreatedAt => quote!(#p::ColumnRole::CreatedAt),
         ColumnRole::UpdatedAt => quote!(#p::ColumnRole::UpdatedAt),
         ColumnRole::DeletedAt => quote!(#p::ColumnRole::DeletedAt),
+        ColumnRole::ChangeStamp => quote!(#p::ColumnRole::ChangeStamp),
+        ColumnRole::ChangedBy => quote!(#p::ColumnRole::ChangedBy),
+        ColumnRole::ChangeNote => quote!(#p::ColumnRole::ChangeNote),
     }
 }
 
@@ -267,9 +270,14 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
     });
     let hidden_columns = e.hidden.iter().map(|h| {
         let col = h.column;
-        let (nullable, default) = match h.role {
-            ColumnRole::DeletedAt => (true, quote!(::core::option::Option::None)),
+        let none = quote!(::core::option::Option::None);
+        let (ty, nullable, default) = match h.role {
+            ColumnRole::DeletedAt => (quote!(#p::ColumnType::TimestampTz), true, none),
+            ColumnRole::ChangeStamp => (quote!(#p::ColumnType::BigInteger), true, none),
+            ColumnRole::ChangedBy => (quote!(#p::ColumnType::String { length: 255 }), true, none),
+            ColumnRole::ChangeNote => (quote!(#p::ColumnType::Text), true, none),
             _ => (
+                quote!(#p::ColumnType::TimestampTz),
                 false,
                 quote!(::core::option::Option::Some(#p::DefaultValue::CurrentTimestamp)),
             ),
@@ -277,7 +285,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         quote! {
             t.columns.push(#p::Column {
                 name: ::core::convert::From::from(#col),
-                ty: #p::ColumnType::TimestampTz,
+                ty: #ty,
                 nullable: #nullable,
                 default: #default,
                 unique: false,

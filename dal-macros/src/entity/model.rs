@@ -409,6 +409,9 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
     );
     entity.hidden =
         check::hidden_columns(&fields, attrs.timestamps.is_present(), entity.soft_delete);
+    if entity.history {
+        entity.hidden.extend(check::audit_columns());
+    }
     entity.fields = fields;
     check::check(&entity, &mut errors);
     errors.finish()?;

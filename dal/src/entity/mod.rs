@@ -381,6 +381,15 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
     }
 }
 
+/// The audit columns' values for one write: a fresh stamp, who, why.
+pub(crate) fn audit_values(audit: Option<&ops::Audit>) -> [Managed; 3] {
+    [
+        Managed::Version(crate::transaction::random_u64() as i64),
+        Managed::Text(audit.and_then(|a| a.actor.clone())),
+        Managed::Text(audit.and_then(|a| a.comment.clone())),
+    ]
+}
+
 /// Current time rounded down to microseconds (what every dialect stores).
 pub(crate) fn now_micros() -> DateTime<Utc> {
     use chrono::DurationRound;
@@ -393,6 +402,7 @@ pub(crate) fn now_micros() -> DateTime<Utc> {
 pub(crate) enum Managed {
     Time(Option<DateTime<Utc>>),
     Version(i64),
+    Text(Option<String>),
 }
 
 impl Encode for Managed {
@@ -401,6 +411,8 @@ impl Encode for Managed {
             Managed::Time(Some(t)) => out.push_timestamp_tz(*t),
             Managed::Time(None) => out.push_null_of(crate::codec::SqlKind::TimestampTz),
             Managed::Version(v) => out.push_i64(*v),
+            Managed::Text(Some(s)) => out.push_str(s),
+            Managed::Text(None) => out.push_null_of(crate::codec::SqlKind::Text),
         }
     }
 }

@@ -9,14 +9,13 @@ use dal_schema::entity::ColumnRole;
 
 use super::executor::{Session, Unit};
 use super::types::{EntityId, IdKind};
-use super::{Entity, EntityInfo, EntityStatements, Managed, now_micros};
+use super::{Entity, EntityInfo, EntityStatements, Managed, audit_values, now_micros};
 use crate::backend::ExecOptions;
 use crate::codec::{Arguments, Encode};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::row::{FromRow, Row};
-use crate::statement::Statement;
 
 /// Who made a change and why, recorded in the entity's history.
 ///
@@ -183,28 +182,25 @@ impl<E: Entity> Params for Rows<'_, E> {
     }
 }
 
-/// The history statement's parameters for several ids.
+/// The history statement's parameters.
 struct HistoryParams<'a, I> {
-    op: Option<&'static str>,
+    op: &'static str,
     actor: Option<&'a str>,
     comment: Option<&'a str>,
     at: DateTime<Utc>,
-    ids: Vec<I>,
+    id: I,
 }
 
 impl<I: Encode> Params for HistoryParams<'_, I> {
     fn bind<'q>(&'q self, args: &mut Arguments<'q>) -> Result<()> {
-        self.op.encode(args)?;
+        args.push_str(self.op)?;
         self.actor.encode(args)?;
         self.comment.encode(args)?;
         args.push_timestamp_tz(self.at)?;
-        for id in &self.ids {
-            id.encode(args)?;
-        }
-        Ok(())
+        self.id.encode(args)
     }
     fn len(&self) -> usize {
-        4 + self.ids.len()
+        5
     }
 }
 
@@ -212,9 +208,10 @@ fn managed_for_insert<E: Entity>(
     entity: &E,
     now: DateTime<Utc>,
     version: i64,
+    audit: Option<&Audit>,
 ) -> (Vec<Managed>, Option<DateTime<Utc>>) {
     let info = E::INFO;
-    let mut m = Vec::with_capacity(4);
+    let mut m = Vec::with_capacity(7);
     if info.column(ColumnRole::Version).is_some() {
         m.push(Managed::Version(version));
     }
@@ -230,12 +227,20 @@ fn managed_for_insert<E: Entity>(
     if info.column(ColumnRole::DeletedAt).is_some_and(|c| c.mapped) {
         m.push(Managed::Time(entity.__deleted_at()));
     }
+    if info.history {
+        m.extend(audit_values(audit));
+    }
     (m, created)
 }
 
-fn managed_for_update<E: Entity>(entity: &E, now: DateTime<Utc>, version: i64) -> Vec<Managed> {
+fn managed_for_update<E: Entity>(
+    entity: &E,
+    now: DateTime<Utc>,
+    version: i64,
+    audit: Option<&Audit>,
+) -> Vec<Managed> {
     let info = E::INFO;
-    let mut m = Vec::with_capacity(3);
+    let mut m = Vec::with_capacity(6);
     if info.column(ColumnRole::Version).is_some() {
         m.push(Managed::Version(version));
     }
@@ -244,6 +249,9 @@ fn managed_for_update<E: Entity>(entity: &E, now: DateTime<Utc>, version: i64) -
     }
     if info.column(ColumnRole::DeletedAt).is_some_and(|c| c.mapped) {
         m.push(Managed::Time(entity.__deleted_at()));
+    }
+    if info.history {
+        m.extend(audit_values(audit));
     }
     m
 }
@@ -288,41 +296,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Copy the current state of rows `ids` into the history table; returns how
-    /// many rows were copied.
-    async fn record<I: EntityId>(
-        &self,
-        unit: &mut Unit<'_>,
-        ids: Vec<I>,
-        op: Option<Operation>,
-    ) -> Result<u64> {
-        if !self.info.history || ids.is_empty() {
-            return Ok(0);
-        }
-        let many;
-        let stmt: &Statement = if ids.len() == 1 {
-            self.stmts
-                .history_insert
-                .as_ref()
-                .ok_or_else(|| missing("history", self.info))?
-        } else {
-            many = self
-                .db
-                .inner
-                .statements
-                .get_native(dal_schema::entity::history_insert_many(
-                    &self.info.shape(),
-                    self.dialect,
-                    ids.len(),
-                ));
-            &many
-        };
+    /// Copy the current state of row `id` into the history table (before a
+    /// permanent delete); returns how many rows were copied.
+    async fn record<I: EntityId>(&self, unit: &mut Unit<'_>, id: I, op: Operation) -> Result<u64> {
+        let stmt = self
+            .stmts
+            .history_insert
+            .as_ref()
+            .ok_or_else(|| missing("history", self.info))?;
         let params = HistoryParams {
-            op: op.map(Operation::as_str),
+            op: op.as_str(),
             actor: self.audit.and_then(|a| a.actor.as_deref()),
             comment: self.audit.and_then(|a| a.comment.as_deref()),
             at: self.now,
-            ids,
+            id,
         };
         Ok(unit.execute(stmt, &params, self.opts).await?.rows_affected)
     }
@@ -341,7 +328,7 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
     let stmts = &ctx.stmts;
     let (opts, now) = (ctx.opts, ctx.now);
     if entity.id().is_unset() && E::Id::KIND == IdKind::AutoIncrement {
-        let (managed, created) = managed_for_insert(entity, now, 1);
+        let (managed, created) = managed_for_insert(entity, now, 1, ctx.audit);
         let params = RowParams {
             entity: &*entity,
             lead_id: None,
@@ -367,8 +354,6 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
             ))
         })?;
         entity.__set_id(E::Id::from_generated(new_id)?);
-        ctx.record(unit, vec![entity.id()], Some(Operation::Insert))
-            .await?;
         return Ok(Saved {
             version: Some(1),
             created,
@@ -383,7 +368,7 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
     if info.versioned {
         let current = entity.__version().unwrap_or(0);
         if current == 0 {
-            let (managed, created) = managed_for_insert(entity, now, 1);
+            let (managed, created) = managed_for_insert(entity, now, 1, ctx.audit);
             let params = RowParams {
                 entity: &*entity,
                 lead_id: Some(entity.id()),
@@ -393,8 +378,6 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
                 where_version: None,
             };
             unit.execute(&stmts.insert, &params, opts).await?;
-            ctx.record(unit, vec![entity.id()], Some(Operation::Insert))
-                .await?;
             return Ok(Saved {
                 version: Some(1),
                 created,
@@ -405,7 +388,7 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
             entity: &*entity,
             lead_id: None,
             data: true,
-            managed: managed_for_update(entity, now, next),
+            managed: managed_for_update(entity, now, next, ctx.audit),
             where_id: Some(entity.id()),
             where_version: Some(current),
         };
@@ -420,15 +403,13 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
                 expected: current,
             });
         }
-        ctx.record(unit, vec![entity.id()], Some(Operation::Update))
-            .await?;
         return Ok(Saved {
             version: Some(next),
             created: None,
         });
     }
     if let Some(upsert) = &stmts.upsert {
-        let (managed, created) = managed_for_insert(entity, now, 1);
+        let (managed, created) = managed_for_insert(entity, now, 1, ctx.audit);
         let params = RowParams {
             entity: &*entity,
             lead_id: Some(entity.id()),
@@ -438,8 +419,6 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
             where_version: None,
         };
         unit.execute(upsert, &params, opts).await?;
-        // insert or update: the history statement tells them apart
-        ctx.record(unit, vec![entity.id()], None).await?;
         return Ok(Saved {
             version: None,
             created,
@@ -450,7 +429,7 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
         entity: &*entity,
         lead_id: None,
         data: true,
-        managed: managed_for_update(entity, now, 1),
+        managed: managed_for_update(entity, now, 1, ctx.audit),
         where_id: Some(entity.id()),
         where_version: None,
     };
@@ -460,14 +439,12 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
         .rows_affected
         > 0
     {
-        ctx.record(unit, vec![entity.id()], Some(Operation::Update))
-            .await?;
         return Ok(Saved {
             version: None,
             created: None,
         });
     }
-    let (managed, created) = managed_for_insert(entity, now, 1);
+    let (managed, created) = managed_for_insert(entity, now, 1, ctx.audit);
     let params = RowParams {
         entity: &*entity,
         lead_id: Some(entity.id()),
@@ -477,8 +454,6 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
         where_version: None,
     };
     unit.execute(&stmts.insert, &params, opts).await?;
-    ctx.record(unit, vec![entity.id()], Some(Operation::Insert))
-        .await?;
     Ok(Saved {
         version: None,
         created,
@@ -516,7 +491,9 @@ pub(crate) async fn save<E: Entity>(
         && ctx.stmts.upsert.is_none()
         && !ctx.info.versioned
         && !generated;
-    let mut unit = session.unit(ctx.info.history || split).await?;
+    // history is written by triggers in the same statement: only MySQL's
+    // update-then-insert needs a transaction around two statements
+    let mut unit = session.unit(split).await?;
     let result = save_one(&ctx, &mut unit, entity).await;
     let saved = unit.finish(result).await?;
     apply_saved(entity, &saved, ctx.now);
@@ -550,7 +527,8 @@ pub(crate) async fn delete<E: Entity>(
     let info = ctx.info;
     let id = entity.id();
     let soft = info.soft_delete && !permanently;
-    let mut unit = session.unit(info.history).await?;
+    // a permanent delete with history snapshots the row first: two statements
+    let mut unit = session.unit(info.history && !soft).await?;
     let result: Result<bool> = async {
         if soft {
             let stmt = ctx
@@ -562,6 +540,9 @@ pub(crate) async fn delete<E: Entity>(
             if info.column(ColumnRole::UpdatedAt).is_some() {
                 managed.push(Managed::Time(Some(ctx.now)));
             }
+            if info.history {
+                managed.extend(audit_values(ctx.audit));
+            }
             let params = RowParams {
                 entity: &*entity,
                 lead_id: None,
@@ -570,20 +551,10 @@ pub(crate) async fn delete<E: Entity>(
                 where_id: Some(id.clone()),
                 where_version: None,
             };
-            let changed = unit.execute(stmt, &params, ctx.opts).await?.rows_affected > 0;
-            if changed {
-                ctx.record(&mut unit, vec![id.clone()], Some(Operation::Delete))
-                    .await?;
-            }
-            Ok(changed)
+            Ok(unit.execute(stmt, &params, ctx.opts).await?.rows_affected > 0)
         } else {
             // with history, snapshot the row before it goes
-            if info.history
-                && ctx
-                    .record(&mut unit, vec![id.clone()], Some(Operation::Delete))
-                    .await?
-                    == 0
-            {
+            if info.history && ctx.record(&mut unit, id.clone(), Operation::Delete).await? == 0 {
                 return Ok(false);
             }
             let r = unit
@@ -618,11 +589,14 @@ pub(crate) async fn restore<E: Entity>(
         ))
     })?;
     let id = entity.id();
-    let mut unit = session.unit(info.history).await?;
+    let mut unit = session.unit(false).await?;
     let result: Result<bool> = async {
         let mut managed = Vec::new();
         if info.column(ColumnRole::UpdatedAt).is_some() {
             managed.push(Managed::Time(Some(ctx.now)));
+        }
+        if info.history {
+            managed.extend(audit_values(ctx.audit));
         }
         let params = RowParams {
             entity: &*entity,
@@ -632,12 +606,7 @@ pub(crate) async fn restore<E: Entity>(
             where_id: Some(id.clone()),
             where_version: None,
         };
-        let changed = unit.execute(stmt, &params, ctx.opts).await?.rows_affected > 0;
-        if changed {
-            ctx.record(&mut unit, vec![id.clone()], Some(Operation::Restore))
-                .await?;
-        }
-        Ok(changed)
+        Ok(unit.execute(stmt, &params, ctx.opts).await?.rows_affected > 0)
     }
     .await;
     let changed = unit.finish(result).await?;
@@ -763,7 +732,7 @@ async fn save_all_on<E: Entity>(
             let mut rows = Vec::with_capacity(chunk.len());
             let mut created = Vec::with_capacity(chunk.len());
             for &i in chunk {
-                let (managed, c) = managed_for_insert(&entities[i], ctx.now, 1);
+                let (managed, c) = managed_for_insert(&entities[i], ctx.now, 1, ctx.audit);
                 created.push(c);
                 rows.push(RowParams {
                     entity: &entities[i],
@@ -808,19 +777,12 @@ async fn save_all_on<E: Entity>(
                     ids.len()
                 )));
             }
-            let mut typed = Vec::with_capacity(ids.len());
             for (&i, (id, c)) in chunk.iter().zip(ids.into_iter().zip(created)) {
-                let id = E::Id::from_generated(id)?;
-                entities[i].__set_id(id.clone());
-                typed.push(id);
+                entities[i].__set_id(E::Id::from_generated(id)?);
                 saved[i] = Some(Saved {
                     version: Some(1),
                     created: c,
                 });
-            }
-            for ids in typed.chunks(chunk_rows(ctx.dialect, 1).saturating_sub(4).max(1)) {
-                ctx.record(unit, ids.to_vec(), Some(Operation::Insert))
-                    .await?;
             }
         }
     }
@@ -833,7 +795,7 @@ async fn save_all_on<E: Entity>(
         let mut rows = Vec::with_capacity(chunk.len());
         let mut created = Vec::with_capacity(chunk.len());
         for &i in chunk {
-            let (managed, c) = managed_for_insert(&entities[i], ctx.now, 1);
+            let (managed, c) = managed_for_insert(&entities[i], ctx.now, 1, ctx.audit);
             created.push(c);
             rows.push(RowParams {
                 entity: &entities[i],
@@ -845,10 +807,6 @@ async fn save_all_on<E: Entity>(
             });
         }
         unit.execute(&stmt, &Rows(rows), ctx.opts).await?;
-        let ids: Vec<E::Id> = chunk.iter().map(|&i| entities[i].id()).collect();
-        for ids in ids.chunks(chunk_rows(ctx.dialect, 1).saturating_sub(4).max(1)) {
-            ctx.record(unit, ids.to_vec(), None).await?;
-        }
         for (&i, c) in chunk.iter().zip(created) {
             saved[i] = Some(Saved {
                 version: None,

@@ -18,9 +18,9 @@ use dal_schema::Dialect;
 use dal_schema::entity::ColumnRole;
 use futures_core::Stream;
 
-use super::executor::{Executor, Session, Unit};
+use super::executor::{Executor, Session};
 use super::ops::{Audit, Operation};
-use super::{Entity, Managed, now_micros};
+use super::{Entity, Managed, audit_values, now_micros};
 use crate::codec::{Arguments, Encode};
 use crate::error::{Error, Result};
 use crate::params::Params;
@@ -856,61 +856,59 @@ impl<E: Entity> Find<E> {
             }
             None => WriteKind::HardDelete,
         };
-        let dialect = session.dialect();
         let db = session.db;
         let opts = session.options();
         let now = now_micros();
-        let mut unit = session.unit(info.history).await?;
+        let snapshot = info.history && matches!(kind, WriteKind::HardDelete);
+        // history of updates is written by the table's triggers; a permanent
+        // delete snapshots the rows first, in the same transaction
+        let mut unit = session.unit(snapshot).await?;
         let result: Result<u64> = async {
-            // with history, pin down the rows first: the write may change what matches
-            let ids: Option<Vec<Value>> = if info.history {
+            let cond = self.cond.take();
+            if snapshot {
+                use dal_schema::entity::history_columns as h;
+                let shape = info.shape();
+                let copied = shape.history_copied();
                 let mut sql = format!(
-                    "SELECT {} FROM {}",
+                    "INSERT INTO {} ({}, {}, {}, {}, {}, {}) SELECT (SELECT COALESCE(MAX([h].{}), 0) + 1 FROM {} [h] WHERE [h].{} = [t].{}), ?, ?, ?, ?, {} FROM {} [t]",
+                    quoted(info.history_table),
+                    quoted(h::VERSION),
+                    quoted(h::OPERATION),
+                    quoted(h::ACTOR),
+                    quoted(h::COMMENT),
+                    quoted(h::AT),
+                    copied.iter().map(|c| quoted(c)).collect::<Vec<_>>().join(", "),
+                    quoted(h::VERSION),
+                    quoted(info.history_table),
                     quoted(info.id_column),
-                    quoted(info.table)
+                    quoted(info.id_column),
+                    copied
+                        .iter()
+                        .map(|c| format!("[t].{}", quoted(c)))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    quoted(info.table),
                 );
-                let mut params = Vec::new();
-                self.where_clause(&mut sql, &mut params, self.cond.clone());
-                if dialect.capabilities().row_locking {
-                    sql.push_str(" FOR UPDATE");
-                }
+                let mut params: Vec<Param> = vec![
+                    std::sync::Arc::new(Operation::Delete.as_str()),
+                    std::sync::Arc::new(audit.and_then(|a| a.actor.clone())),
+                    std::sync::Arc::new(audit.and_then(|a| a.comment.clone())),
+                    std::sync::Arc::new(Managed::Time(Some(now))),
+                ];
+                self.where_clause(&mut sql, &mut params, cond.clone());
                 let stmt = db.inner.statements.get(&sql)?;
-                let rows: Vec<(Value,)> = unit
-                    .fetch_as(&stmt, &ParamList(&params), None, opts)
-                    .await?;
-                let ids: Vec<Value> = rows.into_iter().map(|(v,)| v).collect();
-                if ids.is_empty() {
-                    return Ok(0);
-                }
-                Some(ids)
-            } else {
-                None
-            };
-            if let (Some(ids), WriteKind::HardDelete) = (&ids, &kind) {
-                // the snapshot must be taken before the rows go
-                record_values::<E>(
-                    &mut unit,
-                    db,
-                    dialect,
-                    opts,
-                    ids,
-                    Operation::Delete,
-                    audit,
-                    now,
-                )
-                .await?;
+                unit.execute(&stmt, &ParamList(&params), opts).await?;
             }
             let mut sql = String::new();
             let mut params: Vec<Param> = Vec::new();
-            let op = match &kind {
+            match &kind {
                 WriteKind::HardDelete => {
                     write!(sql, "DELETE FROM {}", quoted(info.table)).ok();
-                    None
                 }
                 WriteKind::Update(_) | WriteKind::SoftDelete => {
                     write!(sql, "UPDATE {} SET ", quoted(info.table)).ok();
                     let mut sets: Vec<String> = Vec::new();
-                    let op = if let WriteKind::Update(assignments) = &kind {
+                    if let WriteKind::Update(assignments) = &kind {
                         for a in assignments {
                             match &a.value {
                                 Some(v) => {
@@ -920,15 +918,11 @@ impl<E: Entity> Find<E> {
                                 None => sets.push(format!("{} = NULL", quoted(a.column))),
                             }
                         }
-                        Operation::Update
                     } else {
-                        let d = info
-                            .column(ColumnRole::DeletedAt)
-                            .map_or("deleted_at", |c| c.name);
+                        let d = info.column(ColumnRole::DeletedAt).map_or("deleted_at", |c| c.name);
                         sets.push(format!("{} = ?", quoted(d)));
                         params.push(std::sync::Arc::new(Managed::Time(Some(now))));
-                        Operation::Delete
-                    };
+                    }
                     if let Some(u) = info.column(ColumnRole::UpdatedAt) {
                         sets.push(format!("{} = ?", quoted(u.name)));
                         params.push(std::sync::Arc::new(Managed::Time(Some(now))));
@@ -936,33 +930,26 @@ impl<E: Entity> Find<E> {
                     if let Some(v) = info.column(ColumnRole::Version) {
                         sets.push(format!("{0} = {0} + 1", quoted(v.name)));
                     }
-                    sql.push_str(&sets.join(", "));
-                    Some(op)
-                }
-            };
-            match &ids {
-                Some(ids) => {
-                    sql.push_str(&format!(" WHERE {} IN (", quoted(info.id_column)));
-                    for (i, id) in ids.iter().enumerate() {
-                        sql.push_str(if i == 0 { "?" } else { ", ?" });
-                        params.push(std::sync::Arc::new(id.clone()));
+                    if info.history {
+                        let names = info
+                            .columns
+                            .iter()
+                            .filter(|c| c.role.is_audit())
+                            .map(|c| c.name);
+                        for (name, value) in names.zip(audit_values(audit)) {
+                            sets.push(format!("{} = ?", quoted(name)));
+                            params.push(std::sync::Arc::new(value));
+                        }
                     }
-                    sql.push(')');
-                }
-                None => {
-                    let cond = self.cond.take();
-                    self.where_clause(&mut sql, &mut params, cond)
+                    sql.push_str(&sets.join(", "));
                 }
             }
+            self.where_clause(&mut sql, &mut params, cond);
             let stmt = db.inner.statements.get(&sql)?;
-            let changed = unit
+            Ok(unit
                 .execute(&stmt, &ParamList(&params), opts)
                 .await?
-                .rows_affected;
-            if let (Some(ids), Some(op)) = (&ids, op) {
-                record_values::<E>(&mut unit, db, dialect, opts, ids, op, audit, now).await?;
-            }
-            Ok(changed)
+                .rows_affected)
         }
         .await;
         unit.finish(result).await
@@ -973,37 +960,4 @@ enum WriteKind<E> {
     Update(Vec<Assignment<E>>),
     SoftDelete,
     HardDelete,
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn record_values<E: Entity>(
-    unit: &mut Unit<'_>,
-    db: &crate::Db,
-    dialect: Dialect,
-    opts: crate::backend::ExecOptions,
-    ids: &[Value],
-    op: Operation,
-    audit: Option<&Audit>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
-    let chunk = dialect
-        .capabilities()
-        .max_bind_params
-        .saturating_sub(4)
-        .clamp(1, 1000);
-    for part in ids.chunks(chunk) {
-        let sql = dal_schema::entity::history_insert_many(&E::INFO.shape(), dialect, part.len());
-        let mut params: Vec<Param> = vec![
-            std::sync::Arc::new(Some(op.as_str())),
-            std::sync::Arc::new(audit.and_then(|a| a.actor.clone())),
-            std::sync::Arc::new(audit.and_then(|a| a.comment.clone())),
-            std::sync::Arc::new(Managed::Time(Some(now))),
-        ];
-        for id in part {
-            params.push(std::sync::Arc::new(id.clone()));
-        }
-        let stmt = db.inner.statements.get_native(sql);
-        unit.execute(&stmt, &ParamList(&params), opts).await?;
-    }
-    Ok(())
 }

@@ -28,8 +28,9 @@ impl SchemaReport {
 }
 
 /// The history table of an entity: bookkeeping columns, then a nullable copy of
-/// every column of the entity's table (no keys, defaults or constraints, so old
-/// versions survive later schema changes), and a unique (id, version) index.
+/// every column of the entity's table but the audit ones (no keys or
+/// constraints, so old versions survive later schema changes), and a unique
+/// (id, version) index. The table's triggers fill it.
 pub(crate) fn history_blueprint<E: Entity>(table: &Table) -> Table {
     let info = E::INFO;
     let name = history_table_name(info.table);
@@ -41,7 +42,17 @@ pub(crate) fn history_blueprint<E: Entity>(table: &Table) -> Table {
         t.text(h::COMMENT).nullable();
         t.timestamp_tz(h::AT);
     });
-    for c in &table.columns {
+    let audit: Vec<&str> = info
+        .columns
+        .iter()
+        .filter(|c| c.role.is_audit())
+        .map(|c| c.name)
+        .collect();
+    for c in table
+        .columns
+        .iter()
+        .filter(|c| !audit.contains(&c.name.as_str()))
+    {
         let ty = match &c.ty {
             // the history keeps values the enumeration may later drop
             ColumnType::Enumeration { .. } => ColumnType::String { length: 255 },
@@ -102,6 +113,9 @@ pub(crate) async fn ensure_schema<E: Entity>(db: &Db) -> Result<SchemaReport> {
     if E::INFO.history {
         let history = history_blueprint::<E>(&table);
         ensure_table(db, &history, &mut report).await?;
+        // the triggers name every column: recreate them after any change
+        let triggers = dal_schema::entity::history_triggers(&E::INFO.shape(), db.dialect());
+        db.run_ddl(&triggers, false).await?;
     }
     Ok(report)
 }
