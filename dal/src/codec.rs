@@ -125,6 +125,8 @@ pub(crate) enum ArgsInner<'q> {
     Pg(PgArguments),
     MySql(MySqlArguments),
     Sqlite(Vec<SqliteArg<'q>>),
+    /// Rows for PostgreSQL's binary COPY (bulk saves).
+    PgCopy(crate::copy::PgCopyRows),
 }
 
 /// The parameters of one statement, encoded for its backend.
@@ -182,9 +184,30 @@ impl<'q> Arguments<'q> {
     /// The dialect these arguments are encoded for.
     pub fn dialect(&self) -> Dialect {
         match self.inner {
-            ArgsInner::Pg(_) => Dialect::Postgres,
+            ArgsInner::Pg(_) | ArgsInner::PgCopy(_) => Dialect::Postgres,
             ArgsInner::MySql(_) => Dialect::MySql,
             ArgsInner::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Arguments that encode rows for a binary COPY into `columns`.
+    pub(crate) fn pg_copy(
+        columns: std::sync::Arc<[(String, dal_schema::ColumnType)]>,
+        capacity: usize,
+    ) -> Self {
+        Arguments {
+            inner: ArgsInner::PgCopy(crate::copy::PgCopyRows::new(columns, capacity)),
+            signature: 0,
+            untyped_null: false,
+            len: 0,
+        }
+    }
+
+    /// The COPY data, when these arguments were made by [`Arguments::pg_copy`].
+    pub(crate) fn into_copy(self) -> Option<crate::copy::PgCopyRows> {
+        match self.inner {
+            ArgsInner::PgCopy(c) => Some(c),
+            _ => None,
         }
     }
 
@@ -209,6 +232,7 @@ impl<'q> Arguments<'q> {
         self.mark(0);
         self.untyped_null = true;
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Null),
             ArgsInner::Pg(a) => a.add(PgUntypedNull).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(None::<&str>).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -222,6 +246,7 @@ impl<'q> Arguments<'q> {
     pub fn push_null_of(&mut self, kind: SqlKind) -> Result<()> {
         self.mark(kind.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Null),
             ArgsInner::Pg(a) => match kind {
                 SqlKind::Bool => a.add(None::<bool>),
                 SqlKind::SmallInt => a.add(None::<i16>),
@@ -263,6 +288,7 @@ impl<'q> Arguments<'q> {
     pub fn push_bool(&mut self, v: bool) -> Result<()> {
         self.mark(SqlKind::Bool.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Bool(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -276,6 +302,7 @@ impl<'q> Arguments<'q> {
     pub fn push_i16(&mut self, v: i16) -> Result<()> {
         self.mark(SqlKind::SmallInt.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Int(i64::from(v))),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -289,6 +316,7 @@ impl<'q> Arguments<'q> {
     pub fn push_i32(&mut self, v: i32) -> Result<()> {
         self.mark(SqlKind::Int.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Int(i64::from(v))),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -302,6 +330,7 @@ impl<'q> Arguments<'q> {
     pub fn push_i64(&mut self, v: i64) -> Result<()> {
         self.mark(SqlKind::BigInt.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Int(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -315,6 +344,7 @@ impl<'q> Arguments<'q> {
     pub fn push_f32(&mut self, v: f32) -> Result<()> {
         self.mark(SqlKind::Float.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Float(f64::from(v))),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -328,6 +358,7 @@ impl<'q> Arguments<'q> {
     pub fn push_f64(&mut self, v: f64) -> Result<()> {
         self.mark(SqlKind::Double.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Float(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -341,6 +372,7 @@ impl<'q> Arguments<'q> {
     pub fn push_str(&mut self, v: &'q str) -> Result<()> {
         self.mark(SqlKind::Text.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Str(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -354,6 +386,7 @@ impl<'q> Arguments<'q> {
     pub fn push_string(&mut self, v: String) -> Result<()> {
         self.mark(SqlKind::Text.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Str(&v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -367,6 +400,7 @@ impl<'q> Arguments<'q> {
     pub fn push_bytes(&mut self, v: &'q [u8]) -> Result<()> {
         self.mark(SqlKind::Bytes.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Bytes(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -380,6 +414,7 @@ impl<'q> Arguments<'q> {
     pub fn push_date(&mut self, v: NaiveDate) -> Result<()> {
         self.mark(SqlKind::Date.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Date(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -395,6 +430,7 @@ impl<'q> Arguments<'q> {
     pub fn push_time(&mut self, v: NaiveTime) -> Result<()> {
         self.mark(SqlKind::Time.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Time(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -410,6 +446,7 @@ impl<'q> Arguments<'q> {
     pub fn push_timestamp(&mut self, v: NaiveDateTime) -> Result<()> {
         self.mark(SqlKind::Timestamp.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Timestamp(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -425,6 +462,7 @@ impl<'q> Arguments<'q> {
     pub fn push_timestamp_tz(&mut self, v: DateTime<Utc>) -> Result<()> {
         self.mark(SqlKind::TimestampTz.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::TimestampTz(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             // DATETIME has no zone: store the UTC wall-clock time
             ArgsInner::MySql(a) => a.add(v.naive_utc()).map_err(bind_err),
@@ -443,6 +481,7 @@ impl<'q> Arguments<'q> {
     pub fn push_uuid(&mut self, v: Uuid) -> Result<()> {
         self.mark(SqlKind::Uuid.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Uuid(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v.hyphenated().to_string()).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -456,6 +495,11 @@ impl<'q> Arguments<'q> {
     pub fn push_json<T: serde::Serialize + ?Sized + Sync>(&mut self, v: &'q T) -> Result<()> {
         self.mark(SqlKind::Json.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => {
+                let bytes = serde_json::to_vec(v)
+                    .map_err(|e| Error::invalid_input("json parameter", e.to_string()))?;
+                c.write(crate::copy::CopyValue::Json(bytes))
+            }
             ArgsInner::Pg(a) => a.add(sqlx::types::Json(v)).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(sqlx::types::Json(v)).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -474,6 +518,7 @@ impl<'q> Arguments<'q> {
     pub fn push_decimal(&mut self, v: Decimal) -> Result<()> {
         self.mark(SqlKind::Decimal.code());
         match &mut self.inner {
+            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Decimal(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {

@@ -36,6 +36,7 @@
 mod backend;
 mod codec;
 mod config;
+mod copy;
 mod db;
 mod dynamic;
 pub mod entity;

@@ -899,6 +899,24 @@ pub async fn ent_all_field_types(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(by_user_type, 1);
+
+    // the bulk path (binary COPY on PostgreSQL) writes every type the same way
+    let mut many: Vec<AllTypes> = (0..150)
+        .map(|i| {
+            let mut x = v.clone();
+            x.id = 0;
+            x.c = i;
+            x.s = (i % 2 == 0).then_some(i);
+            x.t = None;
+            x.y = None;
+            x
+        })
+        .collect();
+    AllTypes::save_all(&mut many, db).await.unwrap();
+    for x in [&many[0], &many[77], &many[149]] {
+        let back = AllTypes::get(db, x.id).await.unwrap().unwrap();
+        assert_eq!(&back, x);
+    }
 }
 
 /// Foreign keys from `references`: violations are constraint errors, and

@@ -372,6 +372,25 @@ impl Conn {
         r
     }
 
+    /// PostgreSQL: stream binary COPY data with `sql` (`COPY .. FROM STDIN (FORMAT binary)`);
+    /// returns the number of rows copied.
+    pub(crate) async fn pg_copy_in(&mut self, sql: &str, data: Vec<u8>) -> Result<u64> {
+        let Conn::Pg(c) = self else {
+            return Err(Error::Unsupported("COPY is a PostgreSQL feature".into()));
+        };
+        let r = async {
+            server::pg::run_pending(c).await?;
+            let mut copy = c.conn.copy_in_raw(sql).await.map_err(server::map_err)?;
+            copy.send(data).await.map_err(server::map_err)?;
+            copy.finish().await.map_err(server::map_err)
+        }
+        .await;
+        if let Err(e) = &r {
+            self.note(e);
+        }
+        r
+    }
+
     /// Check the connection with a round trip.
     pub(crate) async fn ping(&mut self) -> Result<()> {
         use sqlx::Connection as _;

@@ -652,6 +652,108 @@ pub(crate) async fn at_version<E: Entity>(
     Ok(rows.into_iter().next())
 }
 
+/// From this many new rows on, PostgreSQL bulk saves use binary COPY (its two
+/// extra round trips pay off; measured faster than multi-row VALUES and UNNEST).
+const COPY_MIN_ROWS: usize = 64;
+
+/// PostgreSQL: reserve ids from the key's sequence (one round trip), then stream
+/// every new row with binary COPY.
+async fn copy_new_rows<E: Entity>(
+    ctx: &Ctx<'_>,
+    unit: &mut Unit<'_>,
+    entities: &mut [E],
+    rows: &[usize],
+    saved: &mut [Option<Saved>],
+) -> Result<()> {
+    let info = ctx.info;
+    let dialect = ctx.dialect;
+    let ids_sql = "SELECT nextval(pg_get_serial_sequence(?, ?)) FROM generate_series(1, ?)";
+    let stmt = ctx.db.inner.statements.get(ids_sql)?;
+    let qualified = dialect.quote_identifier(info.table);
+    let ids: Vec<(i64,)> = unit
+        .fetch_as(
+            &stmt,
+            &(qualified.as_str(), info.id_column, rows.len() as i64),
+            None,
+            ctx.opts,
+        )
+        .await?;
+    if ids.len() != rows.len() {
+        return Err(Error::Driver(format!(
+            "reserved {} ids for {} rows of {}",
+            ids.len(),
+            rows.len(),
+            info.table
+        )));
+    }
+    let mut created = Vec::with_capacity(rows.len());
+    for (&i, (id,)) in rows.iter().zip(&ids) {
+        entities[i].__set_id(E::Id::from_generated(*id)?);
+    }
+    // columns in the order the values are pushed: id, data, managed
+    let shape = info.shape();
+    let blueprint = E::blueprint();
+    let mut names: Vec<&str> = vec![info.id_column];
+    names.extend(shape.data_columns());
+    names.extend(shape.insert_managed());
+    let columns: std::sync::Arc<[(String, dal_schema::ColumnType)]> = names
+        .iter()
+        .map(|n| {
+            blueprint
+                .column(n)
+                .map(|c| (n.to_string(), c.ty.clone()))
+                .ok_or_else(|| Error::Driver(format!("column {n} missing from the blueprint")))
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into();
+    let extra: Vec<(E::Id, Vec<Managed>)> = rows
+        .iter()
+        .map(|&i| {
+            let e = &entities[i];
+            let (managed, c) = managed_for_insert(e, ctx.now, 1, ctx.audit);
+            created.push(c);
+            (e.id(), managed)
+        })
+        .collect();
+    let mut args = crate::codec::Arguments::pg_copy(columns, rows.len() * 64);
+    for (&i, (id, managed)) in rows.iter().zip(&extra) {
+        // the id first, then the fields, then the managed values
+        id.encode(&mut args)?;
+        entities[i].__bind_data(&mut args)?;
+        for m in managed {
+            m.encode(&mut args)?;
+        }
+    }
+    let (data, copied) = args
+        .into_copy()
+        .ok_or_else(|| Error::Driver("COPY arguments expected".into()))?
+        .finish()?;
+    let sql = format!(
+        "COPY {} ({}) FROM STDIN (FORMAT binary)",
+        qualified,
+        names
+            .iter()
+            .map(|n| dialect.quote_identifier(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let n = unit.conn().pg_copy_in(&sql, data).await?;
+    if n as usize != copied || copied != rows.len() {
+        return Err(Error::Driver(format!(
+            "copied {n} of {} {} rows",
+            rows.len(),
+            info.table
+        )));
+    }
+    for (&i, c) in rows.iter().zip(created) {
+        saved[i] = Some(Saved {
+            version: Some(1),
+            created: c,
+        });
+    }
+    Ok(())
+}
+
 /// Rows per multi-row statement: within the dialect's parameter limit, and at
 /// most 1000 so statements stay a reasonable size.
 fn chunk_rows(dialect: Dialect, per_row: usize) -> usize {
@@ -724,7 +826,9 @@ async fn save_all_on<E: Entity>(
         Some(1)
     };
     let per_row = info.data_count() + shape.insert_managed().len();
-    if step.is_some() {
+    if ctx.dialect == Dialect::Postgres && generated.len() >= COPY_MIN_ROWS {
+        copy_new_rows(ctx, unit, entities, &generated, &mut saved).await?;
+    } else if step.is_some() {
         for chunk in generated.chunks(chunk_rows(ctx.dialect, per_row)) {
             let sql =
                 dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), false, false);
