@@ -36,8 +36,6 @@ pub(crate) struct Statement {
     pub cached: bool,
     first_signature: AtomicU64,
     variants: Mutex<Vec<(u64, Arc<str>)>>,
-    /// SQLite: the result's column names, kept between runs.
-    pub(crate) sqlite_columns: Mutex<Option<Arc<[Box<str>]>>>,
 }
 
 impl Statement {
@@ -54,7 +52,6 @@ impl Statement {
             cached,
             first_signature: AtomicU64::new(0),
             variants: Mutex::new(Vec::new()),
-            sqlite_columns: Mutex::new(None),
         }
     }
 

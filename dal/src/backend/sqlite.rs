@@ -42,6 +42,9 @@ pub(crate) struct SqliteConn {
     pub(crate) pending: Vec<String>,
     /// Reused row buffer (no allocation per query once warm).
     row_buf: SqliteRow,
+    /// Column names per cached statement, with the statement's re-prepare count
+    /// when they were read: names stay valid until SQLite re-prepares it.
+    names: std::collections::HashMap<usize, (i32, Arc<[Box<str>]>)>,
 }
 
 impl SqliteManager {
@@ -74,6 +77,7 @@ impl SqliteManager {
             conn,
             pending: Vec::new(),
             row_buf: SqliteRow::default(),
+            names: std::collections::HashMap::new(),
         })
     }
 }
@@ -270,6 +274,7 @@ pub(crate) fn fetch_as<T: FromRow>(
     run_pending(c)?;
     let _guard = Interrupt::arm(&c.conn, timeout)?;
     let mut buf = std::mem::take(&mut c.row_buf);
+    let mut names = std::mem::take(&mut c.names);
     let result = with_statement(c, stmt, args, |s| {
         let mut rows = s.raw_query();
         let mut out = Vec::new();
@@ -278,7 +283,7 @@ pub(crate) fn fetch_as<T: FromRow>(
             if !named {
                 // column names are read after the first step: SQLite re-prepares a
                 // statement whose schema changed (`SELECT *` may gain columns) there
-                buf.reset(columns_of(stmt, r.as_ref()));
+                buf.reset(columns_of(stmt, r.as_ref(), &mut names));
                 named = true;
             }
             buf.fill(r)?;
@@ -292,28 +297,36 @@ pub(crate) fn fetch_as<T: FromRow>(
         Ok(out)
     });
     c.row_buf = buf;
+    c.names = names;
     result.map_err(|e| fix_timeout(e, timeout))
 }
 
-/// The result's column names, reusing the ones kept on the statement while they
-/// still match (a schema change can alter them).
-fn columns_of(stmt: &Statement, s: &rusqlite::Statement<'_>) -> Arc<[Box<str>]> {
-    let n = s.column_count();
-    if let Ok(mut cached) = stmt.sqlite_columns.lock() {
-        if let Some(cols) = cached.as_ref()
-            && cols.len() == n
-            && cols
-                .iter()
-                .enumerate()
-                .all(|(i, c)| s.column_name(i).is_ok_and(|name| name == &**c))
-        {
-            return cols.clone();
-        }
-        let cols: Arc<[Box<str>]> = s.column_names().into_iter().map(Box::from).collect();
-        *cached = Some(cols.clone());
-        return cols;
+/// The result's column names. For a cached statement they are read once per
+/// connection and reused until SQLite re-prepares the statement (a schema change
+/// can alter them, `SELECT *` most of all), which its re-prepare counter shows,
+/// or prepares it anew.
+fn columns_of(
+    stmt: &Statement,
+    s: &rusqlite::Statement<'_>,
+    names: &mut std::collections::HashMap<usize, (i32, Arc<[Box<str>]>)>,
+) -> Arc<[Box<str>]> {
+    let read = || -> Arc<[Box<str>]> { s.column_names().into_iter().map(Box::from).collect() };
+    if !stmt.cached {
+        return read();
     }
-    s.column_names().into_iter().map(Box::from).collect()
+    let key = stmt as *const Statement as usize;
+    let reprepared = s.get_status(rusqlite::StatementStatus::RePrepare);
+    // a first run means a newly prepared statement (the cache may have evicted
+    // the one the names were read from), whose counter starts again at 0
+    let first_run = s.get_status(rusqlite::StatementStatus::Run) <= 1;
+    match names.get(&key) {
+        Some((count, cols)) if *count == reprepared && !first_run => cols.clone(),
+        _ => {
+            let cols = read();
+            names.insert(key, (reprepared, cols.clone()));
+            cols
+        }
+    }
 }
 
 /// Run several statements separated by `;` with no parameters.

@@ -137,15 +137,23 @@ pub(crate) async fn load(db: &crate::Db, names: &Names) -> Result<Meta> {
     if !db.table_exists(&names.entity).await? {
         return Ok(Meta::default());
     }
-    let fields = match db.fetch_all(READ_FIELDS, (names.entity.as_str(),)).await {
-        Ok(rows) => parse_fields(&rows)?,
+    match load_fields(db, names).await {
         // a table of that name that dal did not create (no metadata table yet)
-        Err(_) if !db.table_exists(FIELDS_TABLE).await? => BTreeMap::new(),
-        Err(e) => return Err(e),
-    };
+        Err(_) if !db.table_exists(FIELDS_TABLE).await? => Ok(Meta {
+            exists: true,
+            fields: BTreeMap::new(),
+        }),
+        r => r,
+    }
+}
+
+/// Read the metadata of an entity whose tables exist through the pool: one
+/// statement of its own, so it sees everything committed before it.
+async fn load_fields(db: &crate::Db, names: &Names) -> Result<Meta> {
+    let rows = db.fetch_all(READ_FIELDS, (names.entity.as_str(),)).await?;
     Ok(Meta {
         exists: true,
-        fields,
+        fields: parse_fields(&rows)?,
     })
 }
 
@@ -210,12 +218,32 @@ pub(crate) async fn ensure(
     names: Arc<Names>,
     wanted: Arc<BTreeMap<String, FieldKind>>,
 ) -> Result<Meta> {
-    db.transaction(move |tx| {
-        let names = names.clone();
-        let wanted = wanted.clone();
-        Box::pin(async move { session(tx, &names, &wanted).await })
-    })
-    .await
+    let session_names = names.clone();
+    let meta = db
+        .transaction(move |tx| {
+            let names = session_names.clone();
+            let wanted = wanted.clone();
+            Box::pin(async move { session(tx, &names, &wanted).await })
+        })
+        .await?;
+    if db.dialect() != Dialect::MySql {
+        // under the lock nobody else changed the fields: what the session
+        // recorded is what the table holds
+        return Ok(meta);
+    }
+    // On the MySQL family another process may have recorded a field first (then
+    // our `INSERT .. ON DUPLICATE KEY UPDATE` changed nothing), so the table is
+    // the truth, and it must be read after the session's transaction ended, not
+    // inside it: InnoDB's REPEATABLE READ serves every plain SELECT of a
+    // transaction from the snapshot taken at its first read. A session that ran
+    // no DDL (the other process had already added every column, which
+    // `information_schema` shows at once) is still in that transaction, whose
+    // snapshot predates the other process's metadata row; it would leave that
+    // field out, and the save would fail with "field missing after the schema
+    // update". Once the session has committed, every field it needed has a
+    // committed row (its own, or the one its insert found and waited for), so
+    // this one read sees them all.
+    load_fields(db, &names).await
 }
 
 async fn session(
@@ -320,11 +348,7 @@ async fn session(
             }
         }
     }
-    // on the MySQL family another process may have recorded a field first:
-    // the table is the truth
-    if dialect == Dialect::MySql {
-        meta = load_in(tx, names).await?;
-    }
+    // on the MySQL family `ensure` reads the fields again after the commit
     Ok(meta)
 }
 
