@@ -36,6 +36,9 @@ pub(crate) enum SqliteTarget {
     Memory,
 }
 
+/// Column names by statement (address), with the re-prepare count they belong to.
+type NameCache = std::collections::HashMap<usize, (i32, Arc<[Box<str>]>)>;
+
 /// One SQLite connection and the statements queued to run before its next use.
 pub(crate) struct SqliteConn {
     pub(crate) conn: rusqlite::Connection,
@@ -44,7 +47,7 @@ pub(crate) struct SqliteConn {
     row_buf: SqliteRow,
     /// Column names per cached statement, with the statement's re-prepare count
     /// when they were read: names stay valid until SQLite re-prepares it.
-    names: std::collections::HashMap<usize, (i32, Arc<[Box<str>]>)>,
+    names: NameCache,
 }
 
 impl SqliteManager {
@@ -308,7 +311,7 @@ pub(crate) fn fetch_as<T: FromRow>(
 fn columns_of(
     stmt: &Statement,
     s: &rusqlite::Statement<'_>,
-    names: &mut std::collections::HashMap<usize, (i32, Arc<[Box<str>]>)>,
+    names: &mut NameCache,
 ) -> Arc<[Box<str>]> {
     let read = || -> Arc<[Box<str>]> { s.column_names().into_iter().map(Box::from).collect() };
     if !stmt.cached {
