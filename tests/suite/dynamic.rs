@@ -881,6 +881,94 @@ pub async fn dyn_concurrent_schema_changes(db: &TestDb) {
     other.close();
 }
 
+/// Another process has added a field's column and is still recording the field
+/// (its metadata row is not committed yet) when a save brings the same field:
+/// the save waits for that row and then succeeds with it. On the MySQL family the
+/// schema change runs without a lock and finds the column already there, so it
+/// runs no DDL (nothing commits its transaction); the metadata it returns must
+/// still include the row committed while it waited, not the snapshot it read
+/// before (REPEATABLE READ).
+pub async fn dyn_field_recorded_concurrently(db: &TestDb) {
+    let column_type = match db.dialect() {
+        // BEGIN IMMEDIATE: schema changes never overlap
+        Dialect::Sqlite => return,
+        Dialect::Postgres => "TEXT",
+        Dialect::MySql => "MEDIUMTEXT",
+    };
+    let notes = db.dynamic("notes").unwrap();
+    notes.save(json!({"title": "first"})).await.unwrap();
+
+    // "the other process", between its ADD COLUMN and its metadata commit
+    db.execute_script(&format!(
+        "ALTER TABLE notes ADD COLUMN late {column_type} NULL"
+    ))
+    .await
+    .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    tx.execute(
+        "INSERT INTO [dal_dynamic_fields] ([entity], [field], [kind], [position], [added_at]) VALUES (?, ?, ?, ?, ?)",
+        ("notes", "late", "text", 2i64, chrono::Utc::now()),
+    )
+    .await
+    .unwrap();
+
+    let save = tokio::spawn(save_on(
+        db.db.clone(),
+        "notes",
+        json!({"title": "second", "late": "yes"}),
+    ));
+    // wait until the save is blocked on the uncommitted metadata row, asking
+    // outside `tx` (PostgreSQL shows a transaction one snapshot of pg_stat_activity)
+    let (holder_sql, blocked_sql) = match db.dialect() {
+        Dialect::Postgres => (
+            "SELECT CAST(pg_backend_pid() AS BIGINT)",
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE CAST(? AS INTEGER) = ANY(pg_blocking_pids(pid))",
+        ),
+        // the row is locked by `tx`, so no insert of it gets past it
+        _ => (
+            "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+            "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() \
+             AND id <> ? AND info LIKE 'INSERT INTO `dal_dynamic_fields`%'",
+        ),
+    };
+    let holder: i64 = tx.fetch_scalar(holder_sql, ()).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while db
+        .fetch_scalar::<i64, _>(blocked_sql, (holder,))
+        .await
+        .unwrap()
+        == 0
+    {
+        assert!(
+            !save.is_finished(),
+            "the save did not wait for the metadata row on {}: {:?}",
+            db.dialect(),
+            save.await
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the save never blocked"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    tx.commit().await.unwrap();
+
+    let saved = save
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("on {}: {e:?}", db.dialect()));
+    assert_eq!(saved["late"], "yes");
+    let fresh = db.dynamic("notes").unwrap();
+    assert_eq!(fresh.get(id_of(&saved)).await.unwrap().unwrap(), saved);
+    assert_eq!(
+        kinds(&fresh).await,
+        vec![
+            ("late".to_string(), FieldKind::Text),
+            ("title".to_string(), FieldKind::Text)
+        ]
+    );
+}
+
 macro_rules! dynamic_tests {
     ($setup:path) => {
         backend_tests!($setup;
@@ -898,6 +986,7 @@ macro_rules! dynamic_tests {
             dynamic::dyn_type_changes,
             dynamic::dyn_stale_handles,
             dynamic::dyn_concurrent_schema_changes,
+            dynamic::dyn_field_recorded_concurrently,
         );
     };
 }

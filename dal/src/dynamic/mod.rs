@@ -148,7 +148,9 @@ fn check_entity_name(name: &str) -> Result<()> {
 /// PostgreSQL the change runs in a transaction under an advisory lock and uses
 /// `ADD COLUMN IF NOT EXISTS`; on SQLite it runs under `BEGIN IMMEDIATE` after
 /// checking the live columns; on the MySQL family every step tolerates "already
-/// exists", and a column found without metadata takes the kind of its live type.
+/// exists", a column found without metadata takes the kind of its live type, and
+/// the fields are read again once the change has committed (a read inside its
+/// transaction would see a snapshot without fields other processes recorded).
 ///
 /// A handle caches the field metadata (clones share it) and re-reads it when a
 /// save brings a field it does not know, when a query names one, and when a
