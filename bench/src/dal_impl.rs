@@ -189,6 +189,14 @@ impl Contender for DalContender {
         Ok(())
     }
 
+    async fn prepare_history(&mut self, table: &str) -> Result<()> {
+        // dal's own schema for a history entity: table, history table, triggers
+        self.db.drop_table_if_exists(&format!("{table}_history")).await?;
+        self.db.drop_table_if_exists(table).await?;
+        HistoryRow::ensure_schema(&self.db).await?;
+        Ok(())
+    }
+
     async fn save_history(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(rows.len());
         for r in rows {

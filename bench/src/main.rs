@@ -330,6 +330,7 @@ async fn measure_once<C: Contender>(
             let table = w.table(prefix).unwrap();
             env.recreate(&bench_table(&table)).await?;
             env.recreate(&history_table(&table)).await?;
+            c.prepare_history(&table).await?;
             let rows = gen_rows(env.n);
             let t0 = Instant::now();
             let ids = c.save_history(&rows).await?;

@@ -372,6 +372,12 @@ pub trait Contender: Send {
     -> impl Future<Output = Result<u64>> + Send + 'a;
     /// Select the whole shared table into structs; returns (rows, checksum).
     fn select_all(&mut self) -> impl Future<Output = Result<(usize, u64)>> + Send + '_;
+    /// Untimed: whatever the contender needs before `save_history`, after the
+    /// harness created the row and history tables (dal lets `ensure_schema`
+    /// create its own tables, with the triggers that record history).
+    fn prepare_history<'a>(&'a mut self, _table: &'a str) -> impl Future<Output = Result<()>> + Send + 'a {
+        async { Ok(()) }
+    }
     /// Untimed: whatever the contender needs before `update_pk` (dal loads the entities).
     fn prepare_update<'a>(
         &'a mut self,
