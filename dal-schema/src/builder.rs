@@ -101,6 +101,14 @@ impl TableBuilder {
         self
     }
 
+    /// Store rows in primary-key order (SQLite `WITHOUT ROWID`; see
+    /// [`Table::without_rowid`]). The table needs a primary key and no
+    /// auto-increment column.
+    pub fn without_rowid(&mut self) -> &mut Self {
+        self.table.without_rowid = true;
+        self
+    }
+
     /// `VARCHAR(length)`.
     pub fn string(&mut self, name: &str, length: u32) -> ColumnBuilder<'_> {
         self.column(name, ColumnType::String { length })

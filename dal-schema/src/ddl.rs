@@ -403,6 +403,9 @@ fn create_table_sql(
     if dialect == Dialect::MySql {
         w.push(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
     }
+    if dialect == Dialect::Sqlite && table.without_rowid {
+        w.push(" WITHOUT ROWID");
+    }
     Ok(w.take())
 }
 
@@ -725,6 +728,26 @@ mod tests {
             t.index(["title", "status"]);
             t.check("[price] >= 0");
         })
+    }
+
+    #[test]
+    fn without_rowid_only_changes_sqlite() {
+        let t = Table::build("pairs", |t| {
+            t.big_integer("a");
+            t.integer("b");
+            t.primary(["a", "b"]);
+            t.without_rowid();
+        });
+        assert_eq!(
+            create_table(&t, Dialect::Sqlite).unwrap(),
+            [
+                "CREATE TABLE \"pairs\" (\"a\" BIGINT NOT NULL, \"b\" INTEGER NOT NULL, PRIMARY KEY (\"a\", \"b\")) WITHOUT ROWID"
+            ]
+        );
+        assert!(!create_table(&t, Dialect::Postgres).unwrap()[0].contains("ROWID"));
+        assert!(!create_table(&t, Dialect::MySql).unwrap()[0].contains("ROWID"));
+        assert!(t.normalized_for(Dialect::Sqlite).without_rowid);
+        assert!(!t.normalized_for(Dialect::Postgres).without_rowid);
     }
 
     #[test]

@@ -92,8 +92,6 @@ pub struct EntityShape {
 
 /// The names of the bookkeeping columns of a history table.
 pub mod history_columns {
-    /// Surrogate key of the history table.
-    pub const ID: &str = "history_id";
     /// Version number (1 for the insert, then one per write).
     pub const VERSION: &str = "history_version";
     /// `insert`, `update`, `delete` or `restore`.

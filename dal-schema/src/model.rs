@@ -422,6 +422,16 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// CHECK constraints (not counting the ones dal writes for enumerations).
     pub checks: Vec<Check>,
+    /// Store the rows in primary-key order instead of by a hidden row id.
+    ///
+    /// On SQLite this is a `WITHOUT ROWID` table: one b-tree instead of a
+    /// table plus the index behind a composite primary key, which makes writes
+    /// to tables keyed by several columns (history tables, join tables)
+    /// markedly cheaper. InnoDB always clusters rows by their primary key and
+    /// PostgreSQL has no such layout, so the flag changes nothing there. It
+    /// needs a primary key and no auto-increment column. A schema diff does not
+    /// compare it (switching needs a table rebuild).
+    pub without_rowid: bool,
 }
 
 impl Table {
@@ -504,6 +514,9 @@ impl Table {
     /// server reports (booleans on MySQL are integers, etc.).
     pub fn normalized_for(&self, dialect: Dialect) -> Table {
         let mut t = self.canonical();
+        if dialect != Dialect::Sqlite {
+            t.without_rowid = false;
+        }
         for c in &mut t.columns {
             if dialect == Dialect::MySql && c.ty == ColumnType::TimestampTz {
                 c.ty = ColumnType::Timestamp;

@@ -46,6 +46,8 @@ pub enum SchemaErrorKind {
     UnindexableColumn,
     /// A check or default expression that is not valid portable SQL.
     InvalidExpression,
+    /// A `without_rowid` table with no primary key or with an auto-increment column.
+    InvalidWithoutRowid,
 }
 
 /// One problem found in a blueprint, with where it is.
@@ -353,6 +355,14 @@ fn table_errors(table: &Table) -> Vec<SchemaError> {
                 ),
             );
         }
+    }
+    if table.without_rowid && (table.primary_key.is_empty() || auto_increments > 0) {
+        e.push(
+            SchemaErrorKind::InvalidWithoutRowid,
+            None,
+            None,
+            "a without-rowid table needs a primary key and no auto-increment column".into(),
+        );
     }
     if auto_increments > 1 {
         e.push(
@@ -687,6 +697,27 @@ mod tests {
             .into_iter()
             .map(|e| e.kind)
             .collect()
+    }
+
+    #[test]
+    fn without_rowid_needs_a_key_and_no_auto_increment() {
+        let keyed = Table::build("pairs", |t| {
+            t.integer("a");
+            t.integer("b");
+            t.primary(["a", "b"]);
+            t.without_rowid();
+        });
+        assert!(kinds(&keyed).is_empty());
+        let auto = Table::build("ids", |t| {
+            t.id();
+            t.without_rowid();
+        });
+        assert_eq!(kinds(&auto), [SchemaErrorKind::InvalidWithoutRowid]);
+        let keyless = Table::build("loose", |t| {
+            t.integer("a");
+            t.without_rowid();
+        });
+        assert_eq!(kinds(&keyless), [SchemaErrorKind::InvalidWithoutRowid]);
     }
 
     #[test]

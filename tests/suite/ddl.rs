@@ -168,6 +168,14 @@ fn every_feature_tables() -> Vec<Table> {
         t.primary(["team_id", "member_id"]);
         t.timestamps();
     });
+    // key-ordered storage (SQLite WITHOUT ROWID); introspection reads it back
+    let clustered = Table::build("ddl_clustered", |t| {
+        t.big_integer("owner");
+        t.integer("seq");
+        t.string("note", 20).nullable();
+        t.primary(["owner", "seq"]);
+        t.without_rowid();
+    });
     vec![
         parents,
         uuid_parents,
@@ -177,6 +185,7 @@ fn every_feature_tables() -> Vec<Table> {
         manual_pk,
         everything,
         memberships,
+        clustered,
     ]
 }
 

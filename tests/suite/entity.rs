@@ -168,6 +168,25 @@ async fn users(db: &dal::Db) {
     assert_eq!(report.created, vec!["e_users", "e_users_history"]);
 }
 
+/// The history table is keyed by (id, version), stored in key order on SQLite,
+/// and a second `ensure_schema` finds nothing to change.
+pub async fn ent_history_table_layout(t: &TestDb) {
+    let db = &t.db;
+    users(db).await;
+    let h = db
+        .introspect_table("e_users_history")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(h.primary_key, ["id", "history_version"]);
+    assert_eq!(h.without_rowid, db.dialect() == dal::Dialect::Sqlite);
+    assert!(!h.column("id").unwrap().nullable);
+    assert!(h.column("email").unwrap().nullable);
+    let again = User::ensure_schema(db).await.unwrap();
+    assert!(again.is_unchanged(), "{again:?}");
+    assert!(again.destructive.is_empty(), "{again:?}");
+}
+
 /// Insert fills the generated id and timestamps; saving again updates the row
 /// (upsert by id), keeps created_at and moves updated_at.
 pub async fn ent_save_insert_update_get(t: &TestDb) {
@@ -996,6 +1015,7 @@ macro_rules! entity_tests {
     ($setup:path) => {
         backend_tests!($setup;
             entity::ent_save_insert_update_get,
+            entity::ent_history_table_layout,
             entity::ent_uuid_keys_and_optimistic_locking,
             entity::ent_soft_delete_and_restore,
             entity::ent_history_versions,

@@ -92,6 +92,7 @@ async fn table(db: &Db, name: &str) -> Result<Table> {
     }
     key.sort();
     table.primary_key = key.into_iter().map(|(_, c)| c).collect();
+    table.without_rowid = parsed.without_rowid;
     // AUTOINCREMENT is only allowed on the INTEGER PRIMARY KEY (the rowid alias)
     if parsed.autoincrement
         && let [pk] = table.primary_key.as_slice()
@@ -244,6 +245,8 @@ struct ParsedTable {
     foreign_keys: Vec<ParsedForeignKey>,
     /// The `AUTOINCREMENT` keyword appears.
     autoincrement: bool,
+    /// The table options after the column list include `WITHOUT ROWID`.
+    without_rowid: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -281,6 +284,13 @@ fn parse_create_table(sql: &str) -> ParsedTable {
         } else if is_punct(t, sql, ")") {
             if depth == 0 {
                 parse_item(&tokens[start..i], sql, &mut out);
+                // table options: `WITHOUT ROWID`, `STRICT`, separated by commas
+                let words: Vec<String> = (i + 1..tokens.len())
+                    .filter_map(|j| keyword(&tokens, j, sql))
+                    .collect();
+                out.without_rowid = words
+                    .windows(2)
+                    .any(|w| w[0] == "WITHOUT" && w[1] == "ROWID");
                 break;
             }
             depth -= 1;
