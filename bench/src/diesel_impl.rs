@@ -55,11 +55,10 @@ macro_rules! diesel_tables {
         $crate::diesel_row_table!(t_hrow, $hrow);
         diesel::table! {
             #[sql_name = $hist]
-            t_hist (history_id) {
-                history_id -> BigInt,
+            t_hist (id, history_version) {
                 history_version -> BigInt,
                 history_operation -> Varchar,
-                id -> Nullable<BigInt>,
+                id -> BigInt,
                 name -> Nullable<Varchar>,
                 email -> Nullable<Varchar>,
                 age -> Nullable<Integer>,

@@ -159,20 +159,20 @@ fn bench_table(name: &str) -> Table {
 /// a `#[dal(history)]` entity (history_at gets a default so the peers can omit it).
 fn history_table(table: &str) -> Table {
     Table::build(&format!("{table}_history"), |t| {
-        t.id_named("history_id");
         t.big_integer("history_version");
         t.string("history_operation", 16);
         t.string("history_actor", 255).nullable();
         t.text("history_comment").nullable();
         t.timestamp_tz("history_at").use_current();
-        t.big_integer("id").nullable();
+        t.big_integer("id");
         t.string("name", 100).nullable();
         t.string("email", 150).nullable();
         t.integer("age").nullable();
         t.double("score").nullable();
         t.boolean("active").nullable();
         t.timestamp("created_at").nullable();
-        t.unique_index(["id", "history_version"]);
+        t.primary(["id", "history_version"]);
+        t.without_rowid();
     })
 }
 

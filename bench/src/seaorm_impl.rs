@@ -79,13 +79,13 @@ pub mod hist {
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "seaorm_save_history_history")]
     pub struct Model {
-        #[sea_orm(primary_key)]
-        pub history_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
         pub history_version: i64,
         pub history_operation: String,
         pub history_actor: Option<String>,
         pub history_comment: Option<String>,
-        pub id: Option<i64>,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i64,
         pub name: Option<String>,
         pub email: Option<String>,
         pub age: Option<i32>,
@@ -241,12 +241,11 @@ impl Contender for SeaContender {
                 .await?
                 .last_insert_id;
             let h = hist::ActiveModel {
-                history_id: sea_orm::ActiveValue::NotSet,
                 history_version: Set(1),
                 history_operation: Set("insert".to_string()),
                 history_actor: Set(None),
                 history_comment: Set(None),
-                id: Set(Some(id)),
+                id: Set(id),
                 name: Set(Some(r.name.clone())),
                 email: Set(Some(r.email.clone())),
                 age: Set(Some(r.age)),

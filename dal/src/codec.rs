@@ -1070,6 +1070,19 @@ fn decimal_to_i64(d: Decimal) -> Result<i64> {
     }
 }
 
+/// PostgreSQL `int8[]` (ids reserved by a bulk save, in one value instead of
+/// one row each).
+pub(crate) struct PgIds(pub(crate) Vec<i64>);
+
+impl Decode for PgIds {
+    fn decode(value: ValueRef<'_>) -> Result<Self> {
+        match &value.inner {
+            ValueInner::Pg(v) => pg_dec::<Vec<i64>>(v).map(PgIds),
+            _ => Err(Error::decode("", "a bigint[] is a PostgreSQL value")),
+        }
+    }
+}
+
 /// A type that can be read from a column.
 pub trait Decode: Sized {
     /// Convert the column value. A NULL is an error unless the type is an `Option`.

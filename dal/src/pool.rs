@@ -508,11 +508,13 @@ impl<M: Manager> Drop for PooledConn<M> {
         let Some(mut slot) = self.slot.take() else {
             return;
         };
+        // one clock read serves the lifetime check and the idle timestamp
+        let now = Instant::now();
         let expired = self
             .shared
             .settings
             .max_lifetime
-            .is_some_and(|l| slot.created_at.elapsed() > l);
+            .is_some_and(|l| now.duration_since(slot.created_at) > l);
         if self.broken || expired || self.shared.closed.load(Ordering::Acquire) {
             drop(slot.conn);
             self.shared.open.fetch_sub(1, Ordering::Relaxed);
@@ -521,7 +523,7 @@ impl<M: Manager> Drop for PooledConn<M> {
                 .discarded
                 .fetch_add(1, Ordering::Relaxed);
         } else {
-            slot.last_used = Instant::now();
+            slot.last_used = now;
             if let Ok(mut idle) = self.shared.idle.lock() {
                 idle.push(slot);
             }

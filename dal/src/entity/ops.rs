@@ -667,17 +667,21 @@ async fn copy_new_rows<E: Entity>(
 ) -> Result<()> {
     let info = ctx.info;
     let dialect = ctx.dialect;
-    let ids_sql = "SELECT nextval(pg_get_serial_sequence(?, ?)) FROM generate_series(1, ?)";
+    // the sequence is looked up once (an InitPlan), not once per row, and the
+    // ids come back as one array rather than one row each
+    let ids_sql = "SELECT array_agg(nextval((SELECT pg_get_serial_sequence(?, ?))::regclass)) \
+                   FROM generate_series(1, ?)";
     let stmt = ctx.db.inner.statements.get(ids_sql)?;
     let qualified = dialect.quote_identifier(info.table);
-    let ids: Vec<(i64,)> = unit
+    let ids: Vec<(crate::codec::PgIds,)> = unit
         .fetch_as(
             &stmt,
             &(qualified.as_str(), info.id_column, rows.len() as i64),
-            None,
+            Some(1),
             ctx.opts,
         )
         .await?;
+    let ids = ids.into_iter().next().map(|(a,)| a.0).unwrap_or_default();
     if ids.len() != rows.len() {
         return Err(Error::Driver(format!(
             "reserved {} ids for {} rows of {}",
@@ -687,7 +691,7 @@ async fn copy_new_rows<E: Entity>(
         )));
     }
     let mut created = Vec::with_capacity(rows.len());
-    for (&i, (id,)) in rows.iter().zip(&ids) {
+    for (&i, id) in rows.iter().zip(&ids) {
         entities[i].__set_id(E::Id::from_generated(*id)?);
     }
     // columns in the order the values are pushed: id, data, managed
