@@ -41,6 +41,7 @@ mod db;
 mod dynamic;
 pub mod entity;
 mod error;
+pub mod hooks;
 mod introspect;
 mod params;
 mod pool;
@@ -48,6 +49,7 @@ mod result;
 mod row;
 mod schema_ops;
 mod statement;
+mod telemetry;
 mod transaction;
 mod value;
 
@@ -67,6 +69,8 @@ pub use params::Params;
 pub use pool::{HeldConnection, PoolStatus};
 pub use result::ExecResult;
 pub use row::{ColumnIndex, FromRow, Row};
+pub use telemetry::breaker::BreakerState;
+pub use telemetry::stats::{ErrorKind, Health, ScalingAdvice, Stats};
 pub use transaction::{BoxFuture, Transaction};
 pub use value::Value;
 

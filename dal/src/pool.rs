@@ -49,6 +49,8 @@ pub(crate) struct PoolSettings {
     pub leak_detection_threshold: Option<Duration>,
     pub capture_backtrace: bool,
     pub name: String,
+    /// Where waits, gauges and leaks are reported.
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
 }
 
 struct Slot<C> {
@@ -69,6 +71,7 @@ pub(crate) struct PoolCounters {
     pub discarded: AtomicU64,
     pub pings: AtomicU64,
     pub ping_failures: AtomicU64,
+    pub leaks: AtomicU64,
 }
 
 /// A connection held longer than the leak-detection threshold.
@@ -99,6 +102,19 @@ struct Shared<M: Manager> {
     counters: PoolCounters,
     held: Mutex<HashMap<u64, HeldInfo>>,
     next_id: AtomicU64,
+}
+
+impl<M: Manager> Shared<M> {
+    fn status(&self) -> PoolStatus {
+        let idle = self.idle.lock().map(|v| v.len()).unwrap_or(0);
+        let size = self.open.load(Ordering::Relaxed);
+        PoolStatus {
+            size,
+            idle,
+            in_use: size.saturating_sub(idle),
+            max: self.settings.max_connections,
+        }
+    }
 }
 
 /// A pool of `M::Conn`.
@@ -148,14 +164,17 @@ impl<M: Manager> Pool<M> {
     }
 
     pub(crate) fn status(&self) -> PoolStatus {
-        let idle = self.shared.idle.lock().map(|v| v.len()).unwrap_or(0);
-        let size = self.shared.open.load(Ordering::Relaxed);
-        PoolStatus {
-            size,
-            idle,
-            in_use: size.saturating_sub(idle),
-            max: self.shared.settings.max_connections,
-        }
+        self.shared.status()
+    }
+
+    /// The manager that opens this pool's connections.
+    pub(crate) fn manager(&self) -> &M {
+        &self.shared.manager
+    }
+
+    /// The pool's counters.
+    pub(crate) fn counters(&self) -> &PoolCounters {
+        &self.shared.counters
     }
 
     /// Open connections until `n` are open (used at pool creation).
@@ -283,8 +302,10 @@ impl<M: Manager> Pool<M> {
         let c = &self.shared.counters;
         c.acquisitions.fetch_add(1, Ordering::Relaxed);
         if let Some(start) = start {
+            let waited = start.elapsed();
             c.acquire_wait_ns
-                .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                .fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
+            self.shared.settings.telemetry.acquire_waited(waited);
         }
     }
 
@@ -379,7 +400,8 @@ impl<M: Manager> Pool<M> {
 async fn maintain<M: Manager>(weak: Weak<Shared<M>>) {
     let period = {
         let Some(s) = weak.upgrade() else { return };
-        let mut p = Duration::from_secs(30);
+        // the pool gauges are published at least every 5 seconds
+        let mut p = Duration::from_secs(5);
         for d in [
             s.settings.idle_timeout,
             s.settings.max_lifetime,
@@ -430,6 +452,7 @@ async fn maintain<M: Manager>(weak: Weak<Shared<M>>) {
             shared.open.fetch_sub(1, Ordering::Relaxed);
             shared.counters.discarded.fetch_add(1, Ordering::Relaxed);
         }
+        shared.settings.telemetry.pool_gauges(shared.status());
         if let Some(threshold) = shared.settings.leak_detection_threshold
             && let Ok(mut held) = shared.held.lock()
         {
@@ -438,6 +461,7 @@ async fn maintain<M: Manager>(weak: Weak<Shared<M>>) {
                     let age = now.duration_since(h.since);
                     if !h.reported && age >= threshold {
                         h.reported = true;
+                        shared.counters.leaks.fetch_add(1, Ordering::Relaxed);
                         metrics::counter!("dal_pool_leaks_total", "db" => shared.settings.name.clone()).increment(1);
                         tracing::warn!(
                             db = %shared.settings.name,
@@ -465,6 +489,18 @@ pub(crate) struct PooledConn<M: Manager> {
 }
 
 impl<M: Manager> PooledConn<M> {
+    /// A handle on the pool this connection belongs to.
+    pub(crate) fn pool(&self) -> Pool<M> {
+        Pool {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The database's telemetry.
+    pub(crate) fn telemetry(&self) -> &crate::telemetry::Telemetry {
+        &self.shared.settings.telemetry
+    }
+
     pub(crate) fn conn_mut(&mut self) -> &mut M::Conn {
         &mut self.slot.as_mut().expect("connection present").conn
     }

@@ -55,12 +55,15 @@ pub struct Transaction<'c> {
     conn: TxConn<'c>,
     depth: u32,
     done: bool,
+    /// Identifies the transaction in spans and hooks (savepoints share it).
+    id: u64,
 }
 
 impl std::fmt::Debug for Transaction<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transaction")
             .field("db", &self.db.config().name())
+            .field("id", &self.id)
             .field("depth", &self.depth)
             .field("done", &self.done)
             .finish()
@@ -93,6 +96,7 @@ impl Transaction<'static> {
             conn: TxConn::Root(Some(Box::new(conn))),
             depth: 0,
             done: false,
+            id: random_u64() >> 1 | 1,
         })
     }
 }
@@ -103,6 +107,7 @@ impl<'c> Transaction<'c> {
         db: &Db,
         conn: &'c mut Conn,
         depth: u32,
+        id: u64,
     ) -> Result<Transaction<'c>> {
         let depth = depth + 1;
         conn.execute_raw(
@@ -115,16 +120,18 @@ impl<'c> Transaction<'c> {
             conn: TxConn::Nested(conn),
             depth,
             done: false,
+            id,
         })
     }
 
-    /// The database, the connection and the nesting depth, borrowed together.
-    pub(crate) fn parts(&mut self) -> (&Db, &mut Conn, u32) {
+    /// The database, the connection, the nesting depth and the transaction id,
+    /// borrowed together.
+    pub(crate) fn parts(&mut self) -> (&Db, &mut Conn, u32, u64) {
         let conn: &mut Conn = match &mut self.conn {
             TxConn::Root(c) => c.as_mut().expect("transaction connection"),
             TxConn::Nested(c) => c,
         };
-        (&self.db, conn, self.depth)
+        (&self.db, conn, self.depth, self.id)
     }
 
     pub(crate) fn conn(&mut self) -> &mut Conn {
@@ -155,6 +162,7 @@ impl<'c> Transaction<'c> {
         let depth = self.depth + 1;
         let busy = self.db.config().sqlite_busy_timeout();
         let db = self.db.clone();
+        let id = self.id;
         let conn = self.conn();
         conn.execute_raw(&format!("SAVEPOINT {}", savepoint_name(depth)), busy)
             .await?;
@@ -163,6 +171,7 @@ impl<'c> Transaction<'c> {
             conn: TxConn::Nested(conn),
             depth,
             done: false,
+            id,
         })
     }
 
@@ -217,7 +226,10 @@ impl<'c> Transaction<'c> {
     }
 
     fn options(&self) -> crate::backend::ExecOptions {
-        self.db.exec_options(None)
+        let mut o = self.db.exec_options(None);
+        o.ctx.tx_id = self.id;
+        o.ctx.attempt = 1;
+        o
     }
 
     /// Run a statement that returns no rows.
@@ -473,14 +485,12 @@ impl Db {
                     return Err(e);
                 }
                 let delay = backoff(policy.base_delay, policy.max_delay, attempt - 1);
-                tracing::warn!(
-                    db = %self.config().name(),
+                self.telemetry().retried(
+                    crate::telemetry::RetryKind::Transaction,
                     attempt,
-                    delay_ms = delay.as_millis() as u64,
-                    error = %e,
-                    "transaction failed; running it again"
+                    delay,
+                    &e,
                 );
-                metrics::counter!("dal_retries_total", "db" => self.config().name().to_string(), "kind" => "transaction").increment(1);
                 tokio::time::sleep(delay).await;
             }
         }

@@ -681,15 +681,25 @@ pub async fn rt_acquire_timeout(db: &TestDb) {
     ));
 }
 
-/// A connection killed on the server is discarded, not reused: the statement
-/// that meets it fails with `ConnectionLost`, the next one gets a new connection.
-/// With `validate_after_idle = 0` the checkout ping finds it dead first and the
-/// statement succeeds on a fresh connection.
+/// A connection killed on the server is discarded, not reused. A read that
+/// meets it is re-run on a fresh connection (counted as a retry); with retries
+/// off for the call it fails with `ConnectionLost` once and the next call gets a
+/// new connection. With `validate_after_idle = 0` the checkout ping finds it
+/// dead first and the statement succeeds on a fresh connection, no retry needed.
 pub async fn rt_dead_connections_are_evicted(db: &TestDb) {
     let (pid_sql, kill) = match db.dialect() {
         Dialect::Postgres => ("SELECT pg_backend_pid()", "SELECT pg_terminate_backend(?)"),
         Dialect::MySql => ("SELECT CONNECTION_ID()", "KILL CONNECTION ?"),
         Dialect::Sqlite => return, // no server to lose
+    };
+    let kill_it = |pid: i64| async move {
+        if db.dialect() == Dialect::Postgres {
+            // pg_terminate_backend takes an `integer`: bind an i32
+            db.execute(kill, (pid as i32,)).await.unwrap();
+        } else {
+            db.execute(kill, (pid,)).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     for validate in [false, true] {
         let mut b = dal::DatabaseConfig::builder(&db.url).max_connections(1);
@@ -698,28 +708,36 @@ pub async fn rt_dead_connections_are_evicted(db: &TestDb) {
         }
         let small = dal::Db::connect(b.build().unwrap()).await.unwrap();
         let pid: i64 = small.fetch_scalar(pid_sql, ()).await.unwrap();
-        if db.dialect() == Dialect::Postgres {
-            // pg_terminate_backend takes an `integer`: bind an i32
-            db.execute(kill, (pid as i32,)).await.unwrap();
-        } else {
-            db.execute(kill, (pid,)).await.unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let first = small.fetch_scalar::<i64, _>(pid_sql, ()).await;
+        kill_it(pid).await;
         if validate {
-            let new_pid = first.expect("the checkout ping replaced the dead connection");
+            let new_pid: i64 = small
+                .query(pid_sql)
+                .no_retry()
+                .fetch_scalar()
+                .await
+                .expect("the checkout ping replaced the dead connection");
             assert_ne!(new_pid, pid);
+            assert_eq!(small.stats().retries, 0);
         } else {
-            let err = first.expect_err("the dead connection is used once");
+            let err = small
+                .query(pid_sql)
+                .no_retry()
+                .fetch_scalar::<i64>()
+                .await
+                .expect_err("the dead connection is used once");
             assert!(
-                matches!(
-                    err,
-                    Error::ConnectionLost { .. } | Error::Driver(_) | Error::Database { .. }
-                ),
+                matches!(err, Error::ConnectionLost { .. } | Error::Driver(_)),
                 "{err:?}"
             );
             let new_pid: i64 = small.fetch_scalar(pid_sql, ()).await.unwrap();
             assert_ne!(new_pid, pid, "a fresh connection replaced the dead one");
+            // again, with the default policy: the read is re-run transparently
+            kill_it(new_pid).await;
+            let third: i64 = small.fetch_scalar(pid_sql, ()).await.unwrap();
+            assert_ne!(third, new_pid);
+            let stats = small.stats();
+            assert_eq!(stats.retries, 1, "{stats}");
+            assert!(stats.errors_of(dal::ErrorKind::Connection) >= 2, "{stats}");
         }
         assert!(small.pool_status().size <= 1);
         small.close();

@@ -19,6 +19,7 @@ use crate::pool::{HeldConnection, Pool, PoolStatus, PooledConn};
 use crate::result::ExecResult;
 use crate::row::FromRow;
 use crate::statement::Statement;
+use crate::telemetry::{CallContext, Op, Telemetry};
 
 use server::{MySqlManager, PgManager, ServerDb};
 use sqlite::SqliteManager;
@@ -66,6 +67,10 @@ impl Backend {
         each_pool!(self, p => p.status())
     }
 
+    pub(crate) fn status_and_counters(&self) -> (PoolStatus, &crate::pool::PoolCounters) {
+        each_pool!(self, p => (p.status(), p.counters()))
+    }
+
     pub(crate) fn close(&self) {
         each_pool!(self, p => p.close())
     }
@@ -86,6 +91,8 @@ pub(crate) struct ExecOptions {
     pub timeout: Option<Duration>,
     /// How long SQLite waits (asynchronously) for a lock.
     pub busy_timeout: Duration,
+    /// Attempt number and transaction, for spans and hooks.
+    pub ctx: CallContext,
 }
 
 /// A checked-out connection.
@@ -196,6 +203,15 @@ impl Conn {
         }
     }
 
+    /// The database's telemetry.
+    pub(crate) fn telemetry(&self) -> &Telemetry {
+        match self {
+            Conn::Pg(c) => c.telemetry(),
+            Conn::MySql(c) => c.telemetry(),
+            Conn::Sqlite(c) => c.telemetry(),
+        }
+    }
+
     /// Run a statement with parameters.
     pub(crate) async fn execute<P: Params + ?Sized>(
         &mut self,
@@ -203,10 +219,22 @@ impl Conn {
         params: &P,
         opts: ExecOptions,
     ) -> Result<ExecResult> {
-        let r = self.execute_inner(stmt, params, opts).await;
+        let probe = self.telemetry().begin(stmt, Op::Execute, opts.ctx);
+        let r = if probe.span.is_disabled() {
+            self.execute_inner(stmt, params, opts).await
+        } else {
+            use tracing::Instrument as _;
+            let span = probe.span.clone();
+            self.execute_inner(stmt, params, opts)
+                .instrument(span)
+                .await
+        };
         if let Err(e) = &r {
             self.note(e);
         }
+        let rows = r.as_ref().ok().map(|x| x.rows_affected);
+        self.telemetry()
+            .end(probe, stmt, Op::Execute, opts.ctx, &r, rows);
         r
     }
 
@@ -223,15 +251,26 @@ impl Conn {
             let r = match (&mut *self, args.inner) {
                 (Conn::Pg(c), ArgsInner::Pg(a)) => {
                     let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    server::with_timeout(opts.timeout, server::pg::execute(c, sql, a, persistent))
-                        .await
+                    let cancel = opts.timeout.map(|_| server::Canceller::pg(c));
+                    let (r, broken) = server::run_timed(
+                        opts.timeout,
+                        cancel,
+                        server::pg::execute(c, sql, a, persistent),
+                    )
+                    .await;
+                    c.broken |= broken;
+                    r
                 }
                 (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    server::with_timeout(
+                    let cancel = opts.timeout.map(|_| server::Canceller::mysql(c));
+                    let (r, broken) = server::run_timed(
                         opts.timeout,
+                        cancel,
                         server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached),
                     )
-                    .await
+                    .await;
+                    c.broken |= broken;
+                    r
                 }
                 (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
                     return sqlite_retry(c, opts.busy_timeout, |c| {
@@ -291,10 +330,22 @@ impl Conn {
         limit: Option<usize>,
         opts: ExecOptions,
     ) -> Result<Vec<T>> {
-        let r = self.fetch_as_inner::<T, P>(stmt, params, limit, opts).await;
+        let probe = self.telemetry().begin(stmt, Op::Fetch, opts.ctx);
+        let r = if probe.span.is_disabled() {
+            self.fetch_as_inner::<T, P>(stmt, params, limit, opts).await
+        } else {
+            use tracing::Instrument as _;
+            let span = probe.span.clone();
+            self.fetch_as_inner::<T, P>(stmt, params, limit, opts)
+                .instrument(span)
+                .await
+        };
         if let Err(e) = &r {
             self.note(e);
         }
+        let rows = r.as_ref().ok().map(|v| v.len() as u64);
+        self.telemetry()
+            .end(probe, stmt, Op::Fetch, opts.ctx, &r, rows);
         r
     }
 
@@ -312,27 +363,35 @@ impl Conn {
             let r = match (&mut *self, args.inner) {
                 (Conn::Pg(c), ArgsInner::Pg(a)) => {
                     let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    server::with_timeout(
+                    let cancel = opts.timeout.map(|_| server::Canceller::pg(c));
+                    let (r, broken) = server::run_timed(
                         opts.timeout,
+                        cancel,
                         server::pg::fetch(c, sql, a, persistent, limit),
                     )
-                    .await
-                    .and_then(|rows| {
+                    .await;
+                    c.broken |= broken;
+                    r.and_then(|rows| {
                         rows.into_iter()
                             .map(|r| T::from_owned_row(Postgres::wrap_row(r)))
                             .collect()
                     })
                 }
-                (Conn::MySql(c), ArgsInner::MySql(a)) => server::with_timeout(
-                    opts.timeout,
-                    server::mysql::fetch(c, stmt.sql.clone(), a, stmt.cached, limit),
-                )
-                .await
-                .and_then(|rows| {
-                    rows.into_iter()
-                        .map(|r| T::from_owned_row(MySql::wrap_row(r)))
-                        .collect()
-                }),
+                (Conn::MySql(c), ArgsInner::MySql(a)) => {
+                    let cancel = opts.timeout.map(|_| server::Canceller::mysql(c));
+                    let (r, broken) = server::run_timed(
+                        opts.timeout,
+                        cancel,
+                        server::mysql::fetch(c, stmt.sql.clone(), a, stmt.cached, limit),
+                    )
+                    .await;
+                    c.broken |= broken;
+                    r.and_then(|rows| {
+                        rows.into_iter()
+                            .map(|r| T::from_owned_row(MySql::wrap_row(r)))
+                            .collect()
+                    })
+                }
                 (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
                     return sqlite_retry(c, opts.busy_timeout, |c| {
                         sqlite::fetch_as::<T>(c, stmt, &a, limit, opts.timeout)
@@ -359,6 +418,12 @@ impl Conn {
 
     /// Run SQL without parameters (no translation, no preparation).
     pub(crate) async fn execute_raw(&mut self, sql: &str, busy_timeout: Duration) -> Result<()> {
+        let dialect = self.dialect();
+        let masked = || -> std::sync::Arc<str> {
+            std::sync::Arc::from(crate::statement::mask_literals(sql, dialect))
+        };
+        let ctx = CallContext::default();
+        let probe = self.telemetry().begin_text(masked, 0, Op::Script, ctx);
         let r = match self {
             Conn::Pg(c) => server::pg::execute_raw(c, sql).await,
             Conn::MySql(c) => server::mysql::execute_raw(c, sql).await,
@@ -369,12 +434,19 @@ impl Conn {
         if let Err(e) = &r {
             self.note(e);
         }
+        self.telemetry()
+            .end_text(probe, masked, 0, Op::Script, ctx, &r, None);
         r
     }
 
     /// PostgreSQL: stream binary COPY data with `sql` (`COPY .. FROM STDIN (FORMAT binary)`);
     /// returns the number of rows copied.
     pub(crate) async fn pg_copy_in(&mut self, sql: &str, data: Vec<u8>) -> Result<u64> {
+        let masked = || -> std::sync::Arc<str> {
+            std::sync::Arc::from(crate::statement::mask_literals(sql, Dialect::Postgres))
+        };
+        let ctx = CallContext::default();
+        let probe = self.telemetry().begin_text(masked, 0, Op::Copy, ctx);
         let Conn::Pg(c) = self else {
             return Err(Error::Unsupported("COPY is a PostgreSQL feature".into()));
         };
@@ -388,6 +460,9 @@ impl Conn {
         if let Err(e) = &r {
             self.note(e);
         }
+        let rows = r.as_ref().ok().copied();
+        self.telemetry()
+            .end_text(probe, masked, 0, Op::Copy, ctx, &r, rows);
         r
     }
 

@@ -8,6 +8,7 @@ use sqlx::mysql::{MySql, MySqlConnection, MySqlDatabaseError};
 use sqlx::postgres::{PgConnection, PgDatabaseError, Postgres};
 
 use crate::error::{Error, Result, TimeoutKind, classify};
+use crate::pool::{Pool, PooledConn};
 use crate::result::ExecResult;
 use crate::row::{Row, RowInner};
 
@@ -52,22 +53,97 @@ pub(crate) struct ServerConn<C> {
     pub(crate) pending: Vec<String>,
     /// Inside an explicit transaction (set by `Transaction`).
     pub(crate) in_transaction: bool,
+    /// The server's id for this session (PostgreSQL backend pid, MySQL
+    /// connection id), used to cancel a statement from another connection.
+    pub(crate) backend_id: u64,
 }
 
-/// Wraps a future with the query timeout.
-pub(crate) async fn with_timeout<T>(
+/// How long, after a statement's timeout, dal waits for the server to confirm
+/// the cancellation before it gives the connection up (and ends the session on
+/// the server from another connection).
+const CANCEL_GRACE: Duration = Duration::from_millis(1000);
+
+/// Stops a statement on the server from a separate control connection.
+pub(crate) enum Canceller {
+    Pg(Pool<PgManager>, u64),
+    MySql(Pool<MySqlManager>, u64),
+}
+
+impl Canceller {
+    pub(crate) fn pg(c: &PooledConn<PgManager>) -> Canceller {
+        Canceller::Pg(c.pool(), c.backend_id)
+    }
+
+    pub(crate) fn mysql(c: &PooledConn<MySqlManager>) -> Canceller {
+        Canceller::MySql(c.pool(), c.backend_id)
+    }
+
+    /// Cancel the running statement (`terminate`: end the whole session).
+    async fn cancel(&self, terminate: bool) -> Result<()> {
+        match self {
+            Canceller::Pg(p, id) => {
+                let sql = if terminate {
+                    format!("SELECT pg_terminate_backend({id})")
+                } else {
+                    format!("SELECT pg_cancel_backend({id})")
+                };
+                p.manager().control(sql).await
+            }
+            Canceller::MySql(p, id) => {
+                let sql = if terminate {
+                    format!("KILL CONNECTION {id}")
+                } else {
+                    format!("KILL QUERY {id}")
+                };
+                p.manager().control(sql).await
+            }
+        }
+    }
+}
+
+/// Run a statement under its timeout. When the timeout fires, the statement is
+/// cancelled on the server (PostgreSQL `pg_cancel_backend`, MySQL `KILL
+/// QUERY`) and the connection read until the server confirms, so it stays
+/// usable; if that takes longer than a second the connection is given up and
+/// its session ended on the server. After the deadline the result is always
+/// [`Error::Timeout`] (`Query`). Returns whether the connection must be
+/// discarded.
+pub(crate) async fn run_timed<T>(
     timeout: Option<Duration>,
+    canceller: Option<Canceller>,
     f: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    match timeout {
-        None => f.await,
-        Some(t) => match tokio::time::timeout(t, f).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::Timeout {
-                kind: TimeoutKind::Query,
-                after: t,
-            }),
-        },
+) -> (Result<T>, bool) {
+    let (Some(t), Some(canceller)) = (timeout, canceller) else {
+        return (f.await, false);
+    };
+    let mut f = std::pin::pin!(f);
+    if let Ok(r) = tokio::time::timeout(t, &mut f).await {
+        return (r, false);
+    }
+    let timed_out = Error::Timeout {
+        kind: TimeoutKind::Query,
+        after: t,
+    };
+    let settle = async {
+        let (cancelled, r) = tokio::join!(canceller.cancel(false), &mut f);
+        (cancelled, r)
+    };
+    match tokio::time::timeout(CANCEL_GRACE, settle).await {
+        Ok((_, r)) => {
+            // the statement ended (cancelled, or finished just before): the
+            // connection is in a clean state unless it failed as a connection
+            let broken = r.as_ref().err().is_some_and(breaks_connection);
+            (Err(timed_out), broken)
+        }
+        Err(_) => {
+            // no answer: drop the connection and make sure the server stops
+            tokio::spawn(async move {
+                if let Err(e) = canceller.cancel(true).await {
+                    tracing::warn!(target: "dal::timeout", error = %e, "could not end a timed-out session on the server");
+                }
+            });
+            (Err(timed_out), true)
+        }
     }
 }
 
@@ -132,15 +208,7 @@ pub(crate) fn stale_statement(e: &Error) -> bool {
 
 /// Whether an error leaves the connection unusable (it is then discarded).
 pub(crate) fn breaks_connection(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::ConnectionLost { .. }
-            | Error::Driver(_)
-            | Error::Timeout {
-                kind: TimeoutKind::Query,
-                ..
-            }
-    )
+    matches!(e, Error::ConnectionLost { .. } | Error::Driver(_))
 }
 
 /// Opens sqlx connections of one kind.
@@ -149,14 +217,24 @@ pub(crate) struct ServerManager<C: sqlx::Connection> {
     /// The server's host and port (for `TCP_NODELAY`, see `nodelay`).
     pub(crate) tcp: Option<(String, u16)>,
     pub(crate) peers: tokio::sync::OnceCell<Vec<std::net::SocketAddr>>,
+    /// A connection outside the pool for cancelling statements (opened on first need).
+    control: tokio::sync::Mutex<Option<C>>,
+    /// Limit for opening the control connection and running a cancel on it.
+    control_timeout: Duration,
 }
 
 impl<C: sqlx::Connection> ServerManager<C> {
-    pub(crate) fn new(options: C::Options, tcp: Option<(String, u16)>) -> Self {
+    pub(crate) fn new(
+        options: C::Options,
+        tcp: Option<(String, u16)>,
+        control_timeout: Duration,
+    ) -> Self {
         ServerManager {
             options,
             tcp,
             peers: tokio::sync::OnceCell::new(),
+            control: tokio::sync::Mutex::new(None),
+            control_timeout,
         }
     }
 
@@ -179,7 +257,7 @@ pub(crate) type MySqlManager = ServerManager<MySqlConnection>;
 // generic versions need higher-ranked `Executor` bounds, which keep rustc from
 // proving the futures `Send`.
 macro_rules! server_fns {
-    ($module:ident, $Conn:ty, $Db:ty) => {
+    ($module:ident, $Conn:ty, $Db:ty, $id_sql:literal, $IdTy:ty) => {
         pub(crate) mod $module {
             use std::sync::Arc;
 
@@ -196,12 +274,17 @@ macro_rules! server_fns {
                 type Conn = Conn;
 
                 async fn connect(&self) -> Result<Conn> {
-                    let conn = self.options.connect().await.map_err(map_err)?;
+                    let mut conn = self.options.connect().await.map_err(map_err)?;
                     self.nodelay().await;
+                    let (id,): ($IdTy,) = sqlx::query_as($id_sql)
+                        .fetch_one(&mut conn)
+                        .await
+                        .map_err(map_err)?;
                     Ok(ServerConn {
                         conn,
                         pending: Vec::new(),
                         in_transaction: false,
+                        backend_id: id as u64,
                     })
                 }
 
@@ -217,6 +300,36 @@ macro_rules! server_fns {
                         .await
                         .map(|_| ())
                         .map_err(map_err)
+                }
+            }
+
+            impl ServerManager<$Conn> {
+                /// Run `sql` on the control connection (opened on first use,
+                /// dropped after a failure), within the control timeout.
+                pub(crate) async fn control(&self, sql: String) -> Result<()> {
+                    let run = async {
+                        let mut guard = self.control.lock().await;
+                        if guard.is_none() {
+                            *guard = Some(self.options.connect().await.map_err(map_err)?);
+                        }
+                        let Some(c) = guard.as_mut() else {
+                            return Ok(());
+                        };
+                        match c.execute(sqlx::raw_sql(AssertSqlSafe(sql))).await {
+                            Ok(_) => Ok(()),
+                            Err(e) => {
+                                *guard = None;
+                                Err(map_err(e))
+                            }
+                        }
+                    };
+                    match tokio::time::timeout(self.control_timeout, run).await {
+                        Ok(r) => r,
+                        Err(_) => Err(crate::error::Error::Timeout {
+                            kind: crate::error::TimeoutKind::Connect,
+                            after: self.control_timeout,
+                        }),
+                    }
                 }
             }
 
@@ -291,5 +404,17 @@ macro_rules! server_fns {
     };
 }
 
-server_fns!(pg, sqlx::postgres::PgConnection, sqlx::postgres::Postgres);
-server_fns!(mysql, sqlx::mysql::MySqlConnection, sqlx::mysql::MySql);
+server_fns!(
+    pg,
+    sqlx::postgres::PgConnection,
+    sqlx::postgres::Postgres,
+    "SELECT pg_backend_pid()",
+    i32
+);
+server_fns!(
+    mysql,
+    sqlx::mysql::MySqlConnection,
+    sqlx::mysql::MySql,
+    "SELECT CONNECTION_ID()",
+    u64
+);

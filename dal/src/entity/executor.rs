@@ -36,10 +36,10 @@ impl<'a> Executor<'a> for &'a Db {
 
 impl<'a, 'c> Executor<'a> for &'a mut Transaction<'c> {
     fn __into_session(self) -> Session<'a> {
-        let (db, conn, depth) = self.parts();
+        let (db, conn, depth, id) = self.parts();
         Session {
             db,
-            tx: Some((conn, depth)),
+            tx: Some((conn, depth, id)),
             location: Location::caller(),
         }
     }
@@ -50,7 +50,7 @@ impl<'a, 'c> Executor<'a> for &'a mut Transaction<'c> {
 #[doc(hidden)]
 pub struct Session<'a> {
     pub(crate) db: &'a Db,
-    tx: Option<(&'a mut Conn, u32)>,
+    tx: Option<(&'a mut Conn, u32, u64)>,
     location: &'static Location<'static>,
 }
 
@@ -77,7 +77,12 @@ impl<'a> Session<'a> {
     }
 
     pub(crate) fn options(&self) -> ExecOptions {
-        self.db.exec_options(None)
+        let mut o = self.db.exec_options(None);
+        o.ctx.attempt = 1;
+        if let Some((_, _, id)) = &self.tx {
+            o.ctx.tx_id = *id;
+        }
+        o
     }
 
     /// Start a unit of work. `atomic` asks for all-or-nothing: a transaction on a
@@ -91,15 +96,36 @@ impl<'a> Session<'a> {
             None => Ok(Unit::Pooled(Box::new(
                 self.db.acquire_conn(self.location).await?,
             ))),
-            Some((conn, depth)) => {
+            Some((conn, depth, id)) => {
                 if atomic && self.db.dialect() != Dialect::Postgres {
                     Ok(Unit::Tx(
-                        Transaction::savepoint(self.db, conn, depth).await?,
+                        Transaction::savepoint(self.db, conn, depth, id).await?,
                     ))
                 } else {
                     Ok(Unit::Borrowed(conn))
                 }
             }
+        }
+    }
+}
+
+impl Session<'_> {
+    /// Run a read: on the pool with the read retry policy, or on the
+    /// transaction's connection (never retried there).
+    pub(crate) async fn read<T: FromRow + Send, P: Params + ?Sized>(
+        self,
+        stmt: &Statement,
+        params: &P,
+        limit: Option<usize>,
+        opts: ExecOptions,
+    ) -> Result<Vec<T>> {
+        match self.tx {
+            None => {
+                self.db
+                    .run_fetch::<T, P>(stmt, params, limit, opts.timeout, true, self.location)
+                    .await
+            }
+            Some((conn, _, _)) => conn.fetch_as::<T, P>(stmt, params, limit, opts).await,
         }
     }
 }

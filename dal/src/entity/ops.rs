@@ -512,8 +512,7 @@ pub(crate) async fn get<E: Entity>(
     } else {
         &stmts.select_by_id
     };
-    let mut unit = session.unit(false).await?;
-    let rows: Vec<E> = unit.fetch_as(stmt, &(id,), Some(1), opts).await?;
+    let rows: Vec<E> = session.read(stmt, &(id,), Some(1), opts).await?;
     Ok(rows.into_iter().next())
 }
 
@@ -631,8 +630,7 @@ pub(crate) async fn history<E: Entity>(
         .history_select
         .as_ref()
         .ok_or_else(|| missing("history", E::INFO))?;
-    let mut unit = session.unit(false).await?;
-    unit.fetch_as(stmt, &(id,), None, opts).await
+    session.read(stmt, &(id,), None, opts).await
 }
 
 pub(crate) async fn at_version<E: Entity>(
@@ -647,8 +645,7 @@ pub(crate) async fn at_version<E: Entity>(
         .history_at_version
         .as_ref()
         .ok_or_else(|| missing("history", E::INFO))?;
-    let mut unit = session.unit(false).await?;
-    let rows: Vec<HistoryEntry<E>> = unit.fetch_as(stmt, &(id, version), Some(1), opts).await?;
+    let rows: Vec<HistoryEntry<E>> = session.read(stmt, &(id, version), Some(1), opts).await?;
     Ok(rows.into_iter().next())
 }
 

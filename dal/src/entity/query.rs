@@ -613,8 +613,8 @@ impl<E: Entity> Find<E> {
         let built = self.build_select(dialect, columns);
         let stmt = session.db.inner.statements.get(&built.sql)?;
         let opts = session.options();
-        let mut unit = session.unit(false).await?;
-        unit.fetch_as(&stmt, &ParamList(&built.params), None, opts)
+        session
+            .read(&stmt, &ParamList(&built.params), None, opts)
             .await
     }
 
@@ -682,9 +682,8 @@ impl<E: Entity> Find<E> {
             };
             let stmt = session.db.inner.statements.get(&built.sql)?;
             let opts = session.options();
-            let mut unit = session.unit(false).await?;
-            let rows: Vec<(i64,)> = unit
-                .fetch_as(&stmt, &ParamList(&built.params), Some(1), opts)
+            let rows: Vec<(i64,)> = session
+                .read(&stmt, &ParamList(&built.params), Some(1), opts)
                 .await?;
             Ok(rows.first().map_or(0, |r| r.0))
         }

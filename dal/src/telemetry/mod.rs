@@ -1,0 +1,506 @@
+//! Per-database observability and resilience state: the statement span, the
+//! metrics handles (registered once per `Db`), the in-process counters behind
+//! `Db::stats`, the circuit breaker, the retry policy and the hooks.
+//!
+//! Everything on the per-statement path is an atomic add, two clock reads and,
+//! when a subscriber wants DEBUG spans for `dal`, a span.
+
+pub(crate) mod breaker;
+pub(crate) mod stats;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use dal_schema::Dialect;
+use metrics::{Counter, Gauge, Histogram as MHistogram};
+
+use crate::config::{DatabaseConfig, RetryPolicy};
+use crate::error::Error;
+use crate::hooks::{Hook, QueryInfo, QueryOutcome};
+use crate::pool::PoolStatus;
+use crate::statement::Statement;
+use breaker::{Breaker, BreakerState, Outcome, Transition};
+use stats::{ErrorKind, Histogram, Stats};
+
+/// The kind of call, for spans and hooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Execute,
+    Fetch,
+    Script,
+    Copy,
+}
+
+impl Op {
+    fn as_str(self) -> &'static str {
+        match self {
+            Op::Execute => "execute",
+            Op::Fetch => "fetch",
+            Op::Script => "script",
+            Op::Copy => "copy",
+        }
+    }
+}
+
+/// Why a retry happened (the `kind` label of `dal_retries_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryKind {
+    /// A read failed transiently.
+    Read,
+    /// A checkout failed before anything was sent.
+    Connect,
+    /// A transaction closure hit a serialization failure or deadlock.
+    Transaction,
+}
+
+impl RetryKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            RetryKind::Read => "read",
+            RetryKind::Connect => "connect",
+            RetryKind::Transaction => "transaction",
+        }
+    }
+}
+
+struct Handles {
+    statements: Counter,
+    duration: MHistogram,
+    errors: [Counter; ErrorKind::ALL.len()],
+    retries: [Counter; 3],
+    slow: Counter,
+    breaker_state: Gauge,
+    breaker_rejections: Counter,
+    breaker_opened: Counter,
+    breaker_closed: Counter,
+    breaker_half_open: Counter,
+    pool_size: Gauge,
+    pool_idle: Gauge,
+    pool_in_use: Gauge,
+    acquire_wait: MHistogram,
+}
+
+impl Handles {
+    fn new(name: &str) -> Handles {
+        let db = name.to_string();
+        let counter = |n: &'static str| metrics::counter!(n, "db" => db.clone());
+        let gauge = |n: &'static str| metrics::gauge!(n, "db" => db.clone());
+        Handles {
+            statements: counter("dal_queries_total"),
+            duration: metrics::histogram!("dal_query_duration_seconds", "db" => db.clone()),
+            errors: ErrorKind::ALL.map(
+                |k| metrics::counter!("dal_errors_total", "db" => db.clone(), "kind" => k.as_str()),
+            ),
+            retries: [RetryKind::Read, RetryKind::Connect, RetryKind::Transaction].map(|k| {
+                metrics::counter!("dal_retries_total", "db" => db.clone(), "kind" => k.as_str())
+            }),
+            slow: counter("dal_slow_queries_total"),
+            breaker_state: gauge("dal_breaker_state"),
+            breaker_rejections: counter("dal_breaker_rejections_total"),
+            breaker_opened: metrics::counter!("dal_breaker_transitions_total", "db" => db.clone(), "to" => "open"),
+            breaker_closed: metrics::counter!("dal_breaker_transitions_total", "db" => db.clone(), "to" => "closed"),
+            breaker_half_open: metrics::counter!("dal_breaker_transitions_total", "db" => db.clone(), "to" => "half_open"),
+            pool_size: gauge("dal_pool_size"),
+            pool_idle: gauge("dal_pool_idle"),
+            pool_in_use: gauge("dal_pool_in_use"),
+            acquire_wait: metrics::histogram!("dal_pool_acquire_wait_seconds", "db" => db.clone()),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    statements: AtomicU64,
+    /// Checkouts that failed (nothing was sent).
+    failed_checkouts: AtomicU64,
+    errors: [AtomicU64; ErrorKind::ALL.len()],
+    retries: AtomicU64,
+    slow: AtomicU64,
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// Per-database telemetry and resilience state (one per `Db`, shared by its clones).
+pub(crate) struct Telemetry {
+    pub(crate) name: String,
+    system: &'static str,
+    slow_threshold: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) breaker: Breaker,
+    counters: Counters,
+    latency: Histogram,
+    m: Handles,
+    hooks: RwLock<Arc<[Arc<dyn Hook>]>>,
+    has_hooks: AtomicBool,
+}
+
+/// A statement in flight.
+pub(crate) struct Probe {
+    start: Instant,
+    pub(crate) span: tracing::Span,
+}
+
+/// Per-call context recorded with a statement.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CallContext {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The transaction, if any (0 = none).
+    pub tx_id: u64,
+}
+
+impl Telemetry {
+    pub(crate) fn new(config: &DatabaseConfig) -> Telemetry {
+        let name = config.name().to_string();
+        Telemetry {
+            system: match config.dialect() {
+                Dialect::Postgres => "postgresql",
+                Dialect::MySql => "mysql",
+                Dialect::Sqlite => "sqlite",
+            },
+            slow_threshold: config.slow_query_threshold(),
+            retry: *config.retry(),
+            breaker: Breaker::new(*config.breaker(), &name),
+            counters: Counters::default(),
+            latency: Histogram::new(),
+            m: Handles::new(&name),
+            hooks: RwLock::new(Arc::from(Vec::new())),
+            has_hooks: AtomicBool::new(false),
+            name,
+        }
+    }
+
+    pub(crate) fn add_hook(&self, hook: Arc<dyn Hook>) {
+        let mut hooks = self.hooks.write().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<Arc<dyn Hook>> = hooks.iter().cloned().collect();
+        v.push(hook);
+        *hooks = Arc::from(v);
+        self.has_hooks.store(true, Ordering::Release);
+    }
+
+    fn hooks(&self) -> Option<Arc<[Arc<dyn Hook>]>> {
+        if !self.has_hooks.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(self.hooks.read().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+
+    fn info<'a>(
+        &'a self,
+        statement: &'a str,
+        op: Op,
+        params: usize,
+        ctx: CallContext,
+    ) -> QueryInfo<'a> {
+        QueryInfo {
+            db: &self.name,
+            system: self.system,
+            statement,
+            operation: op.as_str(),
+            params,
+            attempt: ctx.attempt.max(1),
+            transaction_id: (ctx.tx_id != 0).then_some(ctx.tx_id),
+        }
+    }
+
+    /// Before a statement: open its span and run the before-hooks.
+    pub(crate) fn begin(&self, stmt: &Statement, op: Op, ctx: CallContext) -> Probe {
+        self.begin_text(|| stmt.masked().clone(), stmt.param_count, op, ctx)
+    }
+
+    /// [`begin`](Self::begin) for SQL that is not a cached statement (scripts, COPY).
+    pub(crate) fn begin_text(
+        &self,
+        masked: impl Fn() -> Arc<str>,
+        params: usize,
+        op: Op,
+        ctx: CallContext,
+    ) -> Probe {
+        let span = tracing::debug_span!(
+            target: "dal::query",
+            "db.query",
+            otel.kind = "client",
+            db.system = self.system,
+            db.name = %self.name,
+            db.operation = op.as_str(),
+            db.statement = %masked(),
+            dal.attempt = ctx.attempt.max(1),
+            dal.transaction_id = ctx.tx_id,
+            db.rows = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+            error = tracing::field::Empty,
+        );
+        if let Some(hooks) = self.hooks() {
+            let text = masked();
+            let info = self.info(&text, op, params, ctx);
+            for h in hooks.iter() {
+                h.before(&info);
+            }
+        }
+        Probe {
+            start: Instant::now(),
+            span,
+        }
+    }
+
+    /// After a statement: count it, time it, tell the breaker, warn when slow,
+    /// close the span and run the after-hooks.
+    pub(crate) fn end<T>(
+        &self,
+        probe: Probe,
+        stmt: &Statement,
+        op: Op,
+        ctx: CallContext,
+        result: &Result<T, Error>,
+        rows: Option<u64>,
+    ) {
+        self.end_text(
+            probe,
+            || stmt.masked().clone(),
+            stmt.param_count,
+            op,
+            ctx,
+            result,
+            rows,
+        )
+    }
+
+    /// [`end`](Self::end) for SQL that is not a cached statement.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn end_text<T>(
+        &self,
+        probe: Probe,
+        masked: impl Fn() -> Arc<str>,
+        params: usize,
+        op: Op,
+        ctx: CallContext,
+        result: &Result<T, Error>,
+        rows: Option<u64>,
+    ) {
+        let elapsed = probe.start.elapsed();
+        self.counters.statements.fetch_add(1, Ordering::Relaxed);
+        self.m.statements.increment(1);
+        self.m.duration.record(elapsed.as_secs_f64());
+        self.latency.record(elapsed);
+        if let Err(e) = result {
+            self.count_error(e);
+        }
+        self.breaker_outcome(Outcome::of(result));
+        if elapsed >= self.slow_threshold && !self.slow_threshold.is_zero() {
+            self.counters.slow.fetch_add(1, Ordering::Relaxed);
+            self.m.slow.increment(1);
+            tracing::warn!(
+                target: "dal::slow",
+                db = %self.name,
+                statement = %masked(),
+                duration_ms = elapsed.as_millis() as u64,
+                threshold_ms = self.slow_threshold.as_millis() as u64,
+                "slow query"
+            );
+        }
+        if !probe.span.is_disabled() {
+            probe.span.record("duration_us", elapsed.as_micros() as u64);
+            match result {
+                Ok(_) => {
+                    if let Some(r) = rows {
+                        probe.span.record("db.rows", r);
+                    }
+                }
+                Err(e) => {
+                    probe.span.record("error", tracing::field::display(e));
+                }
+            }
+        }
+        if let Some(hooks) = self.hooks() {
+            let text = masked();
+            let info = self.info(&text, op, params, ctx);
+            let outcome = QueryOutcome {
+                duration: elapsed,
+                rows: if result.is_ok() { rows } else { None },
+                error: result.as_ref().err(),
+            };
+            for h in hooks.iter() {
+                h.after(&info, &outcome);
+            }
+        }
+    }
+
+    /// Count an error by kind.
+    pub(crate) fn count_error(&self, e: &Error) {
+        let k = ErrorKind::of(e);
+        self.counters.errors[k.index()].fetch_add(1, Ordering::Relaxed);
+        self.m.errors[k.index()].increment(1);
+    }
+
+    /// A checkout failed before any statement was sent (acquire or connect
+    /// timeout, refused connection, open breaker).
+    pub(crate) fn failed_checkout(&self, e: &Error) {
+        self.counters
+            .failed_checkouts
+            .fetch_add(1, Ordering::Relaxed);
+        self.count_error(e);
+        if !matches!(e, Error::CircuitOpen { .. }) {
+            self.breaker_outcome(if e.is_infrastructure() {
+                Outcome::Failed
+            } else {
+                Outcome::Answered
+            });
+        }
+    }
+
+    /// Ask the breaker to let a call through.
+    pub(crate) fn admit(&self) -> Result<(), Error> {
+        match self.breaker.admit() {
+            Ok(t) => {
+                if let Some(t) = t {
+                    self.transitioned(t);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.m.breaker_rejections.increment(1);
+                Err(e)
+            }
+        }
+    }
+
+    /// Tell the breaker what a call that is not a statement (a ping) learned.
+    pub(crate) fn record_outcome<T>(&self, r: &Result<T, Error>) {
+        self.breaker_outcome(Outcome::of(r));
+    }
+
+    fn breaker_outcome(&self, outcome: Outcome) {
+        if let Some(t) = self.breaker.record(outcome) {
+            self.transitioned(t);
+        }
+    }
+
+    fn transitioned(&self, t: Transition) {
+        self.m.breaker_state.set(t.to.gauge_value());
+        match t.to {
+            BreakerState::Open => {
+                self.m.breaker_opened.increment(1);
+                tracing::warn!(
+                    target: "dal::breaker",
+                    db = %self.name,
+                    from = t.from.as_str(),
+                    "circuit breaker opened: calls fail fast until the database answers again"
+                );
+            }
+            BreakerState::HalfOpen => {
+                self.m.breaker_half_open.increment(1);
+                tracing::info!(target: "dal::breaker", db = %self.name, "circuit breaker half-open: trial calls let through");
+            }
+            BreakerState::Closed => {
+                self.m.breaker_closed.increment(1);
+                tracing::info!(target: "dal::breaker", db = %self.name, "circuit breaker closed: the database answers again");
+            }
+            BreakerState::Disabled => {}
+        }
+    }
+
+    /// Record a retry (logged and counted).
+    pub(crate) fn retried(&self, kind: RetryKind, attempt: u32, delay: Duration, cause: &Error) {
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        self.m.retries[kind as usize].increment(1);
+        tracing::warn!(
+            target: "dal::retry",
+            db = %self.name,
+            kind = kind.as_str(),
+            attempt,
+            delay_ms = delay.as_millis() as u64,
+            error = %cause,
+            "retrying after a transient failure"
+        );
+    }
+
+    /// The delay before retry number `attempt` (1-based) under the policy, or
+    /// `None` when no further retry is allowed: full jitter, `base * 2^(n-1)`
+    /// capped at `max_delay`, within the total budget counted from `started`.
+    pub(crate) fn retry_delay(&self, attempt: u32, started: Instant) -> Option<Duration> {
+        let p = &self.retry;
+        if !p.enabled || attempt >= p.max_attempts.max(1) {
+            return None;
+        }
+        let exp = p
+            .base_delay
+            .saturating_mul(1u32 << (attempt - 1).min(20))
+            .min(p.max_delay);
+        let nanos = exp.as_nanos().max(1) as u64;
+        let delay = Duration::from_nanos(crate::transaction::random_u64() % nanos);
+        (started.elapsed() + delay < p.budget).then_some(delay)
+    }
+
+    /// Record a checkout's wait for a free connection.
+    pub(crate) fn acquire_waited(&self, wait: Duration) {
+        self.m.acquire_wait.record(wait.as_secs_f64());
+    }
+
+    /// Publish the pool gauges.
+    pub(crate) fn pool_gauges(&self, s: PoolStatus) {
+        self.m.pool_size.set(s.size as f64);
+        self.m.pool_idle.set(s.idle as f64);
+        self.m.pool_in_use.set(s.in_use as f64);
+        self.m.breaker_state.set(self.breaker.state().gauge_value());
+    }
+
+    pub(crate) fn stats(
+        &self,
+        pool: PoolStatus,
+        pool_counters: &crate::pool::PoolCounters,
+    ) -> Stats {
+        let c = &self.counters;
+        let errors: Vec<(ErrorKind, u64)> = ErrorKind::ALL
+            .iter()
+            .map(|k| (*k, c.errors[k.index()].load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        let errors_total = errors.iter().map(|(_, n)| n).sum();
+        let timeouts: u64 = errors
+            .iter()
+            .filter(|(k, _)| k.is_timeout())
+            .map(|(_, n)| n)
+            .sum();
+        let statements = c.statements.load(Ordering::Relaxed);
+        let calls = statements + c.failed_checkouts.load(Ordering::Relaxed);
+        let timeout_rate = if calls == 0 {
+            0.0
+        } else {
+            timeouts as f64 / calls as f64
+        };
+        let acquisitions = pool_counters.acquisitions.load(Ordering::Relaxed);
+        let waited = pool_counters.acquire_wait_ns.load(Ordering::Relaxed);
+        let get = |k: ErrorKind| c.errors[k.index()].load(Ordering::Relaxed);
+        self.pool_gauges(pool);
+        Stats {
+            name: self.name.clone(),
+            calls,
+            statements,
+            errors,
+            errors_total,
+            timeouts,
+            acquire_timeouts: get(ErrorKind::AcquireTimeout),
+            query_timeouts: get(ErrorKind::QueryTimeout),
+            timeout_rate,
+            advice: stats::ScalingAdvice::for_timeout_rate(timeout_rate),
+            retries: c.retries.load(Ordering::Relaxed),
+            slow_queries: c.slow.load(Ordering::Relaxed),
+            latency_p50: self.latency.quantile(0.5),
+            latency_p99: self.latency.quantile(0.99),
+            acquisitions,
+            acquire_wait_mean: Duration::from_nanos(waited.checked_div(acquisitions).unwrap_or(0)),
+            leaks: pool_counters.leaks.load(Ordering::Relaxed),
+            pool,
+            breaker: self.breaker.state(),
+            breaker_rejections: self.breaker.rejected.load(Ordering::Relaxed),
+            breaker_transitions: self.breaker.transitions.load(Ordering::Relaxed),
+        }
+    }
+}
