@@ -587,3 +587,697 @@ mod proxy_servers {
         carries_a_real_connection("MariaDB/MySQL", crate::support::mysql_url()).await;
     }
 }
+
+/// The resilience scenarios against the real servers (and SQLite where it
+/// applies): server-side query cancellation, the circuit breaker under a cut
+/// network path, pool exhaustion, leak reports, and connection kills during
+/// acknowledged writes and history saves. Each prints its figures.
+mod scenarios {
+    use std::collections::{HashMap, HashSet};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::time::{Duration, Instant};
+
+    use dal::{DatabaseConfig, Db, Dialect, Entity, Error, ScalingAdvice, TimeoutKind};
+
+    use crate::support::proxy::{Mode, Proxy, upstream_of};
+    use crate::support::{self, TestDb};
+
+    fn marker() -> String {
+        support::unique_name()
+    }
+
+    // ----- query timeouts stop the work on the server -------------------------
+
+    /// How many statements carrying `marker` run on the server now (other
+    /// than the asking one).
+    async fn running(db: &Db, marker: &str) -> i64 {
+        let like = format!("%{marker}%");
+        match db.dialect() {
+            Dialect::Postgres => db
+                .fetch_scalar(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE query LIKE ? \
+                     AND state = 'active' AND pid <> pg_backend_pid()",
+                    (like.as_str(),),
+                )
+                .await
+                .unwrap(),
+            Dialect::MySql => db
+                .fetch_scalar(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                     WHERE INFO LIKE ? AND ID <> CONNECTION_ID()",
+                    (like.as_str(),),
+                )
+                .await
+                .unwrap(),
+            Dialect::Sqlite => 0,
+        }
+    }
+
+    async fn session_id(db: &Db) -> i64 {
+        match db.dialect() {
+            Dialect::Postgres => db
+                .fetch_scalar("SELECT pg_backend_pid()", ())
+                .await
+                .unwrap(),
+            Dialect::MySql => db.fetch_scalar("SELECT CONNECTION_ID()", ()).await.unwrap(),
+            Dialect::Sqlite => 0,
+        }
+    }
+
+    /// A 30-second statement with a 500 ms timeout: `Error::Timeout` (query)
+    /// by about a second, nothing left running on the server, and the
+    /// connection cleanly reused.
+    pub async fn long_query_is_cancelled_on_the_server(t: &TestDb) {
+        let m = marker();
+        let sql = match t.dialect() {
+            Dialect::Postgres => format!("SELECT pg_sleep(30), '{m}'"),
+            Dialect::MySql => format!("SELECT SLEEP(30), '{m}'"),
+            // an endless recursive query: only the interrupt stops it
+            Dialect::Sqlite => format!(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+                 SELECT COUNT(*), '{m}' FROM c"
+            ),
+        };
+        let db = Db::connect(
+            DatabaseConfig::builder(&t.url)
+                .max_connections(1)
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let before = session_id(&db).await;
+        let start = Instant::now();
+        let err = db
+            .query(&sql)
+            .timeout(Duration::from_millis(500))
+            .fetch_all()
+            .await
+            .expect_err("the statement must time out");
+        let took = start.elapsed();
+        assert!(
+            matches!(
+                err,
+                Error::Timeout {
+                    kind: TimeoutKind::Query,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(took >= Duration::from_millis(500), "{took:?}");
+        assert!(took < Duration::from_millis(1500), "error after {took:?}");
+        let left = running(&t.db, &m).await;
+        assert_eq!(left, 0, "the statement still runs on the server");
+        // the connection answered the cancel and is reused, not replaced
+        let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+        assert_eq!(one, 1);
+        let after = session_id(&db).await;
+        assert_eq!(before, after, "the cancelled connection was kept");
+        let stats = db.stats();
+        assert_eq!(stats.query_timeouts, 1, "{stats}");
+        println!(
+            "[{}] 30 s statement, 500 ms timeout: error after {took:?}, {left} left running on the server, connection reused",
+            t.dialect()
+        );
+        db.close();
+    }
+
+    // ----- the circuit breaker under a cut network path ----------------------
+
+    async fn breaker_opens_and_recovers(engine: &str, t: &TestDb) {
+        let upstream = upstream_of(&t.url).expect("server url names a host");
+        let proxy = Proxy::start(&upstream).await.unwrap();
+        let config = DatabaseConfig::builder(proxy.url_for(&t.url))
+            .max_connections(4)
+            .connect_timeout(Duration::from_millis(300))
+            .acquire_timeout(Duration::from_secs(1))
+            .query_timeout(Duration::from_millis(300))
+            .breaker_failure_threshold(3)
+            .breaker_open_duration(Duration::from_millis(500))
+            .breaker_half_open_calls(1)
+            .build()
+            .unwrap();
+        let db = Db::connect(config).await.unwrap();
+        let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+        assert_eq!(one, 1);
+
+        // cut the path for 3 seconds
+        proxy.set_mode(Mode::BlackHole);
+        let cut = Instant::now();
+        let mut slow_failures = Vec::new();
+        let mut fast_rejections = Vec::new();
+        let mut opened_after = None;
+        while cut.elapsed() < Duration::from_secs(3) {
+            let was_open = db.breaker_state() == dal::BreakerState::Open;
+            let s = Instant::now();
+            let r = db.fetch_scalar::<i64, _>("SELECT 1", ()).await;
+            let took = s.elapsed();
+            match r {
+                Ok(_) => panic!("{engine}: a query succeeded through a cut path"),
+                // rejected by an open circuit: must be immediate
+                Err(Error::CircuitOpen { .. }) if was_open => {
+                    opened_after.get_or_insert(cut.elapsed());
+                    fast_rejections.push(took);
+                }
+                // a call that started before the circuit opened (it may end
+                // with CircuitOpen when its own retry is refused)
+                Err(e) => {
+                    assert!(
+                        e.is_infrastructure() || matches!(e, Error::CircuitOpen { .. }),
+                        "{engine}: {e:?}"
+                    );
+                    slow_failures.push(took);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let opened_after = opened_after.expect("the breaker opened during the cut");
+        assert!(!fast_rejections.is_empty());
+        fast_rejections.sort();
+        let p50 = fast_rejections[fast_rejections.len() / 2];
+        let max = *fast_rejections.last().unwrap();
+        assert!(
+            max < Duration::from_millis(50),
+            "{engine}: open-circuit rejections must be immediate, slowest {max:?}"
+        );
+
+        // restore and measure until the first success
+        proxy.set_mode(Mode::Pass);
+        let restored = Instant::now();
+        let recovery = loop {
+            match db.fetch_scalar::<i64, _>("SELECT 1", ()).await {
+                Ok(1) => break restored.elapsed(),
+                Ok(v) => panic!("{v}"),
+                Err(_) => {
+                    assert!(
+                        restored.elapsed() < Duration::from_secs(5),
+                        "{engine}: no recovery"
+                    );
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        };
+        assert!(
+            recovery <= Duration::from_secs(1),
+            "{engine}: recovered {recovery:?} after the restore"
+        );
+        let stats = db.stats();
+        assert_eq!(stats.breaker, dal::BreakerState::Closed, "{stats}");
+        assert!(stats.breaker_transitions >= 3, "{stats}");
+        assert!(
+            stats.breaker_rejections as usize >= fast_rejections.len(),
+            "{stats}"
+        );
+        println!(
+            "[{engine}] path cut 3 s: {} slow failures (max {:?}) before the breaker opened at {opened_after:?}; \
+             {} calls failed fast (p50 {p50:?}, max {max:?}); recovered {recovery:?} after the restore",
+            slow_failures.len(),
+            slow_failures.iter().max().copied().unwrap_or_default(),
+            fast_rejections.len(),
+        );
+        db.close();
+    }
+
+    // ----- pool exhaustion ---------------------------------------------------
+
+    /// Pool of 5, 200 concurrent tasks, 100 ms acquire timeout: every task
+    /// ends, the timeouts are counted and `stats()` gives the advice that
+    /// matches the rate.
+    pub async fn exhausted_pool_times_out_and_advises(t: &TestDb) {
+        // each task holds its connection for about 50 ms: on a server asleep in
+        // the statement; on SQLite (statements run on the caller's thread)
+        // across an await inside a transaction, as a handler would
+        let sql = match t.dialect() {
+            Dialect::Postgres => "SELECT pg_sleep(0.05)",
+            Dialect::MySql => "SELECT SLEEP(0.05)",
+            Dialect::Sqlite => "SELECT 1",
+        };
+        let db = Db::connect(
+            DatabaseConfig::builder(&t.url)
+                .max_connections(5)
+                .acquire_timeout(Duration::from_millis(100))
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let start = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..200 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                if db.dialect() == Dialect::Sqlite {
+                    let mut tx = db.begin().await?;
+                    tx.fetch_all(sql, ()).await?;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    tx.commit().await
+                } else {
+                    db.query(sql).fetch_all().await.map(|_| ())
+                }
+            });
+        }
+        let all = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut out = Vec::new();
+            while let Some(r) = tasks.join_next().await {
+                out.push(r.expect("task panicked"));
+            }
+            out
+        })
+        .await
+        .expect("every task ends: no hang");
+        let took = start.elapsed();
+        let ok = all.iter().filter(|r| r.is_ok()).count();
+        let timed_out = all
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r,
+                    Err(Error::Timeout {
+                        kind: TimeoutKind::Acquire,
+                        ..
+                    })
+                )
+            })
+            .count();
+        assert_eq!(
+            ok + timed_out,
+            200,
+            "other errors: {:?}",
+            all.iter().filter(|r| r.is_err()).collect::<Vec<_>>()
+        );
+        assert!(ok >= 5, "some tasks got a connection");
+        assert!(
+            timed_out > 0,
+            "a pool of 5 cannot serve 200 tasks in 100 ms"
+        );
+        let stats = db.stats();
+        assert_eq!(stats.acquire_timeouts as usize, timed_out, "{stats}");
+        assert!(stats.timeout_rate > 0.05, "{stats}");
+        assert_eq!(
+            stats.advice,
+            ScalingAdvice::for_timeout_rate(stats.timeout_rate)
+        );
+        assert_eq!(stats.advice, ScalingAdvice::ScaleHorizontally, "{stats}");
+        assert!(stats.pool.size <= 5);
+        println!(
+            "[{}] pool 5, 200 tasks, 100 ms acquire timeout: all ended in {took:?}; {ok} served, {timed_out} acquire timeouts; \
+             timeout rate {:.1}% -> {}",
+            t.dialect(),
+            stats.timeout_rate * 100.0,
+            stats.advice
+        );
+        db.close();
+    }
+
+    // ----- leak detection ------------------------------------------------------
+
+    /// A connection held past the threshold is reported once, with the line
+    /// that acquired it.
+    pub async fn leaked_connection_is_reported(t: &TestDb) {
+        let db = Db::connect(
+            DatabaseConfig::builder(&t.url)
+                .max_connections(2)
+                .leak_detection_threshold(Duration::from_millis(100))
+                .capture_backtrace(true)
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let line = line!() + 1;
+        let tx = db.begin().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let held = db.held_connections();
+        assert_eq!(held.len(), 1, "{held:?}");
+        let h = &held[0];
+        assert!(
+            h.acquired_at.contains("faults.rs") && h.acquired_at.contains(&format!(":{line}:")),
+            "acquired at {}",
+            h.acquired_at
+        );
+        assert!(h.held_for >= Duration::from_millis(300));
+        assert!(h.backtrace.is_some());
+        assert_eq!(db.stats().leaks, 1, "reported once");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(db.stats().leaks, 1, "still reported only once");
+        drop(tx);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(db.held_connections().is_empty());
+        println!(
+            "[{}] leaked connection reported after {:?} at {}",
+            t.dialect(),
+            h.held_for,
+            h.acquired_at
+        );
+        db.close();
+    }
+
+    // ----- connection kills during writes --------------------------------------
+
+    /// Kill every session of `db_name` (but the asking one) on the server.
+    async fn kill_sessions(admin: &Db, db_name: &str) -> usize {
+        match admin.dialect() {
+            Dialect::Postgres => {
+                let n: i64 = admin
+                    .fetch_scalar(
+                        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                         WHERE application_name = ? AND pid <> pg_backend_pid()",
+                        (db_name,),
+                    )
+                    .await
+                    .unwrap_or(0);
+                n as usize
+            }
+            Dialect::MySql => {
+                let ids: Vec<(u64,)> = admin
+                    .fetch_all_as(
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+                        (db_name,),
+                    )
+                    .await
+                    .unwrap_or_default();
+                let mut n = 0;
+                for (id,) in ids {
+                    if admin
+                        .execute(&format!("KILL CONNECTION {id}"), ())
+                        .await
+                        .is_ok()
+                    {
+                        n += 1;
+                    }
+                }
+                n
+            }
+            Dialect::Sqlite => 0,
+        }
+    }
+
+    /// A writer pool whose sessions can be found and killed: PostgreSQL gets a
+    /// unique application name, MariaDB sessions are found by database.
+    async fn writer_pool(t: &TestDb, tag: &str, max: u32) -> (Db, Db, String) {
+        let (admin_url, mut b) = match t.dialect() {
+            Dialect::Postgres => (
+                support::postgres_url(),
+                DatabaseConfig::builder(&t.url).param("application_name", tag),
+            ),
+            _ => (support::mysql_url(), DatabaseConfig::builder(&t.url)),
+        };
+        // the breaker would (rightly) open under kills this dense; this
+        // scenario is about what happens to each write, so it is off here
+        b = b
+            .max_connections(max)
+            .connect_timeout(Duration::from_secs(2))
+            .query_timeout(Duration::from_secs(10))
+            .breaker_enabled(false);
+        let db = Db::connect(b.build().unwrap()).await.unwrap();
+        let admin = Db::connect(
+            DatabaseConfig::builder(&admin_url)
+                .max_connections(2)
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let target = match t.dialect() {
+            Dialect::Postgres => tag.to_string(),
+            _ => db
+                .fetch_scalar::<String, _>("SELECT DATABASE()", ())
+                .await
+                .unwrap(),
+        };
+        (db, admin, target)
+    }
+
+    /// Kill the writers' sessions every 200 ms until `stop`.
+    fn killer(
+        admin: Db,
+        target: String,
+        stop: Arc<AtomicBool>,
+    ) -> tokio::task::JoinHandle<(usize, usize)> {
+        tokio::spawn(async move {
+            let (mut rounds, mut killed) = (0, 0);
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                killed += kill_sessions(&admin, &target).await;
+                rounds += 1;
+            }
+            admin.close();
+            (rounds, killed)
+        })
+    }
+
+    /// 10,000 acknowledged single-row writes while every session is killed
+    /// every 200 ms: every acknowledged row is there exactly once, and no row
+    /// is there twice (dal never re-sends a write whose outcome it does not know).
+    pub async fn acknowledged_writes_survive_kills(t: &TestDb) {
+        const TARGET: u64 = 10_000;
+        t.execute(
+            "CREATE TABLE [f_acks] ([k] BIGINT NOT NULL, [w] INTEGER NOT NULL)",
+            (),
+        )
+        .await
+        .unwrap();
+        let tag = format!("dal_kill_{}", std::process::id());
+        let (db, admin, target) = writer_pool(t, &tag, 8).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let kills = killer(admin, target, stop.clone());
+        let next = Arc::new(AtomicU64::new(0));
+        let acked_count = Arc::new(AtomicU64::new(0));
+        let start = Instant::now();
+        let mut writers = tokio::task::JoinSet::new();
+        for w in 0..8 {
+            let (db, next, acked_count) = (db.clone(), next.clone(), acked_count.clone());
+            writers.spawn(async move {
+                let (mut acked, mut failed) = (Vec::new(), HashMap::<String, usize>::new());
+                while acked_count.load(Ordering::Relaxed) < TARGET {
+                    let k = next.fetch_add(1, Ordering::Relaxed) as i64;
+                    match db
+                        .execute("INSERT INTO [f_acks] ([k], [w]) VALUES (?, ?)", (k, w))
+                        .await
+                    {
+                        Ok(r) => {
+                            assert_eq!(r.rows_affected, 1);
+                            acked.push(k);
+                            acked_count.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            assert!(e.is_infrastructure(), "unexpected error: {e:?}");
+                            *failed
+                                .entry(dal::ErrorKind::of(&e).as_str().to_string())
+                                .or_default() += 1;
+                        }
+                    }
+                }
+                (acked, failed)
+            });
+        }
+        let mut acked = HashSet::new();
+        let mut failed: HashMap<String, usize> = HashMap::new();
+        while let Some(r) = writers.join_next().await {
+            let (a, f) = r.unwrap();
+            acked.extend(a);
+            for (k, n) in f {
+                *failed.entry(k).or_default() += n;
+            }
+        }
+        let took = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        let (rounds, killed) = kills.await.unwrap();
+        let rows: Vec<(i64,)> = t
+            .fetch_all_as("SELECT [k] FROM [f_acks]", ())
+            .await
+            .unwrap();
+        let mut present = HashSet::new();
+        let mut duplicated = Vec::new();
+        for (k,) in &rows {
+            if !present.insert(*k) {
+                duplicated.push(*k);
+            }
+        }
+        assert!(duplicated.is_empty(), "rows written twice: {duplicated:?}");
+        let lost: Vec<_> = acked.difference(&present).collect();
+        assert!(
+            lost.is_empty(),
+            "acknowledged writes lost: {} (e.g. {:?})",
+            lost.len(),
+            lost.iter().take(5).collect::<Vec<_>>()
+        );
+        assert!(acked.len() as u64 >= TARGET);
+        assert!(killed > 0, "the killer killed nothing");
+        let unknown_committed = present.len() - acked.len();
+        println!(
+            "[{}] {} acknowledged writes in {took:?} under {rounds} kill rounds ({killed} sessions killed): \
+             0 lost, 0 duplicated; failed calls {failed:?}; {unknown_committed} unacknowledged writes did commit",
+            t.dialect(),
+            acked.len()
+        );
+        db.close();
+    }
+
+    #[derive(Entity, Debug, Clone)]
+    #[dal(table = "f_accounts", history)]
+    pub struct Account {
+        #[dal(id)]
+        pub id: i64,
+        #[dal(length = 40)]
+        pub owner: String,
+        pub balance: i64,
+        #[dal(version)]
+        pub version: i64,
+    }
+
+    /// Entity saves with history while sessions are killed every 200 ms: each
+    /// row and its history entry are written together or not at all.
+    pub async fn row_and_history_survive_kills(t: &TestDb) {
+        Account::ensure_schema(&t.db).await.unwrap();
+        let tag = format!("dal_hist_{}", std::process::id());
+        let (db, admin, target) = writer_pool(t, &tag, 4).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let kills = killer(admin, target, stop.clone());
+        let start = Instant::now();
+        let mut writers = tokio::task::JoinSet::new();
+        for w in 0..4 {
+            let db = db.clone();
+            writers.spawn(async move {
+                let (mut saved, mut failed) = (0usize, 0usize);
+                let mut mine: Vec<Account> = Vec::new();
+                while start.elapsed() < Duration::from_secs(3) {
+                    // new rows and updates of rows already saved
+                    let r = if mine.len() < 50 || saved % 3 == 0 {
+                        let mut a = Account {
+                            id: 0,
+                            owner: format!("w{w}"),
+                            balance: 0,
+                            version: 0,
+                        };
+                        let r = a.save(&db).await;
+                        if r.is_ok() {
+                            mine.push(a);
+                        }
+                        r
+                    } else {
+                        let i = saved % mine.len();
+                        let mut a = mine[i].clone();
+                        a.balance += 1;
+                        let r = a.save(&db).await;
+                        if r.is_ok() {
+                            mine[i] = a;
+                        } else if let Ok(Some(fresh)) = Account::get(&db, a.id).await {
+                            // the outcome was unknown: continue from what is stored
+                            mine[i] = fresh;
+                        }
+                        r
+                    };
+                    match r {
+                        Ok(()) => saved += 1,
+                        Err(e) => {
+                            assert!(
+                                e.is_infrastructure() || matches!(e, Error::StaleVersion { .. }),
+                                "unexpected error: {e:?}"
+                            );
+                            failed += 1;
+                        }
+                    }
+                }
+                (saved, failed)
+            });
+        }
+        let (mut saved, mut failed) = (0, 0);
+        while let Some(r) = writers.join_next().await {
+            let (s, f) = r.unwrap();
+            saved += s;
+            failed += f;
+        }
+        stop.store(true, Ordering::Relaxed);
+        let (rounds, killed) = kills.await.unwrap();
+        // every row has its versions 1..=version in the history, the last one
+        // equal to the row; no history for a row that does not exist
+        let rows: Vec<Account> = Account::find().all(&t.db).await.unwrap();
+        let mut checked = 0;
+        for row in &rows {
+            let history = Account::history(&t.db, row.id).await.unwrap();
+            let versions: Vec<i64> = history.iter().map(|h| h.version).collect();
+            let expected: Vec<i64> = (1..=row.version).collect();
+            assert_eq!(versions, expected, "history of row {}", row.id);
+            let last = &history.last().unwrap().entity;
+            assert_eq!((last.balance, last.version), (row.balance, row.version));
+            checked += 1;
+        }
+        let orphans: i64 = t
+            .fetch_scalar(
+                "SELECT COUNT(*) FROM [f_accounts_history] h WHERE NOT EXISTS \
+                 (SELECT 1 FROM [f_accounts] a WHERE a.[id] = h.[id])",
+                (),
+            )
+            .await
+            .unwrap();
+        assert_eq!(orphans, 0, "history without its row");
+        assert!(killed > 0);
+        println!(
+            "[{}] {saved} saves with history ({failed} failed) under {rounds} kill rounds ({killed} sessions killed): \
+             {checked} rows, each with exactly its versions in the history; 0 orphans",
+            t.dialect()
+        );
+        db.close();
+    }
+
+    mod sqlite {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn long_query_is_cancelled() {
+            let t = crate::support::sqlite().await.unwrap();
+            super::long_query_is_cancelled_on_the_server(&t).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn exhausted_pool() {
+            let t = crate::support::sqlite().await.unwrap();
+            super::exhausted_pool_times_out_and_advises(&t).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn leak_report() {
+            let t = crate::support::sqlite().await.unwrap();
+            super::leaked_connection_is_reported(&t).await;
+        }
+    }
+
+    macro_rules! server_scenarios {
+        ($name:ident, $setup:path, $engine:literal) => {
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn long_query_is_cancelled() {
+                    let Some(t) = $setup().await else { return };
+                    super::long_query_is_cancelled_on_the_server(&t).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn breaker_under_a_cut_path() {
+                    let Some(t) = $setup().await else { return };
+                    super::breaker_opens_and_recovers($engine, &t).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn exhausted_pool() {
+                    let Some(t) = $setup().await else { return };
+                    super::exhausted_pool_times_out_and_advises(&t).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn leak_report() {
+                    let Some(t) = $setup().await else { return };
+                    super::leaked_connection_is_reported(&t).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn acknowledged_writes_under_kills() {
+                    let Some(t) = $setup().await else { return };
+                    super::acknowledged_writes_survive_kills(&t).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn row_and_history_under_kills() {
+                    let Some(t) = $setup().await else { return };
+                    super::row_and_history_survive_kills(&t).await;
+                }
+            }
+        };
+    }
+
+    server_scenarios!(postgres, crate::support::postgres, "postgres");
+    server_scenarios!(mysql, crate::support::mysql, "mysql");
+}

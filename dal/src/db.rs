@@ -269,6 +269,13 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
     })
 }
 
+/// Whether a read that failed this way is worth running again: the failure
+/// is transient and not a timeout (a query that ran out of its time would only
+/// run out of it again, multiplying the caller's wait).
+fn rereadable(e: &Error) -> bool {
+    e.is_transient() && !matches!(e, Error::Timeout { .. })
+}
+
 impl Db {
     /// Open a pool for `config`, connecting `min_connections` (at least one)
     /// within the pool-creation timeout.
@@ -374,10 +381,15 @@ impl Db {
         let tel = self.telemetry();
         let mut attempt = 1;
         let mut started: Option<Instant> = None;
+        let mut previous: Option<Error> = None;
         loop {
             let r = match tel.admit() {
                 Ok(()) => self.inner.backend.acquire(location).await,
-                Err(e) => Err(e),
+                Err(e) => {
+                    tel.failed_checkout(&e);
+                    // a re-try refused by the circuit: report what failed
+                    return Err(previous.unwrap_or(e));
+                }
             };
             match r {
                 Ok(c) => return Ok(c),
@@ -397,6 +409,7 @@ impl Db {
                             tel.retried(RetryKind::Connect, attempt, delay, &e);
                             tokio::time::sleep(delay).await;
                             attempt += 1;
+                            previous = Some(e);
                         }
                         None => return Err(e),
                     }
@@ -406,7 +419,10 @@ impl Db {
     }
 
     /// Run a query, re-running it after a transient failure when it only reads
-    /// (and `retry` allows), under the retry policy.
+    /// (and `retry` allows), under the retry policy. Checkout failures were
+    /// already retried (or deliberately not) by [`Db::acquire_conn`] and end
+    /// the call; when a re-run is refused by an open circuit, the caller gets
+    /// the failure that caused the re-run rather than `CircuitOpen`.
     pub(crate) async fn run_fetch<T: FromRow + Send, P: Params + ?Sized>(
         &self,
         stmt: &Statement,
@@ -419,21 +435,25 @@ impl Db {
         let tel = self.telemetry();
         let mut opts = self.exec_options(timeout);
         let mut started: Option<Instant> = None;
+        let mut previous: Option<Error> = None;
         opts.ctx.attempt = 1;
         loop {
-            let r = async {
-                let mut conn = self.acquire_conn(location).await?;
-                conn.fetch_as::<T, P>(stmt, params, limit, opts).await
-            }
-            .await;
+            let mut conn = match self.acquire_conn(location).await {
+                Ok(conn) => conn,
+                Err(e @ Error::CircuitOpen { .. }) => return Err(previous.unwrap_or(e)),
+                Err(e) => return Err(e),
+            };
+            let r = conn.fetch_as::<T, P>(stmt, params, limit, opts).await;
+            drop(conn);
             match r {
-                Err(e) if retry && stmt.is_read && e.is_transient() => {
+                Err(e) if retry && stmt.is_read && rereadable(&e) => {
                     let start = *started.get_or_insert_with(Instant::now);
                     match tel.retry_delay(opts.ctx.attempt, start) {
                         Some(delay) => {
                             tel.retried(RetryKind::Read, opts.ctx.attempt, delay, &e);
                             tokio::time::sleep(delay).await;
                             opts.ctx.attempt += 1;
+                            previous = Some(e);
                         }
                         None => return Err(e),
                     }
@@ -443,8 +463,10 @@ impl Db {
         }
     }
 
-    /// Run a statement that returns no rows (never re-run once sent: a write's
-    /// outcome is unknown after a failure).
+    /// Run a statement that returns no rows. A write whose outcome is unknown
+    /// (the connection died, it timed out) is never sent again; one the server
+    /// rolled back as a whole (a serialization failure or deadlock of this
+    /// auto-commit statement) is, under the retry policy.
     pub(crate) async fn run_execute<P: Params + ?Sized>(
         &self,
         stmt: &Statement,
@@ -453,9 +475,50 @@ impl Db {
         location: &'static Location<'static>,
     ) -> Result<ExecResult> {
         let mut opts = self.exec_options(timeout);
+        let mut started: Option<Instant> = None;
         opts.ctx.attempt = 1;
-        let mut conn = self.acquire_conn(location).await?;
-        conn.execute(stmt, params, opts).await
+        loop {
+            let r = async {
+                let mut conn = self.acquire_conn(location).await?;
+                conn.execute(stmt, params, opts).await
+            }
+            .await;
+            match r {
+                Err(e)
+                    if self
+                        .rerun_rolled_back(&e, opts.ctx.attempt, &mut started)
+                        .await =>
+                {
+                    opts.ctx.attempt += 1;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// After a failed auto-commit unit of work: when the server rolled it back
+    /// as a whole (serialization failure, deadlock) and the retry policy
+    /// allows another attempt, wait the backoff (logged and counted) and say
+    /// yes.
+    pub(crate) async fn rerun_rolled_back(
+        &self,
+        e: &Error,
+        attempt: u32,
+        started: &mut Option<Instant>,
+    ) -> bool {
+        if !matches!(e, Error::Serialization { .. }) {
+            return false;
+        }
+        let tel = self.telemetry();
+        let start = *started.get_or_insert_with(Instant::now);
+        match tel.retry_delay(attempt, start) {
+            Some(delay) => {
+                tel.retried(RetryKind::Transaction, attempt, delay, e);
+                tokio::time::sleep(delay).await;
+                true
+            }
+            None => false,
+        }
     }
 
     /// A snapshot of this database's figures: statements, errors by kind,

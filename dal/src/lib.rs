@@ -30,10 +30,13 @@
 //! - [`Encode`] / [`Decode`] / [`FromRow`]: values in and out.
 //! - [`dal_schema`] (re-exported as [`schema`]): blueprints, DDL, diff, portable SQL.
 //! - Live-schema introspection: [`Db::introspect`].
+//! - [`blocking`]: the same API for synchronous programs ([`blocking::Db`] owns a
+//!   small runtime; no `.await`, no async runtime of your own).
 
 #![warn(missing_docs)]
 
 mod backend;
+pub mod blocking;
 mod codec;
 mod config;
 mod copy;

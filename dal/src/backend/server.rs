@@ -64,6 +64,7 @@ pub(crate) struct ServerConn<C> {
 const CANCEL_GRACE: Duration = Duration::from_millis(1000);
 
 /// Stops a statement on the server from a separate control connection.
+#[derive(Clone)]
 pub(crate) enum Canceller {
     Pg(Pool<PgManager>, u64),
     MySql(Pool<MySqlManager>, u64),
@@ -120,29 +121,41 @@ pub(crate) async fn run_timed<T>(
     if let Ok(r) = tokio::time::timeout(t, &mut f).await {
         return (r, false);
     }
-    let timed_out = Error::Timeout {
+    let timed_out = || Error::Timeout {
         kind: TimeoutKind::Query,
         after: t,
     };
-    let settle = async {
-        let (cancelled, r) = tokio::join!(canceller.cancel(false), &mut f);
-        (cancelled, r)
+    // ask the server to stop, and keep reading the connection until it
+    // confirms; give up at once if the cancel cannot be delivered, or after
+    // the grace period
+    let give_up = |canceller: Canceller| {
+        tokio::spawn(async move {
+            if let Err(e) = canceller.cancel(true).await {
+                tracing::warn!(target: "dal::timeout", error = %e, "could not end a timed-out session on the server");
+            }
+        });
+        (Err(timed_out()), true)
     };
-    match tokio::time::timeout(CANCEL_GRACE, settle).await {
-        Ok((_, r)) => {
-            // the statement ended (cancelled, or finished just before): the
-            // connection is in a clean state unless it failed as a connection
-            let broken = r.as_ref().err().is_some_and(breaks_connection);
-            (Err(timed_out), broken)
-        }
-        Err(_) => {
-            // no answer: drop the connection and make sure the server stops
-            tokio::spawn(async move {
-                if let Err(e) = canceller.cancel(true).await {
-                    tracing::warn!(target: "dal::timeout", error = %e, "could not end a timed-out session on the server");
+    let grace = tokio::time::sleep(CANCEL_GRACE);
+    let mut grace = std::pin::pin!(grace);
+    let cancel = canceller.cancel(false);
+    let mut cancel = std::pin::pin!(cancel);
+    let mut cancel_sent = false;
+    loop {
+        tokio::select! {
+            r = &mut f => {
+                // the statement ended (cancelled, or finished just before): the
+                // connection is clean unless it failed as a connection
+                let broken = r.as_ref().err().is_some_and(breaks_connection);
+                return (Err(timed_out()), broken);
+            }
+            c = &mut cancel, if !cancel_sent => {
+                cancel_sent = true;
+                if c.is_err() {
+                    return give_up(canceller.clone());
                 }
-            });
-            (Err(timed_out), true)
+            }
+            _ = &mut grace => return give_up(canceller.clone()),
         }
     }
 }

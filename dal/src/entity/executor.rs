@@ -109,6 +109,18 @@ impl<'a> Session<'a> {
     }
 }
 
+impl<'a> Session<'a> {
+    /// For work on the pool (no caller transaction): a session to run it
+    /// again with. `None` inside a transaction (the caller decides there).
+    pub(crate) fn again(&self) -> Option<Session<'a>> {
+        self.tx.is_none().then_some(Session {
+            db: self.db,
+            tx: None,
+            location: self.location,
+        })
+    }
+}
+
 impl Session<'_> {
     /// Run a read: on the pool with the read retry policy, or on the
     /// transaction's connection (never retried there).

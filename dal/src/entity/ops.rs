@@ -493,11 +493,27 @@ pub(crate) async fn save<E: Entity>(
         && !generated;
     // history is written by triggers in the same statement: only MySQL's
     // update-then-insert needs a transaction around two statements
-    let mut unit = session.unit(split).await?;
-    let result = save_one(&ctx, &mut unit, entity).await;
-    let saved = unit.finish(result).await?;
-    apply_saved(entity, &saved, ctx.now);
-    Ok(())
+    let (mut session, mut attempt, mut started) = (session, 1, None);
+    loop {
+        let again = session.again();
+        let mut unit = session.unit(split).await?;
+        let result = save_one(&ctx, &mut unit, entity).await;
+        match unit.finish(result).await {
+            Ok(saved) => {
+                apply_saved(entity, &saved, ctx.now);
+                return Ok(());
+            }
+            // rolled back as a whole on the pool: run it again
+            Err(e) => {
+                let Some(s) = again else { return Err(e) };
+                if !ctx.db.rerun_rolled_back(&e, attempt, &mut started).await {
+                    return Err(e);
+                }
+                session = s;
+                attempt += 1;
+            }
+        }
+    }
 }
 
 pub(crate) async fn get<E: Entity>(
@@ -524,9 +540,42 @@ pub(crate) async fn delete<E: Entity>(
 ) -> Result<bool> {
     let ctx = Ctx::new::<E>(&session, audit);
     let info = ctx.info;
-    let id = entity.id();
     let soft = info.soft_delete && !permanently;
     // a permanent delete with history snapshots the row first: two statements
+    let (mut session, mut attempt, mut started) = (session, 1, None);
+    let changed = loop {
+        let again = session.again();
+        let r = delete_once(&ctx, session, entity, soft).await;
+        match r {
+            Err(e) => {
+                let Some(s) = again else { return Err(e) };
+                if !ctx.db.rerun_rolled_back(&e, attempt, &mut started).await {
+                    return Err(e);
+                }
+                session = s;
+                attempt += 1;
+            }
+            Ok(changed) => break changed,
+        }
+    };
+    if changed && soft {
+        entity.__set_deleted_at(Some(ctx.now));
+        if let Some(v) = entity.__version() {
+            entity.__set_version(v + 1);
+        }
+        entity.__set_updated_at(ctx.now);
+    }
+    Ok(changed)
+}
+
+async fn delete_once<E: Entity>(
+    ctx: &Ctx<'_>,
+    session: Session<'_>,
+    entity: &E,
+    soft: bool,
+) -> Result<bool> {
+    let info = ctx.info;
+    let id = entity.id();
     let mut unit = session.unit(info.history && !soft).await?;
     let result: Result<bool> = async {
         if soft {
@@ -563,15 +612,7 @@ pub(crate) async fn delete<E: Entity>(
         }
     }
     .await;
-    let changed = unit.finish(result).await?;
-    if changed && soft {
-        entity.__set_deleted_at(Some(ctx.now));
-        if let Some(v) = entity.__version() {
-            entity.__set_version(v + 1);
-        }
-        entity.__set_updated_at(ctx.now);
-    }
-    Ok(changed)
+    unit.finish(result).await
 }
 
 pub(crate) async fn restore<E: Entity>(

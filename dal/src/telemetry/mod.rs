@@ -346,7 +346,18 @@ impl Telemetry {
             .failed_checkouts
             .fetch_add(1, Ordering::Relaxed);
         self.count_error(e);
-        if !matches!(e, Error::CircuitOpen { .. }) {
+        // an open circuit is the breaker's own answer, and running out of the
+        // acquire timeout is local capacity (every connection busy), not a
+        // sign that the database is failing
+        let counts = !matches!(
+            e,
+            Error::CircuitOpen { .. }
+                | Error::Timeout {
+                    kind: crate::error::TimeoutKind::Acquire,
+                    ..
+                }
+        );
+        if counts {
             self.breaker_outcome(if e.is_infrastructure() {
                 Outcome::Failed
             } else {
