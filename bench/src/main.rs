@@ -52,6 +52,13 @@ struct Args {
     /// sea-orm, diesel, diesel-async, floor.
     #[arg(long, value_delimiter = ',')]
     contenders: Vec<String>,
+    /// Run dal without a `tracing` subscriber and `metrics` recorder. By
+    /// default both are installed, as in production: a fmt subscriber at INFO
+    /// (dal's per-statement spans are DEBUG: created, checked, skipped) and a
+    /// Prometheus recorder that really counts. Retries and the circuit breaker
+    /// are on either way (dal's defaults).
+    #[arg(long)]
+    bare: bool,
 }
 
 const ALL_CONTENDERS: [&str; 7] = [
@@ -90,6 +97,18 @@ macro_rules! dispatch {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if !args.bare {
+        tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info".into()),
+            )
+            .with_writer(std::io::stderr)
+            .init();
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .context("metrics recorder")?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

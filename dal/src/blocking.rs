@@ -695,14 +695,12 @@ impl Db {
             }
             let delay =
                 crate::transaction::backoff(policy.base_delay, policy.max_delay, attempt - 1);
-            tracing::warn!(
-                db = %self.config().name(),
+            self.shared.db.telemetry().retried(
+                crate::telemetry::RetryKind::Transaction,
                 attempt,
-                delay_ms = delay.as_millis() as u64,
-                error = %e,
-                "transaction failed; running it again"
+                delay,
+                &e,
             );
-            metrics::counter!("dal_retries_total", "db" => self.config().name().to_string(), "kind" => "transaction").increment(1);
             std::thread::sleep(delay);
         }
     }

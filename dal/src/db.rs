@@ -743,6 +743,7 @@ impl Db {
     /// assert_eq!(n, 42);
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
+    #[track_caller]
     pub fn query<'a>(&'a self, sql: &'a str) -> Query<'a> {
         Query {
             db: self,

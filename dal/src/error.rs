@@ -341,6 +341,27 @@ impl Error {
         )
     }
 
+    /// The message with every single-quoted value masked as `'?'`, for logs:
+    /// servers quote values in some messages (MariaDB's `Duplicate entry
+    /// 'ada@example.com' for key 'email'`), bound ones included. dal's spans,
+    /// retry warnings and [`LogHook`](crate::hooks::LogHook) log this form
+    /// (unless `log_parameters` is on); the error itself keeps the full text.
+    ///
+    /// ```
+    /// let e = dal::Error::Database {
+    ///     message: "Duplicate entry 'ada@example.com' for key 'email'".into(),
+    ///     code: Some("1062".into()),
+    ///     transient: false,
+    /// };
+    /// assert_eq!(
+    ///     e.redacted(),
+    ///     "database error [1062]: Duplicate entry '?' for key '?'"
+    /// );
+    /// ```
+    pub fn redacted(&self) -> String {
+        mask_quoted(&self.to_string())
+    }
+
     /// True for [`Error::NotFound`].
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound(_))
@@ -587,5 +608,50 @@ pub(crate) mod classify {
             assert!(sqlite(5, "database is locked".into()).is_transient());
             assert!(!sqlite(1, "syntax".into()).is_transient());
         }
+    }
+}
+
+/// Replace the contents of every single-quoted segment (`''` is an escaped
+/// quote inside one) with `?`; an unterminated segment is masked to the end.
+fn mask_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '\'' {
+            continue;
+        }
+        // inside a quoted value: skip to its closing quote
+        loop {
+            match chars.next() {
+                Some('\'') if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                }
+                Some('\'') => {
+                    out.push_str("?'");
+                    break;
+                }
+                Some(_) => {}
+                None => {
+                    out.push('?');
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::mask_quoted;
+
+    #[test]
+    fn masks_quoted_values() {
+        assert_eq!(mask_quoted("no quotes"), "no quotes");
+        assert_eq!(mask_quoted("a 'x' b 'y'"), "a '?' b '?'");
+        assert_eq!(mask_quoted("it''s 'o''brien' ok"), "it'?'s '?' ok");
+        assert_eq!(mask_quoted("open 'secret"), "open '?");
+        assert_eq!(mask_quoted("''"), "'?'");
     }
 }

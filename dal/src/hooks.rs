@@ -169,7 +169,8 @@ impl Hook for TimingHook {
 
 /// Preset: one `tracing` event (target `dal::statements`, level INFO) per
 /// finished statement with the masked SQL, duration, rows and error. Bound
-/// parameter values are never logged, and literals in the text are masked.
+/// parameter values are never logged, and literals in the text and quoted
+/// values in error messages are masked ([`Error::redacted`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LogHook {
     errors_only: bool,
@@ -196,7 +197,7 @@ impl Hook for LogHook {
                 statement = query.statement,
                 attempt = query.attempt,
                 duration_us = outcome.duration.as_micros() as u64,
-                error = %e,
+                error = %e.redacted(),
                 "statement failed"
             ),
             None if !self.errors_only => tracing::info!(

@@ -117,3 +117,9 @@ pub mod __private {
     };
     pub use std::sync::OnceLock;
 }
+
+/// The README's Rust snippets, compiled and run as doctests (the fragments
+/// that are not whole programs are marked `ignore` there).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -306,6 +306,12 @@ impl<M: Manager> Pool<M> {
             c.acquire_wait_ns
                 .fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
             self.shared.settings.telemetry.acquire_waited(waited);
+        } else {
+            // served at once: still one observation of the wait distribution
+            self.shared
+                .settings
+                .telemetry
+                .acquire_waited(Duration::ZERO);
         }
     }
 
@@ -463,13 +469,21 @@ async fn maintain<M: Manager>(weak: Weak<Shared<M>>) {
                         h.reported = true;
                         shared.counters.leaks.fetch_add(1, Ordering::Relaxed);
                         metrics::counter!("dal_pool_leaks_total", "db" => shared.settings.name.clone()).increment(1);
-                        tracing::warn!(
-                            db = %shared.settings.name,
-                            held_for_ms = age.as_millis() as u64,
-                            acquired_at = %h.location,
-                            backtrace = h.backtrace.as_ref().map(|b| b.to_string()).unwrap_or_default(),
-                            "connection held longer than the leak-detection threshold"
-                        );
+                        match &h.backtrace {
+                            Some(bt) => tracing::warn!(
+                                db = %shared.settings.name,
+                                held_for_ms = age.as_millis() as u64,
+                                acquired_at = %h.location,
+                                backtrace = %bt,
+                                "connection held longer than the leak-detection threshold"
+                            ),
+                            None => tracing::warn!(
+                                db = %shared.settings.name,
+                                held_for_ms = age.as_millis() as u64,
+                                acquired_at = %h.location,
+                                "connection held longer than the leak-detection threshold"
+                            ),
+                        }
                     }
                 }
             }

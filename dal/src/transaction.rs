@@ -89,14 +89,16 @@ impl Transaction<'static> {
     ) -> Result<Transaction<'static>> {
         let mut conn = db.acquire_conn(location).await?;
         let busy = db.config().sqlite_busy_timeout();
-        conn.execute_raw(begin_sql(db.dialect()), busy).await?;
+        let id = random_u64() >> 1 | 1;
+        conn.execute_raw_in(begin_sql(db.dialect()), busy, id)
+            .await?;
         conn.set_in_transaction(true);
         Ok(Transaction {
             db: db.clone(),
             conn: TxConn::Root(Some(Box::new(conn))),
             depth: 0,
             done: false,
-            id: random_u64() >> 1 | 1,
+            id,
         })
     }
 }
@@ -110,9 +112,10 @@ impl<'c> Transaction<'c> {
         id: u64,
     ) -> Result<Transaction<'c>> {
         let depth = depth + 1;
-        conn.execute_raw(
+        conn.execute_raw_in(
             &format!("SAVEPOINT {}", savepoint_name(depth)),
             db.config().sqlite_busy_timeout(),
+            id,
         )
         .await?;
         Ok(Transaction {
@@ -164,7 +167,7 @@ impl<'c> Transaction<'c> {
         let db = self.db.clone();
         let id = self.id;
         let conn = self.conn();
-        conn.execute_raw(&format!("SAVEPOINT {}", savepoint_name(depth)), busy)
+        conn.execute_raw_in(&format!("SAVEPOINT {}", savepoint_name(depth)), busy, id)
             .await?;
         Ok(Transaction {
             db,
@@ -183,7 +186,8 @@ impl<'c> Transaction<'c> {
             format!("RELEASE SAVEPOINT {}", savepoint_name(self.depth))
         };
         let busy = self.db.config().sqlite_busy_timeout();
-        let r = self.conn().execute_raw(&sql, busy).await;
+        let id = self.id;
+        let r = self.conn().execute_raw_in(&sql, busy, id).await;
         if self.depth == 0 {
             self.conn().set_in_transaction(false);
         }
@@ -207,9 +211,10 @@ impl<'c> Transaction<'c> {
     pub async fn rollback(mut self) -> Result<()> {
         self.done = true;
         let busy = self.db.config().sqlite_busy_timeout();
+        let id = self.id;
         if self.depth == 0 {
             self.conn().set_in_transaction(false);
-            let r = self.conn().execute_raw("ROLLBACK", busy).await;
+            let r = self.conn().execute_raw_in("ROLLBACK", busy, id).await;
             if r.is_err() {
                 self.conn().mark_broken();
             }
@@ -217,9 +222,10 @@ impl<'c> Transaction<'c> {
         } else {
             let name = savepoint_name(self.depth);
             self.conn()
-                .execute_raw(
+                .execute_raw_in(
                     &format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"),
                     busy,
+                    id,
                 )
                 .await
         }
@@ -257,7 +263,8 @@ impl<'c> Transaction<'c> {
     /// Run SQL text with no parameters, as is.
     pub async fn execute_script(&mut self, sql: &str) -> Result<()> {
         let busy = self.db.config().sqlite_busy_timeout();
-        self.conn().execute_raw(sql, busy).await
+        let id = self.id;
+        self.conn().execute_raw_in(sql, busy, id).await
     }
 
     /// Run a query and return every row.
@@ -339,7 +346,7 @@ impl Drop for Transaction<'_> {
         if self.done {
             return;
         }
-        let depth = self.depth;
+        let (depth, id) = (self.depth, self.id);
         match &mut self.conn {
             TxConn::Nested(conn) => {
                 let name = savepoint_name(depth);
@@ -371,7 +378,7 @@ impl Drop for Transaction<'_> {
                                 conn.set_needs_reset(true);
                                 let busy = self.db.config().sqlite_busy_timeout();
                                 handle.spawn(async move {
-                                    if conn.execute_raw("ROLLBACK", busy).await.is_ok() {
+                                    if conn.execute_raw_in("ROLLBACK", busy, id).await.is_ok() {
                                         conn.set_needs_reset(false);
                                         conn.set_in_transaction(false);
                                     }

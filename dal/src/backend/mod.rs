@@ -418,11 +418,30 @@ impl Conn {
 
     /// Run SQL without parameters (no translation, no preparation).
     pub(crate) async fn execute_raw(&mut self, sql: &str, busy_timeout: Duration) -> Result<()> {
+        self.execute_raw_in(sql, busy_timeout, 0).await
+    }
+
+    /// [`execute_raw`](Self::execute_raw) as part of transaction `tx_id` (0 for
+    /// none), which its span and hooks report.
+    pub(crate) async fn execute_raw_in(
+        &mut self,
+        sql: &str,
+        busy_timeout: Duration,
+        tx_id: u64,
+    ) -> Result<()> {
         let dialect = self.dialect();
+        let show = self.telemetry().show_literals;
         let masked = || -> std::sync::Arc<str> {
-            std::sync::Arc::from(crate::statement::mask_literals(sql, dialect))
+            if show {
+                std::sync::Arc::from(sql)
+            } else {
+                std::sync::Arc::from(crate::statement::mask_literals(sql, dialect))
+            }
         };
-        let ctx = CallContext::default();
+        let ctx = CallContext {
+            tx_id,
+            ..CallContext::default()
+        };
         let probe = self.telemetry().begin_text(masked, 0, Op::Script, ctx);
         let r = match self {
             Conn::Pg(c) => server::pg::execute_raw(c, sql).await,

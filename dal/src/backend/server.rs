@@ -131,7 +131,7 @@ pub(crate) async fn run_timed<T>(
     let give_up = |canceller: Canceller| {
         tokio::spawn(async move {
             if let Err(e) = canceller.cancel(true).await {
-                tracing::warn!(target: "dal::timeout", error = %e, "could not end a timed-out session on the server");
+                tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
             }
         });
         (Err(timed_out()), true)

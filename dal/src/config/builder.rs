@@ -391,8 +391,9 @@ impl DatabaseConfigBuilder {
         self
     }
 
-    /// Whether statement logs show parameter values (default false: masked; env
-    /// `LOG_PARAMETERS`).
+    /// Whether statement logs (spans, slow-query warnings, hooks) show the SQL
+    /// with its literal values (default false: literals masked as `?`; env
+    /// `LOG_PARAMETERS`). Bound parameter values are never logged.
     pub fn log_parameters(mut self, log: bool) -> Self {
         self.log_parameters = log;
         self

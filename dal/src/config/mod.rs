@@ -395,7 +395,9 @@ impl DatabaseConfig {
         self.statement_cache_capacity
     }
 
-    /// Whether statement logs show parameter values (otherwise masked).
+    /// Whether statement logs (spans, slow-query warnings, hooks) show the SQL
+    /// with its literal values; otherwise literals are masked as `?`. Bound
+    /// parameter values are never logged.
     pub fn log_parameters(&self) -> bool {
         self.log_parameters
     }

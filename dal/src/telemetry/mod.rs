@@ -132,6 +132,8 @@ pub(crate) struct Telemetry {
     pub(crate) name: String,
     system: &'static str,
     slow_threshold: Duration,
+    /// `log_parameters`: logs show the SQL with its literals instead of `?`.
+    pub(crate) show_literals: bool,
     pub(crate) retry: RetryPolicy,
     pub(crate) breaker: Breaker,
     counters: Counters,
@@ -166,6 +168,7 @@ impl Telemetry {
                 Dialect::Sqlite => "sqlite",
             },
             slow_threshold: config.slow_query_threshold(),
+            show_literals: config.log_parameters(),
             retry: *config.retry(),
             breaker: Breaker::new(*config.breaker(), &name),
             counters: Counters::default(),
@@ -210,9 +213,29 @@ impl Telemetry {
         }
     }
 
+    /// The statement as logs and hooks show it: literals masked unless
+    /// `log_parameters` is on.
+    fn text_of(&self, stmt: &Statement) -> Arc<str> {
+        if self.show_literals {
+            stmt.sql.clone()
+        } else {
+            stmt.masked().clone()
+        }
+    }
+
+    /// An error as logs show it: quoted values masked unless `log_parameters`
+    /// is on.
+    fn loggable(&self, e: &Error) -> String {
+        if self.show_literals {
+            e.to_string()
+        } else {
+            e.redacted()
+        }
+    }
+
     /// Before a statement: open its span and run the before-hooks.
     pub(crate) fn begin(&self, stmt: &Statement, op: Op, ctx: CallContext) -> Probe {
-        self.begin_text(|| stmt.masked().clone(), stmt.param_count, op, ctx)
+        self.begin_text(|| self.text_of(stmt), stmt.param_count, op, ctx)
     }
 
     /// [`begin`](Self::begin) for SQL that is not a cached statement (scripts, COPY).
@@ -263,7 +286,7 @@ impl Telemetry {
     ) {
         self.end_text(
             probe,
-            || stmt.masked().clone(),
+            || self.text_of(stmt),
             stmt.param_count,
             op,
             ctx,
@@ -314,7 +337,9 @@ impl Telemetry {
                     }
                 }
                 Err(e) => {
-                    probe.span.record("error", tracing::field::display(e));
+                    probe
+                        .span
+                        .record("error", tracing::field::display(self.loggable(e)));
                 }
             }
         }
@@ -427,7 +452,7 @@ impl Telemetry {
             kind = kind.as_str(),
             attempt,
             delay_ms = delay.as_millis() as u64,
-            error = %cause,
+            error = %self.loggable(cause),
             "retrying after a transient failure"
         );
     }
