@@ -6,6 +6,7 @@
 
 mod entity;
 mod from_row;
+mod schema;
 
 use proc_macro::TokenStream;
 
@@ -35,4 +36,12 @@ pub fn derive_from_row(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Entity, attributes(dal))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     entity::derive_inner(input.into()).into()
+}
+
+/// Build a `dal::schema::Script` from the schema DSL, checked at compile time.
+///
+/// The grammar, with examples, is documented on the re-export `dal::schema!`.
+#[proc_macro]
+pub fn schema(input: TokenStream) -> TokenStream {
+    schema::schema_inner(input.into()).into()
 }

@@ -24,6 +24,7 @@ pub mod dialect;
 pub mod diff;
 pub mod entity;
 pub mod model;
+pub mod script;
 pub mod sql;
 mod validate;
 

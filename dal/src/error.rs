@@ -237,6 +237,17 @@ pub enum Error {
         applied: Vec<String>,
     },
 
+    /// Another migration run held the migration lock for longer than the lock
+    /// timeout (see [`Migrator::lock_timeout`](crate::migrate::Migrator::lock_timeout));
+    /// nothing was applied. Run again once the other run finished.
+    #[error("migration lock `{lock}` is held by another run; gave up after {waited:?}")]
+    MigrationLocked {
+        /// The lock (advisory lock key, lock name or database file).
+        lock: String,
+        /// How long this run waited.
+        waited: Duration,
+    },
+
     /// The server rejected the statement (syntax, permissions, unknown table, ...).
     #[error("database error{}: {message}", code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default())]
     Database {

@@ -1,0 +1,1046 @@
+//! The migration runner (`dal::migrate`) against real databases: SQLite always,
+//! PostgreSQL and MariaDB through the support helpers (skipped with a message
+//! when a server does not answer, failing when `DAL_TEST_REQUIRE_SERVERS=1`).
+//!
+//! Every scenario asserts the database's state (tables, tracking rows), not
+//! just what the runner reports. `concurrent_runners` starts eight runner
+//! processes: it re-executes this test binary with `DAL_MIGRATE_CHILD=<url>`,
+//! which turns the same test function into one runner.
+
+#[macro_use]
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dal::migrate::{Fresh, Migration, Migrator, Module, Progress, State};
+use dal::schema::TableBuilder;
+use dal::schema::ddl::DdlStatement;
+use dal::schema::script::Script;
+use dal::{Db, Dialect, Error, Table};
+
+use support::TestDb;
+
+/// The environment variable that makes `concurrent_runners` act as one runner.
+const CHILD: &str = "DAL_MIGRATE_CHILD";
+/// The prefix of the lines a runner child prints for each migration it applied.
+const APPLIED: &str = "DAL_MIGRATE_APPLIED ";
+/// The prefix of the line a runner child prints with how long its run took.
+const ELAPSED: &str = "DAL_MIGRATE_ELAPSED_MS ";
+const RUNNERS: usize = 8;
+
+fn create(table: &str, f: impl FnOnce(&mut TableBuilder)) -> Script {
+    let mut s = Script::new();
+    s.create_table(Table::build(table, f));
+    s
+}
+
+fn drop(table: &str) -> Script {
+    Script::from(vec![DdlStatement::DropTable {
+        name: table.into(),
+        if_exists: false,
+    }])
+}
+
+fn sql(statements: &[&str]) -> Script {
+    let mut s = Script::new();
+    for st in statements {
+        s.sql(*st);
+    }
+    s
+}
+
+/// `CREATE TABLE table (id, label)` with a `DROP TABLE` down script.
+fn table_migration(name: &str, table: &str) -> Migration {
+    Migration::new(
+        name,
+        create(table, |t| {
+            t.id();
+            t.string("label", 100).nullable();
+        }),
+    )
+    .down(drop(table))
+}
+
+/// A statement that keeps the database busy for about `secs` seconds.
+fn slow_statement(dialect: Dialect, secs: f64) -> String {
+    match dialect {
+        Dialect::Postgres => format!("SELECT pg_sleep({secs})"),
+        Dialect::MySql => format!("DO SLEEP({secs})"),
+        // no sleep function in SQLite: count through a recursive CTE
+        Dialect::Sqlite => format!(
+            "WITH RECURSIVE [c]([x]) AS (SELECT 1 UNION ALL SELECT [x] + 1 FROM [c] WHERE [x] < {}) \
+             SELECT COUNT(*) FROM [c]",
+            (secs * 1_500_000.0) as u64
+        ),
+    }
+}
+
+/// (module, name, order_index, checksum, duration_ms, applied_seq), oldest first.
+type TrackingRow = (String, String, i64, String, i64, i64);
+
+async fn tracking(db: &Db) -> Vec<TrackingRow> {
+    db.fetch_all_as(
+        "SELECT [module], [name], [order_index], [checksum], [duration_ms], [applied_seq] \
+         FROM [dal_migrations] ORDER BY [applied_seq]",
+        (),
+    )
+    .await
+    .expect("read the tracking table")
+}
+
+async fn tracked(db: &Db) -> Vec<String> {
+    tracking(db)
+        .await
+        .into_iter()
+        .map(|r| format!("{}/{}", r.0, r.1))
+        .collect()
+}
+
+async fn exists(db: &Db, table: &str) -> bool {
+    db.table_exists(table).await.expect("table_exists")
+}
+
+fn names(applied: &[dal::migrate::Applied]) -> Vec<String> {
+    applied
+        .iter()
+        .map(|a| format!("{}/{}", a.module, a.name))
+        .collect()
+}
+
+async fn states(m: &Migrator, db: &Db) -> Vec<(String, State)> {
+    m.status(db)
+        .await
+        .expect("status")
+        .into_iter()
+        .map(|s| (format!("{}/{}", s.module, s.name), s.state))
+        .collect()
+}
+
+fn st(name: &str, state: State) -> (String, State) {
+    (name.to_string(), state)
+}
+
+pub mod scenarios {
+    use super::*;
+
+    /// up_to / up / status / rollback round trips, across two modules.
+    pub async fn round_trip(db: &TestDb) {
+        let d = db.dialect();
+        let users = table_migration("0001_users", "users");
+        let teams = table_migration("0002_teams", "teams");
+        let posts = table_migration("0001_posts", "posts");
+        let v1 = Migrator::new()
+            .module(
+                Module::new("core")
+                    .migration(users.clone())
+                    .migration(teams.clone()),
+            )
+            .module(Module::new("blog").migration(posts.clone()));
+
+        // status reads only: everything pending, no tracking table created
+        assert_eq!(
+            states(&v1, db).await,
+            [
+                st("core/0001_users", State::Pending),
+                st("core/0002_teams", State::Pending),
+                st("blog/0001_posts", State::Pending),
+            ]
+        );
+        assert!(!exists(db, "dal_migrations").await);
+
+        // up_to by module/name, then by a unique name
+        let r = v1.up_to(db, "core/0001_users").await.expect("up_to");
+        assert_eq!(names(&r.applied), ["core/0001_users"]);
+        assert!(r.rolled_back.is_empty());
+        assert!(exists(db, "users").await && !exists(db, "teams").await);
+        assert_eq!(tracked(db).await, ["core/0001_users"]);
+        let r = v1.up_to(db, "0002_teams").await.expect("up_to name");
+        assert_eq!(names(&r.applied), ["core/0002_teams"]);
+        assert!(!exists(db, "posts").await);
+
+        // unknown and ambiguous targets are refused
+        let e = v1.up_to(db, "core/nope").await.unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        let dup = Migrator::new()
+            .module(Module::new("a").migration(table_migration("same", "x1")))
+            .module(Module::new("b").migration(table_migration("same", "x2")));
+        let e = dup.up_to(db, "same").await.unwrap_err();
+        assert!(e.to_string().contains("a, b"), "{e}");
+        assert!(!exists(db, "x1").await);
+
+        // up applies the rest; a second up applies nothing
+        let r = v1.up(db).await.expect("up");
+        assert_eq!(names(&r.applied), ["blog/0001_posts"]);
+        assert!(exists(db, "posts").await);
+        assert!(v1.up(db).await.expect("up again").is_empty());
+
+        // the tracking rows
+        let rows = tracking(db).await;
+        let expected = [
+            ("core", "0001_users", 0, &users),
+            ("core", "0002_teams", 1, &teams),
+            ("blog", "0001_posts", 0, &posts),
+        ];
+        assert_eq!(rows.len(), 3);
+        for (i, (row, (module, name, order, m))) in rows.iter().zip(expected).enumerate() {
+            assert_eq!(
+                (row.0.as_str(), row.1.as_str(), row.2),
+                (module, name, order)
+            );
+            assert_eq!(row.3, m.checksum(d).unwrap());
+            assert!(row.4 >= 0);
+            assert_eq!(row.5, i as i64 + 1, "applied_seq");
+        }
+        let status = v1.status(db).await.unwrap();
+        assert!(status.iter().all(|s| s.state == State::Applied));
+        let s0 = &status[0];
+        assert_eq!(
+            s0.checksum.as_deref(),
+            Some(users.checksum(d).unwrap().as_str())
+        );
+        let age = chrono::Utc::now() - s0.applied_at.expect("applied_at");
+        assert!(
+            age.num_seconds().abs() < 120,
+            "applied_at {:?}",
+            s0.applied_at
+        );
+        assert!(s0.duration.is_some());
+
+        // a later migration of the first module is applied last...
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let log = events.clone();
+        let v2 = Migrator::new()
+            .module(
+                Module::new("core")
+                    .migration(users.clone())
+                    .migration(teams.clone())
+                    .migration(table_migration("0003_tags", "tags")),
+            )
+            .module(Module::new("blog").migration(posts.clone()))
+            .on_progress(move |p| {
+                log.lock().unwrap().push(match p {
+                    Progress::Starting {
+                        module,
+                        name,
+                        index,
+                        total,
+                        direction,
+                    } => format!("start {direction} {module}/{name} {index}/{total}"),
+                    Progress::Finished {
+                        module,
+                        name,
+                        direction,
+                        ..
+                    } => format!("done {direction} {module}/{name}"),
+                })
+            });
+        let r = v2.up(db).await.unwrap();
+        assert_eq!(names(&r.applied), ["core/0003_tags"]);
+
+        // ...so rollback(2) undoes it, then blog's: applied order, newest first
+        let r = v2.rollback(db, 2).await.expect("rollback");
+        assert_eq!(names(&r.rolled_back), ["core/0003_tags", "blog/0001_posts"]);
+        assert!(r.applied.is_empty());
+        assert!(!exists(db, "tags").await && !exists(db, "posts").await);
+        assert!(exists(db, "users").await && exists(db, "teams").await);
+        assert_eq!(tracked(db).await, ["core/0001_users", "core/0002_teams"]);
+        assert_eq!(
+            states(&v2, db).await,
+            [
+                st("core/0001_users", State::Applied),
+                st("core/0002_teams", State::Applied),
+                st("core/0003_tags", State::Pending),
+                st("blog/0001_posts", State::Pending),
+            ]
+        );
+        assert_eq!(
+            *events.lock().unwrap(),
+            [
+                "start up core/0003_tags 0/1",
+                "done up core/0003_tags",
+                "start down core/0003_tags 0/2",
+                "done down core/0003_tags",
+                "start down blog/0001_posts 1/2",
+                "done down blog/0001_posts",
+            ]
+        );
+
+        // re-applied in registration order
+        let r = v2.up(db).await.unwrap();
+        assert_eq!(names(&r.applied), ["core/0003_tags", "blog/0001_posts"]);
+
+        // an irreversible migration: rollback refused, nothing changed
+        let seed = Migration::new(
+            "0004_seed",
+            sql(&["INSERT INTO [users] ([label]) VALUES ('root')"]),
+        );
+        assert!(!seed.is_reversible());
+        let v3 = Migrator::new()
+            .module(
+                Module::new("core")
+                    .migration(users.clone())
+                    .migration(teams.clone())
+                    .migration(table_migration("0003_tags", "tags"))
+                    .migration(seed),
+            )
+            .module(Module::new("blog").migration(posts.clone()));
+        v3.up(db).await.unwrap();
+        let before = tracking(db).await;
+        assert_eq!(before.len(), 5);
+        for n in [1, 3] {
+            let e = v3.rollback(db, n).await.unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+            let msg = e.to_string();
+            assert!(
+                msg.contains("core/0004_seed") && msg.contains("irreversible"),
+                "{msg}"
+            );
+        }
+        assert_eq!(tracking(db).await, before);
+        assert!(exists(db, "posts").await && exists(db, "tags").await);
+        let n: i64 = db
+            .fetch_scalar("SELECT COUNT(*) FROM [users]", ())
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+
+        // migrations applied but no longer registered are Missing; up still runs
+        assert_eq!(
+            states(&v1, db).await,
+            [
+                st("core/0001_users", State::Applied),
+                st("core/0002_teams", State::Applied),
+                st("blog/0001_posts", State::Applied),
+                st("core/0003_tags", State::Missing),
+                st("core/0004_seed", State::Missing),
+            ]
+        );
+        assert!(v1.up(db).await.unwrap().is_empty());
+        // rolling back a missing one is refused
+        let e = v1.rollback(db, 1).await.unwrap_err();
+        assert!(e.to_string().contains("no longer registered"), "{e}");
+        assert_eq!(tracking(db).await, before);
+        assert!(v1.rollback(db, 0).await.unwrap().is_empty());
+    }
+
+    /// A changed up script: status says Drifted, runs stop before applying anything.
+    pub async fn drift(db: &TestDb) {
+        let v1 = Migrator::new().module(
+            Module::new("core").migration(
+                Migration::new(
+                    "0001_users",
+                    create("users", |t| {
+                        t.id();
+                        t.string("email", 100);
+                    }),
+                )
+                .down(drop("users")),
+            ),
+        );
+        v1.up(db).await.unwrap();
+
+        // the same table with the builder calls laid out differently: no drift
+        let same = Migrator::new().module(Module::new("core").migration(Migration::new(
+            "0001_users",
+            create("users", |t| {
+                t.id();
+                t.string("email", 100);
+            }),
+        )));
+        assert_eq!(
+            states(&same, db).await,
+            [st("core/0001_users", State::Applied)]
+        );
+
+        // a longer column, and a new migration after it
+        let v2 = Migrator::new().module(
+            Module::new("core")
+                .migration(
+                    Migration::new(
+                        "0001_users",
+                        create("users", |t| {
+                            t.id();
+                            t.string("email", 200);
+                        }),
+                    )
+                    .down(drop("users")),
+                )
+                .migration(table_migration("0002_teams", "teams")),
+        );
+        let status = v2.status(db).await.unwrap();
+        assert_eq!(status[0].state, State::Drifted);
+        assert_eq!(status[1].state, State::Pending);
+        assert_eq!(
+            status[0].checksum.as_deref(),
+            Some(
+                v1.migrations()
+                    .next()
+                    .unwrap()
+                    .1
+                    .checksum(db.dialect())
+                    .unwrap()
+                    .as_str()
+            )
+        );
+
+        for e in [
+            v2.up(db).await.unwrap_err(),
+            v2.up_to(db, "core/0002_teams").await.unwrap_err(),
+            v2.rollback(db, 1).await.unwrap_err(),
+        ] {
+            match &e {
+                Error::MigrationDrift {
+                    module,
+                    name,
+                    applied,
+                    current,
+                } => {
+                    assert_eq!((module.as_str(), name.as_str()), ("core", "0001_users"));
+                    assert_ne!(applied, current);
+                }
+                other => panic!("expected drift, got {other}"),
+            }
+            assert!(e.to_string().contains("core/0001_users"), "{e}");
+        }
+        assert!(!exists(db, "teams").await);
+        assert!(exists(db, "users").await);
+        assert_eq!(tracked(db).await, ["core/0001_users"]);
+    }
+
+    /// A migration whose second statement fails leaves the tracking table truthful.
+    pub async fn failing_migration(db: &TestDb) {
+        let d = db.dialect();
+        let mysql = d == Dialect::MySql;
+        let broken = Migration::new("0002_broken", {
+            let mut s = create("widgets", |t| {
+                t.id();
+            });
+            s.sql("THIS IS NOT SQL");
+            s.create_table(Table::build("gadgets", |t| {
+                t.id();
+            }));
+            s
+        });
+        let v1 = Migrator::new().module(
+            Module::new("core")
+                .migration(table_migration("0001_users", "users"))
+                .migration(broken),
+        );
+        // both pending: the first is applied, the second fails
+        let e = v1.up(db).await.unwrap_err();
+        let Error::Migration {
+            module,
+            name,
+            message,
+            applied,
+        } = &e
+        else {
+            panic!("expected Error::Migration, got {e}");
+        };
+        assert_eq!((module.as_str(), name.as_str()), ("core", "0002_broken"));
+        assert!(
+            message.contains("statement 2 of 3 (step 2) failed"),
+            "{message}"
+        );
+        assert!(message.contains("THIS IS NOT SQL"), "{message}");
+        assert!(message.contains("core/0001_users"), "{message}");
+        let widgets_sql = dal::schema::ddl::create_table(
+            &Table::build("widgets", |t| {
+                t.id();
+            }),
+            d,
+        )
+        .unwrap();
+        if mysql {
+            // DDL committed implicitly: reported exactly
+            assert_eq!(applied, &widgets_sql);
+            assert!(message.contains(&widgets_sql[0]), "{message}");
+            assert!(exists(db, "widgets").await);
+        } else {
+            assert!(applied.is_empty());
+            assert!(
+                message.contains("nothing of this migration was applied"),
+                "{message}"
+            );
+            assert!(!exists(db, "widgets").await);
+        }
+        assert!(!exists(db, "gadgets").await);
+        assert!(exists(db, "users").await);
+        assert_eq!(tracked(db).await, ["core/0001_users"]);
+        assert_eq!(
+            states(&v1, db).await,
+            [
+                st("core/0001_users", State::Applied),
+                st("core/0002_broken", State::Pending),
+            ]
+        );
+
+        // fixed (idempotent where MariaDB kept the first table), then applied
+        let fixed = Migration::new(
+            "0002_broken",
+            Script::from(vec![
+                DdlStatement::CreateTable {
+                    table: Table::build("widgets", |t| {
+                        t.id();
+                    }),
+                    if_not_exists: true,
+                },
+                DdlStatement::CreateTable {
+                    table: Table::build("gadgets", |t| {
+                        t.id();
+                    }),
+                    if_not_exists: false,
+                },
+            ]),
+        );
+        let v2 = Migrator::new().module(
+            Module::new("core")
+                .migration(table_migration("0001_users", "users"))
+                .migration(fixed),
+        );
+        let r = v2.up(db).await.expect("the fixed migration applies");
+        assert_eq!(names(&r.applied), ["core/0002_broken"]);
+        assert!(exists(db, "widgets").await && exists(db, "gadgets").await);
+        assert_eq!(tracked(db).await, ["core/0001_users", "core/0002_broken"]);
+
+        // a failing down script: the migration stays applied
+        let bad_down = Migrator::new().module(
+            Module::new("core")
+                .migration(table_migration("0001_users", "users"))
+                .migration(v2.migrations().nth(1).unwrap().1.clone().down({
+                    let mut s = drop("gadgets");
+                    s.sql("THIS IS NOT SQL EITHER");
+                    s
+                })),
+        );
+        let e = bad_down.rollback(db, 1).await.unwrap_err();
+        assert!(matches!(e, Error::Migration { .. }), "{e}");
+        assert_eq!(tracked(db).await, ["core/0001_users", "core/0002_broken"]);
+        // transactional DDL undid the DROP; MariaDB's is committed (and reported)
+        assert_eq!(exists(db, "gadgets").await, !mysql);
+        if mysql {
+            assert!(e.to_string().contains("DROP TABLE `gadgets`"), "{e}");
+        }
+    }
+
+    /// fresh: refused without confirmation; with it, everything dropped and re-applied.
+    pub async fn fresh(db: &TestDb) {
+        let m = Migrator::new()
+            .module(Module::new("core").migration(table_migration("0001_users", "users")))
+            .module(
+                Module::new("blog").migration(
+                    Migration::new(
+                        "0001_posts",
+                        create("posts", |t| {
+                            t.id();
+                            t.foreign_id("user_id").references("users");
+                        }),
+                    )
+                    .down(drop("posts")),
+                ),
+            );
+        m.up(db).await.unwrap();
+        db.execute("INSERT INTO [users] ([label]) VALUES ('a')", ())
+            .await
+            .unwrap();
+        db.execute("INSERT INTO [posts] ([user_id]) VALUES (1)", ())
+            .await
+            .unwrap();
+        db.execute_script(&format!(
+            "CREATE TABLE {} (x INTEGER)",
+            db.dialect().quote_identifier("scratch")
+        ))
+        .await
+        .unwrap();
+
+        for refuse in [Fresh::Refuse, Fresh::default()] {
+            let e = m.fresh(db, refuse).await.unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+            assert!(e.to_string().contains("Fresh::Confirmed"), "{e}");
+        }
+        assert!(exists(db, "scratch").await);
+        let n: i64 = db
+            .fetch_scalar("SELECT COUNT(*) FROM [posts]", ())
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
+
+        let r = m.fresh(db, Fresh::Confirmed).await.expect("fresh");
+        assert_eq!(names(&r.applied), ["core/0001_users", "blog/0001_posts"]);
+        assert!(!exists(db, "scratch").await);
+        for table in ["users", "posts"] {
+            let n: i64 = db
+                .fetch_scalar(&format!("SELECT COUNT(*) FROM [{table}]"), ())
+                .await
+                .unwrap();
+            assert_eq!(n, 0, "{table} is re-created empty");
+        }
+        assert_eq!(tracked(db).await, ["core/0001_users", "blog/0001_posts"]);
+        assert_eq!(tracking(db).await[0].5, 1, "applied_seq restarts");
+        // foreign keys still enforced afterwards
+        let e = db
+            .execute("INSERT INTO [posts] ([user_id]) VALUES (42)", ())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::ConstraintViolation {
+                    kind: dal::ConstraintKind::ForeignKey,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    /// A run waiting longer than its lock timeout fails with MigrationLocked.
+    pub async fn lock_timeout(db: &TestDb) {
+        let d = db.dialect();
+        let slow = Migrator::new().module(Module::new("core").migration(Migration::new(
+            "0001_slow",
+            sql(&[
+                &slow_statement(d, 1.5),
+                "CREATE TABLE [slowpoke] ([id] INTEGER)",
+            ]),
+        )));
+        let db2 = db.db.clone();
+        let first = tokio::spawn(async move { slow.up(&db2).await });
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let impatient = Migrator::new()
+            .module(Module::new("core").migration(table_migration("0002_other", "other")))
+            .lock_timeout(Duration::from_millis(200));
+        let started = Instant::now();
+        let e = impatient.up(db).await.unwrap_err();
+        assert!(matches!(e, Error::MigrationLocked { .. }), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(!exists(db, "other").await);
+        let r = first.await.unwrap().expect("the first run");
+        assert_eq!(names(&r.applied), ["core/0001_slow"]);
+        // the lock was released: a later run proceeds
+        let later = Migrator::new()
+            .module(Module::new("core").migration(table_migration("0002_other", "other")));
+        later.up(db).await.expect("after the lock is released");
+        assert!(exists(db, "other").await);
+    }
+
+    /// A run abandoned halfway (its future dropped) leaves nothing of the
+    /// migration it was in and releases the lock.
+    pub async fn abandoned_run(db: &TestDb) {
+        let d = db.dialect();
+        let m = Migrator::new()
+            .module(
+                Module::new("core")
+                    .migration(table_migration("0001_users", "users"))
+                    .migration(Migration::new(
+                        "0002_slow",
+                        sql(&[
+                            "CREATE TABLE [first] ([id] INTEGER)",
+                            &slow_statement(d, 1.5),
+                            "CREATE TABLE [second] ([id] INTEGER)",
+                        ]),
+                    )),
+            )
+            .lock_timeout(Duration::from_secs(30));
+        m.up_to(db, "core/0001_users").await.unwrap();
+        if d == Dialect::Sqlite {
+            // SQLite statements run on the caller's thread: a run never waits
+            // once it holds the lock, so abandon it by unwinding (a panicking
+            // progress callback) as the migration starts
+            let m = m.clone().on_progress(|p| {
+                if matches!(p, Progress::Starting { .. }) {
+                    panic!("abandon the run");
+                }
+            });
+            let db2 = db.db.clone();
+            let e = tokio::spawn(async move { m.up(&db2).await })
+                .await
+                .unwrap_err();
+            assert!(e.is_panic());
+        } else {
+            let r = tokio::time::timeout(Duration::from_millis(500), m.up(db)).await;
+            assert!(r.is_err(), "the run should still be in its slow step");
+        }
+        if d == Dialect::MySql {
+            // the CREATE TABLE before the slow step committed implicitly
+            db.execute_script("DROP TABLE IF EXISTS `first`")
+                .await
+                .unwrap();
+        } else {
+            assert!(!exists(db, "first").await);
+        }
+        assert_eq!(tracked(db).await, ["core/0001_users"]);
+        // the lock is free again (at the latest when the server ends the
+        // abandoned session's statement): the next run applies the migration
+        let r = m.up(db).await.expect("a run after the abandoned one");
+        assert_eq!(names(&r.applied), ["core/0002_slow"]);
+        assert!(exists(db, "first").await && exists(db, "second").await);
+        assert_eq!(tracked(db).await, ["core/0001_users", "core/0002_slow"]);
+    }
+
+    /// The migrations eight concurrent runners apply: each would fail if applied twice.
+    pub fn concurrent_migrator(d: Dialect) -> Migrator {
+        Migrator::new()
+            .module(
+                Module::new("core")
+                    .migration(table_migration("0001_accounts", "accounts"))
+                    .migration(Migration::new(
+                        "0002_ledger",
+                        sql(&[
+                            &slow_statement(d, 1.0),
+                            "CREATE TABLE [ledger] ([id] INTEGER PRIMARY KEY, [amount] INTEGER)",
+                        ]),
+                    )),
+            )
+            .module(Module::new("extra").migration(table_migration("0001_tags", "tags")))
+            .lock_timeout(Duration::from_secs(120))
+    }
+
+    /// In a child process: run `up` once against `url` and print what was applied.
+    pub async fn runner_child(url: &str) {
+        let db = Db::connect_url(url).await.expect("child connects");
+        let started = Instant::now();
+        let report = concurrent_migrator(db.dialect())
+            .up(&db)
+            .await
+            .expect("child up");
+        for a in &report.applied {
+            println!("{APPLIED}{}/{}", a.module, a.name);
+        }
+        println!("{ELAPSED}{}", started.elapsed().as_millis());
+        db.close();
+    }
+
+    /// Eight runner processes at once against one database.
+    pub async fn concurrent_runners(db: &TestDb, test_name: &str) {
+        let exe = std::env::current_exe().expect("current_exe");
+        let children: Vec<std::process::Child> = (0..RUNNERS)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args(["--exact", test_name, "--nocapture", "--test-threads", "1"])
+                    .env(CHILD, &db.url)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn a runner child")
+            })
+            .collect();
+        let outputs = tokio::task::spawn_blocking(move || {
+            children
+                .into_iter()
+                .map(|c| c.wait_with_output().expect("wait for a child"))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+
+        let mut applied: Vec<String> = Vec::new();
+        let mut elapsed: Vec<u64> = Vec::new();
+        for (i, out) in outputs.iter().enumerate() {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success(),
+                "runner {i} failed ({}):\n{stdout}\n{stderr}",
+                out.status
+            );
+            assert!(
+                stdout.contains("1 passed"),
+                "runner {i} did not run the test:\n{stdout}"
+            );
+            // libtest prints `test name ... ` before the test's own output: a
+            // marker may start in the middle of a line
+            for line in stdout.lines() {
+                if let Some((_, name)) = line.split_once(APPLIED) {
+                    applied.push(name.trim().to_string());
+                }
+                if let Some((_, ms)) = line.split_once(ELAPSED) {
+                    elapsed.push(ms.trim().parse().unwrap());
+                }
+            }
+        }
+        assert_eq!(elapsed.len(), RUNNERS, "every runner reported");
+        eprintln!("{test_name}: runner run times (ms): {elapsed:?}");
+        applied.sort();
+        assert_eq!(
+            applied,
+            ["core/0001_accounts", "core/0002_ledger", "extra/0001_tags"],
+            "each migration applied by exactly one runner"
+        );
+        let mut rows = tracked(db).await;
+        rows.sort();
+        assert_eq!(rows, applied);
+        for table in ["accounts", "ledger", "tags"] {
+            assert!(exists(db, table).await, "{table}");
+        }
+        // the runs overlapped: besides the one that applied the slow step,
+        // at least one other runner waited for the lock
+        let waited = elapsed.iter().filter(|&&ms| ms >= 300).count();
+        assert!(waited >= 2, "runs did not overlap: {elapsed:?}");
+        let status = concurrent_migrator(db.dialect()).status(db).await.unwrap();
+        assert!(status.iter().all(|s| s.state == State::Applied));
+    }
+
+    /// Registry checks happen before anything touches the database.
+    pub async fn invalid_registry(db: &TestDb) {
+        let cases = [
+            Migrator::new()
+                .module(Module::new("core"))
+                .module(Module::new("core")),
+            Migrator::new().module(
+                Module::new("core")
+                    .migration(table_migration("a", "t1"))
+                    .migration(table_migration("a", "t2")),
+            ),
+            Migrator::new().module(Module::new("a/b").migration(table_migration("x", "t3"))),
+            Migrator::new()
+                .module(Module::new("core").migration(table_migration("x", "t4")))
+                .table_name("bad name"),
+        ];
+        for m in cases {
+            let e = m.up(db).await.unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+            assert!(m.status(db).await.is_err());
+        }
+        assert!(db.table_names().await.unwrap().is_empty());
+
+        // a custom tracking table
+        let m = Migrator::new()
+            .module(Module::new("core").migration(table_migration("x", "t5")))
+            .table_name("schema_history");
+        m.up(db).await.unwrap();
+        assert!(exists(db, "schema_history").await && !exists(db, "dal_migrations").await);
+        assert_eq!(states(&m, db).await, [st("core/x", State::Applied)]);
+    }
+}
+
+macro_rules! migration_tests {
+    ($setup:path) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn round_trip() {
+            let Some(t) = $setup().await else { return };
+            crate::scenarios::round_trip(&t).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn drift() {
+            let Some(t) = $setup().await else { return };
+            crate::scenarios::drift(&t).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn failing_migration() {
+            let Some(t) = $setup().await else { return };
+            crate::scenarios::failing_migration(&t).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn fresh() {
+            let Some(t) = $setup().await else { return };
+            crate::scenarios::fresh(&t).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn lock_timeout() {
+            let Some(t) = $setup().await else { return };
+            crate::scenarios::lock_timeout(&t).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn abandoned_run() {
+            let Some(t) = $setup().await else { return };
+            crate::scenarios::abandoned_run(&t).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn invalid_registry() {
+            let Some(t) = $setup().await else { return };
+            crate::scenarios::invalid_registry(&t).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn concurrent_runners() {
+            if let Ok(url) = std::env::var(crate::CHILD) {
+                crate::scenarios::runner_child(&url).await;
+                return;
+            }
+            let Some(t) = $setup().await else { return };
+            // the name libtest knows this test by: the module path without the crate
+            let path = module_path!();
+            let test = format!(
+                "{}::concurrent_runners",
+                path.split_once("::").map_or(path, |(_, rest)| rest)
+            );
+            crate::scenarios::concurrent_runners(&t, &test).await;
+        }
+    };
+}
+
+mod sqlite {
+    migration_tests!(crate::support::sqlite);
+}
+
+mod postgres {
+    migration_tests!(crate::support::postgres);
+}
+
+mod mysql {
+    migration_tests!(crate::support::mysql);
+}
+
+/// The runner works on a pool of one connection (SQLite in memory) and its
+/// futures can be spawned.
+#[tokio::test]
+async fn in_memory_and_send() {
+    let db = Db::connect_url("sqlite::memory:").await.unwrap();
+    let m = Migrator::new().module(
+        Module::new("core")
+            .migration(table_migration("0001_users", "users"))
+            .migration(table_migration("0002_teams", "teams")),
+    );
+    let (db2, m2) = (db.clone(), m.clone());
+    let r = tokio::spawn(async move { m2.up(&db2).await })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.applied.len(), 2);
+    assert_eq!(m.rollback(&db, 5).await.unwrap().rolled_back.len(), 2);
+    let r = m.fresh(&db, Fresh::Confirmed).await.unwrap();
+    assert_eq!(r.applied.len(), 2);
+    assert_eq!(
+        db.table_names().await.unwrap(),
+        ["dal_migrations", "teams", "users"]
+    );
+}
+
+/// SQLite table rebuilds run with foreign keys off and checked afterwards.
+#[tokio::test]
+async fn sqlite_rebuild_checks_foreign_keys() {
+    let Some(db) = support::sqlite().await else {
+        return;
+    };
+    let users = Table::build("users", |t| {
+        t.id();
+        t.string("name", 50);
+    });
+    let posts = Table::build("posts", |t| {
+        t.id();
+        t.foreign_id("user_id")
+            .references("users")
+            .cascade_on_delete();
+    });
+    let mut wider = users.clone();
+    wider.column_mut("name").unwrap().ty = dal::ColumnType::String { length: 200 };
+    let base = Module::new("core").migration(Migration::new("0001", {
+        let mut s = Script::new();
+        s.create_table(users.clone()).create_table(posts.clone());
+        s.sql("INSERT INTO [users] ([name]) VALUES ('a')");
+        s.sql("INSERT INTO [posts] ([user_id]) VALUES (1)");
+        s
+    }));
+    let m = Migrator::new().module(base.clone().migration(Migration::new(
+        "0002_rebuild",
+        Script::from(vec![DdlStatement::RebuildTable {
+            from: users.clone(),
+            to: wider.clone(),
+        }]),
+    )));
+    m.up(&db).await.expect("rebuild");
+    // the rebuild did not cascade-delete the referencing row
+    let n: i64 = db
+        .fetch_scalar("SELECT COUNT(*) FROM [posts]", ())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    // foreign keys are enforced again on the pool's connections
+    let e = db
+        .execute("INSERT INTO [posts] ([user_id]) VALUES (9)", ())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::ConstraintViolation { .. }), "{e}");
+
+    // a migration that leaves a dangling reference is rolled back
+    let m2 = Migrator::new().module(
+        base.migration(Migration::new(
+            "0002_rebuild",
+            Script::from(vec![DdlStatement::RebuildTable {
+                from: users.clone(),
+                to: wider.clone(),
+            }]),
+        ))
+        .migration(Migration::new("0003_dangling", {
+            let mut s = Script::new();
+            s.push(DdlStatement::RebuildTable {
+                from: wider.clone(),
+                to: wider,
+            });
+            s.sql("DELETE FROM [users]");
+            s
+        })),
+    );
+    let e = m2.up(&db).await.unwrap_err();
+    assert!(e.to_string().contains("foreign keys broken"), "{e}");
+    let n: i64 = db
+        .fetch_scalar("SELECT COUNT(*) FROM [users]", ())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(tracked(&db).await, ["core/0001", "core/0002_rebuild"]);
+}
+
+/// Each migration applied or rolled back is logged on target `dal::migrate`.
+///
+/// The subscriber is the process's global one (a thread-scoped one misses
+/// events whose call sites other test threads registered first); lines are
+/// told apart by the database name.
+#[tokio::test]
+async fn logs_each_migration() {
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_env_filter("dal::migrate=info")
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+
+    let config = dal::DatabaseConfig::builder("sqlite::memory:")
+        .name("migrate_log_test")
+        .build()
+        .unwrap();
+    let db = Db::connect(config).await.unwrap();
+    let m = Migrator::new()
+        .module(Module::new("core").migration(table_migration("0001_users", "users")));
+    m.up(&db).await.unwrap();
+    m.rollback(&db, 1).await.unwrap();
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("db=\"migrate_log_test\""))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("INFO dal::migrate: migration applied"),
+        "{text}"
+    );
+    assert!(
+        lines[0].contains("module=\"core\" name=\"0001_users\" direction=up duration_ms="),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("migration rolled back") && lines[1].contains("direction=down"),
+        "{text}"
+    );
+}

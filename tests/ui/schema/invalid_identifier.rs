@@ -1,0 +1,8 @@
+// A name must be a portable SQL identifier: no spaces.
+fn main() {
+    let _script = dal::schema! {
+        create "user accounts" {
+            id();
+        }
+    };
+}
