@@ -2,7 +2,7 @@
 //! against a real database compiles, applies (up, down, up again) and leaves
 //! nothing more to generate.
 //!
-//! For each backend (SQLite, and PostgreSQL when it answers) the database gets
+//! For each backend (SQLite, and PostgreSQL and MariaDB when they answer) the database gets
 //! the example's migrations plus an old `books` table the entities have moved
 //! on from. `dal::autogen::generate` then writes a migration that creates the
 //! new entity tables (one with a history table and triggers), adds a column,

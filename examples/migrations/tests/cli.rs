@@ -1,5 +1,5 @@
 //! End to end: the real `dal-example-migrations` binary against a temporary
-//! SQLite file and a fresh PostgreSQL schema: status, up, down, fresh, new,
+//! SQLite file, a fresh PostgreSQL schema and a fresh MariaDB database: status, up, down, fresh, new,
 //! generate, and the exit codes scripts rely on.
 
 mod support;

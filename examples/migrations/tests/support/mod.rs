@@ -1,9 +1,10 @@
 //! Databases for the end-to-end tests, made and dropped through dal itself:
-//! a temporary SQLite file, and a fresh PostgreSQL schema (selected with the
-//! URL's `search_path` option) when the server answers.
+//! a temporary SQLite file, a fresh PostgreSQL schema (selected with the URL's
+//! `search_path` option) and a fresh MariaDB database, when the servers answer.
 //!
-//! The PostgreSQL URL is `DAL_TEST_POSTGRES_URL`, by default
-//! `postgres://postgres@127.0.0.1:5432/postgres`. When the server does not
+//! The server URLs are `DAL_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and `DAL_TEST_MYSQL_URL`
+//! (default `mysql://root@127.0.0.1:3306/test`). When a server does not
 //! answer, its tests print `SKIPPED` and pass, unless
 //! `DAL_TEST_REQUIRE_SERVERS=1`, which makes that a failure.
 
@@ -16,10 +17,11 @@ use std::time::Duration;
 use dal::{DatabaseConfig, Db};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const DEFAULT_MYSQL_URL: &str = "mysql://root@127.0.0.1:3306/test";
 
 /// One isolated database; dropped with the value.
 pub struct TestDb {
-    /// Which engine (`sqlite`, `postgres`), for messages.
+    /// Which engine (`sqlite`, `postgres`, `mysql`), for messages.
     pub engine: &'static str,
     /// The URL the binary gets.
     pub url: String,
@@ -31,6 +33,7 @@ pub struct TestDb {
 enum Cleanup {
     File,
     Schema { admin_url: String, schema: String },
+    Database { admin_url: String, database: String },
 }
 
 pub fn unique(prefix: &str) -> String {
@@ -118,10 +121,71 @@ pub fn postgres() -> Option<TestDb> {
     })
 }
 
-/// SQLite, then PostgreSQL when it answers.
+/// `url` with its database (path) replaced.
+fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{database}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A fresh MariaDB database, or `None` (after printing SKIPPED) when the
+/// server does not answer.
+pub fn mysql() -> Option<TestDb> {
+    let admin_url =
+        std::env::var("DAL_TEST_MYSQL_URL").unwrap_or_else(|_| DEFAULT_MYSQL_URL.into());
+    let database = unique("dal_t_cli");
+    let made = block_on(async {
+        let config = DatabaseConfig::builder(&admin_url)
+            .connect_timeout(Duration::from_secs(5))
+            .max_connections(1)
+            .build()
+            .expect("MariaDB test URL");
+        let shown = config.redacted_url();
+        let admin = Db::connect(config).await.map_err(|e| (shown, e))?;
+        admin
+            .execute_script(&format!("CREATE DATABASE `{database}`"))
+            .await
+            .expect("create database");
+        admin.close();
+        Ok::<(), (String, dal::Error)>(())
+    });
+    if let Err((shown, e)) = made {
+        if require_servers() {
+            panic!(
+                "MariaDB is required (DAL_TEST_REQUIRE_SERVERS=1) but {shown} did not answer: {e}"
+            );
+        }
+        eprintln!("SKIPPED: MariaDB tests need a server at {shown}, which did not answer: {e}");
+        return None;
+    }
+    Some(TestDb {
+        engine: "mysql",
+        url: replace_database(&admin_url, &database),
+        dir: scratch_dir(),
+        cleanup: Cleanup::Database {
+            admin_url,
+            database,
+        },
+    })
+}
+
+/// SQLite, then PostgreSQL and MariaDB when they answer.
 pub fn every_backend() -> Vec<TestDb> {
     let mut out = vec![sqlite()];
     out.extend(postgres());
+    out.extend(mysql());
     out
 }
 
@@ -135,11 +199,21 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        if let Cleanup::Schema { admin_url, schema } = &self.cleanup {
-            let (url, sql) = (
+        let cleanup = match &self.cleanup {
+            Cleanup::File => None,
+            Cleanup::Schema { admin_url, schema } => Some((
                 admin_url.clone(),
                 format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"),
-            );
+            )),
+            Cleanup::Database {
+                admin_url,
+                database,
+            } => Some((
+                admin_url.clone(),
+                format!("DROP DATABASE IF EXISTS `{database}`"),
+            )),
+        };
+        if let Some((url, sql)) = cleanup {
             // a thread of its own: Drop may run inside a runtime
             let _ = std::thread::spawn(move || {
                 block_on(async {
