@@ -54,7 +54,9 @@
 //!
 //!    A runner that cannot take the lock within the timeout fails with
 //!    [`Error::MigrationLocked`]. The lock is
-//!    released on success and on error.
+//!    released on success and on error. On PostgreSQL, run migrations over a
+//!    direct or session-pooled connection: a session-level advisory lock does
+//!    not hold behind pgbouncer in transaction-pooling mode.
 //! 2. It creates the tracking table when it is missing (default name
 //!    `dal_migrations`, see [`Migrator::table_name`]) and reads it, *after*
 //!    taking the lock: a runner that waited for another sees what that one
