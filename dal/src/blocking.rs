@@ -662,7 +662,6 @@ impl Db {
     {
         let location = Location::caller();
         ensure_blocking_allowed()?;
-        let policy = *self.config().retry();
         let start = Instant::now();
         let mut attempt: u32 = 0;
         loop {
@@ -686,21 +685,11 @@ impl Db {
                     }
                 },
             };
-            let can_retry = policy.enabled
-                && attempt < policy.max_attempts
-                && start.elapsed() < policy.budget
-                && rerunnable(&e, during_commit);
-            if !can_retry {
+            let Some(delay) =
+                crate::transaction::rerun_delay(&self.shared.db, &e, during_commit, attempt, start)
+            else {
                 return Err(e);
-            }
-            let delay =
-                crate::transaction::backoff(policy.base_delay, policy.max_delay, attempt - 1);
-            self.shared.db.telemetry().retried(
-                crate::telemetry::RetryKind::Transaction,
-                attempt,
-                delay,
-                &e,
-            );
+            };
             std::thread::sleep(delay);
         }
     }
@@ -1271,18 +1260,6 @@ impl Db {
     /// ```
     pub fn delete_many_permanently<E: Entity>(&self, find: Find<E>) -> Result<u64> {
         self.block_on(find.delete_many_permanently(&self.shared.db))
-    }
-}
-
-/// Whether a failed transaction may be re-run from the start (the policy of
-/// [`crate::Db::transaction`]).
-fn rerunnable(e: &Error, during_commit: bool) -> bool {
-    match e {
-        Error::Serialization { .. } => true,
-        // the server rolled the transaction back when the connection died, unless
-        // it died during COMMIT (then the outcome is unknown)
-        Error::ConnectionLost { .. } => !during_commit,
-        _ => e.never_reached_server(),
     }
 }
 
@@ -2261,6 +2238,7 @@ impl<'c> Transaction<'c> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transaction::rerunnable;
 
     fn assert_send_sync<T: Send + Sync>() {}
     fn assert_send<T: Send>() {}

@@ -393,18 +393,6 @@ impl Drop for Transaction<'_> {
     }
 }
 
-/// Full-jitter exponential backoff: a random delay in `[0, min(max, base * 2^attempt))`.
-pub(crate) fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
-    let cap = base
-        .saturating_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
-        .min(max);
-    let nanos = cap.as_nanos().min(u128::from(u64::MAX)) as u64;
-    if nanos == 0 {
-        return Duration::ZERO;
-    }
-    Duration::from_nanos(random_u64() % nanos)
-}
-
 pub(crate) fn random_u64() -> u64 {
     use std::cell::Cell;
     use std::hash::{BuildHasher, Hasher};
@@ -426,8 +414,27 @@ pub(crate) fn random_u64() -> u64 {
     })
 }
 
+/// After a failed attempt of a transaction closure (async or blocking): the
+/// delay before running it again under the retry policy (the retry is logged
+/// and counted), or `None` when it must not or may not run again.
+pub(crate) fn rerun_delay(
+    db: &Db,
+    e: &Error,
+    during_commit: bool,
+    attempt: u32,
+    started: Instant,
+) -> Option<Duration> {
+    if !rerunnable(e, during_commit) {
+        return None;
+    }
+    let tel = db.telemetry();
+    let delay = tel.retry_delay(attempt, started)?;
+    tel.retried(crate::telemetry::RetryKind::Transaction, attempt, delay, e);
+    Some(delay)
+}
+
 /// Whether a failed transaction may be re-run from the start.
-fn rerunnable(e: &Error, during_commit: bool) -> bool {
+pub(crate) fn rerunnable(e: &Error, during_commit: bool) -> bool {
     match e {
         Error::Serialization { .. } => true,
         // the transaction was rolled back by the server when the connection died,
@@ -466,7 +473,6 @@ impl Db {
     {
         let loc = Location::caller();
         async move {
-            let policy = *self.config().retry();
             let start = Instant::now();
             let mut attempt: u32 = 0;
             loop {
@@ -484,40 +490,11 @@ impl Db {
                         }
                     },
                 };
-                let can_retry = policy.enabled
-                    && attempt < policy.max_attempts
-                    && start.elapsed() < policy.budget
-                    && rerunnable(&e, during_commit);
-                if !can_retry {
+                let Some(delay) = rerun_delay(self, &e, during_commit, attempt, start) else {
                     return Err(e);
-                }
-                let delay = backoff(policy.base_delay, policy.max_delay, attempt - 1);
-                self.telemetry().retried(
-                    crate::telemetry::RetryKind::Transaction,
-                    attempt,
-                    delay,
-                    &e,
-                );
+                };
                 tokio::time::sleep(delay).await;
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_stays_within_cap() {
-        for attempt in 0..30 {
-            let d = backoff(
-                Duration::from_millis(10),
-                Duration::from_millis(500),
-                attempt,
-            );
-            assert!(d < Duration::from_millis(500));
-            assert!(d < Duration::from_millis(10) * 2u32.pow(attempt.min(10)));
         }
     }
 }

@@ -540,3 +540,48 @@ impl Telemetry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn telemetry(
+        f: impl FnOnce(crate::DatabaseConfigBuilder) -> crate::DatabaseConfigBuilder,
+    ) -> Telemetry {
+        Telemetry::new(
+            &f(DatabaseConfig::builder("sqlite::memory:"))
+                .build()
+                .unwrap(),
+        )
+    }
+
+    #[test]
+    fn retry_delay_is_full_jitter_capped() {
+        let t = telemetry(|b| {
+            b.retry_base_delay(Duration::from_millis(10))
+                .retry_max_delay(Duration::from_millis(500))
+                .retry_max_attempts(40)
+                .retry_budget(Duration::from_secs(3600))
+        });
+        let start = Instant::now();
+        for attempt in 1..31 {
+            let d = t.retry_delay(attempt, start).expect("within the policy");
+            assert!(d < Duration::from_millis(500));
+            assert!(d < Duration::from_millis(10) * 2u32.pow((attempt - 1).min(10)));
+        }
+    }
+
+    #[test]
+    fn retry_delay_respects_attempts_budget_and_switch() {
+        let t = telemetry(|b| b.retry_max_attempts(3));
+        let start = Instant::now();
+        assert!(t.retry_delay(1, start).is_some());
+        assert!(t.retry_delay(2, start).is_some());
+        assert!(t.retry_delay(3, start).is_none(), "3 attempts in all");
+        let t = telemetry(|b| b.retry_budget(Duration::from_millis(1)));
+        let long_ago = Instant::now() - Duration::from_secs(1);
+        assert!(t.retry_delay(1, long_ago).is_none(), "budget spent");
+        let t = telemetry(|b| b.retry_enabled(false));
+        assert!(t.retry_delay(1, Instant::now()).is_none());
+    }
+}
