@@ -404,9 +404,11 @@ impl Db {
                             }
                         );
                     let start = *started.get_or_insert_with(Instant::now);
-                    match tel.retry_delay(attempt, start).filter(|_| retryable) {
+                    let delay = retryable
+                        .then(|| tel.next_retry(RetryKind::Connect, attempt, start, &e))
+                        .flatten();
+                    match delay {
                         Some(delay) => {
-                            tel.retried(RetryKind::Connect, attempt, delay, &e);
                             tokio::time::sleep(delay).await;
                             attempt += 1;
                             previous = Some(e);
@@ -448,9 +450,8 @@ impl Db {
             match r {
                 Err(e) if retry && stmt.is_read && rereadable(&e) => {
                     let start = *started.get_or_insert_with(Instant::now);
-                    match tel.retry_delay(opts.ctx.attempt, start) {
+                    match tel.next_retry(RetryKind::Read, opts.ctx.attempt, start, &e) {
                         Some(delay) => {
-                            tel.retried(RetryKind::Read, opts.ctx.attempt, delay, &e);
                             tokio::time::sleep(delay).await;
                             opts.ctx.attempt += 1;
                             previous = Some(e);
@@ -509,11 +510,12 @@ impl Db {
         if !matches!(e, Error::Serialization { .. }) {
             return false;
         }
-        let tel = self.telemetry();
         let start = *started.get_or_insert_with(Instant::now);
-        match tel.retry_delay(attempt, start) {
+        match self
+            .telemetry()
+            .next_retry(RetryKind::Transaction, attempt, start, e)
+        {
             Some(delay) => {
-                tel.retried(RetryKind::Transaction, attempt, delay, e);
                 tokio::time::sleep(delay).await;
                 true
             }

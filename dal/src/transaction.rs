@@ -427,10 +427,12 @@ pub(crate) fn rerun_delay(
     if !rerunnable(e, during_commit) {
         return None;
     }
-    let tel = db.telemetry();
-    let delay = tel.retry_delay(attempt, started)?;
-    tel.retried(crate::telemetry::RetryKind::Transaction, attempt, delay, e);
-    Some(delay)
+    db.telemetry().next_retry(
+        crate::telemetry::RetryKind::Transaction,
+        attempt,
+        started,
+        e,
+    )
 }
 
 /// Whether a failed transaction may be re-run from the start.

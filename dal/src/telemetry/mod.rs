@@ -474,6 +474,21 @@ impl Telemetry {
         (started.elapsed() + delay < p.budget).then_some(delay)
     }
 
+    /// The delay before retry number `attempt` under the policy, the retry
+    /// logged and counted as `kind` (caused by `cause`); `None` when the policy
+    /// allows no further attempt. Every retry of dal goes through here.
+    pub(crate) fn next_retry(
+        &self,
+        kind: RetryKind,
+        attempt: u32,
+        started: Instant,
+        cause: &Error,
+    ) -> Option<Duration> {
+        let delay = self.retry_delay(attempt, started)?;
+        self.retried(kind, attempt, delay, cause);
+        Some(delay)
+    }
+
     /// Record a checkout's wait for a free connection.
     pub(crate) fn acquire_waited(&self, wait: Duration) {
         self.m.acquire_wait.record(wait.as_secs_f64());
