@@ -646,8 +646,8 @@ mod scenarios {
     }
 
     /// A 30-second statement with a 500 ms timeout: `Error::Timeout` (query)
-    /// by about a second, nothing left running on the server, and the
-    /// connection cleanly reused.
+    /// by the limit + 10%, the statement cancelled on the server right after
+    /// (in the background), and the connection cleanly reused.
     pub async fn long_query_is_cancelled_on_the_server(t: &TestDb) {
         let m = marker();
         let sql = match t.dialect() {
@@ -687,8 +687,17 @@ mod scenarios {
             "{err:?}"
         );
         assert!(took >= Duration::from_millis(500), "{took:?}");
-        assert!(took < Duration::from_millis(1500), "error after {took:?}");
-        let left = running(&t.db, &m).await;
+        assert!(
+            took < Duration::from_millis(550 + 20),
+            "error after {took:?}"
+        );
+        // the cancellation is confirmed in the background, within its grace
+        let mut left = running(&t.db, &m).await;
+        let waiting = Instant::now();
+        while left > 0 && waiting.elapsed() < Duration::from_secs(3) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            left = running(&t.db, &m).await;
+        }
         assert_eq!(left, 0, "the statement still runs on the server");
         // the connection answered the cancel and is reused, not replaced
         let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();

@@ -1047,7 +1047,8 @@ async fn query_timeout_and_advice(dialect: Dialect) {
             err,
             Error::Timeout {
                 kind: TimeoutKind::Query,
-                after
+                after,
+                ..
             } if after == Duration::from_millis(150)
         ),
         "{err:?}"

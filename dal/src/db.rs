@@ -12,6 +12,7 @@ use crate::backend::sqlite::{SqliteManager, SqliteTarget};
 use crate::backend::{Backend, Conn, ExecOptions};
 use crate::codec::{Decode, Encode};
 use crate::config::{DatabaseConfig, SqliteMode, TlsMode};
+use crate::deadline::{Checkout, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::params::Params;
 use crate::pool::{HeldConnection, PoolSettings, PoolStatus};
@@ -135,7 +136,6 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
     let settings = PoolSettings {
         max_connections: pool.max_connections as usize,
         min_connections: pool.min_connections as usize,
-        acquire_timeout: timeouts.acquire,
         connect_timeout: timeouts.connect,
         idle_timeout: pool.idle_timeout,
         max_lifetime: pool.max_lifetime,
@@ -195,7 +195,12 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
             }
             let tcp = tcp_target(config, 5432);
             Backend::Pg(crate::pool::Pool::new(
-                PgManager::new(o, tcp, control_timeout) as ServerManager<_>,
+                PgManager::new(
+                    o,
+                    tcp,
+                    control_timeout,
+                    config.tls_root_cert().map(Into::into),
+                ) as ServerManager<_>,
                 settings,
             ))
         }
@@ -234,7 +239,12 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
             }
             let tcp = tcp_target(config, 3306);
             Backend::MySql(crate::pool::Pool::new(
-                MySqlManager::new(o, tcp, control_timeout),
+                MySqlManager::new(
+                    o,
+                    tcp,
+                    control_timeout,
+                    config.tls_root_cert().map(Into::into),
+                ),
                 settings,
             ))
         }
@@ -271,9 +281,10 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
 
 /// Whether a read that failed this way is worth running again: the failure
 /// is transient and not a timeout (a query that ran out of its time would only
-/// run out of it again, multiplying the caller's wait).
+/// run out of it again, multiplying the caller's wait) nor a lock wait that
+/// already took the whole busy timeout.
 fn rereadable(e: &Error) -> bool {
-    e.is_transient() && !matches!(e, Error::Timeout { .. })
+    e.is_transient() && !matches!(e, Error::Timeout { .. } | Error::Busy { .. })
 }
 
 impl Db {
@@ -285,19 +296,36 @@ impl Db {
     pub async fn connect(config: DatabaseConfig) -> Result<Db> {
         let db = Db::connect_lazy(config)?;
         let n = (db.inner.config.pool().min_connections as usize).max(1);
-        let limit = db.inner.config.timeouts().pool_creation;
-        match tokio::time::timeout(limit, db.inner.backend.fill(n)).await {
-            Ok(Ok(())) => Ok(db),
-            Ok(Err(e)) => {
+        let limit = Checkout::from_now(
+            TimeoutKind::PoolCreation,
+            db.inner.config.timeouts().pool_creation,
+        );
+        let filled = match limit.at {
+            Some(at) => tokio::time::timeout_at(at.into(), db.inner.backend.fill(n, &limit))
+                .await
+                .unwrap_or_else(|_| Err(limit.error(TimeoutKind::PoolCreation))),
+            None => db.inner.backend.fill(n, &limit).await,
+        };
+        match filled {
+            Ok(()) => Ok(db),
+            // the pool-creation limit ran out (while connecting)
+            Err(Error::Timeout {
+                budget: TimeoutKind::PoolCreation,
+                after,
+                elapsed,
+                ..
+            }) => {
+                db.close();
+                Err(Error::timeout(
+                    TimeoutKind::PoolCreation,
+                    TimeoutKind::PoolCreation,
+                    after,
+                    elapsed,
+                ))
+            }
+            Err(e) => {
                 db.close();
                 Err(e)
-            }
-            Err(_) => {
-                db.close();
-                Err(Error::Timeout {
-                    kind: TimeoutKind::PoolCreation,
-                    after: limit,
-                })
             }
         }
     }
@@ -360,31 +388,48 @@ impl Db {
         self.inner.backend.is_closed()
     }
 
+    /// The options of a call starting now: its deadline (`timeout`, or the
+    /// configured query timeout) is fixed here.
     pub(crate) fn exec_options(&self, timeout: Option<Duration>) -> ExecOptions {
         ExecOptions {
-            timeout: timeout.or(self.inner.config.timeouts().query),
+            deadline: Deadline::new(timeout.or(self.inner.config.timeouts().query)),
             busy_timeout: self.inner.config.sqlite_busy_timeout(),
             ctx: CallContext::default(),
         }
+    }
+
+    /// Options for schema work (DDL, migrations): not bounded by the query
+    /// timeout, which is meant for the application's statements.
+    pub(crate) fn ddl_options(&self) -> ExecOptions {
+        let mut o = self.exec_options(None);
+        o.deadline = Deadline::new(None);
+        o
     }
 
     pub(crate) fn telemetry(&self) -> &Telemetry {
         &self.inner.telemetry
     }
 
-    /// Check out a connection: the circuit breaker first (an open circuit
-    /// fails at once), then the pool. A checkout that failed before anything
-    /// was sent (the server refused or did not answer a new connection) is
-    /// retried under the retry policy; running out of the acquire timeout
-    /// (pool exhausted) is not.
-    pub(crate) async fn acquire_conn(&self, location: &'static Location<'static>) -> Result<Conn> {
+    /// Check out a connection for a call with `deadline`: the circuit breaker
+    /// first (an open circuit fails at once), then the pool, within the
+    /// acquire timeout and what is left of the deadline. A checkout that
+    /// failed before anything was sent (the server refused or did not answer a
+    /// new connection) is retried under the retry policy, inside that same
+    /// limit; running out of time waiting for a free connection (pool
+    /// exhausted) is not retried.
+    pub(crate) async fn acquire_conn(
+        &self,
+        location: &'static Location<'static>,
+        deadline: &Deadline,
+    ) -> Result<Conn> {
         let tel = self.telemetry();
+        let limit = deadline.checkout(self.inner.config.timeouts().acquire);
         let mut attempt = 1;
         let mut started: Option<Instant> = None;
         let mut previous: Option<Error> = None;
         loop {
             let r = match tel.admit() {
-                Ok(()) => self.inner.backend.acquire(location).await,
+                Ok(()) => self.inner.backend.acquire(location, &limit).await,
                 Err(e) => {
                     tel.failed_checkout(&e);
                     // a re-try refused by the circuit: report what failed
@@ -402,13 +447,19 @@ impl Db {
                                 kind: TimeoutKind::Acquire,
                                 ..
                             }
+                        )
+                        && !matches!(
+                            e,
+                            Error::Timeout { budget, .. } if budget != TimeoutKind::Connect
                         );
                     let start = *started.get_or_insert_with(Instant::now);
                     let delay = retryable
-                        .then(|| tel.next_retry(RetryKind::Connect, attempt, start, &e))
-                        .flatten();
+                        .then(|| tel.retry_delay(attempt, start))
+                        .flatten()
+                        .filter(|d| limit.allows(*d));
                     match delay {
                         Some(delay) => {
+                            tel.retried(RetryKind::Connect, attempt, delay, &e);
                             tokio::time::sleep(delay).await;
                             attempt += 1;
                             previous = Some(e);
@@ -430,17 +481,16 @@ impl Db {
         stmt: &Statement,
         params: &P,
         limit: Option<usize>,
-        timeout: Option<Duration>,
+        mut opts: ExecOptions,
         retry: bool,
         location: &'static Location<'static>,
     ) -> Result<Vec<T>> {
         let tel = self.telemetry();
-        let mut opts = self.exec_options(timeout);
         let mut started: Option<Instant> = None;
         let mut previous: Option<Error> = None;
         opts.ctx.attempt = 1;
         loop {
-            let mut conn = match self.acquire_conn(location).await {
+            let mut conn = match self.acquire_conn(location, &opts.deadline).await {
                 Ok(conn) => conn,
                 Err(e @ Error::CircuitOpen { .. }) => return Err(previous.unwrap_or(e)),
                 Err(e) => return Err(e),
@@ -450,8 +500,12 @@ impl Db {
             match r {
                 Err(e) if retry && stmt.is_read && rereadable(&e) => {
                     let start = *started.get_or_insert_with(Instant::now);
-                    match tel.next_retry(RetryKind::Read, opts.ctx.attempt, start, &e) {
+                    let delay = tel
+                        .retry_delay(opts.ctx.attempt, start)
+                        .filter(|d| opts.deadline.allows(*d));
+                    match delay {
                         Some(delay) => {
+                            tel.retried(RetryKind::Read, opts.ctx.attempt, delay, &e);
                             tokio::time::sleep(delay).await;
                             opts.ctx.attempt += 1;
                             previous = Some(e);
@@ -467,27 +521,27 @@ impl Db {
     /// Run a statement that returns no rows. A write whose outcome is unknown
     /// (the connection died, it timed out) is never sent again; one the server
     /// rolled back as a whole (a serialization failure or deadlock of this
-    /// auto-commit statement) is, under the retry policy.
+    /// auto-commit statement) is, under the retry policy and within the call's
+    /// deadline.
     pub(crate) async fn run_execute<P: Params + ?Sized>(
         &self,
         stmt: &Statement,
         params: &P,
-        timeout: Option<Duration>,
+        mut opts: ExecOptions,
         location: &'static Location<'static>,
     ) -> Result<ExecResult> {
-        let mut opts = self.exec_options(timeout);
         let mut started: Option<Instant> = None;
         opts.ctx.attempt = 1;
         loop {
             let r = async {
-                let mut conn = self.acquire_conn(location).await?;
+                let mut conn = self.acquire_conn(location, &opts.deadline).await?;
                 conn.execute(stmt, params, opts).await
             }
             .await;
             match r {
                 Err(e)
                     if self
-                        .rerun_rolled_back(&e, opts.ctx.attempt, &mut started)
+                        .rerun_rolled_back(&e, opts.ctx.attempt, &mut started, &opts.deadline)
                         .await =>
                 {
                     opts.ctx.attempt += 1;
@@ -498,24 +552,27 @@ impl Db {
     }
 
     /// After a failed auto-commit unit of work: when the server rolled it back
-    /// as a whole (serialization failure, deadlock) and the retry policy
-    /// allows another attempt, wait the backoff (logged and counted) and say
-    /// yes.
+    /// as a whole (serialization failure, deadlock), the retry policy allows
+    /// another attempt and the call's deadline leaves time for it, wait the
+    /// backoff (logged and counted) and say yes.
     pub(crate) async fn rerun_rolled_back(
         &self,
         e: &Error,
         attempt: u32,
         started: &mut Option<Instant>,
+        deadline: &Deadline,
     ) -> bool {
         if !matches!(e, Error::Serialization { .. }) {
             return false;
         }
         let start = *started.get_or_insert_with(Instant::now);
-        match self
-            .telemetry()
-            .next_retry(RetryKind::Transaction, attempt, start, e)
+        let tel = self.telemetry();
+        match tel
+            .retry_delay(attempt, start)
+            .filter(|d| deadline.allows(*d))
         {
             Some(delay) => {
+                tel.retried(RetryKind::Transaction, attempt, delay, e);
                 tokio::time::sleep(delay).await;
                 true
             }
@@ -579,16 +636,21 @@ impl Db {
     }
 
     /// Check out a connection, make one round trip and report how long it took.
+    ///
+    /// The whole check is bounded like a statement: by the configured query
+    /// timeout when there is one, otherwise by the acquire timeout (a server
+    /// that takes longer than that to answer a round trip is not healthy).
     #[track_caller]
     pub fn ping(&self) -> impl Future<Output = Result<Duration>> + Send + '_ {
         let loc = Location::caller();
         async move {
-            let start = Instant::now();
-            let mut conn = self.acquire_conn(loc).await?;
-            let r = conn.ping().await;
+            let timeouts = self.inner.config.timeouts();
+            let deadline = Deadline::new(Some(timeouts.query.unwrap_or(timeouts.acquire)));
+            let mut conn = self.acquire_conn(loc, &deadline).await?;
+            let r = conn.ping(&deadline).await;
             self.telemetry().record_outcome(&r);
             r?;
-            Ok(start.elapsed())
+            Ok(deadline.start.elapsed())
         }
     }
 
@@ -601,8 +663,9 @@ impl Db {
     ) -> impl Future<Output = Result<ExecResult>> + Send + 'a {
         let loc = Location::caller();
         async move {
+            let opts = self.exec_options(None);
             let stmt = self.inner.statements.get(sql)?;
-            self.run_execute(&stmt, &params, None, loc).await
+            self.run_execute(&stmt, &params, opts, loc).await
         }
     }
 
@@ -637,9 +700,9 @@ impl Db {
     ) -> impl Future<Output = Result<()>> + Send + 'a {
         let loc = Location::caller();
         async move {
-            let mut conn = self.acquire_conn(loc).await?;
-            conn.execute_raw(sql, self.inner.config.sqlite_busy_timeout())
-                .await
+            let opts = self.exec_options(None);
+            let mut conn = self.acquire_conn(loc, &opts.deadline).await?;
+            conn.execute_raw(sql, opts).await
         }
     }
 
@@ -682,8 +745,9 @@ impl Db {
     ) -> impl Future<Output = Result<Vec<T>>> + Send + 'a {
         let loc = Location::caller();
         async move {
+            let opts = self.exec_options(None);
             let stmt = self.inner.statements.get(sql)?;
-            self.run_fetch::<T, P>(&stmt, &params, None, None, true, loc)
+            self.run_fetch::<T, P>(&stmt, &params, None, opts, true, loc)
                 .await
         }
     }
@@ -708,9 +772,10 @@ impl Db {
     ) -> impl Future<Output = Result<Option<T>>> + Send + 'a {
         let loc = Location::caller();
         async move {
+            let opts = self.exec_options(None);
             let stmt = self.inner.statements.get(sql)?;
             let rows = self
-                .run_fetch::<T, P>(&stmt, &params, Some(1), None, true, loc)
+                .run_fetch::<T, P>(&stmt, &params, Some(1), opts, true, loc)
                 .await?;
             Ok(rows.into_iter().next())
         }
@@ -842,16 +907,18 @@ impl<'a> Query<'a> {
     /// Run it as a statement that returns no rows.
     pub async fn execute(self) -> Result<ExecResult> {
         use tracing::Instrument as _;
+        let opts = self.db.exec_options(self.options.timeout);
         let stmt = self.db.inner.statements.get(self.sql)?;
         let span = self.tag_span();
         self.db
-            .run_execute(&stmt, &self.params, self.options.timeout, self.location)
+            .run_execute(&stmt, &self.params, opts, self.location)
             .instrument(span)
             .await
     }
 
     async fn fetch_limit<T: FromRow + Send>(self, limit: Option<usize>) -> Result<Vec<T>> {
         use tracing::Instrument as _;
+        let opts = self.db.exec_options(self.options.timeout);
         let stmt = self.db.inner.statements.get(self.sql)?;
         let span = self.tag_span();
         self.db
@@ -859,7 +926,7 @@ impl<'a> Query<'a> {
                 &stmt,
                 &self.params,
                 limit,
-                self.options.timeout,
+                opts,
                 !self.options.no_retry,
                 self.location,
             )

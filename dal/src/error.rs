@@ -7,16 +7,22 @@ use std::time::Duration;
 /// `Result<T, dal::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Which timeout fired.
+/// A time limit, and what a call waits for under it (see [`Error::Timeout`],
+/// whose `kind` and `budget` are both `TimeoutKind`s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimeoutKind {
-    /// Waiting for a pooled connection took longer than the acquire timeout.
+    /// Waiting for a free pooled connection; as a budget, the acquire
+    /// timeout, which bounds a whole checkout (waiting, opening new
+    /// connections, retrying a failed open).
     Acquire,
-    /// Opening one new connection took longer than the connect timeout.
+    /// Opening a new connection (TCP, TLS, authentication, session set-up);
+    /// as a budget, the connect timeout of one attempt.
     Connect,
-    /// Opening the pool's initial connections took longer than the pool-creation timeout.
+    /// Opening the pool's initial connections in [`Db::connect`](crate::Db::connect);
+    /// as a budget, the pool-creation timeout.
     PoolCreation,
-    /// A statement ran longer than its query timeout (it was cancelled on the server).
+    /// Running a statement (it was cancelled on the server); as a budget, the
+    /// call's query timeout, which bounds the whole call from its start.
     Query,
 }
 
@@ -132,13 +138,48 @@ pub enum Error {
         code: Option<String>,
     },
 
-    /// A timeout fired; see [`TimeoutKind`].
-    #[error("{kind} timed out after {after:?}")]
+    /// A time limit ran out; see [`TimeoutKind`] and the README's timeout table.
+    ///
+    /// `kind` says what the call was waiting for when time ran out, `budget`
+    /// which configured limit ran out (`after`), and `elapsed` the real time
+    /// from the start of the call. They differ when one limit covers several
+    /// steps: a call's query timeout may run out while it waits for a pooled
+    /// connection (`kind: Acquire, budget: Query`), and the acquire timeout
+    /// bounds the connection attempts made for a checkout (`kind: Connect,
+    /// budget: Acquire`).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// let db = dal::Db::connect_url("sqlite::memory:").await?;
+    /// let err = db
+    ///     .query("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c")
+    ///     .timeout(Duration::from_millis(50))
+    ///     .fetch_scalar::<i64>()
+    ///     .await
+    ///     .unwrap_err();
+    /// match err {
+    ///     dal::Error::Timeout { kind, budget, after, elapsed, .. } => {
+    ///         assert_eq!((kind, budget), (dal::TimeoutKind::Query, dal::TimeoutKind::Query));
+    ///         assert_eq!(after, Duration::from_millis(50));
+    ///         assert!(elapsed >= after);
+    ///     }
+    ///     other => panic!("{other}"),
+    /// }
+    /// # Ok::<(), dal::Error>(()) }).unwrap();
+    /// ```
+    #[error("{kind} timed out after {} ({budget} limit {})", fmt_duration(*elapsed), fmt_duration(*after))]
+    #[non_exhaustive]
     Timeout {
-        /// Which timeout.
+        /// What the call was waiting for.
         kind: TimeoutKind,
-        /// The configured limit.
+        /// The configured limit that ran out (the one `budget` names).
         after: Duration,
+        /// Which configured limit ran out.
+        budget: TimeoutKind,
+        /// Real time from the start of the call (or of the checkout, for
+        /// [`TimeoutKind::Acquire`] and [`TimeoutKind::Connect`] budgets) to the error.
+        elapsed: Duration,
     },
 
     /// The circuit breaker is open: the database failed repeatedly and calls are
@@ -165,11 +206,27 @@ pub enum Error {
     /// and was rolled back; re-running the whole transaction is safe.
     #[error("{} ({}): {message}", if *deadlock { "deadlock" } else { "serialization failure" }, code.as_deref().unwrap_or("-"))]
     Serialization {
-        /// True for a deadlock, false for a serialization failure or busy database.
+        /// True for a deadlock, false for a serialization failure.
         deadlock: bool,
         /// The server's message.
         message: String,
         /// SQLSTATE or driver code.
+        code: Option<String>,
+    },
+
+    /// A lock the statement needed stayed held by another connection for
+    /// longer than the lock wait allows: SQLite's `SQLITE_BUSY` /
+    /// `SQLITE_LOCKED` after the busy timeout, MySQL's lock wait timeout
+    /// (1205), PostgreSQL's `lock_not_available` (55P03, `NOWAIT` or
+    /// `lock_timeout`). The statement did not take effect. It is transient
+    /// (the lock holder will finish), but dal does not re-run it on its own:
+    /// the wait was already spent, and waiting again would multiply the
+    /// caller's wait. It does not count towards the circuit breaker.
+    #[error("database busy ({}): {message}", code.as_deref().unwrap_or("-"))]
+    Busy {
+        /// The server's message.
+        message: String,
+        /// SQLite extended result code, MySQL error number or SQLSTATE.
         code: Option<String>,
     },
 
@@ -285,7 +342,43 @@ pub enum Error {
     Driver(String),
 }
 
+/// A duration as people read it in an error: `1.503s`, `500.2ms`, `80µs`.
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 1.0 {
+        format!("{secs:.3}s")
+    } else if d >= Duration::from_millis(1) {
+        format!("{:.1}ms", secs * 1e3)
+    } else {
+        format!("{}µs", d.as_micros())
+    }
+}
+
 impl Error {
+    /// An [`Error::Timeout`]: `kind` is what the call waited for, `budget`
+    /// the limit (`after`) that ran out, `elapsed` the real time taken.
+    pub(crate) fn timeout(
+        kind: TimeoutKind,
+        budget: TimeoutKind,
+        after: Duration,
+        elapsed: Duration,
+    ) -> Error {
+        Error::Timeout {
+            kind,
+            after,
+            budget,
+            elapsed,
+        }
+    }
+
+    /// A configuration error about one option.
+    pub(crate) fn config(option: &str, reason: impl Into<String>) -> Error {
+        Error::Config(ConfigErrors(vec![ConfigProblem {
+            option: option.to_string(),
+            reason: reason.into(),
+        }]))
+    }
+
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput {
@@ -309,6 +402,7 @@ impl Error {
             Error::ConstraintViolation { code, .. }
             | Error::ConnectionLost { code, .. }
             | Error::Serialization { code, .. }
+            | Error::Busy { code, .. }
             | Error::Database { code, .. }
             | Error::ReadOnly { code, .. } => code.as_deref(),
             _ => None,
@@ -319,7 +413,7 @@ impl Error {
     /// or the whole transaction) may succeed.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::ConnectionLost { .. } | Error::Serialization { .. } => true,
+            Error::ConnectionLost { .. } | Error::Serialization { .. } | Error::Busy { .. } => true,
             Error::Timeout { kind, .. } => {
                 matches!(kind, TimeoutKind::Acquire | TimeoutKind::Connect)
             }
@@ -331,8 +425,20 @@ impl Error {
     /// Whether the failure is about the database infrastructure (connections,
     /// timeouts, server overload) rather than the statement or its data. Only
     /// these count towards opening the circuit breaker.
+    ///
+    /// Not infrastructure: anything the statement or its input caused
+    /// (constraint violations, SQL errors, invalid input refused before
+    /// sending, a statement the driver refused), lock waits
+    /// ([`Error::Busy`]), conflicts ([`Error::Serialization`]), configuration
+    /// errors (a TLS certificate the client refuses, a missing root
+    /// certificate file) and waiting for a free pooled connection
+    /// ([`TimeoutKind::Acquire`]: local capacity, every connection busy).
     pub fn is_infrastructure(&self) -> bool {
         match self {
+            Error::Timeout {
+                kind: TimeoutKind::Acquire,
+                ..
+            } => false,
             Error::ConnectionLost { .. } | Error::Timeout { .. } | Error::Driver(_) => true,
             Error::Database { transient, .. } => *transient,
             _ => false,
@@ -340,7 +446,8 @@ impl Error {
     }
 
     /// Whether the statement certainly did not reach the server (so re-running a
-    /// write is safe): acquire and connect failures.
+    /// write is safe): acquire and connect failures, an open circuit, a closed
+    /// pool.
     pub fn never_reached_server(&self) -> bool {
         matches!(
             self,
@@ -447,6 +554,19 @@ pub(crate) mod classify {
                 message,
                 code: code_s,
             },
+            // lock_not_available: NOWAIT or lock_timeout
+            "55P03" => Error::Busy {
+                message,
+                code: code_s,
+            },
+            // protocol_violation: the server refused what the client sent (the
+            // statement's own bytes); the server closes the session, but
+            // nothing is wrong with it
+            "08P01" => Error::Database {
+                message,
+                code: code_s,
+                transient: false,
+            },
             // admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions
             "57P01" | "57P02" | "57P03" => Error::ConnectionLost {
                 message,
@@ -456,8 +576,8 @@ pub(crate) mod classify {
                 message,
                 code: code_s,
             },
-            // too_many_connections, lock_not_available, insufficient resources
-            "53300" | "55P03" | "53000" | "53100" | "53200" => Error::Database {
+            // too_many_connections, insufficient resources
+            "53300" | "53000" | "53100" | "53200" => Error::Database {
                 message,
                 code: code_s,
                 transient: true,
@@ -492,8 +612,10 @@ pub(crate) mod classify {
                 message,
                 code,
             },
-            // lock wait timeout, too many connections, out of resources
-            1205 | 1040 | 1203 | 1041 => Error::Database {
+            // lock wait timeout
+            1205 => Error::Busy { message, code },
+            // too many connections, out of resources
+            1040 | 1203 | 1041 => Error::Database {
                 message,
                 code,
                 transient: true,
@@ -545,11 +667,7 @@ pub(crate) mod classify {
             275 => cv(ConstraintKind::Check),
             _ if primary == 19 => cv(ConstraintKind::Other),
             // SQLITE_BUSY / SQLITE_LOCKED: another connection holds the lock
-            _ if primary == 5 || primary == 6 => Error::Serialization {
-                deadlock: false,
-                message,
-                code,
-            },
+            _ if primary == 5 || primary == 6 => Error::Busy { message, code },
             // SQLITE_READONLY
             _ if primary == 8 => Error::ReadOnly { message, code },
             // SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN
@@ -616,7 +734,20 @@ pub(crate) mod classify {
                 } => assert_eq!(constraint.as_deref(), Some("users.email")),
                 other => panic!("{other:?}"),
             }
-            assert!(sqlite(5, "database is locked".into()).is_transient());
+            let busy = sqlite(5, "database is locked".into());
+            assert!(matches!(busy, Error::Busy { .. }), "{busy:?}");
+            assert!(busy.is_transient() && !busy.is_infrastructure());
+            assert!(matches!(sqlite(262, "locked".into()), Error::Busy { .. }));
+            assert!(matches!(
+                mysql(1205, "Lock wait timeout exceeded".into()),
+                Error::Busy { .. }
+            ));
+            assert!(matches!(
+                postgres("55P03", "could not obtain lock".into(), None),
+                Error::Busy { .. }
+            ));
+            let proto = postgres("08P01", "invalid message format".into(), None);
+            assert!(!proto.is_infrastructure() && !proto.is_transient());
             assert!(!sqlite(1, "syntax".into()).is_transient());
         }
     }

@@ -52,6 +52,7 @@ mod codec;
 mod config;
 mod copy;
 mod db;
+mod deadline;
 mod dynamic;
 pub mod entity;
 mod error;

@@ -15,7 +15,16 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::deadline::Checkout;
 use crate::error::{Error, Result, TimeoutKind};
+
+/// Run `f` within what is left of `limit`; `None` when it ran out.
+async fn within<T>(limit: &Checkout, f: impl Future<Output = T>) -> Option<T> {
+    match limit.at {
+        Some(at) => tokio::time::timeout_at(at.into(), f).await.ok(),
+        None => Some(f.await),
+    }
+}
 
 /// Opens, checks and resets connections of one kind.
 pub(crate) trait Manager: Send + Sync + 'static {
@@ -34,6 +43,12 @@ pub(crate) trait Manager: Send + Sync + 'static {
         &'a self,
         conn: &'a mut Self::Conn,
     ) -> impl Future<Output = Result<()>> + Send + 'a;
+
+    /// After a statement on `conn` ran out of time and was abandoned (its
+    /// cancellation already requested): wait, in the background, for the
+    /// server to confirm, and say whether the connection is usable again. When
+    /// it is not, end its session on the server.
+    fn recover<'a>(&'a self, conn: &'a mut Self::Conn) -> impl Future<Output = bool> + Send + 'a;
 }
 
 /// Settings the pool needs (taken from the database configuration).
@@ -41,7 +56,6 @@ pub(crate) trait Manager: Send + Sync + 'static {
 pub(crate) struct PoolSettings {
     pub max_connections: usize,
     pub min_connections: usize,
-    pub acquire_timeout: Duration,
     pub connect_timeout: Duration,
     pub idle_timeout: Option<Duration>,
     pub max_lifetime: Option<Duration>,
@@ -177,11 +191,12 @@ impl<M: Manager> Pool<M> {
         &self.shared.counters
     }
 
-    /// Open connections until `n` are open (used at pool creation).
-    pub(crate) async fn fill(&self, n: usize) -> Result<()> {
+    /// Open connections until `n` are open (used at pool creation), within
+    /// `limit`.
+    pub(crate) async fn fill(&self, n: usize, limit: &Checkout) -> Result<()> {
         let mut conns = Vec::with_capacity(n);
         while self.shared.open.load(Ordering::Relaxed) < n {
-            conns.push(self.acquire(Location::caller()).await?);
+            conns.push(self.acquire(Location::caller(), limit).await?);
             if conns.len() >= n {
                 break;
             }
@@ -189,10 +204,14 @@ impl<M: Manager> Pool<M> {
         Ok(())
     }
 
-    /// Check out a connection.
+    /// Check out a connection within `limit`: waiting for a free one, checking
+    /// an idle one that needs it, or opening a new one (each attempt also
+    /// bounded by the connect timeout). Fails with the timeout of whichever
+    /// limit ran out first.
     pub(crate) async fn acquire(
         &self,
         location: &'static Location<'static>,
+        limit: &Checkout,
     ) -> Result<PooledConn<M>> {
         let shared = &self.shared;
         if shared.closed.load(Ordering::Acquire) {
@@ -204,8 +223,12 @@ impl<M: Manager> Pool<M> {
             Ok(p) => p,
             Err(_) => {
                 start = Some(Instant::now());
-                let timeout = shared.settings.acquire_timeout;
-                match tokio::time::timeout(timeout, shared.permits.clone().acquire_owned()).await {
+                let wait = shared.permits.clone().acquire_owned();
+                let r = match limit.at {
+                    Some(at) => tokio::time::timeout_at(at.into(), wait).await,
+                    None => Ok(wait.await),
+                };
+                match r {
                     Ok(Ok(p)) => p,
                     Ok(Err(_)) => return Err(Error::PoolClosed),
                     Err(_) => {
@@ -214,10 +237,7 @@ impl<M: Manager> Pool<M> {
                             .acquire_timeouts
                             .fetch_add(1, Ordering::Relaxed);
                         metrics::counter!("dal_pool_acquire_timeouts_total", "db" => shared.settings.name.clone()).increment(1);
-                        return Err(Error::Timeout {
-                            kind: TimeoutKind::Acquire,
-                            after: timeout,
-                        });
+                        return Err(limit.error(TimeoutKind::Acquire));
                     }
                 }
             }
@@ -241,21 +261,30 @@ impl<M: Manager> Pool<M> {
             // wrap first so a cancelled checkout still accounts for the connection
             let mut pooled = self.wrap(slot, permit.take().expect("permit"), location);
             pooled.broken = true;
+            // a reset or a check that does not answer within the limit gives
+            // the connection up (it is in an unknown state)
             if needs_reset {
-                let ok = shared.manager.reset(pooled.conn_mut()).await.is_ok();
-                if !ok {
+                let reset = shared.manager.reset(pooled.conn_mut());
+                if !matches!(within(limit, reset).await, Some(Ok(()))) {
                     permit = Some(pooled.release_permit());
+                    if limit.remaining().is_zero() {
+                        return Err(limit.error(TimeoutKind::Acquire));
+                    }
                     continue;
                 }
             }
             if needs_ping {
                 shared.counters.pings.fetch_add(1, Ordering::Relaxed);
-                if shared.manager.ping(pooled.conn_mut()).await.is_err() {
+                let ping = shared.manager.ping(pooled.conn_mut());
+                if !matches!(within(limit, ping).await, Some(Ok(()))) {
                     shared
                         .counters
                         .ping_failures
                         .fetch_add(1, Ordering::Relaxed);
                     permit = Some(pooled.release_permit());
+                    if limit.remaining().is_zero() {
+                        return Err(limit.error(TimeoutKind::Acquire));
+                    }
                     continue;
                 }
             }
@@ -263,9 +292,18 @@ impl<M: Manager> Pool<M> {
             self.record_wait(start);
             return Ok(pooled);
         }
-        // no idle connection: open one
+        // no idle connection: open one, within the connect timeout and what is
+        // left of the checkout's limit
         let connect_timeout = shared.settings.connect_timeout;
-        let conn = match tokio::time::timeout(connect_timeout, shared.manager.connect()).await {
+        let left = limit.remaining();
+        let (attempt_limit, cut_by_checkout) = if left < connect_timeout {
+            (left, true)
+        } else {
+            (connect_timeout, false)
+        };
+        let attempt_start = Instant::now();
+        let r = tokio::time::timeout(attempt_limit, shared.manager.connect()).await;
+        let conn = match r {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
                 shared
@@ -279,9 +317,15 @@ impl<M: Manager> Pool<M> {
                     .counters
                     .connect_failures
                     .fetch_add(1, Ordering::Relaxed);
-                return Err(Error::Timeout {
-                    kind: TimeoutKind::Connect,
-                    after: connect_timeout,
+                return Err(if cut_by_checkout {
+                    limit.error(TimeoutKind::Connect)
+                } else {
+                    Error::timeout(
+                        TimeoutKind::Connect,
+                        TimeoutKind::Connect,
+                        connect_timeout,
+                        limit.call_start.elapsed().max(attempt_start.elapsed()),
+                    )
                 });
             }
         };
@@ -348,6 +392,7 @@ impl<M: Manager> Pool<M> {
             shared: self.shared.clone(),
             permit: Some(permit),
             broken: false,
+            recover: false,
             held_id,
         }
     }
@@ -499,6 +544,10 @@ pub(crate) struct PooledConn<M: Manager> {
     permit: Option<OwnedSemaphorePermit>,
     /// Set after a connection-level failure: the connection is closed, not reused.
     pub(crate) broken: bool,
+    /// Set when a statement was abandoned at its deadline: when returned, the
+    /// connection is recovered in the background ([`Manager::recover`]) before
+    /// it is reused (or closed if that fails).
+    pub(crate) recover: bool,
     held_id: Option<u64>,
 }
 
@@ -554,6 +603,32 @@ impl<M: Manager> Drop for PooledConn<M> {
             && let Ok(mut held) = self.shared.held.lock()
         {
             held.remove(&id);
+        }
+        if self.recover
+            && !self.broken
+            && !self.shared.closed.load(Ordering::Acquire)
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            // keep the permit while the server confirms the cancellation: the
+            // connection is still busy
+            let mut conn = PooledConn {
+                slot: self.slot.take(),
+                shared: self.shared.clone(),
+                permit: self.permit.take(),
+                broken: true,
+                recover: false,
+                held_id: None,
+            };
+            handle.spawn(async move {
+                let shared = conn.shared.clone();
+                let recovered = match conn.slot.as_mut() {
+                    Some(slot) => shared.manager.recover(&mut slot.conn).await,
+                    None => false,
+                };
+                conn.broken = !recovered;
+                drop(conn);
+            });
+            return;
         }
         let Some(mut slot) = self.slot.take() else {
             return;

@@ -69,8 +69,10 @@ impl Db {
     /// Run DDL statements: in one transaction where DDL is transactional, one by
     /// one (reporting what was applied) on MySQL.
     pub(crate) async fn run_ddl(&self, statements: &[String], sqlite_rebuild: bool) -> Result<()> {
-        let busy = self.config().sqlite_busy_timeout();
-        let mut conn = self.acquire_conn(Location::caller()).await?;
+        let busy = self.ddl_options();
+        let mut conn = self
+            .acquire_conn(Location::caller(), &self.exec_options(None).deadline)
+            .await?;
         if self.dialect() == Dialect::MySql {
             for (i, sql) in statements.iter().enumerate() {
                 if let Err(e) = conn.execute_raw(sql, busy).await {
@@ -99,7 +101,7 @@ impl Db {
 async fn run_in_transaction(
     conn: &mut Conn,
     statements: &[String],
-    busy: std::time::Duration,
+    busy: crate::backend::ExecOptions,
     dialect: Dialect,
 ) -> Result<()> {
     let begin = if dialect == Dialect::Sqlite {

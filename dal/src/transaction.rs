@@ -87,11 +87,19 @@ impl Transaction<'static> {
         db: &Db,
         location: &'static Location<'static>,
     ) -> Result<Transaction<'static>> {
-        let mut conn = db.acquire_conn(location).await?;
-        let busy = db.config().sqlite_busy_timeout();
+        Transaction::begin_within(db, location, db.exec_options(None)).await
+    }
+
+    /// Begin, the checkout and `BEGIN` bounded by `opts`' deadline.
+    pub(crate) async fn begin_within(
+        db: &Db,
+        location: &'static Location<'static>,
+        mut opts: crate::backend::ExecOptions,
+    ) -> Result<Transaction<'static>> {
+        let mut conn = db.acquire_conn(location, &opts.deadline).await?;
         let id = random_u64() >> 1 | 1;
-        conn.execute_raw_in(begin_sql(db.dialect()), busy, id)
-            .await?;
+        opts.ctx.tx_id = id;
+        conn.execute_raw(begin_sql(db.dialect()), opts).await?;
         conn.set_in_transaction(true);
         Ok(Transaction {
             db: db.clone(),
@@ -112,12 +120,10 @@ impl<'c> Transaction<'c> {
         id: u64,
     ) -> Result<Transaction<'c>> {
         let depth = depth + 1;
-        conn.execute_raw_in(
-            &format!("SAVEPOINT {}", savepoint_name(depth)),
-            db.config().sqlite_busy_timeout(),
-            id,
-        )
-        .await?;
+        let mut opts = db.exec_options(None);
+        opts.ctx.tx_id = id;
+        conn.execute_raw(&format!("SAVEPOINT {}", savepoint_name(depth)), opts)
+            .await?;
         Ok(Transaction {
             db: db.clone(),
             conn: TxConn::Nested(conn),
@@ -163,11 +169,11 @@ impl<'c> Transaction<'c> {
     /// back to on [`rollback`](Transaction::rollback) or drop.
     pub async fn begin(&mut self) -> Result<Transaction<'_>> {
         let depth = self.depth + 1;
-        let busy = self.db.config().sqlite_busy_timeout();
+        let opts = self.options();
         let db = self.db.clone();
         let id = self.id;
         let conn = self.conn();
-        conn.execute_raw_in(&format!("SAVEPOINT {}", savepoint_name(depth)), busy, id)
+        conn.execute_raw(&format!("SAVEPOINT {}", savepoint_name(depth)), opts)
             .await?;
         Ok(Transaction {
             db,
@@ -185,9 +191,8 @@ impl<'c> Transaction<'c> {
         } else {
             format!("RELEASE SAVEPOINT {}", savepoint_name(self.depth))
         };
-        let busy = self.db.config().sqlite_busy_timeout();
-        let id = self.id;
-        let r = self.conn().execute_raw_in(&sql, busy, id).await;
+        let opts = self.options();
+        let r = self.conn().execute_raw(&sql, opts).await;
         if self.depth == 0 {
             self.conn().set_in_transaction(false);
         }
@@ -208,13 +213,20 @@ impl<'c> Transaction<'c> {
     }
 
     /// Undo the transaction's changes (or roll back to the savepoint).
+    ///
+    /// When the connection was already given up (a statement of the
+    /// transaction timed out or lost the connection, and the session was
+    /// ended on the server, which rolled the transaction back), there is
+    /// nothing left to undo and this returns `Ok`.
     pub async fn rollback(mut self) -> Result<()> {
         self.done = true;
-        let busy = self.db.config().sqlite_busy_timeout();
-        let id = self.id;
+        let opts = self.options();
+        if self.conn().is_broken() {
+            return Ok(());
+        }
         if self.depth == 0 {
+            let r = self.conn().execute_raw("ROLLBACK", opts).await;
             self.conn().set_in_transaction(false);
-            let r = self.conn().execute_raw_in("ROLLBACK", busy, id).await;
             if r.is_err() {
                 self.conn().mark_broken();
             }
@@ -222,10 +234,9 @@ impl<'c> Transaction<'c> {
         } else {
             let name = savepoint_name(self.depth);
             self.conn()
-                .execute_raw_in(
+                .execute_raw(
                     &format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"),
-                    busy,
-                    id,
+                    opts,
                 )
                 .await
         }
@@ -262,9 +273,8 @@ impl<'c> Transaction<'c> {
 
     /// Run SQL text with no parameters, as is.
     pub async fn execute_script(&mut self, sql: &str) -> Result<()> {
-        let busy = self.db.config().sqlite_busy_timeout();
-        let id = self.id;
-        self.conn().execute_raw_in(sql, busy, id).await
+        let opts = self.options();
+        self.conn().execute_raw(sql, opts).await
     }
 
     /// Run a query and return every row.
@@ -362,6 +372,10 @@ impl Drop for Transaction<'_> {
             }
             TxConn::Root(slot) => {
                 let Some(mut conn) = slot.take() else { return };
+                if conn.is_broken() {
+                    // given up: the server ends the session, rolling back
+                    return;
+                }
                 match &mut *conn {
                     Conn::Sqlite(c) => {
                         c.pending.clear();
@@ -376,9 +390,10 @@ impl Drop for Transaction<'_> {
                             Ok(handle) => {
                                 // if the task never runs, the next checkout rolls back
                                 conn.set_needs_reset(true);
-                                let busy = self.db.config().sqlite_busy_timeout();
+                                let mut opts = self.db.exec_options(None);
+                                opts.ctx.tx_id = id;
                                 handle.spawn(async move {
-                                    if conn.execute_raw_in("ROLLBACK", busy, id).await.is_ok() {
+                                    if conn.execute_raw("ROLLBACK", opts).await.is_ok() {
                                         conn.set_needs_reset(false);
                                         conn.set_in_transaction(false);
                                     }

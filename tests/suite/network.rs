@@ -65,7 +65,7 @@ pub async fn net_connect_timeout_is_its_own_kind() {
         let start = Instant::now();
         let err = Db::connect(config).await.unwrap_err();
         assert!(
-            matches!(err, Error::Timeout { kind: TimeoutKind::Connect, after } if after == Duration::from_millis(300)),
+            matches!(err, Error::Timeout { kind: TimeoutKind::Connect, budget: TimeoutKind::Connect, after, .. } if after == Duration::from_millis(300)),
             "{scheme}: {err:?}"
         );
         assert!(start.elapsed() < Duration::from_secs(5));

@@ -13,7 +13,8 @@ use sqlx::mysql::MySql;
 use sqlx::postgres::Postgres;
 
 use crate::codec::{ArgsInner, Arguments};
-use crate::error::{Error, Result};
+use crate::deadline::{Checkout, Deadline};
+use crate::error::{Error, Result, TimeoutKind};
 use crate::params::Params;
 use crate::pool::{HeldConnection, Pool, PoolStatus, PooledConn};
 use crate::result::ExecResult;
@@ -51,16 +52,20 @@ impl Backend {
         }
     }
 
-    pub(crate) async fn acquire(&self, location: &'static Location<'static>) -> Result<Conn> {
+    pub(crate) async fn acquire(
+        &self,
+        location: &'static Location<'static>,
+        limit: &Checkout,
+    ) -> Result<Conn> {
         Ok(match self {
-            Backend::Pg(p) => Conn::Pg(p.acquire(location).await?),
-            Backend::MySql(p) => Conn::MySql(p.acquire(location).await?),
-            Backend::Sqlite(p) => Conn::Sqlite(p.acquire(location).await?),
+            Backend::Pg(p) => Conn::Pg(p.acquire(location, limit).await?),
+            Backend::MySql(p) => Conn::MySql(p.acquire(location, limit).await?),
+            Backend::Sqlite(p) => Conn::Sqlite(p.acquire(location, limit).await?),
         })
     }
 
-    pub(crate) async fn fill(&self, n: usize) -> Result<()> {
-        each_pool!(self, p => p.fill(n).await)
+    pub(crate) async fn fill(&self, n: usize, limit: &Checkout) -> Result<()> {
+        each_pool!(self, p => p.fill(n, limit).await)
     }
 
     pub(crate) fn status(&self) -> PoolStatus {
@@ -87,8 +92,8 @@ impl Backend {
 /// Per-call execution settings.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ExecOptions {
-    /// Query timeout.
-    pub timeout: Option<Duration>,
+    /// The call's deadline (its query timeout), fixed when the call started.
+    pub deadline: Deadline,
     /// How long SQLite waits (asynchronously) for a lock.
     pub busy_timeout: Duration,
     /// Attempt number and transaction, for spans and hooks.
@@ -134,22 +139,34 @@ fn pg_text(stmt: &Statement, signature: u64, untyped_null: bool) -> (std::sync::
 }
 
 /// Re-run a SQLite call while the database is busy, sleeping asynchronously,
-/// outside transactions only (inside one, the caller decides).
+/// outside transactions only (inside one, the caller decides): for at most the
+/// busy timeout from the first refusal, and never past the call's deadline.
+/// The busy timeout is spent once per statement: the `Error::Busy` that ends
+/// the wait is not re-run by any retry policy.
 async fn sqlite_retry<R>(
     conn: &mut PooledConn<SqliteManager>,
     busy_timeout: Duration,
+    deadline: &Deadline,
     mut f: impl FnMut(&mut sqlite::SqliteConn) -> Result<R>,
 ) -> Result<R> {
-    let start = Instant::now();
+    let mut first_busy: Option<Instant> = None;
     let mut delay = Duration::from_micros(500);
     loop {
         match f(conn) {
-            Err(e)
-                if sqlite::is_busy_error(&e)
-                    && conn.conn.is_autocommit()
-                    && start.elapsed() < busy_timeout =>
-            {
-                tokio::time::sleep(delay).await;
+            Err(e) if sqlite::is_busy_error(&e) && conn.conn.is_autocommit() => {
+                let now = Instant::now();
+                let since = *first_busy.get_or_insert(now);
+                let left = busy_timeout.saturating_sub(now - since);
+                if left.is_zero() {
+                    return Err(e);
+                }
+                if let Some(rest) = deadline.remaining() {
+                    if rest.is_zero() {
+                        return Err(deadline.error(TimeoutKind::Query));
+                    }
+                    delay = delay.min(rest);
+                }
+                tokio::time::sleep(delay.min(left)).await;
                 delay = (delay * 2).min(Duration::from_millis(50));
             }
             r => return r,
@@ -251,30 +268,30 @@ impl Conn {
             let r = match (&mut *self, args.inner) {
                 (Conn::Pg(c), ArgsInner::Pg(a)) => {
                     let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    let cancel = opts.timeout.map(|_| server::Canceller::pg(c));
-                    let (r, broken) = server::run_timed(
-                        opts.timeout,
-                        cancel,
-                        server::pg::execute(c, sql, a, persistent),
-                    )
-                    .await;
-                    c.broken |= broken;
-                    r
+                    let run = server::pg::execute(c, sql, a, persistent);
+                    match server::until_deadline(&opts.deadline, run).await {
+                        Some(r) => r,
+                        None => {
+                            let canceller = server::Canceller::pg(c);
+                            server::abandon(c, canceller);
+                            Err(opts.deadline.error(TimeoutKind::Query))
+                        }
+                    }
                 }
                 (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    let cancel = opts.timeout.map(|_| server::Canceller::mysql(c));
-                    let (r, broken) = server::run_timed(
-                        opts.timeout,
-                        cancel,
-                        server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached),
-                    )
-                    .await;
-                    c.broken |= broken;
-                    r
+                    let run = server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached);
+                    match server::until_deadline(&opts.deadline, run).await {
+                        Some(r) => r,
+                        None => {
+                            let canceller = server::Canceller::mysql(c);
+                            server::abandon(c, canceller);
+                            Err(opts.deadline.error(TimeoutKind::Query))
+                        }
+                    }
                 }
                 (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
-                    return sqlite_retry(c, opts.busy_timeout, |c| {
-                        sqlite::execute(c, stmt, &a, opts.timeout)
+                    return sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
+                        sqlite::execute(c, stmt, &a, &opts.deadline)
                     })
                     .await;
                 }
@@ -363,14 +380,15 @@ impl Conn {
             let r = match (&mut *self, args.inner) {
                 (Conn::Pg(c), ArgsInner::Pg(a)) => {
                     let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    let cancel = opts.timeout.map(|_| server::Canceller::pg(c));
-                    let (r, broken) = server::run_timed(
-                        opts.timeout,
-                        cancel,
-                        server::pg::fetch(c, sql, a, persistent, limit),
-                    )
-                    .await;
-                    c.broken |= broken;
+                    let run = server::pg::fetch(c, sql, a, persistent, limit);
+                    let r = match server::until_deadline(&opts.deadline, run).await {
+                        Some(r) => r,
+                        None => {
+                            let canceller = server::Canceller::pg(c);
+                            server::abandon(c, canceller);
+                            Err(opts.deadline.error(TimeoutKind::Query))
+                        }
+                    };
                     r.and_then(|rows| {
                         rows.into_iter()
                             .map(|r| T::from_owned_row(Postgres::wrap_row(r)))
@@ -378,14 +396,15 @@ impl Conn {
                     })
                 }
                 (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    let cancel = opts.timeout.map(|_| server::Canceller::mysql(c));
-                    let (r, broken) = server::run_timed(
-                        opts.timeout,
-                        cancel,
-                        server::mysql::fetch(c, stmt.sql.clone(), a, stmt.cached, limit),
-                    )
-                    .await;
-                    c.broken |= broken;
+                    let run = server::mysql::fetch(c, stmt.sql.clone(), a, stmt.cached, limit);
+                    let r = match server::until_deadline(&opts.deadline, run).await {
+                        Some(r) => r,
+                        None => {
+                            let canceller = server::Canceller::mysql(c);
+                            server::abandon(c, canceller);
+                            Err(opts.deadline.error(TimeoutKind::Query))
+                        }
+                    };
                     r.and_then(|rows| {
                         rows.into_iter()
                             .map(|r| T::from_owned_row(MySql::wrap_row(r)))
@@ -393,8 +412,8 @@ impl Conn {
                     })
                 }
                 (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
-                    return sqlite_retry(c, opts.busy_timeout, |c| {
-                        sqlite::fetch_as::<T>(c, stmt, &a, limit, opts.timeout)
+                    return sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
+                        sqlite::fetch_as::<T>(c, stmt, &a, limit, &opts.deadline)
                     })
                     .await;
                 }
@@ -416,19 +435,10 @@ impl Conn {
         }
     }
 
-    /// Run SQL without parameters (no translation, no preparation).
-    pub(crate) async fn execute_raw(&mut self, sql: &str, busy_timeout: Duration) -> Result<()> {
-        self.execute_raw_in(sql, busy_timeout, 0).await
-    }
-
-    /// [`execute_raw`](Self::execute_raw) as part of transaction `tx_id` (0 for
-    /// none), which its span and hooks report.
-    pub(crate) async fn execute_raw_in(
-        &mut self,
-        sql: &str,
-        busy_timeout: Duration,
-        tx_id: u64,
-    ) -> Result<()> {
+    /// Run SQL without parameters (no translation, no preparation), within
+    /// `opts`' deadline and busy timeout, as part of transaction
+    /// `opts.ctx.tx_id` (0 for none), which its span and hooks report.
+    pub(crate) async fn execute_raw(&mut self, sql: &str, opts: ExecOptions) -> Result<()> {
         let dialect = self.dialect();
         let show = self.telemetry().show_literals;
         let masked = || -> std::sync::Arc<str> {
@@ -438,16 +448,45 @@ impl Conn {
                 std::sync::Arc::from(crate::statement::mask_literals(sql, dialect))
             }
         };
-        let ctx = CallContext {
-            tx_id,
-            ..CallContext::default()
-        };
+        let ctx = opts.ctx;
         let probe = self.telemetry().begin_text(masked, 0, Op::Script, ctx);
-        let r = match self {
-            Conn::Pg(c) => server::pg::execute_raw(c, sql).await,
-            Conn::MySql(c) => server::mysql::execute_raw(c, sql).await,
-            Conn::Sqlite(c) => {
-                sqlite_retry(c, busy_timeout, |c| sqlite::execute_batch(c, sql)).await
+        let r = if sql.contains('\0') {
+            Err(Error::invalid_input(
+                "sql",
+                "the SQL text contains a NUL byte, which no database accepts in statement text",
+            ))
+        } else {
+            match self {
+                Conn::Pg(c) => {
+                    match server::until_deadline(&opts.deadline, server::pg::execute_raw(c, sql))
+                        .await
+                    {
+                        Some(r) => r,
+                        None => {
+                            let canceller = server::Canceller::pg(c);
+                            server::abandon(c, canceller);
+                            Err(opts.deadline.error(TimeoutKind::Query))
+                        }
+                    }
+                }
+                Conn::MySql(c) => {
+                    match server::until_deadline(&opts.deadline, server::mysql::execute_raw(c, sql))
+                        .await
+                    {
+                        Some(r) => r,
+                        None => {
+                            let canceller = server::Canceller::mysql(c);
+                            server::abandon(c, canceller);
+                            Err(opts.deadline.error(TimeoutKind::Query))
+                        }
+                    }
+                }
+                Conn::Sqlite(c) => {
+                    sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
+                        sqlite::execute_batch(c, sql, &opts.deadline)
+                    })
+                    .await
+                }
             }
         };
         if let Err(e) = &r {
@@ -460,22 +499,37 @@ impl Conn {
 
     /// PostgreSQL: stream binary COPY data with `sql` (`COPY .. FROM STDIN (FORMAT binary)`);
     /// returns the number of rows copied.
-    pub(crate) async fn pg_copy_in(&mut self, sql: &str, data: Vec<u8>) -> Result<u64> {
+    pub(crate) async fn pg_copy_in(
+        &mut self,
+        sql: &str,
+        data: Vec<u8>,
+        opts: ExecOptions,
+    ) -> Result<u64> {
         let masked = || -> std::sync::Arc<str> {
             std::sync::Arc::from(crate::statement::mask_literals(sql, Dialect::Postgres))
         };
-        let ctx = CallContext::default();
+        let ctx = opts.ctx;
         let probe = self.telemetry().begin_text(masked, 0, Op::Copy, ctx);
         let Conn::Pg(c) = self else {
             return Err(Error::Unsupported("COPY is a PostgreSQL feature".into()));
         };
-        let r = async {
+        let copy = async {
             server::pg::run_pending(c).await?;
             let mut copy = c.conn.copy_in_raw(sql).await.map_err(server::map_err)?;
             copy.send(data).await.map_err(server::map_err)?;
             copy.finish().await.map_err(server::map_err)
-        }
-        .await;
+        };
+        let r = match server::until_deadline(&opts.deadline, copy).await {
+            Some(r) => r,
+            None => {
+                // a COPY cut off mid-stream cannot be resumed: end the session
+                // (the server rolls the COPY back) and close the connection
+                c.in_transaction = true;
+                let canceller = server::Canceller::pg(c);
+                server::abandon(c, canceller);
+                Err(opts.deadline.error(TimeoutKind::Query))
+            }
+        };
         if let Err(e) = &r {
             self.note(e);
         }
@@ -485,12 +539,33 @@ impl Conn {
         r
     }
 
-    /// Check the connection with a round trip.
-    pub(crate) async fn ping(&mut self) -> Result<()> {
+    /// Check the connection with a round trip, within `deadline` (a ping
+    /// that does not answer in time gives the connection up).
+    pub(crate) async fn ping(&mut self, deadline: &Deadline) -> Result<()> {
         use sqlx::Connection as _;
         let r = match self {
-            Conn::Pg(c) => c.conn.ping().await.map_err(server::map_err),
-            Conn::MySql(c) => c.conn.ping().await.map_err(server::map_err),
+            Conn::Pg(c) => match server::until_deadline(deadline, async {
+                c.conn.ping().await.map_err(server::map_err)
+            })
+            .await
+            {
+                Some(r) => r,
+                None => {
+                    c.broken = true;
+                    Err(deadline.error(TimeoutKind::Query))
+                }
+            },
+            Conn::MySql(c) => match server::until_deadline(deadline, async {
+                c.conn.ping().await.map_err(server::map_err)
+            })
+            .await
+            {
+                Some(r) => r,
+                None => {
+                    c.broken = true;
+                    Err(deadline.error(TimeoutKind::Query))
+                }
+            },
             Conn::Sqlite(c) => c
                 .conn
                 .query_row("SELECT 1", [], |_| Ok(()))
@@ -500,5 +575,14 @@ impl Conn {
             self.note(e);
         }
         r
+    }
+
+    /// Whether the connection was given up (it will be closed, not reused).
+    pub(crate) fn is_broken(&self) -> bool {
+        match self {
+            Conn::Pg(c) => c.broken,
+            Conn::MySql(c) => c.broken,
+            Conn::Sqlite(c) => c.broken,
+        }
     }
 }

@@ -7,6 +7,7 @@ use sqlx::Database;
 use sqlx::mysql::{MySql, MySqlConnection, MySqlDatabaseError};
 use sqlx::postgres::{PgConnection, PgDatabaseError, Postgres};
 
+use crate::deadline::Deadline;
 use crate::error::{Error, Result, TimeoutKind, classify};
 use crate::pool::{Pool, PooledConn};
 use crate::result::ExecResult;
@@ -58,9 +59,10 @@ pub(crate) struct ServerConn<C> {
     pub(crate) backend_id: u64,
 }
 
-/// How long, after a statement's timeout, dal waits for the server to confirm
-/// the cancellation before it gives the connection up (and ends the session on
-/// the server from another connection).
+/// How long a connection whose statement was abandoned at its deadline may
+/// take, in the background, to confirm the cancellation before it is given up
+/// (and its session ended on the server from another connection). The caller
+/// never waits for it.
 const CANCEL_GRACE: Duration = Duration::from_millis(1000);
 
 /// Stops a statement on the server from a separate control connection.
@@ -82,81 +84,59 @@ impl Canceller {
     /// Cancel the running statement (`terminate`: end the whole session).
     async fn cancel(&self, terminate: bool) -> Result<()> {
         match self {
-            Canceller::Pg(p, id) => {
-                let sql = if terminate {
-                    format!("SELECT pg_terminate_backend({id})")
-                } else {
-                    format!("SELECT pg_cancel_backend({id})")
-                };
-                p.manager().control(sql).await
-            }
-            Canceller::MySql(p, id) => {
-                let sql = if terminate {
-                    format!("KILL CONNECTION {id}")
-                } else {
-                    format!("KILL QUERY {id}")
-                };
-                p.manager().control(sql).await
-            }
+            Canceller::Pg(p, id) => p.manager().cancel(*id, terminate).await,
+            Canceller::MySql(p, id) => p.manager().cancel(*id, terminate).await,
         }
     }
 }
 
-/// Run a statement under its timeout. When the timeout fires, the statement is
-/// cancelled on the server (PostgreSQL `pg_cancel_backend`, MySQL `KILL
-/// QUERY`) and the connection read until the server confirms, so it stays
-/// usable; if that takes longer than a second the connection is given up and
-/// its session ended on the server. After the deadline the result is always
-/// [`Error::Timeout`] (`Query`). Returns whether the connection must be
-/// discarded.
-pub(crate) async fn run_timed<T>(
-    timeout: Option<Duration>,
-    canceller: Option<Canceller>,
-    f: impl std::future::Future<Output = Result<T>>,
-) -> (Result<T>, bool) {
-    let (Some(t), Some(canceller)) = (timeout, canceller) else {
-        return (f.await, false);
-    };
-    let mut f = std::pin::pin!(f);
-    if let Ok(r) = tokio::time::timeout(t, &mut f).await {
-        return (r, false);
+/// The statement that cancels what session `id` runs (`terminate`: ends the
+/// session): `module` is `pg` or `mysql`.
+fn cancel_sql(module: &str, id: u64, terminate: bool) -> String {
+    match (module, terminate) {
+        ("pg", false) => format!("SELECT pg_cancel_backend({id})"),
+        ("pg", true) => format!("SELECT pg_terminate_backend({id})"),
+        (_, false) => format!("KILL QUERY {id}"),
+        (_, true) => format!("KILL CONNECTION {id}"),
     }
-    let timed_out = || Error::Timeout {
-        kind: TimeoutKind::Query,
-        after: t,
-    };
-    // ask the server to stop, and keep reading the connection until it
-    // confirms; give up at once if the cancel cannot be delivered, or after
-    // the grace period
-    let give_up = |canceller: Canceller| {
-        tokio::spawn(async move {
-            if let Err(e) = canceller.cancel(true).await {
-                tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
-            }
-        });
-        (Err(timed_out()), true)
-    };
-    let grace = tokio::time::sleep(CANCEL_GRACE);
-    let mut grace = std::pin::pin!(grace);
-    let cancel = canceller.cancel(false);
-    let mut cancel = std::pin::pin!(cancel);
-    let mut cancel_sent = false;
-    loop {
-        tokio::select! {
-            r = &mut f => {
-                // the statement ended (cancelled, or finished just before): the
-                // connection is clean unless it failed as a connection
-                let broken = r.as_ref().err().is_some_and(breaks_connection);
-                return (Err(timed_out()), broken);
-            }
-            c = &mut cancel, if !cancel_sent => {
-                cancel_sent = true;
-                if c.is_err() {
-                    return give_up(canceller.clone());
+}
+
+/// Run `f` until the call's deadline. `None` when the deadline came first:
+/// `f` was dropped mid-flight and the connection must be dealt with (see
+/// [`abandon`]). A deadline already past when called sends nothing.
+pub(crate) async fn until_deadline<T>(
+    deadline: &Deadline,
+    f: impl std::future::Future<Output = Result<T>>,
+) -> Option<Result<T>> {
+    match deadline.at() {
+        None => Some(f.await),
+        Some(at) => tokio::time::timeout_at(at.into(), f).await.ok(),
+    }
+}
+
+/// After a statement on `c` was abandoned at its deadline: outside a
+/// transaction, the connection is recovered when it is returned to the pool
+/// (the statement cancelled on the server, the cancellation confirmed in the
+/// background, see `Manager::recover`); inside one, the session is ended on
+/// the server (which rolls the transaction back) and the connection closed,
+/// since the transaction cannot be trusted to continue.
+pub(crate) fn abandon<C: sqlx::Connection>(
+    c: &mut PooledConn<ServerManager<C>>,
+    canceller: Canceller,
+) where
+    ServerManager<C>: crate::pool::Manager<Conn = ServerConn<C>>,
+{
+    if c.in_transaction {
+        c.broken = true;
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Err(e) = canceller.cancel(true).await {
+                    tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
                 }
-            }
-            _ = &mut grace => return give_up(canceller.clone()),
+            });
         }
+    } else {
+        c.recover = true;
     }
 }
 
@@ -180,27 +160,66 @@ pub(crate) fn map_err(e: sqlx::Error) -> Error {
                 }
             }
         }
-        sqlx::Error::Io(e) => Error::ConnectionLost {
-            message: e.to_string(),
-            code: e.raw_os_error().map(|c| c.to_string()),
+        sqlx::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(tls) => tls_error(tls),
+            None => Error::ConnectionLost {
+                message: e.to_string(),
+                code: e.raw_os_error().map(|c| c.to_string()),
+            },
         },
-        sqlx::Error::Tls(e) => Error::Driver(format!("TLS: {e}")),
+        // TLS demanded and not possible (the server does not offer it, a
+        // certificate file cannot be read or parsed): configuration
+        sqlx::Error::Tls(e) => Error::config(
+            "tls_mode",
+            format!(
+                "TLS could not be set up: {e} (check tls_mode / sslmode / ssl-mode and \
+                 tls_root_cert / sslrootcert / ssl-ca)"
+            ),
+        ),
         sqlx::Error::Protocol(m) => Error::Driver(format!("protocol: {m}")),
         sqlx::Error::RowNotFound => Error::NotFound("no row returned".into()),
         sqlx::Error::ColumnDecode { index, source } => Error::decode(index, source.to_string()),
         sqlx::Error::ColumnNotFound(c) => Error::decode(c, "no such column"),
         sqlx::Error::Decode(e) => Error::decode("", e.to_string()),
         sqlx::Error::Encode(e) => Error::invalid_input("parameter", e.to_string()),
-        sqlx::Error::PoolTimedOut => Error::Timeout {
-            kind: TimeoutKind::Acquire,
-            after: Duration::ZERO,
-        },
+        sqlx::Error::PoolTimedOut => Error::timeout(
+            TimeoutKind::Acquire,
+            TimeoutKind::Acquire,
+            Duration::ZERO,
+            Duration::ZERO,
+        ),
         sqlx::Error::PoolClosed => Error::PoolClosed,
         sqlx::Error::WorkerCrashed => Error::ConnectionLost {
             message: "driver worker stopped".into(),
             code: None,
         },
         other => Error::Driver(other.to_string()),
+    }
+}
+
+/// A TLS failure of the handshake. The client refusing the server's
+/// certificate (unknown issuer, a name it is not valid for, expired) is a
+/// configuration problem, not a lost connection: retrying cannot fix it.
+/// Other TLS failures (alerts, corrupt records) are treated as connection
+/// failures.
+fn tls_error(e: &rustls::Error) -> Error {
+    match e {
+        rustls::Error::InvalidCertificate(_)
+        | rustls::Error::InvalidCertRevocationList(_)
+        | rustls::Error::NoCertificatesPresented
+        | rustls::Error::UnsupportedNameType => Error::config(
+            "tls_mode",
+            format!(
+                "the server's TLS certificate was refused: {e}; give the CA that signed it \
+                 with tls_root_cert (sslrootcert / ssl-ca), connect with the name the \
+                 certificate is issued for, or lower tls_mode (sslmode) to `require` to \
+                 encrypt without verifying"
+            ),
+        ),
+        other => Error::ConnectionLost {
+            message: format!("TLS: {other}"),
+            code: None,
+        },
     }
 }
 
@@ -219,9 +238,15 @@ pub(crate) fn stale_statement(e: &Error) -> bool {
     }
 }
 
-/// Whether an error leaves the connection unusable (it is then discarded).
+/// Whether an error leaves the connection unusable (it is then discarded):
+/// a lost connection, a driver or protocol problem, and PostgreSQL's protocol violation (08P01),
+/// after which the server closes the session.
 pub(crate) fn breaks_connection(e: &Error) -> bool {
-    matches!(e, Error::ConnectionLost { .. } | Error::Driver(_))
+    match e {
+        Error::ConnectionLost { .. } | Error::Driver(_) => true,
+        Error::Database { code: Some(c), .. } => c == "08P01",
+        _ => false,
+    }
 }
 
 /// Opens sqlx connections of one kind.
@@ -234,6 +259,9 @@ pub(crate) struct ServerManager<C: sqlx::Connection> {
     control: tokio::sync::Mutex<Option<C>>,
     /// Limit for opening the control connection and running a cancel on it.
     control_timeout: Duration,
+    /// The TLS root certificate file, checked before each connection so a
+    /// missing file is reported as such.
+    tls_root_cert: Option<std::path::PathBuf>,
 }
 
 impl<C: sqlx::Connection> ServerManager<C> {
@@ -241,6 +269,7 @@ impl<C: sqlx::Connection> ServerManager<C> {
         options: C::Options,
         tcp: Option<(String, u16)>,
         control_timeout: Duration,
+        tls_root_cert: Option<std::path::PathBuf>,
     ) -> Self {
         ServerManager {
             options,
@@ -248,6 +277,32 @@ impl<C: sqlx::Connection> ServerManager<C> {
             peers: tokio::sync::OnceCell::new(),
             control: tokio::sync::Mutex::new(None),
             control_timeout,
+            tls_root_cert,
+        }
+    }
+
+    /// A configured root certificate file that cannot be read is a
+    /// configuration error naming the file and the option.
+    async fn check_root_cert(&self) -> Result<()> {
+        let Some(path) = &self.tls_root_cert else {
+            return Ok(());
+        };
+        match tokio::fs::metadata(path).await {
+            Ok(m) if m.is_file() => Ok(()),
+            Ok(_) => Err(Error::config(
+                "tls_root_cert",
+                format!(
+                    "the TLS root certificate `{}` (sslrootcert / ssl-ca) is not a file",
+                    path.display()
+                ),
+            )),
+            Err(e) => Err(Error::config(
+                "tls_root_cert",
+                format!(
+                    "cannot read the TLS root certificate `{}` (sslrootcert / ssl-ca): {e}",
+                    path.display()
+                ),
+            )),
         }
     }
 
@@ -287,6 +342,7 @@ macro_rules! server_fns {
                 type Conn = Conn;
 
                 async fn connect(&self) -> Result<Conn> {
+                    self.check_root_cert().await?;
                     let mut conn = self.options.connect().await.map_err(map_err)?;
                     self.nodelay().await;
                     let (id,): ($IdTy,) = sqlx::query_as($id_sql)
@@ -314,9 +370,48 @@ macro_rules! server_fns {
                         .map(|_| ())
                         .map_err(map_err)
                 }
+
+                async fn recover(&self, conn: &mut Conn) -> bool {
+                    let id = conn.backend_id;
+                    let recovered = async {
+                        self.cancel(id, false).await?;
+                        // the abandoned statement's answer (its cancellation
+                        // error) is read by the first round trip; the next one
+                        // shows the connection ready
+                        for _ in 0..3 {
+                            match conn.conn.ping().await.map_err(map_err) {
+                                Ok(()) => return Ok(()),
+                                Err(e @ (crate::error::Error::ConnectionLost { .. }
+                                | crate::error::Error::Driver(_))) => return Err(e),
+                                Err(_) => {}
+                            }
+                        }
+                        Err(crate::error::Error::Driver("no answer after a cancellation".into()))
+                    };
+                    match tokio::time::timeout(super::CANCEL_GRACE, recovered).await {
+                        Ok(Ok(())) => true,
+                        outcome => {
+                            let why = match outcome {
+                                Ok(Err(e)) => e.redacted(),
+                                _ => "no confirmation in time".to_string(),
+                            };
+                            tracing::debug!(target: "dal::timeout", backend = id, why, "giving up a timed-out connection");
+                            if let Err(e) = self.cancel(id, true).await {
+                                tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
+                            }
+                            false
+                        }
+                    }
+                }
             }
 
             impl ServerManager<$Conn> {
+                /// Cancel the statement running in session `id` (`terminate`:
+                /// end the session), from the control connection.
+                pub(crate) async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
+                    self.control(super::cancel_sql(stringify!($module), id, terminate)).await
+                }
+
                 /// Run `sql` on the control connection (opened on first use,
                 /// dropped after a failure), within the control timeout.
                 pub(crate) async fn control(&self, sql: String) -> Result<()> {
@@ -336,12 +431,15 @@ macro_rules! server_fns {
                             }
                         }
                     };
+                    let start = std::time::Instant::now();
                     match tokio::time::timeout(self.control_timeout, run).await {
                         Ok(r) => r,
-                        Err(_) => Err(crate::error::Error::Timeout {
-                            kind: crate::error::TimeoutKind::Connect,
-                            after: self.control_timeout,
-                        }),
+                        Err(_) => Err(crate::error::Error::timeout(
+                            crate::error::TimeoutKind::Connect,
+                            crate::error::TimeoutKind::Connect,
+                            self.control_timeout,
+                            start.elapsed(),
+                        )),
                     }
                 }
             }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{OpenFlags, ToSql as _};
 
 use crate::codec::SqliteArg;
+use crate::deadline::Deadline;
 use crate::error::{Error, Result, TimeoutKind, classify};
 use crate::pool::Manager;
 use crate::result::ExecResult;
@@ -105,6 +106,12 @@ impl Manager for SqliteManager {
         }
         Ok(())
     }
+
+    async fn recover(&self, _conn: &mut SqliteConn) -> bool {
+        // statements run on the caller's thread and are interrupted in place:
+        // nothing is ever left running
+        true
+    }
 }
 
 pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
@@ -117,18 +124,19 @@ pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
 
 /// Whether a dal error came from `SQLITE_BUSY` / `SQLITE_LOCKED`.
 pub(crate) fn is_busy_error(e: &Error) -> bool {
-    matches!(e, Error::Serialization { code: Some(c), .. }
-        if c.parse::<i32>().is_ok_and(|c| c & 0xff == 5 || c & 0xff == 6))
+    matches!(e, Error::Busy { .. })
 }
 
 pub(crate) fn map_err(e: rusqlite::Error) -> Error {
     match e {
         rusqlite::Error::SqliteFailure(f, msg) => {
             if f.code == rusqlite::ErrorCode::OperationInterrupted {
-                return Error::Timeout {
-                    kind: TimeoutKind::Query,
-                    after: Duration::ZERO,
-                };
+                return Error::timeout(
+                    TimeoutKind::Query,
+                    TimeoutKind::Query,
+                    Duration::ZERO,
+                    Duration::ZERO,
+                );
             }
             let message = msg.unwrap_or_else(|| f.to_string());
             classify::sqlite(f.extended_code, message)
@@ -144,6 +152,32 @@ pub(crate) fn map_err(e: rusqlite::Error) -> Error {
             Error::decode(name, format!("column {i} holds {ty}"))
         }
         rusqlite::Error::Utf8Error(_, e) => Error::decode("", format!("invalid UTF-8: {e}")),
+        // what the caller asked for is not something SQLite can run: a client
+        // error, never a problem with the database
+        rusqlite::Error::MultipleStatement => Error::invalid_input(
+            "sql",
+            "several statements in one call: run scripts with `execute_script`",
+        ),
+        rusqlite::Error::NulError(e) => {
+            Error::invalid_input("sql", format!("the text contains a NUL byte: {e}"))
+        }
+        rusqlite::Error::InvalidQuery => {
+            Error::invalid_input("sql", "the statement is not a query")
+        }
+        rusqlite::Error::ToSqlConversionFailure(e) => {
+            Error::invalid_input("parameter", e.to_string())
+        }
+        rusqlite::Error::InvalidParameterName(name) => {
+            Error::invalid_input("parameters", format!("no parameter named `{name}`"))
+        }
+        rusqlite::Error::FromSqlConversionFailure(i, ty, e) => {
+            Error::decode(i.to_string(), format!("cannot convert {ty}: {e}"))
+        }
+        rusqlite::Error::IntegralValueOutOfRange(i, v) => {
+            Error::decode(i.to_string(), format!("{v} is out of range"))
+        }
+        rusqlite::Error::InvalidColumnIndex(i) => Error::decode(i.to_string(), "no such column"),
+        rusqlite::Error::InvalidColumnName(name) => Error::decode(name, "no such column"),
         other => Error::Driver(other.to_string()),
     }
 }
@@ -166,15 +200,19 @@ struct Interrupt<'a> {
 }
 
 impl<'a> Interrupt<'a> {
-    fn arm(conn: &'a rusqlite::Connection, timeout: Option<Duration>) -> Result<Self> {
-        if let Some(t) = timeout {
-            let deadline = Instant::now() + t;
-            conn.progress_handler(1000, Some(move || Instant::now() >= deadline))
+    /// Interrupt the connection's statements once `deadline` has passed.
+    fn arm(conn: &'a rusqlite::Connection, deadline: &Deadline) -> Result<Self> {
+        let at = deadline.at();
+        if let Some(at) = at {
+            if Instant::now() >= at {
+                return Err(deadline.error(TimeoutKind::Query));
+            }
+            conn.progress_handler(1000, Some(move || Instant::now() >= at))
                 .map_err(map_err)?;
         }
         Ok(Interrupt {
             conn,
-            armed: timeout.is_some(),
+            armed: at.is_some(),
         })
     }
 }
@@ -187,19 +225,15 @@ impl Drop for Interrupt<'_> {
     }
 }
 
-fn fix_timeout(e: Error, timeout: Option<Duration>) -> Error {
-    match (e, timeout) {
-        (
-            Error::Timeout {
-                kind: TimeoutKind::Query,
-                ..
-            },
-            Some(t),
-        ) => Error::Timeout {
+/// An interrupted statement ran out of the call's deadline: say so with the
+/// call's figures.
+fn fix_timeout(e: Error, deadline: &Deadline) -> Error {
+    match e {
+        Error::Timeout {
             kind: TimeoutKind::Query,
-            after: t,
-        },
-        (e, _) => e,
+            ..
+        } if deadline.at().is_some() => deadline.error(TimeoutKind::Query),
+        e => e,
     }
 }
 
@@ -245,10 +279,10 @@ pub(crate) fn execute(
     c: &mut SqliteConn,
     stmt: &Statement,
     args: &[SqliteArg<'_>],
-    timeout: Option<Duration>,
+    deadline: &Deadline,
 ) -> Result<ExecResult> {
     run_pending(c)?;
-    let _guard = Interrupt::arm(&c.conn, timeout)?;
+    let _guard = Interrupt::arm(&c.conn, deadline)?;
     let affected = with_statement(c, stmt, args, |s| {
         if s.column_count() == 0 {
             s.raw_execute().map(|n| n as u64).map_err(map_err)
@@ -258,7 +292,7 @@ pub(crate) fn execute(
             Ok(c.conn.changes())
         }
     })
-    .map_err(|e| fix_timeout(e, timeout))?;
+    .map_err(|e| fix_timeout(e, deadline))?;
     let last_insert_id = (stmt.is_insert && affected > 0).then(|| c.conn.last_insert_rowid());
     Ok(ExecResult {
         rows_affected: affected,
@@ -272,10 +306,10 @@ pub(crate) fn fetch_as<T: FromRow>(
     stmt: &Statement,
     args: &[SqliteArg<'_>],
     limit: Option<usize>,
-    timeout: Option<Duration>,
+    deadline: &Deadline,
 ) -> Result<Vec<T>> {
     run_pending(c)?;
-    let _guard = Interrupt::arm(&c.conn, timeout)?;
+    let _guard = Interrupt::arm(&c.conn, deadline)?;
     let mut buf = std::mem::take(&mut c.row_buf);
     let mut names = std::mem::take(&mut c.names);
     let result = with_statement(c, stmt, args, |s| {
@@ -301,7 +335,7 @@ pub(crate) fn fetch_as<T: FromRow>(
     });
     c.row_buf = buf;
     c.names = names;
-    result.map_err(|e| fix_timeout(e, timeout))
+    result.map_err(|e| fix_timeout(e, deadline))
 }
 
 /// The result's column names. For a cached statement they are read once per
@@ -333,7 +367,11 @@ fn columns_of(
 }
 
 /// Run several statements separated by `;` with no parameters.
-pub(crate) fn execute_batch(c: &mut SqliteConn, sql: &str) -> Result<()> {
+pub(crate) fn execute_batch(c: &mut SqliteConn, sql: &str, deadline: &Deadline) -> Result<()> {
     run_pending(c)?;
-    c.conn.execute_batch(sql).map_err(map_err)
+    let _guard = Interrupt::arm(&c.conn, deadline)?;
+    c.conn
+        .execute_batch(sql)
+        .map_err(map_err)
+        .map_err(|e| fix_timeout(e, deadline))
 }

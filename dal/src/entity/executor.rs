@@ -7,6 +7,7 @@ use dal_schema::Dialect;
 
 use crate::backend::{Conn, ExecOptions};
 use crate::db::Db;
+use crate::deadline::Deadline;
 use crate::error::Result;
 use crate::params::Params;
 use crate::result::ExecResult;
@@ -30,6 +31,7 @@ impl<'a> Executor<'a> for &'a Db {
             db: self,
             tx: None,
             location: Location::caller(),
+            deadline: self.exec_options(None).deadline,
         }
     }
 }
@@ -38,6 +40,7 @@ impl<'a, 'c> Executor<'a> for &'a mut Transaction<'c> {
     fn __into_session(self) -> Session<'a> {
         let (db, conn, depth, id) = self.parts();
         Session {
+            deadline: db.exec_options(None).deadline,
             db,
             tx: Some((conn, depth, id)),
             location: Location::caller(),
@@ -52,6 +55,9 @@ pub struct Session<'a> {
     pub(crate) db: &'a Db,
     tx: Option<(&'a mut Conn, u32, u64)>,
     location: &'static Location<'static>,
+    /// The operation's deadline, fixed when it started: it bounds the
+    /// checkout, every statement and every re-run.
+    deadline: Deadline,
 }
 
 impl std::fmt::Debug for Session<'_> {
@@ -78,6 +84,7 @@ impl<'a> Session<'a> {
 
     pub(crate) fn options(&self) -> ExecOptions {
         let mut o = self.db.exec_options(None);
+        o.deadline = self.deadline;
         o.ctx.attempt = 1;
         if let Some((_, _, id)) = &self.tx {
             o.ctx.tx_id = *id;
@@ -91,10 +98,10 @@ impl<'a> Session<'a> {
     pub(crate) async fn unit(self, atomic: bool) -> Result<Unit<'a>> {
         match self.tx {
             None if atomic => Ok(Unit::Tx(
-                Transaction::begin_at(self.db, self.location).await?,
+                Transaction::begin_within(self.db, self.location, self.options()).await?,
             )),
             None => Ok(Unit::Pooled(Box::new(
-                self.db.acquire_conn(self.location).await?,
+                self.db.acquire_conn(self.location, &self.deadline).await?,
             ))),
             Some((conn, depth, id)) => {
                 if atomic && self.db.dialect() != Dialect::Postgres {
@@ -117,6 +124,7 @@ impl<'a> Session<'a> {
             db: self.db,
             tx: None,
             location: self.location,
+            deadline: self.deadline,
         })
     }
 }
@@ -134,7 +142,7 @@ impl Session<'_> {
         match self.tx {
             None => {
                 self.db
-                    .run_fetch::<T, P>(stmt, params, limit, opts.timeout, true, self.location)
+                    .run_fetch::<T, P>(stmt, params, limit, opts, true, self.location)
                     .await
             }
             Some((conn, _, _)) => conn.fetch_as::<T, P>(stmt, params, limit, opts).await,

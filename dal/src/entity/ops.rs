@@ -506,7 +506,11 @@ pub(crate) async fn save<E: Entity>(
             // rolled back as a whole on the pool: run it again
             Err(e) => {
                 let Some(s) = again else { return Err(e) };
-                if !ctx.db.rerun_rolled_back(&e, attempt, &mut started).await {
+                if !ctx
+                    .db
+                    .rerun_rolled_back(&e, attempt, &mut started, &ctx.opts.deadline)
+                    .await
+                {
                     return Err(e);
                 }
                 session = s;
@@ -549,7 +553,11 @@ pub(crate) async fn delete<E: Entity>(
         match r {
             Err(e) => {
                 let Some(s) = again else { return Err(e) };
-                if !ctx.db.rerun_rolled_back(&e, attempt, &mut started).await {
+                if !ctx
+                    .db
+                    .rerun_rolled_back(&e, attempt, &mut started, &ctx.opts.deadline)
+                    .await
+                {
                     return Err(e);
                 }
                 session = s;
@@ -779,7 +787,7 @@ async fn copy_new_rows<E: Entity>(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let n = unit.conn().pg_copy_in(&sql, data).await?;
+    let n = unit.conn().pg_copy_in(&sql, data, ctx.opts).await?;
     if n as usize != copied || copied != rows.len() {
         return Err(Error::Driver(format!(
             "copied {n} of {} {} rows",

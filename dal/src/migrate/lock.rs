@@ -80,7 +80,9 @@ impl<'a> Session<'a> {
         timeout: Duration,
         sqlite_fk_off: bool,
     ) -> Result<Session<'a>> {
-        let conn = db.acquire_conn(Location::caller()).await?;
+        let conn = db
+            .acquire_conn(Location::caller(), &db.exec_options(None).deadline)
+            .await?;
         let dialect = db.dialect();
         let mut s = Session {
             db,
@@ -144,7 +146,7 @@ impl<'a> Session<'a> {
         let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
         let stmt = self.db.inner.statements.get("SELECT GET_LOCK(?, ?)")?;
         let mut opts = self.db.exec_options(None);
-        opts.timeout = Some(timeout + Duration::from_secs(30));
+        opts.deadline = crate::deadline::Deadline::new(Some(timeout + Duration::from_secs(30)));
         let rows: Vec<(Option<i64>,)> = self
             .conn
             .fetch_as(&stmt, &(name.as_str(), secs as i64), Some(1), opts)
@@ -171,7 +173,9 @@ impl<'a> Session<'a> {
             self.raw("PRAGMA foreign_keys = OFF").await?;
         }
         // dal waits for SQLite's lock asynchronously, up to the given time
-        match self.conn.execute_raw("BEGIN IMMEDIATE", timeout).await {
+        let mut opts = self.db.ddl_options();
+        opts.busy_timeout = timeout;
+        match self.conn.execute_raw("BEGIN IMMEDIATE", opts).await {
             Ok(()) => {
                 self.held = Held::Sqlite;
                 Ok(())
@@ -250,7 +254,9 @@ impl<'a> Session<'a> {
 
     /// Run SQL without parameters, as is.
     pub(super) async fn raw(&mut self, sql: &str) -> Result<()> {
-        self.conn.execute_raw(sql, self.busy).await
+        let mut opts = self.db.ddl_options();
+        opts.busy_timeout = self.busy;
+        self.conn.execute_raw(sql, opts).await
     }
 
     /// Run a portable statement with parameters.
@@ -260,7 +266,7 @@ impl<'a> Session<'a> {
         params: P,
     ) -> Result<ExecResult> {
         let stmt = self.db.inner.statements.get(sql)?;
-        let opts = self.db.exec_options(None);
+        let opts = self.db.ddl_options();
         self.conn.execute(&stmt, &params, opts).await
     }
 
@@ -271,7 +277,7 @@ impl<'a> Session<'a> {
         params: P,
     ) -> Result<Vec<T>> {
         let stmt = self.db.inner.statements.get(sql)?;
-        let opts = self.db.exec_options(None);
+        let opts = self.db.ddl_options();
         self.conn.fetch_as(&stmt, &params, None, opts).await
     }
 

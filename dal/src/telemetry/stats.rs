@@ -364,10 +364,7 @@ mod tests {
     #[test]
     fn error_kinds() {
         use crate::{Error, TimeoutKind};
-        let t = |kind| Error::Timeout {
-            kind,
-            after: Duration::from_secs(1),
-        };
+        let t = |kind| Error::timeout(kind, kind, Duration::from_secs(1), Duration::from_secs(1));
         assert_eq!(
             ErrorKind::of(&t(TimeoutKind::Acquire)),
             ErrorKind::AcquireTimeout
