@@ -134,6 +134,8 @@ pub enum ErrorKind {
     Connection,
     /// Serialization failure or deadlock.
     Serialization,
+    /// A lock wait ran out ([`Error::Busy`](crate::Error::Busy)).
+    Busy,
     /// Rejected by the open circuit breaker.
     CircuitOpen,
     /// Any other error the server reported.
@@ -143,13 +145,14 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub(crate) const ALL: [ErrorKind; 9] = [
+    pub(crate) const ALL: [ErrorKind; 10] = [
         ErrorKind::Constraint,
         ErrorKind::QueryTimeout,
         ErrorKind::AcquireTimeout,
         ErrorKind::ConnectTimeout,
         ErrorKind::Connection,
         ErrorKind::Serialization,
+        ErrorKind::Busy,
         ErrorKind::CircuitOpen,
         ErrorKind::Database,
         ErrorKind::Other,
@@ -164,6 +167,7 @@ impl ErrorKind {
             ErrorKind::ConnectTimeout => "connect_timeout",
             ErrorKind::Connection => "connection",
             ErrorKind::Serialization => "serialization",
+            ErrorKind::Busy => "busy",
             ErrorKind::CircuitOpen => "circuit_open",
             ErrorKind::Database => "database",
             ErrorKind::Other => "other",
@@ -182,6 +186,7 @@ impl ErrorKind {
             },
             Error::ConnectionLost { .. } => ErrorKind::Connection,
             Error::Serialization { .. } => ErrorKind::Serialization,
+            Error::Busy { .. } => ErrorKind::Busy,
             Error::CircuitOpen { .. } => ErrorKind::CircuitOpen,
             Error::Database { .. } | Error::ReadOnly { .. } => ErrorKind::Database,
             _ => ErrorKind::Other,

@@ -1,0 +1,773 @@
+//! Contracts a caller relies on, on every backend where they apply:
+//!
+//! * every timeout is a contract: a call gets its error no later than the
+//!   limit that bounds it + 10% (+ one scheduler tick), whatever the server,
+//!   the network or the retry policy do, and the error states the real
+//!   elapsed time and which limit ran out;
+//! * input the client itself made invalid is a client error: never retried,
+//!   never counted by the circuit breaker, and the connection is kept.
+//!
+//! The servers are reached directly and through the in-process fault proxy
+//! (`support::proxy`); a PostgreSQL backend is also frozen with SIGSTOP.
+
+#[macro_use]
+#[allow(unused_macros)]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use dal::{DatabaseConfig, Db, Dialect, Error, TimeoutKind};
+use support::TestDb;
+use support::proxy::{Mode, Proxy, upstream_of};
+
+/// One scheduler tick of slack on top of the contract's 10%.
+const TICK: Duration = Duration::from_millis(15);
+
+/// Assert the call that took `took` ended within `limit` + 10% + a tick.
+#[track_caller]
+fn within_contract(took: Duration, limit: Duration, what: &str) {
+    let bound = limit + limit / 10 + TICK;
+    assert!(
+        took <= bound,
+        "{what}: error after {took:?}, the contract is {limit:?} + 10% ({bound:?})"
+    );
+}
+
+/// The fields of a timeout error (panics on anything else).
+#[track_caller]
+fn timeout_parts(e: &Error) -> (TimeoutKind, TimeoutKind, Duration, Duration) {
+    match e {
+        Error::Timeout {
+            kind,
+            budget,
+            after,
+            elapsed,
+            ..
+        } => (*kind, *budget, *after, *elapsed),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}
+
+/// The error's `elapsed` is the real time the caller waited (give or take
+/// the time between the error and the caller's clock read).
+#[track_caller]
+fn elapsed_is_real(e: &Error, took: Duration) {
+    let (_, _, _, elapsed) = timeout_parts(e);
+    assert!(
+        elapsed <= took && took - elapsed < Duration::from_millis(50),
+        "the error says {elapsed:?}, the caller waited {took:?}: {e}"
+    );
+    assert!(
+        e.to_string().contains(" after "),
+        "the message states the elapsed time: {e}"
+    );
+}
+
+/// A TCP endpoint that accepts connections and never answers.
+async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    (format!("127.0.0.1:{}", addr.port()), task)
+}
+
+async fn server(dialect: Dialect) -> Option<TestDb> {
+    match dialect {
+        Dialect::Postgres => support::postgres().await,
+        Dialect::MySql => support::mysql().await,
+        Dialect::Sqlite => support::sqlite().await,
+    }
+}
+
+fn sleep_sql(dialect: Dialect, secs: u32) -> String {
+    match dialect {
+        Dialect::Postgres => format!("SELECT pg_sleep({secs})"),
+        Dialect::MySql => format!("SELECT SLEEP({secs})"),
+        // an endless recursive query: only the interrupt stops it
+        Dialect::Sqlite => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+                            SELECT COUNT(*) FROM c"
+            .to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- timeouts
+
+/// A connection to a host that accepts TCP and never answers: the first call
+/// ends by the acquire timeout (which bounds the whole checkout), not by the
+/// connect timeout, and not by a multiple of it when the connect is retried.
+#[tokio::test]
+async fn connect_to_a_silent_host_ends_by_the_acquire_timeout() {
+    let (addr, task) = black_hole().await;
+    for scheme in ["postgres", "mysql"] {
+        // connect timeout longer than the acquire timeout
+        let config = DatabaseConfig::builder(format!("{scheme}://u:p@{addr}/db"))
+            .acquire_timeout(Duration::from_millis(600))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let db = Db::connect_lazy(config).unwrap();
+        let start = Instant::now();
+        let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
+        let took = start.elapsed();
+        within_contract(took, Duration::from_millis(600), scheme);
+        let (kind, budget, after, _) = timeout_parts(&err);
+        assert_eq!(
+            (kind, budget),
+            (TimeoutKind::Connect, TimeoutKind::Acquire),
+            "{err}"
+        );
+        assert_eq!(after, Duration::from_millis(600));
+        elapsed_is_real(&err, took);
+        assert!(
+            err.is_infrastructure(),
+            "a silent server counts for the breaker"
+        );
+
+        // connect timeout shorter: attempts are retried, all inside the acquire timeout
+        let config = DatabaseConfig::builder(format!("{scheme}://u:p@{addr}/db"))
+            .acquire_timeout(Duration::from_millis(900))
+            .connect_timeout(Duration::from_millis(200))
+            .retry_max_attempts(10)
+            .retry_base_delay(Duration::from_millis(10))
+            .build()
+            .unwrap();
+        let db = Db::connect_lazy(config).unwrap();
+        let start = Instant::now();
+        let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
+        let took = start.elapsed();
+        within_contract(took, Duration::from_millis(900), scheme);
+        assert!(
+            took >= Duration::from_millis(400),
+            "{scheme}: the connect was retried within the acquire timeout ({took:?})"
+        );
+        let (kind, _, _, _) = timeout_parts(&err);
+        assert_eq!(kind, TimeoutKind::Connect, "{err}");
+        elapsed_is_real(&err, took);
+        assert!(db.stats().retries >= 1, "{}", db.stats());
+
+        // and a query timeout shorter than both bounds the checkout too (a
+        // fresh pool: the breaker of the one above has opened by now)
+        let config = DatabaseConfig::builder(format!("{scheme}://u:p@{addr}/db"))
+            .acquire_timeout(Duration::from_millis(900))
+            .connect_timeout(Duration::from_millis(200))
+            .retry_base_delay(Duration::from_millis(10))
+            .build()
+            .unwrap();
+        let db = Db::connect_lazy(config).unwrap();
+        let start = Instant::now();
+        let err = db
+            .query("SELECT 1")
+            .timeout(Duration::from_millis(300))
+            .fetch_all()
+            .await
+            .unwrap_err();
+        let took = start.elapsed();
+        within_contract(took, Duration::from_millis(300), scheme);
+        let (kind, budget, after, _) = timeout_parts(&err);
+        assert_eq!(
+            (kind, budget),
+            (TimeoutKind::Connect, TimeoutKind::Query),
+            "{err}"
+        );
+        assert_eq!(after, Duration::from_millis(300));
+        elapsed_is_real(&err, took);
+    }
+    task.abort();
+}
+
+/// `Db::connect` against a silent host: the connect timeout, reported with
+/// the real time, never more than the pool-creation timeout.
+#[tokio::test]
+async fn pool_creation_reports_the_limit_that_ran_out() {
+    let (addr, task) = black_hole().await;
+    for scheme in ["postgres", "mysql"] {
+        let config = DatabaseConfig::builder(format!("{scheme}://u:p@{addr}/db"))
+            .connect_timeout(Duration::from_millis(300))
+            .pool_creation_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let err = Db::connect(config).await.unwrap_err();
+        let took = start.elapsed();
+        within_contract(took, Duration::from_millis(300), scheme);
+        let (kind, budget, after, _) = timeout_parts(&err);
+        assert_eq!((kind, budget), (TimeoutKind::Connect, TimeoutKind::Connect));
+        assert_eq!(after, Duration::from_millis(300));
+        elapsed_is_real(&err, took);
+
+        let config = DatabaseConfig::builder(format!("{scheme}://u:p@{addr}/db"))
+            .connect_timeout(Duration::from_secs(10))
+            .pool_creation_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        let err = Db::connect(config).await.unwrap_err();
+        let took = start.elapsed();
+        within_contract(took, Duration::from_millis(300), scheme);
+        let (kind, budget, _, _) = timeout_parts(&err);
+        assert_eq!(
+            (kind, budget),
+            (TimeoutKind::PoolCreation, TimeoutKind::PoolCreation)
+        );
+        elapsed_is_real(&err, took);
+    }
+    task.abort();
+}
+
+/// Every connection busy: the acquire timeout, or the call's query timeout
+/// when that ends first.
+async fn exhausted_pool_ends_by_the_earlier_limit(dialect: Dialect) {
+    let Some(t) = server(dialect).await else {
+        return;
+    };
+    let db = Db::connect(
+        DatabaseConfig::builder(&t.url)
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(400))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let held = db.begin().await.unwrap();
+    let start = Instant::now();
+    let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
+    let took = start.elapsed();
+    within_contract(took, Duration::from_millis(400), "acquire");
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    let (kind, budget, after, _) = timeout_parts(&err);
+    assert_eq!((kind, budget), (TimeoutKind::Acquire, TimeoutKind::Acquire));
+    assert_eq!(after, Duration::from_millis(400));
+    elapsed_is_real(&err, took);
+    assert!(!err.is_infrastructure(), "a full pool is local capacity");
+
+    let start = Instant::now();
+    let err = db
+        .query("SELECT 1")
+        .timeout(Duration::from_millis(150))
+        .fetch_all()
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    within_contract(
+        took,
+        Duration::from_millis(150),
+        "query timeout while waiting",
+    );
+    let (kind, budget, after, _) = timeout_parts(&err);
+    assert_eq!((kind, budget), (TimeoutKind::Acquire, TimeoutKind::Query));
+    assert_eq!(after, Duration::from_millis(150));
+    elapsed_is_real(&err, took);
+    drop(held);
+    assert_eq!(db.breaker_state(), dal::BreakerState::Closed);
+    db.close();
+}
+
+#[tokio::test]
+async fn exhausted_pool_sqlite() {
+    exhausted_pool_ends_by_the_earlier_limit(Dialect::Sqlite).await
+}
+#[tokio::test]
+async fn exhausted_pool_postgres() {
+    exhausted_pool_ends_by_the_earlier_limit(Dialect::Postgres).await
+}
+#[tokio::test]
+async fn exhausted_pool_mysql() {
+    exhausted_pool_ends_by_the_earlier_limit(Dialect::MySql).await
+}
+
+/// A statement longer than its timeout: the error by the limit + 10%, both
+/// for a call on the pool and for a statement inside a transaction (whose
+/// connection is then given up and its session ended on the server).
+async fn long_statement_ends_by_its_timeout(dialect: Dialect) {
+    let Some(t) = server(dialect).await else {
+        return;
+    };
+    let db = Db::connect(
+        DatabaseConfig::builder(&t.url)
+            .max_connections(2)
+            .query_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let sql = sleep_sql(dialect, 20);
+    // the configured default
+    let start = Instant::now();
+    let err = db.fetch_all(&sql, ()).await.unwrap_err();
+    let took = start.elapsed();
+    within_contract(took, Duration::from_millis(300), "default query timeout");
+    let (kind, budget, after, _) = timeout_parts(&err);
+    assert_eq!((kind, budget), (TimeoutKind::Query, TimeoutKind::Query));
+    assert_eq!(after, Duration::from_millis(300));
+    elapsed_is_real(&err, took);
+    // a per-call one
+    let start = Instant::now();
+    let err = db
+        .query(&sql)
+        .timeout(Duration::from_millis(200))
+        .fetch_all()
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    within_contract(took, Duration::from_millis(200), "per-call query timeout");
+    elapsed_is_real(&err, took);
+    // a script
+    let start = Instant::now();
+    let err = db.execute_script(&sql).await.unwrap_err();
+    within_contract(start.elapsed(), Duration::from_millis(300), "script");
+    assert_eq!(timeout_parts(&err).0, TimeoutKind::Query);
+
+    // inside a transaction
+    db.execute_script("CREATE TABLE tx_probe (n INTEGER)")
+        .await
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    tx.execute("INSERT INTO [tx_probe] ([n]) VALUES (?)", (1,))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    let err = tx.fetch_all(&sql, ()).await.unwrap_err();
+    let took = start.elapsed();
+    within_contract(
+        took,
+        Duration::from_millis(300),
+        "statement in a transaction",
+    );
+    assert_eq!(timeout_parts(&err).0, TimeoutKind::Query);
+    let start = Instant::now();
+    let _ = tx.rollback().await;
+    assert!(
+        start.elapsed() < Duration::from_millis(330),
+        "rollback after a timeout waits for nothing"
+    );
+    // the transaction's write is gone, the pool works
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let n: i64 = db
+            .fetch_scalar("SELECT COUNT(*) FROM [tx_probe]", ())
+            .await
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the timed-out transaction was not rolled back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(db.stats().query_timeouts, 4, "{}", db.stats());
+    db.close();
+}
+
+#[tokio::test]
+async fn long_statement_sqlite() {
+    long_statement_ends_by_its_timeout(Dialect::Sqlite).await
+}
+#[tokio::test]
+async fn long_statement_postgres() {
+    long_statement_ends_by_its_timeout(Dialect::Postgres).await
+}
+#[tokio::test]
+async fn long_statement_mysql() {
+    long_statement_ends_by_its_timeout(Dialect::MySql).await
+}
+
+/// A server that stops answering mid-statement (the path black-holed, so the
+/// cancel cannot reach it either): the caller still gets its error by the
+/// query timeout + 10%, with no confirmation grace added; the connection is
+/// given up in the background.
+async fn hung_path_ends_by_the_query_timeout(dialect: Dialect) {
+    let Some(t) = server(dialect).await else {
+        return;
+    };
+    let upstream = upstream_of(&t.url).expect("server url names a host");
+    let proxy = Proxy::start(&upstream).await.unwrap();
+    let db = Db::connect(
+        DatabaseConfig::builder(proxy.url_for(&t.url))
+            .max_connections(1)
+            .query_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+    assert_eq!(one, 1);
+    proxy.set_mode(Mode::BlackHole);
+    let start = Instant::now();
+    let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
+    let took = start.elapsed();
+    within_contract(took, Duration::from_millis(500), "hung path");
+    let (kind, budget, _, _) = timeout_parts(&err);
+    assert_eq!(
+        (budget, kind),
+        (TimeoutKind::Query, TimeoutKind::Query),
+        "{err}"
+    );
+    elapsed_is_real(&err, took);
+    // the next call, still in the dark, keeps the same contract (the
+    // connection is being recovered in the background, so this waits for a
+    // free one, or opens a new one that never answers)
+    let start = Instant::now();
+    let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
+    within_contract(start.elapsed(), Duration::from_millis(500), "second call");
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    proxy.set_mode(Mode::Pass);
+    proxy.reset_all();
+    // after the path heals, calls succeed again
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match db.fetch_scalar::<i64, _>("SELECT 1", ()).await {
+            Ok(1) => break,
+            r => {
+                assert!(Instant::now() < deadline, "never recovered: {r:?}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    db.close();
+}
+
+#[tokio::test]
+async fn hung_path_postgres() {
+    hung_path_ends_by_the_query_timeout(Dialect::Postgres).await
+}
+#[tokio::test]
+async fn hung_path_mysql() {
+    hung_path_ends_by_the_query_timeout(Dialect::MySql).await
+}
+
+/// Restarts a stopped process when dropped (also when the test fails).
+struct Continue(i64);
+
+impl Drop for Continue {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.0.to_string()])
+            .status();
+    }
+}
+
+/// A PostgreSQL backend frozen with SIGSTOP (a hung server process): the
+/// query timeout holds to the limit + 10%; once the process runs again, its
+/// session is ended (the cancellation was never confirmed) and the pool
+/// carries on with a new connection.
+#[tokio::test]
+async fn frozen_postgres_backend_keeps_the_query_timeout() {
+    let Some(t) = server(Dialect::Postgres).await else {
+        return;
+    };
+    let db = Db::connect(
+        DatabaseConfig::builder(&t.url)
+            .max_connections(1)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let pid: i64 = db
+        .fetch_scalar("SELECT pg_backend_pid()", ())
+        .await
+        .unwrap();
+    let stopped = std::process::Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .status();
+    if !stopped.is_ok_and(|s| s.success()) {
+        // not allowed to signal the server's processes (another user)
+        assert!(
+            std::env::var("DAL_TEST_REQUIRE_SERVERS").is_err(),
+            "cannot SIGSTOP the PostgreSQL backend {pid}"
+        );
+        eprintln!("SKIPPED: cannot signal PostgreSQL backend {pid}");
+        return;
+    }
+    let resume = Continue(pid);
+    let start = Instant::now();
+    let err = db
+        .query("SELECT 1")
+        .timeout(Duration::from_millis(500))
+        .fetch_all()
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    within_contract(took, Duration::from_millis(500), "frozen backend");
+    assert_eq!(timeout_parts(&err).0, TimeoutKind::Query, "{err}");
+    elapsed_is_real(&err, took);
+    // the background recovery gives the session up after its grace
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    drop(resume);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let alive: i64 =
+            t.db.fetch_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ?",
+                (pid as i32,),
+            )
+            .await
+            .unwrap();
+        if alive == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the frozen session was not ended"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let again: i64 = db
+        .fetch_scalar("SELECT pg_backend_pid()", ())
+        .await
+        .unwrap();
+    assert_ne!(again, pid, "a new connection replaced the frozen one");
+    db.close();
+}
+
+/// Reads are retried after transient failures only inside what is left of
+/// the call's deadline, however generous the retry policy.
+async fn retries_stay_inside_the_deadline(dialect: Dialect) {
+    let Some(t) = server(dialect).await else {
+        return;
+    };
+    let upstream = upstream_of(&t.url).expect("server url names a host");
+    let proxy = Proxy::start(&upstream).await.unwrap();
+    let db = Db::connect(
+        DatabaseConfig::builder(proxy.url_for(&t.url))
+            .max_connections(2)
+            .retry_max_attempts(50)
+            .retry_base_delay(Duration::from_millis(100))
+            .retry_max_delay(Duration::from_secs(1))
+            .retry_budget(Duration::from_secs(60))
+            .breaker_enabled(false)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    proxy.set_mode(Mode::Reset);
+    proxy.reset_all();
+    let start = Instant::now();
+    let err = db
+        .query("SELECT 1")
+        .timeout(Duration::from_millis(700))
+        .fetch_all()
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    within_contract(took, Duration::from_millis(700), "retried read");
+    assert!(db.stats().retries >= 1, "it was retried: {}", db.stats());
+    assert!(
+        err.is_transient() || matches!(err, Error::Timeout { .. }),
+        "{err:?}"
+    );
+    proxy.set_mode(Mode::Pass);
+    db.close();
+}
+
+#[tokio::test]
+async fn retries_inside_the_deadline_postgres() {
+    retries_stay_inside_the_deadline(Dialect::Postgres).await
+}
+#[tokio::test]
+async fn retries_inside_the_deadline_mysql() {
+    retries_stay_inside_the_deadline(Dialect::MySql).await
+}
+
+/// SQLite: a write waiting for another connection's lock waits the busy
+/// timeout once (not once per retry), and reports `Error::Busy`; a query
+/// timeout shorter than the busy timeout ends the wait at the deadline.
+#[tokio::test]
+async fn sqlite_busy_waits_once() {
+    let Some(t) = support::sqlite_with(|b| b.sqlite_busy_timeout(Duration::from_millis(700))).await
+    else {
+        return;
+    };
+    t.db.execute_script("CREATE TABLE [w] ([n] INTEGER)")
+        .await
+        .unwrap();
+    // another pool holds the write lock
+    let other = Db::connect_url(&t.url).await.unwrap();
+    let mut holder = other.begin().await.unwrap();
+    holder
+        .execute("INSERT INTO [w] ([n]) VALUES (?)", (0,))
+        .await
+        .unwrap();
+
+    let start = Instant::now();
+    let err =
+        t.db.execute("INSERT INTO [w] ([n]) VALUES (?)", (1,))
+            .await
+            .unwrap_err();
+    let took = start.elapsed();
+    assert!(matches!(err, Error::Busy { .. }), "{err:?}");
+    assert!(took >= Duration::from_millis(700), "{took:?}");
+    within_contract(took, Duration::from_millis(700), "busy write");
+    assert!(err.is_transient() && !err.is_infrastructure());
+    assert_eq!(t.db.stats().errors_of(dal::ErrorKind::Busy), 1);
+
+    // a transaction closure: BEGIN IMMEDIATE waits once, and is not re-run
+    let start = Instant::now();
+    let err =
+        t.db.transaction(|tx| {
+            Box::pin(async move {
+                tx.execute("INSERT INTO [w] ([n]) VALUES (?)", (2,)).await?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap_err();
+    let took = start.elapsed();
+    assert!(matches!(err, Error::Busy { .. }), "{err:?}");
+    within_contract(took, Duration::from_millis(700), "busy transaction");
+
+    // the query timeout ends the wait first
+    let start = Instant::now();
+    let err =
+        t.db.query("INSERT INTO [w] ([n]) VALUES (?)")
+            .bind(3)
+            .timeout(Duration::from_millis(250))
+            .execute()
+            .await
+            .unwrap_err();
+    let took = start.elapsed();
+    within_contract(
+        took,
+        Duration::from_millis(250),
+        "busy write with a query timeout",
+    );
+    let (kind, budget, _, _) = timeout_parts(&err);
+    assert_eq!((kind, budget), (TimeoutKind::Query, TimeoutKind::Query));
+    assert_eq!(t.db.stats().retries, 0, "a lock wait is never re-run");
+    assert_eq!(t.db.breaker_state(), dal::BreakerState::Closed);
+
+    holder.commit().await.unwrap();
+    t.db.execute("INSERT INTO [w] ([n]) VALUES (?)", (4,))
+        .await
+        .unwrap();
+    let rows: Vec<(i64,)> =
+        t.db.fetch_all_as("SELECT [n] FROM [w] ORDER BY [n]", ())
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        vec![(0,), (4,)],
+        "only the writes that succeeded are there"
+    );
+    other.close();
+}
+
+// ------------------------------------------------- client errors vs the breaker
+
+/// Calls the client made invalid: each is a clear client error, none is
+/// retried or counted by the breaker (a threshold of 2 would otherwise open
+/// it), and the pool's connection is kept.
+async fn invalid_input_never_trips_the_breaker(dialect: Dialect) {
+    let Some(t) = server(dialect).await else {
+        return;
+    };
+    let db = Db::connect(
+        DatabaseConfig::builder(&t.url)
+            .max_connections(1)
+            .breaker_failure_threshold(2)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let connects = |db: &Db| db.stats().pool.size;
+    let before = connects(&db);
+    for _ in 0..3 {
+        // a NUL byte in the statement text
+        let err = db.fetch_all("SELECT 1 \0", ()).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        let err = db.execute_script("SELECT 1;\0").await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        // two statements where one is expected
+        let err = db.fetch_all("SELECT 1; SELECT 2", ()).await.unwrap_err();
+        assert!(!err.is_infrastructure(), "{err:?}");
+        // a syntax error and a wrong parameter count
+        let err = db.fetch_all("SELEC 1", ()).await.unwrap_err();
+        assert!(!err.is_infrastructure() && !err.is_transient(), "{err:?}");
+        let err = db.fetch_all("SELECT ?", ()).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    }
+    let stats = db.stats();
+    assert_eq!(stats.breaker, dal::BreakerState::Closed, "{stats}");
+    assert_eq!(stats.retries, 0, "{stats}");
+    let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+    assert_eq!(one, 1);
+    assert_eq!(connects(&db), before, "the connection was kept");
+    assert_eq!(db.stats().pool.size, 1);
+    db.close();
+}
+
+#[tokio::test]
+async fn invalid_input_breaker_sqlite() {
+    invalid_input_never_trips_the_breaker(Dialect::Sqlite).await
+}
+#[tokio::test]
+async fn invalid_input_breaker_postgres() {
+    invalid_input_never_trips_the_breaker(Dialect::Postgres).await
+}
+#[tokio::test]
+async fn invalid_input_breaker_mysql() {
+    invalid_input_never_trips_the_breaker(Dialect::MySql).await
+}
+
+/// TLS: a certificate the client refuses and a root certificate file that
+/// does not exist are configuration errors: not transient, not retried, not
+/// counted by the breaker, with the cause (and the file) in the message.
+#[tokio::test]
+async fn tls_refusals_are_configuration_errors() {
+    let Some(t) = server(Dialect::Postgres).await else {
+        return;
+    };
+    let ssl: String = t.db.fetch_scalar("SHOW ssl", ()).await.unwrap();
+    if ssl != "on" {
+        eprintln!("SKIPPED: the PostgreSQL server has no TLS");
+        return;
+    }
+    let base = support::postgres_url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let cases = [
+        (format!("{base}{sep}sslmode=verify-full"), "certificate"),
+        (
+            format!("{base}{sep}sslmode=verify-full&sslrootcert=/nonexistent-dal-ca/root.pem"),
+            "/nonexistent-dal-ca/root.pem",
+        ),
+    ];
+    for (url, needle) in cases {
+        let db = Db::connect_lazy(
+            DatabaseConfig::builder(&url)
+                .breaker_failure_threshold(1)
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        for _ in 0..3 {
+            let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
+            assert!(!err.is_transient() && !err.is_infrastructure(), "{err:?}");
+            assert!(err.to_string().contains(needle), "{url}: {err}");
+        }
+        let stats = db.stats();
+        assert_eq!(stats.retries, 0, "{stats}");
+        assert_eq!(stats.breaker, dal::BreakerState::Closed, "{stats}");
+    }
+    // a certificate valid for another name (the snakeoil certificate names
+    // the host, not 127.0.0.1) is refused the same way
+    let cert = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    if std::path::Path::new(cert).exists() && base.contains("127.0.0.1") {
+        let url = format!("{base}{sep}sslmode=verify-full&sslrootcert={cert}");
+        let err = Db::connect_url(&url).await.unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert!(err.to_string().contains("not valid for name"), "{err}");
+    }
+}
