@@ -771,3 +771,189 @@ async fn tls_refusals_are_configuration_errors() {
         assert!(err.to_string().contains("not valid for name"), "{err}");
     }
 }
+
+// ------------------------------------------------------------ scaling signals
+
+fn short_sleep(dialect: Dialect, ms: u32) -> String {
+    let secs = ms as f64 / 1000.0;
+    match dialect {
+        Dialect::Postgres => format!("SELECT 1 FROM (SELECT pg_sleep({secs})) s"),
+        Dialect::MySql => format!("SELECT 1 FROM (SELECT SLEEP({secs})) s"),
+        Dialect::Sqlite => unreachable!("no server-side sleep"),
+    }
+}
+
+/// Run `tasks` concurrent callers, each making `each` calls of `sql`;
+/// returns (calls that succeeded, calls that timed out).
+async fn overload(db: &Db, sql: &str, tasks: usize, each: usize) -> (u64, u64) {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..tasks {
+        let db = db.clone();
+        let sql = sql.to_string();
+        set.spawn(async move {
+            let (mut ok, mut timed_out) = (0u64, 0u64);
+            for _ in 0..each {
+                match db.fetch_all(&sql, ()).await {
+                    Ok(_) => ok += 1,
+                    Err(Error::Timeout { .. }) => timed_out += 1,
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            (ok, timed_out)
+        });
+    }
+    let (mut ok, mut timed_out) = (0, 0);
+    while let Some(r) = set.join_next().await {
+        let (o, t) = r.unwrap();
+        ok += o;
+        timed_out += t;
+    }
+    (ok, timed_out)
+}
+
+/// A pool too small for its callers in front of a database that keeps its
+/// speed: the advice names the pool, the counts match the callers' exactly
+/// (calls, not statements), and the end-to-end latency shows the waits the
+/// statement latency does not.
+async fn full_pool_is_told_apart_from_a_slow_database(dialect: Dialect) {
+    let Some(t) = server(dialect).await else {
+        return;
+    };
+    let db = Db::connect(
+        DatabaseConfig::builder(&t.url)
+            .max_connections(2)
+            .acquire_timeout(Duration::from_millis(60))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let sql = short_sleep(dialect, 20);
+    // the database's usual speed, learnt without contention
+    for _ in 0..10 {
+        db.fetch_all(&sql, ()).await.unwrap();
+    }
+    let (ok, timed_out) = overload(&db, &sql, 16, 6).await;
+    let s = db.stats();
+    assert_eq!(s.calls, 10 + ok + timed_out, "{s}");
+    assert_eq!(s.timeouts, timed_out, "{s}");
+    assert_eq!(s.acquire_timeouts, timed_out, "{s}");
+    assert_eq!(s.last_1m.calls, s.calls, "{s}");
+    assert!(timed_out >= 10, "the pool was overloaded: {s}");
+    assert!(s.timeout_rate >= 0.01, "{s}");
+    assert_eq!(s.advice, dal::ScalingAdvice::GrowPool, "{s}");
+    assert!(s.advice_detail.contains("pool"), "{s}");
+    assert!(
+        s.call_latency_p99 > s.latency_p99,
+        "the waits show end to end: {s}"
+    );
+    if dialect != Dialect::Sqlite {
+        assert!(s.server_max_connections.is_some_and(|m| m >= 2), "{s}");
+    }
+
+    db.close();
+
+    // a database that slows down (statements take 10x their usual time)
+    // under overload: the advice points at the database
+    let db = Db::connect(
+        DatabaseConfig::builder(&t.url)
+            .max_connections(2)
+            .acquire_timeout(Duration::from_millis(250))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    for _ in 0..5 {
+        db.fetch_all(&sql, ()).await.unwrap();
+    }
+    let slow = short_sleep(dialect, 200);
+    let (ok2, timed_out2) = overload(&db, &slow, 8, 2).await;
+    let s = db.stats();
+    assert_eq!(s.calls, 5 + ok2 + timed_out2, "{s}");
+    assert!(timed_out2 > 0 && ok2 > 5, "{s}");
+    assert!(
+        matches!(
+            s.advice,
+            dal::ScalingAdvice::ScaleVertically | dal::ScalingAdvice::ScaleHorizontally
+        ),
+        "{s}"
+    );
+    assert_eq!(
+        s.advice,
+        dal::ScalingAdvice::for_timeout_rate(s.timeout_rate),
+        "{s}"
+    );
+    assert!(
+        s.advice_detail.contains("database is the bottleneck"),
+        "{s}"
+    );
+    db.close();
+}
+
+#[tokio::test]
+async fn scaling_signals_postgres() {
+    full_pool_is_told_apart_from_a_slow_database(Dialect::Postgres).await
+}
+#[tokio::test]
+async fn scaling_signals_mysql() {
+    full_pool_is_told_apart_from_a_slow_database(Dialect::MySql).await
+}
+
+/// With enough calls, the advice reads the last minute; the timeout rate is
+/// over calls, and a call's retries and statements are part of the one call.
+#[tokio::test]
+async fn timeout_rate_counts_calls() {
+    let Some(t) = server(Dialect::Sqlite).await else {
+        return;
+    };
+    let db = &t.db;
+    db.execute_script("CREATE TABLE [c] ([n] INTEGER)")
+        .await
+        .unwrap();
+    let before = db.stats();
+    // one call each, whatever it sends: a statement, a transaction's begin,
+    // statement and commit, a multi-statement script
+    db.execute("INSERT INTO [c] ([n]) VALUES (?)", (1,))
+        .await
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    tx.execute("INSERT INTO [c] ([n]) VALUES (?)", (2,))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    db.execute_script("INSERT INTO [c] ([n]) VALUES (3); INSERT INTO [c] ([n]) VALUES (4)")
+        .await
+        .unwrap();
+    db.execute_many("INSERT INTO [c] ([n]) VALUES (?)", [(5,), (6,), (7,)])
+        .await
+        .unwrap();
+    let err = db
+        .query(&sleep_sql(Dialect::Sqlite, 0))
+        .timeout(Duration::from_millis(30))
+        .fetch_all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }));
+    let after = db.stats();
+    assert_eq!(after.calls - before.calls, 1 + 3 + 1 + 1 + 1, "{after}");
+    assert!(
+        after.statements - before.statements > after.calls - before.calls,
+        "more statements than calls: {after}"
+    );
+    assert_eq!(after.timeouts - before.timeouts, 1);
+    for _ in 0..1000 {
+        db.fetch_scalar::<i64, _>("SELECT 1", ()).await.unwrap();
+    }
+    let s = db.stats();
+    assert_eq!(s.advice_window, s.last_1m.window, "{s}");
+    assert!(s.last_1m.calls >= 1000);
+    assert_eq!(s.timeout_rate, s.last_1m.timeout_rate);
+    assert_eq!(s.timeout_rate, 1.0 / s.last_1m.calls as f64);
+    assert_eq!(s.advice, dal::ScalingAdvice::Normal, "{s}");
+    assert_eq!(s.last_5m.calls, s.last_1m.calls);
+    assert_eq!(s.last_15m.calls, s.calls);
+    let text = s.to_string();
+    assert!(text.contains("timeout rate 1 min"), "{text}");
+    assert!(text.contains("calls (end to end)"), "{text}");
+}

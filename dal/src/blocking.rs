@@ -666,12 +666,17 @@ impl Db {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            let begin_start = Instant::now();
             let begun = self
                 .block_on(crate::Transaction::begin_at(&self.shared.db, location))
                 .map(|inner| Transaction {
                     db: self.clone(),
                     inner: Some(inner),
                 });
+            if let Err(e) = &begun {
+                // a begin that failed is a call; a commit counts as its own
+                self.shared.db.telemetry().call_ended(begin_start, Some(e));
+            }
             let (e, during_commit) = match begun {
                 Err(e) => (e, false),
                 Ok(mut tx) => match f(&mut tx) {

@@ -481,6 +481,22 @@ impl Db {
         stmt: &Statement,
         params: &P,
         limit: Option<usize>,
+        opts: ExecOptions,
+        retry: bool,
+        location: &'static Location<'static>,
+    ) -> Result<Vec<T>> {
+        let r = self
+            .run_fetch_retried(stmt, params, limit, opts, retry, location)
+            .await;
+        self.telemetry().call_done(opts.deadline.start, &r);
+        r
+    }
+
+    async fn run_fetch_retried<T: FromRow + Send, P: Params + ?Sized>(
+        &self,
+        stmt: &Statement,
+        params: &P,
+        limit: Option<usize>,
         mut opts: ExecOptions,
         retry: bool,
         location: &'static Location<'static>,
@@ -524,6 +540,18 @@ impl Db {
     /// auto-commit statement) is, under the retry policy and within the call's
     /// deadline.
     pub(crate) async fn run_execute<P: Params + ?Sized>(
+        &self,
+        stmt: &Statement,
+        params: &P,
+        opts: ExecOptions,
+        location: &'static Location<'static>,
+    ) -> Result<ExecResult> {
+        let r = self.run_execute_retried(stmt, params, opts, location).await;
+        self.telemetry().call_done(opts.deadline.start, &r);
+        r
+    }
+
+    async fn run_execute_retried<P: Params + ?Sized>(
         &self,
         stmt: &Statement,
         params: &P,
@@ -596,7 +624,11 @@ impl Db {
     /// ```
     pub fn stats(&self) -> Stats {
         let (status, counters) = self.inner.backend.status_and_counters();
-        self.telemetry().stats(status, counters)
+        self.telemetry().stats(
+            status,
+            counters,
+            self.inner.backend.server_max_connections(),
+        )
     }
 
     /// Check the database: one checkout and round trip (through the circuit
@@ -684,10 +716,16 @@ impl Db {
     {
         let loc = Location::caller();
         async move {
-            let mut tx = crate::Transaction::begin_at(self, loc).await?;
-            let total = tx.execute_many(sql, param_sets).await?;
-            tx.commit().await?;
-            Ok(total)
+            let start = Instant::now();
+            let r = async {
+                let mut tx = crate::Transaction::begin_at(self, loc).await?;
+                let total = tx.execute_many_inner(sql, param_sets).await?;
+                tx.commit_inner().await?;
+                Ok(total)
+            }
+            .await;
+            self.telemetry().call_done(start, &r);
+            r
         }
     }
 
@@ -701,8 +739,13 @@ impl Db {
         let loc = Location::caller();
         async move {
             let opts = self.exec_options(None);
-            let mut conn = self.acquire_conn(loc, &opts.deadline).await?;
-            conn.execute_raw(sql, opts).await
+            let r = async {
+                let mut conn = self.acquire_conn(loc, &opts.deadline).await?;
+                conn.execute_raw(sql, opts).await
+            }
+            .await;
+            self.telemetry().call_done(opts.deadline.start, &r);
+            r
         }
     }
 
@@ -825,7 +868,12 @@ impl Db {
     #[track_caller]
     pub fn begin(&self) -> impl Future<Output = Result<crate::Transaction<'static>>> + Send + '_ {
         let loc = Location::caller();
-        crate::Transaction::begin_at(self, loc)
+        async move {
+            let start = Instant::now();
+            let r = crate::Transaction::begin_at(self, loc).await;
+            self.telemetry().call_done(start, &r);
+            r
+        }
     }
 }
 

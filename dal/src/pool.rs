@@ -289,6 +289,7 @@ impl<M: Manager> Pool<M> {
                 }
             }
             pooled.broken = false;
+            pooled.waited = start.is_some();
             self.record_wait(start);
             return Ok(pooled);
         }
@@ -339,7 +340,9 @@ impl<M: Manager> Pool<M> {
             needs_reset: false,
         });
         self.record_wait(start);
-        Ok(self.wrap(slot, permit.take().expect("permit"), location))
+        let mut pooled = self.wrap(slot, permit.take().expect("permit"), location);
+        pooled.waited = start.is_some();
+        Ok(pooled)
     }
 
     fn record_wait(&self, start: Option<Instant>) {
@@ -393,6 +396,7 @@ impl<M: Manager> Pool<M> {
             permit: Some(permit),
             broken: false,
             recover: false,
+            waited: false,
             held_id,
         }
     }
@@ -548,6 +552,8 @@ pub(crate) struct PooledConn<M: Manager> {
     /// connection is recovered in the background ([`Manager::recover`]) before
     /// it is reused (or closed if that fails).
     pub(crate) recover: bool,
+    /// The checkout had to wait for this connection (the pool was saturated).
+    pub(crate) waited: bool,
     held_id: Option<u64>,
 }
 
@@ -609,14 +615,17 @@ impl<M: Manager> Drop for PooledConn<M> {
             && !self.shared.closed.load(Ordering::Acquire)
             && let Ok(handle) = tokio::runtime::Handle::try_current()
         {
-            // keep the permit while the server confirms the cancellation: the
-            // connection is still busy
+            // the permit goes back now: callers must not wait for a connection
+            // whose server may never answer (a new one is opened for them);
+            // the connection rejoins the pool if the server confirms the
+            // cancellation and there is room for it
             let mut conn = PooledConn {
                 slot: self.slot.take(),
                 shared: self.shared.clone(),
-                permit: self.permit.take(),
+                permit: None,
                 broken: true,
                 recover: false,
+                waited: false,
                 held_id: None,
             };
             handle.spawn(async move {
@@ -625,9 +634,11 @@ impl<M: Manager> Drop for PooledConn<M> {
                     Some(slot) => shared.manager.recover(&mut slot.conn).await,
                     None => false,
                 };
-                conn.broken = !recovered;
+                let room = shared.open.load(Ordering::Relaxed) <= shared.settings.max_connections;
+                conn.broken = !(recovered && room);
                 drop(conn);
             });
+            drop(self.permit.take());
             return;
         }
         let Some(mut slot) = self.slot.take() else {

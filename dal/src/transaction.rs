@@ -173,8 +173,11 @@ impl<'c> Transaction<'c> {
         let db = self.db.clone();
         let id = self.id;
         let conn = self.conn();
-        conn.execute_raw(&format!("SAVEPOINT {}", savepoint_name(depth)), opts)
-            .await?;
+        let r = conn
+            .execute_raw(&format!("SAVEPOINT {}", savepoint_name(depth)), opts)
+            .await;
+        db.telemetry().call_done(opts.deadline.start, &r);
+        r?;
         Ok(Transaction {
             db,
             conn: TxConn::Nested(conn),
@@ -185,7 +188,16 @@ impl<'c> Transaction<'c> {
     }
 
     /// Make the transaction's changes permanent (or release the savepoint).
-    pub async fn commit(mut self) -> Result<()> {
+    pub async fn commit(self) -> Result<()> {
+        let start = std::time::Instant::now();
+        let db = self.db.clone();
+        let r = self.commit_inner().await;
+        db.telemetry().call_done(start, &r);
+        r
+    }
+
+    /// [`commit`](Self::commit), not counted as a call of its own.
+    pub(crate) async fn commit_inner(mut self) -> Result<()> {
         let sql = if self.depth == 0 {
             "COMMIT".to_string()
         } else {
@@ -218,7 +230,16 @@ impl<'c> Transaction<'c> {
     /// transaction timed out or lost the connection, and the session was
     /// ended on the server, which rolled the transaction back), there is
     /// nothing left to undo and this returns `Ok`.
-    pub async fn rollback(mut self) -> Result<()> {
+    pub async fn rollback(self) -> Result<()> {
+        let start = std::time::Instant::now();
+        let db = self.db.clone();
+        let r = self.rollback_inner().await;
+        db.telemetry().call_done(start, &r);
+        r
+    }
+
+    /// [`rollback`](Self::rollback), not counted as a call of its own.
+    pub(crate) async fn rollback_inner(mut self) -> Result<()> {
         self.done = true;
         let opts = self.options();
         if self.conn().is_broken() {
@@ -249,11 +270,20 @@ impl<'c> Transaction<'c> {
         o
     }
 
+    /// Count a call of this transaction that started at `start`.
+    fn done<T>(&self, start: Instant, r: Result<T>) -> Result<T> {
+        self.db.telemetry().call_done(start, &r);
+        r
+    }
+
     /// Run a statement that returns no rows.
     pub async fn execute<P: Params>(&mut self, sql: &str, params: P) -> Result<ExecResult> {
-        let stmt = self.db.inner.statements.get(sql)?;
         let opts = self.options();
-        self.conn().execute(&stmt, &params, opts).await
+        let r = match self.db.inner.statements.get(sql) {
+            Ok(stmt) => self.conn().execute(&stmt, &params, opts).await,
+            Err(e) => Err(e),
+        };
+        self.done(opts.deadline.start, r)
     }
 
     /// Run one statement once per parameter set; returns the total rows affected.
@@ -262,10 +292,22 @@ impl<'c> Transaction<'c> {
         P: Params,
         I: IntoIterator<Item = P>,
     {
+        let start = Instant::now();
+        let r = self.execute_many_inner(sql, param_sets).await;
+        self.done(start, r)
+    }
+
+    /// [`execute_many`](Self::execute_many), not counted as a call of its own.
+    /// Each statement has its own deadline (the query timeout applies to each).
+    pub(crate) async fn execute_many_inner<P, I>(&mut self, sql: &str, param_sets: I) -> Result<u64>
+    where
+        P: Params,
+        I: IntoIterator<Item = P>,
+    {
         let stmt = self.db.inner.statements.get(sql)?;
-        let opts = self.options();
         let mut total = 0;
         for p in param_sets {
+            let opts = self.options();
             total += self.conn().execute(&stmt, &p, opts).await?.rows_affected;
         }
         Ok(total)
@@ -274,7 +316,8 @@ impl<'c> Transaction<'c> {
     /// Run SQL text with no parameters, as is.
     pub async fn execute_script(&mut self, sql: &str) -> Result<()> {
         let opts = self.options();
-        self.conn().execute_raw(sql, opts).await
+        let r = self.conn().execute_raw(sql, opts).await;
+        self.done(opts.deadline.start, r)
     }
 
     /// Run a query and return every row.
@@ -306,11 +349,16 @@ impl<'c> Transaction<'c> {
         sql: &str,
         params: P,
     ) -> Result<Vec<T>> {
-        let stmt = self.db.inner.statements.get(sql)?;
         let opts = self.options();
-        self.conn()
-            .fetch_as::<T, P>(&stmt, &params, None, opts)
-            .await
+        let r = match self.db.inner.statements.get(sql) {
+            Ok(stmt) => {
+                self.conn()
+                    .fetch_as::<T, P>(&stmt, &params, None, opts)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        self.done(opts.deadline.start, r)
     }
 
     /// Run a query and decode the first row as `T`; [`Error::NotFound`] when there is none.
@@ -330,13 +378,16 @@ impl<'c> Transaction<'c> {
         sql: &str,
         params: P,
     ) -> Result<Option<T>> {
-        let stmt = self.db.inner.statements.get(sql)?;
         let opts = self.options();
-        let rows = self
-            .conn()
-            .fetch_as::<T, P>(&stmt, &params, Some(1), opts)
-            .await?;
-        Ok(rows.into_iter().next())
+        let r = match self.db.inner.statements.get(sql) {
+            Ok(stmt) => {
+                self.conn()
+                    .fetch_as::<T, P>(&stmt, &params, Some(1), opts)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        Ok(self.done(opts.deadline.start, r)?.into_iter().next())
     }
 
     /// Run a query and decode the first column of the first row.
@@ -492,26 +543,30 @@ impl Db {
         async move {
             let start = Instant::now();
             let mut attempt: u32 = 0;
-            loop {
+            // the closure's own work (begin, commit, re-runs) is one call; the
+            // statements it runs are calls of their own
+            let r = loop {
                 attempt += 1;
                 let (e, during_commit) = match Transaction::begin_at(self, loc).await {
                     Err(e) => (e, false),
                     Ok(mut tx) => match f(&mut tx).await {
-                        Ok(v) => match tx.commit().await {
-                            Ok(()) => return Ok(v),
+                        Ok(v) => match tx.commit_inner().await {
+                            Ok(()) => break Ok(v),
                             Err(e) => (e, true),
                         },
                         Err(e) => {
-                            let _ = tx.rollback().await;
+                            let _ = tx.rollback_inner().await;
                             (e, false)
                         }
                     },
                 };
                 let Some(delay) = rerun_delay(self, &e, during_commit, attempt, start) else {
-                    return Err(e);
+                    break Err(e);
                 };
                 tokio::time::sleep(delay).await;
-            }
+            };
+            self.telemetry().call_done(start, &r);
+            r
         }
     }
 }

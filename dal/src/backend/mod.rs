@@ -80,6 +80,22 @@ impl Backend {
         each_pool!(self, p => p.close())
     }
 
+    /// The server's connection limit, once a connection has read it.
+    pub(crate) fn server_max_connections(&self) -> Option<u64> {
+        let n = match self {
+            Backend::Pg(p) => p
+                .manager()
+                .server_max_connections
+                .load(std::sync::atomic::Ordering::Relaxed),
+            Backend::MySql(p) => p
+                .manager()
+                .server_max_connections
+                .load(std::sync::atomic::Ordering::Relaxed),
+            Backend::Sqlite(_) => 0,
+        };
+        (n > 0).then_some(n)
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         each_pool!(self, p => p.is_closed())
     }
@@ -236,7 +252,8 @@ impl Conn {
         params: &P,
         opts: ExecOptions,
     ) -> Result<ExecResult> {
-        let probe = self.telemetry().begin(stmt, Op::Execute, opts.ctx);
+        let mut probe = self.telemetry().begin(stmt, Op::Execute, opts.ctx);
+        probe.uncontended = !self.waited();
         let r = if probe.span.is_disabled() {
             self.execute_inner(stmt, params, opts).await
         } else {
@@ -347,7 +364,8 @@ impl Conn {
         limit: Option<usize>,
         opts: ExecOptions,
     ) -> Result<Vec<T>> {
-        let probe = self.telemetry().begin(stmt, Op::Fetch, opts.ctx);
+        let mut probe = self.telemetry().begin(stmt, Op::Fetch, opts.ctx);
+        probe.uncontended = !self.waited();
         let r = if probe.span.is_disabled() {
             self.fetch_as_inner::<T, P>(stmt, params, limit, opts).await
         } else {
@@ -575,6 +593,15 @@ impl Conn {
             self.note(e);
         }
         r
+    }
+
+    /// Whether its checkout had to wait for it (the pool was saturated).
+    fn waited(&self) -> bool {
+        match self {
+            Conn::Pg(c) => c.waited,
+            Conn::MySql(c) => c.waited,
+            Conn::Sqlite(c) => c.waited,
+        }
     }
 
     /// Whether the connection was given up (it will be closed, not reused).

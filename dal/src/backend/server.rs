@@ -262,6 +262,9 @@ pub(crate) struct ServerManager<C: sqlx::Connection> {
     /// The TLS root certificate file, checked before each connection so a
     /// missing file is reported as such.
     tls_root_cert: Option<std::path::PathBuf>,
+    /// The server's `max_connections`, read with each new connection's id (0
+    /// until the first one opened).
+    pub(crate) server_max_connections: std::sync::atomic::AtomicU64,
 }
 
 impl<C: sqlx::Connection> ServerManager<C> {
@@ -278,6 +281,7 @@ impl<C: sqlx::Connection> ServerManager<C> {
             control: tokio::sync::Mutex::new(None),
             control_timeout,
             tls_root_cert,
+            server_max_connections: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -345,10 +349,14 @@ macro_rules! server_fns {
                     self.check_root_cert().await?;
                     let mut conn = self.options.connect().await.map_err(map_err)?;
                     self.nodelay().await;
-                    let (id,): ($IdTy,) = sqlx::query_as($id_sql)
+                    let (id, max): ($IdTy, $IdTy) = sqlx::query_as($id_sql)
                         .fetch_one(&mut conn)
                         .await
                         .map_err(map_err)?;
+                    self.server_max_connections.store(
+                        u64::try_from(max).unwrap_or(0),
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
                     Ok(ServerConn {
                         conn,
                         pending: Vec::new(),
@@ -519,13 +527,13 @@ server_fns!(
     pg,
     sqlx::postgres::PgConnection,
     sqlx::postgres::Postgres,
-    "SELECT pg_backend_pid()",
+    "SELECT pg_backend_pid(), current_setting('max_connections')::int",
     i32
 );
 server_fns!(
     mysql,
     sqlx::mysql::MySqlConnection,
     sqlx::mysql::MySql,
-    "SELECT CONNECTION_ID()",
+    "SELECT CONNECTION_ID(), CAST(@@max_connections AS UNSIGNED)",
     u64
 );

@@ -70,8 +70,15 @@ impl std::fmt::Debug for Session<'_> {
 }
 
 /// A unit of work: the connection it runs on and, when it must be atomic, the
-/// transaction or savepoint around it.
-pub(crate) enum Unit<'a> {
+/// transaction or savepoint around it. It is one call of the application's
+/// (counted when it finishes).
+pub(crate) struct Unit<'a> {
+    on: On<'a>,
+    db: &'a Db,
+    start: std::time::Instant,
+}
+
+enum On<'a> {
     Pooled(Box<Conn>),
     Borrowed(&'a mut Conn),
     Tx(Transaction<'a>),
@@ -96,21 +103,32 @@ impl<'a> Session<'a> {
     /// pooled connection, or a savepoint inside the caller's transaction (not on
     /// PostgreSQL, where a failed statement already dooms the whole transaction).
     pub(crate) async fn unit(self, atomic: bool) -> Result<Unit<'a>> {
-        match self.tx {
-            None if atomic => Ok(Unit::Tx(
-                Transaction::begin_within(self.db, self.location, self.options()).await?,
-            )),
-            None => Ok(Unit::Pooled(Box::new(
-                self.db.acquire_conn(self.location, &self.deadline).await?,
-            ))),
+        let (db, start) = (self.db, self.deadline.start);
+        let on = match self.tx {
+            None if atomic => Transaction::begin_within(self.db, self.location, self.options())
+                .await
+                .map(On::Tx),
+            None => self
+                .db
+                .acquire_conn(self.location, &self.deadline)
+                .await
+                .map(|c| On::Pooled(Box::new(c))),
             Some((conn, depth, id)) => {
                 if atomic && self.db.dialect() != Dialect::Postgres {
-                    Ok(Unit::Tx(
-                        Transaction::savepoint(self.db, conn, depth, id).await?,
-                    ))
+                    Transaction::savepoint(self.db, conn, depth, id)
+                        .await
+                        .map(On::Tx)
                 } else {
-                    Ok(Unit::Borrowed(conn))
+                    Ok(On::Borrowed(conn))
                 }
+            }
+        };
+        match on {
+            Ok(on) => Ok(Unit { on, db, start }),
+            Err(e) => {
+                let r = Err(e);
+                db.telemetry().call_done(start, &r);
+                r
             }
         }
     }
@@ -145,35 +163,38 @@ impl Session<'_> {
                     .run_fetch::<T, P>(stmt, params, limit, opts, true, self.location)
                     .await
             }
-            Some((conn, _, _)) => conn.fetch_as::<T, P>(stmt, params, limit, opts).await,
+            Some((conn, _, _)) => {
+                let r = conn.fetch_as::<T, P>(stmt, params, limit, opts).await;
+                self.db.telemetry().call_done(opts.deadline.start, &r);
+                r
+            }
         }
     }
 }
 
 impl Unit<'_> {
     pub(crate) fn conn(&mut self) -> &mut Conn {
-        match self {
-            Unit::Pooled(c) => c,
-            Unit::Borrowed(c) => c,
-            Unit::Tx(t) => t.conn(),
+        match &mut self.on {
+            On::Pooled(c) => c,
+            On::Borrowed(c) => c,
+            On::Tx(t) => t.conn(),
         }
     }
 
     /// Commit (or release) on success, roll back on failure, and pass the result on.
     pub(crate) async fn finish<R>(self, result: Result<R>) -> Result<R> {
-        match self {
-            Unit::Tx(t) => match result {
-                Ok(v) => {
-                    t.commit().await?;
-                    Ok(v)
-                }
+        let r = match self.on {
+            On::Tx(t) => match result {
+                Ok(v) => t.commit_inner().await.map(|()| v),
                 Err(e) => {
-                    let _ = t.rollback().await;
+                    let _ = t.rollback_inner().await;
                     Err(e)
                 }
             },
             _ => result,
-        }
+        };
+        self.db.telemetry().call_done(self.start, &r);
+        r
     }
 
     pub(crate) async fn execute<P: Params + ?Sized>(

@@ -7,6 +7,7 @@
 
 pub(crate) mod breaker;
 pub(crate) mod stats;
+pub(crate) mod window;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -112,8 +113,12 @@ impl Handles {
 #[derive(Default)]
 struct Counters {
     statements: AtomicU64,
-    /// Checkouts that failed (nothing was sent).
-    failed_checkouts: AtomicU64,
+    /// Calls finished (see `Stats::calls`).
+    calls: AtomicU64,
+    /// Calls that ended in a timeout, by kind.
+    call_timeouts: AtomicU64,
+    call_acquire_timeouts: AtomicU64,
+    call_query_timeouts: AtomicU64,
     errors: [AtomicU64; ErrorKind::ALL.len()],
     retries: AtomicU64,
     slow: AtomicU64,
@@ -137,7 +142,20 @@ pub(crate) struct Telemetry {
     pub(crate) retry: RetryPolicy,
     pub(crate) breaker: Breaker,
     counters: Counters,
+    /// Statement latency.
     latency: Histogram,
+    /// Latency of the statements that succeeded on connections checked out
+    /// without waiting: the database's usual speed.
+    uncontended: Histogram,
+    /// End-to-end call latency.
+    call_latency: Histogram,
+    /// Recent figures.
+    windows: window::Windows,
+    /// The median of `uncontended` (ns; 0 = not known yet), refreshed every
+    /// 64 recordings: statements over twice this count as slow.
+    usual_ns: AtomicU64,
+    /// Recordings into `uncontended`.
+    uncontended_n: AtomicU64,
     m: Handles,
     hooks: RwLock<Arc<[Arc<dyn Hook>]>>,
     has_hooks: AtomicBool,
@@ -147,6 +165,9 @@ pub(crate) struct Telemetry {
 pub(crate) struct Probe {
     start: Instant,
     pub(crate) span: tracing::Span,
+    /// The connection was checked out without waiting (its statements show
+    /// the database's usual speed).
+    pub(crate) uncontended: bool,
 }
 
 /// Per-call context recorded with a statement.
@@ -173,6 +194,11 @@ impl Telemetry {
             breaker: Breaker::new(*config.breaker(), &name),
             counters: Counters::default(),
             latency: Histogram::new(),
+            uncontended: Histogram::new(),
+            call_latency: Histogram::new(),
+            windows: window::Windows::new(),
+            usual_ns: AtomicU64::new(0),
+            uncontended_n: AtomicU64::new(0),
             m: Handles::new(&name),
             hooks: RwLock::new(Arc::from(Vec::new())),
             has_hooks: AtomicBool::new(false),
@@ -270,6 +296,7 @@ impl Telemetry {
         Probe {
             start: Instant::now(),
             span,
+            uncontended: false,
         }
     }
 
@@ -312,6 +339,18 @@ impl Telemetry {
         self.m.statements.increment(1);
         self.m.duration.record(elapsed.as_secs_f64());
         self.latency.record(elapsed);
+        if result.is_ok() {
+            if probe.uncontended {
+                self.uncontended.record(elapsed);
+                if self.uncontended_n.fetch_add(1, Ordering::Relaxed) % 64 == 0 {
+                    let usual = self.uncontended.quantile(0.5).as_nanos() as u64;
+                    self.usual_ns.store(usual, Ordering::Relaxed);
+                }
+            }
+            let usual = self.usual_ns.load(Ordering::Relaxed);
+            let slow = usual > 0 && elapsed.as_nanos() as u64 > usual.saturating_mul(2);
+            self.windows.statement(elapsed, slow);
+        }
         if let Err(e) = result {
             self.count_error(e);
         }
@@ -364,12 +403,43 @@ impl Telemetry {
         self.m.errors[k.index()].increment(1);
     }
 
+    /// A call that started at `start` finished with `result`: one call
+    /// (whatever its retries and statements), its end-to-end latency, and
+    /// whether it ended in a timeout (see `Stats::calls`).
+    pub(crate) fn call_done<T>(&self, start: Instant, result: &Result<T, Error>) {
+        self.call_ended(start, result.as_ref().err())
+    }
+
+    /// [`call_done`](Self::call_done) with the call's error, if any.
+    pub(crate) fn call_ended(&self, start: Instant, error: Option<&Error>) {
+        use crate::error::TimeoutKind;
+        use window::CallOutcome;
+        let c = &self.counters;
+        c.calls.fetch_add(1, Ordering::Relaxed);
+        self.call_latency.record(start.elapsed());
+        let outcome = match error {
+            Some(Error::Timeout { kind, .. }) => {
+                c.call_timeouts.fetch_add(1, Ordering::Relaxed);
+                match kind {
+                    TimeoutKind::Acquire => {
+                        c.call_acquire_timeouts.fetch_add(1, Ordering::Relaxed);
+                        CallOutcome::AcquireTimeout
+                    }
+                    TimeoutKind::Query => {
+                        c.call_query_timeouts.fetch_add(1, Ordering::Relaxed);
+                        CallOutcome::QueryTimeout
+                    }
+                    TimeoutKind::Connect | TimeoutKind::PoolCreation => CallOutcome::ConnectTimeout,
+                }
+            }
+            _ => CallOutcome::Done,
+        };
+        self.windows.call(outcome);
+    }
+
     /// A checkout failed before any statement was sent (acquire or connect
     /// timeout, refused connection, open breaker).
     pub(crate) fn failed_checkout(&self, e: &Error) {
-        self.counters
-            .failed_checkouts
-            .fetch_add(1, Ordering::Relaxed);
         self.count_error(e);
         // an open circuit is the breaker's own answer, and running out of the
         // acquire timeout is local capacity (every connection busy), not a
@@ -492,6 +562,7 @@ impl Telemetry {
     /// Record a checkout's wait for a free connection.
     pub(crate) fn acquire_waited(&self, wait: Duration) {
         self.m.acquire_wait.record(wait.as_secs_f64());
+        self.windows.acquired(wait);
     }
 
     /// Publish the pool gauges.
@@ -506,6 +577,7 @@ impl Telemetry {
         &self,
         pool: PoolStatus,
         pool_counters: &crate::pool::PoolCounters,
+        server_max: Option<u64>,
     ) -> Stats {
         let c = &self.counters;
         let errors: Vec<(ErrorKind, u64)> = ErrorKind::ALL
@@ -514,21 +586,33 @@ impl Telemetry {
             .filter(|(_, n)| *n > 0)
             .collect();
         let errors_total = errors.iter().map(|(_, n)| n).sum();
-        let timeouts: u64 = errors
-            .iter()
-            .filter(|(k, _)| k.is_timeout())
-            .map(|(_, n)| n)
-            .sum();
         let statements = c.statements.load(Ordering::Relaxed);
-        let calls = statements + c.failed_checkouts.load(Ordering::Relaxed);
-        let timeout_rate = if calls == 0 {
+        let calls = c.calls.load(Ordering::Relaxed);
+        let timeouts = c.call_timeouts.load(Ordering::Relaxed);
+        let timeout_rate_total = if calls == 0 {
             0.0
         } else {
             timeouts as f64 / calls as f64
         };
         let acquisitions = pool_counters.acquisitions.load(Ordering::Relaxed);
         let waited = pool_counters.acquire_wait_ns.load(Ordering::Relaxed);
-        let get = |k: ErrorKind| c.errors[k.index()].load(Ordering::Relaxed);
+        let age = self.windows.age();
+        let window = |minutes: u64| {
+            let w = Duration::from_secs(minutes * 60);
+            stats::WindowStats::from_sums(w.min(age), &self.windows.sums(w))
+        };
+        let (last_1m, last_5m, last_15m) = (window(1), window(5), window(15));
+        let advice_window = [last_1m, last_5m]
+            .into_iter()
+            .find(|w| w.calls >= 1000)
+            .unwrap_or(last_15m);
+        let (advice, advice_detail) = stats::diagnose(&stats::Signals {
+            window: advice_window,
+            usual_statement: (self.uncontended_n.load(Ordering::Relaxed) > 0)
+                .then(|| self.uncontended.quantile(0.5)),
+            pool_max: pool.max,
+            server_max_connections: server_max,
+        });
         self.pool_gauges(pool);
         Stats {
             name: self.name.clone(),
@@ -537,18 +621,27 @@ impl Telemetry {
             errors,
             errors_total,
             timeouts,
-            acquire_timeouts: get(ErrorKind::AcquireTimeout),
-            query_timeouts: get(ErrorKind::QueryTimeout),
-            timeout_rate,
-            advice: stats::ScalingAdvice::for_timeout_rate(timeout_rate),
+            acquire_timeouts: c.call_acquire_timeouts.load(Ordering::Relaxed),
+            query_timeouts: c.call_query_timeouts.load(Ordering::Relaxed),
+            timeout_rate: advice_window.timeout_rate,
+            timeout_rate_total,
+            advice_window: advice_window.window,
+            advice,
+            advice_detail,
+            last_1m,
+            last_5m,
+            last_15m,
             retries: c.retries.load(Ordering::Relaxed),
             slow_queries: c.slow.load(Ordering::Relaxed),
             latency_p50: self.latency.quantile(0.5),
             latency_p99: self.latency.quantile(0.99),
+            call_latency_p50: self.call_latency.quantile(0.5),
+            call_latency_p99: self.call_latency.quantile(0.99),
             acquisitions,
             acquire_wait_mean: Duration::from_nanos(waited.checked_div(acquisitions).unwrap_or(0)),
             leaks: pool_counters.leaks.load(Ordering::Relaxed),
             pool,
+            server_max_connections: server_max,
             breaker: self.breaker.state(),
             breaker_rejections: self.breaker.rejected.load(Ordering::Relaxed),
             breaker_transitions: self.breaker.transitions.load(Ordering::Relaxed),
