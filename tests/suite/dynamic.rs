@@ -969,6 +969,61 @@ pub async fn dyn_field_recorded_concurrently(db: &TestDb) {
     );
 }
 
+/// `save_many` of more parameters than the dialect binds in one statement (140
+/// fields: 143 parameters a row with dal's own; 480 new objects, under the
+/// 500-row cap, over every dialect's bind limit) splits the insert into
+/// statements within the limit: every object is stored exactly once, with its
+/// values, under the id it came back with.
+pub async fn dyn_save_many_splits_at_the_bind_limit(db: &TestDb) {
+    const FIELDS: usize = 140;
+    const ROWS: usize = 480;
+    let limit = db.dialect().capabilities().max_bind_params;
+    let wide = db.dynamic("wide").unwrap();
+    let writes = crate::suite::entity::TableWrites::new("wide");
+    db.add_hook(writes.clone());
+    let objects: Vec<J> = (0..ROWS)
+        .map(|i| {
+            let fields: serde_json::Map<String, J> = (0..FIELDS)
+                .map(|k| (format!("f{k:03}"), json!(i * 1000 + k)))
+                .collect();
+            J::Object(fields)
+        })
+        .collect();
+    let saved = wide.save_many(objects.clone()).await.unwrap();
+    let per_row = 3 + FIELDS;
+    let seen = writes.take();
+    let params: Vec<usize> = seen.iter().map(|s| s.1).collect();
+    assert!(
+        ROWS * per_row > limit,
+        "the batch must not fit one statement"
+    );
+    assert_eq!(
+        params.len(),
+        ROWS.div_ceil(limit / per_row),
+        "inserts of {per_row}-parameter rows under a limit of {limit}: {params:?}"
+    );
+    assert!(params.len() >= 2, "{params:?}");
+    assert!(
+        params.iter().all(|p| *p <= limit && p % per_row == 0),
+        "{params:?}"
+    );
+    assert_eq!(params.iter().sum::<usize>(), ROWS * per_row, "{params:?}");
+
+    assert_eq!(saved.len(), ROWS);
+    for (object, back) in objects.iter().zip(&saved) {
+        assert_eq!(&fields_only(back), object, "saved in the caller's order");
+    }
+    let mut ids: Vec<i64> = saved.iter().map(id_of).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), ROWS, "one id per object");
+    // what is stored: each object once, under its id
+    let stored = wide.find().order_by_asc("id").all().await.unwrap();
+    let mut expected = saved.clone();
+    expected.sort_by_key(id_of);
+    assert_eq!(stored, expected);
+}
+
 macro_rules! dynamic_tests {
     ($setup:path) => {
         backend_tests!($setup;
@@ -977,6 +1032,7 @@ macro_rules! dynamic_tests {
             dynamic::dyn_evolving_fields,
             dynamic::dyn_update_makes_a_new_version,
             dynamic::dyn_save_many,
+            dynamic::dyn_save_many_splits_at_the_bind_limit,
             dynamic::dyn_find_and_count,
             dynamic::dyn_soft_delete_and_restore,
             dynamic::dyn_delete_permanently,
