@@ -200,8 +200,7 @@ mod proxy_selftest {
 
         // An existing connection slows down when the mode changes...
         let mut sock = connect(&proxy.addr()).await;
-        let fast = round_trip(&mut sock, b"before").await;
-        assert!(fast < delay, "pass mode took {fast:?}");
+        round_trip(&mut sock, b"before").await;
         proxy.set_mode(Mode::Delay(delay));
         let slow = round_trip(&mut sock, b"delayed").await;
         assert!(
@@ -218,11 +217,13 @@ mod proxy_selftest {
         let slow = round_trip(&mut second, b"delayed too").await;
         assert!(slow >= 2 * delay, "round trip took {slow:?}");
 
-        // ...and both are fast again in Pass mode.
+        // ...and both are undelayed again in Pass mode: switched there from a
+        // delay far longer than PROMPT, within which `round_trip` must finish
+        // (no wall-clock speed assumption beyond that)
+        proxy.set_mode(Mode::Delay(PROMPT * 30));
         proxy.set_mode(Mode::Pass);
         for s in [&mut sock, &mut second] {
-            let t = round_trip(s, b"after").await;
-            assert!(t < delay, "pass mode took {t:?}");
+            round_trip(s, b"after").await;
         }
     }
 
@@ -283,10 +284,9 @@ mod proxy_selftest {
         let mut existing = connect(&proxy.addr()).await;
         round_trip(&mut existing, b"ok").await;
 
-        let started = Instant::now();
         proxy.set_mode(Mode::Reset);
+        // (promptly: within PROMPT)
         assert_reset(&mut existing).await;
-        assert!(started.elapsed() < Duration::from_secs(1));
         eventually("the reset connection to leave", || {
             proxy.live_connections() == 0
         })
@@ -630,7 +630,7 @@ mod scenarios {
                 )
                 .await
                 .unwrap(),
-            Dialect::Sqlite => 0,
+            Dialect::Sqlite => unreachable!("no server-side view on SQLite"),
         }
     }
 
@@ -641,7 +641,20 @@ mod scenarios {
                 .await
                 .unwrap(),
             Dialect::MySql => db.fetch_scalar("SELECT CONNECTION_ID()", ()).await.unwrap(),
-            Dialect::Sqlite => 0,
+            // a TEMP table lives and dies with its connection: a random number
+            // kept in one identifies the connection
+            Dialect::Sqlite => {
+                db.execute_script(
+                    "CREATE TEMP TABLE IF NOT EXISTS dal_session (id INTEGER NOT NULL); \
+                     INSERT INTO dal_session (id) SELECT abs(random()) \
+                     WHERE NOT EXISTS (SELECT 1 FROM dal_session)",
+                )
+                .await
+                .unwrap();
+                db.fetch_scalar("SELECT id FROM temp.dal_session", ())
+                    .await
+                    .unwrap()
+            }
         }
     }
 
@@ -688,7 +701,13 @@ mod scenarios {
         );
         assert!(took >= Duration::from_millis(500), "{took:?}");
         assert!(took < Duration::from_millis(1500), "error after {took:?}");
-        let left = running(&t.db, &m).await;
+        // (SQLite runs the statement in-process on this pool's one connection:
+        // that connection answering the next statement, below, shows it stopped)
+        let left = if t.dialect() == Dialect::Sqlite {
+            0
+        } else {
+            running(&t.db, &m).await
+        };
         assert_eq!(left, 0, "the statement still runs on the server");
         // the connection answered the cancel and is reused, not replaced
         let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
@@ -731,13 +750,19 @@ mod scenarios {
         let mut opened_after = None;
         while cut.elapsed() < Duration::from_secs(3) {
             let was_open = db.breaker_state() == dal::BreakerState::Open;
+            let sent = db.stats().statements;
             let s = Instant::now();
             let r = db.fetch_scalar::<i64, _>("SELECT 1", ()).await;
             let took = s.elapsed();
             match r {
                 Ok(_) => panic!("{engine}: a query succeeded through a cut path"),
-                // rejected by an open circuit: must be immediate
+                // rejected by an open circuit: without sending anything
                 Err(Error::CircuitOpen { .. }) if was_open => {
+                    assert_eq!(
+                        db.stats().statements,
+                        sent,
+                        "{engine}: a rejected call sent a statement"
+                    );
                     opened_after.get_or_insert(cut.elapsed());
                     fast_rejections.push(took);
                 }
@@ -758,9 +783,11 @@ mod scenarios {
         fast_rejections.sort();
         let p50 = fast_rejections[fast_rejections.len() / 2];
         let max = *fast_rejections.last().unwrap();
+        // immediate: no rejection waits for a connect or query timeout (300 ms
+        // each here), which any call that touched the cut path does
         assert!(
-            max < Duration::from_millis(50),
-            "{engine}: open-circuit rejections must be immediate, slowest {max:?}"
+            max < Duration::from_millis(300),
+            "{engine}: open-circuit rejections must not wait, slowest {max:?}"
         );
 
         // restore and measure until the first success
@@ -1215,6 +1242,18 @@ mod scenarios {
             .unwrap();
         assert_eq!(orphans, 0, "history without its row");
         assert!(killed > 0);
+        // enough writes got through for the checks above to mean something:
+        // inserts and updates, under kills (a few hundred per second here)
+        assert!(
+            saved >= 100,
+            "only {saved} saves succeeded ({failed} failed) in 3 s"
+        );
+        assert_eq!(checked, rows.len());
+        assert!(checked >= 20, "only {checked} rows written");
+        assert!(
+            rows.iter().any(|r| r.version > 1),
+            "no row was updated: the history checks saw inserts only"
+        );
         println!(
             "[{}] {saved} saves with history ({failed} failed) under {rounds} kill rounds ({killed} sessions killed): \
              {checked} rows, each with exactly its versions in the history; 0 orphans",

@@ -1112,7 +1112,8 @@ pub mod scenarios {
         for m in cases {
             let e = m.up(db).await.unwrap_err();
             assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
-            assert!(m.status(db).await.is_err());
+            let e = m.status(db).await.unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
         }
         assert!(db.table_names().await.unwrap().is_empty());
 

@@ -686,11 +686,12 @@ pub async fn rt_acquire_timeout(db: &TestDb) {
 /// off for the call it fails with `ConnectionLost` once and the next call gets a
 /// new connection. With `validate_after_idle = 0` the checkout ping finds it
 /// dead first and the statement succeeds on a fresh connection, no retry needed.
+/// Servers only (SQLite has no session to kill): see `server_tests!`.
 pub async fn rt_dead_connections_are_evicted(db: &TestDb) {
     let (pid_sql, kill) = match db.dialect() {
         Dialect::Postgres => ("SELECT pg_backend_pid()", "SELECT pg_terminate_backend(?)"),
         Dialect::MySql => ("SELECT CONNECTION_ID()", "KILL CONNECTION ?"),
-        Dialect::Sqlite => return, // no server to lose
+        Dialect::Sqlite => unreachable!("a server-only scenario (`server_tests!`)"),
     };
     let kill_it = |pid: i64| async move {
         if db.dialect() == Dialect::Postgres {
@@ -804,7 +805,6 @@ macro_rules! runtime_tests {
             runtime::rt_execute_many,
             runtime::rt_errors_are_classified,
             runtime::rt_acquire_timeout,
-            runtime::rt_dead_connections_are_evicted,
             runtime::rt_prepared_statements_survive_schema_changes,
         );
     };
