@@ -67,6 +67,8 @@ mod statement;
 mod telemetry;
 mod transaction;
 mod value;
+#[cfg(test)]
+mod workspace_tests;
 
 pub use codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
 pub use config::{
