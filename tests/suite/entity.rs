@@ -399,6 +399,31 @@ pub async fn ent_history_versions(t: &TestDb) {
     assert_eq!(h[0].entity.score, 1);
     assert_eq!(h[2].entity.name.as_deref(), Some("Hedy"));
     assert!(h[3].entity.deleted_at.is_some());
+    // the stored values (deployed history tables hold them: never change them
+    // without a migration plan)
+    let stored: Vec<(i64, String)> = db
+        .fetch_all_as(
+            "SELECT [history_version], [history_operation] FROM [e_users_history] \
+             WHERE [id] = ? ORDER BY [history_version]",
+            (u.id,),
+        )
+        .await
+        .unwrap();
+    let stored: Vec<(i64, &str)> = stored.iter().map(|(v, o)| (*v, o.as_str())).collect();
+    assert_eq!(
+        stored,
+        [(1, "insert"), (2, "update"), (3, "update"), (4, "delete")]
+    );
+    assert_eq!(
+        [
+            Operation::Insert,
+            Operation::Update,
+            Operation::Delete,
+            Operation::Restore
+        ]
+        .map(Operation::as_str),
+        ["insert", "update", "delete", "restore"]
+    );
 
     let v2 = User::at_version(db, u.id, 2).await.unwrap().unwrap();
     assert_eq!(v2.entity.score, 2);
