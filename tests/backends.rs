@@ -19,10 +19,12 @@ mod sqlite {
 
 mod postgres {
     all_tests!(crate::support::postgres);
+    server_tests!(crate::support::postgres);
 }
 
 mod mysql {
     all_tests!(crate::support::mysql);
+    server_tests!(crate::support::mysql);
 }
 
 mod network {

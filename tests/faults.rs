@@ -200,8 +200,7 @@ mod proxy_selftest {
 
         // An existing connection slows down when the mode changes...
         let mut sock = connect(&proxy.addr()).await;
-        let fast = round_trip(&mut sock, b"before").await;
-        assert!(fast < delay, "pass mode took {fast:?}");
+        round_trip(&mut sock, b"before").await;
         proxy.set_mode(Mode::Delay(delay));
         let slow = round_trip(&mut sock, b"delayed").await;
         assert!(
@@ -218,11 +217,13 @@ mod proxy_selftest {
         let slow = round_trip(&mut second, b"delayed too").await;
         assert!(slow >= 2 * delay, "round trip took {slow:?}");
 
-        // ...and both are fast again in Pass mode.
+        // ...and both are undelayed again in Pass mode: switched there from a
+        // delay far longer than PROMPT, within which `round_trip` must finish
+        // (no wall-clock speed assumption beyond that)
+        proxy.set_mode(Mode::Delay(PROMPT * 30));
         proxy.set_mode(Mode::Pass);
         for s in [&mut sock, &mut second] {
-            let t = round_trip(s, b"after").await;
-            assert!(t < delay, "pass mode took {t:?}");
+            round_trip(s, b"after").await;
         }
     }
 
@@ -283,10 +284,9 @@ mod proxy_selftest {
         let mut existing = connect(&proxy.addr()).await;
         round_trip(&mut existing, b"ok").await;
 
-        let started = Instant::now();
         proxy.set_mode(Mode::Reset);
+        // (promptly: within PROMPT)
         assert_reset(&mut existing).await;
-        assert!(started.elapsed() < Duration::from_secs(1));
         eventually("the reset connection to leave", || {
             proxy.live_connections() == 0
         })
@@ -630,7 +630,7 @@ mod scenarios {
                 )
                 .await
                 .unwrap(),
-            Dialect::Sqlite => 0,
+            Dialect::Sqlite => unreachable!("no server-side view on SQLite"),
         }
     }
 
@@ -641,7 +641,20 @@ mod scenarios {
                 .await
                 .unwrap(),
             Dialect::MySql => db.fetch_scalar("SELECT CONNECTION_ID()", ()).await.unwrap(),
-            Dialect::Sqlite => 0,
+            // a TEMP table lives and dies with its connection: a random number
+            // kept in one identifies the connection
+            Dialect::Sqlite => {
+                db.execute_script(
+                    "CREATE TEMP TABLE IF NOT EXISTS dal_session (id INTEGER NOT NULL); \
+                     INSERT INTO dal_session (id) SELECT abs(random()) \
+                     WHERE NOT EXISTS (SELECT 1 FROM dal_session)",
+                )
+                .await
+                .unwrap();
+                db.fetch_scalar("SELECT id FROM temp.dal_session", ())
+                    .await
+                    .unwrap()
+            }
         }
     }
 
@@ -692,7 +705,13 @@ mod scenarios {
             "error after {took:?}"
         );
         // the cancellation is confirmed in the background, within its grace
-        let mut left = running(&t.db, &m).await;
+        // (SQLite runs the statement in-process on this pool's one connection:
+        // that connection answering the next statement, below, shows it stopped)
+        let mut left = if t.dialect() == Dialect::Sqlite {
+            0
+        } else {
+            running(&t.db, &m).await
+        };
         let waiting = Instant::now();
         while left > 0 && waiting.elapsed() < Duration::from_secs(3) {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -740,13 +759,19 @@ mod scenarios {
         let mut opened_after = None;
         while cut.elapsed() < Duration::from_secs(3) {
             let was_open = db.breaker_state() == dal::BreakerState::Open;
+            let sent = db.stats().statements;
             let s = Instant::now();
             let r = db.fetch_scalar::<i64, _>("SELECT 1", ()).await;
             let took = s.elapsed();
             match r {
                 Ok(_) => panic!("{engine}: a query succeeded through a cut path"),
-                // rejected by an open circuit: must be immediate
+                // rejected by an open circuit: without sending anything
                 Err(Error::CircuitOpen { .. }) if was_open => {
+                    assert_eq!(
+                        db.stats().statements,
+                        sent,
+                        "{engine}: a rejected call sent a statement"
+                    );
                     opened_after.get_or_insert(cut.elapsed());
                     fast_rejections.push(took);
                 }
@@ -767,9 +792,11 @@ mod scenarios {
         fast_rejections.sort();
         let p50 = fast_rejections[fast_rejections.len() / 2];
         let max = *fast_rejections.last().unwrap();
+        // immediate: no rejection waits for a connect or query timeout (300 ms
+        // each here), which any call that touched the cut path does
         assert!(
-            max < Duration::from_millis(50),
-            "{engine}: open-circuit rejections must be immediate, slowest {max:?}"
+            max < Duration::from_millis(300),
+            "{engine}: open-circuit rejections must not wait, slowest {max:?}"
         );
 
         // restore and measure until the first success
@@ -917,7 +944,13 @@ mod scenarios {
         .unwrap();
         let line = line!() + 1;
         let tx = db.begin().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // reported by the pool's upkeep once held past the threshold: wait for
+        // it rather than guess how soon that is on a loaded machine
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while db.stats().leaks == 0 {
+            assert!(Instant::now() < deadline, "the leak was never reported");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let held = db.held_connections();
         assert_eq!(held.len(), 1, "{held:?}");
         let h = &held[0];
@@ -926,14 +959,19 @@ mod scenarios {
             "acquired at {}",
             h.acquired_at
         );
-        assert!(h.held_for >= Duration::from_millis(300));
+        assert!(h.held_for >= Duration::from_millis(100), "{:?}", h.held_for);
         assert!(h.backtrace.is_some());
         assert_eq!(db.stats().leaks, 1, "reported once");
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(db.stats().leaks, 1, "still reported only once");
         drop(tx);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(db.held_connections().is_empty());
+        // the dropped transaction rolls back in the background, then returns
+        // its connection
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !db.held_connections().is_empty() {
+            assert!(Instant::now() < deadline, "{:?}", db.held_connections());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         println!(
             "[{}] leaked connection reported after {:?} at {}",
             t.dialect(),
@@ -1224,6 +1262,18 @@ mod scenarios {
             .unwrap();
         assert_eq!(orphans, 0, "history without its row");
         assert!(killed > 0);
+        // enough writes got through for the checks above to mean something:
+        // inserts and updates, under kills (a few hundred per second here)
+        assert!(
+            saved >= 100,
+            "only {saved} saves succeeded ({failed} failed) in 3 s"
+        );
+        assert_eq!(checked, rows.len());
+        assert!(checked >= 20, "only {checked} rows written");
+        assert!(
+            rows.iter().any(|r| r.version > 1),
+            "no row was updated: the history checks saw inserts only"
+        );
         println!(
             "[{}] {saved} saves with history ({failed} failed) under {rounds} kill rounds ({killed} sessions killed): \
              {checked} rows, each with exactly its versions in the history; 0 orphans",

@@ -62,18 +62,42 @@ fn table_migration(name: &str, table: &str) -> Migration {
     .down(drop(table))
 }
 
-/// A statement that keeps the database busy for about `secs` seconds.
-fn slow_statement(dialect: Dialect, secs: f64) -> String {
+/// A statement that keeps the server busy for `secs` seconds (`pg_sleep`,
+/// `SLEEP`). SQLite has no sleep function (and dal offers no user-defined
+/// functions): `None`; the tests that need a SQLite run to hold its lock for a
+/// while hold it in the run's progress callback instead ([`hold_run`]), which
+/// runs inside the run, lock held, on the thread that runs SQLite's statements.
+fn slow_statement(dialect: Dialect, secs: f64) -> Option<String> {
     match dialect {
-        Dialect::Postgres => format!("SELECT pg_sleep({secs})"),
-        Dialect::MySql => format!("DO SLEEP({secs})"),
-        // no sleep function in SQLite: count through a recursive CTE
-        Dialect::Sqlite => format!(
-            "WITH RECURSIVE [c]([x]) AS (SELECT 1 UNION ALL SELECT [x] + 1 FROM [c] WHERE [x] < {}) \
-             SELECT COUNT(*) FROM [c]",
-            (secs * 1_500_000.0) as u64
-        ),
+        Dialect::Postgres => Some(format!("SELECT pg_sleep({secs})")),
+        Dialect::MySql => Some(format!("DO SLEEP({secs})")),
+        Dialect::Sqlite => None,
     }
+}
+
+/// `statements`, with the slow statement of `dialect` (if it has one) before them.
+fn sql_after_sleep(dialect: Dialect, secs: f64, statements: &[&str]) -> Script {
+    let mut s = Script::new();
+    if let Some(slow) = slow_statement(dialect, secs) {
+        s.sql(slow);
+    }
+    for st in statements {
+        s.sql(*st);
+    }
+    s
+}
+
+/// Make `m`'s runs stop, holding the migration lock, for `hold` as migration
+/// `name` starts: a real sleep of the thread driving the run (used on SQLite,
+/// where no statement can sleep).
+fn hold_run(m: Migrator, name: &'static str, hold: Duration) -> Migrator {
+    m.on_progress(move |p| {
+        if matches!(p, Progress::Starting { name: n, .. } if *n == name) {
+            // block_in_place: the runtime moves this worker's other tasks
+            // elsewhere while the run sleeps
+            tokio::task::block_in_place(|| std::thread::sleep(hold));
+        }
+    })
 }
 
 /// (module, name, order_index, checksum, duration_ms, applied_seq), oldest first.
@@ -119,6 +143,120 @@ async fn states(m: &Migrator, db: &Db) -> Vec<(String, State)> {
 
 fn st(name: &str, state: State) -> (String, State) {
     (name.to_string(), state)
+}
+
+/// Representative migrations whose checksums are pinned in [`GOLDEN`]: a
+/// builder-made table with every kind of generated name (unique, index,
+/// foreign key, enumeration and expression checks, timestamps, soft deletes),
+/// additions and a rename on an existing table, raw portable SQL, and a
+/// `schema!`-made table.
+fn golden_module() -> Module {
+    let mut create = Script::new();
+    create.create_table(Table::build("g_teams", |t| {
+        t.id();
+        t.string("name", 100).unique();
+    }));
+    create.create_table(Table::build("g_accounts", |t| {
+        t.id();
+        t.string("email", 150).unique();
+        t.integer("score").default(0).index();
+        t.boolean("active").default(true);
+        t.decimal("balance", 12, 2).nullable();
+        t.enumeration("role", ["admin", "user"]).default("user");
+        t.json("prefs").nullable();
+        t.foreign_id("team_id")
+            .references("g_teams")
+            .cascade_on_delete()
+            .nullable();
+        t.check("[score] >= 0");
+        t.timestamps();
+        t.soft_deletes();
+    }));
+    let mut alter = Script::new();
+    alter.add_to_table("g_accounts", |t| {
+        t.string("nick", 40).nullable().index();
+        t.big_integer("visits").default(0);
+    });
+    alter.rename_column("g_accounts", "prefs", "settings");
+    let raw = sql(&[
+        "CREATE INDEX [g_accounts_email_active] ON [g_accounts] ([email], [active])",
+        "UPDATE [g_accounts] SET [visits] = 1 WHERE [visits] = 0 AND [email] <> 'it''s'",
+    ]);
+    let tags = dal::schema! {
+        create g_tags {
+            id();
+            string(label, 50).unique();
+            foreign_id(account_id).references(g_accounts).on_delete(cascade).external();
+            timestamps();
+        }
+    };
+    Module::new("golden")
+        .migration(Migration::new("0001_create", create))
+        .migration(Migration::new("0002_alter", alter))
+        .migration(Migration::new("0003_raw", raw))
+        .migration(Migration::new("0004_macro", tags))
+}
+
+/// The checksums of [`golden_module`]'s migrations: (name, PostgreSQL, MySQL,
+/// SQLite). Deployed databases store these in their tracking tables.
+///
+/// NEVER CHANGE THESE VALUES without a migration plan: a change to the DDL
+/// dal generates, to how statements are joined, or to the hash changes the
+/// checksum of migrations every deployed database has applied, and every one of
+/// them then stops at its next run with `Error::MigrationDrift`.
+const GOLDEN: [(&str, &str, &str, &str); 4] = [
+    (
+        "0001_create",
+        "caa1e9195b5a7e4bcbf354013aa21dfcd40a5100826f9f1be4838217e7db43d1",
+        "1daf49570336856c13b73e67eeaf63216d0d10119d2b73668beb809434cb9e3d",
+        "bb6b8e5faf56ff98af901eb4353f8fe292d4c8aa1a7f326ffecc77c5bbf787c2",
+    ),
+    (
+        "0002_alter",
+        "3b3a30ec36e9ffd6696d4b0aa9c3c381db84fb7b7113278d459cc5b219c5792c",
+        "8d97751656bc764a21cf5f75aa81c821bdfcb333604efba2608e3c11d29d68f7",
+        "3b3a30ec36e9ffd6696d4b0aa9c3c381db84fb7b7113278d459cc5b219c5792c",
+    ),
+    (
+        "0003_raw",
+        "e2c2e64e0128779b12c518e0a5e7344477d6037bac7f499ef0e6333aa7b4f35d",
+        "baf80eebd3630a00cef4bd616d4c73d5008f6d659305bbc3a1518aa1501aa509",
+        "e2c2e64e0128779b12c518e0a5e7344477d6037bac7f499ef0e6333aa7b4f35d",
+    ),
+    (
+        "0004_macro",
+        "e84dee4b559b6b60ee843bf2b1150864fdd45b3caddb5a62c0d41f9d1ea0c614",
+        "1c546c354b2a7e971f72e995208073feb1ba18f026630dfd39a16bd1d50e4260",
+        "9f494e30240b92f3302e250f3f979ba67263d72b7719b58f0cdaa8e10d45e3e1",
+    ),
+];
+
+fn golden_checksum(dialect: Dialect, name: &str) -> &'static str {
+    let (_, pg, my, lite) = GOLDEN
+        .iter()
+        .find(|g| g.0 == name)
+        .unwrap_or_else(|| panic!("no golden checksum for {name}"));
+    match dialect {
+        Dialect::Postgres => pg,
+        Dialect::MySql => my,
+        Dialect::Sqlite => lite,
+    }
+}
+
+#[test]
+fn checksums_are_pinned() {
+    let module = golden_module();
+    assert_eq!(module.migrations().len(), GOLDEN.len());
+    for m in module.migrations() {
+        for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+            assert_eq!(
+                m.checksum(d).unwrap(),
+                golden_checksum(d, m.name()),
+                "{} on {d}",
+                m.name()
+            );
+        }
+    }
 }
 
 pub mod scenarios {
@@ -595,27 +733,53 @@ pub mod scenarios {
         );
     }
 
-    /// A run waiting longer than its lock timeout fails with MigrationLocked.
+    /// A run waiting longer than its lock timeout fails with MigrationLocked,
+    /// and proceeds once the lock is released. The first run holds the lock
+    /// exactly as long as the test wants: its progress callback (which runs
+    /// inside the run, lock held) blocks until the test releases it.
     pub async fn lock_timeout(db: &TestDb) {
-        let d = db.dialect();
-        let slow = Migrator::new().module(Module::new("core").migration(Migration::new(
-            "0001_slow",
-            sql(&[
-                &slow_statement(d, 1.5),
-                "CREATE TABLE [slowpoke] ([id] INTEGER)",
-            ]),
-        )));
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let started_tx = Mutex::new(Some(started_tx));
+        let release_rx = Mutex::new(release_rx);
+        let holder = Migrator::new()
+            .module(Module::new("core").migration(table_migration("0001_slow", "slowpoke")))
+            .on_progress(move |p| {
+                if matches!(p, Progress::Starting { .. }) {
+                    if let Some(started) = started_tx.lock().unwrap().take() {
+                        started.send(()).unwrap();
+                    }
+                    // block_in_place: the runtime moves this worker's other
+                    // tasks elsewhere while the run waits
+                    tokio::task::block_in_place(|| {
+                        release_rx
+                            .lock()
+                            .unwrap()
+                            .recv_timeout(Duration::from_secs(60))
+                            .expect("the test releases the first run")
+                    });
+                }
+            });
         let db2 = db.db.clone();
-        let first = tokio::spawn(async move { slow.up(&db2).await });
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        let first = tokio::spawn(async move { holder.up(&db2).await });
+        started_rx
+            .await
+            .expect("the first run started its migration");
         let impatient = Migrator::new()
             .module(Module::new("core").migration(table_migration("0002_other", "other")))
             .lock_timeout(Duration::from_millis(200));
         let started = Instant::now();
         let e = impatient.up(db).await.unwrap_err();
-        assert!(matches!(e, Error::MigrationLocked { .. }), "{e}");
+        match &e {
+            Error::MigrationLocked { waited, .. } => {
+                assert!(*waited >= Duration::from_millis(200), "{e}")
+            }
+            other => panic!("expected MigrationLocked, got {other}"),
+        }
+        // a generous bound derived from the lock timeout (MySQL rounds it up to 1 s)
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(!exists(db, "other").await);
+        release_tx.send(()).unwrap();
         let r = first.await.unwrap().expect("the first run");
         assert_eq!(names(&r.applied), ["core/0001_slow"]);
         // the lock was released: a later run proceeds
@@ -633,14 +797,16 @@ pub mod scenarios {
             .module(
                 Module::new("core")
                     .migration(table_migration("0001_users", "users"))
-                    .migration(Migration::new(
-                        "0002_slow",
-                        sql(&[
-                            "CREATE TABLE [first] ([id] INTEGER)",
-                            &slow_statement(d, 1.5),
-                            "CREATE TABLE [second] ([id] INTEGER)",
-                        ]),
-                    )),
+                    .migration(Migration::new("0002_slow", {
+                        let mut s = sql(&["CREATE TABLE [first] ([id] INTEGER)"]);
+                        // (SQLite: abandoned before this step, see below)
+                        s.extend(sql_after_sleep(
+                            d,
+                            1.5,
+                            &["CREATE TABLE [second] ([id] INTEGER)"],
+                        ));
+                        s
+                    })),
             )
             .lock_timeout(Duration::from_secs(30));
         m.up_to(db, "core/0001_users").await.unwrap();
@@ -687,10 +853,11 @@ pub mod scenarios {
                     .migration(table_migration("0001_accounts", "accounts"))
                     .migration(Migration::new(
                         "0002_ledger",
-                        sql(&[
-                            &slow_statement(d, 1.0),
-                            "CREATE TABLE [ledger] ([id] INTEGER PRIMARY KEY, [amount] INTEGER)",
-                        ]),
+                        sql_after_sleep(
+                            d,
+                            1.0,
+                            &["CREATE TABLE [ledger] ([id] INTEGER PRIMARY KEY, [amount] INTEGER)"],
+                        ),
                     )),
             )
             .module(Module::new("extra").migration(table_migration("0001_tags", "tags")))
@@ -701,10 +868,12 @@ pub mod scenarios {
     pub async fn runner_child(url: &str) {
         let db = Db::connect_url(url).await.expect("child connects");
         let started = Instant::now();
-        let report = concurrent_migrator(db.dialect())
-            .up(&db)
-            .await
-            .expect("child up");
+        let mut m = concurrent_migrator(db.dialect());
+        if db.dialect() == Dialect::Sqlite {
+            // no sleep statement: the run holds SQLite's lock as long instead
+            m = hold_run(m, "0002_ledger", Duration::from_secs(1));
+        }
+        let report = m.up(&db).await.expect("child up");
         for a in &report.applied {
             println!("{APPLIED}{}/{}", a.module, a.name);
         }
@@ -782,6 +951,148 @@ pub mod scenarios {
         assert!(status.iter().all(|s| s.state == State::Applied));
     }
 
+    /// What deployed databases hold and runners agree on, on the real
+    /// database: a session holding the migration lock under its pinned
+    /// identity makes a run fail with MigrationLocked; the tracking table has
+    /// its pinned columns and stores the pinned checksums ([`GOLDEN`]), which the
+    /// servers' own SHA-256 recomputes from the SQL.
+    pub async fn stored_identifiers(db: &TestDb) {
+        let d = db.dialect();
+        let m = Migrator::new().module(golden_module());
+
+        // the lock: held by another session, named the way the runner names it
+        // (PostgreSQL: the key computed by the server from its definition)
+        let holder = Db::connect(
+            dal::DatabaseConfig::builder(&db.url)
+                .max_connections(1)
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        let mut tx = holder.begin().await.unwrap();
+        let lock = match d {
+            Dialect::Postgres => {
+                let key: i64 = tx
+                    .fetch_scalar(
+                        "SELECT CAST(CAST('x' || encode(substring(sha256(\
+                         convert_to('dal::migrate', 'UTF8') || decode('00', 'hex') \
+                         || convert_to(coalesce(current_schema(), ''), 'UTF8') || decode('00', 'hex') \
+                         || convert_to(?, 'UTF8')) FROM 1 FOR 8), 'hex') AS bit(64)) AS BIGINT)",
+                        ("dal_migrations",),
+                    )
+                    .await
+                    .unwrap();
+                // a transaction-level lock conflicts with the runner's session-level one
+                tx.fetch_all("SELECT pg_advisory_xact_lock(?)", (key,))
+                    .await
+                    .unwrap();
+                format!("pg_advisory_lock({key})")
+            }
+            Dialect::MySql => {
+                let name: String = tx
+                    .fetch_scalar(
+                        "SELECT CONCAT('dal_migrate.', DATABASE(), '.dal_migrations')",
+                        (),
+                    )
+                    .await
+                    .unwrap();
+                let got: i64 = tx
+                    .fetch_scalar("SELECT GET_LOCK(?, 0)", (name.as_str(),))
+                    .await
+                    .unwrap();
+                assert_eq!(got, 1);
+                format!("GET_LOCK('{name}')")
+            }
+            Dialect::Sqlite => {
+                // any write takes the database's write lock until the transaction ends
+                tx.execute("CREATE TABLE [lock_probe] ([x] INTEGER)", ())
+                    .await
+                    .unwrap();
+                "the SQLite database's write lock (BEGIN IMMEDIATE)".to_string()
+            }
+        };
+        let blocked = m
+            .clone()
+            .lock_timeout(Duration::from_millis(300))
+            .up(db)
+            .await
+            .unwrap_err();
+        match &blocked {
+            Error::MigrationLocked {
+                lock: named,
+                waited,
+            } => {
+                assert!(named.starts_with(&lock), "{named} (expected {lock})");
+                assert!(*waited >= Duration::from_millis(300), "{blocked}");
+            }
+            other => panic!("expected MigrationLocked, got {other}"),
+        }
+        assert!(!exists(db, "g_teams").await);
+        if d == Dialect::MySql {
+            let released: i64 = tx
+                .fetch_scalar(
+                    "SELECT RELEASE_LOCK(CONCAT('dal_migrate.', DATABASE(), '.dal_migrations'))",
+                    (),
+                )
+                .await
+                .unwrap();
+            assert_eq!(released, 1);
+        }
+        tx.rollback().await.unwrap();
+        holder.close();
+
+        // the checksums stored are the pinned ones
+        let r = m.up(db).await.expect("the golden migrations apply");
+        assert_eq!(r.applied.len(), GOLDEN.len());
+        let rows = tracking(db).await;
+        assert_eq!(rows.len(), GOLDEN.len());
+        for row in &rows {
+            assert_eq!(row.0, "golden");
+            assert_eq!(row.3, golden_checksum(d, &row.1), "{} on {d}", row.1);
+        }
+        // and the server's SHA-256 of the SQL gives the same (the framing:
+        // statements joined by "\n", UTF-8, lower-case hex)
+        let sha = match d {
+            Dialect::Postgres => Some("SELECT encode(sha256(convert_to(?, 'UTF8')), 'hex')"),
+            Dialect::MySql => Some("SELECT SHA2(?, 256)"),
+            Dialect::Sqlite => None,
+        };
+        if let Some(sha) = sha {
+            for (_, mig) in m.migrations() {
+                let joined = mig.up_script().to_sql(d).unwrap().join("\n");
+                let h: String = db.fetch_scalar(sha, (joined.as_str(),)).await.unwrap();
+                assert_eq!(h, golden_checksum(d, mig.name()), "{}", mig.name());
+            }
+        }
+        // the tracking table's layout
+        let live = db
+            .introspect_table("dal_migrations")
+            .await
+            .unwrap()
+            .expect("the tracking table");
+        let columns: Vec<&str> = live.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            columns,
+            [
+                "module",
+                "name",
+                "order_index",
+                "applied_at",
+                "checksum",
+                "duration_ms",
+                "applied_seq"
+            ]
+        );
+        assert_eq!(live.primary_key, ["module", "name"]);
+        // nothing is pending or drifted
+        let status = m.status(db).await.unwrap();
+        assert!(
+            status.iter().all(|s| s.state == State::Applied),
+            "{status:?}"
+        );
+    }
+
     /// Registry checks happen before anything touches the database.
     pub async fn invalid_registry(db: &TestDb) {
         let cases = [
@@ -801,7 +1112,8 @@ pub mod scenarios {
         for m in cases {
             let e = m.up(db).await.unwrap_err();
             assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
-            assert!(m.status(db).await.is_err());
+            let e = m.status(db).await.unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
         }
         assert!(db.table_names().await.unwrap().is_empty());
 
@@ -851,6 +1163,12 @@ macro_rules! migration_tests {
         async fn abandoned_run() {
             let Some(t) = $setup().await else { return };
             crate::scenarios::abandoned_run(&t).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn stored_identifiers() {
+            let Some(t) = $setup().await else { return };
+            crate::scenarios::stored_identifiers(&t).await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -369,19 +369,61 @@ fn p(dialect: Dialect, n: usize) -> String {
     }
 }
 
-/// A statement that takes roughly `ms` milliseconds (its literals are masked
-/// in logs).
+/// A statement that takes at least `ms` milliseconds (its literals are masked
+/// in logs): a server-side sleep. SQLite has no sleep function, so there it is
+/// a write that waits for the database's write lock, held by another
+/// connection that lets go `ms` after the statement started
+/// ([`hold_sqlite_write_lock`]).
 fn sleep_sql(dialect: Dialect, ms: u64) -> String {
     match dialect {
         Dialect::Postgres => format!("SELECT pg_sleep({})", ms as f64 / 1000.0),
         Dialect::MySql => format!("SELECT SLEEP({})", ms as f64 / 1000.0),
-        // counting rows: about 2.5x `ms` in a debug build here, 1.1x in release
-        Dialect::Sqlite => format!(
-            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {}) \
-             SELECT COUNT(*) FROM c",
-            ms * 3_000
-        ),
+        Dialect::Sqlite => "INSERT INTO obs_wait (x) VALUES (1) RETURNING x".to_string(),
     }
+}
+
+/// Fires when the next statement of `db` whose text contains `needle` starts
+/// (a before-execute hook).
+fn statement_started(db: &Db, needle: &'static str) -> tokio::sync::oneshot::Receiver<()> {
+    struct Started(
+        &'static str,
+        Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    );
+    impl Hook for Started {
+        fn before(&self, q: &QueryInfo<'_>) {
+            if q.statement.contains(self.0)
+                && let Some(tx) = self.1.lock().unwrap().take()
+            {
+                let _ = tx.send(());
+            }
+        }
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    db.add_hook(Arc::new(Started(needle, Mutex::new(Some(tx)))));
+    rx
+}
+
+/// Make [`sleep_sql`]'s SQLite statement on `db` wait `ms`: another
+/// connection takes the write lock now and releases it `ms` after the
+/// statement started. Await the handle after the statement.
+async fn hold_sqlite_write_lock(url: &str, db: &Db, ms: u64) -> tokio::task::JoinHandle<()> {
+    let other = Db::connect_url(url).await.unwrap();
+    other
+        .execute("CREATE TABLE obs_wait (x INTEGER)", ())
+        .await
+        .unwrap();
+    let mut hold = other.begin().await.unwrap();
+    // BEGIN IMMEDIATE took the lock; a write makes sure of it
+    hold.execute("INSERT INTO obs_wait (x) VALUES (0)", ())
+        .await
+        .unwrap();
+    let started = statement_started(db, "obs_wait");
+    tokio::spawn(async move {
+        started.await.expect("the statement started");
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        hold.rollback().await.unwrap();
+        other.close();
+    })
 }
 
 /// A statement that runs until it is stopped.
@@ -649,7 +691,14 @@ async fn metrics(dialect: Dialect) {
         .unwrap();
     assert_eq!(n, 3);
     let slow_sql = sleep_sql(dialect, 80);
+    let release = match dialect {
+        Dialect::Sqlite => Some(hold_sqlite_write_lock(&t.url, db, 80).await),
+        _ => None,
+    };
     db.fetch_all(&slow_sql, ()).await.unwrap();
+    if let Some(release) = release {
+        release.await.unwrap();
+    }
     // a connection held past the leak threshold (reported by the pool's upkeep)
     let held = db.begin().await.unwrap();
     eventually("the leak report", || db.stats().leaks == 1).await;
@@ -718,11 +767,7 @@ async fn metrics(dialect: Dialect) {
     let masked_slow = match dialect {
         Dialect::Postgres => "SELECT pg_sleep(?)".to_string(),
         Dialect::MySql => "SELECT SLEEP(?)".to_string(),
-        Dialect::Sqlite => {
-            "WITH RECURSIVE c(x) AS (SELECT ? UNION ALL SELECT x + ? FROM c WHERE x < ?) \
-             SELECT COUNT(*) FROM c"
-                .to_string()
-        }
+        Dialect::Sqlite => "INSERT INTO obs_wait (x) VALUES (?) RETURNING x".to_string(),
     };
     assert!(slow_spans.contains(&masked_slow.as_str()), "{slow_spans:?}");
     assert_eq!(stats.slow_queries, slow_spans.len() as u64, "{stats}");
@@ -1364,9 +1409,15 @@ async fn breaker_opens_and_closes(dialect: Dialect) {
     assert_eq!(opened[0].level, tracing::Level::WARN);
     assert_eq!(field(&opened[0].fields, "from"), "closed");
 
+    let sent = db.stats().statements;
     let start = Instant::now();
     let err = db.fetch_scalar::<i64, _>("SELECT 1", ()).await.unwrap_err();
     let took = start.elapsed();
+    assert_eq!(
+        db.stats().statements,
+        sent,
+        "a rejected call sent a statement"
+    );
     let retry_after = match &err {
         Error::CircuitOpen {
             database,
@@ -1378,7 +1429,9 @@ async fn breaker_opens_and_closes(dialect: Dialect) {
         }
         other => panic!("expected CircuitOpen, got {other:?}"),
     };
-    assert!(took < Duration::from_millis(50), "rejected after {took:?}");
+    // at once: without waiting for the 200 ms timeouts any network attempt
+    // through the black hole would wait for
+    assert!(took < Duration::from_millis(200), "rejected after {took:?}");
     let health = db.health().await;
     assert!(!health.healthy, "{health}");
     assert_eq!(health.breaker, BreakerState::Open);
@@ -1666,8 +1719,11 @@ async fn sqlite_busy() {
     let stats = db.stats();
     assert_eq!((stats.errors_total, stats.retries), (0, 0), "{stats}");
 
-    // a write waits for the lock, released within the busy timeout
+    // a write waits for the lock, released within the busy timeout (20 ms
+    // after the write started)
+    let started = statement_started(&db, "INSERT INTO");
     let release = tokio::spawn(async move {
+        started.await.expect("the write started");
         tokio::time::sleep(Duration::from_millis(20)).await;
         tx.commit().await.unwrap();
     });

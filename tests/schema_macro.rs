@@ -540,15 +540,26 @@ async fn schema_script_round_trips(db: &TestDb) {
     }
     let live = live_table(db, "sd_things").await;
     assert_same_table(dialect, &expected, &live);
-    // the check is enforced
-    assert!(
-        db.execute(
+    // the check is enforced, and the violation names it
+    let err = db
+        .execute(
             "UPDATE [sd_things] SET [quantity] = ? WHERE [name] = ?",
-            (-1, "apple")
+            (-1, "apple"),
         )
         .await
-        .is_err()
-    );
+        .expect_err("the check rejects a negative quantity");
+    match &err {
+        dal::Error::ConstraintViolation {
+            kind: dal::ConstraintKind::Check,
+            constraint,
+            ..
+        } => assert_eq!(
+            constraint.as_deref(),
+            Some("sd_things_quantity_check"),
+            "{err:?}"
+        ),
+        other => panic!("expected a check violation, got {other:?}"),
+    }
 
     let mut dropped = with_constraints(altered_things());
     dropped.foreign_keys.clear();

@@ -828,6 +828,60 @@ mod tests {
         }
     }
 
+    /// History tables, their bookkeeping columns, the hidden audit columns and
+    /// the history triggers exist in deployed databases under these names.
+    /// NEVER CHANGE THESE VALUES without a migration plan: a renamed history
+    /// table or column loses every recorded version from dal's view, and a
+    /// renamed trigger leaves the old one firing next to the new one.
+    #[test]
+    fn history_names_are_pinned() {
+        assert_eq!(history_table_name("users"), "users_history");
+        assert_eq!(
+            history_table_name(&"t".repeat(60)),
+            "tttttttttttttttttttttttttttttttttttttttttttttttttttttt_017e0e66"
+        );
+        assert_eq!(
+            history_trigger_names("users"),
+            (
+                "users_dal_history_insert".to_string(),
+                "users_dal_history_update".to_string(),
+                "users_dal_history".to_string()
+            )
+        );
+        assert_eq!(
+            history_trigger_names(&"t".repeat(60)),
+            (
+                "tttttttttttttttttttttttttttttttttttttttttttttttttttttt_96bd4a3c".to_string(),
+                "tttttttttttttttttttttttttttttttttttttttttttttttttttttt_554919a0".to_string(),
+                "tttttttttttttttttttttttttttttttttttttttttttttttttttttt_9933cf04".to_string()
+            )
+        );
+        assert_eq!(
+            [
+                history_columns::VERSION,
+                history_columns::OPERATION,
+                history_columns::ACTOR,
+                history_columns::COMMENT,
+                history_columns::AT
+            ],
+            [
+                "history_version",
+                "history_operation",
+                "history_actor",
+                "history_comment",
+                "history_at"
+            ]
+        );
+        assert_eq!(
+            [
+                audit_columns::STAMP,
+                audit_columns::ACTOR,
+                audit_columns::NOTE
+            ],
+            ["dal_change_stamp", "dal_changed_by", "dal_change_note"]
+        );
+    }
+
     #[test]
     fn postgres_statements() {
         let sql = entity_sql(&users(), Dialect::Postgres);

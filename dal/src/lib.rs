@@ -68,6 +68,8 @@ mod statement;
 mod telemetry;
 mod transaction;
 mod value;
+#[cfg(test)]
+mod workspace_tests;
 
 pub use codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
 pub use config::{
@@ -293,8 +295,9 @@ pub mod __private {
     pub use dal_schema::script::Script;
 }
 
-/// The README's Rust snippets, compiled and run as doctests (the fragments
-/// that are not whole programs are marked `ignore` there).
+/// The README's Rust snippets, compiled and run as doctests (fragments get
+/// their setup from hidden `# ` lines; the one that needs a server is
+/// `no_run`: compiled, not run).
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

@@ -4,7 +4,10 @@
 
 use dal::schema::ddl::DdlStatement;
 use dal::schema::{Change, Check, ForeignKey, Index, diff_schemas};
-use dal::{Column, ColumnType, DefaultValue, Dialect, ReferentialAction, Schema, Table};
+use dal::{
+    Column, ColumnType, ConstraintKind, DefaultValue, Dialect, Error, ReferentialAction, Schema,
+    Table,
+};
 
 use crate::support::TestDb;
 
@@ -483,13 +486,6 @@ pub async fn ddl_alter_operations_are_introspected(db: &TestDb) {
         table: t.clone(),
         check: check.clone(),
     };
-    if dialect == Dialect::Sqlite {
-        assert!(db.apply_ddl(&add_fk).await.is_err());
-        assert!(db.apply_ddl(&add_check).await.is_err());
-        return;
-    }
-    db.apply_ddl(&add_fk).await.expect("add foreign key");
-    db.apply_ddl(&add_check).await.expect("add check");
     let mut with_constraints = altered.clone();
     with_constraints
         .columns
@@ -497,30 +493,100 @@ pub async fn ddl_alter_operations_are_introspected(db: &TestDb) {
     with_constraints.columns.last_mut().unwrap().nullable = true;
     with_constraints.foreign_keys.push(fk.clone());
     with_constraints.checks.push(check.clone());
+    let before_constraints = live_table(db, &t).await;
+    if dialect == Dialect::Sqlite {
+        // SQLite cannot add constraints in place: refused, with the way there
+        for ddl in [&add_fk, &add_check] {
+            match db.apply_ddl(ddl).await {
+                Err(Error::Unsupported(m)) => assert!(m.contains("rebuild"), "{m}"),
+                other => panic!("SQLite added a constraint in place: {other:?}"),
+            }
+        }
+        db.apply_ddl(&DdlStatement::RebuildTable {
+            from: before_constraints.clone(),
+            to: with_constraints.clone(),
+        })
+        .await
+        .expect("rebuild with the constraints");
+    } else {
+        db.apply_ddl(&add_fk).await.expect("add foreign key");
+        db.apply_ddl(&add_check).await.expect("add check");
+    }
     let live = live_table(db, &t).await;
     assert_same_table(dialect, &with_constraints, &live);
-    // the check is enforced
-    assert!(
-        db.execute(
+    // the check is enforced: the violation names it (MariaDB and SQLite do; the
+    // driver reports PostgreSQL's constraint name too)
+    let err = db
+        .execute(
             "INSERT INTO [ddl_alter_things] ([quantity]) VALUES (?)",
-            (-1,)
+            (-1,),
         )
         .await
-        .is_err()
+        .expect_err("the check rejects a negative quantity");
+    match &err {
+        Error::ConstraintViolation {
+            kind: ConstraintKind::Check,
+            constraint,
+            ..
+        } => assert_eq!(constraint.as_deref(), Some(check.name.as_str()), "{err:?}"),
+        other => panic!("expected a check violation, got {other:?}"),
+    }
+    // and the foreign key: an owner that does not exist
+    let err = db
+        .execute(
+            "INSERT INTO [ddl_alter_things] ([quantity], [owner_id]) VALUES (?, ?)",
+            (1, 424242),
+        )
+        .await
+        .expect_err("the foreign key rejects a missing owner");
+    assert!(
+        matches!(
+            err,
+            Error::ConstraintViolation {
+                kind: ConstraintKind::ForeignKey,
+                ..
+            }
+        ),
+        "{err:?}"
     );
 
-    db.apply_ddl(&DdlStatement::DropForeignKey {
-        table: t.clone(),
-        name: fk.name.clone(),
-    })
-    .await
-    .expect("drop foreign key");
-    db.apply_ddl(&DdlStatement::DropCheck {
-        table: t.clone(),
-        name: check.name.clone(),
-    })
-    .await
-    .expect("drop check");
+    if dialect == Dialect::Sqlite {
+        let drops = [
+            DdlStatement::DropForeignKey {
+                table: t.clone(),
+                name: fk.name.clone(),
+            },
+            DdlStatement::DropCheck {
+                table: t.clone(),
+                name: check.name.clone(),
+            },
+        ];
+        for ddl in &drops {
+            match db.apply_ddl(ddl).await {
+                Err(Error::Unsupported(m)) => assert!(m.contains("rebuild"), "{m}"),
+                other => panic!("SQLite dropped a constraint in place: {other:?}"),
+            }
+        }
+        db.apply_ddl(&DdlStatement::RebuildTable {
+            from: live,
+            to: before_constraints,
+        })
+        .await
+        .expect("rebuild without the constraints");
+    } else {
+        db.apply_ddl(&DdlStatement::DropForeignKey {
+            table: t.clone(),
+            name: fk.name.clone(),
+        })
+        .await
+        .expect("drop foreign key");
+        db.apply_ddl(&DdlStatement::DropCheck {
+            table: t.clone(),
+            name: check.name.clone(),
+        })
+        .await
+        .expect("drop check");
+    }
     let live = live_table(db, &t).await;
     assert!(live.foreign_keys.is_empty(), "{:#?}", live.foreign_keys);
     assert!(live.checks.is_empty(), "{:#?}", live.checks);
@@ -528,6 +594,13 @@ pub async fn ddl_alter_operations_are_introspected(db: &TestDb) {
         // InnoDB keeps the index it created for the foreign key
         assert!(live.index(&fk.name).is_some(), "{:#?}", live.indexes);
     }
+    // and no longer enforced
+    db.execute(
+        "INSERT INTO [ddl_alter_things] ([quantity], [owner_id]) VALUES (?, ?)",
+        (-1, 424242),
+    )
+    .await
+    .expect("no constraint left");
 }
 
 fn diff_v1() -> Schema {

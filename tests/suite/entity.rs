@@ -180,6 +180,63 @@ pub async fn ent_history_table_layout(t: &TestDb) {
         .unwrap();
     assert_eq!(h.primary_key, ["id", "history_version"]);
     assert_eq!(h.without_rowid, db.dialect() == dal::Dialect::Sqlite);
+    // the names deployed databases hold (history table, its bookkeeping
+    // columns, the hidden audit columns, the triggers): never change them
+    // without a migration plan
+    let columns: Vec<&str> = h.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        columns,
+        [
+            "history_version",
+            "history_operation",
+            "history_actor",
+            "history_comment",
+            "history_at",
+            "id",
+            "email",
+            "name",
+            "score",
+            "active",
+            "prefs",
+            "created_at",
+            "updated_at",
+            "deleted_at"
+        ]
+    );
+    let live = db.introspect_table("e_users").await.unwrap().unwrap();
+    let audit: Vec<&str> = live
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|c| c.starts_with("dal_"))
+        .collect();
+    assert_eq!(
+        audit,
+        ["dal_change_stamp", "dal_changed_by", "dal_change_note"]
+    );
+    let triggers_sql = match db.dialect() {
+        Dialect::Postgres => {
+            "SELECT CAST(tgname AS TEXT) FROM pg_trigger \
+             WHERE tgrelid = CAST(CAST(? AS TEXT) AS regclass) AND NOT tgisinternal ORDER BY 1"
+        }
+        Dialect::MySql => {
+            "SELECT trigger_name FROM information_schema.triggers \
+             WHERE event_object_schema = DATABASE() AND event_object_table = ? ORDER BY 1"
+        }
+        Dialect::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY 1"
+        }
+    };
+    let triggers: Vec<(String,)> = db.fetch_all_as(triggers_sql, ("e_users",)).await.unwrap();
+    let triggers: Vec<&str> = triggers.iter().map(|t| t.0.as_str()).collect();
+    match db.dialect() {
+        // one trigger (and its function) for inserts and updates
+        Dialect::Postgres => assert_eq!(triggers, ["e_users_dal_history"]),
+        _ => assert_eq!(
+            triggers,
+            ["e_users_dal_history_insert", "e_users_dal_history_update"]
+        ),
+    }
     assert!(!h.column("id").unwrap().nullable);
     assert!(h.column("email").unwrap().nullable);
     let again = User::ensure_schema(db).await.unwrap();
@@ -342,6 +399,31 @@ pub async fn ent_history_versions(t: &TestDb) {
     assert_eq!(h[0].entity.score, 1);
     assert_eq!(h[2].entity.name.as_deref(), Some("Hedy"));
     assert!(h[3].entity.deleted_at.is_some());
+    // the stored values (deployed history tables hold them: never change them
+    // without a migration plan)
+    let stored: Vec<(i64, String)> = db
+        .fetch_all_as(
+            "SELECT [history_version], [history_operation] FROM [e_users_history] \
+             WHERE [id] = ? ORDER BY [history_version]",
+            (u.id,),
+        )
+        .await
+        .unwrap();
+    let stored: Vec<(i64, &str)> = stored.iter().map(|(v, o)| (*v, o.as_str())).collect();
+    assert_eq!(
+        stored,
+        [(1, "insert"), (2, "update"), (3, "update"), (4, "delete")]
+    );
+    assert_eq!(
+        [
+            Operation::Insert,
+            Operation::Update,
+            Operation::Delete,
+            Operation::Restore
+        ]
+        .map(Operation::as_str),
+        ["insert", "update", "delete", "restore"]
+    );
 
     let v2 = User::at_version(db, u.id, 2).await.unwrap().unwrap();
     assert_eq!(v2.entity.score, 2);
@@ -414,13 +496,15 @@ pub async fn ent_row_and_history_are_atomic(t: &TestDb) {
     assert_eq!(User::get(db, u.id).await.unwrap().unwrap().score, 1);
 
     let mut fresh = User::new("never@example.com", 5);
-    assert!(fresh.save(db).await.is_err());
+    let err = fresh.save(db).await.unwrap_err();
+    assert!(matches!(err, Error::Database { .. }), "{err:?}");
     assert_eq!(User::find().include_deleted().count(db).await.unwrap(), 1);
 
     let mut tx = db.begin().await.unwrap();
     let mut other = u.clone();
     other.score = 77;
-    assert!(other.save(&mut tx).await.is_err());
+    let err = other.save(&mut tx).await.unwrap_err();
+    assert!(matches!(err, Error::Database { .. }), "{err:?}");
     if db.dialect() != Dialect::Postgres {
         // MySQL and SQLite let the transaction go on: the savepoint undid the row
         let inside: i64 = tx
@@ -723,6 +807,157 @@ pub async fn ent_save_all_bulk(t: &TestDb) {
     assert_eq!(User::find().count(db).await.unwrap(), n as i64 + 1);
 }
 
+/// Declares [`Wide`]: an id and one `i64` data column per name.
+macro_rules! wide_entity {
+    ($($c:ident),* $(,)?) => {
+        #[derive(Entity, Debug, Clone, PartialEq)]
+        #[dal(table = "e_wide")]
+        pub struct Wide {
+            #[dal(id)]
+            pub id: i64,
+            $(pub $c: i64,)*
+        }
+
+        impl Wide {
+            /// Data columns.
+            const COLUMNS: usize = [$(stringify!($c)),*].len();
+
+            /// A row whose k-th column holds `seed * 1000 + k`.
+            fn row(id: i64, seed: i64) -> Wide {
+                let mut k = 0;
+                Wide {
+                    id,
+                    $($c: {
+                        k += 1;
+                        seed * 1000 + k
+                    },)*
+                }
+            }
+        }
+    };
+}
+
+wide_entity!(
+    c00, c01, c02, c03, c04, c05, c06, c07, c08, c09, c10, c11, c12, c13, c14, c15, c16, c17, c18,
+    c19, c20, c21, c22, c23, c24, c25, c26, c27, c28, c29, c30, c31, c32, c33, c34, c35, c36, c37,
+    c38, c39, c40, c41, c42, c43, c44, c45, c46, c47, c48, c49, c50, c51, c52, c53, c54, c55, c56,
+    c57, c58, c59, c60, c61, c62, c63, c64, c65, c66, c67, c68, c69
+);
+
+/// The writes of one table a hook saw: (operation, bound parameters) of each
+/// successful statement naming the table.
+#[derive(Default)]
+pub struct TableWrites {
+    table: &'static str,
+    seen: std::sync::Mutex<Vec<(&'static str, usize)>>,
+}
+
+impl TableWrites {
+    pub fn new(table: &'static str) -> std::sync::Arc<TableWrites> {
+        std::sync::Arc::new(TableWrites {
+            table,
+            seen: Default::default(),
+        })
+    }
+
+    /// What was seen since the last call.
+    pub fn take(&self) -> Vec<(&'static str, usize)> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+impl dal::hooks::Hook for TableWrites {
+    fn after(&self, q: &dal::hooks::QueryInfo<'_>, o: &dal::hooks::QueryOutcome<'_>) {
+        let text = q.statement.trim_start().to_ascii_uppercase();
+        let names_table = q.statement.contains(&format!("\"{}\"", self.table))
+            || q.statement.contains(&format!("`{}`", self.table));
+        if o.error.is_none()
+            && names_table
+            && (text.starts_with("INSERT") || text.starts_with("COPY"))
+        {
+            self.seen.lock().unwrap().push((q.operation, q.params));
+        }
+    }
+}
+
+/// Assert `statements` are the multi-row writes of `rows` rows of `per_row`
+/// parameters split at the bind limit: as few statements as the limit allows,
+/// each within it, together binding every row exactly once.
+#[track_caller]
+fn assert_split(statements: &[(&str, usize)], rows: usize, per_row: usize, limit: usize) {
+    let params: Vec<usize> = statements.iter().map(|s| s.1).collect();
+    assert!(
+        rows * per_row > limit,
+        "the batch must not fit one statement ({rows} x {per_row} <= {limit})"
+    );
+    assert_eq!(
+        params.len(),
+        rows.div_ceil(limit / per_row),
+        "statements of {per_row}-parameter rows under a limit of {limit}: {params:?}"
+    );
+    assert!(params.len() >= 2, "{params:?}");
+    for p in &params {
+        assert!(
+            *p <= limit,
+            "{p} parameters exceed the limit {limit}: {params:?}"
+        );
+        assert_eq!(p % per_row, 0, "{params:?}");
+    }
+    assert_eq!(params.iter().sum::<usize>(), rows * per_row, "{params:?}");
+}
+
+/// `save_all` of more parameters than the dialect binds in one statement
+/// (70 data columns, 950 rows: under the 1000-row cap, over every dialect's
+/// bind limit) splits the batch into statements within the limit; every row
+/// arrives exactly once with its own values. Checked for rows with ids
+/// (multi-row upserts, every backend), updates of them, and new rows with
+/// generated ids (multi-row inserts; PostgreSQL copies those, unbound).
+pub async fn ent_save_all_splits_at_the_bind_limit(t: &TestDb) {
+    const ROWS: usize = 950;
+    let db = &t.db;
+    let dialect = db.dialect();
+    let limit = dialect.capabilities().max_bind_params;
+    Wide::ensure_schema(db).await.unwrap();
+    let writes = TableWrites::new("e_wide");
+    db.add_hook(writes.clone());
+    let all = || async { Wide::find().order_by(Wide::ID.asc()).all(db).await.unwrap() };
+
+    // rows with their ids: upserts of 1 + 70 parameters each (ids far from
+    // the ones the server generates below: PostgreSQL's identity sequence
+    // does not move for explicit ids)
+    const FIRST: i64 = 1_000_001;
+    let ids = FIRST..FIRST + ROWS as i64;
+    let mut keyed: Vec<Wide> = ids.clone().map(|i| Wide::row(i, i)).collect();
+    Wide::save_all(&mut keyed, db).await.unwrap();
+    assert_split(&writes.take(), ROWS, 1 + Wide::COLUMNS, limit);
+    assert_eq!(all().await, keyed);
+
+    // the same ids again with other values: every row updated, none added
+    let mut changed: Vec<Wide> = ids.map(|i| Wide::row(i, i + 5000)).collect();
+    Wide::save_all(&mut changed, db).await.unwrap();
+    assert_split(&writes.take(), ROWS, 1 + Wide::COLUMNS, limit);
+    assert_eq!(all().await, changed);
+
+    // new rows, ids generated by the server: inserts of 70 parameters each
+    let mut fresh: Vec<Wide> = (0..ROWS as i64).map(|i| Wide::row(0, 9000 + i)).collect();
+    Wide::save_all(&mut fresh, db).await.unwrap();
+    let seen = writes.take();
+    if dialect == Dialect::Postgres {
+        assert_eq!(seen, [("copy", 0)], "PostgreSQL copies new rows");
+    } else {
+        assert_split(&seen, ROWS, Wide::COLUMNS, limit);
+    }
+    let mut ids: Vec<i64> = fresh.iter().map(|w| w.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), ROWS, "every new row got its own id");
+    let mut expected = changed.clone();
+    expected.extend(fresh.iter().cloned());
+    expected.sort_by_key(|w| w.id);
+    // each generated id maps to the row with that entity's values
+    assert_eq!(all().await, expected);
+}
+
 /// Entity writes inside a transaction join it: rollback undoes them, commit keeps them.
 pub async fn ent_operations_in_transactions(t: &TestDb) {
     let db = &t.db;
@@ -760,12 +995,12 @@ pub async fn ent_operations_in_transactions(t: &TestDb) {
     assert_eq!(User::history(db, b.id).await.unwrap().len(), 2);
 }
 
-/// `skip_locked` passes over rows another transaction holds (job-queue pattern).
+/// `skip_locked` passes over rows another transaction holds (job-queue
+/// pattern): no row goes to two workers. SQLite has no row locks; there a
+/// transaction holds the database's write lock (`BEGIN IMMEDIATE`), so the
+/// second worker waits for the first and then sees what it did.
 pub async fn ent_skip_locked(t: &TestDb) {
     let db = &t.db;
-    if db.dialect() == Dialect::Sqlite {
-        return; // one writer at a time: nothing to skip
-    }
     seed(db, 5).await;
     let mut first = db.begin().await.unwrap();
     let taken = User::find()
@@ -776,17 +1011,44 @@ pub async fn ent_skip_locked(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(taken.len(), 2);
-    let mut second = db.begin().await.unwrap();
-    let rest = User::find()
-        .order_by(User::ID.asc())
-        .skip_locked()
-        .all(&mut second)
-        .await
-        .unwrap();
+    let rest = if db.dialect() == Dialect::Sqlite {
+        // the first worker finishes its jobs (deletes them) before committing
+        for u in &taken {
+            assert!(u.clone().delete(&mut first).await.unwrap());
+        }
+        let other = db.clone();
+        let second = tokio::spawn(async move {
+            let mut tx = other.begin().await?;
+            let rest = User::find()
+                .order_by(User::ID.asc())
+                .skip_locked()
+                .all(&mut tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Error>(rest)
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            !second.is_finished(),
+            "the second worker did not wait for the first: {:?}",
+            second.await
+        );
+        first.commit().await.unwrap();
+        second.await.unwrap().unwrap()
+    } else {
+        let mut second = db.begin().await.unwrap();
+        let rest = User::find()
+            .order_by(User::ID.asc())
+            .skip_locked()
+            .all(&mut second)
+            .await
+            .unwrap();
+        second.commit().await.unwrap();
+        first.commit().await.unwrap();
+        rest
+    };
     assert_eq!(rest.len(), 3);
     assert!(rest.iter().all(|u| !taken.iter().any(|t| t.id == u.id)));
-    second.commit().await.unwrap();
-    first.commit().await.unwrap();
 }
 
 /// `ensure_schema` creates tables, is idempotent, adds columns a struct gained
@@ -1025,6 +1287,7 @@ macro_rules! entity_tests {
             entity::ent_keyset_pagination_and_stream,
             entity::ent_update_and_delete_many,
             entity::ent_save_all_bulk,
+            entity::ent_save_all_splits_at_the_bind_limit,
             entity::ent_operations_in_transactions,
             entity::ent_skip_locked,
             entity::ent_ensure_schema_evolves,

@@ -20,3 +20,14 @@ macro_rules! suite_tests {
         dynamic_tests!($setup);
     };
 }
+
+/// Behaviours only a database server has (sessions that can be killed), run
+/// on PostgreSQL and MariaDB only, so that nothing is reported as passing on
+/// SQLite without having run there.
+macro_rules! server_tests {
+    ($setup:path) => {
+        backend_tests!($setup;
+            runtime::rt_dead_connections_are_evicted,
+        );
+    };
+}

@@ -429,6 +429,145 @@ async fn widen(
 mod tests {
     use super::*;
 
+    /// Dynamic entities' tables, columns, metadata values and the PostgreSQL
+    /// schema lock are what deployed databases hold and concurrent processes
+    /// (of different versions, in a rolling deploy) agree on. NEVER CHANGE
+    /// THESE VALUES without a migration plan: a new version would not find the
+    /// fields, history or metadata earlier versions recorded, or would add
+    /// columns while an older version holds a different lock.
+    #[test]
+    fn dynamic_layout_is_pinned() {
+        fn layout(t: &Table) -> Vec<String> {
+            let mut out: Vec<String> = t
+                .columns
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {:?}{}",
+                        c.name,
+                        c.ty,
+                        if c.nullable { " NULL" } else { "" }
+                    )
+                })
+                .collect();
+            out.push(format!("key {:?}", t.primary_key));
+            out.extend(
+                t.indexes
+                    .iter()
+                    .map(|i| format!("index {} {:?}", i.name, i.columns)),
+            );
+            out
+        }
+        assert_eq!(FIELDS_TABLE, "dal_dynamic_fields");
+        assert_eq!(
+            layout(&fields_table()),
+            [
+                "entity String { length: 63 }",
+                "field String { length: 63 }",
+                "kind String { length: 32 }",
+                "position Integer",
+                "added_at TimestampTz",
+                "key [\"entity\", \"field\"]",
+            ]
+        );
+        assert_eq!(
+            SYSTEM_COLUMNS,
+            ["id", "version", "created_at", "updated_at", "deleted_at"]
+        );
+        assert_eq!(
+            layout(&entity_table("people")),
+            [
+                "id BigInteger",
+                "version BigInteger",
+                "created_at TimestampTz",
+                "updated_at TimestampTz",
+                "deleted_at TimestampTz NULL",
+                "key [\"id\"]",
+            ]
+        );
+        assert_eq!(
+            layout(&history_table("people_history")),
+            [
+                "id BigInteger",
+                "entity_id BigInteger",
+                "version BigInteger",
+                "operation String { length: 16 }",
+                "actor String { length: 255 } NULL",
+                "comment Text NULL",
+                "recorded_at TimestampTz",
+                "data Json",
+                "key [\"id\"]",
+                "index people_history_entity_id_version_unique [\"entity_id\", \"version\"]",
+            ]
+        );
+        // the kinds recorded in the metadata table, and the column types of fields
+        let kinds: Vec<&str> = FieldKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "big_integer",
+                "double",
+                "boolean",
+                "date",
+                "timestamp_tz",
+                "text",
+                "json"
+            ]
+        );
+        // (kind_of_live_type maps these back: a changed type would make the
+        // columns earlier versions created unrecognisable)
+        let types = |d| -> Vec<String> {
+            FieldKind::ALL
+                .iter()
+                .map(|&k| rules::field_column_sql(d, k))
+                .collect()
+        };
+        assert_eq!(
+            types(Dialect::Postgres),
+            [
+                "BIGINT",
+                "DOUBLE PRECISION",
+                "BOOLEAN",
+                "DATE",
+                "TIMESTAMPTZ",
+                "TEXT",
+                "JSONB"
+            ]
+        );
+        assert_eq!(
+            types(Dialect::MySql),
+            [
+                "BIGINT",
+                "DOUBLE",
+                "TINYINT(1)",
+                "DATE",
+                "DATETIME(6)",
+                "MEDIUMTEXT",
+                "JSON"
+            ]
+        );
+        assert_eq!(
+            types(Dialect::Sqlite),
+            [
+                "BIGINT",
+                "DOUBLE",
+                "BOOLEAN",
+                "DATE",
+                "TIMESTAMPTZ",
+                "TEXT",
+                "JSON"
+            ]
+        );
+        assert_eq!(
+            rules::schema_lock_sql(Dialect::Postgres),
+            Some(
+                "SELECT pg_advisory_xact_lock(hashtextextended('dal_dynamic:' || coalesce(current_schema(), ''), 0))"
+            )
+        );
+        assert_eq!(rules::schema_lock_sql(Dialect::MySql), None);
+        assert_eq!(rules::schema_lock_sql(Dialect::Sqlite), None);
+    }
+
     #[test]
     fn blueprints_are_valid_on_every_dialect() {
         let long = "e".repeat(55);

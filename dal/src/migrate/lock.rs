@@ -355,20 +355,62 @@ mod tests {
 
     #[test]
     fn lock_names() {
-        assert_eq!(
-            pg_key("public", "dal_migrations"),
-            pg_key("public", "dal_migrations")
-        );
         assert_ne!(
             pg_key("public", "dal_migrations"),
             pg_key("other", "dal_migrations")
         );
-        assert_eq!(
-            mysql_lock_name("app", "dal_migrations"),
-            "dal_migrate.app.dal_migrations"
+        assert_ne!(
+            pg_key("public", "dal_migrations"),
+            pg_key("public", "other_migrations")
         );
         let long = mysql_lock_name(&"d".repeat(64), "dal_migrations");
         assert!(long.len() <= 64, "{long}");
         assert!(long.starts_with("dal_migrate."));
+    }
+
+    /// The lock identities deployed runners agree on. NEVER CHANGE THESE VALUES
+    /// without a migration plan: during a rolling deploy an old and a new
+    /// version run side by side, and if they computed different keys or names
+    /// both would take "the" lock and migrate the same database at once.
+    /// (The expected values were computed independently of this code: the
+    /// first 8 bytes, big-endian, of SHA-256("dal::migrate\0{schema}\0{table}");
+    /// `dal_migrate.{database}.{table}`, or past 64 characters `dal_migrate.`
+    /// and the first 40 hex digits of that name's SHA-256.)
+    #[test]
+    fn lock_identities_are_pinned() {
+        // PostgreSQL: pg_advisory_lock(key), key of (current_schema(), tracking table)
+        assert_eq!(pg_key("public", "dal_migrations"), 7655465273005281545);
+        assert_eq!(pg_key("public", "schema_history"), 4689402984880351419);
+        assert_eq!(pg_key("app", "dal_migrations"), 21341436048297654);
+        // no current schema (an empty search_path)
+        assert_eq!(pg_key("", "dal_migrations"), -3701200574706472637);
+        // MySQL / MariaDB: GET_LOCK(name), name of (DATABASE(), tracking table)
+        assert_eq!(
+            mysql_lock_name("app", "dal_migrations"),
+            "dal_migrate.app.dal_migrations"
+        );
+        assert_eq!(
+            mysql_lock_name("shop", "schema_history"),
+            "dal_migrate.shop.schema_history"
+        );
+        assert_eq!(
+            mysql_lock_name(&"d".repeat(64), "dal_migrations"),
+            "dal_migrate.bb89c4995426e5ecbdbf525d60c6152cba923d7f"
+        );
+        // the longest name kept as is, and the first one hashed
+        let fits = "a".repeat(64 - "dal_migrate..dal_migrations".len());
+        assert_eq!(
+            mysql_lock_name(&fits, "dal_migrations"),
+            format!("dal_migrate.{fits}.dal_migrations")
+        );
+        assert_eq!(
+            mysql_lock_name(&format!("{fits}a"), "dal_migrations").len(),
+            "dal_migrate.".len() + 40
+        );
+        // SQLite: the database file's own write lock, named in MigrationLocked
+        assert_eq!(
+            SQLITE_LOCK,
+            "the SQLite database's write lock (BEGIN IMMEDIATE)"
+        );
     }
 }

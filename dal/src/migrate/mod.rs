@@ -667,3 +667,40 @@ impl Migrator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How a checksum is framed: lower-case hex SHA-256 of the statements
+    /// joined by "\n" (UTF-8). NEVER CHANGE THIS without a migration plan: the
+    /// tracking tables of deployed databases hold checksums made this way, and
+    /// any other framing reports every applied migration as drifted. (Expected
+    /// values computed independently; the DDL side is pinned by
+    /// `checksums_are_pinned` in tests/migrations.rs.)
+    #[test]
+    fn checksum_framing_is_pinned() {
+        assert_eq!(
+            checksum_of(&[]),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            checksum_of(&[
+                "CREATE TABLE \"a\" (\"x\" INTEGER)".to_string(),
+                "DROP TABLE \"b\"".to_string()
+            ]),
+            "406b394a1a3b108af8484cfa00846ce4efc53007c6ff919a146b7090f46cfa55"
+        );
+        assert_eq!(
+            checksum_of(&["SELECT 'é'".to_string()]),
+            "d3294563d51ee68e13015d1c86c1829e4b28d91642986e3ddfddd12f1a4b6d34"
+        );
+        // an empty up script (a migration that only records itself)
+        assert_eq!(
+            Migration::new("m", Script::new())
+                .checksum(Dialect::Postgres)
+                .unwrap(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

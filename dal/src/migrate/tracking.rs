@@ -94,3 +94,48 @@ pub(super) fn decode(rows: Vec<RecordRow>) -> Vec<Record> {
 }
 
 pub(super) type Row = RecordRow;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tracking table deployed databases have. NEVER CHANGE IT without a
+    /// migration plan: every version must read and write the tables earlier
+    /// versions created (name, columns, types, key), or deployed databases
+    /// break at their next migration run.
+    #[test]
+    fn tracking_table_is_pinned() {
+        assert_eq!(crate::migrate::DEFAULT_TABLE, "dal_migrations");
+        let ddl = |d| create_sql(crate::migrate::DEFAULT_TABLE, d).unwrap();
+        assert_eq!(
+            ddl(Dialect::Postgres),
+            [
+                "CREATE TABLE IF NOT EXISTS \"dal_migrations\" (\"module\" VARCHAR(255) NOT NULL, \
+                 \"name\" VARCHAR(255) NOT NULL, \"order_index\" BIGINT NOT NULL, \
+                 \"applied_at\" TIMESTAMPTZ NOT NULL, \"checksum\" VARCHAR(64) NOT NULL, \
+                 \"duration_ms\" BIGINT NOT NULL, \"applied_seq\" BIGINT NOT NULL, \
+                 PRIMARY KEY (\"module\", \"name\"))"
+            ]
+        );
+        assert_eq!(
+            ddl(Dialect::MySql),
+            [
+                "CREATE TABLE IF NOT EXISTS `dal_migrations` (`module` VARCHAR(255) NOT NULL, \
+                 `name` VARCHAR(255) NOT NULL, `order_index` BIGINT NOT NULL, \
+                 `applied_at` DATETIME(6) NOT NULL, `checksum` VARCHAR(64) NOT NULL, \
+                 `duration_ms` BIGINT NOT NULL, `applied_seq` BIGINT NOT NULL, \
+                 PRIMARY KEY (`module`, `name`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+            ]
+        );
+        assert_eq!(
+            ddl(Dialect::Sqlite),
+            [
+                "CREATE TABLE IF NOT EXISTS \"dal_migrations\" (\"module\" VARCHAR(255) NOT NULL, \
+                 \"name\" VARCHAR(255) NOT NULL, \"order_index\" BIGINT NOT NULL, \
+                 \"applied_at\" TIMESTAMPTZ NOT NULL, \"checksum\" VARCHAR(64) NOT NULL, \
+                 \"duration_ms\" BIGINT NOT NULL, \"applied_seq\" BIGINT NOT NULL, \
+                 PRIMARY KEY (\"module\", \"name\"))"
+            ]
+        );
+    }
+}

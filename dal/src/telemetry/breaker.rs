@@ -308,10 +308,15 @@ mod tests {
             failure_rate: 0.5,
             window: Duration::from_secs(10),
             minimum_calls: 10,
-            open_duration: Duration::from_millis(50),
+            open_duration: OPEN_FOR,
             half_open_calls: 2,
         }
     }
+
+    /// Long enough that nothing between opening and the next `admit` in these
+    /// tests can outlast it, however loaded the machine (they sleep past it
+    /// when they want it over).
+    const OPEN_FOR: Duration = Duration::from_millis(500);
 
     #[test]
     fn opens_after_consecutive_failures_and_recovers() {
@@ -327,11 +332,11 @@ mod tests {
                 retry_after,
             }) => {
                 assert_eq!(database, "db");
-                assert!(retry_after <= Duration::from_millis(50));
+                assert!(retry_after <= OPEN_FOR);
             }
             other => panic!("{other:?}"),
         }
-        std::thread::sleep(Duration::from_millis(60));
+        std::thread::sleep(OPEN_FOR + Duration::from_millis(10));
         // half-open: two trials, a third call waits
         assert_eq!(
             b.admit().unwrap().map(|t| t.to),
@@ -352,7 +357,7 @@ mod tests {
         for _ in 0..3 {
             b.record(Outcome::Failed);
         }
-        std::thread::sleep(Duration::from_millis(60));
+        std::thread::sleep(OPEN_FOR + Duration::from_millis(10));
         b.admit().unwrap();
         assert_eq!(
             b.record(Outcome::Failed).map(|t| t.to),
