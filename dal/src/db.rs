@@ -68,7 +68,8 @@ impl std::fmt::Debug for Db {
 /// Per-call options for a statement (see [`Db::query`]).
 #[derive(Debug, Clone, Default)]
 pub struct CallOptions {
-    /// Query timeout for this call (overrides the configured default).
+    /// Time limit of this call from its start, checkout and retries included
+    /// (overrides the configured query timeout).
     pub timeout: Option<Duration>,
     /// Labels recorded with the statement's tracing span.
     pub tags: Vec<(String, String)>,
@@ -908,7 +909,10 @@ impl<'a> Query<'a> {
         self
     }
 
-    /// Limit how long the statement may run (cancelled when exceeded).
+    /// Limit how long this call may take from its start: checkout, retries
+    /// and execution (overrides the configured query timeout). At the
+    /// deadline the statement is cancelled on the server and the call fails
+    /// with [`Error::Timeout`] at once.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.options.timeout = Some(timeout);
         self

@@ -351,13 +351,19 @@ impl DatabaseConfigBuilder {
         self
     }
 
-    /// Longest wait for a pooled connection (default 5 seconds; env `ACQUIRE_TIMEOUT`).
+    /// Longest time one checkout may take: waiting for a free pooled
+    /// connection and opening a new one, connection attempts and their
+    /// retries included (default 5 seconds; env `ACQUIRE_TIMEOUT`). A call
+    /// with a shorter query timeout is bounded by that instead.
     pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.acquire = timeout;
         self
     }
 
-    /// Longest time to open one connection (default 10 seconds; env `CONNECT_TIMEOUT`).
+    /// Longest time one attempt to open a connection may take, TLS and
+    /// authentication included (default 10 seconds; env `CONNECT_TIMEOUT`).
+    /// For a call, each attempt is also bounded by what is left of the
+    /// acquire timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.connect = timeout;
         self
@@ -370,7 +376,11 @@ impl DatabaseConfigBuilder {
         self
     }
 
-    /// Longest time a statement may run (default `None`: no limit; env `QUERY_TIMEOUT`).
+    /// Longest time a call may take, from its start: checkout, retries and
+    /// execution (default `None`: no limit; env `QUERY_TIMEOUT`). At the
+    /// deadline the statement is cancelled on the server and the caller gets
+    /// [`Error::Timeout`](crate::Error::Timeout) at once. Per call:
+    /// [`Query::timeout`](crate::Query::timeout).
     pub fn query_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeouts.query = timeout.into();
         self
@@ -413,8 +423,11 @@ impl DatabaseConfigBuilder {
         self
     }
 
-    /// How long SQLite waits for a lock held by another connection before
-    /// failing with "database is locked" (default 5 seconds; env `SQLITE_BUSY_TIMEOUT`).
+    /// How long one SQLite statement waits for a lock held by another
+    /// connection before failing with [`Error::Busy`](crate::Error::Busy)
+    /// (default 5 seconds; env `SQLITE_BUSY_TIMEOUT`). The wait happens once
+    /// per statement (a busy statement is not re-run by the retry policy) and
+    /// never past the call's query timeout.
     pub fn sqlite_busy_timeout(mut self, timeout: Duration) -> Self {
         self.sqlite_busy_timeout = timeout;
         self

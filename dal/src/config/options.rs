@@ -60,8 +60,15 @@ impl Default for PoolOptions {
 }
 
 /// The four timeouts: connection acquisition, connection creation, pool creation
-/// and query execution. Each one, when it fires, surfaces as
-/// [`Error::Timeout`](crate::Error::Timeout) with the matching `TimeoutKind`.
+/// and query execution. Each is a contract: the caller gets its error no later
+/// than the limit + 10% (plus a scheduler tick), as
+/// [`Error::Timeout`](crate::Error::Timeout) naming what it waited for (`kind`),
+/// which limit ran out (`budget`) and the real time it took (`elapsed`).
+///
+/// The query timeout bounds a whole call from its start (checkout, retries,
+/// execution); the acquire timeout a whole checkout (waiting for a free
+/// connection, opening new ones and retrying that); the connect timeout one
+/// connection attempt; the pool-creation timeout [`Db::connect`](crate::Db::connect).
 ///
 /// ```
 /// use std::time::Duration;
@@ -79,16 +86,19 @@ impl Default for PoolOptions {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// Longest wait for a pooled connection (`ACQUIRE_TIMEOUT`, default 5 seconds).
+    /// Longest time one checkout may take, waiting for a free connection and
+    /// opening new ones included (`ACQUIRE_TIMEOUT`, default 5 seconds).
     pub acquire: Duration,
-    /// Longest time to open one new connection, TLS and authentication included
-    /// (`CONNECT_TIMEOUT`, default 10 seconds).
+    /// Longest time one attempt to open a connection may take, TLS and
+    /// authentication included (`CONNECT_TIMEOUT`, default 10 seconds).
     pub connect: Duration,
     /// Longest time to open the pool's first `min_connections` connections
     /// (`POOL_CREATION_TIMEOUT`, default 30 seconds).
     pub pool_creation: Duration,
-    /// Longest time a statement may run before it is cancelled on the server
-    /// (`QUERY_TIMEOUT`, default `None`: no limit). Individual calls may set their own.
+    /// Longest time a call may take from its start, checkout, retries and
+    /// execution included; at the deadline the statement is cancelled on the
+    /// server (`QUERY_TIMEOUT`, default `None`: no limit). Individual calls
+    /// may set their own.
     pub query: Option<Duration>,
 }
 

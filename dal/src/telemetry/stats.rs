@@ -285,11 +285,13 @@ impl Histogram {
     }
 
     /// How many values were recorded.
+    #[cfg(test)]
     pub(crate) fn count(&self) -> u64 {
         self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
 
     /// The mean of what was recorded (`None` when empty).
+    #[cfg(test)]
     pub(crate) fn mean(&self) -> Option<Duration> {
         let n = self.count();
         (n > 0).then(|| Duration::from_nanos(self.sum_ns.load(Ordering::Relaxed) / n))
