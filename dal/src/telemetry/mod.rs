@@ -673,9 +673,22 @@ mod tests {
         });
         let start = Instant::now();
         for attempt in 1..31 {
-            let d = t.retry_delay(attempt, start).expect("within the policy");
-            assert!(d < Duration::from_millis(500));
-            assert!(d < Duration::from_millis(10) * 2u32.pow((attempt - 1).min(10)));
+            let cap = (Duration::from_millis(10) * 2u32.pow((attempt - 1).min(10)))
+                .min(Duration::from_millis(500));
+            // full jitter: uniform over [0, cap) — many draws must stay under
+            // the cap, spread over the whole range, and average about cap / 2
+            let draws: Vec<Duration> = (0..400)
+                .map(|_| t.retry_delay(attempt, start).expect("within the policy"))
+                .collect();
+            assert!(draws.iter().all(|d| *d < cap), "attempt {attempt}: over {cap:?}");
+            let low = draws.iter().filter(|d| **d < cap / 4).count();
+            let high = draws.iter().filter(|d| **d >= cap * 3 / 4).count();
+            assert!(low >= 40 && high >= 40, "attempt {attempt}: {low} low, {high} high of 400");
+            let mean = draws.iter().sum::<Duration>() / draws.len() as u32;
+            assert!(
+                mean > cap * 2 / 5 && mean < cap * 3 / 5,
+                "attempt {attempt}: mean {mean:?} for a cap of {cap:?}"
+            );
         }
     }
 
