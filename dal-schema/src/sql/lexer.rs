@@ -145,7 +145,10 @@ pub(super) fn unescape_bracket(content: &str) -> Cow<'_, str> {
 /// # Errors
 ///
 /// The first unterminated string, quoted identifier, bracket identifier, block comment
-/// or dollar quote, or empty bracket identifier, with the byte offset where it starts.
+/// or dollar quote, or empty bracket identifier, with the byte offset where it starts;
+/// or, before any of those, the first NUL character
+/// ([`TranslateErrorKind::NulCharacter`]). Identifier lengths are not checked here
+/// (that is [`translate`](crate::translate)'s job, for one dialect's limit).
 ///
 /// ```
 /// use dal_schema::Dialect;
@@ -183,7 +186,8 @@ pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, TranslateErro
 /// # Errors
 ///
 /// The same lexical errors as [`tokenize`] (an unterminated literal, comment or
-/// identifier, or an empty `[]`), with the byte offset where the problem starts.
+/// identifier, an empty `[]`, a NUL character), with the byte offset where the
+/// problem starts.
 ///
 /// ```
 /// use dal_schema::sql::bracket_identifiers;
@@ -220,16 +224,31 @@ pub struct Lexer<'a> {
     pos: usize,
     rules: &'static LexRules,
     failed: bool,
+    /// Offset of the first NUL byte, reported before any token.
+    nul: Option<usize>,
 }
 
 impl<'a> Lexer<'a> {
     /// A lexer over `sql` using `dialect`'s lexical rules.
+    ///
+    /// A text holding a NUL character anywhere (even inside a literal or comment)
+    /// is refused as a whole: the first item is a
+    /// [`TranslateErrorKind::NulCharacter`] error at the first NUL.
     pub fn new(sql: &'a str, dialect: Dialect) -> Self {
+        let mut lexer = Self::without_nul_check(sql, dialect);
+        lexer.nul = sql.bytes().position(|c| c == 0);
+        lexer
+    }
+
+    /// A lexer over a text known to hold no NUL byte (the translator's prescan
+    /// checked it), sparing a second pass.
+    pub(super) fn without_nul_check(sql: &'a str, dialect: Dialect) -> Self {
         Lexer {
             sql,
             pos: 0,
             rules: LexRules::of(dialect),
             failed: false,
+            nul: None,
         }
     }
 
@@ -320,6 +339,13 @@ impl Iterator for Lexer<'_> {
         if self.failed || self.pos >= self.sql.len() {
             return None;
         }
+        if let Some(at) = self.nul {
+            self.failed = true;
+            return Some(Err(TranslateError::new(
+                TranslateErrorKind::NulCharacter,
+                at,
+            )));
+        }
         let start = self.pos;
         match self.scan_token(start) {
             Ok((kind, end)) => {
@@ -328,10 +354,7 @@ impl Iterator for Lexer<'_> {
             }
             Err(kind) => {
                 self.failed = true;
-                Some(Err(TranslateError {
-                    kind,
-                    offset: start,
-                }))
+                Some(Err(TranslateError::new(kind, start)))
             }
         }
     }
@@ -441,6 +464,8 @@ pub(super) struct Prescan {
     pub(super) needs_lexing: bool,
     /// How many `?` bytes it holds (to size the output).
     pub(super) question_marks: usize,
+    /// Offset of the first NUL byte, if any.
+    pub(super) nul: Option<usize>,
 }
 
 /// One tight pass over the bytes of `sql` (see [`Prescan`]).
@@ -452,13 +477,20 @@ pub(super) fn prescan(sql: &str, dialect: Dialect) -> Prescan {
     };
     let mut needs_lexing = false;
     let mut question_marks = 0;
+    let mut has_nul = false;
     for &c in sql.as_bytes() {
         needs_lexing |= table[c as usize];
         question_marks += usize::from(c == b'?');
+        has_nul |= c == 0;
     }
     Prescan {
         needs_lexing,
         question_marks,
+        nul: if has_nul {
+            sql.bytes().position(|c| c == 0)
+        } else {
+            None
+        },
     }
 }
 
@@ -614,10 +646,13 @@ fn portable_bracket(b: &[u8], start: usize) -> Bracket {
             b']' if blank => return Bracket::Empty,
             b']' if numeric && has_digit => return Bracket::NotIdentifier,
             b']' => return Bracket::Identifier(i + 1),
-            // Not identifier text: array literals and slices (`,` `:`), nesting, quotes,
-            // parameters, statement or line ends.
-            b'[' | b',' | b':' | b'\'' | b'"' | b'`' | b'(' | b')' | b';' | b'?' | b'\n'
-            | b'\r' => return Bracket::NotIdentifier,
+            // Not identifier text: array literals and slices (`,` `:`), nesting, string
+            // quotes (`data ['key']` is a jsonb subscript), parameters, statement or
+            // line ends. Identifier quotes (`"`, `` ` ``) are name characters: the
+            // writer doubles them.
+            b'[' | b',' | b':' | b'\'' | b'(' | b')' | b';' | b'?' | b'\n' | b'\r' => {
+                return Bracket::NotIdentifier;
+            }
             b' ' | b'\t' | 0x0b | 0x0c => i += 1,
             c => {
                 blank = false;
