@@ -167,9 +167,43 @@ pub(super) fn unescape_bracket(content: &str) -> Cow<'_, str> {
 /// assert_eq!((err.kind, err.offset), (TranslateErrorKind::UnterminatedString, 7));
 /// ```
 pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, TranslateError> {
+    collect(Lexer::new(sql, dialect), sql.len())
+}
+
+/// Split `sql`, written in `dialect`'s own syntax (as [`translate`](crate::translate)
+/// produces it, or as a server reports it), into tokens: like [`tokenize`], except
+/// that no `[` starts a portable identifier ([`Lexer::native`]).
+///
+/// # Errors
+///
+/// As for [`tokenize`].
+///
+/// ```
+/// use dal_schema::{Dialect, translate};
+/// use dal_schema::sql::lexer::{TokenKind, tokenize_native};
+///
+/// // `[` glued to nothing is array punctuation in PostgreSQL's own syntax…
+/// let sql = translate("SELECT x [?]", Dialect::Postgres).unwrap().sql;
+/// assert_eq!(sql, "SELECT x [$1]");
+/// let kinds: Vec<TokenKind> = tokenize_native(&sql, Dialect::Postgres)
+///     .unwrap()
+///     .iter()
+///     .map(|t| t.kind)
+///     .collect();
+/// assert_eq!(kinds[4..], [TokenKind::Punct, TokenKind::NumberedParameter(1), TokenKind::Punct]);
+///
+/// // …and SQLite's own quoting, closed by the first `]`.
+/// let tokens = tokenize_native("SELECT [a]", Dialect::Sqlite).unwrap();
+/// assert_eq!(tokens[2].kind, TokenKind::QuotedIdentifier);
+/// ```
+pub fn tokenize_native(sql: &str, dialect: Dialect) -> Result<Vec<Token>, TranslateError> {
+    collect(Lexer::native(sql, dialect), sql.len())
+}
+
+fn collect(lexer: Lexer<'_>, len: usize) -> Result<Vec<Token>, TranslateError> {
     // Most tokens are a few bytes long; this avoids regrowing for typical statements.
-    let mut tokens = Vec::with_capacity(sql.len() / 4 + 1);
-    for token in Lexer::new(sql, dialect) {
+    let mut tokens = Vec::with_capacity(len / 4 + 1);
+    for token in lexer {
         tokens.push(token?);
     }
     Ok(tokens)
@@ -226,6 +260,9 @@ pub struct Lexer<'a> {
     failed: bool,
     /// Offset of the first NUL byte, reported before any token.
     nul: Option<usize>,
+    /// A `[` in identifier position may start a portable `[name]` (false when lexing
+    /// a dialect's own SQL).
+    portable: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -240,6 +277,19 @@ impl<'a> Lexer<'a> {
         lexer
     }
 
+    /// A lexer over SQL written in `dialect`'s own syntax rather than portable SQL:
+    /// a `[` never starts a portable identifier ([`TokenKind::BracketIdentifier`]).
+    /// It is array punctuation on PostgreSQL and MySQL, and SQLite's own quoting on
+    /// SQLite (a [`TokenKind::QuotedIdentifier`] closed by the next `]`, without
+    /// escapes). This is how a server reads the text [`translate`](crate::translate)
+    /// produces: use it to look at translated SQL or SQL a server reports.
+    pub fn native(sql: &'a str, dialect: Dialect) -> Self {
+        Lexer {
+            portable: false,
+            ..Self::new(sql, dialect)
+        }
+    }
+
     /// A lexer over a text known to hold no NUL byte (the translator's prescan
     /// checked it), sparing a second pass.
     pub(super) fn without_nul_check(sql: &'a str, dialect: Dialect) -> Self {
@@ -249,6 +299,7 @@ impl<'a> Lexer<'a> {
             rules: LexRules::of(dialect),
             failed: false,
             nul: None,
+            portable: true,
         }
     }
 
@@ -310,7 +361,7 @@ impl<'a> Lexer<'a> {
     fn bracket(&self, start: usize) -> Result<(TokenKind, usize), TranslateErrorKind> {
         let b = self.sql.as_bytes();
         let after_operand = start > 0 && ends_operand(b[start - 1]);
-        if !after_operand {
+        if self.portable && !after_operand {
             match portable_bracket(b, start) {
                 Bracket::Identifier(end) => return Ok((TokenKind::BracketIdentifier, end)),
                 Bracket::Empty => return Err(TranslateErrorKind::EmptyBracketIdentifier),
