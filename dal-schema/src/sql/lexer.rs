@@ -339,7 +339,7 @@ impl<'a> Lexer<'a> {
             b'/' if next == Some(b'*') => block_comment_end(b, start + 2, r.nested_block_comments)
                 .map(|end| (K::BlockComment, end))
                 .ok_or(TranslateErrorKind::UnterminatedBlockComment),
-            b'$' if r.dollar_quotes => dollar(self.sql, start),
+            b'$' if r.dollar_quotes => dollar(b, start),
             b'$' | b':' | b'@' if r.sqlite_params && next.is_some_and(is_ident_continue) => {
                 Ok((K::NamedParameter, skip(b, start + 1, is_ident_continue)))
             }
@@ -638,8 +638,7 @@ fn numbered(b: &[u8], from: usize) -> (TokenKind, usize) {
 }
 
 /// A PostgreSQL `$` at `start`: `$n` parameter, dollar-quoted string, or plain `$`.
-fn dollar(sql: &str, start: usize) -> Result<(TokenKind, usize), TranslateErrorKind> {
-    let b = sql.as_bytes();
+fn dollar(b: &[u8], start: usize) -> Result<(TokenKind, usize), TranslateErrorKind> {
     // The opening delimiter `$tag$` ends at `open_end`. A tag is identifier characters
     // not starting with a digit (a digit after `$` makes a parameter).
     let open_end = match b.get(start + 1) {
@@ -656,9 +655,12 @@ fn dollar(sql: &str, start: usize) -> Result<(TokenKind, usize), TranslateErrorK
         }
         _ => return Ok((TokenKind::Punct, start + 1)),
     };
-    let delimiter = &sql[start..open_end];
-    sql[open_end..]
-        .find(delimiter)
+    // Compared as bytes: the delimiter starts and ends with the ASCII `$`, so a match
+    // can only start and end on character boundaries.
+    let delimiter = &b[start..open_end];
+    b[open_end..]
+        .windows(delimiter.len())
+        .position(|w| w == delimiter)
         .map(|p| (TokenKind::DollarQuoted, open_end + p + delimiter.len()))
         .ok_or(TranslateErrorKind::UnterminatedDollarQuote)
 }

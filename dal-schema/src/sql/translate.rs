@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::lexer::{Lexer, Token, TokenKind, is_ident_continue, prescan, unescape_bracket};
+use super::lexer::{Lexer, Token, TokenKind, is_ident_continue, prescan};
 use super::{TranslateError, TranslateErrorKind};
 use crate::Dialect;
 
@@ -99,22 +99,17 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<Translated, TranslateErr
     let writer = dialect.writer();
     let quote = identifier_quote(dialect);
 
-    // Every token starts and ends on a `char` boundary (see the lexer module), and
-    // `copied` is always a token boundary, so the slices below cannot split a char.
     for token in Lexer::without_nul_check(sql, dialect) {
         let token = token?;
         limits.check(sql, token)?;
         match token.kind {
             TokenKind::BracketIdentifier => {
-                out.push_str(&sql[copied..token.start]);
+                out.push_str(between(sql, copied, token.start));
                 // PostgreSQL reads `U&"..."` as an identifier with Unicode escapes.
                 if dialect == Dialect::Postgres && ends_with_unicode_prefix(&out) {
                     out.push(' ');
                 }
-                writer.push_identifier(
-                    &mut out,
-                    &unescape_bracket(&sql[token.start + 1..token.end - 1]),
-                );
+                writer.push_identifier(&mut out, &token.bracket_name(sql).unwrap_or_default());
                 // `[a]"b"` must not become `"a""b"`, one identifier.
                 if sql.as_bytes().get(token.end) == Some(&quote) {
                     out.push(' ');
@@ -122,14 +117,14 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<Translated, TranslateErr
                 copied = token.end;
             }
             TokenKind::EscapedQuestionMark => {
-                out.push_str(&sql[copied..token.start]);
+                out.push_str(between(sql, copied, token.start));
                 out.push('?');
                 copied = token.end;
             }
             TokenKind::Placeholder => {
                 let index = params.positional(token.start, numbers_positional)?;
                 if numbers_positional {
-                    out.push_str(&sql[copied..token.start]);
+                    out.push_str(between(sql, copied, token.start));
                     // `LIMIT?` must not become the identifier `LIMIT$1`, nor `?1` the
                     // parameter `$11`: keep adjacent words apart from `$n`.
                     if out.bytes().next_back().is_some_and(is_ident_continue) {
@@ -154,11 +149,19 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<Translated, TranslateErr
             _ => {}
         }
     }
-    out.push_str(&sql[copied..]);
+    out.push_str(between(sql, copied, sql.len()));
     Ok(Translated {
         sql: out,
         param_count: params.highest,
     })
+}
+
+/// `sql[from..to]` without a panic path. The translator only cuts at token
+/// boundaries, which always fall on `char` boundaries (the lexer module guarantees
+/// it and the property tests check it), so the empty fallback is never taken.
+fn between(sql: &str, from: usize, to: usize) -> &str {
+    debug_assert!(sql.is_char_boundary(from) && sql.is_char_boundary(to) && from <= to);
+    sql.get(from..to).unwrap_or_default()
 }
 
 /// The byte the dialect quotes identifiers with.
@@ -214,13 +217,15 @@ impl IdentifierLimit {
                 // written form of a PostgreSQL `U&"..."` name is not its length.
                 if text.as_bytes().first() != Some(&quote)
                     || (self.dialect == Dialect::Postgres
-                        && ends_with_unicode_prefix(&sql[..token.start]))
+                        && ends_with_unicode_prefix(between(sql, 0, token.start)))
                 {
                     return Ok(());
                 }
                 let quote = char::from(quote);
-                // The token starts and ends with the ASCII quote: a char boundary.
-                let inner = &text[1..text.len() - 1];
+                let inner = text
+                    .strip_prefix(quote)
+                    .and_then(|t| t.strip_suffix(quote))
+                    .unwrap_or_default();
                 Cow::Owned(inner.replace(&format!("{quote}{quote}"), &quote.to_string()))
             }
             _ => return Ok(()),
@@ -617,7 +622,8 @@ mod tests {
         for base in samples {
             for insert in ["é", "日", "🚀", "\u{0300}"] {
                 for at in (0..=base.len()).filter(|&i| base.is_char_boundary(i)) {
-                    let text = format!("{}{insert}{}", &base[..at], &base[at..]);
+                    let (head, tail) = base.split_at(at);
+                    let text = format!("{head}{insert}{tail}");
                     for d in Dialect::ALL {
                         let _ = translate(&text, d);
                         let _ = crate::sql::lexer::tokenize(&text, d);
