@@ -238,7 +238,7 @@ pub async fn ps_identifier_length_limits(db: &TestDb) {
                 .await
                 .unwrap();
             assert_eq!(row.column_names(), [wide.as_str()]);
-            assert_eq!(table_names(db).await, [fits.clone()]);
+            assert_eq!(table_names(db).await, [fits.as_str()]);
             let table = db.introspect_table(&fits).await.unwrap().unwrap();
             assert_eq!(table.columns[0].name, wide);
         }
@@ -284,7 +284,7 @@ pub async fn ps_identifier_length_limits(db: &TestDb) {
                 .await
                 .unwrap();
             assert_eq!(row.column_names(), [wide.as_str()]);
-            assert_eq!(table_names(db).await, [fits.clone()]);
+            assert_eq!(table_names(db).await, [fits.as_str()]);
             let table = db.introspect_table(&fits).await.unwrap().unwrap();
             assert_eq!(table.columns[0].name, wide);
         }
