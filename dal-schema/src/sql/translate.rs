@@ -87,7 +87,8 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<Translated, TranslateErr
     }
     let numbers_positional = numbers_positional_placeholders(dialect);
     // Each `?` may grow into `$n` plus separating spaces; nothing else grows except
-    // quote characters doubled inside bracket identifiers (rare).
+    // quote characters doubled inside bracket identifiers and the rare space that
+    // keeps a translated identifier apart from its neighbour.
     let growth = if numbers_positional {
         scan.question_marks * (decimal_digits(scan.question_marks) + 2)
     } else {
@@ -425,7 +426,7 @@ mod tests {
         );
         // A name made only of a `]`, or ending with one.
         assert_eq!(sql("[]]] + [x]]]", Postgres), r#""]" + "x]""#);
-        // Spaces, dashes, multi-byte characters and quotes together.
+        // Spaces, multi-byte characters, quotes and `]` together.
         assert_eq!(
             sql(
                 r#"INSERT INTO [t "1"] ([naïve `x`], [日本 ]]語]) VALUES (?, ?)"#,
