@@ -4,6 +4,9 @@
 //! Use them through the `dal` crate (`#[derive(dal::FromRow)]`); the generated
 //! code names only paths under `::dal::__private`.
 
+// Names and SQL in attributes are user text: slice it only through char-safe APIs.
+#![warn(clippy::string_slice)]
+
 mod entity;
 mod from_row;
 mod schema;

@@ -17,6 +17,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// SQL text and names are user text: slice it only through char-safe APIs.
+#![warn(clippy::string_slice)]
 
 mod builder;
 pub mod ddl;

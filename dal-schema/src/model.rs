@@ -679,11 +679,11 @@ pub mod names {
             return name;
         }
         let h = fnv1a(name.as_bytes());
-        let mut cut = MAX_LEN - 9;
-        while !name.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!("{}_{:08x}", &name[..cut], h as u32)
+        // Cut on a character boundary so a multi-byte character is never split.
+        let head = name
+            .get(..name.floor_char_boundary(MAX_LEN - 9))
+            .unwrap_or_default();
+        format!("{head}_{:08x}", h as u32)
     }
 
     /// FNV-1a, 64-bit: a small stable hash for generated names.
@@ -828,6 +828,19 @@ mod tests {
                     ddl.contains(&d.quote_identifier(name)),
                     "{d}: {name} in {ddl}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn shortening_never_splits_a_character() {
+        for pad in 0..4 {
+            for ch in ["é", "日", "🚀"] {
+                let name = format!("{}{}", "a".repeat(pad), ch.repeat(40));
+                let short = names::shorten(name.clone());
+                assert!(short.len() <= names::MAX_LEN, "{short}");
+                let (head, hash) = short.rsplit_once('_').unwrap();
+                assert!(name.starts_with(head) && hash.len() == 8, "{short}");
             }
         }
     }

@@ -666,8 +666,8 @@ fn looks_like_time(s: &str) -> bool {
 
 fn looks_like_timestamp(s: &str) -> bool {
     let s = s.trim_end_matches('Z');
-    let s = match s.rfind(['+']) {
-        Some(i) if i > 10 => &s[..i],
+    let s = match s.rsplit_once('+') {
+        Some((head, _)) if head.len() > 10 => head,
         _ => s,
     };
     match s.split_once([' ', 'T']) {

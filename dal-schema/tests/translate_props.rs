@@ -72,7 +72,9 @@ fn bracket_name() -> impl Strategy<Value = String> {
     (
         prop::sample::select(vec!["a", "Z", "_", "é", "日"]),
         prop::collection::vec(
-            prop::sample::select(vec!["a", "b", "1", "_", " ", "-", "]", "ü", "."]),
+            prop::sample::select(vec![
+                "a", "b", "1", "_", " ", "-", "]", "ü", ".", "\"", "`", "🚀",
+            ]),
             0..8,
         ),
     )

@@ -120,8 +120,8 @@ impl Statement {
 /// `SELECT` are not looked into (a `SELECT` calling a function that writes is
 /// treated as a read: opt out of retries per call for those).
 pub(crate) fn is_read_only(sql: &str, dialect: Dialect) -> bool {
-    use dal_schema::sql::lexer::{TokenKind, tokenize};
-    let Ok(tokens) = tokenize(sql, dialect) else {
+    use dal_schema::sql::lexer::{TokenKind, tokenize_native};
+    let Ok(tokens) = tokenize_native(sql, dialect) else {
         return false;
     };
     let mut words = tokens
@@ -143,9 +143,14 @@ pub(crate) fn is_read_only(sql: &str, dialect: Dialect) -> bool {
 /// `sql` with string, number and dollar-quoted literals replaced by `?`, so
 /// values written into the text never reach logs or spans. Unlexable text is
 /// replaced entirely.
+///
+/// `sql` is in the dialect's own syntax (translated, or a raw script), so it is
+/// lexed the way the server reads it: a `[` never starts a portable `[name]`,
+/// which could otherwise run up to a `]` inside a quoted name and make a later
+/// literal look like part of a quoted identifier.
 pub(crate) fn mask_literals(sql: &str, dialect: Dialect) -> String {
-    use dal_schema::sql::lexer::{TokenKind, tokenize};
-    let Ok(tokens) = tokenize(sql, dialect) else {
+    use dal_schema::sql::lexer::{TokenKind, tokenize_native};
+    let Ok(tokens) = tokenize_native(sql, dialect) else {
         return "<statement not shown: it could not be read>".to_string();
     };
     let mut out = String::with_capacity(sql.len());
@@ -288,6 +293,61 @@ mod tests {
         let s = Statement::new("SELECT 'x'".into(), 0, true, Dialect::Sqlite);
         assert_eq!(&**s.masked(), "SELECT ?");
         assert!(s.is_read);
+    }
+
+    #[test]
+    fn masks_literals_next_to_names_with_quote_characters() {
+        let portable =
+            r#"SELECT [say "hi"], [a`b], [c]]d] FROM [t] WHERE [e] = 'secret' AND f = 7"#;
+        for (dialect, masked) in [
+            (
+                Dialect::Postgres,
+                r#"SELECT "say ""hi""", "a`b", "c]d" FROM "t" WHERE "e" = ? AND f = ?"#,
+            ),
+            (
+                Dialect::Sqlite,
+                r#"SELECT "say ""hi""", "a`b", "c]d" FROM "t" WHERE "e" = ? AND f = ?"#,
+            ),
+            (
+                Dialect::MySql,
+                r#"SELECT `say "hi"`, `a``b`, `c]d` FROM `t` WHERE `e` = ? AND f = ?"#,
+            ),
+        ] {
+            let c = StatementCache::new(dialect);
+            let s = c.get(portable).unwrap();
+            assert_eq!(&**s.masked(), masked, "{dialect}");
+            assert!(s.is_read);
+        }
+        // Native SQL: `[ "a]"` is a subscript by a quoted name, not a portable
+        // identifier running to the `]` inside the quotes (which would turn
+        // `" , 'secret' ..."` into a quoted name and show the literal).
+        assert_eq!(
+            mask_literals(r#"SELECT x [ "a]" ] , 'secret' , "b""#, Dialect::Postgres),
+            r#"SELECT x [ "a]" ] , ? , "b""#
+        );
+        assert_eq!(
+            mask_literals("SELECT [a]] , 'secret'", Dialect::Sqlite),
+            "SELECT [a]] , ?"
+        );
+    }
+
+    #[test]
+    fn refused_statements_are_invalid_input() {
+        let c = StatementCache::new(Dialect::Postgres);
+        for (sql, needle) in [
+            ("SELECT 1\0", "NUL character"),
+            (
+                &format!("SELECT [{}]", "n".repeat(64)) as &str,
+                "PostgreSQL takes at most 63 bytes",
+            ),
+        ] {
+            match c.get(sql) {
+                Err(crate::Error::InvalidInput { reason, .. }) => {
+                    assert!(reason.contains(needle), "{reason}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub mod entity;
 #[macro_use]
 pub mod network;
 #[macro_use]
+pub mod portable;
+#[macro_use]
 pub mod runtime;
 
 macro_rules! suite_tests {
@@ -18,6 +20,7 @@ macro_rules! suite_tests {
         entity_tests!($setup);
         ddl_tests!($setup);
         dynamic_tests!($setup);
+        portable_tests!($setup);
     };
 }
 

@@ -65,7 +65,11 @@ pub struct Capabilities {
     pub max_bind_params: usize,
     /// How an upsert is written.
     pub upsert: UpsertStyle,
-    /// Longest identifier the server accepts, in bytes.
+    /// Longest identifier the server takes as written: 63 bytes on PostgreSQL (which
+    /// silently truncates longer names), 64 characters on the MySQL family (which
+    /// refuses longer ones); `usize::MAX` on SQLite, which has no limit. Portable SQL
+    /// translation refuses longer identifiers
+    /// ([`TranslateErrorKind::IdentifierTooLong`](crate::sql::TranslateErrorKind::IdentifierTooLong)).
     pub max_identifier_len: usize,
     /// `ALTER TABLE .. ALTER COLUMN` (type, nullability, default) is supported in place.
     pub alter_column: bool,
@@ -118,6 +122,23 @@ impl Dialect {
     /// Append the placeholder for the 1-based parameter `index` (`$1` or `?`).
     pub fn push_placeholder(self, out: &mut String, index: usize) {
         self.writer().push_placeholder(out, index);
+    }
+
+    /// The length of `ident` in the unit [`Capabilities::max_identifier_len`] counts
+    /// for this dialect: characters on the MySQL family, bytes elsewhere.
+    pub(crate) fn identifier_len(self, ident: &str) -> usize {
+        match self {
+            Dialect::MySql => ident.chars().count(),
+            Dialect::Postgres | Dialect::Sqlite => ident.len(),
+        }
+    }
+
+    /// The unit of [`Capabilities::max_identifier_len`] for this dialect, in words.
+    pub(crate) fn identifier_len_unit(self) -> &'static str {
+        match self {
+            Dialect::MySql => "characters",
+            Dialect::Postgres | Dialect::Sqlite => "bytes",
+        }
     }
 
     /// The SQL type name the dialect uses for a column type.

@@ -18,7 +18,8 @@ static CAPABILITIES: Capabilities = Capabilities {
     // SQLITE_MAX_VARIABLE_NUMBER since 3.32
     max_bind_params: 32766,
     upsert: UpsertStyle::OnConflict,
-    max_identifier_len: 1024,
+    // SQLite has no limit on identifier length.
+    max_identifier_len: usize::MAX,
     alter_column: false,
     alter_add_foreign_key: false,
     index_if_not_exists: true,

@@ -145,7 +145,10 @@ pub(super) fn unescape_bracket(content: &str) -> Cow<'_, str> {
 /// # Errors
 ///
 /// The first unterminated string, quoted identifier, bracket identifier, block comment
-/// or dollar quote, or empty bracket identifier, with the byte offset where it starts.
+/// or dollar quote, or empty bracket identifier, with the byte offset where it starts;
+/// or, before any of those, the first NUL character
+/// ([`TranslateErrorKind::NulCharacter`]). Identifier lengths are not checked here
+/// (that is [`translate`](crate::translate)'s job, for one dialect's limit).
 ///
 /// ```
 /// use dal_schema::Dialect;
@@ -164,9 +167,43 @@ pub(super) fn unescape_bracket(content: &str) -> Cow<'_, str> {
 /// assert_eq!((err.kind, err.offset), (TranslateErrorKind::UnterminatedString, 7));
 /// ```
 pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, TranslateError> {
+    collect(Lexer::new(sql, dialect), sql.len())
+}
+
+/// Split `sql`, written in `dialect`'s own syntax (as [`translate`](crate::translate)
+/// produces it, or as a server reports it), into tokens: like [`tokenize`], except
+/// that no `[` starts a portable identifier ([`Lexer::native`]).
+///
+/// # Errors
+///
+/// As for [`tokenize`].
+///
+/// ```
+/// use dal_schema::{Dialect, translate};
+/// use dal_schema::sql::lexer::{TokenKind, tokenize_native};
+///
+/// // `[` glued to nothing is array punctuation in PostgreSQL's own syntax…
+/// let sql = translate("SELECT x [?]", Dialect::Postgres).unwrap().sql;
+/// assert_eq!(sql, "SELECT x [$1]");
+/// let kinds: Vec<TokenKind> = tokenize_native(&sql, Dialect::Postgres)
+///     .unwrap()
+///     .iter()
+///     .map(|t| t.kind)
+///     .collect();
+/// assert_eq!(kinds[4..], [TokenKind::Punct, TokenKind::NumberedParameter(1), TokenKind::Punct]);
+///
+/// // …and SQLite's own quoting, closed by the first `]`.
+/// let tokens = tokenize_native("SELECT [a]", Dialect::Sqlite).unwrap();
+/// assert_eq!(tokens[2].kind, TokenKind::QuotedIdentifier);
+/// ```
+pub fn tokenize_native(sql: &str, dialect: Dialect) -> Result<Vec<Token>, TranslateError> {
+    collect(Lexer::native(sql, dialect), sql.len())
+}
+
+fn collect(lexer: Lexer<'_>, len: usize) -> Result<Vec<Token>, TranslateError> {
     // Most tokens are a few bytes long; this avoids regrowing for typical statements.
-    let mut tokens = Vec::with_capacity(sql.len() / 4 + 1);
-    for token in Lexer::new(sql, dialect) {
+    let mut tokens = Vec::with_capacity(len / 4 + 1);
+    for token in lexer {
         tokens.push(token?);
     }
     Ok(tokens)
@@ -183,7 +220,8 @@ pub fn tokenize(sql: &str, dialect: Dialect) -> Result<Vec<Token>, TranslateErro
 /// # Errors
 ///
 /// The same lexical errors as [`tokenize`] (an unterminated literal, comment or
-/// identifier, or an empty `[]`), with the byte offset where the problem starts.
+/// identifier, an empty `[]`, a NUL character), with the byte offset where the
+/// problem starts.
 ///
 /// ```
 /// use dal_schema::sql::bracket_identifiers;
@@ -220,16 +258,48 @@ pub struct Lexer<'a> {
     pos: usize,
     rules: &'static LexRules,
     failed: bool,
+    /// Offset of the first NUL byte, reported before any token.
+    nul: Option<usize>,
+    /// A `[` in identifier position may start a portable `[name]` (false when lexing
+    /// a dialect's own SQL).
+    portable: bool,
 }
 
 impl<'a> Lexer<'a> {
     /// A lexer over `sql` using `dialect`'s lexical rules.
+    ///
+    /// A text holding a NUL character anywhere (even inside a literal or comment)
+    /// is refused as a whole: the first item is a
+    /// [`TranslateErrorKind::NulCharacter`] error at the first NUL.
     pub fn new(sql: &'a str, dialect: Dialect) -> Self {
+        let mut lexer = Self::without_nul_check(sql, dialect);
+        lexer.nul = sql.bytes().position(|c| c == 0);
+        lexer
+    }
+
+    /// A lexer over SQL written in `dialect`'s own syntax rather than portable SQL:
+    /// a `[` never starts a portable identifier ([`TokenKind::BracketIdentifier`]).
+    /// It is array punctuation on PostgreSQL and MySQL, and SQLite's own quoting on
+    /// SQLite (a [`TokenKind::QuotedIdentifier`] closed by the next `]`, without
+    /// escapes). This is how a server reads the text [`translate`](crate::translate)
+    /// produces: use it to look at translated SQL or SQL a server reports.
+    pub fn native(sql: &'a str, dialect: Dialect) -> Self {
+        Lexer {
+            portable: false,
+            ..Self::new(sql, dialect)
+        }
+    }
+
+    /// A lexer over a text known to hold no NUL byte (the translator's prescan
+    /// checked it), sparing a second pass.
+    pub(super) fn without_nul_check(sql: &'a str, dialect: Dialect) -> Self {
         Lexer {
             sql,
             pos: 0,
             rules: LexRules::of(dialect),
             failed: false,
+            nul: None,
+            portable: true,
         }
     }
 
@@ -269,7 +339,7 @@ impl<'a> Lexer<'a> {
             b'/' if next == Some(b'*') => block_comment_end(b, start + 2, r.nested_block_comments)
                 .map(|end| (K::BlockComment, end))
                 .ok_or(TranslateErrorKind::UnterminatedBlockComment),
-            b'$' if r.dollar_quotes => dollar(self.sql, start),
+            b'$' if r.dollar_quotes => dollar(b, start),
             b'$' | b':' | b'@' if r.sqlite_params && next.is_some_and(is_ident_continue) => {
                 Ok((K::NamedParameter, skip(b, start + 1, is_ident_continue)))
             }
@@ -291,7 +361,7 @@ impl<'a> Lexer<'a> {
     fn bracket(&self, start: usize) -> Result<(TokenKind, usize), TranslateErrorKind> {
         let b = self.sql.as_bytes();
         let after_operand = start > 0 && ends_operand(b[start - 1]);
-        if !after_operand {
+        if self.portable && !after_operand {
             match portable_bracket(b, start) {
                 Bracket::Identifier(end) => return Ok((TokenKind::BracketIdentifier, end)),
                 Bracket::Empty => return Err(TranslateErrorKind::EmptyBracketIdentifier),
@@ -320,6 +390,13 @@ impl Iterator for Lexer<'_> {
         if self.failed || self.pos >= self.sql.len() {
             return None;
         }
+        if let Some(at) = self.nul {
+            self.failed = true;
+            return Some(Err(TranslateError::new(
+                TranslateErrorKind::NulCharacter,
+                at,
+            )));
+        }
         let start = self.pos;
         match self.scan_token(start) {
             Ok((kind, end)) => {
@@ -328,10 +405,7 @@ impl Iterator for Lexer<'_> {
             }
             Err(kind) => {
                 self.failed = true;
-                Some(Err(TranslateError {
-                    kind,
-                    offset: start,
-                }))
+                Some(Err(TranslateError::new(kind, start)))
             }
         }
     }
@@ -441,6 +515,8 @@ pub(super) struct Prescan {
     pub(super) needs_lexing: bool,
     /// How many `?` bytes it holds (to size the output).
     pub(super) question_marks: usize,
+    /// Offset of the first NUL byte, if any.
+    pub(super) nul: Option<usize>,
 }
 
 /// One tight pass over the bytes of `sql` (see [`Prescan`]).
@@ -452,13 +528,20 @@ pub(super) fn prescan(sql: &str, dialect: Dialect) -> Prescan {
     };
     let mut needs_lexing = false;
     let mut question_marks = 0;
+    let mut has_nul = false;
     for &c in sql.as_bytes() {
         needs_lexing |= table[c as usize];
         question_marks += usize::from(c == b'?');
+        has_nul |= c == 0;
     }
     Prescan {
         needs_lexing,
         question_marks,
+        nul: if has_nul {
+            sql.bytes().position(|c| c == 0)
+        } else {
+            None
+        },
     }
 }
 
@@ -555,8 +638,7 @@ fn numbered(b: &[u8], from: usize) -> (TokenKind, usize) {
 }
 
 /// A PostgreSQL `$` at `start`: `$n` parameter, dollar-quoted string, or plain `$`.
-fn dollar(sql: &str, start: usize) -> Result<(TokenKind, usize), TranslateErrorKind> {
-    let b = sql.as_bytes();
+fn dollar(b: &[u8], start: usize) -> Result<(TokenKind, usize), TranslateErrorKind> {
     // The opening delimiter `$tag$` ends at `open_end`. A tag is identifier characters
     // not starting with a digit (a digit after `$` makes a parameter).
     let open_end = match b.get(start + 1) {
@@ -573,9 +655,12 @@ fn dollar(sql: &str, start: usize) -> Result<(TokenKind, usize), TranslateErrorK
         }
         _ => return Ok((TokenKind::Punct, start + 1)),
     };
-    let delimiter = &sql[start..open_end];
-    sql[open_end..]
-        .find(delimiter)
+    // Compared as bytes: the delimiter starts and ends with the ASCII `$`, so a match
+    // can only start and end on character boundaries.
+    let delimiter = &b[start..open_end];
+    b[open_end..]
+        .windows(delimiter.len())
+        .position(|w| w == delimiter)
         .map(|p| (TokenKind::DollarQuoted, open_end + p + delimiter.len()))
         .ok_or(TranslateErrorKind::UnterminatedDollarQuote)
 }
@@ -614,10 +699,13 @@ fn portable_bracket(b: &[u8], start: usize) -> Bracket {
             b']' if blank => return Bracket::Empty,
             b']' if numeric && has_digit => return Bracket::NotIdentifier,
             b']' => return Bracket::Identifier(i + 1),
-            // Not identifier text: array literals and slices (`,` `:`), nesting, quotes,
-            // parameters, statement or line ends.
-            b'[' | b',' | b':' | b'\'' | b'"' | b'`' | b'(' | b')' | b';' | b'?' | b'\n'
-            | b'\r' => return Bracket::NotIdentifier,
+            // Not identifier text: array literals and slices (`,` `:`), nesting, string
+            // quotes (`data ['key']` is a jsonb subscript), parameters, statement or
+            // line ends. Identifier quotes (`"`, `` ` ``) are name characters: the
+            // writer doubles them.
+            b'[' | b',' | b':' | b'\'' | b'(' | b')' | b';' | b'?' | b'\n' | b'\r' => {
+                return Bracket::NotIdentifier;
+            }
             b' ' | b'\t' | 0x0b | 0x0c => i += 1,
             c => {
                 blank = false;

@@ -2,7 +2,9 @@
 //! dialect's way, `?` parameters numbered where the dialect needs it, `??` unescaped,
 //! and the statement's parameter count.
 
-use super::lexer::{Lexer, TokenKind, is_ident_continue, prescan, unescape_bracket};
+use std::borrow::Cow;
+
+use super::lexer::{Lexer, Token, TokenKind, is_ident_continue, prescan};
 use super::{TranslateError, TranslateErrorKind};
 use crate::Dialect;
 
@@ -46,16 +48,38 @@ pub struct Translated {
 ///
 /// let my = translate(sql, Dialect::MySql).unwrap();
 /// assert_eq!(my.sql, "SELECT `data` ? 'k', '[x] ?' FROM `t` WHERE `t`.`id` = ?");
+///
+/// // Quote characters inside a `[name]` are doubled the dialect's way.
+/// let odd = r#"SELECT [say "hi"], [back`tick], [a]]b]"#;
+/// assert_eq!(
+///     translate(odd, Dialect::Postgres).unwrap().sql,
+///     r#"SELECT "say ""hi""", "back`tick", "a]b""#
+/// );
+/// assert_eq!(
+///     translate(odd, Dialect::MySql).unwrap().sql,
+///     r#"SELECT `say "hi"`, `back``tick`, `a]b`"#
+/// );
 /// ```
 ///
 /// # Errors
 ///
 /// A [`TranslateError`] with the byte offset where the problem starts: an unterminated
 /// string, quoted identifier, `[identifier]`, block comment or dollar quote, an empty
-/// `[]` where an identifier is expected, or (PostgreSQL) portable `?` mixed with `$n`.
+/// `[]` where an identifier is expected, (PostgreSQL) portable `?` mixed with `$n`, an
+/// identifier longer than the dialect takes, or a NUL character anywhere in the text.
 pub fn translate(sql: &str, dialect: Dialect) -> Result<Translated, TranslateError> {
     let scan = prescan(sql, dialect);
+    if let Some(at) = scan.nul {
+        return Err(TranslateError::new(TranslateErrorKind::NulCharacter, at));
+    }
+    let limits = IdentifierLimit::of(dialect);
     if !scan.needs_lexing {
+        // Only words can be too long here, and only in a text longer than the limit.
+        if sql.len() > limits.max {
+            for token in Lexer::without_nul_check(sql, dialect) {
+                limits.check(sql, token?)?;
+            }
+        }
         return Ok(Translated {
             sql: sql.to_owned(),
             param_count: 0,
@@ -63,7 +87,8 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<Translated, TranslateErr
     }
     let numbers_positional = numbers_positional_placeholders(dialect);
     // Each `?` may grow into `$n` plus separating spaces; nothing else grows except
-    // quote characters doubled inside bracket identifiers (rare).
+    // quote characters doubled inside bracket identifiers and the rare space that
+    // keeps a translated identifier apart from its neighbour.
     let growth = if numbers_positional {
         scan.question_marks * (decimal_digits(scan.question_marks) + 2)
     } else {
@@ -73,27 +98,34 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<Translated, TranslateErr
     let mut copied = 0;
     let mut params = ParamCounter::default();
     let writer = dialect.writer();
+    let quote = identifier_quote(dialect);
 
-    for token in Lexer::new(sql, dialect) {
+    for token in Lexer::without_nul_check(sql, dialect) {
         let token = token?;
+        limits.check(sql, token)?;
         match token.kind {
             TokenKind::BracketIdentifier => {
-                out.push_str(&sql[copied..token.start]);
-                writer.push_identifier(
-                    &mut out,
-                    &unescape_bracket(&sql[token.start + 1..token.end - 1]),
-                );
+                out.push_str(between(sql, copied, token.start));
+                // PostgreSQL reads `U&"..."` as an identifier with Unicode escapes.
+                if dialect == Dialect::Postgres && ends_with_unicode_prefix(&out) {
+                    out.push(' ');
+                }
+                writer.push_identifier(&mut out, &token.bracket_name(sql).unwrap_or_default());
+                // `[a]"b"` must not become `"a""b"`, one identifier.
+                if sql.as_bytes().get(token.end) == Some(&quote) {
+                    out.push(' ');
+                }
                 copied = token.end;
             }
             TokenKind::EscapedQuestionMark => {
-                out.push_str(&sql[copied..token.start]);
+                out.push_str(between(sql, copied, token.start));
                 out.push('?');
                 copied = token.end;
             }
             TokenKind::Placeholder => {
                 let index = params.positional(token.start, numbers_positional)?;
                 if numbers_positional {
-                    out.push_str(&sql[copied..token.start]);
+                    out.push_str(between(sql, copied, token.start));
                     // `LIMIT?` must not become the identifier `LIMIT$1`, nor `?1` the
                     // parameter `$11`: keep adjacent words apart from `$n`.
                     if out.bytes().next_back().is_some_and(is_ident_continue) {
@@ -118,11 +150,92 @@ pub fn translate(sql: &str, dialect: Dialect) -> Result<Translated, TranslateErr
             _ => {}
         }
     }
-    out.push_str(&sql[copied..]);
+    out.push_str(between(sql, copied, sql.len()));
     Ok(Translated {
         sql: out,
         param_count: params.highest,
     })
+}
+
+/// `sql[from..to]` without a panic path. The translator only cuts at token
+/// boundaries, which always fall on `char` boundaries (the lexer module guarantees
+/// it and the property tests check it), so the empty fallback is never taken.
+fn between(sql: &str, from: usize, to: usize) -> &str {
+    debug_assert!(sql.is_char_boundary(from) && sql.is_char_boundary(to) && from <= to);
+    sql.get(from..to).unwrap_or_default()
+}
+
+/// The byte the dialect quotes identifiers with.
+fn identifier_quote(dialect: Dialect) -> u8 {
+    match dialect {
+        Dialect::MySql => b'`',
+        Dialect::Postgres | Dialect::Sqlite => b'"',
+    }
+}
+
+/// `out` ends with PostgreSQL's `U&` (or `u&`) prefix, the `U` not part of a longer
+/// word.
+fn ends_with_unicode_prefix(out: &str) -> bool {
+    let b = out.as_bytes();
+    b.len() >= 2
+        && b[b.len() - 1] == b'&'
+        && matches!(b[b.len() - 2], b'U' | b'u')
+        && (b.len() == 2 || !is_ident_continue(b[b.len() - 3]))
+}
+
+/// The dialect's identifier length limit, applied to every identifier token.
+struct IdentifierLimit {
+    dialect: Dialect,
+    /// Longest identifier in the dialect's unit (`usize::MAX`: no limit).
+    max: usize,
+}
+
+impl IdentifierLimit {
+    fn of(dialect: Dialect) -> Self {
+        IdentifierLimit {
+            dialect,
+            max: dialect.capabilities().max_identifier_len,
+        }
+    }
+
+    /// Refuse `token` if it is an identifier longer than the limit: a `[name]`, a
+    /// natively quoted identifier or a bare word (PostgreSQL truncates those too).
+    fn check(&self, sql: &str, token: Token) -> Result<(), TranslateError> {
+        let text = token.text(sql);
+        // An identifier is never longer, in bytes or characters, than its text.
+        if text.len() <= self.max {
+            return Ok(());
+        }
+        let name: Cow<'_, str> = match token.kind {
+            TokenKind::Word => Cow::Borrowed(text),
+            TokenKind::BracketIdentifier => match token.bracket_name(sql) {
+                Some(name) => name,
+                None => return Ok(()),
+            },
+            TokenKind::QuotedIdentifier => {
+                let quote = identifier_quote(self.dialect);
+                // Only the dialect's own identifier quote makes an identifier; the
+                // written form of a PostgreSQL `U&"..."` name is not its length.
+                if text.as_bytes().first() != Some(&quote)
+                    || (self.dialect == Dialect::Postgres
+                        && ends_with_unicode_prefix(between(sql, 0, token.start)))
+                {
+                    return Ok(());
+                }
+                let quote = char::from(quote);
+                let inner = text
+                    .strip_prefix(quote)
+                    .and_then(|t| t.strip_suffix(quote))
+                    .unwrap_or_default();
+                Cow::Owned(inner.replace(&format!("{quote}{quote}"), &quote.to_string()))
+            }
+            _ => return Ok(()),
+        };
+        if self.dialect.identifier_len(&name) > self.max {
+            return Err(TranslateError::too_long(&name, self.dialect, token.start));
+        }
+        Ok(())
+    }
 }
 
 /// Whether the dialect writes positional parameters as numbers (`$1`), so that a
@@ -187,10 +300,7 @@ impl<'a> ParamCounter<'a> {
 }
 
 fn mixed(offset: usize) -> TranslateError {
-    TranslateError {
-        kind: TranslateErrorKind::MixedPlaceholders,
-        offset,
-    }
+    TranslateError::new(TranslateErrorKind::MixedPlaceholders, offset)
 }
 
 #[cfg(test)]
@@ -300,6 +410,229 @@ mod tests {
         assert_eq!(err("[]]a", MySql), (E::UnterminatedBracketIdentifier, 0));
         // SQLite's native brackets must close too.
         assert_eq!(err("x[1", Sqlite), (E::UnterminatedBracketIdentifier, 1));
+    }
+
+    #[test]
+    fn quote_characters_in_bracket_names_are_doubled_per_dialect() {
+        let q = r#"SELECT [a"b], [c`d], [e]]f], ["], [`], [""], [``]"#;
+        assert_eq!(
+            sql(q, Postgres),
+            r#"SELECT "a""b", "c`d", "e]f", """", "`", """""", "``""#
+        );
+        assert_eq!(sql(q, Sqlite), sql(q, Postgres));
+        assert_eq!(
+            sql(q, MySql),
+            r#"SELECT `a"b`, `c``d`, `e]f`, `"`, ````, `""`, ``````"#
+        );
+        // A name made only of a `]`, or ending with one.
+        assert_eq!(sql("[]]] + [x]]]", Postgres), r#""]" + "x]""#);
+        // Spaces, multi-byte characters, quotes and `]` together.
+        assert_eq!(
+            sql(
+                r#"INSERT INTO [t "1"] ([naïve `x`], [日本 ]]語]) VALUES (?, ?)"#,
+                MySql
+            ),
+            r#"INSERT INTO `t "1"` (`naïve ``x```, `日本 ]語`) VALUES (?, ?)"#
+        );
+    }
+
+    #[test]
+    fn quote_characters_in_bracket_names_on_mysql_are_not_strings() {
+        // `"` starts a string on MySQL, but inside `[...]` it is part of the name.
+        let t = translate(r#"SELECT [a "b] FROM t WHERE x = ? -- "?"#, MySql).unwrap();
+        assert_eq!(t.sql, r#"SELECT `a "b` FROM t WHERE x = ? -- "?"#);
+        assert_eq!(t.param_count, 1);
+    }
+
+    #[test]
+    fn bracket_identifier_glued_to_a_native_quote_stays_apart() {
+        // `"a""b"` would be the single identifier `a"b`.
+        assert_eq!(sql(r#"[a]"b""#, Postgres), r#""a" "b""#);
+        assert_eq!(sql(r#"[a]"b""#, Sqlite), r#""a" "b""#);
+        assert_eq!(sql("[a]`b`", MySql), "`a` `b`");
+        // A different quote character cannot merge.
+        assert_eq!(sql("[a]'b'", Postgres), r#""a"'b'"#);
+    }
+
+    #[test]
+    fn bracket_identifier_after_unicode_prefix_stays_apart() {
+        // `U&"..."` is PostgreSQL's identifier with Unicode escapes.
+        assert_eq!(sql(r"SELECT U&[a\0041]", Postgres), r#"SELECT U& "a\0041""#);
+        assert_eq!(sql("SELECT u&[x]", Postgres), r#"SELECT u& "x""#);
+        assert_eq!(sql("SELECT xU&[x]", Postgres), r#"SELECT xU&"x""#);
+        assert_eq!(sql("SELECT U&[x]", MySql), "SELECT U&`x`");
+    }
+
+    // ---- identifier length ----
+
+    fn too_long(input: &str, dialect: Dialect) -> (usize, usize, Option<String>) {
+        let e = translate(input, dialect).unwrap_err();
+        match e.kind {
+            E::IdentifierTooLong { dialect: d, length } => {
+                assert_eq!(d, dialect);
+                (e.offset, length, e.identifier().map(str::to_owned))
+            }
+            other => panic!("{input:?} on {dialect}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn postgres_identifiers_are_at_most_63_bytes() {
+        let ok = "a".repeat(63);
+        let long = "a".repeat(64);
+        assert_eq!(
+            sql(&format!("SELECT [{ok}]"), Postgres),
+            format!("SELECT \"{ok}\"")
+        );
+        assert_eq!(too_long(&format!("SELECT [{long}]"), Postgres).0, 7);
+        assert_eq!(too_long(&format!("SELECT [{long}]"), Postgres).1, 64);
+        // Bytes, not characters: 32 two-byte characters are 64 bytes.
+        let e_acute = "é".repeat(32);
+        assert_eq!(too_long(&format!("SELECT [{e_acute}]"), Postgres).1, 64);
+        assert!(translate(&format!("SELECT [{}]", "é".repeat(31)), Postgres).is_ok());
+        // `]]` counts as one `]`.
+        let escaped = format!("[{}]]]", "a".repeat(62));
+        assert_eq!(sql(&escaped, Postgres), format!("\"{}]\"", "a".repeat(62)));
+        // Native quoting, `""` counting as one `"`, and bare words.
+        assert!(translate(&format!("SELECT \"{}\"\"\"", "b".repeat(62)), Postgres).is_ok());
+        assert_eq!(
+            too_long(&format!("SELECT 1 FROM \"{long}\""), Postgres).0,
+            14
+        );
+        assert_eq!(too_long(&format!("SELECT {long} FROM t"), Postgres).0, 7);
+        assert_eq!(
+            too_long(&format!("SELECT {long} FROM t WHERE a = ?"), Postgres).0,
+            7
+        );
+        // A backtick is not PostgreSQL quoting; `U&"..."` is written with escapes.
+        assert!(translate(&format!("SELECT `{long}`"), Postgres).is_ok());
+        assert!(translate(&format!("SELECT U&\"{long}\""), Postgres).is_ok());
+        // Literals, comments and dollar quotes are not identifiers.
+        for q in [
+            format!("SELECT '{long}'"),
+            format!("SELECT 1 -- {long}"),
+            format!("SELECT /* {long} */ 1"),
+            format!("SELECT $${long}$$"),
+            format!("SELECT 1{long}"),
+        ] {
+            assert!(translate(&q, Postgres).is_ok(), "{q}");
+        }
+    }
+
+    #[test]
+    fn mysql_identifiers_are_at_most_64_characters() {
+        let ok = "é".repeat(64);
+        assert_eq!(
+            sql(&format!("SELECT [{ok}]"), MySql),
+            format!("SELECT `{ok}`")
+        );
+        assert!(translate(&format!("SELECT `{ok}`"), MySql).is_ok());
+        let long = "é".repeat(65);
+        assert_eq!(too_long(&format!("SELECT [{long}]"), MySql).1, 65);
+        assert_eq!(too_long(&format!("SELECT `{long}`"), MySql).0, 7);
+        assert_eq!(too_long(&format!("SELECT {long}"), MySql).0, 7);
+        // `` `` `` counts as one backtick; `"..."` is a string on MySQL.
+        assert!(translate(&format!("SELECT `{}```", "a".repeat(63)), MySql).is_ok());
+        assert!(translate(&format!("SELECT \"{long}\""), MySql).is_ok());
+    }
+
+    #[test]
+    fn sqlite_identifiers_have_no_length_limit() {
+        let long = "x".repeat(5000);
+        for q in [
+            format!("SELECT [{long}]"),
+            format!("SELECT \"{long}\""),
+            format!("SELECT {long}"),
+        ] {
+            assert!(translate(&q, Sqlite).is_ok());
+        }
+    }
+
+    #[test]
+    fn identifier_too_long_message_names_it_shortened() {
+        let name = format!("start_{}_end", "m".repeat(80));
+        let e = translate(&format!("SELECT * FROM [{name}]"), Postgres).unwrap_err();
+        assert_eq!(e.identifier(), Some("start_mmmmmmmmmmmmmm…mmmm_end"));
+        assert_eq!(
+            e.to_string(),
+            "identifier `start_mmmmmmmmmmmmmm…mmmm_end` at byte 14 is 90 bytes long; \
+             PostgreSQL takes at most 63 bytes (it would silently truncate the name)"
+        );
+        let e = translate(&format!("SELECT [{}]", "ü".repeat(70)), MySql).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "identifier `{}…{}` at byte 7 is 70 characters long; \
+                 MySQL/MariaDB takes at most 64 characters",
+                "ü".repeat(20),
+                "ü".repeat(8)
+            )
+        );
+        // Short names are shown whole; other errors name no identifier.
+        assert_eq!(
+            translate("SELECT 'x", Postgres).unwrap_err().identifier(),
+            None
+        );
+    }
+
+    // ---- NUL characters ----
+
+    #[test]
+    fn nul_characters_are_refused_everywhere() {
+        for d in Dialect::ALL {
+            for (q, at) in [
+                ("SELECT 1\0", 8),
+                ("\0", 0),
+                ("SELECT '\0'", 8),
+                ("SELECT [a\0b]", 9),
+                ("SELECT \"a\0\"", 9),
+                ("SELECT 1 -- \0", 12),
+                ("SELECT /* \0 */ 1", 10),
+                ("SELECT $$\0$$, ?", 9),
+                ("SELECT 'x' \0 'unterminated", 11),
+            ] {
+                assert_eq!(err(q, d), (E::NulCharacter, at), "{q:?} on {d}");
+                let lexed = crate::sql::lexer::tokenize(q, d).unwrap_err();
+                assert_eq!((lexed.kind, lexed.offset), (E::NulCharacter, at));
+            }
+        }
+        assert_eq!(
+            translate("a\0", Postgres).unwrap_err().to_string(),
+            "NUL character (\\0) in SQL text at byte 1 (no server accepts it in a statement; \
+             pass such data as a bound parameter)"
+        );
+        assert_eq!(
+            crate::sql::bracket_identifiers("[a] > \0")
+                .unwrap_err()
+                .kind,
+            E::NulCharacter
+        );
+    }
+
+    // ---- multi-byte text ----
+
+    #[test]
+    fn multi_byte_characters_at_every_position_never_panic() {
+        let samples = [
+            "SELECT [a b], 'x''y', \"q\"\"r\", `s``t` FROM [t] WHERE [c] = ? AND d ?? 'k' -- c\n/* /* n */ */ $$ ? $$ $t$ x $t$ E'\\'' ?1 :n @m $v [a]]b] x[1] ARRAY[[1]]",
+            "[",
+            "'",
+            "$a$",
+            "[x",
+        ];
+        for base in samples {
+            for insert in ["é", "日", "🚀", "\u{0300}"] {
+                for at in (0..=base.len()).filter(|&i| base.is_char_boundary(i)) {
+                    let (head, tail) = base.split_at(at);
+                    let text = format!("{head}{insert}{tail}");
+                    for d in Dialect::ALL {
+                        let _ = translate(&text, d);
+                        let _ = crate::sql::lexer::tokenize(&text, d);
+                    }
+                    let _ = crate::sql::bracket_identifiers(&text);
+                }
+            }
+        }
     }
 
     // ---- PostgreSQL array syntax stays untouched ----

@@ -11,7 +11,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-use dal_schema::sql::lexer::{TokenKind, tokenize};
+use dal_schema::sql::lexer::{TokenKind, tokenize_native};
 use dal_schema::{ColumnType, DefaultValue, Dialect, Schema, Table};
 
 use crate::db::Db;
@@ -257,7 +257,7 @@ pub(crate) fn parse_default(text: &str, dialect: Dialect) -> RawDefault {
     if is_call_of(&lower, &["current_date", "curdate"]) {
         return RawDefault::CurrentDate;
     }
-    let Ok(tokens) = tokenize(t, dialect) else {
+    let Ok(tokens) = tokenize_native(t, dialect) else {
         return RawDefault::Expression(t.to_string());
     };
     let tokens: Vec<_> = tokens
@@ -430,7 +430,7 @@ pub(crate) fn unescape_literal(token: &str, dialect: Dialect) -> Option<String> 
 /// Every string literal in `expr`, unescaped, in order (the variants of an
 /// enumeration check or of a MySQL `enum(...)` type).
 pub(crate) fn string_literals(expr: &str, dialect: Dialect) -> Vec<String> {
-    let Ok(tokens) = tokenize(expr, dialect) else {
+    let Ok(tokens) = tokenize_native(expr, dialect) else {
         return Vec::new();
     };
     tokens
@@ -455,7 +455,7 @@ pub(crate) fn strip_wrapping_parens(s: &str, dialect: Dialect) -> &str {
 
 /// The byte offset of the `)` matching the `(` at byte `open` of `s`.
 pub(crate) fn matching_paren(s: &str, open: usize, dialect: Dialect) -> Option<usize> {
-    let tokens = tokenize(s, dialect).ok()?;
+    let tokens = tokenize_native(s, dialect).ok()?;
     let mut depth = 0usize;
     for t in tokens.iter().filter(|t| t.start >= open) {
         if t.kind != TokenKind::Punct {

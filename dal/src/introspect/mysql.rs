@@ -259,7 +259,10 @@ pub(super) async fn tables(db: &Db, only: Option<&str>) -> Result<Vec<Table>> {
 /// MariaDB: a `LONGTEXT` column with the automatic `json_valid(col)` check named
 /// after it is a JSON column; the check is dropped.
 fn fold_json_check(table: &mut Table, column: &str) {
-    let expected = normalize_expression(&format!("json_valid(`{column}`)"));
+    let expected = normalize_expression(&format!(
+        "json_valid({})",
+        Dialect::MySql.quote_identifier(column)
+    ));
     let Some(pos) = table.checks.iter().position(|c| {
         c.name.eq_ignore_ascii_case(column) && normalize_expression(&c.expression) == expected
     }) else {

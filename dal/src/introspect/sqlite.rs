@@ -13,7 +13,7 @@
 //! created by name) is reported as a unique index named `{table}_{cols}_unique`.
 
 use dal_schema::model::names;
-use dal_schema::sql::lexer::{Token, TokenKind, tokenize};
+use dal_schema::sql::lexer::{Token, TokenKind, tokenize_native};
 use dal_schema::{Check, Column, ColumnType, Dialect, ForeignKey, Index, ReferentialAction, Table};
 
 use super::{
@@ -260,7 +260,7 @@ struct ParsedForeignKey {
 /// statement. Text that cannot be tokenized gives an empty result.
 fn parse_create_table(sql: &str) -> ParsedTable {
     let mut out = ParsedTable::default();
-    let Ok(tokens) = tokenize(sql, Dialect::Sqlite) else {
+    let Ok(tokens) = tokenize_native(sql, Dialect::Sqlite) else {
         return out;
     };
     let tokens: Vec<Token> = tokens
