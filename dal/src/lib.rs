@@ -270,9 +270,20 @@ pub mod __private {
     pub fn decode_field<T: SqlType>(row: &Row<'_>, hint: usize, column: &str) -> Result<T> {
         row.get_hinted::<T>(hint, column)
     }
-    /// Bind a field (requiring `SqlType`, see `decode_field`).
-    pub fn encode_field<'q, T: SqlType>(value: &'q T, out: &mut Arguments<'q>) -> Result<()> {
-        value.encode(out)
+    /// Bind a field (requiring `SqlType`, see `decode_field`); a value the
+    /// dialect cannot store is an invalid-input error naming the column.
+    pub fn encode_field<'q, T: SqlType>(
+        value: &'q T,
+        out: &mut Arguments<'q>,
+        column: &str,
+    ) -> Result<()> {
+        value.encode(out).map_err(|e| match e {
+            Error::InvalidInput { reason, .. } => Error::InvalidInput {
+                field: column.to_string(),
+                reason,
+            },
+            other => other,
+        })
     }
     /// Compile-time check that a field's type can be a primary key.
     pub fn assert_entity_id<T: EntityId>() {}
