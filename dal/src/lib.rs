@@ -167,7 +167,8 @@ pub use dal_macros::{Entity, FromRow};
 /// - columns: `id()`, `id(name)`, `uuid_id()`, `uuid_id(name)` (primary keys:
 ///   an auto-increment big integer, or a UUID); `string(col, LEN)` (`LEN` optional,
 ///   255 by default), `text(col)`, `small_integer(col)`, `integer(col)`,
-///   `big_integer(col)`, `boolean(col)`, `float(col)`, `double(col)`,
+///   `big_integer(col)`, `unsigned_big_integer(col)` (`BIGINT UNSIGNED` on the
+///   MySQL family, a `BIGINT` with a `>= 0` check elsewhere), `boolean(col)`, `float(col)`, `double(col)`,
 ///   `decimal(col, PRECISION, SCALE)`, `date(col)`, `time(col)`, `timestamp(col)`,
 ///   `timestamp_tz(col)`, `uuid(col)`, `json(col)`, `binary(col)`,
 ///   `enumeration(col, ["a", "b"])`, `foreign_id(col)` (a big integer),

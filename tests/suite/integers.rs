@@ -488,12 +488,99 @@ pub async fn int_u64_queries_and_parameters(t: &TestDb) {
     }
 }
 
+/// The blueprint DDL on the real server: a builder table with unsigned columns
+/// is read back as it was written, and switching a column between signed and
+/// unsigned (a destructive change: either way some values do not fit) applies
+/// and reads back as asked, refusing to run while a value would not fit.
+pub async fn int_unsigned_ddl_applies(t: &TestDb) {
+    use dal::schema::{Change, ddl::DdlStatement, diff_tables};
+    use dal::{Dialect, Table};
+    let db = &t.db;
+    let dialect = db.dialect();
+    let counters = |hits_unsigned: bool| {
+        Table::build("i_ddl", |t| {
+            t.id();
+            if hits_unsigned {
+                t.unsigned_big_integer("hits").default(0);
+            } else {
+                t.big_integer("hits").default(0);
+            }
+            t.unsigned_big_integer("peak").nullable();
+        })
+    };
+    let unsigned = counters(true);
+    db.create_table(&unsigned).await.unwrap();
+    let live = db.introspect_table("i_ddl").await.unwrap().unwrap();
+    assert_eq!(
+        live.normalized_for(dialect),
+        unsigned.normalized_for(dialect)
+    );
+    db.execute(
+        "INSERT INTO [i_ddl] ([hits], [peak]) VALUES (?, ?)",
+        (7u64, max_u64(db)),
+    )
+    .await
+    .unwrap();
+
+    let apply = |want: Table| async move {
+        let live = db.introspect_table("i_ddl").await.unwrap().unwrap();
+        let diff = diff_tables(&want, &live, dialect);
+        assert!(diff.changes.is_empty(), "{diff:?}");
+        assert_eq!(diff.destructive.len(), 1, "{diff:?}");
+        let statement = diff.destructive[0].to_ddl();
+        if dialect == Dialect::Sqlite {
+            assert!(matches!(diff.destructive[0], Change::RebuildTable { .. }));
+        } else {
+            assert!(matches!(statement, DdlStatement::AlterColumn { .. }));
+        }
+        let result = db.apply_ddl(&statement).await;
+        let after = db.introspect_table("i_ddl").await.unwrap().unwrap();
+        (result, after)
+    };
+    // unsigned -> signed
+    let signed = counters(false);
+    let (result, after) = apply(signed.clone()).await;
+    result.unwrap();
+    assert_eq!(after.column("hits").unwrap().ty, ColumnType::BigInteger);
+    assert!(after.checks.is_empty(), "{:?}", after.checks);
+    assert!(diff_tables(&signed, &after, dialect).is_empty());
+    // a negative value now fits, and blocks the way back
+    db.execute("UPDATE [i_ddl] SET [hits] = ?", (-3i64,))
+        .await
+        .unwrap();
+    let (result, after) = apply(unsigned.clone()).await;
+    assert!(result.is_err(), "-3 cannot become unsigned");
+    assert_eq!(after.column("hits").unwrap().ty, ColumnType::BigInteger);
+    let hits: i64 = db
+        .fetch_scalar("SELECT [hits] FROM [i_ddl]", ())
+        .await
+        .unwrap();
+    assert_eq!(hits, -3, "nothing lost");
+    // signed -> unsigned once every value fits
+    db.execute("UPDATE [i_ddl] SET [hits] = ?", (3i64,))
+        .await
+        .unwrap();
+    let (result, after) = apply(unsigned.clone()).await;
+    result.unwrap();
+    assert_eq!(
+        after.column("hits").unwrap().ty,
+        ColumnType::UnsignedBigInteger
+    );
+    assert!(diff_tables(&unsigned, &after, dialect).is_empty());
+    let row: (u64, Option<u64>) = db
+        .fetch_one_as("SELECT [hits], [peak] FROM [i_ddl]", ())
+        .await
+        .unwrap();
+    assert_eq!(row, (3, Some(max_u64(db))));
+}
+
 macro_rules! integer_tests {
     ($setup:path) => {
         backend_tests!($setup;
             integers::int_unsigned_columns_in_the_schema,
             integers::int_extremes_round_trip_and_big_u64_is_refused,
             integers::int_u64_queries_and_parameters,
+            integers::int_unsigned_ddl_applies,
         );
     };
 }
