@@ -1088,17 +1088,14 @@ impl<'r> ValueRef<'r> {
     fn i128(&self) -> Result<i128> {
         match &self.inner {
             ValueInner::Sqlite(rusqlite::types::ValueRef::Integer(i)) => Ok(i128::from(*i)),
-            ValueInner::MySql(v) if mysql_unsigned(v) && self.family() == Family::Int => {
-                my_dec::<u64>(v).map(i128::from)
+            ValueInner::Pg(v) if v.type_info().oid().map(|o| o.0) == Some(pg_oid::NUMERIC) => {
+                decimal_to_i128(pg_dec::<Decimal>(v)?)
             }
-            _ if self.family() == Family::Decimal => {
-                let d = Decimal::decode(self.clone())?;
-                if !d.fract().is_zero() {
-                    return Err(Error::decode("", format!("{d} is not a whole number")));
-                }
-                rust_decimal::prelude::ToPrimitive::to_i128(&d)
-                    .ok_or_else(|| Error::decode("", format!("{d} is not an integer")))
-            }
+            ValueInner::MySql(v) => match self.family() {
+                Family::Int if mysql_unsigned(v) => my_dec::<u64>(v).map(i128::from),
+                Family::Decimal => decimal_to_i128(my_dec::<Decimal>(v)?),
+                _ => self.i64().map(i128::from),
+            },
             _ => self.i64().map(i128::from),
         }
     }
@@ -1168,6 +1165,16 @@ fn decimal_to_i64(d: Decimal) -> Result<i64> {
     if d.fract().is_zero() {
         d.to_i64()
             .ok_or_else(|| Error::decode("", format!("{d} does not fit a 64-bit integer")))
+    } else {
+        Err(Error::decode("", format!("{d} is not a whole number")))
+    }
+}
+
+fn decimal_to_i128(d: Decimal) -> Result<i128> {
+    use rust_decimal::prelude::ToPrimitive;
+    if d.fract().is_zero() {
+        d.to_i128()
+            .ok_or_else(|| Error::decode("", format!("{d} is not an integer")))
     } else {
         Err(Error::decode("", format!("{d} is not a whole number")))
     }

@@ -427,6 +427,25 @@ pub async fn int_u64_queries_and_parameters(t: &TestDb) {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    // a whole decimal is read as an integer, a fraction is not
+    let d: u64 = db
+        .fetch_scalar("SELECT CAST(? AS DECIMAL(20, 0))", (12345i64,))
+        .await
+        .unwrap();
+    assert_eq!(d, 12345);
+    let err = db
+        .fetch_scalar::<u64, _>("SELECT CAST(? AS DECIMAL(5, 1))", (1.5f64,))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    if db.dialect() != Dialect::Sqlite {
+        // NUMERIC / DECIMAL(20, 0) holds every u64 (SQLite keeps 15 digits)
+        let d: u64 = db
+            .fetch_scalar("SELECT CAST('18446744073709551615' AS DECIMAL(20, 0))", ())
+            .await
+            .unwrap();
+        assert_eq!(d, u64::MAX);
+    }
 
     if db.dialect() == Dialect::MySql {
         // BIGINT UNSIGNED above i64::MAX does not fit an i64: an error, not -1
