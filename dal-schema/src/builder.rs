@@ -134,6 +134,27 @@ impl TableBuilder {
         self.column(name, ColumnType::BigInteger)
     }
 
+    /// Unsigned 64-bit integer (the column of a `u64`): `BIGINT UNSIGNED` on the
+    /// MySQL family, a `BIGINT` with a `>= 0` check elsewhere (which holds up to
+    /// `i64::MAX`); see [`ColumnType::UnsignedBigInteger`].
+    ///
+    /// ```
+    /// use dal_schema::{ddl, Dialect, Table};
+    /// let t = Table::build("counters", |t| { t.unsigned_big_integer("hits"); });
+    /// assert_eq!(
+    ///     ddl::create_table(&t, Dialect::MySql).unwrap()[0],
+    ///     "CREATE TABLE `counters` (`hits` BIGINT UNSIGNED NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    /// );
+    /// assert_eq!(
+    ///     ddl::create_table(&t, Dialect::Postgres).unwrap()[0],
+    ///     "CREATE TABLE \"counters\" (\"hits\" BIGINT NOT NULL \
+    ///      CONSTRAINT \"counters_hits_unsigned\" CHECK (\"hits\" >= 0))"
+    /// );
+    /// ```
+    pub fn unsigned_big_integer(&mut self, name: &str) -> ColumnBuilder<'_> {
+        self.column(name, ColumnType::UnsignedBigInteger)
+    }
+
     /// Boolean.
     pub fn boolean(&mut self, name: &str) -> ColumnBuilder<'_> {
         self.column(name, ColumnType::Boolean)
@@ -465,6 +486,7 @@ mod tests {
             t.small_integer("si").default(1);
             t.integer("i").index();
             t.big_integer("bi");
+            t.unsigned_big_integer("ubi").default(0);
             t.boolean("b").default(true);
             t.float("f");
             t.double("d").default(1.5);
@@ -486,7 +508,8 @@ mod tests {
             t.unique_index(["i", "bi"]);
             t.check("[i] > 0");
         });
-        assert_eq!(t.columns.len(), 22);
+        assert_eq!(t.columns.len(), 23);
+        assert_eq!(t.column("ubi").unwrap().ty, ColumnType::UnsignedBigInteger);
         assert!(t.column("s").unwrap().unique);
         assert!(t.column("parent_id").unwrap().nullable);
         assert!(t.column("id").unwrap().auto_increment);

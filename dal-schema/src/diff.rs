@@ -555,6 +555,29 @@ mod tests {
     }
 
     #[test]
+    fn signedness_changes_are_destructive_both_ways() {
+        let signed = Table::build("t", |t| {
+            t.big_integer("n");
+        });
+        let unsigned = Table::build("t", |t| {
+            t.unsigned_big_integer("n");
+        });
+        for d in Dialect::ALL {
+            assert!(diff_tables(&unsigned, &unsigned, d).is_empty(), "{d}");
+            for (want, live) in [(&unsigned, &signed), (&signed, &unsigned)] {
+                let diff = diff_tables(want, live, d);
+                assert_eq!(diff.destructive.len(), 1, "{d}: {diff:?}");
+                assert!(diff.changes.is_empty(), "{d}: {diff:?}");
+            }
+        }
+        let wide = Table::build("t", |t| {
+            t.decimal("n", 20, 0);
+        });
+        let d = diff_tables(&wide, &unsigned, Dialect::Postgres);
+        assert_eq!(d.changes.len(), 1, "every u64 fits 20 digits: {d:?}");
+    }
+
+    #[test]
     fn sqlite_rebuilds_for_alter_and_keeps_live_only_columns() {
         let live = Table::build("t", |t| {
             t.id();

@@ -17,6 +17,16 @@ pub enum ColumnType {
     Integer,
     /// 64-bit signed integer (`BIGINT`).
     BigInteger,
+    /// 64-bit unsigned integer: the column of a `u64` (or `usize`) field.
+    ///
+    /// The MySQL family stores it as `BIGINT UNSIGNED`, so every `u64` fits.
+    /// PostgreSQL and SQLite have no unsigned 64-bit type: the column is a
+    /// `BIGINT` with a check named `{table}_{column}_unsigned` (`[column] >= 0`),
+    /// so it holds `0..=i64::MAX`. dal refuses to bind a larger value there (an
+    /// invalid-input error before anything is written) instead of wrapping it,
+    /// and introspection reads such a column back as this type (the check is not
+    /// listed among the table's checks). See [`crate::Capabilities::unsigned_integers`].
+    UnsignedBigInteger,
     /// Boolean (`BOOLEAN`; `TINYINT(1)` on the MySQL family).
     Boolean,
     /// Single-precision float (`REAL` / `FLOAT`).
@@ -78,8 +88,16 @@ impl ColumnType {
     pub fn is_integer(&self) -> bool {
         matches!(
             self,
-            ColumnType::SmallInteger | ColumnType::Integer | ColumnType::BigInteger
+            ColumnType::SmallInteger
+                | ColumnType::Integer
+                | ColumnType::BigInteger
+                | ColumnType::UnsignedBigInteger
         )
+    }
+
+    /// True for the unsigned integer types ([`ColumnType::UnsignedBigInteger`]).
+    pub fn is_unsigned(&self) -> bool {
+        matches!(self, ColumnType::UnsignedBigInteger)
     }
 
     /// True for the types whose values are strings (string, text, enumeration).
@@ -105,6 +123,7 @@ impl ColumnType {
             ColumnType::SmallInteger => "small_integer".into(),
             ColumnType::Integer => "integer".into(),
             ColumnType::BigInteger => "big_integer".into(),
+            ColumnType::UnsignedBigInteger => "unsigned_big_integer".into(),
             ColumnType::Boolean => "boolean".into(),
             ColumnType::Float => "float".into(),
             ColumnType::Double => "double".into(),
@@ -133,6 +152,10 @@ impl ColumnType {
             (T::SmallInteger, T::Integer | T::BigInteger) => true,
             (T::Integer, T::BigInteger) => true,
             (T::SmallInteger | T::Integer, T::Double | T::Decimal { .. }) => true,
+            // u64::MAX has 20 digits
+            (T::BigInteger | T::UnsignedBigInteger, T::Decimal { precision, scale }) => {
+                precision.saturating_sub(*scale) >= if self.is_unsigned() { 20 } else { 19 }
+            }
             (T::Float, T::Double) => true,
             (T::String { length: a }, T::String { length: b }) => a <= b,
             (T::String { .. } | T::Enumeration { .. }, T::Text) => true,
@@ -666,6 +689,12 @@ pub mod names {
         join(table, &[column.to_string()], "enum")
     }
 
+    /// `{table}_{column}_unsigned`: the CHECK (`[column] >= 0`) that keeps an
+    /// unsigned column non-negative where the dialect has no unsigned type.
+    pub fn unsigned_check(table: &str, column: &str) -> String {
+        join(table, &[column.to_string()], "unsigned")
+    }
+
     /// `{table}_{hash}_check`: a CHECK named after its expression, so reordering
     /// checks does not rename them.
     pub fn check(table: &str, expression: &str) -> String {
@@ -852,6 +881,17 @@ mod tests {
         assert!(ColumnType::String { length: 10 }.widens_to(&ColumnType::String { length: 20 }));
         assert!(!ColumnType::String { length: 20 }.widens_to(&ColumnType::String { length: 10 }));
         assert!(!ColumnType::Text.widens_to(&ColumnType::String { length: 10 }));
+        let u = ColumnType::UnsignedBigInteger;
+        assert!(!u.widens_to(&ColumnType::BigInteger), "u64 above i64::MAX");
+        assert!(!ColumnType::BigInteger.widens_to(&u), "negative values");
+        assert!(!ColumnType::Integer.widens_to(&u), "negative values");
+        let dec = |precision, scale| ColumnType::Decimal { precision, scale };
+        assert!(u.widens_to(&dec(20, 0)));
+        assert!(!u.widens_to(&dec(20, 1)));
+        assert!(ColumnType::BigInteger.widens_to(&dec(19, 0)));
+        assert!(!ColumnType::BigInteger.widens_to(&dec(18, 0)));
+        assert!(u.is_integer() && u.is_unsigned());
+        assert!(!ColumnType::BigInteger.is_unsigned());
     }
 
     #[test]

@@ -231,8 +231,11 @@ pub fn validate_schema(schema: &Schema) -> Result<(), Vec<SchemaError>> {
     if out.is_empty() { Ok(()) } else { Err(out) }
 }
 
+/// Whether a foreign key from a column of type `a` to one of type `b` works on
+/// every dialect: the same type, or two integers of the same signedness (the
+/// MySQL family refuses a key between a signed and an unsigned column).
 fn same_key_type(a: &ColumnType, b: &ColumnType) -> bool {
-    a == b || (a.is_integer() && b.is_integer())
+    a == b || (a.is_integer() && b.is_integer() && a.is_unsigned() == b.is_unsigned())
 }
 
 fn table_errors(table: &Table) -> Vec<SchemaError> {
@@ -561,9 +564,13 @@ fn check_default(e: &mut Errors<'_>, c: &crate::model::Column, d: &DefaultValue)
             T::Integer if i32::try_from(*i).is_err() => {
                 mismatch(e, "out of range for a 32-bit integer")
             }
+            T::UnsignedBigInteger if *i < 0 => {
+                mismatch(e, "an unsigned column holds no negative value")
+            }
             T::SmallInteger
             | T::Integer
             | T::BigInteger
+            | T::UnsignedBigInteger
             | T::Float
             | T::Double
             | T::Decimal { .. } => {}
@@ -786,6 +793,49 @@ mod tests {
         assert_eq!(errs.len(), 2, "{errs:?}");
         assert_eq!(errs[0].kind, SchemaErrorKind::UnknownTable);
         assert_eq!(errs[1].kind, SchemaErrorKind::UnknownColumn);
+    }
+
+    #[test]
+    fn unsigned_columns() {
+        let ok = Table::build("counters", |t| {
+            t.unsigned_big_integer("hits").default(0);
+            t.unsigned_big_integer("peak").default(i64::MAX);
+        });
+        assert_eq!(validate_table(&ok), Ok(()));
+        let negative = Table::build("counters", |t| {
+            t.unsigned_big_integer("hits").default(-1);
+        });
+        let errs = validate_table(&negative).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].kind, SchemaErrorKind::DefaultTypeMismatch);
+        assert!(errs[0].message.contains("negative"), "{}", errs[0].message);
+        let mut auto = Table::build("accounts", |t| {
+            t.unsigned_big_integer("id").primary();
+        });
+        auto.columns[0].auto_increment = true;
+        assert_eq!(validate_table(&auto), Ok(()));
+    }
+
+    #[test]
+    fn foreign_keys_between_signed_and_unsigned_keys_are_refused() {
+        let schema = Schema::new()
+            .create("accounts", |t| {
+                t.unsigned_big_integer("id").primary();
+            })
+            .create("payments", |t| {
+                t.id();
+                t.unsigned_big_integer("account_id").references("accounts");
+                t.foreign_id("signed_account_id").references("accounts");
+            });
+        let errs = validate_schema(&schema).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].kind, SchemaErrorKind::InvalidForeignKey);
+        assert_eq!(errs[0].column.as_deref(), Some("signed_account_id"));
+        assert!(
+            errs[0].message.contains("unsigned_big_integer"),
+            "{}",
+            errs[0].message
+        );
     }
 
     #[test]

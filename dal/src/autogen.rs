@@ -1465,6 +1465,7 @@ fn column_expr(
         ColumnType::SmallInteger => out = format!("small_integer({name})"),
         ColumnType::Integer => out = format!("integer({name})"),
         ColumnType::BigInteger => out = format!("big_integer({name})"),
+        ColumnType::UnsignedBigInteger => out = format!("unsigned_big_integer({name})"),
         ColumnType::Boolean => out = format!("boolean({name})"),
         ColumnType::Float => out = format!("float({name})"),
         ColumnType::Double => out = format!("double({name})"),

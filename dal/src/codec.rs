@@ -340,6 +340,45 @@ impl<'q> Arguments<'q> {
         }
     }
 
+    /// Push an unsigned 64-bit integer.
+    ///
+    /// The MySQL family binds it as `BIGINT UNSIGNED`, so every `u64` fits.
+    /// PostgreSQL and SQLite have no unsigned 64-bit type: the value is bound as a
+    /// `BIGINT`, and one above `i64::MAX` is refused with [`Error::InvalidInput`]
+    /// (naming the parameter) instead of being wrapped to a negative number.
+    ///
+    /// ```
+    /// use dal::{Arguments, Dialect, Error};
+    ///
+    /// let mut mysql = Arguments::new(Dialect::MySql);
+    /// mysql.push_u64(u64::MAX)?;
+    ///
+    /// let mut pg = Arguments::new(Dialect::Postgres);
+    /// pg.push_u64(i64::MAX as u64)?;
+    /// match pg.push_u64(u64::MAX) {
+    ///     Err(Error::InvalidInput { field, reason }) => {
+    ///         assert_eq!(field, "parameter 2");
+    ///         assert!(reason.contains("9223372036854775807"), "{reason}");
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn push_u64(&mut self, v: u64) -> Result<()> {
+        if let ArgsInner::MySql(a) = &mut self.inner {
+            a.add(v).map_err(bind_err)?;
+            self.mark(SqlKind::BigInt.code());
+            return Ok(());
+        }
+        match i64::try_from(v) {
+            Ok(i) => self.push_i64(i),
+            Err(_) => Err(Error::invalid_input(
+                format!("parameter {}", self.len + 1),
+                u64_above_bigint(v, self.dialect()),
+            )),
+        }
+    }
+
     /// Push a single-precision float (`REAL` on PostgreSQL).
     pub fn push_f32(&mut self, v: f32) -> Result<()> {
         self.mark(SqlKind::Float.code());
@@ -564,6 +603,15 @@ impl<'q> Arguments<'q> {
     }
 }
 
+/// Why a `u64` cannot be bound on a dialect without unsigned 64-bit integers.
+fn u64_above_bigint(v: u64, dialect: Dialect) -> String {
+    format!(
+        "{v} is above {max} (i64::MAX), the largest value a {dialect} BIGINT holds; \
+         dal stores u64 values up to i64::MAX there (only MySQL/MariaDB have BIGINT UNSIGNED)",
+        max = i64::MAX,
+    )
+}
+
 /// PostgreSQL NULL with type OID 0: the server infers the type from context.
 struct PgUntypedNull;
 
@@ -649,13 +697,37 @@ encode_int! {
 
 impl Encode for u64 {
     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
-        let v = i64::try_from(*self).map_err(|_| {
-            Error::invalid_input(
-                "u64 parameter",
-                format!("{self} does not fit a signed 64-bit integer column"),
-            )
-        })?;
-        out.push_i64(v)
+        out.push_u64(*self)
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::BigInt)
+    }
+}
+
+impl Encode for usize {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        match u64::try_from(*self) {
+            Ok(v) => out.push_u64(v),
+            Err(_) => Err(Error::invalid_input(
+                format!("parameter {}", out.len() + 1),
+                format!("{self} does not fit a 64-bit integer"),
+            )),
+        }
+    }
+    fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
+        out.push_null_of(SqlKind::BigInt)
+    }
+}
+
+impl Encode for isize {
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        match i64::try_from(*self) {
+            Ok(v) => out.push_i64(v),
+            Err(_) => Err(Error::invalid_input(
+                format!("parameter {}", out.len() + 1),
+                format!("{self} does not fit a 64-bit integer"),
+            )),
+        }
     }
     fn encode_null(out: &mut Arguments<'_>) -> Result<()> {
         out.push_null_of(SqlKind::BigInt)
@@ -987,6 +1059,12 @@ impl<'r> ValueRef<'r> {
                 }
             }
             ValueInner::MySql(v) => match fam {
+                Family::Int if mysql_unsigned(v) => {
+                    let u = my_dec::<u64>(v)?;
+                    i64::try_from(u).map_err(|_| {
+                        Error::decode("", format!("{u} does not fit a signed 64-bit integer"))
+                    })
+                }
                 Family::Int | Family::Bool => my_dec::<i64>(v),
                 Family::Decimal => decimal_to_i64(my_dec::<Decimal>(v)?),
                 _ => self.mismatch("an integer"),
@@ -1002,6 +1080,23 @@ impl<'r> ValueRef<'r> {
                     .map_or_else(|| self.mismatch("an integer"), Ok),
                 _ => self.mismatch("an integer"),
             },
+        }
+    }
+
+    /// The value as an integer wide enough for every `i64` and every `u64` (a
+    /// MySQL `BIGINT UNSIGNED`, a whole `NUMERIC`/`DECIMAL`).
+    fn i128(&self) -> Result<i128> {
+        match &self.inner {
+            ValueInner::Sqlite(rusqlite::types::ValueRef::Integer(i)) => Ok(i128::from(*i)),
+            ValueInner::Pg(v) if v.type_info().oid().map(|o| o.0) == Some(pg_oid::NUMERIC) => {
+                decimal_to_i128(pg_dec::<Decimal>(v)?)
+            }
+            ValueInner::MySql(v) => match self.family() {
+                Family::Int if mysql_unsigned(v) => my_dec::<u64>(v).map(i128::from),
+                Family::Decimal => decimal_to_i128(my_dec::<Decimal>(v)?),
+                _ => self.i64().map(i128::from),
+            },
+            _ => self.i64().map(i128::from),
         }
     }
 
@@ -1052,6 +1147,11 @@ impl<'r> ValueRef<'r> {
     }
 }
 
+/// Whether a MySQL integer column is unsigned (`BIGINT UNSIGNED`, ...).
+fn mysql_unsigned(v: &MySqlValueRef<'_>) -> bool {
+    v.type_info().name().ends_with("UNSIGNED")
+}
+
 fn pg_dec<'r, T: sqlx::Decode<'r, Postgres>>(v: &PgValueRef<'r>) -> Result<T> {
     T::decode(v.clone()).map_err(|e| Error::decode("", e.to_string()))
 }
@@ -1065,6 +1165,16 @@ fn decimal_to_i64(d: Decimal) -> Result<i64> {
     if d.fract().is_zero() {
         d.to_i64()
             .ok_or_else(|| Error::decode("", format!("{d} does not fit a 64-bit integer")))
+    } else {
+        Err(Error::decode("", format!("{d} is not a whole number")))
+    }
+}
+
+fn decimal_to_i128(d: Decimal) -> Result<i128> {
+    use rust_decimal::prelude::ToPrimitive;
+    if d.fract().is_zero() {
+        d.to_i128()
+            .ok_or_else(|| Error::decode("", format!("{d} is not an integer")))
     } else {
         Err(Error::decode("", format!("{d} is not a whole number")))
     }
@@ -1099,18 +1209,24 @@ impl<T: Decode> Decode for Option<T> {
     }
 }
 
+// Read through `i128`, which holds every `i64` and every `u64`, so a value out of
+// the field's range (a negative number for a `u64`, a MySQL `BIGINT UNSIGNED`
+// above `i64::MAX` for an `i64`) is an error naming the range, never a wrap.
 macro_rules! decode_int {
     ($($t:ty),*) => {$(
         impl Decode for $t {
             fn decode(value: ValueRef<'_>) -> Result<Self> {
                 if value.is_null() { return value.null_error(stringify!($t)); }
-                let v = value.i64()?;
-                <$t>::try_from(v).map_err(|_| Error::decode("", format!("{v} does not fit {}", stringify!($t))))
+                let v = value.i128()?;
+                <$t>::try_from(v).map_err(|_| Error::decode("", format!(
+                    "{v} is out of range for {} ({}..={})",
+                    stringify!($t), <$t>::MIN, <$t>::MAX,
+                )))
             }
         }
     )*};
 }
-decode_int!(i8, i16, i32, i64, u8, u16, u32, u64);
+decode_int!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Decode for bool {
     fn decode(value: ValueRef<'_>) -> Result<Self> {
@@ -1376,7 +1492,10 @@ impl Decode for Decimal {
             (Family::Null, _) => value.null_error("Decimal"),
             (Family::Decimal, ValueInner::Pg(v)) => pg_dec(v),
             (Family::Decimal, ValueInner::MySql(v)) => my_dec(v),
-            (Family::Int, _) => value.i64().map(Decimal::from),
+            (Family::Int, _) => value.i128().and_then(|i| {
+                Decimal::try_from_i128_with_scale(i, 0)
+                    .map_err(|e| Error::decode("", format!("{i} is not a decimal: {e}")))
+            }),
             (Family::Float, _) => {
                 let f = value.f64()?;
                 // the shortest text that reads back as the same double
@@ -1456,7 +1575,17 @@ impl Decode for Value {
         Ok(match value.family() {
             Family::Null => Value::Null,
             Family::Bool => Value::Bool(bool::decode(value)?),
-            Family::Int => Value::Int(value.i64()?),
+            // a MySQL `BIGINT UNSIGNED` above i64::MAX stays exact as a decimal
+            Family::Int => {
+                let i = value.i128()?;
+                match i64::try_from(i) {
+                    Ok(v) => Value::Int(v),
+                    Err(_) => Value::Decimal(
+                        Decimal::try_from_i128_with_scale(i, 0)
+                            .map_err(|e| Error::decode("", format!("{i} is not a decimal: {e}")))?,
+                    ),
+                }
+            }
             Family::Float => Value::Float(value.f64()?),
             Family::Decimal => Value::Decimal(Decimal::decode(value)?),
             Family::Text | Family::Other => Value::Text(value.text()?.to_string()),

@@ -110,6 +110,9 @@ impl PgCopyRows {
                 self.field(&n.to_be_bytes())
             }
             (ColumnType::BigInteger, V::Int(i)) => self.field(&i.to_be_bytes()),
+            // a BIGINT with a `>= 0` check on PostgreSQL
+            (ColumnType::UnsignedBigInteger, V::Int(i)) if *i >= 0 => self.field(&i.to_be_bytes()),
+            (ColumnType::UnsignedBigInteger, V::Int(i)) => return Err(out_of_range(*i)),
             (ColumnType::Float, V::Float(f)) => self.field(&(*f as f32).to_be_bytes()),
             (ColumnType::Float, V::Int(i)) => self.field(&(*i as f32).to_be_bytes()),
             (ColumnType::Double, V::Float(f)) => self.field(&f.to_be_bytes()),

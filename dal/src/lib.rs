@@ -170,7 +170,8 @@ pub use dal_macros::{Entity, FromRow};
 /// - columns: `id()`, `id(name)`, `uuid_id()`, `uuid_id(name)` (primary keys:
 ///   an auto-increment big integer, or a UUID); `string(col, LEN)` (`LEN` optional,
 ///   255 by default), `text(col)`, `small_integer(col)`, `integer(col)`,
-///   `big_integer(col)`, `boolean(col)`, `float(col)`, `double(col)`,
+///   `big_integer(col)`, `unsigned_big_integer(col)` (`BIGINT UNSIGNED` on the
+///   MySQL family, a `BIGINT` with a `>= 0` check elsewhere), `boolean(col)`, `float(col)`, `double(col)`,
 ///   `decimal(col, PRECISION, SCALE)`, `date(col)`, `time(col)`, `timestamp(col)`,
 ///   `timestamp_tz(col)`, `uuid(col)`, `json(col)`, `binary(col)`,
 ///   `enumeration(col, ["a", "b"])`, `foreign_id(col)` (a big integer),
@@ -273,9 +274,20 @@ pub mod __private {
     pub fn decode_field<T: SqlType>(row: &Row<'_>, hint: usize, column: &str) -> Result<T> {
         row.get_hinted::<T>(hint, column)
     }
-    /// Bind a field (requiring `SqlType`, see `decode_field`).
-    pub fn encode_field<'q, T: SqlType>(value: &'q T, out: &mut Arguments<'q>) -> Result<()> {
-        value.encode(out)
+    /// Bind a field (requiring `SqlType`, see `decode_field`); a value the
+    /// dialect cannot store is an invalid-input error naming the column.
+    pub fn encode_field<'q, T: SqlType>(
+        value: &'q T,
+        out: &mut Arguments<'q>,
+        column: &str,
+    ) -> Result<()> {
+        value.encode(out).map_err(|e| match e {
+            Error::InvalidInput { reason, .. } => Error::InvalidInput {
+                field: column.to_string(),
+                reason,
+            },
+            other => other,
+        })
     }
     /// Compile-time check that a field's type can be a primary key.
     pub fn assert_entity_id<T: EntityId>() {}

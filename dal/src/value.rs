@@ -26,7 +26,8 @@ pub enum Value {
     Null,
     /// A boolean.
     Bool(bool),
-    /// Any integer (stored as 64-bit).
+    /// Any integer (stored as 64-bit). A MySQL `BIGINT UNSIGNED` above
+    /// `i64::MAX` is read as a [`Value::Decimal`], which keeps every digit.
     Int(i64),
     /// Any floating-point number.
     Float(f64),

@@ -8,6 +8,8 @@ pub mod dynamic;
 #[macro_use]
 pub mod entity;
 #[macro_use]
+pub mod integers;
+#[macro_use]
 pub mod network;
 #[macro_use]
 pub mod portable;
@@ -21,6 +23,7 @@ macro_rules! suite_tests {
         ddl_tests!($setup);
         dynamic_tests!($setup);
         portable_tests!($setup);
+        integer_tests!($setup);
     };
 }
 

@@ -221,11 +221,12 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         .filter(|f| f.role == Some(ColumnRole::Data))
         .map(|f| {
             let name = &f.ident;
+            let col = &f.column;
             match &f.storage {
                 Storage::Plain => {
                     let span = f.ty.span();
                     let ty = &f.ty;
-                    quote_spanned!(span=> #p::encode_field::<#ty>(&self.#name, out)?;)
+                    quote_spanned!(span=> #p::encode_field::<#ty>(&self.#name, out, #col)?;)
                 }
                 Storage::Json => quote!(out.push_json(&self.#name)?;),
                 Storage::With(path) => quote!(#path::encode(&self.#name, out)?;),
@@ -381,9 +382,11 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             let name = &f.ident;
             let col = &f.column;
             quote! {
-                #col => ::core::option::Option::Some(::core::convert::From::from(
-                    ::core::clone::Clone::clone(&self.#name),
-                )),
+                #col => {
+                    let value: ::std::sync::Arc<dyn #p::Encode> =
+                        ::std::sync::Arc::new(::core::clone::Clone::clone(&self.#name));
+                    ::core::option::Option::Some(value)
+                }
             }
         });
 
@@ -470,7 +473,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
 
                 #(#managed)*
 
-                fn __value_of(&self, column: &str) -> ::core::option::Option<#p::Value> {
+                fn __value_of(&self, column: &str) -> ::core::option::Option<::std::sync::Arc<dyn #p::Encode>> {
                     match column {
                         #(#value_arms)*
                         _ => ::core::option::Option::None,

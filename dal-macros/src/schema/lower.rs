@@ -122,6 +122,7 @@ pub(crate) enum ColumnKind {
     SmallInteger,
     Integer,
     BigInteger,
+    UnsignedBigInteger,
     Boolean,
     Float,
     Double,
@@ -170,6 +171,7 @@ const KINDS: &[&str] = &[
     "small_integer",
     "integer",
     "big_integer",
+    "unsigned_big_integer",
     "boolean",
     "float",
     "double",
@@ -198,6 +200,9 @@ const KIND_ALIASES: &[(&str, &str)] = &[
     ("bigint", "big_integer"),
     ("int8", "big_integer"),
     ("i64", "big_integer"),
+    ("u64", "unsigned_big_integer"),
+    ("unsigned_bigint", "unsigned_big_integer"),
+    ("bigint_unsigned", "unsigned_big_integer"),
     ("varchar", "string"),
     ("char", "string"),
     ("str", "string"),
@@ -268,6 +273,7 @@ impl ColumnKind {
             K::SmallInteger => "small_integer",
             K::Integer => "integer",
             K::BigInteger => "big_integer",
+            K::UnsignedBigInteger => "unsigned_big_integer",
             K::Boolean => "boolean",
             K::Float => "float",
             K::Double => "double",
@@ -290,6 +296,7 @@ impl ColumnKind {
         use ColumnKind as K;
         match self {
             K::Id | K::BigInteger | K::ForeignId => ColumnType::BigInteger,
+            K::UnsignedBigInteger => ColumnType::UnsignedBigInteger,
             K::UuidId | K::Uuid | K::ForeignUuid => ColumnType::Uuid,
             K::String(length) => ColumnType::String { length: *length },
             K::Text => ColumnType::Text,
@@ -371,6 +378,7 @@ impl ColumnModel {
             K::SmallInteger => t.small_integer(n),
             K::Integer => t.integer(n),
             K::BigInteger => t.big_integer(n),
+            K::UnsignedBigInteger => t.unsigned_big_integer(n),
             K::Boolean => t.boolean(n),
             K::Float => t.float(n),
             K::Double => t.double(n),
@@ -1501,6 +1509,7 @@ impl Lowerer {
                     "small_integer" => K::SmallInteger,
                     "integer" => K::Integer,
                     "big_integer" => K::BigInteger,
+                    "unsigned_big_integer" => K::UnsignedBigInteger,
                     "boolean" => K::Boolean,
                     "float" => K::Float,
                     "double" => K::Double,
@@ -1703,8 +1712,11 @@ impl Lowerer {
                         Some((at, message))
                     }
                     Some(tc) => {
+                        // the MySQL family refuses keys between signed and unsigned integers
                         let compatible = tc.ty == fk.column_type
-                            || (tc.ty.is_integer() && fk.column_type.is_integer());
+                            || (tc.ty.is_integer()
+                                && fk.column_type.is_integer()
+                                && tc.ty.is_unsigned() == fk.column_type.is_unsigned());
                         let unique = target.primary_key == [column.clone()]
                             || tc.unique
                             || target
@@ -1715,6 +1727,12 @@ impl Lowerer {
                             let hint = match &tc.ty {
                                 ColumnType::Uuid => {
                                     format!("; declare it with `foreign_uuid({})`", fk.column)
+                                }
+                                ColumnType::UnsignedBigInteger => {
+                                    format!(
+                                        "; declare it with `unsigned_big_integer({}).references(..)`",
+                                        fk.column
+                                    )
                                 }
                                 t if t.is_integer() => {
                                     format!("; declare it with `foreign_id({})`", fk.column)
@@ -2340,7 +2358,7 @@ fn default_mismatch(kind: &ColumnKind, column: &str, value: &DefaultValue) -> Op
     let ty = kind.column_type();
     let integer = matches!(
         kind,
-        K::Id | K::SmallInteger | K::Integer | K::BigInteger | K::ForeignId
+        K::Id | K::SmallInteger | K::Integer | K::BigInteger | K::UnsignedBigInteger | K::ForeignId
     );
     let numeric = integer || matches!(kind, K::Float | K::Double | K::Decimal(..));
     let textual = matches!(kind, K::String(_) | K::Text | K::Enumeration(_));
@@ -2358,6 +2376,9 @@ fn default_mismatch(kind: &ColumnKind, column: &str, value: &DefaultValue) -> Op
             )),
             K::Integer if i32::try_from(*i).is_err() => Some(format!(
                 "{i} is out of range for integer column `{column}` (32-bit); use big_integer"
+            )),
+            K::UnsignedBigInteger if *i < 0 => Some(format!(
+                "{i} is out of range for unsigned_big_integer column `{column}` (no negative values)"
             )),
             _ if numeric => None,
             K::Boolean => Some(format!(

@@ -61,6 +61,10 @@ pub struct Capabilities {
     pub native_enum: bool,
     /// The server has a native UUID column type used by dal.
     pub native_uuid: bool,
+    /// Has an unsigned 64-bit integer type (`BIGINT UNSIGNED`). Without one,
+    /// [`ColumnType::UnsignedBigInteger`] is a `BIGINT` with a `>= 0` check and
+    /// holds `0..=i64::MAX`.
+    pub unsigned_integers: bool,
     /// Largest number of bind parameters one statement may carry.
     pub max_bind_params: usize,
     /// How an upsert is written.
@@ -288,6 +292,9 @@ mod tests {
         assert!(Dialect::Postgres.capabilities().returning);
         assert!(!Dialect::MySql.capabilities().transactional_ddl);
         assert!(Dialect::MySql.capabilities().native_enum);
+        assert!(Dialect::MySql.capabilities().unsigned_integers);
+        assert!(!Dialect::Postgres.capabilities().unsigned_integers);
+        assert!(!Dialect::Sqlite.capabilities().unsigned_integers);
         assert_eq!(Dialect::Postgres.capabilities().max_bind_params, 65535);
         assert_eq!(Dialect::Sqlite.capabilities().max_bind_params, 32766);
     }

@@ -14,6 +14,7 @@ static CAPABILITIES: Capabilities = Capabilities {
     returning: true,
     transactional_ddl: true,
     native_enum: false,
+    unsigned_integers: false,
     native_uuid: false,
     // SQLITE_MAX_VARIABLE_NUMBER since 3.32
     max_bind_params: 32766,
@@ -53,6 +54,7 @@ impl SqlDialect for SqliteDialect {
             ColumnType::SmallInteger => "SMALLINT".into(),
             ColumnType::Integer => "INTEGER".into(),
             ColumnType::BigInteger => "BIGINT".into(),
+            ColumnType::UnsignedBigInteger => "BIGINT".into(),
             ColumnType::Boolean => "BOOLEAN".into(),
             ColumnType::Float => "FLOAT".into(),
             ColumnType::Double => "DOUBLE".into(),

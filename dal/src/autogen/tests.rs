@@ -119,6 +119,34 @@ fn every_column_type_and_modifier() {
 }
 
 #[test]
+fn unsigned_big_integers() {
+    let mut accounts = Table::build("accounts", |t| {
+        t.unsigned_big_integer("id").primary();
+        t.unsigned_big_integer("balance").default(0);
+    });
+    accounts.columns[0].auto_increment = true;
+    let payments = Table::build("payments", |t| {
+        t.id();
+        t.unsigned_big_integer("account_id").references("accounts");
+        t.unsigned_big_integer("amount").nullable();
+    });
+    let g = create_all(vec![accounts, payments], Dialect::MySql);
+    assert!(g.warnings.is_empty(), "{:?}", g.warnings);
+    assert_eq!(
+        script(&g.source, 0),
+        r#"create accounts {
+    unsigned_big_integer(id).auto_increment().primary();
+    unsigned_big_integer(balance).default(0);
+}
+create payments {
+    id();
+    unsigned_big_integer(account_id).references(accounts);
+    unsigned_big_integer(amount).nullable();
+}"#
+    );
+}
+
+#[test]
 fn keys_uuid_ids_composite_keys_and_without_rowid() {
     let tables = vec![
         Table::build("docs", |t| {

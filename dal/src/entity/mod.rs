@@ -51,7 +51,6 @@ use crate::codec::{Arguments, Encode};
 use crate::error::Result;
 use crate::row::FromRow;
 use crate::statement::Statement;
-use crate::value::Value;
 
 pub use executor::{Executor, Session};
 pub use ops::{Audit, HistoryEntry, Operation};
@@ -247,7 +246,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
 
     /// The value of a mapped column, by column name (keyset pagination cursors).
     #[doc(hidden)]
-    fn __value_of(&self, column: &str) -> Option<Value>;
+    fn __value_of(&self, column: &str) -> Option<Arc<dyn Encode>>;
 
     /// The table's name.
     fn table_name() -> &'static str {

@@ -842,9 +842,25 @@ pub(crate) async fn save_all<E: Entity>(
     for e in entities.iter_mut() {
         prepare_id(e);
     }
+    // ids the server generates are filled in chunk by chunk: when the whole
+    // save fails (and rolls back), no entity may keep an id that was never saved
+    let unsaved: Vec<(usize, E::Id)> = entities
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.id().is_unset())
+        .map(|(i, e)| (i, e.id()))
+        .collect();
     let mut unit = session.unit(true).await?;
     let result = save_all_on(&ctx, &mut unit, entities).await;
-    let saved = unit.finish(result).await?;
+    let saved = match unit.finish(result).await {
+        Ok(saved) => saved,
+        Err(e) => {
+            for (i, id) in unsaved {
+                entities[i].__set_id(id);
+            }
+            return Err(e);
+        }
+    };
     for (e, s) in entities.iter_mut().zip(saved) {
         apply_saved(e, &s, ctx.now);
     }

@@ -369,7 +369,7 @@ pub struct Find<E: Entity> {
     offset: Option<u64>,
     deleted: Deleted,
     lock: Lock,
-    after: Option<Vec<Value>>,
+    after: Option<Vec<Param>>,
     batch: usize,
     /// Always sort (by the id at least): pages of a stream must not overlap.
     total_order: bool,
@@ -545,11 +545,11 @@ impl<E: Entity> Find<E> {
                 let mut ands = Vec::new();
                 for (j, (c, _)) in cols.iter().enumerate().take(k) {
                     ands.push(format!("{} = ?", quoted(c)));
-                    params.push(std::sync::Arc::new(values[j].clone()));
+                    params.push(values[j].clone());
                 }
                 let (c, desc) = cols[k];
                 ands.push(format!("{} {} ?", quoted(c), if desc { "<" } else { ">" }));
-                params.push(std::sync::Arc::new(values[k].clone()));
+                params.push(values[k].clone());
                 ors.push(format!("({})", ands.join(" AND ")));
             }
             parts.push(format!("({})", ors.join(" OR ")));
@@ -762,10 +762,13 @@ impl<E: Entity> Find<E> {
         })
     }
 
-    fn key_of(&self, last: &E) -> Vec<Value> {
+    fn key_of(&self, last: &E) -> Vec<Param> {
         self.keyset_columns()
             .into_iter()
-            .map(|(c, _)| last.__value_of(c).unwrap_or(Value::Null))
+            .map(|(c, _)| {
+                last.__value_of(c)
+                    .unwrap_or_else(|| std::sync::Arc::new(Value::Null))
+            })
             .collect()
     }
 

@@ -15,7 +15,36 @@ use crate::error::{Error, Result};
 /// Implemented for the integers, `f32`/`f64`, `bool`, `String`, `Vec<u8>`,
 /// chrono's `NaiveDate`, `NaiveTime`, `NaiveDateTime` and `DateTime<Utc>`,
 /// `uuid::Uuid`, `rust_decimal::Decimal`, `serde_json::Value`, [`Json<T>`] and
-/// `Option<T>` of each. For your own type, delegate to one of them:
+/// `Option<T>` of each (a nullable column of the same type):
+///
+/// | Field type | [`ColumnType`] | PostgreSQL | MySQL / MariaDB | SQLite |
+/// |---|---|---|---|---|
+/// | `i8`, `u8`, `i16` | `SmallInteger` | `SMALLINT` | `SMALLINT` | `SMALLINT` |
+/// | `u16`, `i32` | `Integer` | `INTEGER` | `INT` | `INTEGER` |
+/// | `u32`, `i64`, `isize` | `BigInteger` | `BIGINT` | `BIGINT` | `BIGINT` |
+/// | `u64`, `usize` | `UnsignedBigInteger` | `BIGINT` with a `>= 0` check: `0..=i64::MAX` | `BIGINT UNSIGNED`: every `u64` | as PostgreSQL |
+/// | `f32` | `Float` | `REAL` | `FLOAT` | `FLOAT` |
+/// | `f64` | `Double` | `DOUBLE PRECISION` | `DOUBLE` | `DOUBLE` |
+/// | `bool` | `Boolean` | `BOOLEAN` | `TINYINT(1)` | `BOOLEAN` |
+/// | `String` | `Text` (`String { length }` with `#[dal(length = N)]`) | `TEXT` | `LONGTEXT` | `TEXT` |
+/// | `Vec<u8>` | `Binary` | `BYTEA` | `LONGBLOB` | `BLOB` |
+/// | `NaiveDate` | `Date` | `DATE` | `DATE` | `DATE` (text) |
+/// | `NaiveTime` | `Time` | `TIME` | `TIME(6)` | `TIME` (text) |
+/// | `NaiveDateTime` | `Timestamp` | `TIMESTAMP` | `DATETIME(6)` | `TIMESTAMP` (text) |
+/// | `DateTime<Utc>` | `TimestampTz` | `TIMESTAMPTZ` | `DATETIME(6)` in UTC | `TIMESTAMPTZ` (text) |
+/// | `Uuid` | `Uuid` | `UUID` | `CHAR(36)` | `UUID` (text) |
+/// | `Decimal` | `Decimal { precision: 20, scale: 6 }` (or `#[dal(precision, scale)]`) | `NUMERIC(p, s)` | `DECIMAL(p, s)` | `DECIMAL(p, s)` (15 significant digits) |
+/// | `serde_json::Value`, [`Json<T>`], `#[dal(json)]` | `Json` | `JSONB` | `JSON` | `JSON` (text) |
+///
+/// Every integer is read through a range check: a value the field's type cannot
+/// hold (a negative number read into a `u64`, a MySQL `BIGINT UNSIGNED` above
+/// `i64::MAX` read into an `i64`) is an [`Error::Decode`] naming the column,
+/// never a wrapped number. PostgreSQL and SQLite have no unsigned 64-bit type,
+/// so saving a `u64` (or `usize`) above `i64::MAX` there fails with an
+/// [`Error::InvalidInput`] naming the field and the limit before anything is
+/// written; on the MySQL family the whole `u64` range round-trips.
+///
+/// For your own type, delegate to one of them:
 ///
 /// ```
 /// use dal::{Arguments, Decode, Encode, SqlType, ValueRef};
@@ -64,7 +93,9 @@ sql_type! {
     i32 => ColumnType::Integer,
     u32 => ColumnType::BigInteger,
     i64 => ColumnType::BigInteger,
-    u64 => ColumnType::BigInteger,
+    isize => ColumnType::BigInteger,
+    u64 => ColumnType::UnsignedBigInteger,
+    usize => ColumnType::UnsignedBigInteger,
     f32 => ColumnType::Float,
     f64 => ColumnType::Double,
     bool => ColumnType::Boolean,

@@ -56,7 +56,11 @@ impl Db {
     /// - Enumerations are [`ColumnType::Enumeration`]: a native `ENUM` on the MySQL
     ///   family; on PostgreSQL and SQLite a `VARCHAR(255)` column with a check named
     ///   `{table}_{column}_enum`, whose string literals are the variants (that check
-    ///   is not listed among the table's checks). A MariaDB `JSON` column (a
+    ///   is not listed among the table's checks). Likewise an unsigned big integer
+    ///   is [`ColumnType::UnsignedBigInteger`]: a `BIGINT UNSIGNED` on the MySQL
+    ///   family; on PostgreSQL and SQLite a `BIGINT` with a check named
+    ///   `{table}_{column}_unsigned` (`column >= 0`), not listed among the checks.
+    ///   A MariaDB `JSON` column (a
     ///   `LONGTEXT` with an automatic `json_valid` check) is [`ColumnType::Json`].
     /// - Indexes, foreign keys and checks are sorted by name.
     /// - Types dal does not write map to the closest blueprint type (a `numeric`
@@ -213,6 +217,32 @@ pub(crate) fn fold_enum_checks(table: &mut Table, dialect: Dialect) {
             continue;
         }
         column.ty = ColumnType::Enumeration { variants };
+        table.checks.remove(pos);
+    }
+}
+
+/// PostgreSQL and SQLite: turn each `BIGINT` column that has a check named
+/// `{table}_{column}_unsigned` saying `column >= 0` into an unsigned big integer,
+/// and drop the check (dal writes it for the column: these dialects have no
+/// unsigned type).
+pub(crate) fn fold_unsigned_checks(table: &mut Table) {
+    let table_name = table.name.clone();
+    for column in &mut table.columns {
+        if column.ty != ColumnType::BigInteger {
+            continue;
+        }
+        let check_name = dal_schema::model::names::unsigned_check(&table_name, &column.name);
+        let Some(pos) = table.checks.iter().position(|c| c.name == check_name) else {
+            continue;
+        };
+        let expected = dal_schema::model::normalize_expression(&format!(
+            "{} >= 0",
+            Dialect::Postgres.quote_identifier(&column.name)
+        ));
+        if table.checks[pos].normalized_expression() != expected {
+            continue;
+        }
+        column.ty = ColumnType::UnsignedBigInteger;
         table.checks.remove(pos);
     }
 }

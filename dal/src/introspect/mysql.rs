@@ -322,8 +322,8 @@ fn column_default(
 /// The inverse of what dal writes (`TINYINT(1)` is a boolean, `CHAR(36)` a UUID,
 /// `DATETIME(6)` a timestamp, `TIME(6)` a time, `LONGBLOB` binary, `ENUM(..)` an
 /// enumeration), plus the closest type for the rest: other `TINYINT`s and `YEAR`
-/// are small integers, `MEDIUMINT` an integer, unsigned integers the next wider
-/// type, `BIT(1)` a boolean and wider `BIT`s big integers, `REAL` a double, other
+/// are small integers, `MEDIUMINT` an integer, `BIGINT UNSIGNED` an unsigned big
+/// integer and the other unsigned integers the next wider signed type, `BIT(1)` a boolean and wider `BIT`s big integers, `REAL` a double, other
 /// `CHAR(n)` strings, every `*TEXT` text, `TIMESTAMP` a timestamp, every binary
 /// and `*BLOB` type binary, MariaDB's `UUID` a UUID; `SET`, spatial, `INET*` and
 /// unknown types are text.
@@ -349,7 +349,10 @@ pub(crate) fn column_type(declared: &str) -> ColumnType {
         "mediumint" => ColumnType::Integer,
         "int" | "integer" if unsigned => ColumnType::BigInteger,
         "int" | "integer" => ColumnType::Integer,
-        "bigint" | "serial" => ColumnType::BigInteger,
+        // `SERIAL` is `BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE`
+        "bigint" if unsigned => ColumnType::UnsignedBigInteger,
+        "serial" => ColumnType::UnsignedBigInteger,
+        "bigint" => ColumnType::BigInteger,
         "bit" if t.arg(0).unwrap_or(1) == 1 => ColumnType::Boolean,
         "bit" => ColumnType::BigInteger,
         "float" => ColumnType::Float,
@@ -384,6 +387,7 @@ mod tests {
             ColumnType::SmallInteger,
             ColumnType::Integer,
             ColumnType::BigInteger,
+            ColumnType::UnsignedBigInteger,
             ColumnType::Boolean,
             ColumnType::Float,
             ColumnType::Double,
@@ -415,6 +419,15 @@ mod tests {
         assert_eq!(column_type("bigint(20)"), ColumnType::BigInteger);
         assert_eq!(column_type("int(11)"), ColumnType::Integer);
         assert_eq!(column_type("int(10) unsigned"), ColumnType::BigInteger);
+        assert_eq!(
+            column_type("bigint(20) unsigned"),
+            ColumnType::UnsignedBigInteger
+        );
+        assert_eq!(
+            column_type("bigint unsigned zerofill"),
+            ColumnType::UnsignedBigInteger
+        );
+        assert_eq!(column_type("serial"), ColumnType::UnsignedBigInteger);
         assert_eq!(column_type("mediumint(9)"), ColumnType::Integer);
         assert_eq!(column_type("char(36)"), ColumnType::Uuid);
         assert_eq!(column_type("char(2)"), ColumnType::String { length: 2 });

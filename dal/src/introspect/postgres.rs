@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use dal_schema::{Check, Column, ColumnType, Dialect, ForeignKey, Index, ReferentialAction, Table};
 
 use super::{
-    TypeName, finish_table, fold_enum_checks, matching_paren, opt_text, parse_default,
-    strip_wrapping_parens, text, typed_default,
+    TypeName, finish_table, fold_enum_checks, fold_unsigned_checks, matching_paren, opt_text,
+    parse_default, strip_wrapping_parens, text, typed_default,
 };
 use crate::db::Db;
 use crate::error::Result;
@@ -237,6 +237,7 @@ pub(super) async fn tables(db: &Db, only: Option<&str>) -> Result<Vec<Table>> {
         .into_iter()
         .map(|mut t| {
             fold_enum_checks(&mut t, Dialect::Postgres);
+            fold_unsigned_checks(&mut t);
             finish_table(t)
         })
         .collect())

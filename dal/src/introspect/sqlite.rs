@@ -17,8 +17,8 @@ use dal_schema::sql::lexer::{Token, TokenKind, tokenize_native};
 use dal_schema::{Check, Column, ColumnType, Dialect, ForeignKey, Index, ReferentialAction, Table};
 
 use super::{
-    TypeName, UNCONSTRAINED_DECIMAL, finish_table, fold_enum_checks, opt_text, parse_default, text,
-    typed_default, unescape_literal,
+    TypeName, UNCONSTRAINED_DECIMAL, finish_table, fold_enum_checks, fold_unsigned_checks,
+    opt_text, parse_default, text, typed_default, unescape_literal,
 };
 use crate::db::Db;
 use crate::error::Result;
@@ -223,6 +223,7 @@ async fn table(db: &Db, name: &str) -> Result<Table> {
     }
 
     fold_enum_checks(&mut table, Dialect::Sqlite);
+    fold_unsigned_checks(&mut table);
     Ok(finish_table(table))
 }
 
