@@ -334,7 +334,8 @@ impl Telemetry {
         result: &Result<T, Error>,
         rows: Option<u64>,
     ) {
-        let elapsed = probe.start.elapsed();
+        let end = Instant::now();
+        let elapsed = end.saturating_duration_since(probe.start);
         self.counters.statements.fetch_add(1, Ordering::Relaxed);
         self.m.statements.increment(1);
         self.m.duration.record(elapsed.as_secs_f64());
@@ -342,14 +343,18 @@ impl Telemetry {
         if result.is_ok() {
             if probe.uncontended {
                 self.uncontended.record(elapsed);
-                if self.uncontended_n.fetch_add(1, Ordering::Relaxed) % 64 == 0 {
+                if self
+                    .uncontended_n
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(64)
+                {
                     let usual = self.uncontended.quantile(0.5).as_nanos() as u64;
                     self.usual_ns.store(usual, Ordering::Relaxed);
                 }
             }
             let usual = self.usual_ns.load(Ordering::Relaxed);
             let slow = usual > 0 && elapsed.as_nanos() as u64 > usual.saturating_mul(2);
-            self.windows.statement(elapsed, slow);
+            self.windows.statement(end, elapsed, slow);
         }
         if let Err(e) = result {
             self.count_error(e);
@@ -416,7 +421,9 @@ impl Telemetry {
         use window::CallOutcome;
         let c = &self.counters;
         c.calls.fetch_add(1, Ordering::Relaxed);
-        self.call_latency.record(start.elapsed());
+        let now = Instant::now();
+        self.call_latency
+            .record(now.saturating_duration_since(start));
         let outcome = match error {
             Some(Error::Timeout { kind, .. }) => {
                 c.call_timeouts.fetch_add(1, Ordering::Relaxed);
@@ -434,7 +441,7 @@ impl Telemetry {
             }
             _ => CallOutcome::Done,
         };
-        self.windows.call(outcome);
+        self.windows.call(now, outcome);
     }
 
     /// A checkout failed before any statement was sent (acquire or connect
@@ -562,7 +569,11 @@ impl Telemetry {
     /// Record a checkout's wait for a free connection.
     pub(crate) fn acquire_waited(&self, wait: Duration) {
         self.m.acquire_wait.record(wait.as_secs_f64());
-        self.windows.acquired(wait);
+        if !wait.is_zero() {
+            self.windows.acquired(Instant::now(), wait);
+        } else {
+            self.windows.acquired_at_once();
+        }
     }
 
     /// Publish the pool gauges.
@@ -680,10 +691,16 @@ mod tests {
             let draws: Vec<Duration> = (0..400)
                 .map(|_| t.retry_delay(attempt, start).expect("within the policy"))
                 .collect();
-            assert!(draws.iter().all(|d| *d < cap), "attempt {attempt}: over {cap:?}");
+            assert!(
+                draws.iter().all(|d| *d < cap),
+                "attempt {attempt}: over {cap:?}"
+            );
             let low = draws.iter().filter(|d| **d < cap / 4).count();
             let high = draws.iter().filter(|d| **d >= cap * 3 / 4).count();
-            assert!(low >= 40 && high >= 40, "attempt {attempt}: {low} low, {high} high of 400");
+            assert!(
+                low >= 40 && high >= 40,
+                "attempt {attempt}: {low} low, {high} high of 400"
+            );
             let mean = draws.iter().sum::<Duration>() / draws.len() as u32;
             assert!(
                 mean > cap * 2 / 5 && mean < cap * 3 / 5,

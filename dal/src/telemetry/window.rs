@@ -55,6 +55,9 @@ impl Bucket {
 pub(crate) struct Windows {
     start: Instant,
     buckets: Box<[Bucket]>,
+    /// The bucket number last recorded into (for figures recorded without
+    /// reading the clock).
+    last: AtomicU64,
 }
 
 /// Sums over one window.
@@ -86,16 +89,20 @@ impl Windows {
         Windows {
             start: Instant::now(),
             buckets: (0..BUCKETS).map(|_| Bucket::default()).collect(),
+            last: AtomicU64::new(0),
         }
     }
 
     fn number(&self, now: Instant) -> u64 {
-        (now.saturating_duration_since(self.start).as_nanos() / BUCKET.as_nanos()) as u64
+        now.saturating_duration_since(self.start).as_secs() / BUCKET.as_secs()
     }
 
-    /// The current bucket, cleared first if it holds an earlier lap's figures.
-    fn current(&self) -> &Bucket {
-        let n = self.number(Instant::now());
+    /// The bucket of `now`, cleared first if it holds an earlier lap's figures.
+    fn current(&self, now: Instant) -> &Bucket {
+        let n = self.number(now);
+        if self.last.load(Ordering::Relaxed) != n {
+            self.last.store(n, Ordering::Relaxed);
+        }
         let b = &self.buckets[(n % BUCKETS as u64) as usize];
         let epoch = n + 1;
         let seen = b.epoch.load(Ordering::Acquire);
@@ -111,9 +118,9 @@ impl Windows {
         b
     }
 
-    /// A call finished.
-    pub(crate) fn call(&self, outcome: CallOutcome) {
-        let b = self.current();
+    /// A call finished at `now`.
+    pub(crate) fn call(&self, now: Instant, outcome: CallOutcome) {
+        let b = self.current(now);
         b.calls.fetch_add(1, Ordering::Relaxed);
         let kind = match outcome {
             CallOutcome::Done => return,
@@ -128,8 +135,8 @@ impl Windows {
     /// A statement succeeded in `elapsed` (failed ones, timed out ones above
     /// all, would only measure their limit).
     /// `slow`: it took over twice the database's usual time.
-    pub(crate) fn statement(&self, elapsed: Duration, slow: bool) {
-        let b = self.current();
+    pub(crate) fn statement(&self, now: Instant, elapsed: Duration, slow: bool) {
+        let b = self.current(now);
         b.statements.fetch_add(1, Ordering::Relaxed);
         if slow {
             b.slow_statements.fetch_add(1, Ordering::Relaxed);
@@ -139,17 +146,27 @@ impl Windows {
     }
 
     /// A checkout waited `wait` for its connection.
-    pub(crate) fn acquired(&self, wait: Duration) {
-        let b = self.current();
+    pub(crate) fn acquired(&self, now: Instant, wait: Duration) {
+        let b = self.current(now);
         b.acquisitions.fetch_add(1, Ordering::Relaxed);
         b.acquire_wait_ns
             .fetch_add(wait.as_nanos() as u64, Ordering::Relaxed);
     }
 
+    /// A checkout got its connection without waiting: counted in the bucket
+    /// last recorded into (no clock read on this path).
+    pub(crate) fn acquired_at_once(&self) {
+        let n = self.last.load(Ordering::Relaxed);
+        let b = &self.buckets[(n % BUCKETS as u64) as usize];
+        if b.epoch.load(Ordering::Acquire) == n + 1 {
+            b.acquisitions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Sums over the last `window` (whole buckets, the current one included).
     pub(crate) fn sums(&self, window: Duration) -> Sums {
         let now = self.number(Instant::now());
-        let n = (window.as_nanos() / BUCKET.as_nanos()).clamp(1, BUCKETS as u128) as u64;
+        let n = (window.as_secs() / BUCKET.as_secs()).clamp(1, BUCKETS as u64);
         let oldest = now.saturating_sub(n - 1);
         let mut s = Sums::default();
         for b in self.buckets.iter() {
@@ -197,15 +214,16 @@ mod tests {
     #[test]
     fn sums_count_what_was_recorded() {
         let w = Windows::new();
+        let now = Instant::now();
         for _ in 0..97 {
-            w.call(CallOutcome::Done);
+            w.call(now, CallOutcome::Done);
         }
-        w.call(CallOutcome::AcquireTimeout);
-        w.call(CallOutcome::AcquireTimeout);
-        w.call(CallOutcome::QueryTimeout);
-        w.statement(Duration::from_millis(10), false);
-        w.statement(Duration::from_millis(30), true);
-        w.acquired(Duration::from_millis(5));
+        w.call(now, CallOutcome::AcquireTimeout);
+        w.call(now, CallOutcome::AcquireTimeout);
+        w.call(now, CallOutcome::QueryTimeout);
+        w.statement(now, Duration::from_millis(10), false);
+        w.statement(now, Duration::from_millis(30), true);
+        w.acquired(now, Duration::from_millis(5));
         let s = w.sums(Duration::from_secs(60));
         assert_eq!(s.calls, 100);
         assert_eq!(s.timeouts, 3);
@@ -234,7 +252,7 @@ mod tests {
             0,
             "outside every window"
         );
-        w.call(CallOutcome::Done);
+        w.call(Instant::now(), CallOutcome::Done);
         let s = w.sums(Duration::from_secs(60));
         assert_eq!((s.calls, s.timeouts), (1, 0));
         // a bucket 3 minutes old is in the 5- and 15-minute windows only
