@@ -420,6 +420,12 @@ async fn hung_path_ends_by_the_query_timeout(dialect: Dialect) {
     let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
     within_contract(start.elapsed(), Duration::from_millis(500), "second call");
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    // a health check is bounded the same way, and reports the problem
+    let start = Instant::now();
+    let health = db.health().await;
+    within_contract(start.elapsed(), Duration::from_millis(500), "health");
+    assert!(!health.healthy, "{health}");
+    assert!(!db.test_connection().await);
     proxy.set_mode(Mode::Pass);
     proxy.reset_all();
     // after the path heals, calls succeed again
