@@ -12,7 +12,7 @@ use crate::backend::sqlite::{SqliteManager, SqliteTarget};
 use crate::backend::{Backend, Conn, ExecOptions};
 use crate::codec::{Decode, Encode};
 use crate::config::{DatabaseConfig, SqliteMode, TlsMode};
-use crate::deadline::{Checkout, Deadline};
+use crate::deadline::{CheckoutSpec, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::params::Params;
 use crate::pool::{HeldConnection, PoolSettings, PoolStatus};
@@ -297,15 +297,16 @@ impl Db {
     pub async fn connect(config: DatabaseConfig) -> Result<Db> {
         let db = Db::connect_lazy(config)?;
         let n = (db.inner.config.pool().min_connections as usize).max(1);
-        let limit = Checkout::from_now(
+        let spec = CheckoutSpec::own(
             TimeoutKind::PoolCreation,
             db.inner.config.timeouts().pool_creation,
         );
+        let limit = spec.fix(std::time::Instant::now());
         let filled = match limit.at {
-            Some(at) => tokio::time::timeout_at(at.into(), db.inner.backend.fill(n, &limit))
+            Some(at) => tokio::time::timeout_at(at.into(), db.inner.backend.fill(n, &spec))
                 .await
                 .unwrap_or_else(|_| Err(limit.error(TimeoutKind::PoolCreation))),
-            None => db.inner.backend.fill(n, &limit).await,
+            None => db.inner.backend.fill(n, &spec).await,
         };
         match filled {
             Ok(()) => Ok(db),
@@ -424,13 +425,20 @@ impl Db {
         deadline: &Deadline,
     ) -> Result<Conn> {
         let tel = self.telemetry();
-        let limit = deadline.checkout(self.inner.config.timeouts().acquire);
+        let spec = deadline.checkout(self.inner.config.timeouts().acquire);
+        // fixed by the first attempt that needs it, kept for the retries
+        let mut fixed = None;
         let mut attempt = 1;
         let mut started: Option<Instant> = None;
         let mut previous: Option<Error> = None;
         loop {
             let r = match tel.admit() {
-                Ok(()) => self.inner.backend.acquire(location, &limit).await,
+                Ok(()) => {
+                    self.inner
+                        .backend
+                        .acquire(location, &spec, &mut fixed)
+                        .await
+                }
                 Err(e) => {
                     tel.failed_checkout(&e);
                     // a re-try refused by the circuit: report what failed
@@ -457,7 +465,11 @@ impl Db {
                     let delay = retryable
                         .then(|| tel.retry_delay(attempt, start))
                         .flatten()
-                        .filter(|d| limit.allows(*d));
+                        .filter(|d| {
+                            fixed
+                                .get_or_insert_with(|| spec.fix(Instant::now()))
+                                .allows(*d)
+                        });
                     match delay {
                         Some(delay) => {
                             tel.retried(RetryKind::Connect, attempt, delay, &e);

@@ -61,23 +61,58 @@ impl Deadline {
         )
     }
 
-    /// The limit of a checkout starting now for this call: the acquire timeout
-    /// from now, or what is left of the query timeout when that ends first.
-    pub(crate) fn checkout(&self, acquire: Duration) -> Checkout {
-        let now = Instant::now();
-        let own = now.checked_add(acquire);
-        match (self.limit, own) {
-            (Some((limit, at)), own) if own.is_none_or(|own| at <= own) => Checkout {
-                call_start: self.start,
+    /// The limit of a checkout for this call: the acquire timeout from when
+    /// the checkout starts, or what is left of the query timeout when that
+    /// ends first. Reads no clock: the checkout fixes it when it first needs
+    /// it ([`CheckoutSpec::fix`]); a checkout served at once never does.
+    pub(crate) fn checkout(&self, acquire: Duration) -> CheckoutSpec {
+        CheckoutSpec {
+            call_start: self.start,
+            own: acquire,
+            own_kind: TimeoutKind::Acquire,
+            query: self.limit,
+        }
+    }
+}
+
+/// A checkout's limit before the checkout started (see [`Deadline::checkout`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CheckoutSpec {
+    call_start: Instant,
+    /// The checkout's own limit (acquire timeout, or pool creation).
+    own: Duration,
+    own_kind: TimeoutKind,
+    /// The call's query timeout and its deadline.
+    query: Option<(Duration, Instant)>,
+}
+
+impl CheckoutSpec {
+    /// A checkout bounded by `limit` of kind `budget` from when it starts
+    /// (pool creation).
+    pub(crate) fn own(budget: TimeoutKind, limit: Duration) -> CheckoutSpec {
+        CheckoutSpec {
+            call_start: Instant::now(),
+            own: limit,
+            own_kind: budget,
+            query: None,
+        }
+    }
+
+    /// The limit of a checkout that started at `now`.
+    pub(crate) fn fix(&self, now: Instant) -> Checkout {
+        let own = now.checked_add(self.own);
+        match self.query {
+            Some((limit, at)) if own.is_none_or(|own| at <= own) => Checkout {
+                call_start: self.call_start,
                 at: Some(at),
                 budget: TimeoutKind::Query,
                 limit,
             },
-            (_, at) => Checkout {
-                call_start: self.start,
-                at,
-                budget: TimeoutKind::Acquire,
-                limit: acquire,
+            _ => Checkout {
+                call_start: self.call_start,
+                at: own,
+                budget: self.own_kind,
+                limit: self.own,
             },
         }
     }
@@ -97,17 +132,6 @@ pub(crate) struct Checkout {
 }
 
 impl Checkout {
-    /// A checkout bounded by `limit` of kind `budget` from now (pool creation).
-    pub(crate) fn from_now(budget: TimeoutKind, limit: Duration) -> Checkout {
-        let now = Instant::now();
-        Checkout {
-            call_start: now,
-            at: now.checked_add(limit),
-            budget,
-            limit,
-        }
-    }
-
     /// Time left (zero once expired).
     pub(crate) fn remaining(&self) -> Duration {
         self.at.map_or(Duration::MAX, |at| {
@@ -133,19 +157,19 @@ mod tests {
     #[test]
     fn checkout_takes_the_earlier_limit() {
         let d = Deadline::new(Some(Duration::from_millis(200)));
-        let c = d.checkout(Duration::from_secs(5));
+        let c = d.checkout(Duration::from_secs(5)).fix(Instant::now());
         assert_eq!(c.budget, TimeoutKind::Query);
         assert_eq!(c.limit, Duration::from_millis(200));
         assert!(c.remaining() <= Duration::from_millis(200));
 
         let d = Deadline::new(Some(Duration::from_secs(60)));
-        let c = d.checkout(Duration::from_secs(5));
+        let c = d.checkout(Duration::from_secs(5)).fix(Instant::now());
         assert_eq!(c.budget, TimeoutKind::Acquire);
         assert_eq!(c.limit, Duration::from_secs(5));
         assert!(c.remaining() > Duration::from_secs(4));
 
         let d = Deadline::new(None);
-        let c = d.checkout(Duration::from_secs(5));
+        let c = d.checkout(Duration::from_secs(5)).fix(Instant::now());
         assert_eq!(c.budget, TimeoutKind::Acquire);
         assert!(d.remaining().is_none() && d.allows(Duration::from_secs(1000)));
     }
@@ -171,7 +195,7 @@ mod tests {
         // a limit too large for the clock is no limit
         let d = Deadline::new(Some(Duration::MAX));
         assert!(d.at().is_none());
-        let c = d.checkout(Duration::MAX);
+        let c = d.checkout(Duration::MAX).fix(Instant::now());
         assert_eq!(c.remaining(), Duration::MAX);
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::deadline::Checkout;
+use crate::deadline::{Checkout, CheckoutSpec};
 use crate::error::{Error, Result, TimeoutKind};
 
 /// Run `f` within what is left of `limit`; `None` when it ran out.
@@ -193,10 +193,11 @@ impl<M: Manager> Pool<M> {
 
     /// Open connections until `n` are open (used at pool creation), within
     /// `limit`.
-    pub(crate) async fn fill(&self, n: usize, limit: &Checkout) -> Result<()> {
+    pub(crate) async fn fill(&self, n: usize, limit: &CheckoutSpec) -> Result<()> {
         let mut conns = Vec::with_capacity(n);
+        let mut fixed = None;
         while self.shared.open.load(Ordering::Relaxed) < n {
-            conns.push(self.acquire(Location::caller(), limit).await?);
+            conns.push(self.acquire(Location::caller(), limit, &mut fixed).await?);
             if conns.len() >= n {
                 break;
             }
@@ -204,25 +205,31 @@ impl<M: Manager> Pool<M> {
         Ok(())
     }
 
-    /// Check out a connection within `limit`: waiting for a free one, checking
+    /// Check out a connection within the limit `spec` gives (fixed into
+    /// `fixed` when first needed): waiting for a free one, checking
     /// an idle one that needs it, or opening a new one (each attempt also
     /// bounded by the connect timeout). Fails with the timeout of whichever
     /// limit ran out first.
     pub(crate) async fn acquire(
         &self,
         location: &'static Location<'static>,
-        limit: &Checkout,
+        spec: &CheckoutSpec,
+        fixed: &mut Option<Checkout>,
     ) -> Result<PooledConn<M>> {
         let shared = &self.shared;
         if shared.closed.load(Ordering::Acquire) {
             return Err(Error::PoolClosed);
         }
-        // the clock is read only when there is something to wait for
+        // the clock is read only when there is something to wait for, and the
+        // checkout's limit fixed then (once per checkout, across its retries:
+        // `fixed` is the caller's)
         let mut start: Option<Instant> = None;
         let permit = match shared.permits.clone().try_acquire_owned() {
             Ok(p) => p,
             Err(_) => {
-                start = Some(Instant::now());
+                let now = Instant::now();
+                start = Some(now);
+                let limit = *fixed.get_or_insert_with(|| spec.fix(now));
                 let wait = shared.permits.clone().acquire_owned();
                 let r = match limit.at {
                     Some(at) => tokio::time::timeout_at(at.into(), wait).await,
@@ -260,41 +267,46 @@ impl<M: Manager> Pool<M> {
             let needs_reset = slot.needs_reset;
             // wrap first so a cancelled checkout still accounts for the connection
             let mut pooled = self.wrap(slot, permit.take().expect("permit"), location);
-            pooled.broken = true;
-            // a reset or a check that does not answer within the limit gives
-            // the connection up (it is in an unknown state)
-            if needs_reset {
-                let reset = shared.manager.reset(pooled.conn_mut());
-                if !matches!(within(limit, reset).await, Some(Ok(()))) {
-                    permit = Some(pooled.release_permit());
-                    if limit.remaining().is_zero() {
-                        return Err(limit.error(TimeoutKind::Acquire));
+            if needs_reset || needs_ping {
+                let limit = *fixed.get_or_insert_with(|| spec.fix(now));
+                pooled.broken = true;
+                // a reset or a check that does not answer within the limit gives
+                // the connection up (it is in an unknown state)
+                if needs_reset {
+                    // boxed: rare, and it would make every checkout's future larger
+                    let reset = Box::pin(shared.manager.reset(pooled.conn_mut()));
+                    if !matches!(within(&limit, reset).await, Some(Ok(()))) {
+                        permit = Some(pooled.release_permit());
+                        if limit.remaining().is_zero() {
+                            return Err(limit.error(TimeoutKind::Acquire));
+                        }
+                        continue;
                     }
-                    continue;
                 }
-            }
-            if needs_ping {
-                shared.counters.pings.fetch_add(1, Ordering::Relaxed);
-                let ping = shared.manager.ping(pooled.conn_mut());
-                if !matches!(within(limit, ping).await, Some(Ok(()))) {
-                    shared
-                        .counters
-                        .ping_failures
-                        .fetch_add(1, Ordering::Relaxed);
-                    permit = Some(pooled.release_permit());
-                    if limit.remaining().is_zero() {
-                        return Err(limit.error(TimeoutKind::Acquire));
+                if needs_ping {
+                    shared.counters.pings.fetch_add(1, Ordering::Relaxed);
+                    let ping = Box::pin(shared.manager.ping(pooled.conn_mut()));
+                    if !matches!(within(&limit, ping).await, Some(Ok(()))) {
+                        shared
+                            .counters
+                            .ping_failures
+                            .fetch_add(1, Ordering::Relaxed);
+                        permit = Some(pooled.release_permit());
+                        if limit.remaining().is_zero() {
+                            return Err(limit.error(TimeoutKind::Acquire));
+                        }
+                        continue;
                     }
-                    continue;
                 }
+                pooled.broken = false;
             }
-            pooled.broken = false;
             pooled.waited = start.is_some();
             self.record_wait(start);
             return Ok(pooled);
         }
         // no idle connection: open one, within the connect timeout and what is
         // left of the checkout's limit
+        let limit = *fixed.get_or_insert_with(|| spec.fix(Instant::now()));
         let connect_timeout = shared.settings.connect_timeout;
         let left = limit.remaining();
         let (attempt_limit, cut_by_checkout) = if left < connect_timeout {
@@ -303,7 +315,9 @@ impl<M: Manager> Pool<M> {
             (connect_timeout, false)
         };
         let attempt_start = Instant::now();
-        let r = tokio::time::timeout(attempt_limit, shared.manager.connect()).await;
+        // boxed: opening a connection is rare, and its future is large (it
+        // would make every checkout's future, and every call's, larger)
+        let r = tokio::time::timeout(attempt_limit, Box::pin(shared.manager.connect())).await;
         let conn = match r {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {

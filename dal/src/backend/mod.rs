@@ -13,7 +13,7 @@ use sqlx::mysql::MySql;
 use sqlx::postgres::Postgres;
 
 use crate::codec::{ArgsInner, Arguments};
-use crate::deadline::{Checkout, Deadline};
+use crate::deadline::{Checkout, CheckoutSpec, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::params::Params;
 use crate::pool::{HeldConnection, Pool, PoolStatus, PooledConn};
@@ -55,16 +55,17 @@ impl Backend {
     pub(crate) async fn acquire(
         &self,
         location: &'static Location<'static>,
-        limit: &Checkout,
+        limit: &CheckoutSpec,
+        fixed: &mut Option<Checkout>,
     ) -> Result<Conn> {
         Ok(match self {
-            Backend::Pg(p) => Conn::Pg(p.acquire(location, limit).await?),
-            Backend::MySql(p) => Conn::MySql(p.acquire(location, limit).await?),
-            Backend::Sqlite(p) => Conn::Sqlite(p.acquire(location, limit).await?),
+            Backend::Pg(p) => Conn::Pg(p.acquire(location, limit, fixed).await?),
+            Backend::MySql(p) => Conn::MySql(p.acquire(location, limit, fixed).await?),
+            Backend::Sqlite(p) => Conn::Sqlite(p.acquire(location, limit, fixed).await?),
         })
     }
 
-    pub(crate) async fn fill(&self, n: usize, limit: &Checkout) -> Result<()> {
+    pub(crate) async fn fill(&self, n: usize, limit: &CheckoutSpec) -> Result<()> {
         each_pool!(self, p => p.fill(n, limit).await)
     }
 
@@ -285,7 +286,9 @@ impl Conn {
             let r = match (&mut *self, args.inner) {
                 (Conn::Pg(c), ArgsInner::Pg(a)) => {
                     let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    let run = server::pg::execute(c, sql, a, persistent);
+                    // boxed: a server round trip dwarfs the allocation, and every call's
+                    // future (SQLite's included) stays small
+                    let run = Box::pin(server::pg::execute(c, sql, a, persistent));
                     match server::until_deadline(&opts.deadline, run).await {
                         Some(r) => r,
                         None => {
@@ -296,7 +299,7 @@ impl Conn {
                     }
                 }
                 (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    let run = server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached);
+                    let run = Box::pin(server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached));
                     match server::until_deadline(&opts.deadline, run).await {
                         Some(r) => r,
                         None => {
@@ -321,7 +324,7 @@ impl Conn {
             match r {
                 Err(e) if server::stale_statement(&e) && !retried => {
                     retried = true;
-                    if !self.refresh_statements().await {
+                    if !Box::pin(self.refresh_statements()).await {
                         return Err(e);
                     }
                 }
@@ -398,7 +401,7 @@ impl Conn {
             let r = match (&mut *self, args.inner) {
                 (Conn::Pg(c), ArgsInner::Pg(a)) => {
                     let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    let run = server::pg::fetch(c, sql, a, persistent, limit);
+                    let run = Box::pin(server::pg::fetch(c, sql, a, persistent, limit));
                     let r = match server::until_deadline(&opts.deadline, run).await {
                         Some(r) => r,
                         None => {
@@ -414,7 +417,13 @@ impl Conn {
                     })
                 }
                 (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    let run = server::mysql::fetch(c, stmt.sql.clone(), a, stmt.cached, limit);
+                    let run = Box::pin(server::mysql::fetch(
+                        c,
+                        stmt.sql.clone(),
+                        a,
+                        stmt.cached,
+                        limit,
+                    ));
                     let r = match server::until_deadline(&opts.deadline, run).await {
                         Some(r) => r,
                         None => {
@@ -444,7 +453,7 @@ impl Conn {
             match r {
                 Err(e) if server::stale_statement(&e) && !retried => {
                     retried = true;
-                    if !self.refresh_statements().await {
+                    if !Box::pin(self.refresh_statements()).await {
                         return Err(e);
                     }
                 }

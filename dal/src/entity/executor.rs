@@ -31,7 +31,7 @@ impl<'a> Executor<'a> for &'a Db {
             db: self,
             tx: None,
             location: Location::caller(),
-            deadline: self.exec_options(None).deadline,
+            deadline: std::cell::Cell::new(None),
         }
     }
 }
@@ -40,7 +40,7 @@ impl<'a, 'c> Executor<'a> for &'a mut Transaction<'c> {
     fn __into_session(self) -> Session<'a> {
         let (db, conn, depth, id) = self.parts();
         Session {
-            deadline: db.exec_options(None).deadline,
+            deadline: std::cell::Cell::new(None),
             db,
             tx: Some((conn, depth, id)),
             location: Location::caller(),
@@ -55,9 +55,11 @@ pub struct Session<'a> {
     pub(crate) db: &'a Db,
     tx: Option<(&'a mut Conn, u32, u64)>,
     location: &'static Location<'static>,
-    /// The operation's deadline, fixed when it started: it bounds the
-    /// checkout, every statement and every re-run.
-    deadline: Deadline,
+    /// The operation's deadline, fixed when the operation starts running
+    /// (its first use): it bounds the checkout, every statement and every
+    /// re-run. Not read in `__into_session`, which builds the operation's
+    /// future and should stay trivial.
+    deadline: std::cell::Cell<Option<Deadline>>,
 }
 
 impl std::fmt::Debug for Session<'_> {
@@ -89,9 +91,21 @@ impl<'a> Session<'a> {
         self.db.dialect()
     }
 
+    /// The operation's deadline (fixed on first use).
+    fn deadline(&self) -> Deadline {
+        match self.deadline.get() {
+            Some(d) => d,
+            None => {
+                let d = self.db.exec_options(None).deadline;
+                self.deadline.set(Some(d));
+                d
+            }
+        }
+    }
+
     pub(crate) fn options(&self) -> ExecOptions {
         let mut o = self.db.exec_options(None);
-        o.deadline = self.deadline;
+        o.deadline = self.deadline();
         o.ctx.attempt = 1;
         if let Some((_, _, id)) = &self.tx {
             o.ctx.tx_id = *id;
@@ -103,14 +117,15 @@ impl<'a> Session<'a> {
     /// pooled connection, or a savepoint inside the caller's transaction (not on
     /// PostgreSQL, where a failed statement already dooms the whole transaction).
     pub(crate) async fn unit(self, atomic: bool) -> Result<Unit<'a>> {
-        let (db, start) = (self.db, self.deadline.start);
+        let deadline = self.deadline();
+        let (db, start) = (self.db, deadline.start);
         let on = match self.tx {
             None if atomic => Transaction::begin_within(self.db, self.location, self.options())
                 .await
                 .map(On::Tx),
             None => self
                 .db
-                .acquire_conn(self.location, &self.deadline)
+                .acquire_conn(self.location, &deadline)
                 .await
                 .map(|c| On::Pooled(Box::new(c))),
             Some((conn, depth, id)) => {
@@ -142,7 +157,7 @@ impl<'a> Session<'a> {
             db: self.db,
             tx: None,
             location: self.location,
-            deadline: self.deadline,
+            deadline: std::cell::Cell::new(Some(self.deadline())),
         })
     }
 }

@@ -339,10 +339,11 @@ impl Telemetry {
         self.counters.statements.fetch_add(1, Ordering::Relaxed);
         self.m.statements.increment(1);
         self.m.duration.record(elapsed.as_secs_f64());
-        self.latency.record(elapsed);
+        let bucket = Histogram::index(elapsed);
+        self.latency.record_at(bucket, elapsed);
         if result.is_ok() {
             if probe.uncontended {
-                self.uncontended.record(elapsed);
+                self.uncontended.record_at(bucket, elapsed);
                 if self
                     .uncontended_n
                     .fetch_add(1, Ordering::Relaxed)
