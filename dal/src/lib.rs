@@ -46,6 +46,7 @@
 pub mod autogen;
 mod backend;
 pub mod blocking;
+mod checks;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod codec;
@@ -63,11 +64,13 @@ mod pool;
 mod result;
 mod row;
 mod schema_ops;
+mod sequence;
 mod statement;
 mod telemetry;
 mod transaction;
 mod value;
 
+pub use checks::JSON_MAX_DEPTH;
 pub use codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
 pub use config::{
     BreakerPolicy, DatabaseConfig, DatabaseConfigBuilder, PoolOptions, RetryPolicy, SqliteMode,
@@ -273,6 +276,19 @@ pub mod __private {
     /// Bind a field (requiring `SqlType`, see `decode_field`).
     pub fn encode_field<'q, T: SqlType>(value: &'q T, out: &mut Arguments<'q>) -> Result<()> {
         value.encode(out)
+    }
+    /// Name the column in an [`Error::InvalidInput`] raised while its value was
+    /// encoded (the codecs say "json parameter", "float parameter", ...).
+    pub fn field_error(e: Error, column: &str) -> Error {
+        match e {
+            Error::InvalidInput { field, reason } if field.ends_with("parameter") => {
+                Error::InvalidInput {
+                    field: column.to_string(),
+                    reason,
+                }
+            }
+            other => other,
+        }
     }
     /// Compile-time check that a field's type can be a primary key.
     pub fn assert_entity_id<T: EntityId>() {}

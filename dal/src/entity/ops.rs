@@ -861,6 +861,38 @@ async fn save_all_on<E: Entity>(
         .filter(|&i| !entities[i].id().is_unset() && bulk_upsert)
         .collect();
 
+    // Rows that carry their own ids are written first, then the key's sequence
+    // is moved past the highest of them (PostgreSQL; the other backends do it
+    // themselves), then the new rows get their generated ids: after it.
+    let max_explicit = if E::Id::KIND == IdKind::AutoIncrement {
+        entities.iter().filter_map(|e| e.id().integer_value()).max()
+    } else {
+        None
+    };
+    let advance = match max_explicit {
+        Some(max) => {
+            crate::sequence::before_explicit_ids(
+                ctx.db,
+                unit.conn(),
+                ctx.opts,
+                info.table,
+                info.id_column,
+                max,
+            )
+            .await?
+        }
+        None => None,
+    };
+    save_keyed(ctx, unit, entities, &keyed, &mut saved).await?;
+    // the rest of the rows with ids, one by one (versioned rows, MySQL with
+    // other unique keys)
+    for (i, slot) in saved.iter_mut().enumerate() {
+        if slot.is_none() && !entities[i].id().is_unset() {
+            *slot = Some(save_one(ctx, unit, &mut entities[i]).await?);
+        }
+    }
+    crate::sequence::after_explicit_ids(ctx.db, unit.conn(), ctx.opts, advance).await?;
+
     // new rows with server-generated ids: multi-row inserts
     let step = if ctx.dialect == Dialect::MySql && !generated.is_empty() {
         mysql_id_step(ctx.db, unit, ctx.opts).await?
@@ -933,7 +965,34 @@ async fn save_all_on<E: Entity>(
         }
     }
 
-    // rows with ids: multi-row upserts
+    // the rest one by one (new rows when MySQL's ids of a multi-row insert
+    // cannot be known)
+    for (i, slot) in saved.iter_mut().enumerate() {
+        if slot.is_none() {
+            *slot = Some(save_one(ctx, unit, &mut entities[i]).await?);
+        }
+    }
+    Ok(saved
+        .into_iter()
+        .map(|s| {
+            s.unwrap_or(Saved {
+                version: None,
+                created: None,
+            })
+        })
+        .collect())
+}
+
+/// Rows with ids: multi-row upserts.
+async fn save_keyed<E: Entity>(
+    ctx: &Ctx<'_>,
+    unit: &mut Unit<'_>,
+    entities: &[E],
+    keyed: &[usize],
+    saved: &mut [Option<Saved>],
+) -> Result<()> {
+    let info = ctx.info;
+    let shape = info.shape();
     let per_row = 1 + info.data_count() + shape.insert_managed().len();
     for chunk in keyed.chunks(chunk_rows(ctx.dialect, per_row)) {
         let sql = dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), true, true);
@@ -960,21 +1019,5 @@ async fn save_all_on<E: Entity>(
             });
         }
     }
-
-    // the rest one by one (versioned rows, MySQL with other unique keys, ids
-    // that could not be batched)
-    for (i, slot) in saved.iter_mut().enumerate() {
-        if slot.is_none() {
-            *slot = Some(save_one(ctx, unit, &mut entities[i]).await?);
-        }
-    }
-    Ok(saved
-        .into_iter()
-        .map(|s| {
-            s.unwrap_or(Saved {
-                version: None,
-                created: None,
-            })
-        })
-        .collect())
+    Ok(())
 }
