@@ -188,7 +188,7 @@ type Checked = Result<(), JsonProblem>;
 // serde_json writes a newtype variant as `{"V": value}` (one level), a tuple
 // or struct variant as `{"V": [..]}` / `{"V": {..}}` (two), sequences, tuples,
 // maps and structs as one level, and bytes as an array of numbers.
-impl<'a> ser::Serializer for &'a mut JsonCheck {
+impl ser::Serializer for &mut JsonCheck {
     type Ok = ();
     type Error = JsonProblem;
     type SerializeSeq = Self;

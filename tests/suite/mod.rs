@@ -8,6 +8,8 @@ pub mod dynamic;
 #[macro_use]
 pub mod entity;
 #[macro_use]
+pub mod fidelity;
+#[macro_use]
 pub mod network;
 #[macro_use]
 pub mod runtime;
@@ -18,5 +20,6 @@ macro_rules! suite_tests {
         entity_tests!($setup);
         ddl_tests!($setup);
         dynamic_tests!($setup);
+        fidelity_tests!($setup);
     };
 }

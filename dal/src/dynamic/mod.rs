@@ -471,6 +471,20 @@ impl Dynamic {
                 ));
             }
         }
+        // refuse ids that are taken before any schema change (the transaction
+        // checks again: another process may import the same ids meanwhile)
+        if !batch.is_empty() && self.meta().await?.exists {
+            let ids: Vec<(usize, i64)> = batch
+                .iter()
+                .map(|o| (o.index, o.id.unwrap_or_default()))
+                .collect();
+            for (sql, params) in write::taken_ids_sql(&self.names.entity, &ids, self.db.dialect()) {
+                let taken: Vec<(i64,)> = self.db.fetch_all_as(&sql, params).await?;
+                if let Some(&(id,)) = taken.iter().min() {
+                    return Err(write::id_taken(&self.names.entity, &ids, id));
+                }
+            }
+        }
         self.write(batch, options, Mode::Import).await
     }
 

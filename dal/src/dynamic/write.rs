@@ -452,33 +452,17 @@ impl SaveJob {
         versions: &mut Vec<Version>,
     ) -> Result<()> {
         let entity = &self.names.entity;
-        let max_params = tx.dialect().capabilities().max_bind_params;
-        for chunk in rows.chunks(max_params.clamp(1, 1000)) {
-            let sql = format!(
-                "SELECT [id] FROM [{entity}] WHERE [id] IN ({})",
-                vec!["?"; chunk.len()].join(", ")
-            );
-            let ids: Vec<Cell> = chunk
-                .iter()
-                .map(|r| Cell::Int(r.id.unwrap_or_default()))
-                .collect();
-            let taken: Vec<(i64,)> = tx.fetch_all_as(&sql, ids).await?;
+        let ids: Vec<(usize, i64)> = rows
+            .iter()
+            .map(|r| (r.index, r.id.unwrap_or_default()))
+            .collect();
+        for (sql, params) in taken_ids_sql(entity, &ids, tx.dialect()) {
+            let taken: Vec<(i64,)> = tx.fetch_all_as(&sql, params).await?;
             if let Some(&(id,)) = taken.iter().min() {
-                let index = chunk
-                    .iter()
-                    .find(|r| r.id == Some(id))
-                    .map_or(0, |r| r.index);
-                return Err(object_error(
-                    index,
-                    rows.len() > 1,
-                    "id",
-                    format!(
-                        "{entity} {id} already exists (import inserts new rows only; save the object to update that row)"
-                    ),
-                ));
+                return Err(id_taken(entity, &ids, id));
             }
         }
-        let max = rows.iter().filter_map(|r| r.id).max().unwrap_or_default();
+        let max = ids.iter().map(|&(_, id)| id).max().unwrap_or_default();
         let advance = crate::sequence::before_explicit_ids_in(tx, entity, "id", max).await?;
         self.insert(tx, rows, true, out, versions).await?;
         crate::sequence::after_explicit_ids_in(tx, advance).await
@@ -715,6 +699,41 @@ impl SaveJob {
             },
         }
     }
+}
+
+/// `SELECT` statements (within the bind limit) finding which of `ids` (object
+/// index, id) a row of `entity` has already.
+pub(crate) fn taken_ids_sql(
+    entity: &str,
+    ids: &[(usize, i64)],
+    dialect: Dialect,
+) -> Vec<(String, Vec<Cell>)> {
+    let per_statement = dialect.capabilities().max_bind_params.clamp(1, 1000);
+    ids.chunks(per_statement)
+        .map(|chunk| {
+            let sql = format!(
+                "SELECT [id] FROM [{entity}] WHERE [id] IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            (sql, chunk.iter().map(|&(_, id)| Cell::Int(id)).collect())
+        })
+        .collect()
+}
+
+/// The error for importing an id a row already has.
+pub(crate) fn id_taken(entity: &str, ids: &[(usize, i64)], id: i64) -> Error {
+    let index = ids
+        .iter()
+        .find(|&&(_, i)| i == id)
+        .map_or(0, |&(index, _)| index);
+    object_error(
+        index,
+        ids.len() > 1,
+        "id",
+        format!(
+            "{entity} {id} already exists (import inserts new rows only; save the object to update that row)"
+        ),
+    )
 }
 
 fn insert_sql(
