@@ -43,6 +43,10 @@
 
 #![warn(missing_docs)]
 
+// the derive's generated code names `::dal`: unit tests deriving entities need it
+#[cfg(test)]
+extern crate self as dal;
+
 pub mod autogen;
 mod backend;
 pub mod blocking;

@@ -1,4 +1,5 @@
-//! Keeping a table's generated ids ahead of ids written explicitly.
+//! Generated ids: keeping a table's sequence ahead of ids written explicitly,
+//! and learning the ids of a multi-row insert on the MySQL family.
 //!
 //! MySQL/MariaDB (InnoDB's auto-increment counter) and SQLite (`AUTOINCREMENT`'s
 //! `sqlite_sequence`) move past an id that is inserted explicitly; PostgreSQL's
@@ -113,4 +114,185 @@ pub(crate) async fn after_explicit_ids_in(
     let opts = tx.options();
     let (db, conn, _, _) = tx.parts();
     after_explicit_ids(db, conn, opts, advance).await
+}
+
+/// How the ids a multi-row `INSERT` generated are learnt on the MySQL family
+/// (which has no `RETURNING` on MySQL 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MySqlIds {
+    /// Consecutive from the first one the server reports, spaced by
+    /// `auto_increment_increment`: InnoDB's "traditional" and "consecutive"
+    /// lock modes (0 and 1, MariaDB's default) allocate them in one go.
+    Step(i64),
+    /// Returned by `INSERT .. RETURNING` (MariaDB 10.5 and later), needed in
+    /// "interleaved" lock mode 2 (MySQL 8's default, required by Galera), where
+    /// another statement's rows may take ids in between.
+    Returning,
+    /// Not knowable from one statement (MySQL 8 in lock mode 2): insert one row
+    /// at a time.
+    OneByOne,
+}
+
+/// How this server reports the ids of multi-row inserts; asked once per `Db`.
+pub(crate) async fn mysql_ids(db: &Db, conn: &mut Conn, opts: ExecOptions) -> Result<MySqlIds> {
+    if let Some(ids) = db.inner.mysql_ids.get() {
+        return Ok(*ids);
+    }
+    let stmt = db.inner.statements.get(
+        "SELECT VERSION(), CAST(@@innodb_autoinc_lock_mode AS SIGNED), \
+         CAST(@@auto_increment_increment AS SIGNED)",
+    )?;
+    let rows: Vec<(String, i64, i64)> = conn.fetch_as(&stmt, &(), Some(1), opts).await?;
+    let ids = rows
+        .first()
+        .map_or(MySqlIds::OneByOne, |(version, mode, step)| {
+            mysql_ids_for(version, *mode, *step)
+        });
+    let _ = db.inner.mysql_ids.set(ids);
+    Ok(ids)
+}
+
+/// [`mysql_ids`] inside a transaction.
+pub(crate) async fn mysql_ids_in(tx: &mut Transaction<'_>) -> Result<MySqlIds> {
+    let opts = tx.options();
+    let (db, conn, _, _) = tx.parts();
+    mysql_ids(db, conn, opts).await
+}
+
+fn mysql_ids_for(version: &str, lock_mode: i64, step: i64) -> MySqlIds {
+    if lock_mode <= 1 {
+        return MySqlIds::Step(step.max(1));
+    }
+    // "10.11.19-MariaDB-0+deb12u1"
+    let mut numbers = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse::<u32>().ok());
+    let (major, minor) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+    if version.contains("MariaDB") && (major, minor) >= (10, 5) {
+        MySqlIds::Returning
+    } else {
+        MySqlIds::OneByOne
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Entity;
+    use serde_json::json;
+
+    fn mariadb_admin_url() -> String {
+        std::env::var("DAL_TEST_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+    }
+
+    /// A fresh MariaDB database on the server the integration tests use
+    /// (`DAL_TEST_MYSQL_URL`): its name and URL. `None` (with a message) when
+    /// the server does not answer, unless `DAL_TEST_REQUIRE_SERVERS` is set.
+    async fn fresh_mariadb() -> Option<(String, String)> {
+        let admin_url = mariadb_admin_url();
+        let admin = match Db::connect_url(&admin_url).await {
+            Ok(db) => db,
+            Err(e) => {
+                let required = matches!(
+                    std::env::var("DAL_TEST_REQUIRE_SERVERS").ok().as_deref(),
+                    Some("1" | "true" | "yes")
+                );
+                assert!(!required, "MariaDB is required but did not answer: {e}");
+                eprintln!("SKIPPED: MariaDB did not answer: {e}");
+                return None;
+            }
+        };
+        let name = format!("dal_u_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute_script(&format!("CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+            .await
+            .unwrap();
+        admin.close();
+        // the database is the URL's path: replace its last segment
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        Some((name, url.to_string()))
+    }
+
+    async fn drop_database(name: &str) {
+        if let Ok(admin) = Db::connect_url(&mariadb_admin_url()).await {
+            let _ = admin
+                .execute_script(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                .await;
+            admin.close();
+        }
+    }
+
+    #[derive(Entity, Debug, Clone, PartialEq)]
+    #[dal(table = "seq_items")]
+    struct SeqItem {
+        id: i64,
+        n: i64,
+    }
+
+    /// The paths for InnoDB's "interleaved" lock mode, which the test server
+    /// (lock mode 1) does not use by itself: ids come back from `RETURNING`, or
+    /// rows go one at a time; either way every object gets its own row's id.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mariadb_multi_row_inserts_learn_their_ids_in_every_lock_mode() {
+        let Some((name, url)) = fresh_mariadb().await else {
+            return;
+        };
+        for (k, mode) in [MySqlIds::Returning, MySqlIds::OneByOne]
+            .into_iter()
+            .enumerate()
+        {
+            // a new handle: the way ids are learnt is read once per `Db`
+            let db = Db::connect_url(&url).await.unwrap();
+            db.inner.mysql_ids.set(mode).unwrap();
+            let entity = db.dynamic(&format!("seq_dyn_{k}")).unwrap();
+            // a first row, so that the batch does not start at 1
+            entity.save(json!({"n": -1})).await.unwrap();
+            let saved = entity
+                .save_many((0..700).map(|n| json!({"n": n})).collect())
+                .await
+                .unwrap();
+            let mut ids: Vec<i64> = saved.iter().map(|o| o["id"].as_i64().unwrap()).collect();
+            for (n, o) in saved.iter().enumerate().step_by(97) {
+                let id = o["id"].as_i64().unwrap();
+                assert_eq!(
+                    entity.get(id).await.unwrap().unwrap()["n"],
+                    n as i64,
+                    "{mode:?}"
+                );
+                assert_eq!(entity.history(id).await.unwrap()[0].data["n"], n as i64);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            assert_eq!(ids.len(), 700);
+
+            if k == 0 {
+                SeqItem::ensure_schema(&db).await.unwrap();
+            }
+            let mut items: Vec<SeqItem> = (0..300).map(|n| SeqItem { id: 0, n }).collect();
+            SeqItem::save_all(&mut items, &db).await.unwrap();
+            for item in items.iter().step_by(37) {
+                assert_eq!(SeqItem::get(&db, item.id).await.unwrap().unwrap().n, item.n);
+            }
+            db.close();
+        }
+        drop_database(&name).await;
+    }
+
+    #[test]
+    fn multi_row_insert_ids_by_server() {
+        assert_eq!(
+            mysql_ids_for("10.11.19-MariaDB-0+deb12u1", 1, 1),
+            MySqlIds::Step(1)
+        );
+        assert_eq!(mysql_ids_for("8.0.36", 0, 2), MySqlIds::Step(2));
+        assert_eq!(
+            mysql_ids_for("10.11.19-MariaDB-0+deb12u1", 2, 1),
+            MySqlIds::Returning
+        );
+        assert_eq!(mysql_ids_for("10.5.2-MariaDB", 2, 3), MySqlIds::Returning);
+        assert_eq!(mysql_ids_for("10.4.30-MariaDB", 2, 1), MySqlIds::OneByOne);
+        assert_eq!(mysql_ids_for("8.0.36", 2, 1), MySqlIds::OneByOne);
+    }
 }

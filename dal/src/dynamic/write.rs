@@ -15,6 +15,7 @@ use super::schema::{self, Meta, Names, SYSTEM_COLUMNS};
 use crate::checks;
 use crate::codec::SqlKind;
 use crate::error::{Error, Result};
+use crate::sequence::MySqlIds;
 use crate::transaction::Transaction;
 use dal_schema::Dialect;
 
@@ -503,20 +504,14 @@ impl SaveJob {
         let per_row = 3 + usize::from(explicit_ids) + columns.len();
         let mut chunk_rows = (caps.max_bind_params / per_row).clamp(1, MAX_ROWS_PER_INSERT);
         let mut id_step = 1;
+        let mut returning = caps.returning && !explicit_ids;
         if !explicit_ids && !caps.returning && rows.len() > 1 {
             // Without RETURNING the server reports the first id of a multi-row
-            // insert; the others follow it only when InnoDB hands out consecutive
-            // values ("traditional" or "consecutive" lock mode, MariaDB's default)
-            let (mode, step): (i64, i64) = tx
-                .fetch_one_as(
-                    "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED), CAST(@@auto_increment_increment AS SIGNED)",
-                    (),
-                )
-                .await?;
-            if mode <= 1 {
-                id_step = step.max(1);
-            } else {
-                chunk_rows = 1;
+            // insert; see `MySqlIds` for when the others can be known
+            match crate::sequence::mysql_ids_in(tx).await? {
+                MySqlIds::Step(step) => id_step = step,
+                MySqlIds::Returning => returning = true,
+                MySqlIds::OneByOne => chunk_rows = 1,
             }
         }
         let version_cell = Cell::Int(1);
@@ -529,7 +524,6 @@ impl SaveJob {
             Vec::new()
         };
         for (c, chunk) in rows.chunks(chunk_rows).enumerate() {
-            let returning = caps.returning && !explicit_ids;
             let sql = insert_sql(
                 &self.names.entity,
                 &columns,

@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::row::{FromRow, Row};
+use crate::sequence::MySqlIds;
 
 /// Who made a change and why, recorded in the entity's history.
 ///
@@ -796,29 +797,19 @@ async fn copy_new_rows<E: Entity>(
     Ok(())
 }
 
+/// The spacing of consecutive ids.
+fn inc_of(ids_by: MySqlIds) -> i64 {
+    match ids_by {
+        MySqlIds::Step(inc) => inc,
+        _ => 1,
+    }
+}
+
 /// Rows per multi-row statement: within the dialect's parameter limit, and at
 /// most 1000 so statements stay a reasonable size.
 fn chunk_rows(dialect: Dialect, per_row: usize) -> usize {
     let max = dialect.capabilities().max_bind_params;
     (max / per_row.max(1)).clamp(1, 1000)
-}
-
-/// On MySQL, the ids a multi-row insert generated are consecutive (spaced by
-/// `auto_increment_increment`) unless InnoDB runs in "interleaved" lock mode 2.
-async fn mysql_id_step(db: &Db, unit: &mut Unit<'_>, opts: ExecOptions) -> Result<Option<i64>> {
-    if let Some(step) = db.inner.mysql_id_step.get() {
-        return Ok(*step);
-    }
-    let stmt = db
-        .inner
-        .statements
-        .get("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment")?;
-    let rows: Vec<(i64, i64)> = unit.fetch_as(&stmt, &(), Some(1), opts).await?;
-    let step = rows
-        .first()
-        .and_then(|(mode, inc)| (*mode != 2).then_some(*inc));
-    let _ = db.inner.mysql_id_step.set(step);
-    Ok(step)
 }
 
 pub(crate) async fn save_all<E: Entity>(
@@ -894,18 +885,22 @@ async fn save_all_on<E: Entity>(
     crate::sequence::after_explicit_ids(ctx.db, unit.conn(), ctx.opts, advance).await?;
 
     // new rows with server-generated ids: multi-row inserts
-    let step = if ctx.dialect == Dialect::MySql && !generated.is_empty() {
-        mysql_id_step(ctx.db, unit, ctx.opts).await?
+    let ids_by = if ctx.dialect == Dialect::MySql && !generated.is_empty() {
+        crate::sequence::mysql_ids(ctx.db, unit.conn(), ctx.opts).await?
     } else {
-        Some(1)
+        MySqlIds::Step(1)
     };
     let per_row = info.data_count() + shape.insert_managed().len();
     if ctx.dialect == Dialect::Postgres && generated.len() >= COPY_MIN_ROWS {
         copy_new_rows(ctx, unit, entities, &generated, &mut saved).await?;
-    } else if step.is_some() {
+    } else if ids_by != MySqlIds::OneByOne {
         for chunk in generated.chunks(chunk_rows(ctx.dialect, per_row)) {
-            let sql =
+            let mut sql =
                 dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), false, false);
+            if ids_by == MySqlIds::Returning {
+                sql.push_str(" RETURNING ");
+                sql.push_str(&ctx.dialect.quote_identifier(info.id_column));
+            }
             let stmt = ctx.db.inner.statements.get_native(sql);
             let mut rows = Vec::with_capacity(chunk.len());
             let mut created = Vec::with_capacity(chunk.len());
@@ -927,15 +922,25 @@ async fn save_all_on<E: Entity>(
                     let r: Vec<(i64,)> = unit.fetch_as(&stmt, &params, None, ctx.opts).await?;
                     r.into_iter().map(|(id,)| id).collect()
                 }
-                Dialect::MySql => {
-                    let first = unit
-                        .execute(&stmt, &params, ctx.opts)
-                        .await?
-                        .last_insert_id
-                        .ok_or_else(|| Error::Driver("no insert id reported".into()))?;
-                    let inc = step.unwrap_or(1);
-                    (0..chunk.len() as i64).map(|k| first + k * inc).collect()
-                }
+                Dialect::MySql => match ids_by {
+                    MySqlIds::Returning => {
+                        let r: Vec<(i64,)> = unit.fetch_as(&stmt, &params, None, ctx.opts).await?;
+                        // generated in the order of the VALUES rows
+                        let mut ids: Vec<i64> = r.into_iter().map(|(id,)| id).collect();
+                        ids.sort_unstable();
+                        ids
+                    }
+                    MySqlIds::Step(_) | MySqlIds::OneByOne => {
+                        let first = unit
+                            .execute(&stmt, &params, ctx.opts)
+                            .await?
+                            .last_insert_id
+                            .ok_or_else(|| Error::Driver("no insert id reported".into()))?;
+                        (0..chunk.len() as i64)
+                            .map(|k| first + k * inc_of(ids_by))
+                            .collect()
+                    }
+                },
                 Dialect::Sqlite => {
                     let last = unit
                         .execute(&stmt, &params, ctx.opts)
