@@ -640,6 +640,236 @@ pub async fn fid_nul_characters(t: &TestDb) {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Property test: arbitrary dynamic objects
+// ---------------------------------------------------------------------------
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+
+    /// Field names: short identifiers (so fields are reused and their types
+    /// collide now and then), names that are not identifiers, and names that
+    /// differ from dal's columns only in case.
+    fn field_name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => "[a-e][a-c0-9_]?",
+            1 => prop::sample::select(vec![
+                "", "1st", "a b", "é", "x\0y", "drop table", "ID", "Version", "Created_At",
+                "deleted_AT", "a-b", "t;--",
+            ])
+            .prop_map(str::to_string),
+            1 => "[a-z_][a-z0-9_]{60,66}",
+        ]
+    }
+
+    /// Strings: any Unicode, NUL characters, empty, and some that look like
+    /// dates and date-times.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => any::<String>(),
+            2 => "[a\0é€😀 ]{0,6}",
+            1 => Just(String::new()),
+            1 => prop::sample::select(vec![
+                "2024-01-31", "0001-01-01", "9999-12-31", "2024-02-30",
+                "2024-01-31T10:20:30Z", "2024-01-31 10:20:30.123456789", "2024-01-31t10:20:30+05:30",
+                "1970-01-01T00:00:00.5-01:00", "2024-01-31T10:2é:30Z",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    fn number() -> impl Strategy<Value = J> {
+        prop_oneof![
+            any::<i64>().prop_map(J::from),
+            prop::sample::select(vec![
+                0i64,
+                -1,
+                1,
+                i64::MIN,
+                i64::MAX,
+                1 << 53,
+                (1 << 53) + 1
+            ])
+            .prop_map(J::from),
+            any::<u64>().prop_map(J::from),
+            // non-finite floats become null (JSON has none)
+            any::<f64>().prop_map(J::from),
+            prop::sample::select(vec![-0.0, 0.1, 1e16, -2.5e18, 1e300, 5e-324, 2.0])
+                .prop_map(J::from),
+        ]
+    }
+
+    fn json_value() -> impl Strategy<Value = J> {
+        let leaf = prop_oneof![
+            Just(J::Null),
+            any::<bool>().prop_map(J::Bool),
+            number(),
+            text().prop_map(J::String),
+        ];
+        let tree = leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(J::Array),
+                prop::collection::btree_map(text(), inner, 0..4)
+                    .prop_map(|m| J::Object(m.into_iter().collect())),
+            ]
+        });
+        prop_oneof![
+            12 => tree,
+            // around the nesting limit (the object is the first level)
+            1 => (JSON_MAX_DEPTH - 3..JSON_MAX_DEPTH + 2).prop_map(nest),
+        ]
+    }
+
+    fn object() -> impl Strategy<Value = J> {
+        prop::collection::btree_map(field_name(), json_value(), 0..5)
+            .prop_map(|m| J::Object(m.into_iter().collect()))
+    }
+
+    const SYSTEM: [&str; 5] = ["id", "version", "created_at", "updated_at", "deleted_at"];
+
+    /// An instant written the ways dynamic entities accept date-times.
+    fn instant(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let t = s.replacen(' ', "T", 1).replacen('t', "T", 1);
+        chrono::DateTime::parse_from_rfc3339(&t)
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .ok()
+            .or_else(|| {
+                chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S%.f")
+                    .ok()
+                    .map(|n| n.and_utc())
+            })
+    }
+
+    /// Whether the stored value `got` is the saved value `want`: equal JSON, or
+    /// one of the documented conversions (an integer saved into a field that
+    /// holds doubles reads back as that double; a date-time reads back as RFC
+    /// 3339 in UTC with at most microseconds).
+    fn same_field(want: &J, got: &J) -> bool {
+        if want == got {
+            return true;
+        }
+        match (want, got) {
+            (J::Number(w), J::Number(g)) if g.is_f64() => {
+                w.as_i64().is_some_and(|i| g.as_f64() == Some(i as f64))
+            }
+            (J::String(w), J::String(g)) => {
+                g.ends_with('Z')
+                    && match (instant(w), instant(g)) {
+                        (Some(w), Some(g)) => {
+                            w.timestamp() == g.timestamp()
+                                && w.timestamp_subsec_micros() == g.timestamp_subsec_micros()
+                        }
+                        _ => false,
+                    }
+            }
+            _ => false,
+        }
+    }
+
+    /// Arbitrary JSON objects saved as a dynamic entity: each is either refused
+    /// with `InvalidInput` (and the entity's rows and fields are unchanged) or
+    /// read back exactly (`get`, the history, and `find` over all rows); a
+    /// canary table and a canary entity are untouched. One database per
+    /// backend; `DAL_PROPTEST_CASES` cases (default 40).
+    pub async fn fid_property_dynamic_objects(t: &TestDb) {
+        let db = &t.db;
+        let dialect = db.dialect();
+        db.execute_script("CREATE TABLE canary (id INTEGER PRIMARY KEY, note TEXT)")
+            .await
+            .unwrap();
+        let notes = [(1i64, "Zoë"), (2, "a\u{1F600}b"), (3, "")];
+        for (id, note) in notes {
+            db.execute(
+                "INSERT INTO [canary] ([id], [note]) VALUES (?, ?)",
+                (id, note),
+            )
+            .await
+            .unwrap();
+        }
+        let canary = db.dynamic("canary_entity").unwrap();
+        let canary_rows = canary
+            .save_many(vec![
+                json!({"a": 1, "b": "x"}),
+                json!({"c": [1, {"d": null}]}),
+            ])
+            .await
+            .unwrap();
+
+        let entity = db.dynamic("props").unwrap();
+        let cases: u32 = std::env::var("DAL_PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(40);
+        let mut runner = TestRunner::new(Config::with_cases(cases));
+        let strategy = object();
+        let (mut saved_count, mut refused) = (0, 0);
+        for case in 0..cases {
+            let input = strategy.new_tree(&mut runner).unwrap().current();
+            let shown = format!("case {case} on {dialect}: {input}");
+            let rows_before = entity.find().include_deleted(true).count().await.unwrap();
+            let fields_before = entity.fields().await.unwrap();
+            match entity.save(input.clone()).await {
+                Ok(saved) => {
+                    saved_count += 1;
+                    let id = id_of(&saved);
+                    assert_eq!(
+                        entity.get(id).await.unwrap().as_ref(),
+                        Some(&saved),
+                        "{shown}"
+                    );
+                    let history = entity.history(id).await.unwrap();
+                    assert_eq!(history.last().map(|v| &v.data), Some(&saved), "{shown}");
+                    let want = input.as_object().unwrap();
+                    let got = saved.as_object().unwrap();
+                    for (k, v) in want {
+                        if v.is_null() {
+                            assert!(got.get(k).is_none(), "{shown}: {k} is null");
+                        } else {
+                            let g = got.get(k).unwrap_or(&J::Null);
+                            assert!(same_field(v, g), "{shown}: {k} read back as {g}");
+                        }
+                    }
+                    for k in got.keys() {
+                        assert!(
+                            SYSTEM.contains(&k.as_str()) || want.contains_key(k),
+                            "{shown}: unexpected field {k}"
+                        );
+                    }
+                }
+                Err(Error::InvalidInput { field, reason }) => {
+                    refused += 1;
+                    assert!(!reason.is_empty(), "{shown}: {field}");
+                    let rows = entity.find().include_deleted(true).count().await.unwrap();
+                    assert_eq!(rows, rows_before, "{shown}: refused but rows changed");
+                    assert_eq!(
+                        entity.fields().await.unwrap(),
+                        fields_before,
+                        "{shown}: refused ({field}: {reason}) but fields changed"
+                    );
+                }
+                Err(other) => panic!("{shown}: neither saved nor InvalidInput: {other:?}"),
+            }
+        }
+        // every row reads back, in one query
+        let all = entity.find().include_deleted(true).all().await.unwrap();
+        assert_eq!(all.len() as i64, saved_count, "on {dialect}");
+        eprintln!("{dialect}: {saved_count} saved, {refused} refused");
+
+        let canary_now: Vec<(i64, String)> = db
+            .fetch_all_as("SELECT [id], [note] FROM [canary] ORDER BY [id]", ())
+            .await
+            .unwrap();
+        let expected: Vec<(i64, String)> = notes.iter().map(|(i, n)| (*i, n.to_string())).collect();
+        assert_eq!(canary_now, expected);
+        assert_eq!(canary.find().all().await.unwrap(), canary_rows);
+    }
+}
+
+pub use props::fid_property_dynamic_objects;
+
 macro_rules! fidelity_tests {
     ($setup:path) => {
         backend_tests!($setup;
@@ -649,6 +879,7 @@ macro_rules! fidelity_tests {
             fidelity::fid_json_depth_limit,
             fidelity::fid_special_floats,
             fidelity::fid_nul_characters,
+            fidelity::fid_property_dynamic_objects,
         );
     };
 }
