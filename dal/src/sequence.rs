@@ -116,6 +116,37 @@ pub(crate) async fn after_explicit_ids_in(
     after_explicit_ids(db, conn, opts, advance).await
 }
 
+/// After one row with its own id `id` was written into `table` outside a
+/// batch: on PostgreSQL, move the key's sequence to `id` unless it is beyond
+/// already, in one statement. Without the batch's table lock (a single save
+/// may run outside a transaction, and upgrading the lock of a table written
+/// already invites deadlocks), a `nextval` by another session in the same
+/// microseconds may be handed out again; it then fails on the unique key.
+pub(crate) async fn advance_past(
+    db: &Db,
+    conn: &mut Conn,
+    opts: ExecOptions,
+    table: &str,
+    column: &str,
+    id: i64,
+) -> Result<()> {
+    if conn.dialect() != Dialect::Postgres {
+        return Ok(());
+    }
+    let qualified = Dialect::Postgres.quote_identifier(table);
+    let stmt = db.inner.statements.get(ADVANCE_PAST_SQL)?;
+    let _: Vec<(i64,)> = conn
+        .fetch_as(&stmt, &(id, qualified.as_str(), column, id), Some(1), opts)
+        .await?;
+    Ok(())
+}
+
+/// [`advance_past`]'s statement: the sequence found and moved in one go.
+const ADVANCE_PAST_SQL: &str = "SELECT setval(s, ?) \
+                                FROM (SELECT pg_get_serial_sequence(?, ?)::regclass AS s) q \
+                                WHERE s IS NOT NULL \
+                                AND ? > COALESCE(pg_sequence_last_value(s), nextval(s))";
+
 /// How the ids a multi-row `INSERT` generated are learnt on the MySQL family
 /// (which has no `RETURNING` on MySQL 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

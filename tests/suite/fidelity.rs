@@ -175,6 +175,67 @@ pub async fn fid_dynamic_import_with_ids(db: &TestDb) {
     assert_eq!(id_of(&fresh.save(json!({"t": "b"})).await.unwrap()), 2);
 }
 
+/// Updates in one `save_many` behave the same on every backend (MySQL reads
+/// and locks the rows' versions up front instead of after each update): the
+/// same row twice, stale versions, missing and deleted rows.
+pub async fn fid_batch_updates(db: &TestDb) {
+    let people = db.dynamic("people").unwrap();
+    let saved = people
+        .save_many((0..5).map(|i| json!({"n": i})).collect())
+        .await
+        .unwrap();
+    let mut a = saved[1].clone();
+    a["n"] = json!(10);
+    let mut b = saved[1].clone();
+    b.as_object_mut().unwrap().remove("version");
+    b["n"] = json!(11);
+    let mut c = saved[3].clone();
+    c["n"] = json!(30);
+    let updated = people.save_many(vec![a, b, c]).await.unwrap();
+    assert_eq!(
+        updated
+            .iter()
+            .map(|o| o["version"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!(2), json!(3), json!(2)]
+    );
+    assert_eq!(updated[1]["created_at"], saved[1]["created_at"]);
+    let back = people.get(id_of(&saved[1])).await.unwrap().unwrap();
+    assert_eq!(back, updated[1]);
+    assert_eq!(people.history(id_of(&saved[1])).await.unwrap().len(), 3);
+
+    // the same stale copy twice: the second is refused, nothing of the batch stays
+    let mut d = saved[2].clone();
+    d["n"] = json!(20);
+    let e = d.clone();
+    let err = people.save_many(vec![d, e]).await.unwrap_err();
+    assert!(
+        matches!(err, Error::StaleVersion { expected: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        people.get(id_of(&saved[2])).await.unwrap().unwrap(),
+        saved[2]
+    );
+    // missing and deleted rows
+    people.delete(id_of(&saved[4])).await.unwrap();
+    for (object, what) in [
+        (json!({"id": 999, "n": 1}), "does not exist"),
+        (json!({"id": id_of(&saved[4]), "n": 1}), "is deleted"),
+    ] {
+        let mut fine = saved[0].clone();
+        fine["n"] = json!(-1);
+        match people.save_many(vec![fine, object]).await {
+            Err(Error::NotFound(message)) => assert!(message.contains(what), "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        people.get(id_of(&saved[0])).await.unwrap().unwrap(),
+        saved[0]
+    );
+}
+
 #[derive(Entity, Debug, Clone, PartialEq)]
 #[dal(table = "f_items", history)]
 pub struct Item {
@@ -203,9 +264,9 @@ pub struct Note {
     pub body: String,
 }
 
-/// `save_all` of entities that carry their own ids: the next generated id is
-/// after the highest, on every backend, in bulk, inside a transaction, for
-/// versioned entities too, and ids never go back.
+/// `save_all` (and `save`) of entities that carry their own ids: the next
+/// generated id is after the highest, on every backend, in bulk, inside a
+/// transaction, for versioned entities too, and ids never go back.
 pub async fn fid_save_all_with_explicit_ids(t: &TestDb) {
     let db = &t.db;
     Item::ensure_schema(db).await.unwrap();
@@ -262,6 +323,20 @@ pub async fn fid_save_all_with_explicit_ids(t: &TestDb) {
     assert!(outside.id > in_tx.id);
     assert_eq!(Item::get(db, 100).await.unwrap().unwrap().name, "hundred");
 
+    // a single save of a new row with its own id, then of a generated one
+    let mut single = Item::new(7000, "single");
+    single.save(db).await.unwrap();
+    let mut generated = Item::new(0, "generated");
+    generated.save(db).await.unwrap();
+    assert!(generated.id > 7000, "{} on {}", generated.id, db.dialect());
+    // updating a row by its id does not move anything
+    single.name = "renamed".into();
+    single.save(db).await.unwrap();
+    let mut later = Item::new(0, "later");
+    later.save(db).await.unwrap();
+    assert!(later.id > generated.id);
+    assert_eq!(Item::get(db, 7000).await.unwrap().unwrap().name, "renamed");
+
     // versioned entities insert rows with ids one by one
     Note::ensure_schema(db).await.unwrap();
     let mut notes = vec![Note {
@@ -277,6 +352,19 @@ pub async fn fid_save_all_with_explicit_ids(t: &TestDb) {
     };
     new_note.save(db).await.unwrap();
     assert!(new_note.id > 9);
+    let mut single_note = Note {
+        id: 90,
+        version: 0,
+        body: "ninety".into(),
+    };
+    single_note.save(db).await.unwrap();
+    let mut after_note = Note {
+        id: 0,
+        version: 0,
+        body: "after".into(),
+    };
+    after_note.save(db).await.unwrap();
+    assert!(after_note.id > 90);
 }
 
 /// `levels` arrays nested in each other around `1`, built without recursion.
@@ -875,6 +963,7 @@ macro_rules! fidelity_tests {
         backend_tests!($setup;
             fidelity::fid_multibyte_text_everywhere,
             fidelity::fid_dynamic_import_with_ids,
+            fidelity::fid_batch_updates,
             fidelity::fid_save_all_with_explicit_ids,
             fidelity::fid_json_depth_limit,
             fidelity::fid_special_floats,

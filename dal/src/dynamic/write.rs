@@ -2,7 +2,7 @@
 //! inserts, updates with optimistic version checks, soft delete and restore, and
 //! the history row of every write, each in the same transaction as the write.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -430,8 +430,16 @@ impl SaveJob {
             // replace semantics: every known column is written, including fields
             // other processes added since this handle read the metadata
             let meta = schema::load_in(tx, &self.names).await?;
+            // without RETURNING, the rows' versions are read (and locked) up
+            // front in a few statements instead of after each update
+            let mut locked = if tx.dialect().capabilities().returning {
+                None
+            } else {
+                Some(self.lock_rows(tx, &updates).await?)
+            };
             for row in updates {
-                self.update(tx, &meta, row, &mut out, &mut versions).await?;
+                self.update(tx, &meta, row, locked.as_mut(), &mut out, &mut versions)
+                    .await?;
             }
             fresh = Some(meta);
         }
@@ -595,11 +603,37 @@ impl SaveJob {
         Ok(())
     }
 
+    /// `id -> (version, created_at)` of the live rows `rows` update, locked
+    /// until the end of the transaction (`SELECT .. FOR UPDATE`).
+    async fn lock_rows(
+        &self,
+        tx: &mut Transaction<'_>,
+        rows: &[&PendingRow],
+    ) -> Result<HashMap<i64, (i64, DateTime<Utc>)>> {
+        let mut locked = HashMap::with_capacity(rows.len());
+        let per_statement = tx.dialect().capabilities().max_bind_params.clamp(1, 1000);
+        for chunk in rows.chunks(per_statement) {
+            let sql = format!(
+                "SELECT [id], [version], [created_at] FROM [{}] WHERE [id] IN ({}) AND [deleted_at] IS NULL FOR UPDATE",
+                self.names.entity,
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let ids: Vec<Cell> = chunk
+                .iter()
+                .map(|r| Cell::Int(r.id.unwrap_or_default()))
+                .collect();
+            let found: Vec<(i64, i64, DateTime<Utc>)> = tx.fetch_all_as(&sql, ids).await?;
+            locked.extend(found.into_iter().map(|(id, v, c)| (id, (v, c))));
+        }
+        Ok(locked)
+    }
+
     async fn update(
         &self,
         tx: &mut Transaction<'_>,
         meta: &Meta,
         row: &PendingRow,
+        locked: Option<&mut HashMap<i64, (i64, DateTime<Utc>)>>,
         out: &mut [Option<J>],
         versions: &mut Vec<Version>,
     ) -> Result<()> {
@@ -636,6 +670,18 @@ impl SaveJob {
         let updated: Option<(i64, DateTime<Utc>)> = if returning {
             sql.push_str(" RETURNING [version], [created_at]");
             tx.fetch_optional_as(&sql, params).await?
+        } else if let Some(locked) = locked {
+            // the row is locked: its version can only change by this batch
+            match locked.get(&id).copied() {
+                Some((version, created_at))
+                    if row.expected_version.is_none_or(|v| v == version)
+                        && tx.execute(&sql, params).await?.rows_affected > 0 =>
+                {
+                    locked.insert(id, (version + 1, created_at));
+                    Some((version + 1, created_at))
+                }
+                _ => None,
+            }
         } else if tx.execute(&sql, params).await?.rows_affected > 0 {
             let select = format!(
                 "SELECT [version], [created_at] FROM [{}] WHERE [id] = ?",

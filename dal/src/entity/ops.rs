@@ -281,6 +281,9 @@ struct Ctx<'a> {
     stmts: Arc<EntityStatements>,
     now: DateTime<Utc>,
     audit: Option<&'a Audit>,
+    /// Whether a row inserted with its own id moves the id sequence past it
+    /// itself (single saves; `save_all` does it once for the whole batch).
+    advance_ids: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -294,6 +297,26 @@ impl<'a> Ctx<'a> {
             stmts: E::INFO.statements(dialect).clone(),
             now: now_micros(),
             audit,
+            advance_ids: true,
+        }
+    }
+
+    /// After inserting a row with its own integer id on PostgreSQL: keep the id
+    /// sequence ahead of it (see [`crate::sequence`]).
+    async fn inserted_with_id<I: EntityId>(&self, unit: &mut Unit<'_>, id: &I) -> Result<()> {
+        match id.integer_value() {
+            Some(id) if self.advance_ids && I::KIND == IdKind::AutoIncrement => {
+                crate::sequence::advance_past(
+                    self.db,
+                    unit.conn(),
+                    self.opts,
+                    self.info.table,
+                    self.info.id_column,
+                    id,
+                )
+                .await
+            }
+            _ => Ok(()),
         }
     }
 
@@ -379,6 +402,8 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
                 where_version: None,
             };
             unit.execute(&stmts.insert, &params, opts).await?;
+            drop(params);
+            ctx.inserted_with_id(unit, &entity.id()).await?;
             return Ok(Saved {
                 version: Some(1),
                 created,
@@ -419,7 +444,18 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
             where_id: None,
             where_version: None,
         };
-        unit.execute(upsert, &params, opts).await?;
+        match &stmts.upsert_inserted {
+            Some(stmt) if ctx.advance_ids && E::Id::KIND == IdKind::AutoIncrement => {
+                let inserted: Vec<(bool,)> = unit.fetch_as(stmt, &params, Some(1), opts).await?;
+                drop(params);
+                if inserted.first().is_some_and(|(i,)| *i) {
+                    ctx.inserted_with_id(unit, &entity.id()).await?;
+                }
+            }
+            _ => {
+                unit.execute(upsert, &params, opts).await?;
+            }
+        }
         return Ok(Saved {
             version: None,
             created,
@@ -820,7 +856,8 @@ pub(crate) async fn save_all<E: Entity>(
     if entities.is_empty() {
         return Ok(());
     }
-    let ctx = Ctx::new::<E>(&session, audit);
+    let mut ctx = Ctx::new::<E>(&session, audit);
+    ctx.advance_ids = false;
     let info = ctx.info;
     for e in entities.iter_mut() {
         prepare_id(e);
