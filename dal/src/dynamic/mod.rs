@@ -129,7 +129,8 @@ fn check_entity_name(name: &str) -> Result<()> {
 ///   (fields it leaves out become empty) and makes a new version. With a
 ///   `version` too, the row must still have that version, else
 ///   [`Error::StaleVersion`] and nothing is written. An `id` that does not exist
-///   (or is soft-deleted) is [`Error::NotFound`].
+///   (or is soft-deleted) is [`Error::NotFound`]; [`Dynamic::import`] inserts
+///   objects with the ids they carry.
 /// - A field's type is fixed by its first value. An integer field widens to
 ///   double when a fractional number arrives (the column is altered on
 ///   PostgreSQL and MySQL; SQLite stores both in the same column), after which
@@ -140,6 +141,14 @@ fn check_entity_name(name: &str) -> Result<()> {
 /// - Date-times are stored as instants in UTC with microsecond precision and read
 ///   back as RFC 3339 in UTC (`"2024-05-01T12:30:00+02:00"` reads back as
 ///   `"2024-05-01T10:30:00Z"`); `save` returns them in that form too.
+/// - A value the backend cannot store and read back exactly is
+///   [`Error::InvalidInput`] naming its field, before anything is written (no
+///   table, column or row): an object nested deeper than
+///   [`JSON_MAX_DEPTH`](crate::JSON_MAX_DEPTH) levels (the object itself is the
+///   first), `-0.0` on SQLite and MySQL (it would read back as `0.0`), U+0000 in
+///   a string on PostgreSQL, an integer beyond ±2^53 for a field that holds
+///   doubles, text over 16 MiB on MySQL. Inside JSON documents numbers are JSON
+///   numbers (PostgreSQL's jsonb reads `-0.0` back as `0.0`).
 ///
 /// # Schema changes and concurrency
 ///
@@ -908,6 +917,7 @@ mod tests {
         send(d);
         send_future(d.save(J::Null));
         send_future(d.save_many(Vec::new()));
+        send_future(d.import(Vec::new()));
         send_future(d.get(1));
         send_future(d.find().all());
         send_future(d.find().count());
