@@ -513,10 +513,11 @@ pub struct Measure {
 /// Whether `dialect` stores `v` in a float column and reads it back unchanged
 /// (the rule documented on `dal::Encode`).
 fn float_stored(dialect: Dialect, v: f64) -> bool {
+    let negative_zero = v == 0.0 && v.is_sign_negative();
     match dialect {
         Dialect::Postgres => true,
-        Dialect::Sqlite => !v.is_nan() && !(v == 0.0 && v.is_sign_negative()),
-        Dialect::MySql => v.is_finite() && !(v == 0.0 && v.is_sign_negative()),
+        Dialect::Sqlite => !v.is_nan() && !negative_zero,
+        Dialect::MySql => v.is_finite() && !negative_zero,
     }
 }
 
