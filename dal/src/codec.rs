@@ -221,6 +221,24 @@ impl<'q> Arguments<'q> {
         self.len == 0
     }
 
+    fn check_float(&self, v: f64) -> Result<()> {
+        match crate::checks::float_problem(self.dialect(), v) {
+            None => Ok(()),
+            Some(reason) => Err(Error::invalid_input("float parameter", reason)),
+        }
+    }
+
+    fn check_text(&self, v: &str) -> Result<()> {
+        if self.dialect() == Dialect::Postgres && v.as_bytes().contains(&0) {
+            Err(Error::invalid_input(
+                "text parameter",
+                crate::checks::PG_NUL_TEXT,
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     #[inline]
     fn mark(&mut self, code: u64) {
         self.len += 1;
@@ -380,7 +398,11 @@ impl<'q> Arguments<'q> {
     }
 
     /// Push a single-precision float (`REAL` on PostgreSQL).
+    ///
+    /// A value the backend cannot store and read back unchanged is refused with
+    /// [`Error::InvalidInput`] (see the float rules on [`Encode`]).
     pub fn push_f32(&mut self, v: f32) -> Result<()> {
+        self.check_float(f64::from(v))?;
         self.mark(SqlKind::Float.code());
         match &mut self.inner {
             ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Float(f64::from(v))),
@@ -394,7 +416,11 @@ impl<'q> Arguments<'q> {
     }
 
     /// Push a double-precision float.
+    ///
+    /// A value the backend cannot store and read back unchanged is refused with
+    /// [`Error::InvalidInput`] (see the float rules on [`Encode`]).
     pub fn push_f64(&mut self, v: f64) -> Result<()> {
+        self.check_float(v)?;
         self.mark(SqlKind::Double.code());
         match &mut self.inner {
             ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Float(v)),
@@ -408,7 +434,12 @@ impl<'q> Arguments<'q> {
     }
 
     /// Push text borrowed for the statement's lifetime.
+    ///
+    /// PostgreSQL's text cannot hold U+0000: text containing `'\0'` is refused
+    /// there with [`Error::InvalidInput`] before anything is sent (MySQL, MariaDB
+    /// and SQLite store it as it is).
     pub fn push_str(&mut self, v: &'q str) -> Result<()> {
+        self.check_text(v)?;
         self.mark(SqlKind::Text.code());
         match &mut self.inner {
             ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Str(v)),
@@ -421,8 +452,9 @@ impl<'q> Arguments<'q> {
         }
     }
 
-    /// Push owned text.
+    /// Push owned text (NUL characters as in [`Arguments::push_str`]).
     pub fn push_string(&mut self, v: String) -> Result<()> {
+        self.check_text(&v)?;
         self.mark(SqlKind::Text.code());
         match &mut self.inner {
             ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Str(&v)),
@@ -531,15 +563,29 @@ impl<'q> Arguments<'q> {
     }
 
     /// Push any serde value as JSON.
+    ///
+    /// Refused with [`Error::InvalidInput`] before anything is sent: a value
+    /// nested deeper than [`JSON_MAX_DEPTH`](crate::JSON_MAX_DEPTH) levels, a
+    /// NaN or infinite float inside it (JSON has none; serde_json would write
+    /// `null`, which does not read back as a float), and on PostgreSQL a string
+    /// holding U+0000 (jsonb refuses `\u0000`). Checking never recurses deeper
+    /// than the limit, whatever the value's depth.
     pub fn push_json<T: serde::Serialize + ?Sized + Sync>(&mut self, v: &'q T) -> Result<()> {
+        let nul_ok = self.dialect() != Dialect::Postgres;
+        crate::checks::check_json(v, nul_ok)
+            .map_err(|p| Error::invalid_input("json parameter", p.reason()))?;
         self.mark(SqlKind::Json.code());
         match &mut self.inner {
             ArgsInner::PgCopy(c) => {
-                let bytes = serde_json::to_vec(v)
-                    .map_err(|e| Error::invalid_input("json parameter", e.to_string()))?;
+                let bytes = crate::checks::pg_json_bytes(v)
+                    .map_err(|p| Error::invalid_input("json parameter", p.reason()))?;
                 c.write(crate::copy::CopyValue::Json(bytes))
             }
-            ArgsInner::Pg(a) => a.add(sqlx::types::Json(v)).map_err(bind_err),
+            ArgsInner::Pg(a) => {
+                let bytes = crate::checks::pg_json_bytes(v)
+                    .map_err(|p| Error::invalid_input("json parameter", p.reason()))?;
+                a.add(PgJsonb(bytes)).map_err(bind_err)
+            }
             ArgsInner::MySql(a) => a.add(sqlx::types::Json(v)).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
                 let s = serde_json::to_string(v)
@@ -612,6 +658,27 @@ fn u64_above_bigint(v: u64, dialect: Dialect) -> String {
     )
 }
 
+/// JSON text bound as a PostgreSQL `jsonb` parameter (binary form: a version
+/// byte, then the text).
+struct PgJsonb(Vec<u8>);
+
+impl sqlx::Type<Postgres> for PgJsonb {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(sqlx::postgres::types::Oid(pg_oid::JSONB))
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for PgJsonb {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        buf.push(1);
+        buf.extend_from_slice(&self.0);
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
 /// PostgreSQL NULL with type OID 0: the server infers the type from context.
 struct PgUntypedNull;
 
@@ -631,6 +698,37 @@ impl sqlx::Encode<'_, Postgres> for PgUntypedNull {
 }
 
 /// A value that can be bound as a statement parameter.
+///
+/// # What each backend stores faithfully
+///
+/// A value a backend cannot store and read back unchanged is refused with
+/// [`Error::InvalidInput`] when it is encoded, before anything is sent:
+///
+/// | value | PostgreSQL | SQLite | MySQL / MariaDB |
+/// |---|---|---|---|
+/// | float NaN (`f32`, `f64`) | stored | refused (SQLite stores NULL) | refused (out of range) |
+/// | float `+inf` / `-inf` | stored | stored | refused (out of range) |
+/// | float `-0.0` | stored | refused (reads back as `0.0`) | refused (reads back as `0.0`) |
+/// | text with U+0000 | refused (text cannot hold it) | stored | stored |
+/// | JSON deeper than [`JSON_MAX_DEPTH`](crate::JSON_MAX_DEPTH) | refused | refused | refused |
+/// | JSON holding NaN or infinity | refused | refused | refused |
+/// | JSON string holding U+0000 | refused (jsonb cannot hold it) | stored | stored |
+///
+/// These apply to every way a value is bound: plain parameters, [`Value`]s,
+/// entity fields and dynamic entities' values. (Inside JSON documents numbers
+/// are JSON numbers: PostgreSQL's jsonb keeps `-0.0` as `0.0`, which is the same
+/// JSON number.)
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let db = dal::Db::connect_url("sqlite::memory:").await?;
+/// db.execute("CREATE TABLE [m] ([x] DOUBLE PRECISION)", ()).await?;
+/// db.execute("INSERT INTO [m] ([x]) VALUES (?)", (f64::INFINITY,)).await?;
+/// let err = db.execute("INSERT INTO [m] ([x]) VALUES (?)", (f64::NAN,)).await.unwrap_err();
+/// assert!(matches!(err, dal::Error::InvalidInput { .. }));
+/// assert_eq!(db.fetch_all_as::<(f64,), _>("SELECT [x] FROM [m]", ()).await?, vec![(f64::INFINITY,)]);
+/// # Ok::<(), dal::Error>(()) }).unwrap();
+/// ```
 pub trait Encode: Send + Sync {
     /// Push this value onto `out`.
     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()>;
@@ -743,6 +841,8 @@ impl Encode for bool {
     }
 }
 
+/// See the float rules on [`Encode`]: NaN, infinities and `-0.0` are refused
+/// where the backend cannot store them unchanged.
 impl Encode for f32 {
     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
         out.push_f32(*self)
@@ -752,6 +852,8 @@ impl Encode for f32 {
     }
 }
 
+/// See the float rules on [`Encode`]: NaN, infinities and `-0.0` are refused
+/// where the backend cannot store them unchanged.
 impl Encode for f64 {
     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
         out.push_f64(*self)

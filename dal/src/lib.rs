@@ -43,9 +43,14 @@
 
 #![warn(missing_docs)]
 
+// the derive's generated code names `::dal`: unit tests deriving entities need it
+#[cfg(test)]
+extern crate self as dal;
+
 pub mod autogen;
 mod backend;
 pub mod blocking;
+mod checks;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod codec;
@@ -64,6 +69,7 @@ mod pool;
 mod result;
 mod row;
 mod schema_ops;
+mod sequence;
 mod statement;
 mod telemetry;
 mod transaction;
@@ -71,6 +77,7 @@ mod value;
 #[cfg(test)]
 mod workspace_tests;
 
+pub use checks::JSON_MAX_DEPTH;
 pub use codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
 pub use config::{
     BreakerPolicy, DatabaseConfig, DatabaseConfigBuilder, PoolOptions, RetryPolicy, SqliteMode,
@@ -288,6 +295,19 @@ pub mod __private {
             },
             other => other,
         })
+    }
+    /// Name the column in an [`Error::InvalidInput`] raised while its value was
+    /// encoded (the codecs say "json parameter", "float parameter", ...).
+    pub fn field_error(e: Error, column: &str) -> Error {
+        match e {
+            Error::InvalidInput { field, reason } if field.ends_with("parameter") => {
+                Error::InvalidInput {
+                    field: column.to_string(),
+                    reason,
+                }
+            }
+            other => other,
+        }
     }
     /// Compile-time check that a field's type can be a primary key.
     pub fn assert_entity_id<T: EntityId>() {}

@@ -263,7 +263,7 @@ impl<'c> Transaction<'c> {
         }
     }
 
-    fn options(&self) -> crate::backend::ExecOptions {
+    pub(crate) fn options(&self) -> crate::backend::ExecOptions {
         let mut o = self.db.exec_options(None);
         o.ctx.tx_id = self.id;
         o.ctx.attempt = 1;

@@ -8,6 +8,8 @@ pub mod dynamic;
 #[macro_use]
 pub mod entity;
 #[macro_use]
+pub mod fidelity;
+#[macro_use]
 pub mod integers;
 #[macro_use]
 pub mod network;
@@ -24,6 +26,7 @@ macro_rules! suite_tests {
         dynamic_tests!($setup);
         portable_tests!($setup);
         integer_tests!($setup);
+        fidelity_tests!($setup);
     };
 }
 

@@ -48,6 +48,7 @@ pub fn unique_name() -> String {
         "dal_t_{}_{}_{}",
         std::process::id(),
         n,
+        // hexadecimal digits are ASCII: byte 8 is a character boundary
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     )
 }
@@ -90,6 +91,7 @@ fn replace_database(url: &str, database: &str) -> String {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),
     };
+    // indexes of ASCII `://` and `/`: the slices cannot split a character
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
     let path_start = base[scheme_end..]
         .find('/')

@@ -222,14 +222,16 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         .map(|f| {
             let name = &f.ident;
             let col = &f.column;
+            // a value the backend cannot store is refused naming its column
+            let named = quote!(.map_err(|e| #p::field_error(e, #col))?;);
             match &f.storage {
                 Storage::Plain => {
                     let span = f.ty.span();
                     let ty = &f.ty;
                     quote_spanned!(span=> #p::encode_field::<#ty>(&self.#name, out, #col)?;)
                 }
-                Storage::Json => quote!(out.push_json(&self.#name)?;),
-                Storage::With(path) => quote!(#path::encode(&self.#name, out)?;),
+                Storage::Json => quote!(out.push_json(&self.#name) #named),
+                Storage::With(path) => quote!(#path::encode(&self.#name, out) #named),
             }
         });
 

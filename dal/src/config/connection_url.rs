@@ -199,6 +199,8 @@ pub(super) fn parse(input: &str, option: &str) -> Result<ConnectionUrl, Vec<Conf
         );
         return Err(problems.list);
     }
+    // `find` returns the index of the ASCII ':', a character boundary, and so is
+    // the index right after it (the slices below cannot split a character)
     let scheme_end = input.find(':').filter(|&i| is_scheme(&input[..i]));
     let Some(scheme_end) = scheme_end else {
         problems.push(format!(
@@ -406,6 +408,7 @@ fn parse_server(
         None => (tail, None),
     };
     // The last `@` ends the user info, so an unescaped `@` in a password still works.
+    // (`@` is ASCII: `i` and `i + 1` are character boundaries.)
     let (userinfo, raw_hosts) = match authority.rfind('@') {
         Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
         None => (None, authority),
@@ -447,6 +450,7 @@ fn parse_server(
     let database = if !path_given {
         None
     } else {
+        // the path starts with the ASCII `/` (it was split off at `find(['/', '?'])`)
         let name = &raw_path[1..];
         if name.contains('@') {
             problems.push(UNESCAPED_HINT);

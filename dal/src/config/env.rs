@@ -191,6 +191,7 @@ pub(super) fn parse_duration(raw: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     // Integer arithmetic, so "0.1s" is exactly 100ms; digits past nanoseconds are dropped.
+    // `number` holds only ASCII digits and '.', so any byte index is a boundary.
     let fraction = &fraction[..fraction.len().min(18)];
     let whole_value: u128 = if whole.is_empty() {
         0

@@ -245,7 +245,16 @@ pub(crate) fn to_cell(kind: FieldKind, value: &J) -> std::result::Result<Cell, S
     let bad = || format!("{value} is not a {kind} value");
     Ok(match kind {
         FieldKind::BigInteger => Cell::Int(value.as_i64().ok_or_else(bad)?),
-        FieldKind::Double => Cell::Float(value.as_f64().ok_or_else(bad)?),
+        FieldKind::Double => Cell::Float(exact_double(value).ok_or_else(|| {
+            if value.is_i64() {
+                format!(
+                    "the integer {value} has no exact double (beyond ±2^53 a double drops digits), \
+                     and this field holds doubles"
+                )
+            } else {
+                bad()
+            }
+        })?),
         FieldKind::Boolean => Cell::Bool(value.as_bool().ok_or_else(bad)?),
         FieldKind::Date => Cell::Date(value.as_str().and_then(parse_date).ok_or_else(bad)?),
         FieldKind::TimestampTz => {
@@ -257,6 +266,18 @@ pub(crate) fn to_cell(kind: FieldKind, value: &J) -> std::result::Result<Cell, S
             _ => return Err(bad()),
         },
     })
+}
+
+/// A JSON number as a double, if the double is exactly that number (integers
+/// beyond ±2^53 are not).
+pub(crate) fn exact_double(value: &J) -> Option<f64> {
+    match value.as_i64() {
+        Some(i) => {
+            let f = i as f64;
+            (f as i128 == i128::from(i)).then_some(f)
+        }
+        None => value.as_f64(),
+    }
 }
 
 /// The JSON a stored cell reads back as.
@@ -320,15 +341,20 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
 /// precision every backend stores.
 pub(crate) fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let b = s.as_bytes();
+    // Any string may arrive here: `get` refuses a cut inside a multi-byte
+    // character instead of panicking. Once the first ten bytes are a date (ASCII
+    // digits and `-`) and byte 10 is an ASCII separator, byte 11 starts a
+    // character too.
+    let date = s.get(..10)?;
     let shape = b.len() >= 19
-        && parse_date(&s[..10]).is_some()
+        && parse_date(date).is_some()
         && matches!(b[10], b'T' | b't' | b' ')
         && b[13] == b':'
         && b[16] == b':';
     if !shape {
         return None;
     }
-    let t_form = format!("{}T{}", &s[..10], &s[11..]);
+    let t_form = format!("{date}T{}", s.get(11..)?);
     let instant = DateTime::parse_from_rfc3339(&t_form)
         .map(|d| d.with_timezone(&Utc))
         .ok()
@@ -442,5 +468,33 @@ mod tests {
         let c = to_cell(FieldKind::Text, &json!("1815-12-10")).unwrap();
         assert_eq!(c, Cell::Text("1815-12-10".into()));
         assert!(to_cell(FieldKind::Json, &json!(1)).is_err());
+        // integers go into double fields only when the double is exact
+        let exact = 1i64 << 53;
+        assert_eq!(
+            to_cell(FieldKind::Double, &json!(exact)).unwrap(),
+            Cell::Float(exact as f64)
+        );
+        assert!(to_cell(FieldKind::Double, &json!(exact + 1)).is_err());
+        assert!(to_cell(FieldKind::Double, &json!(i64::MAX)).is_err());
+        assert!(to_cell(FieldKind::Double, &json!(i64::MIN)).is_ok());
+    }
+
+    #[test]
+    fn timestamps_with_multi_byte_text_never_panic() {
+        // a multi-byte character at every byte position of strings long
+        // enough to be probed as timestamps
+        let base = "2024-01-31T10:20:30.123456Z";
+        for c in ['é', '€', '😀'] {
+            for at in 0..=base.len() {
+                let mut s: String = base.chars().take(at).collect();
+                s.push(c);
+                s.extend(base.chars().skip(at));
+                assert_eq!(parse_timestamp(&s), None, "{s}");
+                assert_eq!(infer(&json!(s)).unwrap(), Some(FieldKind::Text), "{s}");
+                let long = format!("{}{c}{}", &"x".repeat(at), "y".repeat(25));
+                assert_eq!(infer(&json!(long)).unwrap(), Some(FieldKind::Text));
+            }
+        }
+        assert!(parse_timestamp("2024-01-31T10:20:30Z").is_some());
     }
 }

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::value::Value;
 use read::{Direction, FindSpec};
 use schema::{Meta, Names};
-use write::{Audit, SaveJob, StateJob};
+use write::{Audit, Mode, SaveJob, StateJob};
 
 /// Longest entity name: `{entity}_history` must fit 63 characters.
 const MAX_ENTITY_LEN: usize = dal_schema::MAX_IDENTIFIER_LEN - "_history".len();
@@ -129,7 +129,8 @@ fn check_entity_name(name: &str) -> Result<()> {
 ///   (fields it leaves out become empty) and makes a new version. With a
 ///   `version` too, the row must still have that version, else
 ///   [`Error::StaleVersion`] and nothing is written. An `id` that does not exist
-///   (or is soft-deleted) is [`Error::NotFound`].
+///   (or is soft-deleted) is [`Error::NotFound`]; [`Dynamic::import`] inserts
+///   objects with the ids they carry.
 /// - A field's type is fixed by its first value. An integer field widens to
 ///   double when a fractional number arrives (the column is altered on
 ///   PostgreSQL and MySQL; SQLite stores both in the same column), after which
@@ -140,6 +141,14 @@ fn check_entity_name(name: &str) -> Result<()> {
 /// - Date-times are stored as instants in UTC with microsecond precision and read
 ///   back as RFC 3339 in UTC (`"2024-05-01T12:30:00+02:00"` reads back as
 ///   `"2024-05-01T10:30:00Z"`); `save` returns them in that form too.
+/// - A value the backend cannot store and read back exactly is
+///   [`Error::InvalidInput`] naming its field, before anything is written (no
+///   table, column or row): an object nested deeper than
+///   [`JSON_MAX_DEPTH`](crate::JSON_MAX_DEPTH) levels (the object itself is the
+///   first), `-0.0` on SQLite and MySQL (it would read back as `0.0`), U+0000 in
+///   a string on PostgreSQL, an integer beyond ±2^53 for a field that holds
+///   doubles, text over 16 MiB on MySQL. Inside JSON documents numbers are JSON
+///   numbers (PostgreSQL's jsonb reads `-0.0` back as `0.0`).
 ///
 /// # Schema changes and concurrency
 ///
@@ -391,8 +400,8 @@ impl Dynamic {
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
     pub async fn save_with(&self, object: J, options: &SaveOptions) -> Result<J> {
-        let incoming = write::validate(0, false, object)?;
-        let mut saved = self.write(vec![incoming], options).await?;
+        let incoming = write::validate(0, false, object, self.db.dialect(), Mode::Save)?;
+        let mut saved = self.write(vec![incoming], options, Mode::Save).await?;
         saved
             .pop()
             .ok_or_else(|| Error::Driver("the object was not saved".into()))
@@ -419,21 +428,107 @@ impl Dynamic {
 
     /// [`Dynamic::save_many`] recording an actor and a comment in the history.
     pub async fn save_many_with(&self, objects: Vec<J>, options: &SaveOptions) -> Result<Vec<J>> {
-        let batch = objects
-            .into_iter()
-            .enumerate()
-            .map(|(i, o)| write::validate(i, true, o))
-            .collect::<Result<Vec<_>>>()?;
-        self.write(batch, options).await
+        let batch = self.validate_all(objects, Mode::Save)?;
+        self.write(batch, options, Mode::Save).await
     }
 
-    async fn write(&self, batch: Vec<write::Incoming>, options: &SaveOptions) -> Result<Vec<J>> {
+    /// Insert objects that carry their own ids, e.g. rows exported from another
+    /// database: each object is inserted with its `id` as a new row (version 1,
+    /// an `"insert"` history entry), in one transaction, with multi-row inserts.
+    /// Returns them as stored, in the same order.
+    ///
+    /// - Every object needs an integer `id` of at least 1, and no two the same.
+    ///   An id that a row already has (soft-deleted rows included) is
+    ///   [`Error::InvalidInput`] naming it: import only inserts (save an object
+    ///   with its `id` to update a row). Nothing is written if any object is
+    ///   refused.
+    /// - `version`, `created_at`, `updated_at` and `deleted_at` are dal's, as in
+    ///   [`Dynamic::save`]: they are not imported; the rows are new, live, at
+    ///   version 1.
+    /// - Afterwards new objects get ids after the highest id there is, on every
+    ///   backend (on PostgreSQL the id sequence is moved forward in the same
+    ///   transaction; MySQL/MariaDB and SQLite do it themselves).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use serde_json::json;
+    /// let db = dal::Db::connect_url("sqlite::memory:").await?;
+    /// let albums = db.dynamic("albums")?;
+    /// albums.import(vec![json!({"id": 7, "title": "Blue"}), json!({"id": 42, "title": "Kind of Blue"})]).await?;
+    /// assert_eq!(albums.get(42).await?.unwrap()["title"], "Kind of Blue");
+    /// let next = albums.save(json!({"title": "Mingus Ah Um"})).await?;
+    /// assert_eq!(next["id"], 43);
+    /// let err = albums.import(vec![json!({"id": 7, "title": "again"})]).await.unwrap_err();
+    /// assert!(matches!(err, dal::Error::InvalidInput { ref field, .. } if field == "id"));
+    /// # Ok::<(), dal::Error>(()) }).unwrap();
+    /// ```
+    pub async fn import(&self, objects: Vec<J>) -> Result<Vec<J>> {
+        self.import_with(objects, &SaveOptions::default()).await
+    }
+
+    /// [`Dynamic::import`] recording an actor and a comment in the history.
+    pub async fn import_with(&self, objects: Vec<J>, options: &SaveOptions) -> Result<Vec<J>> {
+        let batch = self.validate_all(objects, Mode::Import)?;
+        let mut seen = std::collections::BTreeMap::new();
+        for obj in &batch {
+            if let Some(id) = obj.id
+                && let Some(first) = seen.insert(id, obj.index)
+            {
+                return Err(Error::invalid_input(
+                    "id",
+                    format!("objects #{first} and #{} both have id {id}", obj.index),
+                ));
+            }
+        }
+        // refuse ids that are taken before any schema change (the transaction
+        // checks again: another process may import the same ids meanwhile)
+        if !batch.is_empty() && self.meta().await?.exists {
+            let ids: Vec<(usize, i64)> = batch
+                .iter()
+                .map(|o| (o.index, o.id.unwrap_or_default()))
+                .collect();
+            for (sql, params) in write::taken_ids_sql(&self.names.entity, &ids, self.db.dialect()) {
+                let taken: Vec<(i64,)> = self.db.fetch_all_as(&sql, params).await?;
+                if let Some(&(id,)) = taken.iter().min() {
+                    return Err(write::id_taken(&self.names.entity, &ids, id));
+                }
+            }
+        }
+        self.write(batch, options, Mode::Import).await
+    }
+
+    /// Validate a batch; on the first refusal the objects not yet looked at are
+    /// dropped without recursion (any of them may be nested very deeply).
+    fn validate_all(&self, objects: Vec<J>, mode: Mode) -> Result<Vec<write::Incoming>> {
+        let dialect = self.db.dialect();
+        let mut batch = Vec::with_capacity(objects.len());
+        let mut objects = objects.into_iter().enumerate();
+        for (i, object) in objects.by_ref() {
+            match write::validate(i, true, object, dialect, mode) {
+                Ok(incoming) => batch.push(incoming),
+                Err(e) => {
+                    objects.for_each(|(_, rest)| crate::checks::drop_json(rest));
+                    return Err(e);
+                }
+            }
+        }
+        Ok(batch)
+    }
+
+    async fn write(
+        &self,
+        batch: Vec<write::Incoming>,
+        options: &SaveOptions,
+        mode: Mode,
+    ) -> Result<Vec<J>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
         let wanted = write::batch_kinds(&batch)?;
         let mut meta = self.meta().await?;
         if schema::needs_changes(&meta, &wanted)? {
+            // every value must fit the fields as they will be, before any DDL
+            write::check_planned(&batch, &meta, &wanted)?;
             let fresh = schema::ensure(&self.db, self.names.clone(), Arc::new(wanted)).await?;
             meta = Arc::new(fresh);
             self.store(meta.clone());
@@ -443,6 +538,7 @@ impl Dynamic {
             rows: write::prepare(batch, &meta)?,
             meta,
             audit: options.audit(),
+            mode,
         });
         let (objects, fresh) = self
             .db
@@ -821,6 +917,7 @@ mod tests {
         send(d);
         send_future(d.save(J::Null));
         send_future(d.save_many(Vec::new()));
+        send_future(d.import(Vec::new()));
         send_future(d.get(1));
         send_future(d.find().all());
         send_future(d.find().count());

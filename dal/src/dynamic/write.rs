@@ -2,7 +2,7 @@
 //! inserts, updates with optimistic version checks, soft delete and restore, and
 //! the history row of every write, each in the same transaction as the write.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -12,9 +12,12 @@ use serde_json::{Map, Value as J};
 use super::kind::{self, Cell, FieldKind};
 use super::read;
 use super::schema::{self, Meta, Names, SYSTEM_COLUMNS};
+use crate::checks;
 use crate::codec::SqlKind;
 use crate::error::{Error, Result};
+use crate::sequence::MySqlIds;
 use crate::transaction::Transaction;
+use dal_schema::Dialect;
 
 /// Most rows in one multi-row INSERT (beyond this, statements only get longer).
 const MAX_ROWS_PER_INSERT: usize = 500;
@@ -43,10 +46,34 @@ fn object_error(index: usize, batch: bool, field: &str, reason: String) -> Error
     Error::invalid_input(field, reason)
 }
 
+/// How a batch's objects are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `save`: objects without `id` are inserted, objects with one update that row.
+    Save,
+    /// `import`: every object carries the `id` it is inserted with.
+    Import,
+}
+
+/// Longest text MySQL's `MEDIUMTEXT` (the column of text fields) holds, in bytes.
+const MYSQL_MAX_TEXT: usize = 16 * 1024 * 1024 - 1;
+
 /// Check one object: a JSON object, field names that are identifiers and not
-/// dal's columns, values that can be stored. No database access.
-pub(crate) fn validate(index: usize, batch: bool, value: J) -> Result<Incoming> {
+/// dal's columns, values that `dialect` can store and read back (nesting depth,
+/// NUL characters, floats, text length). No database access. An object nested
+/// too deeply is dropped without recursion.
+pub(crate) fn validate(
+    index: usize,
+    batch: bool,
+    value: J,
+    dialect: Dialect,
+    mode: Mode,
+) -> Result<Incoming> {
     let err = |field: &str, reason: String| object_error(index, batch, field, reason);
+    if let Err((field, reason)) = check_values(&value, dialect) {
+        checks::drop_json(value);
+        return Err(err(&field, reason));
+    }
     let J::Object(map) = value else {
         let what = match value {
             J::Null => "null",
@@ -138,13 +165,72 @@ pub(crate) fn validate(index: usize, batch: bool, value: J) -> Result<Incoming> 
             }
         }
     }
-    if incoming.id.is_none() && incoming.expected_version.is_some() {
-        return Err(err(
-            "version",
-            "`version` is only meaningful with the `id` of the row to update".into(),
-        ));
+    match mode {
+        Mode::Save if incoming.id.is_none() && incoming.expected_version.is_some() => {
+            return Err(err(
+                "version",
+                "`version` is only meaningful with the `id` of the row to update".into(),
+            ));
+        }
+        Mode::Save => {}
+        Mode::Import => {
+            match incoming.id {
+                None => {
+                    return Err(err(
+                        "id",
+                        "an imported object needs the integer `id` to insert it with (save it to get a generated id)".into(),
+                    ));
+                }
+                Some(id) if id < 1 => {
+                    return Err(err(
+                        "id",
+                        format!(
+                            "imported ids must be at least 1 (MySQL generates a new id for 0), not {id}"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+            // imported rows start their own history at version 1
+            incoming.expected_version = None;
+        }
     }
     Ok(incoming)
+}
+
+/// The field and reason of the first value of `object` that `dialect` cannot
+/// store and read back: JSON nested deeper than [`checks::JSON_MAX_DEPTH`] (the
+/// object counts as one level, as it does in the history), U+0000 on
+/// PostgreSQL, a float the backend changes, text longer than MySQL's
+/// `MEDIUMTEXT`. Iterative: any depth is refused without recursion.
+fn check_values(object: &J, dialect: Dialect) -> std::result::Result<(), (String, String)> {
+    let J::Object(map) = object else {
+        // not an object: `validate` says so (and it is not nested, or is
+        // refused below without recursion)
+        return checks::check_json_value(object, 0, true)
+            .map_err(|p| ("object".to_string(), p.reason()));
+    };
+    let pg = dialect == Dialect::Postgres;
+    for (name, value) in map {
+        let problem = match value {
+            J::String(s) if pg && s.contains('\0') => Some(checks::PG_NUL_TEXT.to_string()),
+            J::String(s) if dialect == Dialect::MySql && s.len() > MYSQL_MAX_TEXT => Some(format!(
+                "the text is {} bytes long; a text field holds at most {MYSQL_MAX_TEXT} bytes on MySQL/MariaDB (MEDIUMTEXT)",
+                s.len()
+            )),
+            J::Number(n) if !n.is_i64() && !n.is_u64() => {
+                n.as_f64().and_then(|f| checks::float_problem(dialect, f))
+            }
+            J::Array(_) | J::Object(_) => checks::check_json_value(value, 1, !pg)
+                .err()
+                .map(|p| p.reason()),
+            _ => None,
+        };
+        if let Some(reason) = problem {
+            return Err((name.clone(), reason));
+        }
+    }
+    Ok(())
 }
 
 /// The kinds a batch needs, merged over its objects.
@@ -187,6 +273,39 @@ pub(crate) fn batch_kinds(batch: &[Incoming]) -> Result<BTreeMap<String, FieldKi
         }
     }
     Ok(kinds)
+}
+
+/// Before any schema change: check that every value converts exactly to the
+/// kind its field will have once the batch's changes are made (an integer
+/// going into a field that holds doubles must have an exact double).
+pub(crate) fn check_planned(
+    batch: &[Incoming],
+    meta: &Meta,
+    wanted: &BTreeMap<String, FieldKind>,
+) -> Result<()> {
+    let multi = batch.len() > 1;
+    let planned = |name: &str| -> Option<FieldKind> {
+        let incoming = *wanted.get(name)?;
+        match meta.fields.get(name) {
+            None => Some(incoming),
+            Some(f) => match kind::fit(name, f.kind, incoming).ok()? {
+                kind::Fit::Fits => Some(f.kind),
+                kind::Fit::Widen(to) => Some(to),
+            },
+        }
+    };
+    for obj in batch {
+        for (name, value) in &obj.values {
+            if let Some(k) = planned(name)
+                && k == FieldKind::Double
+                && value.is_i64()
+            {
+                kind::to_cell(k, value)
+                    .map_err(|reason| object_error(obj.index, multi, name, reason))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One object ready to write: its values converted for the fields' kinds.
@@ -286,6 +405,7 @@ pub(crate) struct SaveJob {
     /// Field kinds after the schema update (for the columns of inserts).
     pub meta: Arc<Meta>,
     pub audit: Audit,
+    pub mode: Mode,
 }
 
 impl SaveJob {
@@ -294,16 +414,32 @@ impl SaveJob {
     pub(crate) async fn run(&self, tx: &mut Transaction<'_>) -> Result<(Vec<J>, Option<Meta>)> {
         let mut out: Vec<Option<J>> = vec![None; self.rows.len()];
         let mut versions = Vec::with_capacity(self.rows.len());
+        if self.mode == Mode::Import {
+            let rows: Vec<&PendingRow> = self.rows.iter().collect();
+            self.import(tx, &rows, &mut out, &mut versions).await?;
+        }
         let inserts: Vec<&PendingRow> = self.rows.iter().filter(|r| r.id.is_none()).collect();
-        let updates: Vec<&PendingRow> = self.rows.iter().filter(|r| r.id.is_some()).collect();
-        self.insert(tx, &inserts, &mut out, &mut versions).await?;
+        let updates: Vec<&PendingRow> = match self.mode {
+            Mode::Save => self.rows.iter().filter(|r| r.id.is_some()).collect(),
+            Mode::Import => Vec::new(),
+        };
+        self.insert(tx, &inserts, false, &mut out, &mut versions)
+            .await?;
         let mut fresh = None;
         if !updates.is_empty() {
             // replace semantics: every known column is written, including fields
             // other processes added since this handle read the metadata
             let meta = schema::load_in(tx, &self.names).await?;
+            // without RETURNING, the rows' versions are read (and locked) up
+            // front in a few statements instead of after each update
+            let mut locked = if tx.dialect().capabilities().returning {
+                None
+            } else {
+                Some(self.lock_rows(tx, &updates).await?)
+            };
             for row in updates {
-                self.update(tx, &meta, row, &mut out, &mut versions).await?;
+                self.update(tx, &meta, row, locked.as_mut(), &mut out, &mut versions)
+                    .await?;
             }
             fresh = Some(meta);
         }
@@ -315,10 +451,39 @@ impl SaveJob {
         Ok((objects, fresh))
     }
 
+    /// Insert rows with the ids they carry, after checking that no row has one
+    /// of them yet, and keep the id sequence ahead of them.
+    async fn import(
+        &self,
+        tx: &mut Transaction<'_>,
+        rows: &[&PendingRow],
+        out: &mut [Option<J>],
+        versions: &mut Vec<Version>,
+    ) -> Result<()> {
+        let entity = &self.names.entity;
+        let ids: Vec<(usize, i64)> = rows
+            .iter()
+            .map(|r| (r.index, r.id.unwrap_or_default()))
+            .collect();
+        for (sql, params) in taken_ids_sql(entity, &ids, tx.dialect()) {
+            let taken: Vec<(i64,)> = tx.fetch_all_as(&sql, params).await?;
+            if let Some(&(id,)) = taken.iter().min() {
+                return Err(id_taken(entity, &ids, id));
+            }
+        }
+        let max = ids.iter().map(|&(_, id)| id).max().unwrap_or_default();
+        let advance = crate::sequence::before_explicit_ids_in(tx, entity, "id", max).await?;
+        self.insert(tx, rows, true, out, versions).await?;
+        crate::sequence::after_explicit_ids_in(tx, advance).await
+    }
+
+    /// Multi-row inserts: with the rows' own ids (`explicit_ids`), or with ids
+    /// the database generates.
     async fn insert(
         &self,
         tx: &mut Transaction<'_>,
         rows: &[&PendingRow],
+        explicit_ids: bool,
         out: &mut [Option<J>],
         versions: &mut Vec<Version>,
     ) -> Result<()> {
@@ -344,37 +509,50 @@ impl SaveJob {
             .iter()
             .map(|(_, k)| Cell::Null(k.sql_kind()))
             .collect();
-        let per_row = 3 + columns.len();
+        let per_row = 3 + usize::from(explicit_ids) + columns.len();
         let mut chunk_rows = (caps.max_bind_params / per_row).clamp(1, MAX_ROWS_PER_INSERT);
         let mut id_step = 1;
-        if !caps.returning && rows.len() > 1 {
+        let mut returning = caps.returning && !explicit_ids;
+        if !explicit_ids && !caps.returning && rows.len() > 1 {
             // Without RETURNING the server reports the first id of a multi-row
-            // insert; the others follow it only when InnoDB hands out consecutive
-            // values ("traditional" or "consecutive" lock mode, MariaDB's default)
-            let (mode, step): (i64, i64) = tx
-                .fetch_one_as(
-                    "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED), CAST(@@auto_increment_increment AS SIGNED)",
-                    (),
-                )
-                .await?;
-            if mode <= 1 {
-                id_step = step.max(1);
-            } else {
-                chunk_rows = 1;
+            // insert; see `MySqlIds` for when the others can be known
+            match crate::sequence::mysql_ids_in(tx).await? {
+                MySqlIds::Step(step) => id_step = step,
+                MySqlIds::Returning => returning = true,
+                MySqlIds::OneByOne => chunk_rows = 1,
             }
         }
         let version_cell = Cell::Int(1);
         let now_cell = Cell::Timestamp(self.audit.now);
-        for chunk in rows.chunks(chunk_rows) {
-            let sql = insert_sql(&self.names.entity, &columns, chunk.len(), caps.returning);
+        let id_cells: Vec<Cell> = if explicit_ids {
+            rows.iter()
+                .map(|r| Cell::Int(r.id.unwrap_or_default()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (c, chunk) in rows.chunks(chunk_rows).enumerate() {
+            let sql = insert_sql(
+                &self.names.entity,
+                &columns,
+                chunk.len(),
+                returning,
+                explicit_ids,
+            );
             let mut params: Vec<&Cell> = Vec::with_capacity(chunk.len() * per_row);
-            for row in chunk {
+            for (k, row) in chunk.iter().enumerate() {
+                if explicit_ids {
+                    params.push(&id_cells[c * chunk_rows + k]);
+                }
                 params.extend([&version_cell, &now_cell, &now_cell]);
                 for ((name, _), null) in columns.iter().zip(&nulls) {
                     params.push(row.cells.get(*name).unwrap_or(null));
                 }
             }
-            let ids: Vec<i64> = if caps.returning {
+            let ids: Vec<i64> = if explicit_ids {
+                tx.execute(&sql, params).await?;
+                chunk.iter().map(|r| r.id.unwrap_or_default()).collect()
+            } else if returning {
                 let mut ids: Vec<i64> = tx
                     .fetch_all_as::<(i64,), _>(&sql, params)
                     .await?
@@ -425,11 +603,37 @@ impl SaveJob {
         Ok(())
     }
 
+    /// `id -> (version, created_at)` of the live rows `rows` update, locked
+    /// until the end of the transaction (`SELECT .. FOR UPDATE`).
+    async fn lock_rows(
+        &self,
+        tx: &mut Transaction<'_>,
+        rows: &[&PendingRow],
+    ) -> Result<HashMap<i64, (i64, DateTime<Utc>)>> {
+        let mut locked = HashMap::with_capacity(rows.len());
+        let per_statement = tx.dialect().capabilities().max_bind_params.clamp(1, 1000);
+        for chunk in rows.chunks(per_statement) {
+            let sql = format!(
+                "SELECT [id], [version], [created_at] FROM [{}] WHERE [id] IN ({}) AND [deleted_at] IS NULL FOR UPDATE",
+                self.names.entity,
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let ids: Vec<Cell> = chunk
+                .iter()
+                .map(|r| Cell::Int(r.id.unwrap_or_default()))
+                .collect();
+            let found: Vec<(i64, i64, DateTime<Utc>)> = tx.fetch_all_as(&sql, ids).await?;
+            locked.extend(found.into_iter().map(|(id, v, c)| (id, (v, c))));
+        }
+        Ok(locked)
+    }
+
     async fn update(
         &self,
         tx: &mut Transaction<'_>,
         meta: &Meta,
         row: &PendingRow,
+        locked: Option<&mut HashMap<i64, (i64, DateTime<Utc>)>>,
         out: &mut [Option<J>],
         versions: &mut Vec<Version>,
     ) -> Result<()> {
@@ -466,6 +670,18 @@ impl SaveJob {
         let updated: Option<(i64, DateTime<Utc>)> = if returning {
             sql.push_str(" RETURNING [version], [created_at]");
             tx.fetch_optional_as(&sql, params).await?
+        } else if let Some(locked) = locked {
+            // the row is locked: its version can only change by this batch
+            match locked.get(&id).copied() {
+                Some((version, created_at))
+                    if row.expected_version.is_none_or(|v| v == version)
+                        && tx.execute(&sql, params).await?.rows_affected > 0 =>
+                {
+                    locked.insert(id, (version + 1, created_at));
+                    Some((version + 1, created_at))
+                }
+                _ => None,
+            }
         } else if tx.execute(&sql, params).await?.rows_affected > 0 {
             let select = format!(
                 "SELECT [version], [created_at] FROM [{}] WHERE [id] = ?",
@@ -525,15 +741,61 @@ impl SaveJob {
     }
 }
 
-fn insert_sql(entity: &str, columns: &[(&str, FieldKind)], rows: usize, returning: bool) -> String {
-    let mut sql = format!("INSERT INTO [{entity}] ([version], [created_at], [updated_at]");
+/// `SELECT` statements (within the bind limit) finding which of `ids` (object
+/// index, id) a row of `entity` has already.
+pub(crate) fn taken_ids_sql(
+    entity: &str,
+    ids: &[(usize, i64)],
+    dialect: Dialect,
+) -> Vec<(String, Vec<Cell>)> {
+    let per_statement = dialect.capabilities().max_bind_params.clamp(1, 1000);
+    ids.chunks(per_statement)
+        .map(|chunk| {
+            let sql = format!(
+                "SELECT [id] FROM [{entity}] WHERE [id] IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            (sql, chunk.iter().map(|&(_, id)| Cell::Int(id)).collect())
+        })
+        .collect()
+}
+
+/// The error for importing an id a row already has.
+pub(crate) fn id_taken(entity: &str, ids: &[(usize, i64)], id: i64) -> Error {
+    let index = ids
+        .iter()
+        .find(|&&(_, i)| i == id)
+        .map_or(0, |&(index, _)| index);
+    object_error(
+        index,
+        ids.len() > 1,
+        "id",
+        format!(
+            "{entity} {id} already exists (import inserts new rows only; save the object to update that row)"
+        ),
+    )
+}
+
+fn insert_sql(
+    entity: &str,
+    columns: &[(&str, FieldKind)],
+    rows: usize,
+    returning: bool,
+    with_id: bool,
+) -> String {
+    let id = if with_id { "[id], " } else { "" };
+    let mut sql = format!("INSERT INTO [{entity}] ({id}[version], [created_at], [updated_at]");
     for (name, _) in columns {
         sql.push_str(", [");
         sql.push_str(name);
         sql.push(']');
     }
     sql.push_str(") VALUES ");
-    let one = format!("(?, ?, ?{})", ", ?".repeat(columns.len()));
+    let one = format!(
+        "({}?, ?, ?{})",
+        if with_id { "?, " } else { "" },
+        ", ?".repeat(columns.len())
+    );
     for i in 0..rows {
         if i > 0 {
             sql.push_str(", ");
@@ -655,6 +917,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn check(index: usize, batch: bool, value: J) -> Result<Incoming> {
+        validate(index, batch, value, Dialect::Sqlite, Mode::Save)
+    }
+
     fn invalid_field(r: Result<Incoming>) -> String {
         match r {
             Err(Error::InvalidInput { field, .. }) => field,
@@ -664,31 +930,31 @@ mod tests {
 
     #[test]
     fn validates_objects_and_names() {
-        assert_eq!(invalid_field(validate(0, false, json!([1]))), "object");
-        assert_eq!(invalid_field(validate(0, false, json!({"1st": 1}))), "1st");
-        assert_eq!(invalid_field(validate(0, false, json!({"a b": 1}))), "a b");
+        assert_eq!(invalid_field(check(0, false, json!([1]))), "object");
+        assert_eq!(invalid_field(check(0, false, json!({"1st": 1}))), "1st");
+        assert_eq!(invalid_field(check(0, false, json!({"a b": 1}))), "a b");
         assert_eq!(
-            invalid_field(validate(0, false, json!({"Version": 1}))),
+            invalid_field(check(0, false, json!({"Version": 1}))),
             "Version"
         );
         assert_eq!(
-            invalid_field(validate(0, false, json!({"DELETED_AT": 1}))),
+            invalid_field(check(0, false, json!({"DELETED_AT": 1}))),
             "DELETED_AT"
         );
-        assert_eq!(invalid_field(validate(0, false, json!({"id": "7"}))), "id");
+        assert_eq!(invalid_field(check(0, false, json!({"id": "7"}))), "id");
         assert_eq!(
-            invalid_field(validate(0, false, json!({"created_at": 5}))),
+            invalid_field(check(0, false, json!({"created_at": 5}))),
             "created_at"
         );
         assert_eq!(
-            invalid_field(validate(0, false, json!({"version": 2}))),
+            invalid_field(check(0, false, json!({"version": 2}))),
             "version"
         );
         assert_eq!(
-            invalid_field(validate(0, false, json!({"name": 1, "Name": 2}))),
+            invalid_field(check(0, false, json!({"name": 1, "Name": 2}))),
             "name"
         );
-        let ok = validate(
+        let ok = check(
             0,
             false,
             json!({"id": 4, "version": 2, "created_at": "x", "name": "Ada", "nick": null}),
@@ -700,20 +966,64 @@ mod tests {
     }
 
     #[test]
+    fn values_are_checked_for_the_dialect() {
+        let on = |d: Dialect, v: J| validate(0, false, v, d, Mode::Save);
+        // NUL: PostgreSQL only, in text and inside JSON (values and keys)
+        for v in [
+            json!({"s": "a\0b"}),
+            json!({"j": ["a\0"]}),
+            json!({"j": {"k\0": 1}}),
+        ] {
+            assert!(on(Dialect::Sqlite, v.clone()).is_ok());
+            assert!(on(Dialect::MySql, v.clone()).is_ok());
+            let (field, reason) = match on(Dialect::Postgres, v) {
+                Err(Error::InvalidInput { field, reason }) => (field, reason),
+                other => panic!("{other:?}"),
+            };
+            assert!(field == "s" || field == "j", "{field}");
+            assert!(
+                reason.contains("NUL") || reason.contains("U+0000"),
+                "{reason}"
+            );
+        }
+        // -0.0 loses its sign on SQLite and MySQL
+        assert!(on(Dialect::Postgres, json!({"x": -0.0})).is_ok());
+        assert_eq!(invalid_field(on(Dialect::Sqlite, json!({"x": -0.0}))), "x");
+        assert_eq!(invalid_field(on(Dialect::MySql, json!({"x": -0.0}))), "x");
+        assert!(on(Dialect::MySql, json!({"x": 0.0, "i": 0})).is_ok());
+        // depth: the object is the first level
+        let mut deep = json!(1);
+        for _ in 0..checks::JSON_MAX_DEPTH - 1 {
+            deep = json!([deep]);
+        }
+        assert!(on(Dialect::Postgres, json!({"d": deep.clone()})).is_ok());
+        assert_eq!(
+            invalid_field(on(Dialect::Postgres, json!({"d": [deep]}))),
+            "d"
+        );
+        // import: ids required, at least 1; versions are not imported
+        let import = |v: J| validate(0, true, v, Dialect::Sqlite, Mode::Import);
+        assert_eq!(invalid_field(import(json!({"a": 1}))), "id");
+        assert_eq!(invalid_field(import(json!({"id": 0}))), "id");
+        let ok = import(json!({"id": 5, "version": 3})).unwrap();
+        assert_eq!((ok.id, ok.expected_version), (Some(5), None));
+    }
+
+    #[test]
     fn batch_kinds_merge_numbers_and_reject_conflicts() {
-        let a = validate(0, true, json!({"n": 1, "s": "2024-01-01"})).unwrap();
-        let b = validate(1, true, json!({"n": 1.5, "s": "soon"})).unwrap();
+        let a = check(0, true, json!({"n": 1, "s": "2024-01-01"})).unwrap();
+        let b = check(1, true, json!({"n": 1.5, "s": "soon"})).unwrap();
         let kinds = batch_kinds(&[a, b]).unwrap();
         assert_eq!(kinds["n"], FieldKind::Double);
         assert_eq!(kinds["s"], FieldKind::Text);
-        let a = validate(0, true, json!({"n": 1})).unwrap();
-        let b = validate(1, true, json!({"N": 2})).unwrap();
+        let a = check(0, true, json!({"n": 1})).unwrap();
+        let b = check(1, true, json!({"N": 2})).unwrap();
         assert!(matches!(
             batch_kinds(&[a, b]),
             Err(Error::InvalidInput { field, .. }) if field == "N"
         ));
-        let a = validate(0, true, json!({"n": 1})).unwrap();
-        let b = validate(1, true, json!({"n": "one"})).unwrap();
+        let a = check(0, true, json!({"n": 1})).unwrap();
+        let b = check(1, true, json!({"n": "one"})).unwrap();
         match batch_kinds(&[a, b]) {
             Err(Error::InvalidInput { field, reason }) => {
                 assert_eq!(field, "n");
@@ -725,10 +1035,15 @@ mod tests {
 
     #[test]
     fn insert_text_has_one_group_per_row() {
-        let sql = insert_sql("t", &[("a", FieldKind::Text)], 2, true);
+        let sql = insert_sql("t", &[("a", FieldKind::Text)], 2, true, false);
         assert_eq!(
             sql,
             "INSERT INTO [t] ([version], [created_at], [updated_at], [a]) VALUES (?, ?, ?, ?), (?, ?, ?, ?) RETURNING [id]"
+        );
+        let sql = insert_sql("t", &[("a", FieldKind::Text)], 2, false, true);
+        assert_eq!(
+            sql,
+            "INSERT INTO [t] ([id], [version], [created_at], [updated_at], [a]) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)"
         );
     }
 }

@@ -122,6 +122,9 @@ pub struct EntityStatements {
     pub(crate) insert_generated_id: Statement,
     pub(crate) insert: Statement,
     pub(crate) upsert: Option<Statement>,
+    /// PostgreSQL: the upsert returning whether it inserted (`xmax = 0`), so a
+    /// new row with its own id can move the id sequence past it.
+    pub(crate) upsert_inserted: Option<Statement>,
     pub(crate) update: Statement,
     pub(crate) update_versioned: Option<Statement>,
     pub(crate) select_by_id: Statement,
@@ -148,6 +151,8 @@ impl EntityInfo {
                 insert_generated_id: st(s.insert_generated_id),
                 insert: st(s.insert),
                 upsert: opt(s.upsert),
+                upsert_inserted: (d == Dialect::Postgres && !s.upsert.is_empty())
+                    .then(|| Statement::native(&format!("{} RETURNING (xmax = 0)", s.upsert), d)),
                 update: st(s.update),
                 update_versioned: opt(s.update_versioned),
                 select_by_id: st(s.select_by_id),

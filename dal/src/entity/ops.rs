@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::row::{FromRow, Row};
+use crate::sequence::MySqlIds;
 
 /// Who made a change and why, recorded in the entity's history.
 ///
@@ -280,6 +281,9 @@ struct Ctx<'a> {
     stmts: Arc<EntityStatements>,
     now: DateTime<Utc>,
     audit: Option<&'a Audit>,
+    /// Whether a row inserted with its own id moves the id sequence past it
+    /// itself (single saves; `save_all` does it once for the whole batch).
+    advance_ids: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -293,6 +297,26 @@ impl<'a> Ctx<'a> {
             stmts: E::INFO.statements(dialect).clone(),
             now: now_micros(),
             audit,
+            advance_ids: true,
+        }
+    }
+
+    /// After inserting a row with its own integer id on PostgreSQL: keep the id
+    /// sequence ahead of it (see [`crate::sequence`]).
+    async fn inserted_with_id<I: EntityId>(&self, unit: &mut Unit<'_>, id: &I) -> Result<()> {
+        match id.integer_value() {
+            Some(id) if self.advance_ids && I::KIND == IdKind::AutoIncrement => {
+                crate::sequence::advance_past(
+                    self.db,
+                    unit.conn(),
+                    self.opts,
+                    self.info.table,
+                    self.info.id_column,
+                    id,
+                )
+                .await
+            }
+            _ => Ok(()),
         }
     }
 
@@ -378,6 +402,8 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
                 where_version: None,
             };
             unit.execute(&stmts.insert, &params, opts).await?;
+            drop(params);
+            ctx.inserted_with_id(unit, &entity.id()).await?;
             return Ok(Saved {
                 version: Some(1),
                 created,
@@ -418,7 +444,18 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
             where_id: None,
             where_version: None,
         };
-        unit.execute(upsert, &params, opts).await?;
+        match &stmts.upsert_inserted {
+            Some(stmt) if ctx.advance_ids && E::Id::KIND == IdKind::AutoIncrement => {
+                let inserted: Vec<(bool,)> = unit.fetch_as(stmt, &params, Some(1), opts).await?;
+                drop(params);
+                if inserted.first().is_some_and(|(i,)| *i) {
+                    ctx.inserted_with_id(unit, &entity.id()).await?;
+                }
+            }
+            _ => {
+                unit.execute(upsert, &params, opts).await?;
+            }
+        }
         return Ok(Saved {
             version: None,
             created,
@@ -804,29 +841,19 @@ async fn copy_new_rows<E: Entity>(
     Ok(())
 }
 
+/// The spacing of consecutive ids.
+fn inc_of(ids_by: MySqlIds) -> i64 {
+    match ids_by {
+        MySqlIds::Step(inc) => inc,
+        _ => 1,
+    }
+}
+
 /// Rows per multi-row statement: within the dialect's parameter limit, and at
 /// most 1000 so statements stay a reasonable size.
 fn chunk_rows(dialect: Dialect, per_row: usize) -> usize {
     let max = dialect.capabilities().max_bind_params;
     (max / per_row.max(1)).clamp(1, 1000)
-}
-
-/// On MySQL, the ids a multi-row insert generated are consecutive (spaced by
-/// `auto_increment_increment`) unless InnoDB runs in "interleaved" lock mode 2.
-async fn mysql_id_step(db: &Db, unit: &mut Unit<'_>, opts: ExecOptions) -> Result<Option<i64>> {
-    if let Some(step) = db.inner.mysql_id_step.get() {
-        return Ok(*step);
-    }
-    let stmt = db
-        .inner
-        .statements
-        .get("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment")?;
-    let rows: Vec<(i64, i64)> = unit.fetch_as(&stmt, &(), Some(1), opts).await?;
-    let step = rows
-        .first()
-        .and_then(|(mode, inc)| (*mode != 2).then_some(*inc));
-    let _ = db.inner.mysql_id_step.set(step);
-    Ok(step)
 }
 
 pub(crate) async fn save_all<E: Entity>(
@@ -837,7 +864,8 @@ pub(crate) async fn save_all<E: Entity>(
     if entities.is_empty() {
         return Ok(());
     }
-    let ctx = Ctx::new::<E>(&session, audit);
+    let mut ctx = Ctx::new::<E>(&session, audit);
+    ctx.advance_ids = false;
     let info = ctx.info;
     for e in entities.iter_mut() {
         prepare_id(e);
@@ -885,19 +913,55 @@ async fn save_all_on<E: Entity>(
         .filter(|&i| !entities[i].id().is_unset() && bulk_upsert)
         .collect();
 
-    // new rows with server-generated ids: multi-row inserts
-    let step = if ctx.dialect == Dialect::MySql && !generated.is_empty() {
-        mysql_id_step(ctx.db, unit, ctx.opts).await?
+    // Rows that carry their own ids are written first, then the key's sequence
+    // is moved past the highest of them (PostgreSQL; the other backends do it
+    // themselves), then the new rows get their generated ids: after it.
+    let max_explicit = if E::Id::KIND == IdKind::AutoIncrement {
+        entities.iter().filter_map(|e| e.id().integer_value()).max()
     } else {
-        Some(1)
+        None
+    };
+    let advance = match max_explicit {
+        Some(max) => {
+            crate::sequence::before_explicit_ids(
+                ctx.db,
+                unit.conn(),
+                ctx.opts,
+                info.table,
+                info.id_column,
+                max,
+            )
+            .await?
+        }
+        None => None,
+    };
+    save_keyed(ctx, unit, entities, &keyed, &mut saved).await?;
+    // the rest of the rows with ids, one by one (versioned rows, MySQL with
+    // other unique keys)
+    for (i, slot) in saved.iter_mut().enumerate() {
+        if slot.is_none() && !entities[i].id().is_unset() {
+            *slot = Some(save_one(ctx, unit, &mut entities[i]).await?);
+        }
+    }
+    crate::sequence::after_explicit_ids(ctx.db, unit.conn(), ctx.opts, advance).await?;
+
+    // new rows with server-generated ids: multi-row inserts
+    let ids_by = if ctx.dialect == Dialect::MySql && !generated.is_empty() {
+        crate::sequence::mysql_ids(ctx.db, unit.conn(), ctx.opts).await?
+    } else {
+        MySqlIds::Step(1)
     };
     let per_row = info.data_count() + shape.insert_managed().len();
     if ctx.dialect == Dialect::Postgres && generated.len() >= COPY_MIN_ROWS {
         copy_new_rows(ctx, unit, entities, &generated, &mut saved).await?;
-    } else if step.is_some() {
+    } else if ids_by != MySqlIds::OneByOne {
         for chunk in generated.chunks(chunk_rows(ctx.dialect, per_row)) {
-            let sql =
+            let mut sql =
                 dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), false, false);
+            if ids_by == MySqlIds::Returning {
+                sql.push_str(" RETURNING ");
+                sql.push_str(&ctx.dialect.quote_identifier(info.id_column));
+            }
             let stmt = ctx.db.inner.statements.get_native(sql);
             let mut rows = Vec::with_capacity(chunk.len());
             let mut created = Vec::with_capacity(chunk.len());
@@ -919,15 +983,25 @@ async fn save_all_on<E: Entity>(
                     let r: Vec<(i64,)> = unit.fetch_as(&stmt, &params, None, ctx.opts).await?;
                     r.into_iter().map(|(id,)| id).collect()
                 }
-                Dialect::MySql => {
-                    let first = unit
-                        .execute(&stmt, &params, ctx.opts)
-                        .await?
-                        .last_insert_id
-                        .ok_or_else(|| Error::Driver("no insert id reported".into()))?;
-                    let inc = step.unwrap_or(1);
-                    (0..chunk.len() as i64).map(|k| first + k * inc).collect()
-                }
+                Dialect::MySql => match ids_by {
+                    MySqlIds::Returning => {
+                        let r: Vec<(i64,)> = unit.fetch_as(&stmt, &params, None, ctx.opts).await?;
+                        // generated in the order of the VALUES rows
+                        let mut ids: Vec<i64> = r.into_iter().map(|(id,)| id).collect();
+                        ids.sort_unstable();
+                        ids
+                    }
+                    MySqlIds::Step(_) | MySqlIds::OneByOne => {
+                        let first = unit
+                            .execute(&stmt, &params, ctx.opts)
+                            .await?
+                            .last_insert_id
+                            .ok_or_else(|| Error::Driver("no insert id reported".into()))?;
+                        (0..chunk.len() as i64)
+                            .map(|k| first + k * inc_of(ids_by))
+                            .collect()
+                    }
+                },
                 Dialect::Sqlite => {
                     let last = unit
                         .execute(&stmt, &params, ctx.opts)
@@ -957,7 +1031,34 @@ async fn save_all_on<E: Entity>(
         }
     }
 
-    // rows with ids: multi-row upserts
+    // the rest one by one (new rows when MySQL's ids of a multi-row insert
+    // cannot be known)
+    for (i, slot) in saved.iter_mut().enumerate() {
+        if slot.is_none() {
+            *slot = Some(save_one(ctx, unit, &mut entities[i]).await?);
+        }
+    }
+    Ok(saved
+        .into_iter()
+        .map(|s| {
+            s.unwrap_or(Saved {
+                version: None,
+                created: None,
+            })
+        })
+        .collect())
+}
+
+/// Rows with ids: multi-row upserts.
+async fn save_keyed<E: Entity>(
+    ctx: &Ctx<'_>,
+    unit: &mut Unit<'_>,
+    entities: &[E],
+    keyed: &[usize],
+    saved: &mut [Option<Saved>],
+) -> Result<()> {
+    let info = ctx.info;
+    let shape = info.shape();
     let per_row = 1 + info.data_count() + shape.insert_managed().len();
     for chunk in keyed.chunks(chunk_rows(ctx.dialect, per_row)) {
         let sql = dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), true, true);
@@ -984,21 +1085,5 @@ async fn save_all_on<E: Entity>(
             });
         }
     }
-
-    // the rest one by one (versioned rows, MySQL with other unique keys, ids
-    // that could not be batched)
-    for (i, slot) in saved.iter_mut().enumerate() {
-        if slot.is_none() {
-            *slot = Some(save_one(ctx, unit, &mut entities[i]).await?);
-        }
-    }
-    Ok(saved
-        .into_iter()
-        .map(|s| {
-            s.unwrap_or(Saved {
-                version: None,
-                created: None,
-            })
-        })
-        .collect())
+    Ok(())
 }

@@ -158,6 +158,13 @@ pub trait EntityId:
     fn generate() -> Option<Self> {
         None
     }
+
+    /// The value of a set integer key (`None` when unset, or for keys that are
+    /// not integers). dal uses it to keep the key's sequence ahead of ids that
+    /// are written explicitly.
+    fn integer_value(&self) -> Option<i64> {
+        None
+    }
 }
 
 macro_rules! int_id {
@@ -167,6 +174,9 @@ macro_rules! int_id {
             fn is_unset(&self) -> bool { *self == 0 }
             fn from_generated(id: i64) -> Result<Self> {
                 <$t>::try_from(id).map_err(|_| Error::decode("id", format!("generated id {id} does not fit {}", stringify!($t))))
+            }
+            fn integer_value(&self) -> Option<i64> {
+                if *self == 0 { None } else { i64::try_from(*self).ok() }
             }
         }
     )*};
@@ -209,6 +219,9 @@ impl<T: EntityId> EntityId for Option<T> {
     }
     fn generate() -> Option<Self> {
         T::generate().map(Some)
+    }
+    fn integer_value(&self) -> Option<i64> {
+        self.as_ref().and_then(T::integer_value)
     }
 }
 

@@ -476,6 +476,7 @@ pub(crate) fn strip_wrapping_parens(s: &str, dialect: Dialect) -> &str {
     let mut s = s.trim();
     while s.starts_with('(') && s.ends_with(')') {
         match matching_paren(s, 0, dialect) {
+            // `(` and `)` are ASCII: 1 and `end` are character boundaries
             Some(end) if end == s.len() - 1 => s = s[1..end].trim(),
             _ => break,
         }
@@ -573,6 +574,8 @@ impl TypeName {
         }
         let mut args = Vec::new();
         let mut name = s.clone();
+        // indexes of ASCII parentheses: every slice below starts and ends on a
+        // character boundary
         if let (Some(open), Some(close)) = (s.find('('), s.rfind(')'))
             && open < close
         {

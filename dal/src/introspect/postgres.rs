@@ -265,6 +265,8 @@ fn action(code: &str) -> ReferentialAction {
 /// it, without the keyword and the parentheses around it.
 pub(crate) fn check_expression(definition: &str) -> String {
     let d = definition.trim();
+    // `open` and `close` index ASCII parentheses (from `find` and the lexer's
+    // tokens), so the slices cannot split a character
     if let Some(open) = d.find('(')
         && d[..open].trim().eq_ignore_ascii_case("check")
         && let Some(close) = matching_paren(d, open, Dialect::Postgres)

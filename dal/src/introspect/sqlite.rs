@@ -359,6 +359,8 @@ fn parenthesized<'a>(tokens: &[Token], open: usize, sql: &'a str) -> Option<(&'a
         return None;
     }
     let close = closing(tokens, open, sql)?;
+    // token bounds from the lexer are character boundaries (tokens start and
+    // end at ASCII punctuation here)
     Some((sql[tokens[open].end..tokens[close].start].trim(), close))
 }
 

@@ -68,6 +68,7 @@ fn mysql_lock_name(database: &str, table: &str) -> String {
         return name;
     }
     let sum = super::checksum_of(&[name]);
+    // the checksum is hexadecimal (ASCII): byte 40 is a character boundary
     format!("dal_migrate.{}", &sum[..40])
 }
 
