@@ -289,25 +289,15 @@ impl Conn {
                     // boxed: a server round trip dwarfs the allocation, and every call's
                     // future (SQLite's included) stays small
                     let run = Box::pin(server::pg::execute(c, sql, a, persistent));
-                    match server::until_deadline(&opts.deadline, run).await {
-                        Some(r) => r,
-                        None => {
-                            let canceller = server::Canceller::pg(c);
-                            server::abandon(c, canceller);
-                            Err(opts.deadline.error(TimeoutKind::Query))
-                        }
-                    }
+                    server::until_deadline(&opts.deadline, run)
+                        .await
+                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
                 }
                 (Conn::MySql(c), ArgsInner::MySql(a)) => {
                     let run = Box::pin(server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached));
-                    match server::until_deadline(&opts.deadline, run).await {
-                        Some(r) => r,
-                        None => {
-                            let canceller = server::Canceller::mysql(c);
-                            server::abandon(c, canceller);
-                            Err(opts.deadline.error(TimeoutKind::Query))
-                        }
-                    }
+                    server::until_deadline(&opts.deadline, run)
+                        .await
+                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
                 }
                 (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
                     return sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
@@ -402,14 +392,9 @@ impl Conn {
                 (Conn::Pg(c), ArgsInner::Pg(a)) => {
                     let (sql, persistent) = pg_text(stmt, signature, untyped_null);
                     let run = Box::pin(server::pg::fetch(c, sql, a, persistent, limit));
-                    let r = match server::until_deadline(&opts.deadline, run).await {
-                        Some(r) => r,
-                        None => {
-                            let canceller = server::Canceller::pg(c);
-                            server::abandon(c, canceller);
-                            Err(opts.deadline.error(TimeoutKind::Query))
-                        }
-                    };
+                    let r = server::until_deadline(&opts.deadline, run)
+                        .await
+                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)));
                     r.and_then(|rows| {
                         rows.into_iter()
                             .map(|r| T::from_owned_row(Postgres::wrap_row(r)))
@@ -424,14 +409,9 @@ impl Conn {
                         stmt.cached,
                         limit,
                     ));
-                    let r = match server::until_deadline(&opts.deadline, run).await {
-                        Some(r) => r,
-                        None => {
-                            let canceller = server::Canceller::mysql(c);
-                            server::abandon(c, canceller);
-                            Err(opts.deadline.error(TimeoutKind::Query))
-                        }
-                    };
+                    let r = server::until_deadline(&opts.deadline, run)
+                        .await
+                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)));
                     r.and_then(|rows| {
                         rows.into_iter()
                             .map(|r| T::from_owned_row(MySql::wrap_row(r)))
@@ -485,28 +465,14 @@ impl Conn {
         } else {
             match self {
                 Conn::Pg(c) => {
-                    match server::until_deadline(&opts.deadline, server::pg::execute_raw(c, sql))
+                    server::until_deadline(&opts.deadline, server::pg::execute_raw(c, sql))
                         .await
-                    {
-                        Some(r) => r,
-                        None => {
-                            let canceller = server::Canceller::pg(c);
-                            server::abandon(c, canceller);
-                            Err(opts.deadline.error(TimeoutKind::Query))
-                        }
-                    }
+                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
                 }
                 Conn::MySql(c) => {
-                    match server::until_deadline(&opts.deadline, server::mysql::execute_raw(c, sql))
+                    server::until_deadline(&opts.deadline, server::mysql::execute_raw(c, sql))
                         .await
-                    {
-                        Some(r) => r,
-                        None => {
-                            let canceller = server::Canceller::mysql(c);
-                            server::abandon(c, canceller);
-                            Err(opts.deadline.error(TimeoutKind::Query))
-                        }
-                    }
+                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
                 }
                 Conn::Sqlite(c) => {
                     sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {

@@ -114,6 +114,39 @@ pub(crate) async fn until_deadline<T>(
     }
 }
 
+/// A pooled server connection whose running statement can be cancelled.
+pub(crate) trait Cancellable {
+    /// The canceller of this connection's session.
+    fn canceller(&self) -> Canceller;
+}
+
+impl Cancellable for PooledConn<PgManager> {
+    fn canceller(&self) -> Canceller {
+        Canceller::pg(self)
+    }
+}
+
+impl Cancellable for PooledConn<MySqlManager> {
+    fn canceller(&self) -> Canceller {
+        Canceller::mysql(self)
+    }
+}
+
+/// [`abandon`] the statement `c` was running when `deadline` ran out, and
+/// return the call's timeout error.
+pub(crate) fn abandoned<C: sqlx::Connection>(
+    c: &mut PooledConn<ServerManager<C>>,
+    deadline: &Deadline,
+) -> Error
+where
+    ServerManager<C>: crate::pool::Manager<Conn = ServerConn<C>>,
+    PooledConn<ServerManager<C>>: Cancellable,
+{
+    let canceller = c.canceller();
+    abandon(c, canceller);
+    deadline.error(TimeoutKind::Query)
+}
+
 /// After a statement on `c` was abandoned at its deadline: outside a
 /// transaction, the connection is recovered when it is returned to the pool
 /// (the statement cancelled on the server, the cancellation confirmed in the
