@@ -26,6 +26,132 @@ pub(crate) struct EntityAttrs {
     /// Path of the `dal` crate when it is renamed.
     #[darling(default, rename = "crate")]
     pub krate: Option<syn::Path>,
+    /// `has_many(tasks = Task::OWNER)`: the children holding this entity's key.
+    #[darling(multiple)]
+    pub has_many: Vec<RelationDecl>,
+    /// `has_one(profile = Profile::USER)`: the child holding this entity's key.
+    #[darling(multiple)]
+    pub has_one: Vec<RelationDecl>,
+    /// `many_to_many(tags = Tag, through = PostTag::TAG, from = PostTag::POST)`.
+    #[darling(multiple)]
+    pub many_to_many: Vec<ThroughDecl>,
+}
+
+/// `name = Entity::RELATION`: a has-many or has-one and the belongs-to it
+/// reads backwards.
+pub(crate) struct RelationDecl {
+    pub name: syn::Ident,
+    pub inverse: syn::Path,
+}
+
+/// `name = Target, through = Join::TO_TARGET, from = Join::TO_SELF`.
+pub(crate) struct ThroughDecl {
+    pub name: syn::Ident,
+    pub target: syn::Path,
+    pub through: syn::Path,
+    pub from: syn::Path,
+}
+
+/// The `key = path` items of a relation declaration.
+fn name_values(items: &[darling::ast::NestedMeta]) -> darling::Result<Vec<(syn::Ident, syn::Path)>> {
+    let mut out = Vec::new();
+    let mut errors = darling::Error::accumulator();
+    for item in items {
+        match item {
+            darling::ast::NestedMeta::Meta(syn::Meta::NameValue(nv)) => {
+                let key = nv.path.get_ident().cloned();
+                let value = match &nv.value {
+                    syn::Expr::Path(p) if p.qself.is_none() => Some(p.path.clone()),
+                    _ => None,
+                };
+                match (key, value) {
+                    (Some(k), Some(v)) => out.push((k, v)),
+                    (None, _) => errors.push(
+                        darling::Error::custom("expected a relation name, like `tasks = Task::OWNER`")
+                            .with_span(&nv.path),
+                    ),
+                    (_, None) => errors.push(
+                        darling::Error::custom(
+                            "expected a path: an entity (`Tag`) or one of its relations (`Task::OWNER`)",
+                        )
+                        .with_span(&nv.value),
+                    ),
+                }
+            }
+            other => errors.push(
+                darling::Error::custom("expected `name = Entity::RELATION`").with_span(other),
+            ),
+        }
+    }
+    errors.finish_with(out)
+}
+
+impl darling::FromMeta for RelationDecl {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        let syn::Meta::List(list) = item else {
+            return Err(darling::Error::custom(
+                "expected `has_many(name = Child::RELATION)` (or `has_one(..)`)",
+            )
+            .with_span(item));
+        };
+        let items = darling::ast::NestedMeta::parse_meta_list(list.tokens.clone())?;
+        let pairs = name_values(&items)?;
+        match pairs.as_slice() {
+            [(name, inverse)] => Ok(RelationDecl {
+                name: name.clone(),
+                inverse: inverse.clone(),
+            }),
+            _ => Err(darling::Error::custom(
+                "declare one relation per `has_many(..)` / `has_one(..)`: `name = Child::RELATION`, naming the child's belongs-to",
+            )
+            .with_span(item)),
+        }
+    }
+}
+
+impl darling::FromMeta for ThroughDecl {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        let syn::Meta::List(list) = item else {
+            return Err(darling::Error::custom(
+                "expected `many_to_many(name = Target, through = Join::TO_TARGET, from = Join::TO_SELF)`",
+            )
+            .with_span(item));
+        };
+        let items = darling::ast::NestedMeta::parse_meta_list(list.tokens.clone())?;
+        let pairs = name_values(&items)?;
+        let mut name = None;
+        let (mut through, mut from) = (None, None);
+        let mut errors = darling::Error::accumulator();
+        for (k, v) in pairs {
+            match k.to_string().as_str() {
+                "through" if through.is_none() => through = Some(v),
+                "from" if from.is_none() => from = Some(v),
+                "through" | "from" => errors.push(
+                    darling::Error::custom(format!("`{k}` is given twice")).with_span(&k),
+                ),
+                _ if name.is_none() => name = Some((k, v)),
+                _ => errors.push(
+                    darling::Error::custom(
+                        "one relation per `many_to_many(..)`: `name = Target, through = Join::TO_TARGET, from = Join::TO_SELF`",
+                    )
+                    .with_span(&k),
+                ),
+            }
+        }
+        errors.finish()?;
+        match (name, through, from) {
+            (Some((name, target)), Some(through), Some(from)) => Ok(ThroughDecl {
+                name,
+                target,
+                through,
+                from,
+            }),
+            _ => Err(darling::Error::custom(
+                "a many-to-many needs `name = Target`, `through = Join::TO_TARGET` (the join entity's belongs-to to the target) and `from = Join::TO_SELF` (its belongs-to to this entity)",
+            )
+            .with_span(item)),
+        }
+    }
 }
 
 /// Field-level options.
@@ -64,6 +190,12 @@ pub(crate) struct FieldAttrs {
     /// A foreign key: `"table.column"` (or `"table"` for its `id`).
     #[darling(default)]
     pub references: Option<SpannedValue<String>>,
+    /// A belongs-to relation: the field holds the key of this entity.
+    #[darling(default)]
+    pub belongs_to: Option<syn::Path>,
+    /// The relation's name (default: the field name without `_id`).
+    #[darling(default)]
+    pub relation: Option<SpannedValue<String>>,
     /// Action on delete of the referenced row.
     #[darling(default)]
     pub on_delete: Option<SpannedValue<String>>,

@@ -85,7 +85,98 @@ pub(crate) fn audit_columns() -> Vec<Hidden> {
     ]
 }
 
+/// Method names of `Entity` (and the inherent `find`): a relation's lazy
+/// method must not shadow one.
+const ENTITY_METHODS: &[&str] = &[
+    "id",
+    "blueprint",
+    "table_name",
+    "find",
+    "save",
+    "save_with",
+    "save_all",
+    "save_all_with",
+    "get",
+    "get_with_deleted",
+    "delete",
+    "delete_with",
+    "delete_permanently",
+    "restore",
+    "restore_with",
+    "history",
+    "at_version",
+    "ensure_schema",
+];
+
+/// Relations: names unique, handles apart from the column handles, lazy
+/// methods apart from the entity's own, belongs-to on plain data fields.
+fn check_relations(e: &Entity, errors: &mut darling::error::Accumulator) {
+    let mut names: Vec<(String, proc_macro2::Span)> = Vec::new();
+    let columns: Vec<String> = e
+        .stored()
+        .map(|f| f.ident.to_string().trim_start_matches("r#").to_uppercase())
+        .collect();
+    let mut check_name = |name: &str, span: proc_macro2::Span, errors: &mut darling::error::Accumulator| {
+        if let Some((_, first)) = names.iter().find(|(n, _)| n == name) {
+            let _ = first;
+            errors.push(err(format!("a second relation named `{name}`"), span));
+            return;
+        }
+        names.push((name.to_string(), span));
+        let handle = name.to_uppercase();
+        if columns.contains(&handle) {
+            errors.push(err(
+                format!(
+                    "the relation `{name}` would get the handle `{}::{handle}`, which is already a column handle: name it differently",
+                    e.ident
+                ),
+                span,
+            ));
+        }
+        if ENTITY_METHODS.contains(&name) {
+            errors.push(err(
+                format!(
+                    "the relation `{name}` would shadow `Entity::{name}` with its lazy-loading method: name it differently"
+                ),
+                span,
+            ));
+        }
+    };
+    for f in &e.fields {
+        let Some(b) = &f.belongs_to else { continue };
+        match f.role {
+            Some(ColumnRole::Data) => {}
+            None => {
+                errors.push(err(
+                    "a skipped field cannot hold a foreign key: remove `skip` or `belongs_to`",
+                    b.span,
+                ));
+                continue;
+            }
+            Some(_) => {
+                errors.push(err(
+                    "a belongs-to goes on a plain foreign-key field, not on the primary key or a column dal manages",
+                    b.span,
+                ));
+                continue;
+            }
+        }
+        if !matches!(f.storage, Storage::Plain) {
+            errors.push(err(
+                "a foreign key is stored as is: `belongs_to` cannot be combined with `json` or `with`",
+                b.span,
+            ));
+        }
+        check_name(&b.name, b.span, errors);
+    }
+    for r in &e.relations {
+        let n = r.name.to_string();
+        check_name(n.trim_start_matches("r#"), r.name.span(), errors);
+    }
+}
+
 pub(crate) fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
+    check_relations(e, errors);
     // One primary key: every operation addresses rows by it.
     let ids: Vec<&Field> = e
         .fields

@@ -12,7 +12,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::model::{Entity, Field, Storage};
+use super::model::{Entity, Field, RelationKind, Storage};
 use super::types;
 
 fn role_tokens(p: &TokenStream, role: ColumnRole) -> TokenStream {
@@ -296,7 +296,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             });
         }
     });
-    let indexes = e.stored().filter(|f| f.index).map(|f| {
+    let indexes = e.stored().filter(|f| f.index || (f.belongs_to.is_some() && !f.unique)).map(|f| {
         let col = &f.column;
         let name = dal_schema::model::names::index(table, std::slice::from_ref(&f.column));
         quote! {
@@ -327,6 +327,141 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             });
         })
     });
+
+    let relation_keys = e.stored().filter_map(|f| {
+        let b = f.belongs_to.as_ref()?;
+        let col = &f.column;
+        let name = dal_schema::model::names::foreign_key(table, std::slice::from_ref(&f.column));
+        let target = &b.target;
+        let od = action_tokens(&p, b.on_delete);
+        let ou = action_tokens(&p, b.on_update);
+        Some(quote! {
+            t.foreign_keys.push(#p::ForeignKey {
+                name: ::core::convert::From::from(#name),
+                columns: ::std::vec![::core::convert::From::from(#col)],
+                references_table: ::core::convert::From::from(<#target as #p::Entity>::INFO.table),
+                references_columns: ::std::vec![::core::convert::From::from(<#target as #p::Entity>::INFO.id_column)],
+                on_delete: #od,
+                on_update: #ou,
+                external: true,
+            });
+        })
+    });
+
+    // ---------------------------------------------------------------- relations
+    let mut relation_items = Vec::new();
+    let mut relation_checks = Vec::new();
+    for f in e.stored() {
+        let Some(b) = &f.belongs_to else { continue };
+        let name = &b.name;
+        let handle = syn::Ident::new(&name.to_uppercase(), b.span);
+        let method = syn::Ident::new(name, b.span);
+        let target = &b.target;
+        let field = &f.ident;
+        let fty = &f.ty;
+        let col = &f.column;
+        let fspan = fty.span();
+        let key = quote_spanned!(fspan=> <#fty as #p::RelationKey<<#target as #p::Entity>::Id>>::key(&c.#field));
+        let from_key = quote_spanned!(fspan=> <#fty as #p::RelationKey<<#target as #p::Entity>::Id>>::from_key(id));
+        let doc = format!("The belongs-to relation of `{col}`, to `{}`.", quote!(#target));
+        let mdoc = format!(
+            "Load the `{}` this row belongs to (through `{col}`); `None` when the key is unset or no such row exists. Counted by the N+1 detector.",
+            quote!(#target)
+        );
+        relation_items.push(quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub const #handle: #p::BelongsTo<#ident, #target> = #p::BelongsTo::__new(
+                #name,
+                #col,
+                |c| #key,
+                |c, id| c.#field = #from_key,
+            );
+            #[doc = #mdoc]
+            #[allow(dead_code)]
+            #[track_caller]
+            pub fn #method<'__dal, __X: #p::Executor<'__dal>>(
+                &self,
+                ex: __X,
+            ) -> impl ::core::future::Future<Output = #p::Result<::core::option::Option<#target>>> + ::core::marker::Send + use<'__dal, __X> {
+                Self::#handle.load(self, ex)
+            }
+        });
+        let tspan = target.span();
+        relation_checks.push(quote_spanned!(tspan=> #p::assert_relation_target::<#target>();));
+    }
+    for r in &e.relations {
+        let name = r.name.to_string();
+        let name = name.trim_start_matches("r#").to_string();
+        let handle = syn::Ident::new(&name.to_uppercase(), r.name.span());
+        let method = &r.name;
+        let target = &r.target;
+        let inverse = &r.inverse;
+        let ispan = inverse.span();
+        let tspan = target.span();
+        relation_checks.push(quote_spanned!(tspan=> #p::assert_relation_target::<#target>();));
+        match r.kind {
+            RelationKind::HasMany => {
+                let doc = format!("The has-many relation `{name}`: the `{}` rows holding this row's key.", quote!(#target));
+                let mdoc = format!("This row's `{name}`, as a query to refine and run. Counted by the N+1 detector when it runs.");
+                let inv = quote_spanned!(ispan=> #p::HasMany::__new(#name, #inverse));
+                relation_items.push(quote! {
+                    #[doc = #doc]
+                    #[allow(dead_code)]
+                    pub const #handle: #p::HasMany<#ident, #target> = #inv;
+                    #[doc = #mdoc]
+                    #[allow(dead_code)]
+                    #[track_caller]
+                    pub fn #method(&self) -> #p::Find<#target> {
+                        Self::#handle.of(self)
+                    }
+                });
+            }
+            RelationKind::HasOne => {
+                let doc = format!("The has-one relation `{name}`: the `{}` row holding this row's key.", quote!(#target));
+                let mdoc = format!("Load this row's `{name}`. Counted by the N+1 detector.");
+                let inv = quote_spanned!(ispan=> #p::HasOne::__new(#name, #inverse));
+                relation_items.push(quote! {
+                    #[doc = #doc]
+                    #[allow(dead_code)]
+                    pub const #handle: #p::HasOne<#ident, #target> = #inv;
+                    #[doc = #mdoc]
+                    #[allow(dead_code)]
+                    #[track_caller]
+                    pub fn #method<'__dal, __X: #p::Executor<'__dal>>(
+                        &self,
+                        ex: __X,
+                    ) -> impl ::core::future::Future<Output = #p::Result<::core::option::Option<#target>>> + ::core::marker::Send + use<'__dal, __X> {
+                        Self::#handle.load(self, ex)
+                    }
+                });
+            }
+            RelationKind::ManyToMany => {
+                let Some((join, from)) = &r.join else { continue };
+                let fspan = from.span();
+                let doc = format!(
+                    "The many-to-many relation `{name}`: the `{}` rows linked to this row through `{}`.",
+                    quote!(#target),
+                    quote!(#join)
+                );
+                let mdoc = format!("This row's `{name}`, as a query to refine and run. Counted by the N+1 detector when it runs.");
+                let right = quote_spanned!(ispan=> #inverse);
+                let left = quote_spanned!(fspan=> #from);
+                relation_items.push(quote! {
+                    #[doc = #doc]
+                    #[allow(dead_code)]
+                    pub const #handle: #p::ManyToMany<#ident, #target, #join> =
+                        #p::ManyToMany::__new(#name, #right, #left);
+                    #[doc = #mdoc]
+                    #[allow(dead_code)]
+                    #[track_caller]
+                    pub fn #method(&self) -> #p::Find<#target> {
+                        Self::#handle.of(self)
+                    }
+                });
+            }
+        }
+    }
 
     // ---------------------------------------------------------------- managed accessors
     let mut managed = Vec::new();
@@ -457,6 +592,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                     t.primary_key = ::std::vec![::core::convert::From::from(#id_column)];
                     #(#indexes)*
                     #(#foreign_keys)*
+                    #(#relation_keys)*
                     t
                 }
 
@@ -486,12 +622,14 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             #[allow(dead_code)]
             fn __dal_check_field_types() {
                 #(#checks)*
+                #(#relation_checks)*
             }
         };
 
         #[automatically_derived]
         impl #ident {
             #(#handles)*
+            #(#relation_items)*
         }
     }
 }

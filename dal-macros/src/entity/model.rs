@@ -32,6 +32,40 @@ pub(crate) struct Reference {
     pub on_update: ReferentialAction,
 }
 
+/// A belongs-to declared on a foreign-key field.
+pub(crate) struct BelongsToDecl {
+    /// The parent entity.
+    pub target: syn::Path,
+    /// The relation's name (`owner` for `owner_id`).
+    pub name: String,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+    /// Where `belongs_to` was written.
+    pub span: Span,
+}
+
+/// The kind of a relation declared on the struct.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RelationKind {
+    HasMany,
+    HasOne,
+    ManyToMany,
+}
+
+/// A has-many, has-one or many-to-many declared on the struct.
+pub(crate) struct RelationModel {
+    pub kind: RelationKind,
+    pub name: syn::Ident,
+    /// The other entity (`Task` for `tasks = Task::OWNER`, the target of a
+    /// many-to-many).
+    pub target: syn::Path,
+    /// The belongs-to read backwards (has-many/has-one: the child's; many-to-many:
+    /// the join entity's to the target).
+    pub inverse: syn::Path,
+    /// Many-to-many: the join entity and its belongs-to to this entity.
+    pub join: Option<(syn::Path, syn::Path)>,
+}
+
 /// One struct field.
 pub(crate) struct Field {
     pub ident: syn::Ident,
@@ -51,6 +85,7 @@ pub(crate) struct Field {
     pub index: bool,
     pub default: Option<DefaultValue>,
     pub references: Option<Reference>,
+    pub belongs_to: Option<BelongsToDecl>,
     /// The field's name, where field-wide problems are reported.
     pub span: Span,
     /// Where each column option was written, so a misplaced one is reported on itself.
@@ -103,6 +138,7 @@ pub(crate) struct Entity {
     pub soft_delete: bool,
     pub fields: Vec<Field>,
     pub hidden: Vec<Hidden>,
+    pub relations: Vec<RelationModel>,
 }
 
 impl Entity {
@@ -190,11 +226,15 @@ fn action(v: &SpannedValue<String>, what: &str) -> Result<ReferentialAction, dar
 
 fn reference(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Reference> {
     let Some(r) = &f.references else {
+        if f.belongs_to.is_some() {
+            // the actions belong to the relation's foreign key
+            return None;
+        }
         for (v, what) in [(&f.on_delete, "on_delete"), (&f.on_update, "on_update")] {
             if let Some(v) = v {
                 errors.push(
                     darling::Error::custom(format!(
-                        "`{what}` needs a foreign key: add `references = \"table.column\"`"
+                        "`{what}` needs a foreign key: add `belongs_to = Entity` (or `references = \"table.column\"`)"
                     ))
                     .with_span(&v.span()),
                 );
@@ -324,6 +364,7 @@ fn field(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Fie
         None => None,
     };
     let references = reference(f, errors);
+    let belongs_to = belongs_to(f, &name, errors);
     Some(Field {
         ident,
         ty: f.ty.clone(),
@@ -339,9 +380,169 @@ fn field(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Fie
         index: f.index.is_present(),
         default,
         references,
+        belongs_to,
         span,
         option_spans: OptionSpans::of(f),
     })
+}
+
+/// The belongs-to declared on a field, if any.
+fn belongs_to(
+    f: &FieldAttrs,
+    field_name: &str,
+    errors: &mut darling::error::Accumulator,
+) -> Option<BelongsToDecl> {
+    let Some(target) = &f.belongs_to else {
+        if let Some(r) = &f.relation {
+            errors.push(
+                darling::Error::custom("`relation` names a belongs-to: add `belongs_to = Entity`")
+                    .with_span(&r.span()),
+            );
+        }
+        return None;
+    };
+    let span = syn::spanned::Spanned::span(target);
+    if let Some(r) = &f.references {
+        errors.push(
+            darling::Error::custom(
+                "`belongs_to` already declares the foreign key: remove `references`",
+            )
+            .with_span(&r.span()),
+        );
+    }
+    let name = match &f.relation {
+        Some(r) => {
+            let n = (**r).as_str();
+            if !is_relation_name(n) {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "invalid relation name `{n}`: use a snake_case Rust identifier"
+                    ))
+                    .with_span(&r.span()),
+                );
+            }
+            n.to_string()
+        }
+        None => match field_name.strip_suffix("_id") {
+            Some(n) if !n.is_empty() => n.to_string(),
+            _ => {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "name this relation: the field `{field_name}` does not end in `_id`, so add `relation = \"...\"` (its handle must not clash with the column handle `{}`)",
+                        field_name.to_uppercase()
+                    ))
+                    .with_span(&span),
+                );
+                field_name.to_string()
+            }
+        },
+    };
+    let actions = [(&f.on_delete, "on_delete"), (&f.on_update, "on_update")].map(|(v, what)| {
+        v.as_ref().map(|v| action(v, what)).transpose()
+    });
+    let [on_delete, on_update] = actions.map(|a| match a {
+        Ok(a) => a.unwrap_or_default(),
+        Err(e) => {
+            errors.push(e);
+            ReferentialAction::default()
+        }
+    });
+    Some(BelongsToDecl {
+        target: target.clone(),
+        name,
+        on_delete,
+        on_update,
+        span,
+    })
+}
+
+/// A relation name: a snake_case Rust identifier.
+pub(crate) fn is_relation_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && syn::parse_str::<syn::Ident>(n).is_ok()
+}
+
+/// The entity a `Entity::RELATION` path belongs to (the path without its last segment).
+fn owner_of(path: &syn::Path, errors: &mut darling::error::Accumulator) -> Option<syn::Path> {
+    if path.segments.len() < 2 {
+        errors.push(
+            darling::Error::custom(format!(
+                "expected a relation of another entity, like `Task::OWNER`: `{}` names no relation",
+                path.to_token_stream()
+            ))
+            .with_span(path),
+        );
+        return None;
+    }
+    let n = path.segments.len();
+    Some(syn::Path {
+        leading_colon: path.leading_colon,
+        segments: path.segments.iter().take(n - 1).cloned().collect(),
+    })
+}
+
+/// The relations declared on the struct.
+fn relations(
+    attrs: &EntityAttrs,
+    errors: &mut darling::error::Accumulator,
+) -> Vec<RelationModel> {
+    let mut out = Vec::new();
+    for (kind, decls) in [
+        (RelationKind::HasMany, &attrs.has_many),
+        (RelationKind::HasOne, &attrs.has_one),
+    ] {
+        for d in decls {
+            if let Some(target) = owner_of(&d.inverse, errors) {
+                out.push(RelationModel {
+                    kind,
+                    name: d.name.clone(),
+                    target,
+                    inverse: d.inverse.clone(),
+                    join: None,
+                });
+            }
+        }
+    }
+    for d in &attrs.many_to_many {
+        let join = owner_of(&d.through, errors);
+        let join_from = owner_of(&d.from, errors);
+        if let (Some(join), Some(join_from)) = (join, join_from) {
+            if join.to_token_stream().to_string() != join_from.to_token_stream().to_string() {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "`through` and `from` must be relations of the same join entity (`{}` and `{}`)",
+                        join.to_token_stream(),
+                        join_from.to_token_stream()
+                    ))
+                    .with_span(&d.from),
+                );
+                continue;
+            }
+            out.push(RelationModel {
+                kind: RelationKind::ManyToMany,
+                name: d.name.clone(),
+                target: d.target.clone(),
+                inverse: d.through.clone(),
+                join: Some((join, d.from.clone())),
+            });
+        }
+    }
+    for r in &out {
+        let n = r.name.to_string();
+        if !is_relation_name(n.trim_start_matches("r#")) {
+            errors.push(
+                darling::Error::custom(format!(
+                    "invalid relation name `{n}`: use a snake_case Rust identifier"
+                ))
+                .with_span(&r.name),
+            );
+        }
+    }
+    out
 }
 
 /// Build and validate the model.
@@ -401,6 +602,7 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         soft_delete: attrs.soft_delete.is_present(),
         fields: Vec::new(),
         hidden: Vec::new(),
+        relations: relations(&attrs, &mut errors),
     };
     check::assign_implicit_roles(
         &mut fields,

@@ -29,6 +29,7 @@ pub(super) enum Opt {
     LogParameters,
     LeakDetectionThreshold,
     CaptureBacktrace,
+    NPlusOneThreshold,
     SqliteBusyTimeout,
     RetryEnabled,
     RetryMaxAttempts,
@@ -49,7 +50,7 @@ pub(super) enum Opt {
 
 impl Opt {
     /// Every option, in the order problems are reported.
-    pub(super) const ALL: [Opt; 32] = [
+    pub(super) const ALL: [Opt; 33] = [
         Opt::Url,
         Opt::Name,
         Opt::MaxConnections,
@@ -66,6 +67,7 @@ impl Opt {
         Opt::LogParameters,
         Opt::LeakDetectionThreshold,
         Opt::CaptureBacktrace,
+        Opt::NPlusOneThreshold,
         Opt::SqliteBusyTimeout,
         Opt::RetryEnabled,
         Opt::RetryMaxAttempts,
@@ -104,6 +106,7 @@ impl Opt {
             Opt::LeakDetectionThreshold => "leak_detection_threshold",
             Opt::CaptureBacktrace => "capture_backtrace",
             Opt::SqliteBusyTimeout => "sqlite_busy_timeout",
+            Opt::NPlusOneThreshold => "n_plus_one_threshold",
             Opt::RetryEnabled => "retry_enabled",
             Opt::RetryMaxAttempts => "retry_max_attempts",
             Opt::RetryBaseDelay => "retry_base_delay",
@@ -140,6 +143,7 @@ impl Opt {
             Opt::ValidateAfterIdle => "VALIDATE_AFTER_IDLE",
             Opt::StatementCache => "STATEMENT_CACHE",
             Opt::LogParameters => "LOG_PARAMETERS",
+            Opt::NPlusOneThreshold => "N_PLUS_ONE_THRESHOLD",
             Opt::LeakDetectionThreshold => "LEAK_DETECTION_THRESHOLD",
             Opt::CaptureBacktrace => "CAPTURE_BACKTRACE",
             Opt::SqliteBusyTimeout => "SQLITE_BUSY_TIMEOUT",
@@ -233,6 +237,7 @@ pub struct DatabaseConfigBuilder {
     pub(super) slow_query_threshold: Duration,
     pub(super) statement_cache_capacity: usize,
     pub(super) log_parameters: bool,
+    pub(super) n_plus_one_threshold: usize,
     pub(super) leak_detection_threshold: Option<Duration>,
     pub(super) capture_backtrace: bool,
     pub(super) sqlite_busy_timeout: Duration,
@@ -262,6 +267,7 @@ impl DatabaseConfigBuilder {
             slow_query_threshold: Duration::from_secs(1),
             statement_cache_capacity: 256,
             log_parameters: false,
+            n_plus_one_threshold: crate::config::DEFAULT_N_PLUS_ONE_THRESHOLD,
             leak_detection_threshold: None,
             capture_backtrace: false,
             sqlite_busy_timeout: Duration::from_secs(5),
@@ -398,6 +404,21 @@ impl DatabaseConfigBuilder {
     /// which pgbouncer in transaction mode requires.
     pub fn statement_cache_capacity(mut self, capacity: usize) -> Self {
         self.statement_cache_capacity = capacity;
+        self
+    }
+
+    /// The N+1 detector: warn (`dal::n_plus_one`) when the same relation is
+    /// loaded lazily, from one call site, for this many different parent rows
+    /// within a second of one task (default 3 in debug builds, off in release
+    /// builds; 0 turns it off; env `N_PLUS_ONE_THRESHOLD`).
+    pub fn n_plus_one_threshold(mut self, parents: usize) -> Self {
+        self.n_plus_one_threshold = parents;
+        self
+    }
+
+    /// Turn the N+1 detector on (threshold 3) or off.
+    pub fn n_plus_one_detection(mut self, on: bool) -> Self {
+        self.n_plus_one_threshold = if on { 3 } else { 0 };
         self
     }
 
@@ -549,6 +570,7 @@ impl DatabaseConfigBuilder {
             slow_query_threshold,
             statement_cache_capacity,
             log_parameters,
+            n_plus_one_threshold,
             leak_detection_threshold,
             capture_backtrace,
             sqlite_busy_timeout,
@@ -644,6 +666,7 @@ impl DatabaseConfigBuilder {
             slow_query_threshold,
             statement_cache_capacity,
             log_parameters,
+            n_plus_one_threshold,
             leak_detection_threshold,
             capture_backtrace,
             sqlite_busy_timeout,
@@ -823,6 +846,7 @@ impl fmt::Debug for DatabaseConfigBuilder {
             .field("slow_query_threshold", &self.slow_query_threshold)
             .field("statement_cache_capacity", &self.statement_cache_capacity)
             .field("log_parameters", &self.log_parameters)
+            .field("n_plus_one_threshold", &self.n_plus_one_threshold)
             .field("leak_detection_threshold", &self.leak_detection_threshold)
             .field("capture_backtrace", &self.capture_backtrace)
             .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)

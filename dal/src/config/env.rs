@@ -97,6 +97,10 @@ fn apply(b: &mut DatabaseConfigBuilder, opt: Opt, value: &str) -> Result<(), Str
             b.statement_cache_capacity = usize::try_from(n).unwrap_or(usize::MAX);
         }
         Opt::LogParameters => b.log_parameters = parse_bool(value)?,
+        Opt::NPlusOneThreshold => {
+            let n = parse_whole(value, usize::MAX as u64)?;
+            b.n_plus_one_threshold = usize::try_from(n).unwrap_or(usize::MAX);
+        }
         Opt::LeakDetectionThreshold => {
             b.leak_detection_threshold = parse_optional_duration(value)?;
         }

@@ -16,6 +16,9 @@ use std::time::Duration;
 
 use dal_schema::Dialect;
 
+/// The N+1 detector's default threshold: on in debug builds, off in release builds.
+pub(crate) const DEFAULT_N_PLUS_ONE_THRESHOLD: usize = if cfg!(debug_assertions) { 3 } else { 0 };
+
 pub use builder::DatabaseConfigBuilder;
 pub use options::{
     BreakerPolicy, PoolOptions, RetryPolicy, SqliteMode, Timeouts, TlsMode, UnknownTlsMode,
@@ -119,6 +122,7 @@ pub struct DatabaseConfig {
     slow_query_threshold: Duration,
     statement_cache_capacity: usize,
     log_parameters: bool,
+    n_plus_one_threshold: usize,
     leak_detection_threshold: Option<Duration>,
     capture_backtrace: bool,
     sqlite_busy_timeout: Duration,
@@ -199,6 +203,7 @@ impl DatabaseConfig {
     /// | `SLOW_QUERY_THRESHOLD` | [`slow_query_threshold`](Self::slow_query_threshold) | 1s |
     /// | `STATEMENT_CACHE` | [`statement_cache_capacity`](Self::statement_cache_capacity) | 256 |
     /// | `LOG_PARAMETERS` | [`log_parameters`](Self::log_parameters) | false |
+    /// | `N_PLUS_ONE_THRESHOLD` | [`n_plus_one_threshold`](Self::n_plus_one_threshold) | 3 in debug builds, 0 (off) in release builds |
     /// | `LEAK_DETECTION_THRESHOLD` | [`leak_detection_threshold`](Self::leak_detection_threshold) | none |
     /// | `CAPTURE_BACKTRACE` | [`capture_backtrace`](Self::capture_backtrace) | false |
     /// | `SQLITE_BUSY_TIMEOUT` | [`sqlite_busy_timeout`](Self::sqlite_busy_timeout) | 5s |
@@ -263,6 +268,7 @@ impl DatabaseConfig {
         b.slow_query_threshold = self.slow_query_threshold;
         b.statement_cache_capacity = self.statement_cache_capacity;
         b.log_parameters = self.log_parameters;
+        b.n_plus_one_threshold = self.n_plus_one_threshold;
         b.leak_detection_threshold = self.leak_detection_threshold;
         b.capture_backtrace = self.capture_backtrace;
         b.sqlite_busy_timeout = self.sqlite_busy_timeout;
@@ -402,6 +408,13 @@ impl DatabaseConfig {
         self.log_parameters
     }
 
+    /// How many different parent rows one call site may load a relation for,
+    /// lazily, within a second of one task before the N+1 detector warns (0:
+    /// off).
+    pub fn n_plus_one_threshold(&self) -> usize {
+        self.n_plus_one_threshold
+    }
+
     /// Connections held longer than this are reported as possible leaks.
     pub fn leak_detection_threshold(&self) -> Option<Duration> {
         self.leak_detection_threshold
@@ -477,6 +490,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("slow_query_threshold", &self.slow_query_threshold)
             .field("statement_cache_capacity", &self.statement_cache_capacity)
             .field("log_parameters", &self.log_parameters)
+            .field("n_plus_one_threshold", &self.n_plus_one_threshold)
             .field("leak_detection_threshold", &self.leak_detection_threshold)
             .field("capture_backtrace", &self.capture_backtrace)
             .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)

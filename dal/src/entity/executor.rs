@@ -162,6 +162,40 @@ impl<'a> Session<'a> {
     }
 }
 
+impl<'a> Session<'a> {
+    /// Run a read without giving the session up (eager loading runs one per
+    /// level): on the pool with the read retry policy, or on the
+    /// transaction's connection.
+    pub(crate) async fn fetch<T: FromRow + Send, P: Params + ?Sized>(
+        &mut self,
+        stmt: &Statement,
+        params: &P,
+    ) -> Result<Vec<T>> {
+        let opts = self.options();
+        match &mut self.tx {
+            None => {
+                self.db
+                    .run_fetch::<T, P>(stmt, params, None, opts, true, self.location)
+                    .await
+            }
+            Some((conn, _, _)) => {
+                let r = conn.fetch_as::<T, P>(stmt, params, None, opts).await;
+                self.db.telemetry().call_done(opts.deadline.start, &r);
+                r
+            }
+        }
+    }
+
+    /// A transaction for a write over several entities: a new one on the
+    /// pool, or a savepoint inside the caller's.
+    pub(crate) async fn begin(self) -> Result<Transaction<'a>> {
+        match self.tx {
+            None => Transaction::begin_within(self.db, self.location, self.options()).await,
+            Some((conn, depth, id)) => Transaction::savepoint(self.db, conn, depth, id).await,
+        }
+    }
+}
+
 impl Session<'_> {
     /// Run a read: on the pool with the read retry policy, or on the
     /// transaction's connection (never retried there).

@@ -38,6 +38,7 @@
 mod executor;
 mod ops;
 mod query;
+mod relation;
 mod schema;
 mod types;
 
@@ -55,6 +56,12 @@ use crate::statement::Statement;
 pub use executor::{Executor, Session};
 pub use ops::{Audit, HistoryEntry, Operation};
 pub use query::{Assignment, Col, Cond, Find, Order};
+pub use relation::{
+    BelongsTo, FindWith, RelationKey, HasMany, HasOne, Include, InverseOf, Loaded, ManyToMany,
+    Related, RelationTarget, With,
+};
+#[doc(hidden)]
+pub use relation::Loader;
 pub use schema::SchemaReport;
 pub(crate) use schema::history_blueprint;
 pub use types::{EntityId, IdKind, SqlType, TimestampField};

@@ -48,7 +48,7 @@ impl<E, T> std::fmt::Debug for Col<E, T> {
     }
 }
 
-type Param = std::sync::Arc<dyn Encode>;
+pub(crate) type Param = std::sync::Arc<dyn Encode>;
 
 /// A condition on entity `E`'s rows: combine with [`and`](Cond::and),
 /// [`or`](Cond::or), [`not`](Cond::not) (or `&`, `|`, `!`).
@@ -77,7 +77,7 @@ impl<E> std::fmt::Debug for Cond<E> {
     }
 }
 
-fn quoted(name: &str) -> String {
+pub(crate) fn quoted(name: &str) -> String {
     let mut s = String::with_capacity(name.len() + 2);
     s.push('[');
     for c in name.chars() {
@@ -235,12 +235,17 @@ impl<E> Col<E, String> {
 }
 
 impl<E> Cond<E> {
-    fn raw(sql: String, params: Vec<Param>) -> Self {
+    pub(crate) fn raw(sql: String, params: Vec<Param>) -> Self {
         Cond {
             sql,
             params,
             _marker: PhantomData,
         }
+    }
+
+    /// `[column] = ?` with one parameter.
+    pub(crate) fn raw_eq(column: &str, value: Param) -> Self {
+        Cond::raw(format!("{} = ?", quoted(column)), vec![value])
     }
 
     /// A condition written in portable SQL (`[column]` names, `?` parameters),
@@ -373,6 +378,18 @@ pub struct Find<E: Entity> {
     batch: usize,
     /// Always sort (by the id at least): pages of a stream must not overlap.
     total_order: bool,
+    /// Set when the query loads a relation of one row lazily (for the N+1
+    /// detector).
+    lazy: Option<LazyLoad>,
+}
+
+/// A lazy relation load: which relation, from where, for which parent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LazyLoad {
+    table: &'static str,
+    relation: &'static str,
+    site: &'static std::panic::Location<'static>,
+    parent: u64,
 }
 
 impl<E: Entity> Clone for Find<E> {
@@ -387,6 +404,7 @@ impl<E: Entity> Clone for Find<E> {
             after: self.after.clone(),
             batch: self.batch,
             total_order: self.total_order,
+            lazy: self.lazy,
         }
     }
 }
@@ -442,7 +460,101 @@ impl<E: Entity> Find<E> {
             after: None,
             batch: 500,
             total_order: false,
+            lazy: None,
         }
+    }
+
+    /// Mark the query as the lazy load of `relation` for one parent row (the
+    /// N+1 detector watches these).
+    pub(crate) fn lazy_origin(
+        mut self,
+        table: &'static str,
+        relation: &'static str,
+        site: &'static std::panic::Location<'static>,
+        parent: u64,
+    ) -> Self {
+        self.lazy = Some(LazyLoad {
+            table,
+            relation,
+            site,
+            parent,
+        });
+        self
+    }
+
+    /// Sort by id (for a deterministic first row).
+    pub(crate) fn order_by_id(mut self) -> Self {
+        self.total_order = true;
+        self
+    }
+
+    /// Tell the N+1 detector about a lazy load that is about to run.
+    fn note_lazy(&self, session: &Session<'_>) {
+        if let Some(l) = &self.lazy {
+            session
+                .db
+                .telemetry()
+                .lazy_load(l.table, l.relation, l.site, l.parent);
+        }
+    }
+
+    /// The rows matching this query whose `column` is one of `keys`: one
+    /// query per chunk of keys, sized to the dialect's bind limit and padded
+    /// to a power of two (so a handful of statement texts serve every list
+    /// length), on a session that stays usable for the next level.
+    pub(crate) async fn fetch_in(
+        &self,
+        session: &mut Session<'_>,
+        column: &'static str,
+        keys: Vec<Param>,
+    ) -> Result<Vec<E>> {
+        let mut out = Vec::new();
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let dialect = session.dialect();
+        let own = self.cond.as_ref().map_or(0, |c| c.params.len());
+        let room = dialect
+            .capabilities()
+            .max_bind_params
+            .saturating_sub(own + 2)
+            .clamp(1, 1 << 15);
+        // the largest power of two that fits
+        let chunk = 1usize << (usize::BITS - 1 - room.leading_zeros());
+        for part in keys.chunks(chunk) {
+            let padded = part.len().next_power_of_two().min(chunk);
+            let mut list = String::with_capacity(padded * 3);
+            let mut params: Vec<Param> = Vec::with_capacity(padded);
+            for i in 0..padded {
+                list.push_str(if i == 0 { "?" } else { ", ?" });
+                params.push(part[i.min(part.len() - 1)].clone());
+            }
+            let mut q = self.clone();
+            q.total_order = true;
+            let cond = Cond::raw(format!("{} IN ({list})", quoted(column)), params);
+            q.cond = Some(match q.cond.take() {
+                Some(c) => c.and(cond),
+                None => cond,
+            });
+            let built = q.build_select(dialect, E::INFO.sql(dialect).select_list);
+            let stmt = session.db.inner.statements.get(&built.sql)?;
+            out.extend(
+                session
+                    .fetch::<E, _>(&stmt, &ParamList(&built.params))
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Run the query on a session that stays usable afterwards.
+    pub(crate) async fn select_on(mut self, session: &mut Session<'_>) -> Result<Vec<E>> {
+        self.note_lazy(session);
+        let dialect = session.dialect();
+        let columns = E::INFO.sql(dialect).select_list;
+        let built = self.build_select(dialect, columns);
+        let stmt = session.db.inner.statements.get(&built.sql)?;
+        session.fetch::<E, _>(&stmt, &ParamList(&built.params)).await
     }
 
     /// Keep rows matching `cond` (several calls are ANDed).
@@ -608,6 +720,7 @@ impl<E: Entity> Find<E> {
     }
 
     async fn run_select(mut self, session: Session<'_>) -> Result<Vec<E>> {
+        self.note_lazy(&session);
         let dialect = session.dialect();
         let columns = E::INFO.sql(dialect).select_list;
         let built = self.build_select(dialect, columns);

@@ -6,6 +6,7 @@
 //! when a subscriber wants DEBUG spans for `dal`, a span.
 
 pub(crate) mod breaker;
+pub(crate) mod nplusone;
 pub(crate) mod stats;
 pub(crate) mod window;
 
@@ -71,6 +72,7 @@ struct Handles {
     errors: [Counter; ErrorKind::ALL.len()],
     retries: [Counter; 3],
     slow: Counter,
+    n_plus_one: Counter,
     breaker_state: Gauge,
     breaker_rejections: Counter,
     breaker_opened: Counter,
@@ -97,6 +99,7 @@ impl Handles {
                 metrics::counter!("dal_retries_total", "db" => db.clone(), "kind" => k.as_str())
             }),
             slow: counter("dal_slow_queries_total"),
+            n_plus_one: counter("dal_n_plus_one_total"),
             breaker_state: gauge("dal_breaker_state"),
             breaker_rejections: counter("dal_breaker_rejections_total"),
             breaker_opened: metrics::counter!("dal_breaker_transitions_total", "db" => db.clone(), "to" => "open"),
@@ -122,6 +125,7 @@ struct Counters {
     errors: [AtomicU64; ErrorKind::ALL.len()],
     retries: AtomicU64,
     slow: AtomicU64,
+    n_plus_one: AtomicU64,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -151,6 +155,8 @@ pub(crate) struct Telemetry {
     call_latency: Histogram,
     /// Recent figures.
     windows: window::Windows,
+    /// The N+1 detector.
+    n_plus_one: nplusone::Detector,
     /// The median of `uncontended` (ns; 0 = not known yet), refreshed every
     /// 64 recordings: statements over twice this count as slow.
     usual_ns: AtomicU64,
@@ -197,6 +203,7 @@ impl Telemetry {
             uncontended: Histogram::new(),
             call_latency: Histogram::new(),
             windows: window::Windows::new(),
+            n_plus_one: nplusone::Detector::new(config.n_plus_one_threshold()),
             usual_ns: AtomicU64::new(0),
             uncontended_n: AtomicU64::new(0),
             m: Handles::new(&name),
@@ -567,6 +574,33 @@ impl Telemetry {
         Some(delay)
     }
 
+    /// A relation of one row is loaded lazily (see `nplusone`): warn on
+    /// `dal::n_plus_one` and count when it looks like an N+1.
+    pub(crate) fn lazy_load(
+        &self,
+        table: &'static str,
+        relation: &'static str,
+        site: &'static std::panic::Location<'static>,
+        parent: u64,
+    ) {
+        if let Some(f) = self.n_plus_one.record(table, relation, site, parent) {
+            self.counters.n_plus_one.fetch_add(1, Ordering::Relaxed);
+            self.m.n_plus_one.increment(1);
+            tracing::warn!(
+                target: "dal::n_plus_one",
+                db = %self.name,
+                relation = %format_args!("{}.{}", f.table, f.relation),
+                parents = f.parents,
+                call_site = %f.site,
+                "N+1 queries: `{}.{}` loaded lazily for {} different rows from {} within a second; load it eagerly with `.with(..)` or for all rows at once with `load_for`",
+                f.table,
+                f.relation,
+                f.parents,
+                f.site
+            );
+        }
+    }
+
     /// Record a checkout's wait for a free connection.
     pub(crate) fn acquire_waited(&self, wait: Duration) {
         self.m.acquire_wait.record(wait.as_secs_f64());
@@ -645,6 +679,7 @@ impl Telemetry {
             last_15m,
             retries: c.retries.load(Ordering::Relaxed),
             slow_queries: c.slow.load(Ordering::Relaxed),
+            n_plus_one: c.n_plus_one.load(Ordering::Relaxed),
             latency_p50: self.latency.quantile(0.5),
             latency_p99: self.latency.quantile(0.99),
             call_latency_p50: self.call_latency.quantile(0.5),

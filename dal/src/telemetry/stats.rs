@@ -474,6 +474,9 @@ pub struct Stats {
     pub retries: u64,
     /// Statements slower than the slow-query threshold since opened.
     pub slow_queries: u64,
+    /// N+1 patterns the detector reported since opened (see
+    /// [`DatabaseConfigBuilder::n_plus_one_threshold`](crate::DatabaseConfigBuilder::n_plus_one_threshold)).
+    pub n_plus_one: u64,
     /// Median statement latency (on the server, round trip included) since
     /// opened; about ±2% (log buckets).
     pub latency_p50: Duration,
@@ -520,8 +523,13 @@ impl std::fmt::Display for Stats {
         writeln!(f, "database {}", self.name)?;
         writeln!(
             f,
-            "  calls {} (statements {}), errors {}, retries {}, slow {}",
-            self.calls, self.statements, self.errors_total, self.retries, self.slow_queries
+            "  calls {} (statements {}), errors {}, retries {}, slow {}, n+1 {}",
+            self.calls,
+            self.statements,
+            self.errors_total,
+            self.retries,
+            self.slow_queries,
+            self.n_plus_one
         )?;
         for (k, n) in &self.errors {
             writeln!(f, "    {}: {n}", k.as_str())?;
