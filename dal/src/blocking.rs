@@ -52,7 +52,9 @@ use dal_schema::{Dialect, Schema, Table};
 use crate::codec::{Decode, Encode};
 use crate::config::DatabaseConfig;
 use crate::db::CallOptions;
-use crate::entity::{Assignment, Audit, Entity, Find, HistoryEntry, SchemaReport};
+use crate::entity::{
+    Assignment, Audit, Entity, Find, FindWith, HasMany, HistoryEntry, Loaded, SchemaReport,
+};
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::pool::{HeldConnection, PoolStatus};
@@ -1090,6 +1092,58 @@ impl Db {
         self.block_on(E::at_version(&self.shared.db, id, version))
     }
 
+    /// Every row of a query with its relations loaded eagerly
+    /// ([`FindWith::all`]). Lazy loads and the other relation operations run
+    /// through [`block_on`](Db::block_on) with [`as_async`](Db::as_async).
+    ///
+    /// ```
+    /// # #[derive(dal::Entity, Debug, Clone)]
+    /// # #[dal(table = "authors", has_many(books = Book::AUTHOR))]
+    /// # struct Author { id: i64, name: String }
+    /// # #[derive(dal::Entity, Debug, Clone)]
+    /// # #[dal(table = "books")]
+    /// # struct Book { id: i64, #[dal(belongs_to = Author)] author_id: i64, title: String }
+    /// use dal::Entity;
+    ///
+    /// let db = dal::blocking::Db::connect_url("sqlite::memory:")?;
+    /// db.ensure_schema::<Author>()?;
+    /// db.ensure_schema::<Book>()?;
+    /// let mut author = Author { id: 0, name: "Le Guin".into() };
+    /// let mut books = vec![Book { id: 0, author_id: 0, title: "The Dispossessed".into() }];
+    /// db.save_with_children(Author::BOOKS, &mut author, &mut books)?;
+    ///
+    /// let authors = db.all_with(Author::find().with(Author::BOOKS))?;
+    /// assert_eq!(authors[0].related(Author::BOOKS)?[0].title, "The Dispossessed");
+    /// // a lazy load
+    /// let owner = db.block_on(books[0].author(db.as_async()))?;
+    /// assert_eq!(owner.unwrap().name, "Le Guin");
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn all_with<E: Entity>(&self, find: FindWith<E>) -> Result<Vec<Loaded<E>>> {
+        self.block_on(find.all(&self.shared.db))
+    }
+
+    /// The first row of a query with its relations, if any ([`FindWith::optional`]).
+    pub fn optional_with<E: Entity>(&self, find: FindWith<E>) -> Result<Option<Loaded<E>>> {
+        self.block_on(find.optional(&self.shared.db))
+    }
+
+    /// The first row of a query with its relations; [`Error::NotFound`] when
+    /// there is none ([`FindWith::one`]).
+    pub fn one_with<E: Entity>(&self, find: FindWith<E>) -> Result<Loaded<E>> {
+        self.block_on(find.one(&self.shared.db))
+    }
+
+    /// Save a parent and its children in one transaction ([`HasMany::save`]).
+    pub fn save_with_children<P: Entity, C: Entity>(
+        &self,
+        relation: HasMany<P, C>,
+        parent: &mut P,
+        children: &mut [C],
+    ) -> Result<()> {
+        self.block_on(relation.save(parent, children, &self.shared.db))
+    }
+
     /// Every row matching a typed query ([`Find::all`]).
     ///
     /// ```
@@ -2056,6 +2110,29 @@ impl<'c> Transaction<'c> {
     ) -> Result<Option<HistoryEntry<E>>> {
         let (db, tx) = self.split();
         db.block_on(E::at_version(tx, id, version))
+    }
+
+    /// [`FindWith::all`] inside this transaction.
+    pub fn all_with<E: Entity>(&mut self, find: FindWith<E>) -> Result<Vec<Loaded<E>>> {
+        let (db, tx) = self.split();
+        db.block_on(find.all(tx))
+    }
+
+    /// [`FindWith::optional`] inside this transaction.
+    pub fn optional_with<E: Entity>(&mut self, find: FindWith<E>) -> Result<Option<Loaded<E>>> {
+        let (db, tx) = self.split();
+        db.block_on(find.optional(tx))
+    }
+
+    /// [`HasMany::save`] inside this transaction (in a savepoint).
+    pub fn save_with_children<P: Entity, C: Entity>(
+        &mut self,
+        relation: HasMany<P, C>,
+        parent: &mut P,
+        children: &mut [C],
+    ) -> Result<()> {
+        let (db, tx) = self.split();
+        db.block_on(relation.save(parent, children, tx))
     }
 
     /// [`Find::all`] inside this transaction.

@@ -86,9 +86,9 @@ pub use config::{
 pub use db::{CallOptions, Db, Query};
 pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind, SaveOptions};
 pub use entity::{
-    Assignment, Audit, BelongsTo, Col, Cond, Entity, EntityId, Executor, Find, FindWith,
-    HasMany, HasOne, HistoryEntry, IdKind, Include, Loaded, ManyToMany, Operation, Order,
-    Related, SchemaReport, SqlType, TimestampField, With,
+    Assignment, Audit, BelongsTo, Col, Cond, Entity, EntityId, Executor, Find, FindWith, HasMany,
+    HasOne, HistoryEntry, IdKind, Include, Loaded, ManyToMany, Operation, Order, Related,
+    SchemaReport, SqlType, TimestampField, With,
 };
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;
@@ -314,9 +314,7 @@ pub mod __private {
     pub fn assert_entity_id<T: EntityId>() {}
     /// Compile-time check that a relation points at an entity.
     pub fn assert_relation_target<T: crate::entity::RelationTarget>() {}
-    pub use crate::entity::{
-        BelongsTo, Executor, Find, HasMany, HasOne, ManyToMany, RelationKey,
-    };
+    pub use crate::entity::{BelongsTo, Executor, Find, HasMany, HasOne, ManyToMany, RelationKey};
     /// Compile-time check that a field can hold a managed timestamp.
     pub fn assert_timestamp<T: TimestampField>() {}
     pub use crate::error::{Error, Result};

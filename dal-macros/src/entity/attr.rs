@@ -53,7 +53,9 @@ pub(crate) struct ThroughDecl {
 }
 
 /// The `key = path` items of a relation declaration.
-fn name_values(items: &[darling::ast::NestedMeta]) -> darling::Result<Vec<(syn::Ident, syn::Path)>> {
+fn name_values(
+    items: &[darling::ast::NestedMeta],
+) -> darling::Result<Vec<(syn::Ident, syn::Path)>> {
     let mut out = Vec::new();
     let mut errors = darling::Error::accumulator();
     for item in items {

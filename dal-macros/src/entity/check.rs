@@ -116,7 +116,9 @@ fn check_relations(e: &Entity, errors: &mut darling::error::Accumulator) {
         .stored()
         .map(|f| f.ident.to_string().trim_start_matches("r#").to_uppercase())
         .collect();
-    let mut check_name = |name: &str, span: proc_macro2::Span, errors: &mut darling::error::Accumulator| {
+    let mut check_name = |name: &str,
+                          span: proc_macro2::Span,
+                          errors: &mut darling::error::Accumulator| {
         if let Some((_, first)) = names.iter().find(|(n, _)| n == name) {
             let _ = first;
             errors.push(err(format!("a second relation named `{name}`"), span));

@@ -296,17 +296,20 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             });
         }
     });
-    let indexes = e.stored().filter(|f| f.index || (f.belongs_to.is_some() && !f.unique)).map(|f| {
-        let col = &f.column;
-        let name = dal_schema::model::names::index(table, std::slice::from_ref(&f.column));
-        quote! {
-            t.indexes.push(#p::Index {
-                name: ::core::convert::From::from(#name),
-                columns: ::std::vec![::core::convert::From::from(#col)],
-                unique: false,
-            });
-        }
-    });
+    let indexes = e
+        .stored()
+        .filter(|f| f.index || (f.belongs_to.is_some() && !f.unique))
+        .map(|f| {
+            let col = &f.column;
+            let name = dal_schema::model::names::index(table, std::slice::from_ref(&f.column));
+            quote! {
+                t.indexes.push(#p::Index {
+                    name: ::core::convert::From::from(#name),
+                    columns: ::std::vec![::core::convert::From::from(#col)],
+                    unique: false,
+                });
+            }
+        });
     let foreign_keys = e.stored().filter_map(|f| {
         let r = f.references.as_ref()?;
         let col = &f.column;
@@ -363,7 +366,10 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let fspan = fty.span();
         let key = quote_spanned!(fspan=> <#fty as #p::RelationKey<<#target as #p::Entity>::Id>>::key(&c.#field));
         let from_key = quote_spanned!(fspan=> <#fty as #p::RelationKey<<#target as #p::Entity>::Id>>::from_key(id));
-        let doc = format!("The belongs-to relation of `{col}`, to `{}`.", quote!(#target));
+        let doc = format!(
+            "The belongs-to relation of `{col}`, to `{}`.",
+            quote!(#target)
+        );
         let mdoc = format!(
             "Load the `{}` this row belongs to (through `{col}`); `None` when the key is unset or no such row exists. Counted by the N+1 detector.",
             quote!(#target)
@@ -402,8 +408,13 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         relation_checks.push(quote_spanned!(tspan=> #p::assert_relation_target::<#target>();));
         match r.kind {
             RelationKind::HasMany => {
-                let doc = format!("The has-many relation `{name}`: the `{}` rows holding this row's key.", quote!(#target));
-                let mdoc = format!("This row's `{name}`, as a query to refine and run. Counted by the N+1 detector when it runs.");
+                let doc = format!(
+                    "The has-many relation `{name}`: the `{}` rows holding this row's key.",
+                    quote!(#target)
+                );
+                let mdoc = format!(
+                    "This row's `{name}`, as a query to refine and run. Counted by the N+1 detector when it runs."
+                );
                 let inv = quote_spanned!(ispan=> #p::HasMany::__new(#name, #inverse));
                 relation_items.push(quote! {
                     #[doc = #doc]
@@ -418,7 +429,10 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 });
             }
             RelationKind::HasOne => {
-                let doc = format!("The has-one relation `{name}`: the `{}` row holding this row's key.", quote!(#target));
+                let doc = format!(
+                    "The has-one relation `{name}`: the `{}` row holding this row's key.",
+                    quote!(#target)
+                );
                 let mdoc = format!("Load this row's `{name}`. Counted by the N+1 detector.");
                 let inv = quote_spanned!(ispan=> #p::HasOne::__new(#name, #inverse));
                 relation_items.push(quote! {
@@ -437,14 +451,18 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 });
             }
             RelationKind::ManyToMany => {
-                let Some((join, from)) = &r.join else { continue };
+                let Some((join, from)) = &r.join else {
+                    continue;
+                };
                 let fspan = from.span();
                 let doc = format!(
                     "The many-to-many relation `{name}`: the `{}` rows linked to this row through `{}`.",
                     quote!(#target),
                     quote!(#join)
                 );
-                let mdoc = format!("This row's `{name}`, as a query to refine and run. Counted by the N+1 detector when it runs.");
+                let mdoc = format!(
+                    "This row's `{name}`, as a query to refine and run. Counted by the N+1 detector when it runs."
+                );
                 let right = quote_spanned!(ispan=> #inverse);
                 let left = quote_spanned!(fspan=> #from);
                 relation_items.push(quote! {

@@ -437,9 +437,8 @@ fn belongs_to(
             }
         },
     };
-    let actions = [(&f.on_delete, "on_delete"), (&f.on_update, "on_update")].map(|(v, what)| {
-        v.as_ref().map(|v| action(v, what)).transpose()
-    });
+    let actions = [(&f.on_delete, "on_delete"), (&f.on_update, "on_update")]
+        .map(|(v, what)| v.as_ref().map(|v| action(v, what)).transpose());
     let [on_delete, on_update] = actions.map(|a| match a {
         Ok(a) => a.unwrap_or_default(),
         Err(e) => {
@@ -486,10 +485,7 @@ fn owner_of(path: &syn::Path, errors: &mut darling::error::Accumulator) -> Optio
 }
 
 /// The relations declared on the struct.
-fn relations(
-    attrs: &EntityAttrs,
-    errors: &mut darling::error::Accumulator,
-) -> Vec<RelationModel> {
+fn relations(attrs: &EntityAttrs, errors: &mut darling::error::Accumulator) -> Vec<RelationModel> {
     let mut out = Vec::new();
     for (kind, decls) in [
         (RelationKind::HasMany, &attrs.has_many),

@@ -56,12 +56,12 @@ use crate::statement::Statement;
 pub use executor::{Executor, Session};
 pub use ops::{Audit, HistoryEntry, Operation};
 pub use query::{Assignment, Col, Cond, Find, Order};
-pub use relation::{
-    BelongsTo, FindWith, RelationKey, HasMany, HasOne, Include, InverseOf, Loaded, ManyToMany,
-    Related, RelationTarget, With,
-};
 #[doc(hidden)]
 pub use relation::Loader;
+pub use relation::{
+    BelongsTo, FindWith, HasMany, HasOne, Include, InverseOf, Loaded, ManyToMany, Related,
+    RelationKey, RelationTarget, With,
+};
 pub use schema::SchemaReport;
 pub(crate) use schema::history_blueprint;
 pub use types::{EntityId, IdKind, SqlType, TimestampField};

@@ -554,7 +554,9 @@ impl<E: Entity> Find<E> {
         let columns = E::INFO.sql(dialect).select_list;
         let built = self.build_select(dialect, columns);
         let stmt = session.db.inner.statements.get(&built.sql)?;
-        session.fetch::<E, _>(&stmt, &ParamList(&built.params)).await
+        session
+            .fetch::<E, _>(&stmt, &ParamList(&built.params))
+            .await
     }
 
     /// Keep rows matching `cond` (several calls are ANDed).

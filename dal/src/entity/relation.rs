@@ -156,7 +156,13 @@ impl<C: Entity, P: Entity> Copy for BelongsTo<C, P> {}
 
 impl<C: Entity, P: Entity> std::fmt::Debug for BelongsTo<C, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BelongsTo({}.{} -> {})", C::INFO.table, self.column, P::INFO.table)
+        write!(
+            f,
+            "BelongsTo({}.{} -> {})",
+            C::INFO.table,
+            self.column,
+            P::INFO.table
+        )
     }
 }
 
@@ -481,7 +487,13 @@ impl<P: Entity, C: Entity> HasOne<P, C> {
             inverse: self.inverse,
         }
         .load_for(parents, ex);
-        async move { Ok(many.await?.into_iter().map(|v| v.into_iter().next()).collect()) }
+        async move {
+            Ok(many
+                .await?
+                .into_iter()
+                .map(|v| v.into_iter().next())
+                .collect())
+        }
     }
 
     /// Save `parent` and its `child` in one transaction (see
@@ -635,7 +647,10 @@ async fn through_pairs<L: Entity, R: Entity, J: Entity>(
     session: &mut Session<'_>,
     ids: &[L::Id],
 ) -> Result<Vec<(L::Id, R::Id)>> {
-    let keys: Vec<Param> = distinct(ids.iter().cloned()).iter().map(key_param).collect();
+    let keys: Vec<Param> = distinct(ids.iter().cloned())
+        .iter()
+        .map(key_param)
+        .collect();
     let joins = Find::<J>::new()
         .fetch_in(session, rel.left.column, keys)
         .await?;
@@ -672,7 +687,10 @@ async fn children_by_key<P: Entity, C: Entity>(
     session: &mut Session<'_>,
     ids: &[P::Id],
 ) -> Result<HashMap<P::Id, Vec<C>>> {
-    let keys: Vec<Param> = distinct(ids.iter().cloned()).iter().map(key_param).collect();
+    let keys: Vec<Param> = distinct(ids.iter().cloned())
+        .iter()
+        .map(key_param)
+        .collect();
     let rows = find.fetch_in(session, inverse.column, keys).await?;
     let mut groups: HashMap<P::Id, Vec<C>> = HashMap::new();
     for c in rows {
@@ -859,9 +877,17 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                     let ids: Vec<P::Id> = rows.iter().map(|r| r.entity.id()).collect();
                     let found = self
                         .find
-                        .fetch_in(session, inverse.column, distinct(ids.iter().cloned()).iter().map(key_param).collect())
+                        .fetch_in(
+                            session,
+                            inverse.column,
+                            distinct(ids.iter().cloned())
+                                .iter()
+                                .map(key_param)
+                                .collect(),
+                        )
                         .await?;
-                    let children = load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
+                    let children =
+                        load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     let mut groups: HashMap<P::Id, Vec<Loaded<C>>> = HashMap::new();
                     for c in children {
                         if let Some(k) = inverse.key_of(&c.entity) {
@@ -880,13 +906,18 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                     }
                 }
                 Kind::Parent(rel) => {
-                    let keys: Vec<Option<C::Id>> = rows.iter().map(|r| rel.key_of(&r.entity)).collect();
+                    let keys: Vec<Option<C::Id>> =
+                        rows.iter().map(|r| rel.key_of(&r.entity)).collect();
                     let wanted: Vec<Param> = distinct(keys.iter().flatten().cloned())
                         .iter()
                         .map(key_param)
                         .collect();
-                    let found = self.find.fetch_in(session, C::INFO.id_column, wanted).await?;
-                    let parents = load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
+                    let found = self
+                        .find
+                        .fetch_in(session, C::INFO.id_column, wanted)
+                        .await?;
+                    let parents =
+                        load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     let parents: HashMap<C::Id, Loaded<C>> =
                         parents.into_iter().map(|p| (p.entity.id(), p)).collect();
                     for (row, key) in rows.iter_mut().zip(keys) {
@@ -901,11 +932,18 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                         .iter()
                         .map(key_param)
                         .collect();
-                    let found = self.find.fetch_in(session, C::INFO.id_column, wanted).await?;
-                    let found = load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
+                    let found = self
+                        .find
+                        .fetch_in(session, C::INFO.id_column, wanted)
+                        .await?;
+                    let found =
+                        load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     // the linked rows in the query's order, each left row's in that order too
-                    let rank: HashMap<C::Id, usize> =
-                        found.iter().enumerate().map(|(i, c)| (c.entity.id(), i)).collect();
+                    let rank: HashMap<C::Id, usize> = found
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (c.entity.id(), i))
+                        .collect();
                     let mut groups: HashMap<P::Id, Vec<usize>> = HashMap::new();
                     for (l, r) in pairs {
                         if let Some(&i) = rank.get(&r) {
@@ -1028,14 +1066,20 @@ pub trait Related<E: Entity>: Copy {
     fn __read(self, row: &Loaded<E>) -> Result<Self::Output<'_>>;
 }
 
-fn many<'s, E: Entity, C: Entity>(row: &'s Loaded<E>, name: &'static str) -> Result<&'s [Loaded<C>]> {
+fn many<'s, E: Entity, C: Entity>(
+    row: &'s Loaded<E>,
+    name: &'static str,
+) -> Result<&'s [Loaded<C>]> {
     match row.slot::<C>(name)? {
         Slot::Many(v) => Ok(v),
         Slot::One(o) => Ok(o.as_slice()),
     }
 }
 
-fn one<'s, E: Entity, C: Entity>(row: &'s Loaded<E>, name: &'static str) -> Result<Option<&'s Loaded<C>>> {
+fn one<'s, E: Entity, C: Entity>(
+    row: &'s Loaded<E>,
+    name: &'static str,
+) -> Result<Option<&'s Loaded<C>>> {
     match row.slot::<C>(name)? {
         Slot::One(o) => Ok(o.as_ref()),
         Slot::Many(v) => Ok(v.first()),

@@ -132,11 +132,19 @@ mod tests {
         let d = Detector::new(3);
         let site = here();
         assert!(d.record("users", "tasks", site, 1).is_none());
-        assert!(d.record("users", "tasks", site, 1).is_none(), "same parent again");
+        assert!(
+            d.record("users", "tasks", site, 1).is_none(),
+            "same parent again"
+        );
         assert!(d.record("users", "tasks", site, 2).is_none());
-        let f = d.record("users", "tasks", site, 3).expect("third distinct parent");
+        let f = d
+            .record("users", "tasks", site, 3)
+            .expect("third distinct parent");
         assert_eq!((f.relation, f.parents), ("tasks", 3));
-        assert!(d.record("users", "tasks", site, 4).is_none(), "reported once");
+        assert!(
+            d.record("users", "tasks", site, 4).is_none(),
+            "reported once"
+        );
         // another call site is another burst
         let other = here();
         assert!(d.record("users", "tasks", other, 1).is_none());
