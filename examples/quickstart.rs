@@ -3,6 +3,8 @@
 //! Part 1 builds tables from blueprints, inserts rows with portable SQL inside a
 //! transaction, queries them back into a struct and prints them.
 //! Part 2 derives an entity: saves, updates, lists and prints its history.
+//! Part 3 relates entities: a board has many cards, each card has labels (many
+//! to many); loaded eagerly, one query per level, and lazily.
 //!
 //! Run with `cargo run --example quickstart`.
 
@@ -21,6 +23,54 @@ struct Note {
     stars: i32,
     created_at: chrono::DateTime<chrono::Utc>,
     updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A board has many cards (`Board::CARDS`), read backwards from `Card::BOARD`.
+#[derive(Entity, Debug, Clone)]
+#[dal(table = "boards", has_many(cards = Card::BOARD))]
+struct Board {
+    #[dal(id)]
+    id: i64,
+    #[dal(length = 80)]
+    name: String,
+}
+
+/// A card belongs to a board (the foreign key `board_id`, with its index) and
+/// has labels through `CardLabel`.
+#[derive(Entity, Debug, Clone)]
+#[dal(
+    table = "cards",
+    soft_delete,
+    many_to_many(labels = Label, through = CardLabel::LABEL, from = CardLabel::CARD)
+)]
+struct Card {
+    #[dal(id)]
+    id: i64,
+    #[dal(belongs_to = Board, on_delete = "cascade")]
+    board_id: i64,
+    #[dal(length = 200)]
+    title: String,
+}
+
+#[derive(Entity, Debug, Clone)]
+#[dal(table = "labels")]
+struct Label {
+    #[dal(id)]
+    id: i64,
+    #[dal(length = 40, unique)]
+    name: String,
+}
+
+/// The join entity of cards and labels.
+#[derive(Entity, Debug, Clone)]
+#[dal(table = "card_labels")]
+struct CardLabel {
+    #[dal(id)]
+    id: i64,
+    #[dal(belongs_to = Card, on_delete = "cascade")]
+    card_id: i64,
+    #[dal(belongs_to = Label, on_delete = "cascade")]
+    label_id: i64,
 }
 
 #[derive(Debug, FromRow)]
@@ -151,5 +201,72 @@ async fn main() -> dal::Result<()> {
             v.entity.body
         );
     }
+
+    // ---------------------------------------------------------------- relations
+    Board::ensure_schema(&db).await?;
+    Card::ensure_schema(&db).await?; // with the foreign key to boards and its index
+    Label::ensure_schema(&db).await?;
+    CardLabel::ensure_schema(&db).await?;
+
+    let mut board = Board {
+        id: 0,
+        name: "launch".into(),
+    };
+    let mut cards: Vec<Card> = ["write docs", "record demo", "tweet"]
+        .into_iter()
+        .map(|t| Card {
+            id: 0,
+            board_id: 0,
+            title: t.into(),
+        })
+        .collect();
+    // the board and its cards in one transaction; the cards get its id
+    Board::CARDS.save(&mut board, &mut cards, &db).await?;
+    let mut urgent = Label {
+        id: 0,
+        name: "urgent".into(),
+    };
+    urgent.save(&db).await?;
+    for card in &cards[..2] {
+        let mut link = CardLabel {
+            id: 0,
+            card_id: 0,
+            label_id: 0,
+        };
+        Card::LABELS.link(card, &urgent, &mut link, &db).await?;
+    }
+
+    // eager: one query for the boards, one for their cards, one for the labels
+    let boards = Board::find()
+        .with(Board::CARDS.order_by(Card::TITLE.asc()).with(Card::LABELS))
+        .all(&db)
+        .await?;
+    for b in &boards {
+        println!("
+board {:?}:", b.name);
+        for c in b.related(Board::CARDS)? {
+            let labels: Vec<&str> = c
+                .related(Card::LABELS)?
+                .iter()
+                .map(|l| l.name.as_str())
+                .collect();
+            println!("  {:<12} {:?}", c.title, labels);
+        }
+    }
+
+    // lazy: the board of a card, and a filtered query over a board's cards
+    let owner = cards[2].board(&db).await?.expect("the card's board");
+    let demo = board
+        .cards()
+        .filter(Card::TITLE.like("record%"))
+        .all(&db)
+        .await?;
+    println!(
+        "
+{:?} is on board {:?}; {} card(s) match `record%`",
+        cards[2].title,
+        owner.name,
+        demo.len()
+    );
     Ok(())
 }
