@@ -242,8 +242,11 @@ async fn main() -> dal::Result<()> {
         .all(&db)
         .await?;
     for b in &boards {
-        println!("
-board {:?}:", b.name);
+        println!(
+            "
+board {:?}:",
+            b.name
+        );
         for c in b.related(Board::CARDS)? {
             let labels: Vec<&str> = c
                 .related(Card::LABELS)?
