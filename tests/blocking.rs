@@ -913,11 +913,126 @@ fn observability(f: &Fixture) {
     wait_until_idle(&db);
 }
 
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[dal(table = "b_shelves", has_many(books = Book::SHELF))]
+struct Shelf {
+    #[dal(id)]
+    id: i64,
+    name: String,
+}
+
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[dal(table = "b_books")]
+struct Book {
+    #[dal(id)]
+    id: i64,
+    #[dal(belongs_to = Shelf, on_delete = "cascade")]
+    shelf_id: i64,
+    #[dal(length = 100, unique)]
+    title: String,
+}
+
+fn book(title: &str) -> Book {
+    Book {
+        id: 0,
+        shelf_id: 0,
+        title: title.into(),
+    }
+}
+
+/// Relations through the blocking API: a parent saved with its children in
+/// one transaction (all or nothing), eager loads (`all_with`, `one_with`,
+/// `optional_with`) on the handle and in a transaction, lazy loads through
+/// `block_on`.
+fn relations(f: &Fixture) {
+    let db = f.connect();
+    db.ensure_schema::<Shelf>().expect("shelves");
+    db.ensure_schema::<Book>().expect("books");
+    let mut sf = Shelf {
+        id: 0,
+        name: "sf".into(),
+    };
+    let mut books = vec![book("Dune"), book("Solaris")];
+    db.save_with_children(Shelf::BOOKS, &mut sf, &mut books)
+        .expect("save with children");
+    assert!(sf.id > 0 && books.iter().all(|b| b.id > 0 && b.shelf_id == sf.id));
+
+    // all or nothing: a duplicate title refuses the whole save
+    let mut poems = Shelf {
+        id: 0,
+        name: "poems".into(),
+    };
+    let mut clash = vec![book("Odes"), book("Dune")];
+    let err = db
+        .save_with_children(Shelf::BOOKS, &mut poems, &mut clash)
+        .unwrap_err();
+    assert!(matches!(err, Error::ConstraintViolation { .. }), "{err:?}");
+    assert_eq!(poems.id, 0);
+    assert_eq!(db.count(Shelf::find()).expect("count"), 1);
+
+    let shelves = db
+        .all_with(Shelf::find().with(Shelf::BOOKS.order_by(Book::TITLE.desc())))
+        .expect("all_with");
+    let titles: Vec<&str> = shelves[0]
+        .related(Shelf::BOOKS)
+        .expect("loaded")
+        .iter()
+        .map(|b| b.title.as_str())
+        .collect();
+    assert_eq!(titles, ["Solaris", "Dune"]);
+    let one = db
+        .one_with(
+            Book::find()
+                .filter(Book::TITLE.eq("Dune"))
+                .with(Book::SHELF),
+        )
+        .expect("one_with");
+    assert_eq!(
+        one.related(Book::SHELF).expect("loaded").unwrap().name,
+        "sf"
+    );
+    assert!(
+        db.optional_with(
+            Book::find()
+                .filter(Book::TITLE.eq("Odes"))
+                .with(Book::SHELF)
+        )
+        .expect("optional_with")
+        .is_none()
+    );
+    let shelf = db
+        .block_on(books[1].shelf(db.as_async()))
+        .expect("lazy")
+        .expect("a shelf");
+    assert_eq!(shelf, sf);
+    let listed = db
+        .block_on(sf.books().all(db.as_async()))
+        .expect("lazy has-many");
+    assert_eq!(listed, books);
+
+    let mut tx = db.begin().expect("begin");
+    let mut more = vec![book("Ubik")];
+    let mut sf2 = sf.clone();
+    tx.save_with_children(Shelf::BOOKS, &mut sf2, &mut more)
+        .expect("save in tx");
+    let seen = tx
+        .block_on(async |t| more[0].shelf(t).await)
+        .expect("lazy in tx");
+    assert_eq!(seen.map(|s| s.id), Some(sf.id));
+    let inside = tx
+        .all_with(Shelf::find().with(Shelf::BOOKS))
+        .expect("all_with in tx");
+    assert_eq!(inside[0].related(Shelf::BOOKS).expect("loaded").len(), 3);
+    tx.rollback().expect("rollback");
+    assert_eq!(db.count(Book::find()).expect("count"), 2);
+    wait_until_idle(&db);
+}
+
 macro_rules! blocking_tests {
     ($dialect:expr) => {
         blocking_tests!($dialect;
             round_trip, query_builder, guard_transaction, closure_transaction,
-            entities, concurrent_threads, last_handle_closes, observability);
+            entities, relations, concurrent_threads, last_handle_closes, observability);
         async_context_tests!($dialect);
     };
     ($dialect:expr; $($name:ident),* $(,)?) => {

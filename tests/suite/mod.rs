@@ -16,6 +16,8 @@ pub mod network;
 #[macro_use]
 pub mod portable;
 #[macro_use]
+pub mod relations;
+#[macro_use]
 pub mod runtime;
 
 macro_rules! suite_tests {
@@ -27,6 +29,7 @@ macro_rules! suite_tests {
         portable_tests!($setup);
         integer_tests!($setup);
         fidelity_tests!($setup);
+        relation_tests!($setup);
     };
 }
 

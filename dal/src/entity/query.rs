@@ -783,10 +783,15 @@ impl<E: Entity> Find<E> {
     {
         let session = ex.__into_session();
         async move {
+            self.note_lazy(&session);
             let dialect = session.dialect();
-            self.order.clear();
+            if self.after.is_none() {
+                // the order changes nothing (a keyset position needs it)
+                self.order.clear();
+                self.total_order = false;
+            }
             self.lock = Lock::None;
-            let built = if self.limit.is_some() || self.offset.is_some() {
+            let built = if self.limit.is_some() || self.offset.is_some() || self.after.is_some() {
                 let inner = self.build_select(dialect, "1 AS [one]");
                 Built {
                     sql: format!("SELECT COUNT(*) FROM ({}) [counted]", inner.sql),
@@ -857,6 +862,8 @@ impl<E: Entity> Find<E> {
                 page.lock = Lock::None;
                 // the offset applies to the first page only; keysets do the rest
                 s.find.offset = None;
+                // one lazy load for the N+1 detector, however many pages
+                s.find.lazy = None;
                 match page.all(s.db).await {
                     Err(e) => {
                         s.done = true;

@@ -293,7 +293,7 @@ impl<C: Entity, P: Entity> BelongsTo<C, P> {
             session
                 .db
                 .telemetry()
-                .lazy_load(P::INFO.table, self.name, site, key_hash(&key));
+                .lazy_load(C::INFO.table, self.name, site, key_hash(&key));
             let mut session = session;
             let rows = Find::<P>::new()
                 .fetch_in(&mut session, P::INFO.id_column, vec![key_param(&key)])
@@ -358,32 +358,37 @@ impl<P: Entity, C: Entity> HasMany<P, C> {
     }
 
     /// The children of `parent`, as a query to refine and run
-    /// (`user.tasks().filter(..).all(&db)`). Counted by the N+1 detector
-    /// when it runs.
+    /// (`user.tasks().filter(..).all(&db)`), in id order unless ordered
+    /// otherwise (the id then breaks ties). Counted by the N+1 detector when
+    /// it runs (`all`, `optional`, `one`, `count`, `stream`).
     #[track_caller]
     pub fn of(self, parent: &P) -> Find<C> {
         let id = parent.id();
         Find::<C>::new()
             .filter(Cond::raw_eq(self.inverse.column, key_param(&id)))
+            .order_by_id()
             .lazy_origin(P::INFO.table, self.name, Location::caller(), key_hash(&id))
     }
 
-    /// Load the children of many parents in one query per chunk of keys;
-    /// the result is aligned with `parents`.
+    /// Load the children of many parents in one query per chunk of keys
+    /// (not one per parent, and not counted by the N+1 detector); the result
+    /// is aligned with `parents` (a parent listed twice gets its children
+    /// twice), each parent's children in id order. Soft-deleted children are
+    /// left out.
     pub fn load_for<'a, X: Executor<'a>>(
         self,
         parents: &[P],
         ex: X,
-    ) -> impl std::future::Future<Output = Result<Vec<Vec<C>>>> + Send + use<'a, X, C, P> {
+    ) -> impl std::future::Future<Output = Result<Vec<Vec<C>>>> + Send + use<'a, X, C, P>
+    where
+        C: Clone,
+    {
         let ids: Vec<P::Id> = parents.iter().map(|p| p.id()).collect();
         let mut session = ex.__into_session();
         async move {
             let mut groups =
                 children_by_key::<P, C>(self.inverse, &Find::new(), &mut session, &ids).await?;
-            Ok(ids
-                .iter()
-                .map(|id| groups.remove(id).unwrap_or_default())
-                .collect())
+            Ok(take_aligned(&ids, &mut groups))
         }
     }
 
@@ -391,6 +396,11 @@ impl<P: Entity, C: Entity> HasMany<P, C> {
     /// (a savepoint inside the caller's): the parent first (filling its id),
     /// then every child pointed at it and saved with
     /// [`save_all`](Entity::save_all).
+    ///
+    /// All or nothing: when any of it fails, nothing is written, and the
+    /// ids and versions of the parent and the children are put back as they
+    /// were (so a retry inserts the new rows again), as are foreign keys
+    /// that pointed at a parent before.
     pub fn save<'a, X: Executor<'a>>(
         self,
         parent: &'a mut P,
@@ -399,22 +409,40 @@ impl<P: Entity, C: Entity> HasMany<P, C> {
     ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
         let session = ex.__into_session();
         async move {
-            let mut tx = session.begin().await?;
+            let before = Marks::of(parent);
+            let kids: Vec<(Marks<C>, Option<P::Id>)> = children
+                .iter()
+                .map(|c| (Marks::of(c), self.inverse.key_of(c)))
+                .collect();
             let r = async {
-                parent.save(&mut tx).await?;
-                for c in children.iter_mut() {
-                    self.inverse.set(c, parent);
+                let mut tx = session.begin().await?;
+                let r = async {
+                    parent.save(&mut tx).await?;
+                    for c in children.iter_mut() {
+                        self.inverse.set(c, parent);
+                    }
+                    C::save_all(children, &mut tx).await
                 }
-                C::save_all(children, &mut tx).await
+                .await;
+                match r {
+                    Ok(()) => tx.commit_inner().await,
+                    Err(e) => {
+                        let _ = tx.rollback_inner().await;
+                        Err(e)
+                    }
+                }
             }
             .await;
-            match r {
-                Ok(()) => tx.commit_inner().await,
-                Err(e) => {
-                    let _ = tx.rollback_inner().await;
-                    Err(e)
+            if r.is_err() {
+                before.restore(parent);
+                for (c, (marks, key)) in children.iter_mut().zip(kids) {
+                    marks.restore(c);
+                    if let Some(k) = key {
+                        (self.inverse.set)(c, k);
+                    }
                 }
             }
+            r
         }
     }
 
@@ -476,12 +504,17 @@ impl<P: Entity, C: Entity> HasOne<P, C> {
         async move { find.order_by_id().optional(ex).await }
     }
 
-    /// Load the child of many parents; the result is aligned with `parents`.
+    /// Load the child of many parents in one query per chunk of keys; the
+    /// result is aligned with `parents` (the first child by id when several
+    /// hold a parent's key).
     pub fn load_for<'a, X: Executor<'a>>(
         self,
         parents: &[P],
         ex: X,
-    ) -> impl std::future::Future<Output = Result<Vec<Option<C>>>> + Send + use<'a, X, C, P> {
+    ) -> impl std::future::Future<Output = Result<Vec<Option<C>>>> + Send + use<'a, X, C, P>
+    where
+        C: Clone,
+    {
         let many = HasMany {
             name: self.name,
             inverse: self.inverse,
@@ -548,7 +581,9 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
         self.name
     }
 
-    /// The `R` linked to `left`, as a query to refine and run. Counted by the
+    /// The `R` linked to `left`, as a query to refine and run, each linked
+    /// row once (however many join rows link it), in id order unless ordered
+    /// otherwise. Join rows that are soft-deleted do not link. Counted by the
     /// N+1 detector when it runs.
     #[track_caller]
     pub fn of(self, left: &L) -> Find<R> {
@@ -563,6 +598,7 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
         );
         Find::<R>::new()
             .filter(Cond::raw(sub, vec![key_param(&id)]))
+            .order_by_id()
             .lazy_origin(L::INFO.table, self.name, Location::caller(), key_hash(&id))
     }
 
@@ -580,7 +616,9 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
         join.save(ex)
     }
 
-    /// Load the `R` of many `L` in one query per level; aligned with `lefts`.
+    /// Load the `R` of many `L` in two queries (the join rows, then the
+    /// linked rows; each per chunk of keys); aligned with `lefts`, each
+    /// left's linked rows once and in id order, like [`of`](Self::of).
     pub fn load_for<'a, X: Executor<'a>>(
         self,
         lefts: &[L],
@@ -593,17 +631,34 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
         let mut session = ex.__into_session();
         async move {
             let pairs = through_pairs(self, &mut session, &ids).await?;
-            let rights: Vec<Option<R::Id>> = pairs.iter().map(|(_, r)| Some(r.clone())).collect();
-            let found = parents_by_key::<R>(&Find::new(), &mut session, &rights).await?;
-            let mut groups: HashMap<L::Id, Vec<R>> = HashMap::new();
+            let wanted: Vec<Param> = distinct(pairs.iter().map(|(_, r)| r.clone()))
+                .iter()
+                .map(key_param)
+                .collect();
+            // in id order: a left's rows are ranked by their place here
+            let found = Find::<R>::new()
+                .fetch_in(&mut session, R::INFO.id_column, wanted)
+                .await?;
+            let rank: HashMap<R::Id, usize> =
+                found.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
+            let mut groups: HashMap<L::Id, Vec<usize>> = HashMap::new();
             for (l, r) in pairs {
-                if let Some(row) = found.get(&r) {
-                    groups.entry(l).or_default().push(row.clone());
+                if let Some(&i) = rank.get(&r) {
+                    groups.entry(l).or_default().push(i);
                 }
+            }
+            for g in groups.values_mut() {
+                g.sort_unstable();
+                g.dedup();
             }
             Ok(ids
                 .iter()
-                .map(|id| groups.remove(id).unwrap_or_default())
+                .map(|id| {
+                    groups
+                        .get(id)
+                        .map(|g| g.iter().map(|&i| found[i].clone()).collect())
+                        .unwrap_or_default()
+                })
                 .collect())
         }
     }
@@ -678,6 +733,51 @@ async fn parents_by_key<P: Entity>(
         .collect();
     let rows = find.fetch_in(session, P::INFO.id_column, wanted).await?;
     Ok(rows.into_iter().map(|p| (p.id(), p)).collect())
+}
+
+/// What a save changes on an entity and a failed transaction must put back.
+struct Marks<E: Entity> {
+    id: E::Id,
+    version: Option<i64>,
+}
+
+impl<E: Entity> Marks<E> {
+    fn of(e: &E) -> Self {
+        Marks {
+            id: e.id(),
+            version: e.__version(),
+        }
+    }
+
+    fn restore(self, e: &mut E) {
+        e.__set_id(self.id);
+        if let Some(v) = self.version {
+            e.__set_version(v);
+        }
+    }
+}
+
+/// The groups of `ids` in their order: moved out for a key's last
+/// occurrence, cloned for the earlier ones.
+fn take_aligned<K: Eq + std::hash::Hash, C: Clone>(
+    ids: &[K],
+    groups: &mut HashMap<K, Vec<C>>,
+) -> Vec<Vec<C>> {
+    let mut left: HashMap<&K, usize> = HashMap::with_capacity(ids.len());
+    for id in ids {
+        *left.entry(id).or_default() += 1;
+    }
+    ids.iter()
+        .map(|id| {
+            let n = left.get_mut(id).expect("counted above");
+            *n -= 1;
+            if *n > 0 {
+                groups.get(id).cloned().unwrap_or_default()
+            } else {
+                groups.remove(id).unwrap_or_default()
+            }
+        })
+        .collect()
 }
 
 /// Children of `C` grouped by the parent key they hold.
