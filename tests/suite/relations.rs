@@ -237,7 +237,44 @@ fn titles<'a>(rows: impl IntoIterator<Item = &'a Task>) -> Vec<&'a str> {
 /// reviews' reviewer to NULL.
 pub async fn rel_foreign_keys_and_indexes_in_the_schema(t: &TestDb) {
     let db = &t.db;
+    // autogenerate writes the keys and indexes into a migration
+    let blueprints = dal::autogen::Blueprints::new()
+        .entity::<User>()
+        .entity::<Task>()
+        .entity::<Tag>()
+        .entity::<TaskTag>();
+    let g = dal::autogen::generate(
+        db,
+        blueprints.clone(),
+        "m20260101_000000_relations",
+        dal::autogen::GenerateOptions::default(),
+    )
+    .await
+    .unwrap();
+    let tasks = g
+        .source
+        .split("create r_tasks")
+        .nth(1)
+        .expect("creates r_tasks");
+    let tasks = &tasks[..tasks.find('}').unwrap()];
+    assert!(
+        tasks.contains(".references(r_users") && tasks.contains(".on_delete(cascade)"),
+        "{}",
+        g.source
+    );
+    assert!(tasks.contains(".on_delete(set_null)"), "{}", g.source);
+    assert!(tasks.contains("index(owner_id);"), "{}", g.source);
+    assert!(g.source.contains("owner_id"), "{}", g.source);
     schema(db).await;
+    let g = dal::autogen::generate(
+        db,
+        blueprints,
+        "m20260101_000001_nothing",
+        dal::autogen::GenerateOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert!(g.is_empty(), "{}", g.source);
     Category::ensure_schema(db).await.unwrap();
     for report in [
         Task::ensure_schema(db).await.unwrap(),
