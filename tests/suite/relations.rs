@@ -529,7 +529,11 @@ pub async fn rel_eager_filter_order_and_soft_deletes(t: &TestDb) {
     );
     assert_eq!(w.ada.tasks().count(db).await.unwrap(), 2);
     assert_eq!(
-        User::TASKS.load_for(&[w.ada.clone()], db).await.unwrap()[0].len(),
+        User::TASKS
+            .load_for(std::slice::from_ref(&w.ada), db)
+            .await
+            .unwrap()[0]
+            .len(),
         2
     );
 
@@ -723,7 +727,10 @@ pub async fn rel_lazy_and_batch_loads(t: &TestDb) {
     assert_eq!(reviewers[..3], [None, None, None]);
     assert_eq!(reviewers[3].as_ref().unwrap().name, "cy");
 
-    let profiles = User::PROFILE.load_for(&[w.ada.clone()], db).await.unwrap();
+    let profiles = User::PROFILE
+        .load_for(std::slice::from_ref(&w.ada), db)
+        .await
+        .unwrap();
     assert_eq!(profiles, vec![None]);
 
     // the handles know their relations

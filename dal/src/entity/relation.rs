@@ -828,8 +828,11 @@ trait Through<L: Entity, R: Entity>: Send + Sync {
         &'s self,
         session: &'s mut Session<'a>,
         ids: &'s [L::Id],
-    ) -> BoxFuture<'s, Result<Vec<(L::Id, R::Id)>>>;
+    ) -> BoxFuture<'s, Result<Pairs<L, R>>>;
 }
+
+/// `(left, right)` key pairs of a many-to-many.
+type Pairs<L, R> = Vec<(<L as Entity>::Id, <R as Entity>::Id)>;
 
 impl<L: Entity, R: Entity, J: Entity> Through<L, R> for ManyToMany<L, R, J> {
     fn name(&self) -> &'static str {
@@ -839,7 +842,7 @@ impl<L: Entity, R: Entity, J: Entity> Through<L, R> for ManyToMany<L, R, J> {
         &'s self,
         session: &'s mut Session<'a>,
         ids: &'s [L::Id],
-    ) -> BoxFuture<'s, Result<Vec<(L::Id, R::Id)>>> {
+    ) -> BoxFuture<'s, Result<Pairs<L, R>>> {
         Box::pin(through_pairs(*self, session, ids))
     }
 }
