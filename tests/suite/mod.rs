@@ -19,6 +19,8 @@ pub mod portable;
 pub mod relations;
 #[macro_use]
 pub mod runtime;
+#[macro_use]
+pub mod timetravel;
 
 macro_rules! suite_tests {
     ($setup:path) => {
@@ -30,6 +32,7 @@ macro_rules! suite_tests {
         integer_tests!($setup);
         fidelity_tests!($setup);
         relation_tests!($setup);
+        time_travel_tests!($setup);
     };
 }
 

@@ -374,6 +374,22 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
         ops::history::<Self>(ex.__into_session(), id)
     }
 
+    /// The row with this id as it was at instant `at`, from the history
+    /// table (needs `history`; [`Error::InvalidInput`](crate::Error::InvalidInput)
+    /// otherwise): its latest version written at or before `at`, `None` when
+    /// it did not exist yet, was deleted by then, or was soft-deleted then.
+    /// See [`Find::as_of`] for the rules.
+    fn get_as_of<'a, X: Executor<'a>>(
+        ex: X,
+        id: Self::Id,
+        at: DateTime<Utc>,
+    ) -> impl std::future::Future<Output = Result<Option<Self>>> + Send + 'a {
+        Find::<Self>::new()
+            .filter(Cond::raw_eq(Self::INFO.id_column, Arc::new(id)))
+            .as_of(at)
+            .optional(ex)
+    }
+
     /// One recorded version of a row (needs `history`).
     fn at_version<'a, X: Executor<'a>>(
         ex: X,

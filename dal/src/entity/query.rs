@@ -381,6 +381,8 @@ pub struct Find<E: Entity> {
     /// Set when the query loads a relation of one row lazily (for the N+1
     /// detector).
     lazy: Option<LazyLoad>,
+    /// Read the rows as they were at this instant, from the history table.
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A lazy relation load: which relation, from where, for which parent.
@@ -405,6 +407,7 @@ impl<E: Entity> Clone for Find<E> {
             batch: self.batch,
             total_order: self.total_order,
             lazy: self.lazy,
+            as_of: self.as_of,
         }
     }
 }
@@ -417,6 +420,7 @@ impl<E: Entity> std::fmt::Debug for Find<E> {
             .field("order", &self.order)
             .field("limit", &self.limit)
             .field("offset", &self.offset)
+            .field("as_of", &self.as_of)
             .finish()
     }
 }
@@ -461,6 +465,7 @@ impl<E: Entity> Find<E> {
             batch: 500,
             total_order: false,
             lazy: None,
+            as_of: None,
         }
     }
 
@@ -509,6 +514,7 @@ impl<E: Entity> Find<E> {
         keys: Vec<Param>,
     ) -> Result<Vec<E>> {
         let mut out = Vec::new();
+        self.check_as_of()?;
         if keys.is_empty() {
             return Ok(out);
         }
@@ -549,6 +555,7 @@ impl<E: Entity> Find<E> {
 
     /// Run the query on a session that stays usable afterwards.
     pub(crate) async fn select_on(mut self, session: &mut Session<'_>) -> Result<Vec<E>> {
+        self.check_as_of()?;
         self.note_lazy(session);
         let dialect = session.dialect();
         let columns = E::INFO.sql(dialect).select_list;
@@ -620,6 +627,76 @@ impl<E: Entity> Find<E> {
         self
     }
 
+    /// Time travel: the rows as they were at instant `at`, read from the
+    /// entity's history table (the entity needs `#[dal(history)]`; without
+    /// it the query fails with [`Error::InvalidInput`]).
+    ///
+    /// Each row is its latest version written at or before `at` (a version
+    /// written at `at` is visible as of `at`, as in SQL:2011's
+    /// `FOR SYSTEM_TIME AS OF`), and filters, order, limit and counts apply
+    /// to that state. A row inserted after `at` is absent, a row deleted
+    /// permanently at or before `at` is absent, and a row soft-deleted then
+    /// is absent unless the query includes deleted rows
+    /// ([`include_deleted`](Find::include_deleted),
+    /// [`only_deleted`](Find::only_deleted)). Relations loaded eagerly with
+    /// [`with`](Find::with) are read as of the same instant when their
+    /// entity keeps history (their current state otherwise).
+    ///
+    /// The instants are the database server's clock when each version was
+    /// written (SQLite records milliseconds; PostgreSQL the time its
+    /// transaction began). Row locks do not apply, and a query as of an
+    /// instant cannot update or delete.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use dal::{Db, Entity};
+    ///
+    /// #[derive(Entity, Debug, Clone, PartialEq)]
+    /// #[dal(table = "prices", history)]
+    /// struct Price {
+    ///     #[dal(id)]
+    ///     id: i64,
+    ///     cents: i64,
+    /// }
+    ///
+    /// let db = Db::connect_url("sqlite::memory:").await?;
+    /// Price::ensure_schema(&db).await?;
+    /// let mut p = Price { id: 0, cents: 100 };
+    /// p.save(&db).await?;
+    /// let then = Price::history(&db, p.id).await?[0].at;
+    /// p.cents = 120;
+    /// p.save(&db).await?;
+    ///
+    /// let old = Price::find().as_of(then).all(&db).await?;
+    /// assert_eq!(old[0].cents, 100);
+    /// assert_eq!(Price::get_as_of(&db, p.id, then).await?.unwrap().cents, 100);
+    /// assert_eq!(Price::find().filter(Price::CENTS.gt(110)).as_of(then).count(&db).await?, 0);
+    /// # Ok::<(), dal::Error>(()) }).unwrap();
+    /// ```
+    pub fn as_of(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.as_of = Some(at);
+        self
+    }
+
+    /// The instant set by [`as_of`](Find::as_of), if any.
+    pub fn as_of_instant(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.as_of
+    }
+
+    /// Refuse what a time-travel query cannot do.
+    fn check_as_of(&self) -> Result<()> {
+        if self.as_of.is_some() && !E::INFO.history {
+            return Err(Error::invalid_input(
+                "as_of",
+                format!(
+                    "entity `{}` keeps no history to travel back in (add `#[dal(history)]` to it)",
+                    E::INFO.table
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Rows fetched per round trip by [`stream`](Find::stream) (default 500).
     pub fn batch_size(mut self, n: usize) -> Self {
         self.batch = n.max(1);
@@ -648,6 +725,29 @@ impl<E: Entity> Find<E> {
                 Deleted::Include => {}
             }
         }
+        if let Some(at) = self.as_of {
+            use dal_schema::entity::history_columns as h;
+            let ht = quoted(E::INFO.history_table);
+            let id = quoted(E::INFO.id_column);
+            let v = quoted(h::VERSION);
+            // the latest version written at or before the instant
+            parts.push(format!(
+                "{v} = (SELECT MAX([hv].{v}) FROM {ht} [hv] WHERE [hv].{id} = {ht}.{id} AND [hv].{} <= ?)",
+                quoted(h::AT)
+            ));
+            params.push(std::sync::Arc::new(at));
+            // ...unless it records the row's permanent deletion: a `delete`
+            // of a live row (soft deletes record the row with its mark set),
+            // or of a row that was soft-deleted already
+            let op = quoted(h::OPERATION);
+            parts.push(match E::INFO.column(ColumnRole::DeletedAt) {
+                Some(d) => format!(
+                    "NOT ({op} = 'delete' AND ({d} IS NULL OR EXISTS (SELECT 1 FROM {ht} [hp] WHERE [hp].{id} = {ht}.{id} AND [hp].{v} = {ht}.{v} - 1 AND [hp].{d} IS NOT NULL)))",
+                    d = quoted(d.name)
+                ),
+                None => format!("{op} <> 'delete'"),
+            });
+        }
         if let Some(c) = take {
             parts.push(format!("({})", c.sql));
             params.extend(c.params);
@@ -675,7 +775,12 @@ impl<E: Entity> Find<E> {
     }
 
     fn build_select(&mut self, dialect: Dialect, columns: &str) -> Built {
-        let mut sql = format!("SELECT {columns} FROM {}", quoted(E::INFO.table));
+        let from = if self.as_of.is_some() {
+            E::INFO.history_table
+        } else {
+            E::INFO.table
+        };
+        let mut sql = format!("SELECT {columns} FROM {}", quoted(from));
         let mut params = Vec::new();
         let cond = self.cond.take();
         self.where_clause(&mut sql, &mut params, cond);
@@ -711,7 +816,7 @@ impl<E: Entity> Find<E> {
                 }
             }
         }
-        if dialect.capabilities().row_locking {
+        if dialect.capabilities().row_locking && self.as_of.is_none() {
             match self.lock {
                 Lock::None => {}
                 Lock::ForUpdate => sql.push_str(" FOR UPDATE"),
@@ -722,6 +827,7 @@ impl<E: Entity> Find<E> {
     }
 
     async fn run_select(mut self, session: Session<'_>) -> Result<Vec<E>> {
+        self.check_as_of()?;
         self.note_lazy(&session);
         let dialect = session.dialect();
         let columns = E::INFO.sql(dialect).select_list;
@@ -783,6 +889,7 @@ impl<E: Entity> Find<E> {
     {
         let session = ex.__into_session();
         async move {
+            self.check_as_of()?;
             self.note_lazy(&session);
             let dialect = session.dialect();
             if self.after.is_none() {
@@ -965,6 +1072,12 @@ impl<E: Entity> Find<E> {
             return Err(Error::invalid_input(
                 "query",
                 "update_many and delete_many apply to every matching row: remove order_by, limit and offset",
+            ));
+        }
+        if self.as_of.is_some() {
+            return Err(Error::invalid_input(
+                "as_of",
+                "a query as of a past instant reads history: it cannot update or delete rows",
             ));
         }
         let info = E::INFO;

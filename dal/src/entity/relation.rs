@@ -53,9 +53,12 @@
 //! ```
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use super::executor::{Executor, Session};
 use super::query::{Cond, Find, Order, Param};
@@ -630,7 +633,7 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
         let ids: Vec<L::Id> = lefts.iter().map(|l| l.id()).collect();
         let mut session = ex.__into_session();
         async move {
-            let pairs = through_pairs(self, &mut session, &ids).await?;
+            let pairs = through_pairs(self, &mut session, &ids, None).await?;
             let wanted: Vec<Param> = distinct(pairs.iter().map(|(_, r)| r.clone()))
                 .iter()
                 .map(key_param)
@@ -701,18 +704,30 @@ async fn through_pairs<L: Entity, R: Entity, J: Entity>(
     rel: ManyToMany<L, R, J>,
     session: &mut Session<'_>,
     ids: &[L::Id],
+    as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<(L::Id, R::Id)>> {
     let keys: Vec<Param> = distinct(ids.iter().cloned())
         .iter()
         .map(key_param)
         .collect();
-    let joins = Find::<J>::new()
+    let joins = at_instant(&Find::<J>::new(), as_of)
         .fetch_in(session, rel.left.column, keys)
         .await?;
     Ok(joins
         .iter()
         .filter_map(|j| Some((rel.left.key_of(j)?, rel.right.key_of(j)?)))
         .collect())
+}
+
+/// `find` as of `as_of` when its entity keeps history and the query did not
+/// choose an instant of its own.
+fn at_instant<E: Entity>(find: &Find<E>, as_of: Option<DateTime<Utc>>) -> Cow<'_, Find<E>> {
+    match as_of {
+        Some(at) if E::INFO.history && find.as_of_instant().is_none() => {
+            Cow::Owned(find.clone().as_of(at))
+        }
+        _ => Cow::Borrowed(find),
+    }
 }
 
 /// Each distinct key once, in first-seen order.
@@ -813,11 +828,13 @@ pub trait Include<P: Entity>: Send + Sync + 'static {
 /// Loads one relation for a slice of rows. Hidden plumbing of [`Include`].
 #[doc(hidden)]
 pub trait Loader<P: Entity>: Send + Sync {
-    /// Load the relation into `rows`.
+    /// Load the relation into `rows` (as of an instant, for a time-travel
+    /// query).
     fn load<'s, 'a: 's>(
         &'s self,
         rows: &'s mut [Loaded<P>],
         session: &'s mut Session<'a>,
+        as_of: Option<DateTime<Utc>>,
     ) -> BoxFuture<'s, Result<()>>;
 }
 
@@ -828,6 +845,7 @@ trait Through<L: Entity, R: Entity>: Send + Sync {
         &'s self,
         session: &'s mut Session<'a>,
         ids: &'s [L::Id],
+        as_of: Option<DateTime<Utc>>,
     ) -> BoxFuture<'s, Result<Pairs<L, R>>>;
 }
 
@@ -842,8 +860,9 @@ impl<L: Entity, R: Entity, J: Entity> Through<L, R> for ManyToMany<L, R, J> {
         &'s self,
         session: &'s mut Session<'a>,
         ids: &'s [L::Id],
+        as_of: Option<DateTime<Utc>>,
     ) -> BoxFuture<'s, Result<Pairs<L, R>>> {
-        Box::pin(through_pairs(*self, session, ids))
+        Box::pin(through_pairs(*self, session, ids, as_of))
     }
 }
 
@@ -961,12 +980,15 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
         &'s self,
         rows: &'s mut [Loaded<P>],
         session: &'s mut Session<'a>,
+        as_of: Option<DateTime<Utc>>,
     ) -> BoxFuture<'s, Result<()>> {
         Box::pin(async move {
             let name = self.kind.name();
+            let find = at_instant(&self.find, as_of);
+            let find: &Find<C> = &find;
             let load_nested = |mut children: Vec<Loaded<C>>, session: &'s mut Session<'a>| async move {
                 for n in &self.nested {
-                    n.load(&mut children, session).await?;
+                    n.load(&mut children, session, as_of).await?;
                 }
                 Ok::<_, Error>(children)
             };
@@ -978,8 +1000,7 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                         _ => unreachable!("matched above"),
                     };
                     let ids: Vec<P::Id> = rows.iter().map(|r| r.entity.id()).collect();
-                    let found = self
-                        .find
+                    let found = find
                         .fetch_in(
                             session,
                             inverse.column,
@@ -1015,10 +1036,7 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                         .iter()
                         .map(key_param)
                         .collect();
-                    let found = self
-                        .find
-                        .fetch_in(session, C::INFO.id_column, wanted)
-                        .await?;
+                    let found = find.fetch_in(session, C::INFO.id_column, wanted).await?;
                     let parents =
                         load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     let parents: HashMap<C::Id, Loaded<C>> =
@@ -1030,15 +1048,12 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                 }
                 Kind::Through(rel) => {
                     let ids: Vec<P::Id> = rows.iter().map(|r| r.entity.id()).collect();
-                    let pairs = rel.pairs(session, &ids).await?;
+                    let pairs = rel.pairs(session, &ids, as_of).await?;
                     let wanted: Vec<Param> = distinct(pairs.iter().map(|(_, r)| r.clone()))
                         .iter()
                         .map(key_param)
                         .collect();
-                    let found = self
-                        .find
-                        .fetch_in(session, C::INFO.id_column, wanted)
-                        .await?;
+                    let found = find.fetch_in(session, C::INFO.id_column, wanted).await?;
                     let found =
                         load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     // the linked rows in the query's order, each left row's in that order too
@@ -1260,8 +1275,9 @@ impl<E: Entity> FindWith<E> {
         if rows.is_empty() {
             return Ok(rows);
         }
+        let as_of = self.find.as_of_instant();
         for l in &self.loaders {
-            l.load(&mut rows, session).await?;
+            l.load(&mut rows, session, as_of).await?;
         }
         Ok(rows)
     }
