@@ -7,6 +7,7 @@
 // Names and SQL in attributes are user text: slice it only through char-safe APIs.
 #![warn(clippy::string_slice)]
 
+mod db_enum;
 mod entity;
 mod from_row;
 mod schema;
@@ -39,6 +40,14 @@ pub fn derive_from_row(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Entity, attributes(dal))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     entity::derive_inner(input.into()).into()
+}
+
+/// Derive a column type for a fieldless enum: stored as text (the variant's
+/// name in snake_case, or as `rename_all` / `rename` say), in an enumeration
+/// column. Documented on the re-export `dal::DbEnum`.
+#[proc_macro_derive(DbEnum, attributes(dal))]
+pub fn derive_db_enum(input: TokenStream) -> TokenStream {
+    db_enum::derive_inner(input.into()).into()
 }
 
 /// Build a `dal::schema::Script` from the schema DSL, checked at compile time.

@@ -112,6 +112,63 @@ pub use dal_schema::{Column, ColumnType, DefaultValue, Dialect, ReferentialActio
 
 pub use dal_macros::{Entity, FromRow};
 
+/// Store a fieldless Rust enum in a column: `#[derive(DbEnum)]` makes it a
+/// field type of entities ([`SqlType`], [`Encode`], [`Decode`]), and its
+/// column handles take typed filters (`Task::STATUS.eq(Status::Open)`,
+/// `.in_list([..])`).
+///
+/// Each variant is stored as text under a name: its own name in snake_case
+/// by default, or as `#[dal(rename_all = "...")]` on the enum says
+/// (`snake_case`, `SCREAMING_SNAKE_CASE`, `kebab-case`, `lowercase`,
+/// `UPPERCASE`, `camelCase`, `PascalCase`), or `#[dal(rename = "...")]` on a
+/// variant. The column is an enumeration of those names: a native
+/// `ENUM(..)` on MariaDB/MySQL, a `VARCHAR(255)` with a `CHECK` listing them
+/// on PostgreSQL and SQLite, so the database refuses any other value. A
+/// value read back that has no variant (one removed from the code while rows
+/// still hold it, or written around dal) is an [`Error::Decode`] naming the
+/// value, the enum and the names it accepts; nothing panics.
+///
+/// The derive also gives the enum `VARIANTS` (the stored names),
+/// `as_str()` and `from_stored(name)`. Variants carrying data, generic
+/// enums, empty enums and two variants under one name are compile errors.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use dal::{DbEnum, Entity};
+///
+/// #[derive(DbEnum, Debug, Clone, Copy, PartialEq)]
+/// enum Status {
+///     Open,
+///     InProgress,                     // stored as "in_progress"
+///     #[dal(rename = "closed")]
+///     Done,
+/// }
+///
+/// #[derive(Entity, Debug, Clone)]
+/// #[dal(table = "tickets")]
+/// struct Ticket {
+///     #[dal(id)]
+///     id: i64,
+///     status: Status,
+///     previous: Option<Status>,
+/// }
+///
+/// let db = dal::Db::connect_url("sqlite::memory:").await?;
+/// Ticket::ensure_schema(&db).await?;
+/// let mut t = Ticket { id: 0, status: Status::InProgress, previous: Some(Status::Open) };
+/// t.save(&db).await?;
+/// let busy = Ticket::find().filter(Ticket::STATUS.eq(Status::InProgress)).all(&db).await?;
+/// assert_eq!(busy[0].previous, Some(Status::Open));
+/// assert_eq!(Status::Done.as_str(), "closed");
+/// assert_eq!(Status::VARIANTS, ["open", "in_progress", "closed"]);
+///
+/// // the database itself refuses a name that is not a variant
+/// let err = db.execute("UPDATE [tickets] SET [status] = 'lost'", ()).await.unwrap_err();
+/// assert!(matches!(err, dal::Error::ConstraintViolation { .. }));
+/// # Ok::<(), dal::Error>(()) }).unwrap();
+/// ```
+pub use dal_macros::DbEnum;
+
 /// Build a [`schema::Script`] from the schema DSL, checked at compile time.
 ///
 /// `schema! { ... }` is an expression evaluating to a [`schema::Script`]: the
@@ -268,7 +325,7 @@ pub use dal_macros::schema;
 /// Items the macros' generated code refers to. Not public API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::codec::{Arguments, Decode, Encode, Json, ValueRef};
+    pub use crate::codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
     pub use crate::entity::{
         Col, Entity, EntityColumnInfo, EntityId, EntityInfo, EntitySqlText, IdKind, SqlType,
         TimestampField,

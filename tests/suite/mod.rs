@@ -8,6 +8,8 @@ pub mod dynamic;
 #[macro_use]
 pub mod entity;
 #[macro_use]
+pub mod enums;
+#[macro_use]
 pub mod fidelity;
 #[macro_use]
 pub mod integers;
@@ -33,6 +35,7 @@ macro_rules! suite_tests {
         fidelity_tests!($setup);
         relation_tests!($setup);
         time_travel_tests!($setup);
+        enum_tests!($setup);
     };
 }
 
