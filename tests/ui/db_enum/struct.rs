@@ -1,0 +1,7 @@
+// DbEnum is for fieldless enums, not structs.
+#[derive(dal::DbEnum)]
+struct Status {
+    open: bool,
+}
+
+fn main() {}
