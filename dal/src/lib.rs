@@ -86,9 +86,9 @@ pub use config::{
 pub use db::{CallOptions, Db, Query};
 pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind, SaveOptions};
 pub use entity::{
-    Assignment, Audit, BelongsTo, Col, Cond, Entity, EntityId, Executor, Find, FindWith, HasMany,
-    HasOne, HistoryEntry, IdKind, Include, Loaded, ManyToMany, Operation, Order, Related,
-    SchemaReport, SqlType, TimestampField, With,
+    Assignment, Audit, BelongsTo, Col, Columns, Cond, Entity, EntityId, Executor, Find, FindWith,
+    HasMany, HasOne, HistoryEntry, IdKind, Include, Loaded, ManyToMany, OnConflict, Operation,
+    Order, Related, SchemaReport, SqlType, TimestampField, Upsert, With,
 };
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;

@@ -23,6 +23,8 @@ pub mod relations;
 pub mod runtime;
 #[macro_use]
 pub mod timetravel;
+#[macro_use]
+pub mod upsert;
 
 macro_rules! suite_tests {
     ($setup:path) => {
@@ -36,6 +38,7 @@ macro_rules! suite_tests {
         relation_tests!($setup);
         time_travel_tests!($setup);
         enum_tests!($setup);
+        upsert_tests!($setup);
     };
 }
 

@@ -7,13 +7,16 @@ use chrono::{DateTime, Utc};
 use dal_schema::Dialect;
 use dal_schema::entity::ColumnRole;
 
+use std::fmt::Write as _;
+
 use super::executor::{Session, Unit};
+use super::query::Param;
 use super::types::{EntityId, IdKind};
 use super::{Entity, EntityInfo, EntityStatements, Managed, audit_values, now_micros};
 use crate::backend::ExecOptions;
 use crate::codec::{Arguments, Encode};
 use crate::db::Db;
-use crate::error::{Error, Result};
+use crate::error::{ConstraintKind, Error, Result};
 use crate::params::Params;
 use crate::row::{FromRow, Row};
 use crate::sequence::MySqlIds;
@@ -1086,4 +1089,350 @@ async fn save_keyed<E: Entity>(
         }
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------ upsert
+
+/// What an upsert does: the unique key it conflicts on, and the columns it
+/// updates on a conflict (`None`: leave the existing row alone).
+pub(crate) struct UpsertPlan {
+    pub target: Vec<&'static str>,
+    pub update: Option<Vec<&'static str>>,
+}
+
+/// Refuse a plan the entity cannot run: the target must be its id or one of
+/// its unique indexes, the updated columns its data columns. Returns the
+/// name of the unique index (None for the primary key).
+fn check_plan<E: Entity>(plan: &UpsertPlan) -> Result<Option<String>> {
+    let info = E::INFO;
+    if plan.target.is_empty() {
+        return Err(Error::invalid_input(
+            "on_conflict",
+            "name the unique key the rows conflict on",
+        ));
+    }
+    let same = |cols: &[String]| {
+        cols.len() == plan.target.len() && plan.target.iter().all(|t| cols.iter().any(|c| c == t))
+    };
+    let blueprint = E::blueprint();
+    let index = if same(&blueprint.primary_key) {
+        None
+    } else {
+        let column_unique = match plan.target.as_slice() {
+            [one] => blueprint
+                .columns
+                .iter()
+                .find(|c| c.name == *one && c.unique)
+                .map(|c| {
+                    dal_schema::model::names::unique_index(
+                        &blueprint.name,
+                        std::slice::from_ref(&c.name),
+                    )
+                }),
+            _ => None,
+        };
+        match blueprint
+            .indexes
+            .iter()
+            .find(|i| i.unique && same(&i.columns))
+            .map(|i| i.name.clone())
+            .or(column_unique)
+        {
+            Some(name) => Some(name),
+            None => {
+                return Err(Error::invalid_input(
+                    "on_conflict",
+                    format!(
+                        "({}) is not a unique key of `{}`: conflicts are detected on the primary key or a unique index (mark the field `#[dal(unique)]`)",
+                        plan.target.join(", "),
+                        info.table
+                    ),
+                ));
+            }
+        }
+    };
+    if let Some(cols) = &plan.update {
+        if cols.is_empty() {
+            return Err(Error::invalid_input(
+                "update",
+                "name the columns to update on a conflict, or use `do_nothing`",
+            ));
+        }
+        for c in cols {
+            let data = info
+                .columns
+                .iter()
+                .any(|x| x.name == *c && x.role == ColumnRole::Data);
+            if !data {
+                return Err(Error::invalid_input(
+                    *c,
+                    format!(
+                        "`{c}` is not a data column of `{}`: the key and the managed columns (version, timestamps) are not set by an upsert",
+                        info.table
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(index)
+}
+
+/// Insert each entity, or on a conflict on the plan's unique key update the
+/// listed columns of the existing row (or leave it). Returns, per entity,
+/// whether a row was written; a written entity holds the row as stored.
+pub(crate) async fn upsert<E: Entity>(
+    entities: &mut [E],
+    session: Session<'_>,
+    plan: &UpsertPlan,
+    audit: Option<&Audit>,
+) -> Result<Vec<bool>> {
+    let index = check_plan::<E>(plan)?;
+    if entities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ctx = Ctx::new::<E>(&session, audit);
+    let before: Vec<E::Id> = entities.iter().map(|e| e.id()).collect();
+    for e in entities.iter_mut() {
+        prepare_id(e);
+    }
+    let mysql = ctx.dialect == Dialect::MySql;
+    let mut unit = session.unit(entities.len() > 1 || mysql).await?;
+    let mut outcomes = Vec::with_capacity(entities.len());
+    let result: Result<()> = async {
+        for e in entities.iter() {
+            outcomes.push(upsert_one(&ctx, &mut unit, e, plan, index.as_deref()).await?);
+        }
+        Ok(())
+    }
+    .await;
+    match unit.finish(result).await {
+        // the entities change only once everything is stored
+        Ok(()) => Ok(entities
+            .iter_mut()
+            .zip(outcomes)
+            .map(|(e, o)| match o {
+                Upserted::Ignored => false,
+                Upserted::Row(row) => {
+                    *e = row;
+                    true
+                }
+                Upserted::Inserted { id, saved } => {
+                    if let Some(id) = id {
+                        e.__set_id(id);
+                    }
+                    apply_saved(e, &saved, ctx.now);
+                    true
+                }
+            })
+            .collect()),
+        Err(err) => {
+            // nothing was written: no entity keeps an id it did not have
+            for (entity, id) in entities.iter_mut().zip(before) {
+                entity.__set_id(id);
+            }
+            Err(err)
+        }
+    }
+}
+
+/// What one upsert did, applied to the entity once the whole call is stored.
+enum Upserted<E: Entity> {
+    /// A conflict left the existing row alone.
+    Ignored,
+    /// The row as stored.
+    Row(E),
+    /// Inserted as the entity holds it (with this generated id).
+    Inserted { id: Option<E::Id>, saved: Saved },
+}
+
+async fn upsert_one<E: Entity>(
+    ctx: &Ctx<'_>,
+    unit: &mut Unit<'_>,
+    entity: &E,
+    plan: &UpsertPlan,
+    index: Option<&str>,
+) -> Result<Upserted<E>> {
+    use super::query::quoted;
+    let info = ctx.info;
+    let shape = info.shape();
+    let generated = entity.id().is_unset() && E::Id::KIND == IdKind::AutoIncrement;
+    let mut cols: Vec<&str> = Vec::new();
+    if !generated {
+        cols.push(info.id_column);
+    }
+    let data = shape.data_columns();
+    let managed = shape.insert_managed();
+    cols.extend(&data);
+    cols.extend(&managed);
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ({})",
+        quoted(info.table),
+        cols.iter()
+            .map(|c| quoted(c))
+            .collect::<Vec<_>>()
+            .join(", "),
+        vec!["?"; cols.len()].join(", ")
+    );
+    // on a conflict: the listed columns, then what a write maintains
+    let mut sets: Vec<String> = Vec::new();
+    if let Some(update) = &plan.update {
+        let new = |c: &str| {
+            if ctx.dialect == Dialect::MySql {
+                format!("VALUES({})", quoted(c))
+            } else {
+                format!("excluded.{}", quoted(c))
+            }
+        };
+        for c in update {
+            sets.push(format!("{} = {}", quoted(c), new(c)));
+        }
+        if let Some(v) = info.column(ColumnRole::Version) {
+            sets.push(format!(
+                "{0} = {1}.{0} + 1",
+                quoted(v.name),
+                quoted(info.table)
+            ));
+        }
+        if let Some(u) = info.column(ColumnRole::UpdatedAt) {
+            sets.push(format!("{} = {}", quoted(u.name), new(u.name)));
+        }
+        for c in shape.audit() {
+            sets.push(format!("{} = {}", quoted(c), new(c)));
+        }
+    }
+    let returning = ctx.dialect != Dialect::MySql;
+    match (&plan.update, ctx.dialect) {
+        (Some(_), Dialect::MySql) => {
+            sql.push_str(" ON DUPLICATE KEY UPDATE ");
+            sql.push_str(&sets.join(", "));
+        }
+        (Some(_), _) => {
+            write!(
+                sql,
+                " ON CONFLICT ({}) DO UPDATE SET {}",
+                plan.target
+                    .iter()
+                    .map(|c| quoted(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                sets.join(", ")
+            )
+            .ok();
+        }
+        (None, Dialect::MySql) => {}
+        (None, _) => {
+            write!(
+                sql,
+                " ON CONFLICT ({}) DO NOTHING",
+                plan.target
+                    .iter()
+                    .map(|c| quoted(c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+            .ok();
+        }
+    }
+    if returning {
+        write!(sql, " RETURNING {}", info.sql(ctx.dialect).select_list).ok();
+    }
+    let stmt = ctx.db.inner.statements.get(&sql)?;
+    let (managed_values, created) = managed_for_insert(entity, ctx.now, 1, ctx.audit);
+    let params = RowParams {
+        entity,
+        lead_id: (!generated).then(|| entity.id()),
+        data: true,
+        managed: managed_values,
+        where_id: None,
+        where_version: None,
+    };
+    if returning {
+        let rows: Vec<E> = unit.fetch_as(&stmt, &params, Some(1), ctx.opts).await?;
+        drop(params);
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(Upserted::Ignored);
+        };
+        if !generated {
+            ctx.inserted_with_id(unit, &row.id()).await?;
+        }
+        return Ok(Upserted::Row(row));
+    }
+    // the MySQL family: no RETURNING on MySQL 8, and a duplicate key
+    // updates whichever unique key it hit
+    let done = unit.execute(&stmt, &params, ctx.opts).await;
+    drop(params);
+    let done = match done {
+        Ok(d) => d,
+        Err(Error::ConstraintViolation {
+            kind: ConstraintKind::Unique,
+            constraint: Some(name),
+            ..
+        }) if plan.update.is_none() && is_key(&name, index) => return Ok(Upserted::Ignored),
+        Err(e) => return Err(e),
+    };
+    if plan.update.is_none() {
+        let id = if generated {
+            let id = done.last_insert_id.ok_or_else(|| {
+                Error::Driver(format!(
+                    "the server did not report the new {} id",
+                    info.table
+                ))
+            })?;
+            Some(E::Id::from_generated(id)?)
+        } else {
+            ctx.inserted_with_id(unit, &entity.id()).await?;
+            None
+        };
+        return Ok(Upserted::Inserted {
+            id,
+            saved: Saved {
+                version: info.column(ColumnRole::Version).map(|_| 1),
+                created,
+            },
+        });
+    }
+    // read the row back by its key: the new one, or the one it updated
+    let mut keys: Vec<Param> = Vec::new();
+    let mut wheres: Vec<String> = Vec::new();
+    for c in &plan.target {
+        wheres.push(format!("{} = ?", quoted(c)));
+        let value = if *c == info.id_column && generated {
+            let id = done.last_insert_id.ok_or_else(|| {
+                Error::Driver(format!(
+                    "the server did not report the new {} id",
+                    info.table
+                ))
+            })?;
+            Arc::new(id) as Param
+        } else {
+            entity.__value_of(c).ok_or_else(|| {
+                Error::invalid_input(*c, "the conflict key must be a mapped column")
+            })?
+        };
+        keys.push(value);
+    }
+    let select = format!(
+        "SELECT {} FROM {} WHERE {}",
+        info.sql(ctx.dialect).select_list,
+        quoted(info.table),
+        wheres.join(" AND ")
+    );
+    let stmt = ctx.db.inner.statements.get(&select)?;
+    let rows: Vec<E> = unit
+        .fetch_as(&stmt, &super::query::ParamList(&keys), Some(1), ctx.opts)
+        .await?;
+    let row = rows.into_iter().next().ok_or_else(|| {
+        Error::Driver(format!(
+            "the {} row written by the upsert could not be read back",
+            info.table
+        ))
+    })?;
+    Ok(Upserted::Row(row))
+}
+
+/// Whether a duplicate-key error names the upsert's key (MySQL 8 prefixes
+/// the table: `users.users_email_unique`).
+fn is_key(name: &str, index: Option<&str>) -> bool {
+    let want = index.unwrap_or("PRIMARY");
+    name == want || name.ends_with(&format!(".{want}"))
 }

@@ -431,7 +431,7 @@ struct Built {
     params: Vec<Param>,
 }
 
-struct ParamList<'a>(&'a [Param]);
+pub(crate) struct ParamList<'a>(pub(crate) &'a [Param]);
 
 impl Params for ParamList<'_> {
     fn bind<'q>(&'q self, args: &mut Arguments<'q>) -> Result<()> {

@@ -1,0 +1,225 @@
+//! Upserts on any unique key: insert a row, or on a conflict on its id or a
+//! unique column update some columns of the existing row (or leave it).
+
+use std::marker::PhantomData;
+
+use super::Entity;
+use super::executor::Executor;
+use super::ops::{self, Audit, UpsertPlan};
+use super::query::Col;
+use crate::error::Result;
+
+/// Columns of entity `E`, named by their handles: one handle
+/// (`User::EMAIL`) or a tuple of handles (`(User::NAME, User::VISITS)`, up
+/// to eight).
+pub trait Columns<E> {
+    /// The column names. Not meant to be called directly.
+    #[doc(hidden)]
+    fn __names(self) -> Vec<&'static str>;
+}
+
+impl<E, T> Columns<E> for Col<E, T> {
+    fn __names(self) -> Vec<&'static str> {
+        vec![self.name()]
+    }
+}
+
+macro_rules! tuple_columns {
+    ($($t:ident $v:ident),+) => {
+        impl<E, $($t),+> Columns<E> for ($(Col<E, $t>,)+) {
+            fn __names(self) -> Vec<&'static str> {
+                let ($($v,)+) = self;
+                vec![$($v.name()),+]
+            }
+        }
+    };
+}
+tuple_columns!(A a);
+tuple_columns!(A a, B b);
+tuple_columns!(A a, B b, C c);
+tuple_columns!(A a, B b, C c, D d);
+tuple_columns!(A a, B b, C c, D d, F f);
+tuple_columns!(A a, B b, C c, D d, F f, G g);
+tuple_columns!(A a, B b, C c, D d, F f, G g, H h);
+tuple_columns!(A a, B b, C c, D d, F f, G g, H h, I i);
+
+/// The first half of an upsert: the unique key rows conflict on
+/// ([`Entity::on_conflict`]). Say what happens on a conflict with
+/// [`update`](OnConflict::update), [`update_all`](OnConflict::update_all)
+/// or [`do_nothing`](OnConflict::do_nothing).
+pub struct OnConflict<E: Entity> {
+    target: Vec<&'static str>,
+    _marker: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> std::fmt::Debug for OnConflict<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnConflict")
+            .field("entity", &E::INFO.table)
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+impl<E: Entity> OnConflict<E> {
+    pub(crate) fn new(target: Vec<&'static str>) -> Self {
+        OnConflict {
+            target,
+            _marker: PhantomData,
+        }
+    }
+
+    /// On a conflict, set these columns of the existing row to the new
+    /// row's values (and move its version and `updated_at` on, as a save
+    /// does); the other columns keep their stored values.
+    pub fn update<C: Columns<E>>(self, columns: C) -> Upsert<E> {
+        Upsert::new(self.target, Some(columns.__names()))
+    }
+
+    /// On a conflict, set every data column (all but the key, the conflict
+    /// key's columns and the managed ones such as `created_at`).
+    pub fn update_all(self) -> Upsert<E> {
+        let cols = E::INFO
+            .columns
+            .iter()
+            .filter(|c| c.role == dal_schema::entity::ColumnRole::Data && c.mapped)
+            .map(|c| c.name)
+            .filter(|c| !self.target.contains(c))
+            .collect();
+        Upsert::new(self.target, Some(cols))
+    }
+
+    /// On a conflict, leave the existing row as it is (insert or ignore).
+    pub fn do_nothing(self) -> Upsert<E> {
+        Upsert::new(self.target, None)
+    }
+}
+
+/// An upsert ready to run: insert, or on a conflict on its key update some
+/// columns of the existing row, or leave it. Built by
+/// [`Entity::on_conflict`]; run with [`save`](Upsert::save) or
+/// [`save_all`](Upsert::save_all).
+///
+/// The key must be the primary key or a unique index of the entity (else
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) before anything is
+/// sent); a conflict on *another* unique key is an
+/// [`Error::ConstraintViolation`](crate::Error::ConstraintViolation) on
+/// PostgreSQL and SQLite. On MariaDB/MySQL, `ON DUPLICATE KEY UPDATE`
+/// updates the row whichever unique key the new row collides with; use a
+/// key that is the table's only unique key besides the id when that
+/// matters.
+///
+/// History is recorded as for any write (an `insert`, or an `update` when
+/// the existing row changed), and soft-deleted rows are conflicts like any
+/// other: an update leaves their deletion mark alone.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use dal::{Db, Entity};
+///
+/// #[derive(Entity, Debug, Clone)]
+/// #[dal(table = "members")]
+/// struct Member {
+///     #[dal(id)]
+///     id: i64,
+///     #[dal(unique, length = 120)]
+///     email: String,
+///     name: String,
+///     visits: i32,
+/// }
+///
+/// let db = Db::connect_url("sqlite::memory:").await?;
+/// Member::ensure_schema(&db).await?;
+/// let mut ada = Member { id: 0, email: "ada@example.com".into(), name: "Ada".into(), visits: 1 };
+/// ada.save(&db).await?;
+///
+/// // same email: the stored row is updated (name only), and `again` holds it
+/// let mut again = Member { id: 0, email: "ada@example.com".into(), name: "Ada L.".into(), visits: 9 };
+/// let written = Member::on_conflict(Member::EMAIL)
+///     .update(Member::NAME)
+///     .save(&mut again, &db)
+///     .await?;
+/// assert!(written);
+/// assert_eq!((again.id, again.name.as_str(), again.visits), (ada.id, "Ada L.", 1));
+///
+/// // insert or ignore
+/// let mut dup = Member { id: 0, email: "ada@example.com".into(), name: "X".into(), visits: 0 };
+/// let mut new = Member { id: 0, email: "bob@example.com".into(), name: "Bob".into(), visits: 0 };
+/// assert!(!Member::on_conflict(Member::EMAIL).do_nothing().save(&mut dup, &db).await?);
+/// assert_eq!(dup.id, 0);
+/// let mut batch = vec![dup, new];
+/// assert_eq!(Member::on_conflict(Member::EMAIL).do_nothing().save_all(&mut batch, &db).await?, 1);
+/// assert!(batch[1].id > 0);
+/// # Ok::<(), dal::Error>(()) }).unwrap();
+/// ```
+pub struct Upsert<E: Entity> {
+    plan: UpsertPlan,
+    audit: Option<Audit>,
+    _marker: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> std::fmt::Debug for Upsert<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upsert")
+            .field("entity", &E::INFO.table)
+            .field("target", &self.plan.target)
+            .field("update", &self.plan.update)
+            .finish()
+    }
+}
+
+impl<E: Entity> Upsert<E> {
+    fn new(target: Vec<&'static str>, update: Option<Vec<&'static str>>) -> Self {
+        Upsert {
+            plan: UpsertPlan { target, update },
+            audit: None,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Record who made the change and why in the history (entities with
+    /// `history`).
+    pub fn audit(mut self, audit: Audit) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// Insert `entity`, or resolve the conflict as this upsert says.
+    /// Returns whether a row was written: `true` for an insert or an
+    /// update, and `entity` then holds the row as stored (its id, and for an
+    /// update the stored values of the columns not updated); `false` when
+    /// [`do_nothing`](OnConflict::do_nothing) left an existing row alone,
+    /// and `entity` is unchanged.
+    pub fn save<'a, X: Executor<'a>>(
+        &'a self,
+        entity: &'a mut E,
+        ex: X,
+    ) -> impl std::future::Future<Output = Result<bool>> + Send + 'a {
+        let session = ex.__into_session();
+        async move {
+            let written = ops::upsert(
+                std::slice::from_mut(entity),
+                session,
+                &self.plan,
+                self.audit.as_ref(),
+            )
+            .await?;
+            Ok(written.first().copied().unwrap_or(false))
+        }
+    }
+
+    /// [`save`](Upsert::save) for many entities, in one transaction (a
+    /// savepoint inside yours), one statement per row: all of them or none.
+    /// Returns how many rows were written (inserted or updated).
+    pub fn save_all<'a, X: Executor<'a>>(
+        &'a self,
+        entities: &'a mut [E],
+        ex: X,
+    ) -> impl std::future::Future<Output = Result<u64>> + Send + 'a {
+        let session = ex.__into_session();
+        async move {
+            let written = ops::upsert(entities, session, &self.plan, self.audit.as_ref()).await?;
+            Ok(written.iter().filter(|w| **w).count() as u64)
+        }
+    }
+}
