@@ -1061,7 +1061,7 @@ impl<E: Entity> Find<E> {
         async move { self.write_many(session, None, None, true).await }
     }
 
-    async fn write_many(
+    pub(crate) async fn write_many(
         mut self,
         session: Session<'_>,
         assignments: Option<Vec<Assignment<E>>>,

@@ -223,3 +223,111 @@ impl<E: Entity> Upsert<E> {
         }
     }
 }
+
+/// A partial update of one row by id ([`Entity::update_by_id`]): only the
+/// columns set here are written (with `updated_at`, the version and the
+/// history, as any write), so concurrent writers changing other columns of
+/// the row keep their changes.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use dal::{Db, Entity};
+///
+/// #[derive(Entity, Debug, Clone)]
+/// #[dal(table = "docs")]
+/// struct Doc {
+///     #[dal(id)]
+///     id: i64,
+///     title: String,
+///     views: i64,
+///     note: Option<String>,
+/// }
+///
+/// let db = Db::connect_url("sqlite::memory:").await?;
+/// Doc::ensure_schema(&db).await?;
+/// let mut d = Doc { id: 0, title: "Draft".into(), views: 0, note: Some("x".into()) };
+/// d.save(&db).await?;
+/// Doc::update_by_id(d.id).set(Doc::TITLE, "Final").set_null(Doc::NOTE).run(&db).await?;
+/// let stored = Doc::get(&db, d.id).await?.unwrap();
+/// assert_eq!((stored.title.as_str(), stored.views, stored.note), ("Final", 0, None));
+/// let missing = Doc::update_by_id(999).set(Doc::VIEWS, 1).run(&db).await;
+/// assert!(matches!(missing, Err(dal::Error::NotFound(_))));
+/// # Ok::<(), dal::Error>(()) }).unwrap();
+/// ```
+pub struct UpdateById<E: Entity> {
+    id: E::Id,
+    sets: Vec<super::query::Assignment<E>>,
+    audit: Option<Audit>,
+}
+
+impl<E: Entity> std::fmt::Debug for UpdateById<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateById")
+            .field("entity", &E::INFO.table)
+            .field("id", &self.id)
+            .field("sets", &self.sets)
+            .finish()
+    }
+}
+
+impl<E: Entity> UpdateById<E> {
+    pub(crate) fn new(id: E::Id) -> Self {
+        UpdateById {
+            id,
+            sets: Vec::new(),
+            audit: None,
+        }
+    }
+
+    /// Write `value` into `column`.
+    pub fn set<T: crate::codec::Encode + 'static>(
+        mut self,
+        column: Col<E, T>,
+        value: impl Into<T>,
+    ) -> Self {
+        self.sets.push(column.set(value));
+        self
+    }
+
+    /// Write NULL into `column` (a nullable column).
+    pub fn set_null<T: crate::codec::Encode + 'static>(mut self, column: Col<E, T>) -> Self {
+        self.sets.push(column.set_null());
+        self
+    }
+
+    /// Record who made the change and why in the history.
+    pub fn audit(mut self, audit: Audit) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// Run it: [`Error::NotFound`](crate::Error::NotFound) when no (live)
+    /// row has the id, [`Error::InvalidInput`](crate::Error::InvalidInput)
+    /// when nothing is set.
+    pub fn run<'a, X: Executor<'a>>(
+        self,
+        ex: X,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'a
+    where
+        Self: 'a,
+    {
+        let session = ex.__into_session();
+        async move {
+            let find = super::query::Find::<E>::new().filter(super::query::Cond::raw_eq(
+                E::INFO.id_column,
+                std::sync::Arc::new(self.id.clone()),
+            ));
+            let n = find
+                .write_many(session, Some(self.sets), self.audit.as_ref(), false)
+                .await?;
+            if n == 0 {
+                return Err(crate::Error::NotFound(format!(
+                    "no `{}` row has the id {:?}",
+                    E::INFO.table,
+                    self.id
+                )));
+            }
+            Ok(())
+        }
+    }
+}
