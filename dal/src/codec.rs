@@ -121,6 +121,42 @@ impl rusqlite::ToSql for SqliteArg<'_> {
     }
 }
 
+impl SqliteArg<'_> {
+    /// The same value, owning its text and bytes.
+    pub(crate) fn into_owned(self) -> SqliteArg<'static> {
+        match self {
+            SqliteArg::Null => SqliteArg::Null,
+            SqliteArg::Integer(i) => SqliteArg::Integer(i),
+            SqliteArg::Real(f) => SqliteArg::Real(f),
+            SqliteArg::Text(t) => SqliteArg::Text(Cow::Owned(t.into_owned())),
+            SqliteArg::Blob(b) => SqliteArg::Blob(Cow::Owned(b.into_owned())),
+        }
+    }
+
+    /// Whether two values are stored identically (floats by their bits).
+    pub(crate) fn same(&self, other: &SqliteArg<'_>) -> bool {
+        match (self, other) {
+            (SqliteArg::Null, SqliteArg::Null) => true,
+            (SqliteArg::Integer(a), SqliteArg::Integer(b)) => a == b,
+            (SqliteArg::Real(a), SqliteArg::Real(b)) => a.to_bits() == b.to_bits(),
+            (SqliteArg::Text(a), SqliteArg::Text(b)) => a == b,
+            (SqliteArg::Blob(a), SqliteArg::Blob(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Arguments<'_> {
+    /// The values pushed so far as SQLite stores them (a dialect-neutral
+    /// picture of them), when these are SQLite arguments.
+    pub(crate) fn sqlite_values(self) -> Option<Vec<SqliteArg<'static>>> {
+        match self.inner {
+            ArgsInner::Sqlite(v) => Some(v.into_iter().map(SqliteArg::into_owned).collect()),
+            _ => None,
+        }
+    }
+}
+
 pub(crate) enum ArgsInner<'q> {
     Pg(PgArguments),
     MySql(MySqlArguments),

@@ -88,7 +88,7 @@ pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind,
 pub use entity::{
     Assignment, Audit, BelongsTo, Col, Columns, Cond, Entity, EntityId, Executor, Find, FindWith,
     HasMany, HasOne, HistoryEntry, IdKind, Include, Loaded, ManyToMany, OnConflict, Operation,
-    Order, Related, SchemaReport, SqlType, TimestampField, UpdateById, Upsert, With,
+    Order, Related, SchemaReport, SqlType, TimestampField, Tracked, UpdateById, Upsert, With,
 };
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;

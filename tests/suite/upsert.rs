@@ -316,6 +316,104 @@ pub async fn up_update_by_id_keeps_concurrent_changes(t: &TestDb) {
     assert_eq!(Member::get(db, m.id).await.unwrap().unwrap(), stored);
 }
 
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[dal(table = "up_profiles", history, timestamps)]
+pub struct Profile {
+    #[dal(id)]
+    pub id: i64,
+    pub name: String,
+    pub bio: Option<String>,
+    pub score: f64,
+    #[dal(json)]
+    pub tags: Vec<String>,
+}
+
+/// A tracked entity writes only the columns that changed since it was
+/// loaded: two writers that loaded the same row and change different
+/// columns both keep their change; nothing changed sends nothing; the entity
+/// then equals the stored row and the history holds the whole new version;
+/// a `#[dal(version)]` entity is still checked against its version.
+pub async fn up_tracked_saves_only_changed_columns(t: &TestDb) {
+    let db = &t.db;
+    Profile::ensure_schema(db).await.unwrap();
+    Member::ensure_schema(db).await.unwrap();
+    let mut p = Profile {
+        id: 0,
+        name: "Ada".into(),
+        bio: None,
+        score: 1.5,
+        tags: vec!["math".into()],
+    };
+    p.save(db).await.unwrap();
+
+    let mut first = Profile::get_tracked(db, p.id).await.unwrap().unwrap();
+    let mut second = Profile::find()
+        .filter(Profile::ID.eq(p.id))
+        .all_tracked(db)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(!first.is_changed());
+    let before = db.stats().statements;
+    first.save(db).await.unwrap();
+    assert_eq!(
+        db.stats().statements,
+        before,
+        "nothing changed, nothing sent"
+    );
+
+    first.bio = Some("analyst".into());
+    first.tags.push("engines".into());
+    second.score = 2.5;
+    assert_eq!(first.changed_columns(), ["bio", "tags"]);
+    assert_eq!(second.changed_columns(), ["score"]);
+    first.save(db).await.unwrap();
+    second.save(db).await.unwrap();
+    assert!(!first.is_changed() && !second.is_changed());
+
+    let stored = Profile::get(db, p.id).await.unwrap().unwrap();
+    assert_eq!(stored.bio.as_deref(), Some("analyst"));
+    assert_eq!(stored.tags, ["math", "engines"]);
+    assert_eq!(stored.score, 2.5);
+    assert_eq!(stored.name, "Ada");
+    let history = Profile::history(db, p.id).await.unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2].entity, stored, "the whole new version");
+
+    // versioned: the second writer's copy is stale
+    let mut m = member("ada@x.org", "Ada", 1);
+    m.save(db).await.unwrap();
+    let mut a = Member::get_tracked(db, m.id).await.unwrap().unwrap();
+    let mut b = Member::get_tracked(db, m.id).await.unwrap().unwrap();
+    a.name = "A".into();
+    b.visits = 2;
+    a.save(db).await.unwrap();
+    assert_eq!(a.version, 2);
+    let err = b.save(db).await.unwrap_err();
+    assert!(matches!(err, Error::StaleVersion { .. }), "{err:?}");
+    assert!(b.is_changed(), "a failed save keeps the changes to retry");
+    assert_eq!(Member::get(db, m.id).await.unwrap().unwrap().visits, 1);
+
+    // a row that is gone
+    let mut gone = Profile::get_tracked(db, p.id).await.unwrap().unwrap();
+    p.delete_permanently(db).await.unwrap();
+    gone.name = "Ghost".into();
+    let err = gone.save(db).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+
+    // not saved yet: inserted whole
+    let mut fresh = dal::Tracked::new(Profile {
+        id: 0,
+        name: "New".into(),
+        bio: None,
+        score: 0.0,
+        tags: vec![],
+    });
+    fresh.save(db).await.unwrap();
+    assert!(fresh.id > 0);
+    assert_eq!(Profile::get(db, fresh.id).await.unwrap().unwrap(), *fresh);
+}
+
 macro_rules! upsert_tests {
     ($setup:path) => {
         backend_tests!($setup;
@@ -323,6 +421,7 @@ macro_rules! upsert_tests {
             upsert::up_do_nothing_single_and_bulk,
             upsert::up_errors_and_transactions,
             upsert::up_update_by_id_keeps_concurrent_changes,
+            upsert::up_tracked_saves_only_changed_columns,
         );
     };
 }

@@ -235,6 +235,31 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             }
         });
 
+    // one data column by name: the partial save of a tracked entity
+    let column_binds = e
+        .stored()
+        .filter(|f| f.role == Some(ColumnRole::Data))
+        .map(|f| {
+            let name = &f.ident;
+            let col = &f.column;
+            let named = quote!(.map_err(|e| #p::field_error(e, #col))?;);
+            let bind = match &f.storage {
+                Storage::Plain => {
+                    let span = f.ty.span();
+                    let ty = &f.ty;
+                    quote_spanned!(span=> #p::encode_field::<#ty>(&self.#name, out, #col)?;)
+                }
+                Storage::Json => quote!(out.push_json(&self.#name) #named),
+                Storage::With(path) => quote!(#path::encode(&self.#name, out) #named),
+            };
+            quote! {
+                #col => {
+                    #bind
+                    ::core::result::Result::Ok(true)
+                }
+            }
+        });
+
     // ---------------------------------------------------------------- blueprint
     let blueprint_columns = e.stored().map(|f| {
         let col = &f.column;
@@ -628,6 +653,13 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 }
 
                 #(#managed)*
+
+                fn __bind_column<'__q>(&'__q self, column: &str, out: &mut #p::Arguments<'__q>) -> #p::Result<bool> {
+                    match column {
+                        #(#column_binds)*
+                        _ => ::core::result::Result::Ok(false),
+                    }
+                }
 
                 fn __value_of(&self, column: &str) -> ::core::option::Option<::std::sync::Arc<dyn #p::Encode>> {
                     match column {

@@ -40,6 +40,7 @@ mod ops;
 mod query;
 mod relation;
 mod schema;
+mod tracked;
 mod types;
 mod upsert;
 
@@ -65,6 +66,7 @@ pub use relation::{
 };
 pub use schema::SchemaReport;
 pub(crate) use schema::history_blueprint;
+pub use tracked::Tracked;
 pub use types::{EntityId, IdKind, SqlType, TimestampField};
 pub use upsert::{Columns, OnConflict, UpdateById, Upsert};
 
@@ -258,6 +260,13 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
     #[doc(hidden)]
     fn __set_deleted_at(&mut self, _at: Option<DateTime<Utc>>) {}
 
+    /// Bind the value of one data column, by column name; `false` when the
+    /// entity has no such data column (partial saves of tracked entities).
+    #[doc(hidden)]
+    fn __bind_column<'q>(&'q self, _column: &str, _out: &mut Arguments<'q>) -> Result<bool> {
+        Ok(false)
+    }
+
     /// The value of a mapped column, by column name (keyset pagination cursors).
     #[doc(hidden)]
     fn __value_of(&self, column: &str) -> Option<Arc<dyn Encode>>;
@@ -390,6 +399,16 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
             .filter(Cond::raw_eq(Self::INFO.id_column, Arc::new(id)))
             .as_of(at)
             .optional(ex)
+    }
+
+    /// Load by id, tracked: saving it writes only the columns that changed
+    /// (see [`Tracked`]); soft-deleted rows are not returned.
+    fn get_tracked<'a, X: Executor<'a>>(
+        ex: X,
+        id: Self::Id,
+    ) -> impl std::future::Future<Output = Result<Option<Tracked<Self>>>> + Send + 'a {
+        let get = ops::get::<Self>(ex.__into_session(), id, false);
+        async move { Ok(get.await?.map(Tracked::new)) }
     }
 
     /// A partial update of the row with this id: only the columns set on it

@@ -1436,3 +1436,112 @@ fn is_key(name: &str, index: Option<&str>) -> bool {
     let want = index.unwrap_or("PRIMARY");
     name == want || name.ends_with(&format!(".{want}"))
 }
+
+// ------------------------------------------------------------------ partial saves
+
+/// Write only `columns` (data columns) of a stored entity, with what a save
+/// maintains (version, `updated_at`, audit columns): the save of a
+/// [`Tracked`](super::Tracked) entity. A versioned entity is checked against
+/// its version as in a full save.
+pub(crate) async fn save_columns<E: Entity>(
+    entity: &mut E,
+    session: Session<'_>,
+    columns: &[&'static str],
+    audit: Option<&Audit>,
+) -> Result<()> {
+    use super::query::quoted;
+    let ctx = Ctx::new::<E>(&session, audit);
+    let info = ctx.info;
+    let shape = info.shape();
+    let current = entity.__version().unwrap_or(0);
+    let next = current + 1;
+    let mut sql = format!("UPDATE {} SET ", quoted(info.table));
+    let mut params: Vec<Param> = Vec::with_capacity(columns.len() + 8);
+    let mut first = true;
+    let mut set = |sql: &mut String, c: &str| {
+        if !first {
+            sql.push_str(", ");
+        }
+        first = false;
+        write!(sql, "{} = ?", quoted(c)).ok();
+    };
+    for c in columns {
+        set(&mut sql, c);
+    }
+    for (name, value) in shape
+        .update_managed()
+        .into_iter()
+        .zip(managed_for_update(entity, ctx.now, next, ctx.audit))
+    {
+        set(&mut sql, name);
+        params.push(Arc::new(value));
+    }
+    write!(sql, " WHERE {} = ?", quoted(info.id_column)).ok();
+    params.push(Arc::new(entity.id()));
+    let version = info.column(ColumnRole::Version).filter(|_| info.versioned);
+    if let Some(v) = version {
+        write!(sql, " AND {} = ?", quoted(v.name)).ok();
+        params.push(Arc::new(current));
+    }
+    let stmt = ctx.db.inner.statements.get(&sql)?;
+    let bound = ColumnParams {
+        entity: &*entity,
+        columns,
+        rest: &params,
+    };
+    let mut unit = session.unit(false).await?;
+    let result = unit.execute(&stmt, &bound, ctx.opts).await;
+    drop(bound);
+    let done = unit.finish(result).await?;
+    if done.rows_affected == 0 {
+        return Err(if version.is_some() {
+            Error::StaleVersion {
+                entity: info.table.to_string(),
+                id: format!("{:?}", entity.id()),
+                expected: current,
+            }
+        } else {
+            Error::NotFound(format!(
+                "no `{}` row has the id {:?}",
+                info.table,
+                entity.id()
+            ))
+        });
+    }
+    apply_saved(
+        entity,
+        &Saved {
+            version: version.map(|_| next),
+            created: None,
+        },
+        ctx.now,
+    );
+    Ok(())
+}
+
+/// Some data columns of an entity, then further parameters.
+struct ColumnParams<'e, E: Entity> {
+    entity: &'e E,
+    columns: &'e [&'static str],
+    rest: &'e [Param],
+}
+
+impl<E: Entity> Params for ColumnParams<'_, E> {
+    fn bind<'q>(&'q self, args: &mut Arguments<'q>) -> Result<()> {
+        for c in self.columns {
+            if !self.entity.__bind_column(c, args)? {
+                return Err(Error::invalid_input(
+                    *c,
+                    format!("`{c}` is not a data column of `{}`", E::INFO.table),
+                ));
+            }
+        }
+        for p in self.rest {
+            p.encode(args)?;
+        }
+        Ok(())
+    }
+    fn len(&self) -> usize {
+        self.columns.len() + self.rest.len()
+    }
+}
