@@ -1491,7 +1491,6 @@ pub(crate) async fn save_columns<E: Entity>(
     };
     let mut unit = session.unit(false).await?;
     let result = unit.execute(&stmt, &bound, ctx.opts).await;
-    drop(bound);
     let done = unit.finish(result).await?;
     if done.rows_affected == 0 {
         return Err(if version.is_some() {
