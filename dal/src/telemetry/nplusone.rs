@@ -93,9 +93,7 @@ impl Detector {
         if !burst.parents.contains(&parent) {
             // only distinct parents count: loading one row's relation twice
             // is a cache question, not an N+1
-            if burst.parents.len() < self.threshold {
-                burst.parents.push(parent);
-            } else if !burst.reported {
+            if burst.parents.len() < self.threshold || !burst.reported {
                 burst.parents.push(parent);
             }
         }
