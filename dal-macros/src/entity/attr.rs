@@ -156,6 +156,55 @@ impl darling::FromMeta for ThroughDecl {
     }
 }
 
+/// `belongs_to = Entity` (a path, or a string holding one).
+pub(crate) struct BelongsToTarget(pub syn::Path);
+
+impl darling::FromMeta for BelongsToTarget {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        let wrong = |span: proc_macro2::Span| {
+            darling::Error::custom("`belongs_to` takes the parent entity, like `belongs_to = User`")
+                .with_span(&span)
+        };
+        let syn::Meta::NameValue(nv) = item else {
+            return Err(wrong(syn::spanned::Spanned::span(item)));
+        };
+        match &nv.value {
+            syn::Expr::Path(p) if p.qself.is_none() => Ok(BelongsToTarget(p.path.clone())),
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => s.parse().map(BelongsToTarget).map_err(|_| wrong(s.span())),
+            other => Err(wrong(syn::spanned::Spanned::span(other))),
+        }
+    }
+}
+
+/// `relation = "name"`.
+pub(crate) struct RelationName(pub String);
+
+impl darling::FromMeta for RelationName {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        match item {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }),
+                ..
+            }) => Ok(RelationName(s.value())),
+            syn::Meta::NameValue(nv) => Err(darling::Error::custom(
+                "`relation` takes the name as a string, like `relation = \"owner\"`",
+            )
+            .with_span(&nv.value)),
+            other => Err(darling::Error::custom(
+                "`relation` takes the name as a string, like `relation = \"owner\"`",
+            )
+            .with_span(other)),
+        }
+    }
+}
+
 /// Field-level options.
 #[derive(FromField)]
 #[darling(attributes(dal))]
@@ -194,10 +243,10 @@ pub(crate) struct FieldAttrs {
     pub references: Option<SpannedValue<String>>,
     /// A belongs-to relation: the field holds the key of this entity.
     #[darling(default)]
-    pub belongs_to: Option<syn::Path>,
+    pub belongs_to: Option<BelongsToTarget>,
     /// The relation's name (default: the field name without `_id`).
     #[darling(default)]
-    pub relation: Option<SpannedValue<String>>,
+    pub relation: Option<SpannedValue<RelationName>>,
     /// Action on delete of the referenced row.
     #[darling(default)]
     pub on_delete: Option<SpannedValue<String>>,

@@ -85,9 +85,10 @@ pub(crate) fn audit_columns() -> Vec<Hidden> {
     ]
 }
 
-/// Method names of `Entity` (and the inherent `find`): a relation's lazy
-/// method must not shadow one.
+/// Method names of `Entity` and `FromRow`: a relation's lazy method must not
+/// shadow one.
 const ENTITY_METHODS: &[&str] = &[
+    "from_row",
     "id",
     "blueprint",
     "table_name",
@@ -121,7 +122,12 @@ fn check_relations(e: &Entity, errors: &mut darling::error::Accumulator) {
                           errors: &mut darling::error::Accumulator| {
         if let Some((_, first)) = names.iter().find(|(n, _)| n == name) {
             let _ = first;
-            errors.push(err(format!("a second relation named `{name}`"), span));
+            errors.push(err(
+                format!(
+                    "a second relation named `{name}`: each relation needs its own name (a belongs-to is named with `relation = \"...\"`)"
+                ),
+                span,
+            ));
             return;
         }
         names.push((name.to_string(), span));
@@ -138,7 +144,8 @@ fn check_relations(e: &Entity, errors: &mut darling::error::Accumulator) {
         if ENTITY_METHODS.contains(&name) {
             errors.push(err(
                 format!(
-                    "the relation `{name}` would shadow `Entity::{name}` with its lazy-loading method: name it differently"
+                    "the relation `{name}` would shadow `{}::{name}` with its lazy-loading method: name it differently",
+                    if name == "from_row" { "FromRow" } else { "Entity" }
                 ),
                 span,
             ));
@@ -169,7 +176,9 @@ fn check_relations(e: &Entity, errors: &mut darling::error::Accumulator) {
                 b.span,
             ));
         }
-        check_name(&b.name, b.span, errors);
+        if let Some(name) = &b.name {
+            check_name(name, b.span, errors);
+        }
     }
     for r in &e.relations {
         let n = r.name.to_string();

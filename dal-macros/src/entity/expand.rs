@@ -9,7 +9,7 @@
 use dal_schema::entity::{ColumnRole, EntityColumn, EntityShape, EntitySql, entity_sql};
 use dal_schema::{DefaultValue, Dialect, ReferentialAction};
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::model::{Entity, Field, RelationKind, Storage};
@@ -91,6 +91,24 @@ fn sql_tokens(p: &TokenStream, s: &EntitySql) -> TokenStream {
             history_at_version: #history_at_version,
         }
     }
+}
+
+/// `tokens` with every span set to `span`, so that an error anywhere in them
+/// is reported at the user's token.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                t = proc_macro2::TokenTree::Group(group);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }
 
 fn const_name(f: &Field) -> syn::Ident {
@@ -361,14 +379,15 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let col = &f.column;
         let name = dal_schema::model::names::foreign_key(table, std::slice::from_ref(&f.column));
         let target = &b.target;
+        let info = respan(quote!(<#target as #p::Entity>::INFO), target.span());
         let od = action_tokens(&p, b.on_delete);
         let ou = action_tokens(&p, b.on_update);
         Some(quote! {
             t.foreign_keys.push(#p::ForeignKey {
                 name: ::core::convert::From::from(#name),
                 columns: ::std::vec![::core::convert::From::from(#col)],
-                references_table: ::core::convert::From::from(<#target as #p::Entity>::INFO.table),
-                references_columns: ::std::vec![::core::convert::From::from(<#target as #p::Entity>::INFO.id_column)],
+                references_table: ::core::convert::From::from(#info.table),
+                references_columns: ::std::vec![::core::convert::From::from(#info.id_column)],
                 on_delete: #od,
                 on_update: #ou,
                 external: true,
@@ -381,7 +400,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
     let mut relation_checks = Vec::new();
     for f in e.stored() {
         let Some(b) = &f.belongs_to else { continue };
-        let name = &b.name;
+        let name = b.name.as_deref().expect("checked: a valid relation name");
         let handle = syn::Ident::new(&name.to_uppercase(), b.span);
         let method = syn::Ident::new(name, b.span);
         let target = &b.target;
@@ -389,8 +408,20 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let fty = &f.ty;
         let col = &f.column;
         let fspan = fty.span();
-        let key = quote_spanned!(fspan=> <#fty as #p::RelationKey<<#target as #p::Entity>::Id>>::key(&c.#field));
-        let from_key = quote_spanned!(fspan=> <#fty as #p::RelationKey<<#target as #p::Entity>::Id>>::from_key(id));
+        let tspan = target.span();
+        // what needs the target to be an entity is spanned at the target
+        let target_id = respan(quote!(<#target as #p::Entity>::Id), tspan);
+        let handle_ty = respan(quote!(#p::BelongsTo<#ident, #target>), tspan);
+        let load = respan(quote!(#p::BelongsTo::load(Self::#handle, self, ex)), tspan);
+        let new = respan(quote!(#p::BelongsTo::__new), tspan);
+        let key = quote_spanned!(fspan=> <#fty as #p::RelationKey<#target_id>>::key(&c.#field));
+        let from_key = quote_spanned!(fspan=> <#fty as #p::RelationKey<#target_id>>::from_key(id));
+        // the call's parentheses at the target too, so the call is reported there
+        let mut args = proc_macro2::Group::new(
+            proc_macro2::Delimiter::Parenthesis,
+            quote!(#name, #col, |c| #key, |c, id| c.#field = #from_key,),
+        );
+        args.set_span(tspan);
         let doc = format!(
             "The belongs-to relation of `{col}`, to `{}`.",
             quote!(#target)
@@ -402,12 +433,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         relation_items.push(quote! {
             #[doc = #doc]
             #[allow(dead_code)]
-            pub const #handle: #p::BelongsTo<#ident, #target> = #p::BelongsTo::__new(
-                #name,
-                #col,
-                |c| #key,
-                |c, id| c.#field = #from_key,
-            );
+            pub const #handle: #handle_ty = #new #args;
             #[doc = #mdoc]
             #[allow(dead_code)]
             #[track_caller]
@@ -415,11 +441,9 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 &self,
                 ex: __X,
             ) -> impl ::core::future::Future<Output = #p::Result<::core::option::Option<#target>>> + ::core::marker::Send + use<'__dal, __X> {
-                Self::#handle.load(self, ex)
+                #load
             }
         });
-        let tspan = target.span();
-        relation_checks.push(quote_spanned!(tspan=> #p::assert_relation_target::<#target>();));
     }
     for r in &e.relations {
         let name = r.name.to_string();
@@ -431,6 +455,9 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let ispan = inverse.span();
         let tspan = target.span();
         relation_checks.push(quote_spanned!(tspan=> #p::assert_relation_target::<#target>();));
+        // what needs the target to be an entity is spanned at the target
+        let of = respan(quote!(Self::#handle.of(self)), tspan);
+        let load = respan(quote!(Self::#handle.load(self, ex)), tspan);
         match r.kind {
             RelationKind::HasMany => {
                 let doc = format!(
@@ -440,16 +467,18 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 let mdoc = format!(
                     "This row's `{name}`, as a query to refine and run. Counted by the N+1 detector when it runs."
                 );
-                let inv = quote_spanned!(ispan=> #p::HasMany::__new(#name, #inverse));
+                let inv =
+                    quote_spanned!(ispan=> #p::HasMany::<#ident, #target>::__new(#name, #inverse));
+                let has_many_ty = respan(quote!(#p::HasMany<#ident, #target>), tspan);
                 relation_items.push(quote! {
                     #[doc = #doc]
                     #[allow(dead_code)]
-                    pub const #handle: #p::HasMany<#ident, #target> = #inv;
+                    pub const #handle: #has_many_ty = #inv;
                     #[doc = #mdoc]
                     #[allow(dead_code)]
                     #[track_caller]
                     pub fn #method(&self) -> #p::Find<#target> {
-                        Self::#handle.of(self)
+                        #of
                     }
                 });
             }
@@ -459,11 +488,13 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                     quote!(#target)
                 );
                 let mdoc = format!("Load this row's `{name}`. Counted by the N+1 detector.");
-                let inv = quote_spanned!(ispan=> #p::HasOne::__new(#name, #inverse));
+                let inv =
+                    quote_spanned!(ispan=> #p::HasOne::<#ident, #target>::__new(#name, #inverse));
+                let has_one_ty = respan(quote!(#p::HasOne<#ident, #target>), tspan);
                 relation_items.push(quote! {
                     #[doc = #doc]
                     #[allow(dead_code)]
-                    pub const #handle: #p::HasOne<#ident, #target> = #inv;
+                    pub const #handle: #has_one_ty = #inv;
                     #[doc = #mdoc]
                     #[allow(dead_code)]
                     #[track_caller]
@@ -471,7 +502,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                         &self,
                         ex: __X,
                     ) -> impl ::core::future::Future<Output = #p::Result<::core::option::Option<#target>>> + ::core::marker::Send + use<'__dal, __X> {
-                        Self::#handle.load(self, ex)
+                        #load
                     }
                 });
             }
@@ -489,17 +520,18 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                     "This row's `{name}`, as a query to refine and run. Counted by the N+1 detector when it runs."
                 );
                 let right = quote_spanned!(ispan=> #inverse);
+                let m2m_ty = respan(quote!(#p::ManyToMany<#ident, #target, #join>), tspan);
                 let left = quote_spanned!(fspan=> #from);
                 relation_items.push(quote! {
                     #[doc = #doc]
                     #[allow(dead_code)]
-                    pub const #handle: #p::ManyToMany<#ident, #target, #join> =
-                        #p::ManyToMany::__new(#name, #right, #left);
+                    pub const #handle: #m2m_ty =
+                        #p::ManyToMany::<#ident, #target, #join>::__new(#name, #right, #left);
                     #[doc = #mdoc]
                     #[allow(dead_code)]
                     #[track_caller]
                     pub fn #method(&self) -> #p::Find<#target> {
-                        Self::#handle.of(self)
+                        #of
                     }
                 });
             }
@@ -682,4 +714,117 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             #(#relation_items)*
         }
     }
+}
+
+/// When the derive fails, an `Entity` impl that is never run, so that other
+/// entities naming this one (`belongs_to = User`) do not fail too: the user
+/// sees this entity's own errors only. Emitted only when the key's type is
+/// plainly one dal accepts (otherwise it could add an error of its own).
+pub(crate) fn fallback(input: &syn::DeriveInput) -> TokenStream {
+    let syn::Data::Struct(syn::DataStruct {
+        fields: syn::Fields::Named(fields),
+        ..
+    }) = &input.data
+    else {
+        return TokenStream::new();
+    };
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let marked_id = |f: &syn::Field| {
+        f.attrs
+            .iter()
+            .filter(|a| a.path().is_ident("dal"))
+            .any(|a| {
+                a.parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|metas| metas.iter().any(|m| m.path().is_ident("id")))
+            })
+    };
+    let Some(id) = fields.named.iter().find(|f| marked_id(f)).or_else(|| {
+        fields
+            .named
+            .iter()
+            .find(|f| f.ident.as_ref().is_some_and(|i| i == "id"))
+    }) else {
+        return TokenStream::new();
+    };
+    let key = types::option_inner(&id.ty).unwrap_or(&id.ty);
+    if !matches!(
+        types::type_name(key).as_deref(),
+        Some("i16" | "i32" | "i64" | "u32" | "u64" | "Uuid" | "String")
+    ) {
+        return TokenStream::new();
+    }
+    let krate = dal_path(input);
+    let p = quote!(#krate::__private);
+    let ident = &input.ident;
+    let id_ty = &id.ty;
+    let never = quote!(::core::panic!("`#[derive(Entity)]` failed"));
+    // a well-formed `INFO`, since other entities' constants may read it
+    let shape = EntityShape {
+        table: String::new(),
+        columns: vec![EntityColumn {
+            name: "id".into(),
+            role: ColumnRole::Id,
+            mapped: true,
+        }],
+        history: false,
+        other_unique_keys: false,
+    };
+    let sql = Dialect::ALL
+        .iter()
+        .map(|d| sql_tokens(&p, &entity_sql(&shape, *d)));
+    quote! {
+        const _: () = {
+            static __DAL_FALLBACK_INFO: #p::EntityInfo = #p::EntityInfo {
+                    table: "",
+                    history_table: "",
+                    id_column: "id",
+                    columns: &[],
+                    history: false,
+                    soft_delete: false,
+                    versioned: false,
+                    other_unique_keys: false,
+                    sql: [#(#sql),*],
+                    statements: [#p::OnceLock::new(), #p::OnceLock::new(), #p::OnceLock::new()],
+                };
+            #[automatically_derived]
+            impl #p::FromRow for #ident {
+                fn from_row(_: &#p::Row<'_>) -> #p::Result<Self> { #never }
+            }
+            #[automatically_derived]
+            impl #p::Entity for #ident {
+                type Id = #id_ty;
+                const INFO: &'static #p::EntityInfo = &__DAL_FALLBACK_INFO;
+                fn blueprint() -> #p::Table { #never }
+                fn id(&self) -> #id_ty { #never }
+                fn __set_id(&mut self, _: #id_ty) { #never }
+                fn __bind_data<'q>(&'q self, _: &mut #p::Arguments<'q>) -> #p::Result<()> { #never }
+                fn __value_of(&self, _: &str) -> ::core::option::Option<::std::sync::Arc<dyn #p::Encode>> { #never }
+            }
+        };
+    }
+}
+
+/// The `crate = "..."` path of a struct that failed to derive, or `::dal`.
+fn dal_path(input: &syn::DeriveInput) -> TokenStream {
+    let mut krate = quote!(::dal);
+    for a in input.attrs.iter().filter(|a| a.path().is_ident("dal")) {
+        let _ = a.parse_nested_meta(|m| {
+            if m.path.is_ident("crate") {
+                let lit: syn::LitStr = m.value()?.parse()?;
+                if let Ok(path) = lit.parse::<syn::Path>() {
+                    krate = path.to_token_stream();
+                }
+            } else if m.input.peek(syn::Token![=]) {
+                let _: syn::Expr = m.value()?.parse()?;
+            } else if m.input.peek(syn::token::Paren) {
+                let _: TokenStream = m.input.parse::<proc_macro2::Group>()?.stream();
+            }
+            Ok(())
+        });
+    }
+    krate
 }

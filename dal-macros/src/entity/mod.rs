@@ -17,7 +17,11 @@ pub(crate) fn derive_inner(input: TokenStream) -> TokenStream {
     };
     match model::build(&parsed) {
         Ok(entity) => expand::expand(&entity),
-        Err(e) => e.write_errors(),
+        Err(e) => {
+            let mut out = e.write_errors();
+            out.extend(expand::fallback(&parsed));
+            out
+        }
     }
 }
 

@@ -36,8 +36,9 @@ pub(crate) struct Reference {
 pub(crate) struct BelongsToDecl {
     /// The parent entity.
     pub target: syn::Path,
-    /// The relation's name (`owner` for `owner_id`).
-    pub name: String,
+    /// The relation's name (`owner` for `owner_id`); `None` when it was
+    /// invalid (and reported).
+    pub name: Option<String>,
     pub on_delete: ReferentialAction,
     pub on_update: ReferentialAction,
     /// Where `belongs_to` was written.
@@ -401,6 +402,7 @@ fn belongs_to(
         }
         return None;
     };
+    let target = &target.0;
     let span = syn::spanned::Spanned::span(target);
     if let Some(r) = &f.references {
         errors.push(
@@ -410,30 +412,43 @@ fn belongs_to(
             .with_span(&r.span()),
         );
     }
+    // `None` when the name is invalid (reported here, not checked further)
     let name = match &f.relation {
         Some(r) => {
-            let n = (**r).as_str();
-            if !is_relation_name(n) {
-                errors.push(
-                    darling::Error::custom(format!(
-                        "invalid relation name `{n}`: use a snake_case Rust identifier"
-                    ))
-                    .with_span(&r.span()),
-                );
+            let n = r.0.as_str();
+            match relation_name_problem(n) {
+                Some(problem) => {
+                    errors.push(
+                        darling::Error::custom(format!("invalid relation name `{n}`: {problem}"))
+                            .with_span(&r.span()),
+                    );
+                    None
+                }
+                None => Some(n.to_string()),
             }
-            n.to_string()
         }
         None => match field_name.strip_suffix("_id") {
-            Some(n) if !n.is_empty() => n.to_string(),
+            Some(n) if !n.is_empty() => match relation_name_problem(n) {
+                Some(problem) => {
+                    errors.push(
+                        darling::Error::custom(format!(
+                            "the field `{field_name}` gives the relation name `{n}`, which is invalid ({problem}): name the relation with `relation = \"...\"`"
+                        ))
+                        .with_span(&span),
+                    );
+                    None
+                }
+                None => Some(n.to_string()),
+            },
             _ => {
                 errors.push(
                     darling::Error::custom(format!(
-                        "name this relation: the field `{field_name}` does not end in `_id`, so add `relation = \"...\"` (its handle must not clash with the column handle `{}`)",
+                        "name this relation: a belongs-to is named after its field without `_id` (`owner_id` gives `owner`), and `{field_name}` gives no name, so add `relation = \"...\"` (not `{field_name}`: the field's column handle is `{}` already)",
                         field_name.to_uppercase()
                     ))
                     .with_span(&span),
                 );
-                field_name.to_string()
+                None
             }
         },
     };
@@ -455,14 +470,23 @@ fn belongs_to(
     })
 }
 
-/// A relation name: a snake_case Rust identifier.
-pub(crate) fn is_relation_name(n: &str) -> bool {
+/// What is wrong with a relation name, if anything: it becomes a method
+/// (`task.owner()`) and, upper-cased, a constant (`Task::OWNER`).
+pub(crate) fn relation_name_problem(n: &str) -> Option<&'static str> {
     let mut chars = n.chars();
-    chars
+    let snake = chars
         .next()
         .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && syn::parse_str::<syn::Ident>(n).is_ok()
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !snake {
+        Some("use a snake_case Rust identifier (lowercase letters, digits and `_`)")
+    } else if n.starts_with("__") {
+        Some("names starting with `__` are reserved for dal")
+    } else if syn::parse_str::<syn::Ident>(n).is_err() {
+        Some("it is a Rust keyword, and the relation's method is named after it")
+    } else {
+        None
+    }
 }
 
 /// The entity a `Entity::RELATION` path belongs to (the path without its last segment).
@@ -484,28 +508,45 @@ fn owner_of(path: &syn::Path, errors: &mut darling::error::Accumulator) -> Optio
     })
 }
 
+/// `path` with a leading `Self` replaced by the entity's name: the generated
+/// code names it outside the entity's impls too.
+pub(crate) fn resolve_self(path: &syn::Path, entity: &syn::Ident) -> syn::Path {
+    let mut path = path.clone();
+    if path.leading_colon.is_none()
+        && let Some(first) = path.segments.first_mut()
+        && first.ident == "Self"
+        && first.arguments.is_none()
+    {
+        first.ident = syn::Ident::new(&entity.to_string(), first.ident.span());
+    }
+    path
+}
+
 /// The relations declared on the struct.
 fn relations(attrs: &EntityAttrs, errors: &mut darling::error::Accumulator) -> Vec<RelationModel> {
     let mut out = Vec::new();
+    let resolve = |p: &syn::Path| resolve_self(p, &attrs.ident);
     for (kind, decls) in [
         (RelationKind::HasMany, &attrs.has_many),
         (RelationKind::HasOne, &attrs.has_one),
     ] {
         for d in decls {
-            if let Some(target) = owner_of(&d.inverse, errors) {
+            let inverse = resolve(&d.inverse);
+            if let Some(target) = owner_of(&inverse, errors) {
                 out.push(RelationModel {
                     kind,
                     name: d.name.clone(),
                     target,
-                    inverse: d.inverse.clone(),
+                    inverse,
                     join: None,
                 });
             }
         }
     }
     for d in &attrs.many_to_many {
-        let join = owner_of(&d.through, errors);
-        let join_from = owner_of(&d.from, errors);
+        let (target, through, from) = (resolve(&d.target), resolve(&d.through), resolve(&d.from));
+        let join = owner_of(&through, errors);
+        let join_from = owner_of(&from, errors);
         if let (Some(join), Some(join_from)) = (join, join_from) {
             if join.to_token_stream().to_string() != join_from.to_token_stream().to_string() {
                 errors.push(
@@ -514,30 +555,30 @@ fn relations(attrs: &EntityAttrs, errors: &mut darling::error::Accumulator) -> V
                         join.to_token_stream(),
                         join_from.to_token_stream()
                     ))
-                    .with_span(&d.from),
+                    .with_span(&from),
                 );
                 continue;
             }
             out.push(RelationModel {
                 kind: RelationKind::ManyToMany,
                 name: d.name.clone(),
-                target: d.target.clone(),
-                inverse: d.through.clone(),
-                join: Some((join, d.from.clone())),
+                target,
+                inverse: through,
+                join: Some((join, from)),
             });
         }
     }
-    for r in &out {
+    out.retain(|r| {
         let n = r.name.to_string();
-        if !is_relation_name(n.trim_start_matches("r#")) {
+        let problem = relation_name_problem(n.trim_start_matches("r#"));
+        if let Some(problem) = problem {
             errors.push(
-                darling::Error::custom(format!(
-                    "invalid relation name `{n}`: use a snake_case Rust identifier"
-                ))
-                .with_span(&r.name),
+                darling::Error::custom(format!("invalid relation name `{n}`: {problem}"))
+                    .with_span(&r.name),
             );
         }
-    }
+        problem.is_none()
+    });
     out
 }
 
@@ -586,6 +627,9 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         .iter()
         .filter_map(|f| field(f, &mut errors))
         .collect();
+    for b in fields.iter_mut().filter_map(|f| f.belongs_to.as_mut()) {
+        b.target = resolve_self(&b.target, &ident);
+    }
     let krate = match &attrs.krate {
         Some(p) => p.to_token_stream(),
         None => quote!(::dal),

@@ -213,6 +213,11 @@ impl EntityInfo {
 /// `&Db` or inside a `&mut Transaction`.
 ///
 /// See the [module documentation](crate::entity) for an example.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an entity",
+    label = "not an entity",
+    note = "derive it with `#[derive(dal::Entity)]` and give it a primary key (`#[dal(id)]`, or a field named `id`)"
+)]
 pub trait Entity: FromRow + Send + Sync + Sized + 'static {
     /// The primary key's type.
     type Id: EntityId;

@@ -107,9 +107,9 @@ impl<T: EntityId> RelationKey<T> for Option<T> {
 
 /// An entity a relation can point at.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not an entity: a relation needs an entity with a primary key",
+    message = "`{Self}` is not an entity",
     label = "not an entity",
-    note = "derive it with `#[derive(dal::Entity)]` and mark its key with `#[dal(id)]`"
+    note = "a relation points at an entity: derive it with `#[derive(dal::Entity)]` and give it a primary key (`#[dal(id)]`, or a field named `id`)"
 )]
 pub trait RelationTarget: Entity {}
 
@@ -118,9 +118,9 @@ impl<E: Entity> RelationTarget for E {}
 /// The belongs-to a has-many, has-one or many-to-many reads backwards: a
 /// belongs-to from `C` to `P`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a belongs-to from `{C}` to `{P}`",
-    label = "this must be a belongs-to relation of `{C}` (a `{C}::RELATION` constant) that points at `{P}`",
-    note = "declare it on the foreign-key field of `{C}`: `#[dal(belongs_to = {P})]`"
+    message = "`{Self}` is not a belongs-to of `{C}` pointing at `{P}`",
+    label = "expected the handle of a `#[dal(belongs_to = {P})]` field of `{C}`",
+    note = "a has-many, has-one or many-to-many reads a belongs-to backwards: name the handle (`{C}::NAME`) of the foreign-key field of `{C}` that holds the key of `{P}`, declared with `#[dal(belongs_to = {P})]`"
 )]
 pub trait InverseOf<P, C>: sealed::Sealed + Copy {}
 
@@ -838,6 +838,9 @@ pub trait Loader<P: Entity>: Send + Sync {
     ) -> BoxFuture<'s, Result<()>>;
 }
 
+/// The (left key, right key) pairs of a many-to-many's join rows.
+type Pairs<L, R> = Vec<(<L as Entity>::Id, <R as Entity>::Id)>;
+
 /// A type-erased many-to-many, for [`With`].
 trait Through<L: Entity, R: Entity>: Send + Sync {
     fn name(&self) -> &'static str;
@@ -848,9 +851,6 @@ trait Through<L: Entity, R: Entity>: Send + Sync {
         as_of: Option<DateTime<Utc>>,
     ) -> BoxFuture<'s, Result<Pairs<L, R>>>;
 }
-
-/// `(left, right)` key pairs of a many-to-many.
-type Pairs<L, R> = Vec<(<L as Entity>::Id, <R as Entity>::Id)>;
 
 impl<L: Entity, R: Entity, J: Entity> Through<L, R> for ManyToMany<L, R, J> {
     fn name(&self) -> &'static str {

@@ -1,0 +1,17 @@
+// The inverse is a path, not a string.
+use dal::Entity;
+
+#[derive(Entity)]
+#[dal(has_many(tasks = "Task::OWNER"))]
+struct User {
+    id: i64,
+}
+
+#[derive(Entity)]
+struct Task {
+    id: i64,
+    #[dal(belongs_to = User)]
+    owner_id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,31 @@
+// `through` and `from` must both be belongs-to of the one join entity.
+use dal::Entity;
+
+#[derive(Entity)]
+#[dal(many_to_many(tags = Tag, through = PostTag::TAG, from = Comment::POST))]
+struct Post {
+    id: i64,
+}
+
+#[derive(Entity)]
+struct Tag {
+    id: i64,
+}
+
+#[derive(Entity)]
+struct Comment {
+    id: i64,
+    #[dal(belongs_to = Post)]
+    post_id: i64,
+}
+
+#[derive(Entity)]
+struct PostTag {
+    id: i64,
+    #[dal(belongs_to = Post)]
+    post_id: i64,
+    #[dal(belongs_to = Tag)]
+    tag_id: i64,
+}
+
+fn main() {}
