@@ -87,8 +87,9 @@ pub use db::{CallOptions, Db, Query};
 pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind, SaveOptions};
 pub use entity::{
     Assignment, Audit, BelongsTo, Col, Columns, Cond, Entity, EntityId, Executor, Find, FindWith,
-    HasMany, HasOne, HistoryEntry, IdKind, Include, Loaded, ManyToMany, OnConflict, Operation,
-    Order, Related, SchemaReport, SqlType, TimestampField, Tracked, UpdateById, Upsert, With,
+    HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded, ManyToMany, OnConflict,
+    Operation, Order, Related, SchemaReport, SqlType, TimestampField, Tracked, UpdateById, Upsert,
+    With,
 };
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;
@@ -374,8 +375,10 @@ pub mod __private {
     pub use crate::entity::{BelongsTo, Executor, Find, HasMany, HasOne, ManyToMany, RelationKey};
     /// Compile-time check that a field can hold a managed timestamp.
     pub fn assert_timestamp<T: TimestampField>() {}
+    pub use crate::entity::Hooks;
     pub use crate::error::{Error, Result};
     pub use crate::row::{FromRow, Row};
+    pub use crate::transaction::{BoxFuture, Transaction};
     pub use crate::value::Value;
     pub use dal_schema::entity::ColumnRole;
     pub use dal_schema::{

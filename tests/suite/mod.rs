@@ -12,6 +12,8 @@ pub mod enums;
 #[macro_use]
 pub mod fidelity;
 #[macro_use]
+pub mod hooks;
+#[macro_use]
 pub mod integers;
 #[macro_use]
 pub mod network;
@@ -39,6 +41,7 @@ macro_rules! suite_tests {
         time_travel_tests!($setup);
         enum_tests!($setup);
         upsert_tests!($setup);
+        hook_tests!($setup);
     };
 }
 

@@ -23,6 +23,9 @@ pub(crate) struct EntityAttrs {
     /// `created_at` and `updated_at` columns, filled by dal.
     #[darling(default)]
     pub timestamps: Flag,
+    /// Run the entity's `dal::Hooks` around its saves and deletes.
+    #[darling(default)]
+    pub hooks: Flag,
     /// Path of the `dal` crate when it is renamed.
     #[darling(default, rename = "crate")]
     pub krate: Option<syn::Path>,

@@ -631,6 +631,27 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         }
     });
     let info_ident = format_ident!("__DAL_ENTITY_INFO_{}", ident);
+    let hooks = if e.hooks {
+        let hook = |name: &str| {
+            let method = format_ident!("__{}", name);
+            let public = format_ident!("{}", name);
+            quote! {
+                fn #method<'__a, '__t: '__a>(
+                    &'__a mut self,
+                    tx: &'__a mut #p::Transaction<'__t>,
+                ) -> #p::BoxFuture<'__a, #p::Result<()>> {
+                    ::std::boxed::Box::pin(<Self as #p::Hooks>::#public(self, tx))
+                }
+            }
+        };
+        let methods = ["before_save", "after_save", "before_delete", "after_delete"].map(hook);
+        quote! {
+            const __HOOKS: bool = true;
+            #(#methods)*
+        }
+    } else {
+        quote!()
+    };
 
     quote! {
         const _: () = {
@@ -685,6 +706,8 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 }
 
                 #(#managed)*
+
+                #hooks
 
                 fn __bind_column<'__q>(&'__q self, column: &str, out: &mut #p::Arguments<'__q>) -> #p::Result<bool> {
                     match column {

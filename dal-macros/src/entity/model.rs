@@ -136,6 +136,8 @@ pub(crate) struct Entity {
     pub krate: TokenStream,
     pub table: String,
     pub history: bool,
+    /// `#[dal(hooks)]`: the entity implements `dal::Hooks`.
+    pub hooks: bool,
     pub soft_delete: bool,
     pub fields: Vec<Field>,
     pub hidden: Vec<Hidden>,
@@ -639,6 +641,7 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         krate,
         table,
         history: attrs.history.is_present(),
+        hooks: attrs.hooks.is_present(),
         soft_delete: attrs.soft_delete.is_present(),
         fields: Vec::new(),
         hidden: Vec::new(),

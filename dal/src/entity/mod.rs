@@ -36,6 +36,7 @@
 //! ```
 
 mod executor;
+mod hooks;
 mod ops;
 mod query;
 mod relation;
@@ -56,6 +57,7 @@ use crate::row::FromRow;
 use crate::statement::Statement;
 
 pub use executor::{Executor, Session};
+pub use hooks::Hooks;
 pub use ops::{Audit, HistoryEntry, Operation};
 pub use query::{Assignment, Col, Cond, Find, Order};
 #[doc(hidden)]
@@ -265,6 +267,42 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
     #[doc(hidden)]
     fn __set_deleted_at(&mut self, _at: Option<DateTime<Utc>>) {}
 
+    /// Whether the entity runs [`Hooks`] (`#[dal(hooks)]`).
+    #[doc(hidden)]
+    const __HOOKS: bool = false;
+
+    #[doc(hidden)]
+    fn __before_save<'a, 't: 'a>(
+        &'a mut self,
+        _tx: &'a mut crate::Transaction<'t>,
+    ) -> crate::BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    #[doc(hidden)]
+    fn __after_save<'a, 't: 'a>(
+        &'a mut self,
+        _tx: &'a mut crate::Transaction<'t>,
+    ) -> crate::BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    #[doc(hidden)]
+    fn __before_delete<'a, 't: 'a>(
+        &'a mut self,
+        _tx: &'a mut crate::Transaction<'t>,
+    ) -> crate::BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    #[doc(hidden)]
+    fn __after_delete<'a, 't: 'a>(
+        &'a mut self,
+        _tx: &'a mut crate::Transaction<'t>,
+    ) -> crate::BoxFuture<'a, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Bind the value of one data column, by column name; `false` when the
     /// entity has no such data column (partial saves of tracked entities).
     #[doc(hidden)]
@@ -293,7 +331,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
         &'a mut self,
         ex: X,
     ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
-        ops::save(self, ex.__into_session(), None)
+        hooks::save(self, ex.__into_session(), None, None)
     }
 
     /// [`save`](Entity::save), recording who made the change and why.
@@ -302,7 +340,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
         ex: X,
         audit: &'a Audit,
     ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
-        ops::save(self, ex.__into_session(), Some(audit))
+        hooks::save(self, ex.__into_session(), Some(audit), None)
     }
 
     /// Save many entities in one transaction: new ones with multi-row inserts
@@ -311,7 +349,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
         entities: &'a mut [Self],
         ex: X,
     ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
-        ops::save_all(entities, ex.__into_session(), None)
+        hooks::save_all(entities, ex.__into_session(), None)
     }
 
     /// [`save_all`](Entity::save_all), recording who made the change and why.
@@ -320,7 +358,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
         ex: X,
         audit: &'a Audit,
     ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
-        ops::save_all(entities, ex.__into_session(), Some(audit))
+        hooks::save_all(entities, ex.__into_session(), Some(audit))
     }
 
     /// Load by id; soft-deleted rows are not returned.
@@ -345,7 +383,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
         &'a mut self,
         ex: X,
     ) -> impl std::future::Future<Output = Result<bool>> + Send + 'a {
-        ops::delete(self, ex.__into_session(), None, false)
+        hooks::delete(self, ex.__into_session(), None, false)
     }
 
     /// [`delete`](Entity::delete), recording who made the change and why.
@@ -354,7 +392,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
         ex: X,
         audit: &'a Audit,
     ) -> impl std::future::Future<Output = Result<bool>> + Send + 'a {
-        ops::delete(self, ex.__into_session(), Some(audit), false)
+        hooks::delete(self, ex.__into_session(), Some(audit), false)
     }
 
     /// Remove the row for good (history keeps its versions and a `delete` entry).
@@ -362,7 +400,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
         &'a mut self,
         ex: X,
     ) -> impl std::future::Future<Output = Result<bool>> + Send + 'a {
-        ops::delete(self, ex.__into_session(), None, true)
+        hooks::delete(self, ex.__into_session(), None, true)
     }
 
     /// Undo a soft delete. Returns whether a row changed.

@@ -4,7 +4,7 @@
 use dal_schema::Dialect;
 
 use super::executor::Executor;
-use super::ops::{self, Audit};
+use super::ops::Audit;
 use super::query::Find;
 use super::{Entity, EntityId};
 use crate::codec::{Arguments, SqliteArg};
@@ -88,6 +88,26 @@ fn picture<E: Entity>(e: &E) -> Option<Vec<SqliteArg<'static>>> {
     args.sqlite_values()
 }
 
+/// The data columns of `entity` whose values differ from `stored`.
+fn changed_of<E: Entity>(
+    stored: &Option<Vec<SqliteArg<'static>>>,
+    entity: &E,
+) -> Vec<&'static str> {
+    let columns = E::INFO
+        .columns
+        .iter()
+        .filter(|c| c.role == dal_schema::entity::ColumnRole::Data && c.mapped)
+        .map(|c| c.name);
+    match (stored, picture(entity)) {
+        (Some(before), Some(now)) if before.len() == now.len() => columns
+            .zip(before.iter().zip(&now))
+            .filter(|(_, (b, n))| !b.same(n))
+            .map(|(c, _)| c)
+            .collect(),
+        _ => columns.collect(),
+    }
+}
+
 impl<E: Entity> Tracked<E> {
     /// Track `entity`, taking its current values as the stored ones (use it
     /// for an entity just loaded or saved).
@@ -104,19 +124,7 @@ impl<E: Entity> Tracked<E> {
     /// The data columns whose values differ from the stored ones, in
     /// declaration order.
     pub fn changed_columns(&self) -> Vec<&'static str> {
-        let columns = E::INFO
-            .columns
-            .iter()
-            .filter(|c| c.role == dal_schema::entity::ColumnRole::Data && c.mapped)
-            .map(|c| c.name);
-        match (&self.stored, picture(&self.entity)) {
-            (Some(before), Some(now)) if before.len() == now.len() => columns
-                .zip(before.iter().zip(&now))
-                .filter(|(_, (b, n))| !b.same(n))
-                .map(|(c, _)| c)
-                .collect(),
-            _ => columns.collect(),
-        }
+        changed_of(&self.stored, &self.entity)
     }
 
     /// Whether any data column changed.
@@ -154,13 +162,11 @@ impl<E: Entity> Tracked<E> {
         let session = ex.__into_session();
         async move {
             if self.entity.id().is_unset() {
-                ops::save(&mut self.entity, session, audit).await?;
+                super::hooks::save(&mut self.entity, session, audit, None).await?;
             } else {
-                let changed = self.changed_columns();
-                if changed.is_empty() {
-                    return Ok(());
-                }
-                ops::save_columns(&mut self.entity, session, &changed, audit).await?;
+                let stored = &self.stored;
+                let changed = move |e: &E| changed_of(stored, e);
+                super::hooks::save(&mut self.entity, session, audit, Some(&changed)).await?;
             }
             self.stored = picture(&self.entity);
             Ok(())
