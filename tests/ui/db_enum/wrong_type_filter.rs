@@ -1,4 +1,6 @@
 // A filter on an enum column takes that enum, not its name as a string.
+use dal::Entity;
+
 #[derive(dal::DbEnum, Clone, Copy)]
 enum Status {
     Open,
