@@ -1154,6 +1154,158 @@ pub async fn rel_uuid_string_and_self_keys(t: &TestDb) {
     assert!(kids[1].related(Category::CHILDREN).unwrap().is_empty());
 }
 
+// ------------------------------------------------------------------ filters
+
+/// Filters through relations, as `EXISTS` subqueries: parents with a
+/// matching child (or none, or any child at all), children whose parent
+/// matches, rows linked to a matching row; soft-deleted related rows do not
+/// count; nested through two relations; on a self-referencing tree.
+pub async fn rel_filters_through_relations(t: &TestDb) {
+    let db = &t.db;
+    let w = world(db).await;
+    let names = |rows: Vec<User>| -> Vec<String> { rows.into_iter().map(|u| u.name).collect() };
+    let users = |c: dal::Cond<User>| User::find().filter(c).order_by(User::NAME.asc()).all(db);
+
+    assert_eq!(
+        names(users(User::TASKS.any(Task::DONE.eq(true))).await.unwrap()),
+        ["ada"]
+    );
+    assert_eq!(
+        names(users(User::TASKS.any(Task::DONE.eq(false))).await.unwrap()),
+        ["ada", "bob"]
+    );
+    assert_eq!(
+        names(users(User::TASKS.none(Task::DONE.eq(true))).await.unwrap()),
+        ["bob", "cy"]
+    );
+    assert_eq!(
+        names(users(User::TASKS.exists()).await.unwrap()),
+        ["ada", "bob"]
+    );
+    assert_eq!(names(users(User::TASKS.is_empty()).await.unwrap()), ["cy"]);
+    assert_eq!(
+        User::find()
+            .filter(User::TASKS.exists())
+            .count(db)
+            .await
+            .unwrap(),
+        2
+    );
+    // combined with other conditions, and nested: users with a task tagged "home"
+    assert_eq!(
+        names(
+            users(User::TASKS.any(Task::TAGS.any(Tag::LABEL.eq("home"))) & User::NAME.ne("bob"))
+                .await
+                .unwrap()
+        ),
+        ["ada"]
+    );
+    assert_eq!(
+        names(users(User::TASKS.any(Task::TAGS.exists())).await.unwrap()),
+        ["ada", "bob"]
+    );
+    // children by their parent
+    let tasks = Task::find()
+        .filter(Task::OWNER.has(User::NAME.eq("bob")))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(titles(&tasks), ["cook"]);
+    // many-to-many from both sides
+    let tagged = Task::find()
+        .filter(Task::TAGS.any(Tag::LABEL.eq("urgent")))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(titles(&tagged), ["write"]);
+    assert_eq!(
+        Task::find()
+            .filter(Task::TAGS.none(Tag::LABEL.eq("home")))
+            .count(db)
+            .await
+            .unwrap(),
+        2
+    );
+    let tags = Tag::find()
+        .filter(Tag::TASKS.any(Task::TITLE.eq("cook")))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(tags, vec![w.home.clone()]);
+
+    // soft-deleted children and links do not count
+    let mut review = w.ada_tasks[1].clone();
+    review.delete(db).await.unwrap();
+    assert!(
+        users(User::TASKS.any(Task::DONE.eq(true)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut link_rows = TaskTag::find()
+        .filter(TaskTag::TAG_ID.eq(w.urgent.id))
+        .all(db)
+        .await
+        .unwrap();
+    link_rows[0].delete(db).await.unwrap();
+    assert_eq!(
+        Task::find()
+            .filter(Task::TAGS.any(Tag::LABEL.eq("urgent")))
+            .count(db)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // a self-referencing tree: categories with a child named "a1", roots with children
+    Category::ensure_schema(db).await.unwrap();
+    let mut root = Category {
+        id: 0,
+        parent_id: None,
+        name: "root".into(),
+    };
+    root.save(db).await.unwrap();
+    let mut a = Category {
+        id: 0,
+        parent_id: Some(root.id),
+        name: "a".into(),
+    };
+    a.save(db).await.unwrap();
+    let mut a1 = Category {
+        id: 0,
+        parent_id: Some(a.id),
+        name: "a1".into(),
+    };
+    a1.save(db).await.unwrap();
+    let with_a1: Vec<String> = Category::find()
+        .filter(Category::CHILDREN.any(Category::NAME.eq("a1")))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(with_a1, ["a"]);
+    let leaves: Vec<String> = Category::find()
+        .filter(Category::CHILDREN.is_empty())
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(leaves, ["a1"]);
+    let under_root: Vec<String> = Category::find()
+        .filter(Category::PARENT.has(Category::NAME.eq("root")))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(under_root, ["a"]);
+}
+
 // ------------------------------------------------------------------ bind limit
 
 /// More parents than one statement may bind: the IN-list is split into
@@ -1218,6 +1370,7 @@ macro_rules! relation_tests {
             relations::rel_inside_transactions,
             relations::rel_uuid_string_and_self_keys,
             relations::rel_in_lists_cross_the_bind_limit,
+            relations::rel_filters_through_relations,
         );
     };
 }

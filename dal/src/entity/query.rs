@@ -235,6 +235,11 @@ impl<E> Col<E, String> {
 }
 
 impl<E> Cond<E> {
+    /// The condition's SQL text and parameters (to nest it in another).
+    pub(crate) fn into_parts(self) -> (String, Vec<Param>) {
+        (self.sql, self.params)
+    }
+
     pub(crate) fn raw(sql: String, params: Vec<Param>) -> Self {
         Cond {
             sql,

@@ -687,6 +687,158 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
     }
 }
 
+// ------------------------------------------------------------------ filters through relations
+
+/// `[alias].[deleted_at] IS NULL AND ` when `E` has soft deletes.
+fn alive_in<E: Entity>(alias: &str) -> String {
+    match E::INFO.column(dal_schema::entity::ColumnRole::DeletedAt) {
+        Some(c) => format!("{alias}.{} IS NULL AND ", super::query::quoted(c.name)),
+        None => String::new(),
+    }
+}
+
+/// How the subquery names its table: by the table's own name, or by an alias
+/// when it is the outer query's table too (a self-referencing relation).
+fn sub_name(inner: &'static str, outer: &'static str) -> (String, String) {
+    let q = super::query::quoted;
+    if inner == outer {
+        (format!("{} {}", q(inner), q("dal_sub")), q("dal_sub"))
+    } else {
+        (q(inner), q(inner))
+    }
+}
+
+/// `EXISTS (SELECT 1 FROM child WHERE child.fk = parent.id AND ..)`, or
+/// its negation.
+fn exists_children<P: Entity, C: Entity>(
+    inverse: BelongsTo<C, P>,
+    cond: Option<Cond<C>>,
+    negate: bool,
+) -> Cond<P> {
+    let q = super::query::quoted;
+    let (from, alias) = sub_name(C::INFO.table, P::INFO.table);
+    let (extra, params) = match cond {
+        Some(c) => {
+            let (sql, params) = c.into_parts();
+            (format!(" AND ({sql})"), params)
+        }
+        None => (String::new(), Vec::new()),
+    };
+    Cond::raw(
+        format!(
+            "{}EXISTS (SELECT 1 FROM {from} WHERE {}{alias}.{} = {}.{}{extra})",
+            if negate { "NOT " } else { "" },
+            alive_in::<C>(&alias),
+            q(inverse.column),
+            q(P::INFO.table),
+            q(P::INFO.id_column),
+        ),
+        params,
+    )
+}
+
+impl<P: Entity, C: Entity> HasMany<P, C> {
+    /// A filter on the parents: at least one of its (not soft-deleted)
+    /// children matches `cond`, as an `EXISTS` subquery
+    /// (`User::find().filter(User::TASKS.any(Task::DONE.eq(false)))`).
+    pub fn any(self, cond: Cond<C>) -> Cond<P> {
+        exists_children(self.inverse, Some(cond), false)
+    }
+
+    /// A filter on the parents: none of its children matches `cond`.
+    pub fn none(self, cond: Cond<C>) -> Cond<P> {
+        exists_children(self.inverse, Some(cond), true)
+    }
+
+    /// A filter on the parents: it has at least one child.
+    pub fn exists(self) -> Cond<P> {
+        exists_children(self.inverse, None, false)
+    }
+
+    /// A filter on the parents: it has no children.
+    pub fn is_empty(self) -> Cond<P> {
+        exists_children(self.inverse, None, true)
+    }
+}
+
+impl<P: Entity, C: Entity> HasOne<P, C> {
+    /// A filter on the parents: its child exists and matches `cond`.
+    pub fn has(self, cond: Cond<C>) -> Cond<P> {
+        exists_children(self.inverse, Some(cond), false)
+    }
+
+    /// A filter on the parents: it has a child.
+    pub fn exists(self) -> Cond<P> {
+        exists_children(self.inverse, None, false)
+    }
+}
+
+impl<C: Entity, P: Entity> BelongsTo<C, P> {
+    /// A filter on the children: the (not soft-deleted) parent it points at
+    /// matches `cond` (`Task::find().filter(Task::OWNER.has(User::NAME.eq("Ada")))`).
+    pub fn has(self, cond: Cond<P>) -> Cond<C> {
+        let q = super::query::quoted;
+        let (from, alias) = sub_name(P::INFO.table, C::INFO.table);
+        let (sql, params) = cond.into_parts();
+        Cond::raw(
+            format!(
+                "EXISTS (SELECT 1 FROM {from} WHERE {}{alias}.{} = {}.{} AND ({sql}))",
+                alive_in::<P>(&alias),
+                q(P::INFO.id_column),
+                q(C::INFO.table),
+                q(self.column),
+            ),
+            params,
+        )
+    }
+}
+
+impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
+    /// A filter on the left rows: at least one linked (not soft-deleted) row
+    /// matches `cond` (`Post::find().filter(Post::TAGS.any(Tag::LABEL.eq("rust")))`).
+    pub fn any(self, cond: Cond<R>) -> Cond<L> {
+        self.linked(Some(cond), false)
+    }
+
+    /// A filter on the left rows: no linked row matches `cond`.
+    pub fn none(self, cond: Cond<R>) -> Cond<L> {
+        self.linked(Some(cond), true)
+    }
+
+    /// A filter on the left rows: at least one row is linked.
+    pub fn exists(self) -> Cond<L> {
+        self.linked(None, false)
+    }
+
+    fn linked(self, cond: Option<Cond<R>>, negate: bool) -> Cond<L> {
+        let q = super::query::quoted;
+        let (from, alias) = sub_name(R::INFO.table, L::INFO.table);
+        let (extra, params) = match cond {
+            Some(c) => {
+                let (sql, params) = c.into_parts();
+                (format!(" AND ({sql})"), params)
+            }
+            None => (String::new(), Vec::new()),
+        };
+        let j = q("dal_join");
+        Cond::raw(
+            format!(
+                "{}EXISTS (SELECT 1 FROM {} {j} WHERE {}{j}.{} = {}.{} AND {j}.{} IN (SELECT {alias}.{} FROM {from} WHERE {}1 = 1{extra}))",
+                if negate { "NOT " } else { "" },
+                q(J::INFO.table),
+                alive_in::<J>(&j),
+                q(self.left.column),
+                q(L::INFO.table),
+                q(L::INFO.id_column),
+                q(self.right.column),
+                q(R::INFO.id_column),
+                alive_in::<R>(&alias),
+            ),
+            params,
+        )
+    }
+}
+
 /// `AND` the join row is not soft-deleted, when the join entity has soft
 /// deletes.
 fn join_alive<J: Entity>() -> String {
