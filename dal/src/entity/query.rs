@@ -669,6 +669,8 @@ impl<E: Entity> Find<E> {
     /// let mut p = Price { id: 0, cents: 100 };
     /// p.save(&db).await?;
     /// let then = Price::history(&db, p.id).await?[0].at;
+    /// // (SQLite stamps versions to the millisecond)
+    /// tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     /// p.cents = 120;
     /// p.save(&db).await?;
     ///
