@@ -22,8 +22,7 @@ use chrono::NaiveDateTime;
 use dal::{Db, Entity, Error, TimeoutKind};
 
 use crate::workloads::{
-    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, Row, Update,
-    row_hash,
+    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, Row, Update, row_hash,
 };
 
 macro_rules! bench_entity {
@@ -263,7 +262,9 @@ impl Contender for DalContender {
 
     async fn prepare_history(&mut self, table: &str) -> Result<()> {
         // dal's own schema for a history entity: table, history table, triggers
-        self.db.drop_table_if_exists(&format!("{table}_history")).await?;
+        self.db
+            .drop_table_if_exists(&format!("{table}_history"))
+            .await?;
         self.db.drop_table_if_exists(table).await?;
         HistoryRow::ensure_schema(&self.db).await?;
         Ok(())

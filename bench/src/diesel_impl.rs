@@ -28,9 +28,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Unsigned};
 
 use crate::sqlx_impl::SQLITE_PRAGMAS;
-use crate::workloads::{
-    Backend, Contender, EagerResult, NoPool, Row, Update, Workload, row_hash,
-};
+use crate::workloads::{Backend, Contender, EagerResult, NoPool, Row, Update, Workload, row_hash};
 
 /// A `table!` with the bench columns.
 #[macro_export]

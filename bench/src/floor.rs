@@ -95,9 +95,7 @@ fn lite_child(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChildRow> {
 
 type MyChild = (i64, i64, String, String, i32, f64, bool, NaiveDateTime);
 
-fn my_child(
-    (id, parent_id, name, email, age, score, active, created_at): MyChild,
-) -> ChildRow {
+fn my_child((id, parent_id, name, email, age, score, active, created_at): MyChild) -> ChildRow {
     ChildRow {
         id,
         parent_id,
@@ -811,9 +809,8 @@ impl Contender for Floor {
                             s
                         }
                     };
-                    let params = mysql_async::Params::Positional(
-                        part.iter().map(|&k| k.into()).collect(),
-                    );
+                    let params =
+                        mysql_async::Params::Positional(part.iter().map(|&k| k.into()).collect());
                     kids.extend(conn.exec_map(&stmt, params, my_child).await?);
                 }
                 eager_result(ps, kids)
@@ -853,8 +850,11 @@ impl Contender for Floor {
                         mysql_async::PoolOpts::default()
                             .with_reset_connection(false)
                             .with_constraints(
-                                mysql_async::PoolConstraints::new(CONC_POOL as usize, CONC_POOL as usize)
-                                    .context("constraints")?,
+                                mysql_async::PoolConstraints::new(
+                                    CONC_POOL as usize,
+                                    CONC_POOL as usize,
+                                )
+                                .context("constraints")?,
                             ),
                     );
                 FloorPool::My(mysql_async::Pool::new(opts))

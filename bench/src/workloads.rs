@@ -23,7 +23,7 @@ pub const CONC_OVERALL_TIMEOUT: Duration = Duration::from_secs(120);
 pub const EAGER_PARENTS: usize = 1_000;
 pub const EAGER_CHILDREN_PER_PARENT: usize = 10;
 pub const EAGER_CHILDREN: usize = EAGER_PARENTS * EAGER_CHILDREN_PER_PARENT;
-pub const EAGER_REPEAT: usize = 10;
+pub const EAGER_REPEAT: usize = 20;
 /// The tables read by `eager_has_many`, shared by every contender of a backend.
 pub const PARENTS_TABLE: &str = "bench_parents";
 pub const CHILDREN_TABLE: &str = "bench_children";
@@ -200,12 +200,16 @@ pub fn child_row(id: i64) -> (i64, Row) {
 /// the `parent_id` it holds, and the id of the parent it was grouped under
 /// (so a child handed to the wrong parent changes the sum).
 pub fn child_hash(row_hash: u64, parent_id: i64, grouped_under: i64) -> u64 {
-    mix(mix(row_hash, parent_id as u64), grouped_under as u64 ^ 0x5bd1_e995)
+    mix(
+        mix(row_hash, parent_id as u64),
+        grouped_under as u64 ^ 0x5bd1_e995,
+    )
 }
 
 /// The `eager_has_many` checksum of the whole tables, each child under its own parent.
 pub fn expected_eager_checksum() -> u64 {
-    let parents = (1..=EAGER_PARENTS as i64).fold(0u64, |a, id| a.wrapping_add(parent_row(id).hash()));
+    let parents =
+        (1..=EAGER_PARENTS as i64).fold(0u64, |a, id| a.wrapping_add(parent_row(id).hash()));
     (1..=EAGER_CHILDREN as i64).fold(parents, |a, id| {
         let (pid, r) = child_row(id);
         a.wrapping_add(child_hash(r.hash(), pid, pid))
@@ -528,7 +532,10 @@ pub trait Contender: Send {
     /// Untimed: whatever the contender needs before `save_history`, after the
     /// harness created the row and history tables (dal lets `ensure_schema`
     /// create its own tables, with the triggers that record history).
-    fn prepare_history<'a>(&'a mut self, _table: &'a str) -> impl Future<Output = Result<()>> + Send + 'a {
+    fn prepare_history<'a>(
+        &'a mut self,
+        _table: &'a str,
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
         async { Ok(()) }
     }
     /// Untimed: whatever the contender needs before `update_pk` (dal loads the entities).
