@@ -12,6 +12,10 @@
 //! - select_pk / select_10k: `query_as::<_, SRow>`.
 //! - update_pk: `UPDATE .. SET age = ?, score = ? WHERE id = ?`.
 //! - save_history: `begin()`, insert row, insert history row, `commit()`.
+//! - eager_has_many: `query_as::<_, SRow>` for the parents, then
+//!   `query_as::<_, SChild>` for their children (`parent_id = ANY($1)` with one
+//!   array on PostgreSQL; `parent_id IN (?, ..)` with one `.bind` per key,
+//!   chunked at the bind limit, elsewhere), grouped through a `HashMap`.
 //!
 //! Also the harness's `Verifier` (a small sqlx pool that fills, copies and
 //! checks tables), independent of dal.
@@ -180,6 +184,7 @@ struct Sql {
     hist_insert: SqlStr,
     bulk_head: String,
     parents: SqlStr,
+    children_any: SqlStr,
 }
 
 const COLS: &str = "name, email, age, score, active, created_at";
@@ -241,6 +246,9 @@ impl Sql {
             )),
             bulk_head: format!("INSERT INTO {} ({COLS}) ", t(Workload::BulkInsert)),
             parents: sql(format!("SELECT {ALL_COLS} FROM {PARENTS_TABLE}")),
+            children_any: sql(format!(
+                "SELECT id, parent_id, {COLS} FROM {CHILDREN_TABLE} WHERE parent_id = ANY($1)"
+            )),
         }
     }
 }
@@ -658,10 +666,20 @@ impl Contender for SqlxContender {
                 on!(x, e => q.fetch_all(e).await?)
             }
         };
-        // query 2: their children, `parent_id IN (..)` chunked at the bind limit
+        // query 2: their children, `parent_id = ANY($1)` with one array on
+        // PostgreSQL, elsewhere `parent_id IN (..)` chunked at the bind limit
         let keys: Vec<i64> = parents.iter().map(|p| p.id).collect();
         let mut children: Vec<SChild> = Vec::with_capacity(keys.len() * 10);
-        for part in keys.chunks(self.backend.max_binds()) {
+        if let Inner::Pg(x) = &mut self.inner {
+            let q = sqlx::query_as(self.sql.children_any.clone()).bind(&keys);
+            children = on!(x, e => q.fetch_all(e).await?);
+        }
+        let in_lists = if self.backend == Backend::Postgres {
+            &[][..]
+        } else {
+            &keys[..]
+        };
+        for part in in_lists.chunks(self.backend.max_binds()) {
             let stmt = match &self.children_sql {
                 Some((n, s)) if *n == part.len() => s.clone(),
                 _ => {
