@@ -10,6 +10,11 @@
 //!   timed loop sets age/score and calls `save(&db)` (an upsert by id).
 //! - save_history: `save(&db)` of a new `#[dal(history)]` entity (row + history
 //!   row in one transaction).
+//! - eager_has_many: `Parent::find().with(Parent::CHILDREN).all(&db)` (dal's
+//!   eager loading: the parents, then one `parent_id IN (..)` query for all
+//!   their children), then `loaded.related(Parent::CHILDREN)` per parent. The
+//!   child declares `#[dal(belongs_to = Parent)] parent_id`, the parent
+//!   `#[dal(has_many(children = Child::PARENT))]`.
 //! - concurrent: a second `Db` with 20 connections and a 5 s acquire timeout.
 
 use anyhow::{Context, Result, ensure};
@@ -17,7 +22,7 @@ use chrono::NaiveDateTime;
 use dal::{Db, Entity, Error, TimeoutKind};
 
 use crate::workloads::{
-    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, Row, Update, row_hash,
+    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, Row, Update, row_hash,
 };
 
 macro_rules! bench_entity {
@@ -72,6 +77,40 @@ bench_entity!(InsertOne, "dal_insert_one");
 bench_entity!(BulkRow, "dal_bulk_insert");
 bench_entity!(UpdateRow, "dal_update_pk");
 bench_entity!(HistoryRow, "dal_save_history", history);
+
+/// `bench_parents`, with its has-many `Parent::CHILDREN`.
+#[derive(Entity, Debug, Clone)]
+#[dal(table = "bench_parents", has_many(children = Child::PARENT))]
+pub struct Parent {
+    #[dal(id)]
+    pub id: i64,
+    #[dal(length = 100)]
+    pub name: String,
+    #[dal(length = 150)]
+    pub email: String,
+    pub age: i32,
+    pub score: f64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// `bench_children`, belonging to a `Parent` (`Child::PARENT`).
+#[derive(Entity, Debug, Clone)]
+#[dal(table = "bench_children")]
+pub struct Child {
+    #[dal(id)]
+    pub id: i64,
+    #[dal(belongs_to = Parent)]
+    pub parent_id: i64,
+    #[dal(length = 100)]
+    pub name: String,
+    #[dal(length = 150)]
+    pub email: String,
+    pub age: i32,
+    pub score: f64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
 
 pub struct DalContender {
     url: String,
@@ -167,6 +206,38 @@ impl Contender for DalContender {
         Ok((rows.len(), sum))
     }
 
+    async fn eager_has_many(&mut self) -> Result<EagerResult> {
+        let loaded = Parent::find().with(Parent::CHILDREN).all(&self.db).await?;
+        let mut out = EagerResult::default();
+        for p in &loaded {
+            out.parent(row_hash(
+                p.id,
+                &p.name,
+                &p.email,
+                p.age,
+                p.score,
+                p.active,
+                p.created_at,
+            ));
+            for c in p.related(Parent::CHILDREN)? {
+                out.child(
+                    row_hash(
+                        c.id,
+                        &c.name,
+                        &c.email,
+                        c.age,
+                        c.score,
+                        c.active,
+                        c.created_at,
+                    ),
+                    c.parent_id,
+                    p.id,
+                );
+            }
+        }
+        Ok(out)
+    }
+
     async fn prepare_update(&mut self, ids: &[i64]) -> Result<()> {
         self.loaded.clear();
         for &id in ids {
@@ -191,7 +262,9 @@ impl Contender for DalContender {
 
     async fn prepare_history(&mut self, table: &str) -> Result<()> {
         // dal's own schema for a history entity: table, history table, triggers
-        self.db.drop_table_if_exists(&format!("{table}_history")).await?;
+        self.db
+            .drop_table_if_exists(&format!("{table}_history"))
+            .await?;
         self.db.drop_table_if_exists(table).await?;
         HistoryRow::ensure_schema(&self.db).await?;
         Ok(())

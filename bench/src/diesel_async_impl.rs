@@ -8,6 +8,8 @@
 //!   `conn.transaction`.
 //! - select_pk / select_10k / update_pk: as the sync contender.
 //! - save_history: `conn.transaction(async |c| { insert row; insert history })`.
+//! - eager_has_many: as the sync contender (`belonging_to(&parents)` +
+//!   `grouped_by(&parents)`, the same `Associations` structs).
 //! - concurrent: its deadpool integration (`diesel_async::pooled_connection::
 //!   deadpool::Pool`, 20 connections, 5 s wait timeout, default recycling:
 //!   `Verified`, a test query at every checkout).
@@ -23,9 +25,10 @@ use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, RunQueryDsl};
 
-use crate::diesel_impl::DRow;
+use crate::diesel_impl::{DChild, DParent, DRow, eager_schema};
 use crate::workloads::{
-    ACQUIRE_TIMEOUT, Backend, CONC_POOL, ConcError, ConcPool, Contender, Row, Update, Workload,
+    ACQUIRE_TIMEOUT, Backend, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, Row, Update,
+    Workload,
 };
 
 pub mod schema {
@@ -237,6 +240,15 @@ impl Contender for DieselAsyncContender {
             ids.push(id);
         }
         Ok(ids)
+    }
+
+    async fn eager_has_many(&mut self) -> Result<EagerResult> {
+        use eager_schema::parents;
+        let parents: Vec<DParent> = each!(&mut self.conn, c => parents::table.load(c).await)?;
+        let children: Vec<DChild> =
+            each!(&mut self.conn, c => DChild::belonging_to(&parents).load(c).await)?;
+        let grouped = children.grouped_by(&parents);
+        crate::diesel_impl::eager_result(&parents, &grouped)
     }
 
     async fn conc_pool(&mut self) -> Result<DaPool> {

@@ -12,6 +12,11 @@
 //! - select_10k: `t.load::<DRow>`.
 //! - update_pk: `update(t.find(id)).set((age.eq(..), score.eq(..))).execute`.
 //! - save_history: `conn.transaction(|c| insert row, insert history row)`.
+//! - eager_has_many: `parents::table.load::<DParent>`, then
+//!   `DChild::belonging_to(&parents).load::<DChild>` (`#[derive(Associations)]`
+//!   with `belongs_to(DParent, foreign_key = parent_id)`: `parent_id = ANY($1)`
+//!   on PostgreSQL, `parent_id IN (?, ..)` elsewhere) and
+//!   `children.grouped_by(&parents)`.
 //! - concurrent: not run (a sync library; its pool, r2d2, would need
 //!   `spawn_blocking`, which this harness does not use for Diesel).
 
@@ -23,7 +28,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Unsigned};
 
 use crate::sqlx_impl::SQLITE_PRAGMAS;
-use crate::workloads::{Backend, Contender, NoPool, Row, Update, Workload, row_hash};
+use crate::workloads::{Backend, Contender, EagerResult, NoPool, Row, Update, Workload, row_hash};
 
 /// A `table!` with the bench columns.
 #[macro_export]
@@ -113,6 +118,104 @@ pub mod schema {
     );
 }
 use schema::{shared, t_bulk, t_hist, t_hrow, t_insert, t_update};
+
+/// The tables of `eager_has_many` (shared by every contender; diesel-async
+/// uses them too).
+pub mod eager_schema {
+    diesel::table! {
+        #[sql_name = "bench_parents"]
+        parents (id) {
+            id -> BigInt,
+            name -> Varchar,
+            email -> Varchar,
+            age -> Integer,
+            score -> Double,
+            active -> Bool,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::table! {
+        #[sql_name = "bench_children"]
+        children (id) {
+            id -> BigInt,
+            parent_id -> BigInt,
+            name -> Varchar,
+            email -> Varchar,
+            age -> Integer,
+            score -> Double,
+            active -> Bool,
+            created_at -> Timestamp,
+        }
+    }
+    diesel::joinable!(children -> parents (parent_id));
+    diesel::allow_tables_to_appear_in_same_query!(parents, children);
+}
+
+/// A parent as Diesel users load it.
+#[derive(Queryable, Identifiable, Debug)]
+#[diesel(table_name = eager_schema::parents)]
+pub struct DParent {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub age: i32,
+    pub score: f64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// A child, associated with its parent.
+#[derive(Queryable, Identifiable, Associations, Debug)]
+#[diesel(belongs_to(DParent, foreign_key = parent_id))]
+#[diesel(table_name = eager_schema::children)]
+pub struct DChild {
+    pub id: i64,
+    pub parent_id: i64,
+    pub name: String,
+    pub email: String,
+    pub age: i32,
+    pub score: f64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// Count and checksum parents with their `grouped_by` children.
+pub fn eager_result(parents: &[DParent], grouped: &[Vec<DChild>]) -> Result<EagerResult> {
+    ensure!(
+        grouped.len() == parents.len(),
+        "grouped_by returned {} groups for {} parents",
+        grouped.len(),
+        parents.len()
+    );
+    let mut out = EagerResult::default();
+    for (p, cs) in parents.iter().zip(grouped) {
+        out.parent(row_hash(
+            p.id,
+            &p.name,
+            &p.email,
+            p.age,
+            p.score,
+            p.active,
+            p.created_at,
+        ));
+        for c in cs {
+            out.child(
+                row_hash(
+                    c.id,
+                    &c.name,
+                    &c.email,
+                    c.age,
+                    c.score,
+                    c.active,
+                    c.created_at,
+                ),
+                c.parent_id,
+                p.id,
+            );
+        }
+    }
+    Ok(out)
+}
 
 /// A row as Diesel users load it.
 #[derive(Queryable, Debug)]
@@ -313,6 +416,15 @@ impl Contender for DieselContender {
             ids.push(id);
         }
         Ok(ids)
+    }
+
+    async fn eager_has_many(&mut self) -> Result<EagerResult> {
+        use eager_schema::parents;
+        let parents: Vec<DParent> = each!(&mut self.conn, c => parents::table.load(c))?;
+        let children: Vec<DChild> =
+            each!(&mut self.conn, c => DChild::belonging_to(&parents).load(c))?;
+        let grouped = children.grouped_by(&parents);
+        eager_result(&parents, &grouped)
     }
 
     fn supports(&self, w: Workload) -> bool {

@@ -18,6 +18,15 @@
 //!   `get_conn`).
 //!
 //! History rows: a transaction with the row insert and the history insert.
+//!
+//! Eager has-many: two statements, `SELECT .. FROM bench_parents` and
+//! `SELECT .. FROM bench_children WHERE parent_id IN (..)` with one bound
+//! parameter per parent key (chunked at the backend's bind limit), both
+//! prepared once per IN-list length; rows decoded into plain structs and the
+//! children grouped per parent through a `HashMap`. On PostgreSQL the children
+//! query is `parent_id = ANY($1)` with one `int8[]` parameter, prepared once
+//! (`DAL_BENCH_PG_FLOOR_EAGER=in` switches to the IN list: PostgreSQL plans a
+//! 1,000-parameter IN list again at every execution).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,8 +39,8 @@ use tokio_postgres::types::{ToSql, Type};
 
 use crate::sqlx_impl::{SQLITE_PRAGMAS, history_insert_sql};
 use crate::workloads::{
-    ACQUIRE_TIMEOUT, Backend, CONC_POOL, ConcError, ConcPool, Contender, Row, Update, Workload,
-    row_hash,
+    ACQUIRE_TIMEOUT, Backend, CHILDREN_TABLE, CONC_POOL, ChildRow, ConcError, ConcPool, Contender,
+    EagerResult, PARENTS_TABLE, Row, Update, Workload, group_by_parent, row_hash,
 };
 
 const COLS: &str = "name, email, age, score, active, created_at";
@@ -61,6 +70,71 @@ fn pg_row(r: &tokio_postgres::Row) -> Row {
     }
 }
 
+fn pg_child(r: &tokio_postgres::Row) -> ChildRow {
+    ChildRow {
+        id: r.get(0),
+        parent_id: r.get(1),
+        name: r.get(2),
+        email: r.get(3),
+        age: r.get(4),
+        score: r.get(5),
+        active: r.get(6),
+        created_at: r.get(7),
+    }
+}
+
+fn lite_child(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChildRow> {
+    Ok(ChildRow {
+        id: r.get(0)?,
+        parent_id: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        age: r.get(4)?,
+        score: r.get(5)?,
+        active: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
+type MyChild = (i64, i64, String, String, i32, f64, bool, NaiveDateTime);
+
+fn my_child((id, parent_id, name, email, age, score, active, created_at): MyChild) -> ChildRow {
+    ChildRow {
+        id,
+        parent_id,
+        name,
+        email,
+        age,
+        score,
+        active,
+        created_at,
+    }
+}
+
+fn my_row((id, name, email, age, score, active, created_at): MyRow) -> Row {
+    Row {
+        id,
+        name,
+        email,
+        age,
+        score,
+        active,
+        created_at,
+    }
+}
+
+/// The parents with their children, counted and checksummed.
+fn eager_result(parents: Vec<Row>, children: Vec<ChildRow>) -> EagerResult {
+    let mut out = EagerResult::default();
+    for (p, cs) in group_by_parent(parents, children, |p| p.id, |c| c.parent_id) {
+        out.parent(p.hash());
+        for c in &cs {
+            out.child(c.hash(), c.parent_id, p.id);
+        }
+    }
+    out
+}
+
 fn lite_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok(Row {
         id: r.get(0)?,
@@ -88,6 +162,8 @@ struct PgStmts {
     hist_row: tokio_postgres::Statement,
     hist_insert: tokio_postgres::Statement,
     bulk_unnest: tokio_postgres::Statement,
+    parents: tokio_postgres::Statement,
+    children_any: tokio_postgres::Statement,
 }
 
 enum Inner {
@@ -96,10 +172,16 @@ enum Inner {
         client: tokio_postgres::Client,
         st: Box<PgStmts>,
         copy: bool,
+        /// Children by `parent_id = ANY($1)` (default) or by an IN list.
+        eager_any: bool,
+        /// The children statement for the last IN-list length used.
+        children: Option<(usize, tokio_postgres::Statement)>,
     },
     Lite {
         path: String,
         conn: rusqlite::Connection,
+        /// The children SQL for the last IN-list length used.
+        children: Option<(usize, String)>,
     },
     My {
         url: String,
@@ -111,6 +193,8 @@ enum Inner {
         update: mysql_async::Statement,
         hist_row: mysql_async::Statement,
         hist_insert: mysql_async::Statement,
+        parents: mysql_async::Statement,
+        children: Option<(usize, mysql_async::Statement)>,
     },
 }
 
@@ -157,19 +241,34 @@ impl Floor {
                             t(Workload::BulkInsert)
                         ))
                         .await?,
+                    parents: client
+                        .prepare(&format!("SELECT {ALL_COLS} FROM {PARENTS_TABLE}"))
+                        .await?,
+                    children_any: client
+                        .prepare(&format!(
+                            "SELECT id, parent_id, {COLS} FROM {CHILDREN_TABLE} WHERE parent_id = ANY($1)"
+                        ))
+                        .await?,
                 };
                 // COPY measured 1.7x faster than UNNEST here (830-875k vs 485-500k rows/s)
                 let copy = std::env::var("DAL_BENCH_PG_FLOOR_BULK").map_or(true, |v| v != "unnest");
+                // one int8[] parameter: the server plans it once (a 1,000-parameter
+                // IN list is planned again at every execution)
+                let eager_any =
+                    std::env::var("DAL_BENCH_PG_FLOOR_EAGER").map_or(true, |v| v != "in");
                 Inner::Pg {
                     url: url.to_string(),
                     client,
                     st: Box::new(st),
                     copy,
+                    eager_any,
+                    children: None,
                 }
             }
             Backend::Sqlite => Inner::Lite {
                 path: url.to_string(),
                 conn: open_lite(url)?,
+                children: None,
             },
             Backend::MySql => {
                 let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(url)?).await?;
@@ -191,6 +290,9 @@ impl Floor {
                 let hist_insert = conn
                     .prep(history_insert_sql(&t(Workload::SaveHistory), &["?"; 7]))
                     .await?;
+                let parents = conn
+                    .prep(format!("SELECT {ALL_COLS} FROM {PARENTS_TABLE}"))
+                    .await?;
                 Inner::My {
                     url: url.to_string(),
                     conn,
@@ -201,6 +303,8 @@ impl Floor {
                     update,
                     hist_row,
                     hist_insert,
+                    parents,
+                    children: None,
                 }
             }
         };
@@ -646,6 +750,101 @@ impl Contender for Floor {
         Ok(ids)
     }
 
+    async fn eager_has_many(&mut self) -> Result<EagerResult> {
+        let backend = match &self.inner {
+            Inner::Pg { .. } => Backend::Postgres,
+            Inner::Lite { .. } => Backend::Sqlite,
+            Inner::My { .. } => Backend::MySql,
+        };
+        let chunk = backend.max_binds();
+        Ok(match &mut self.inner {
+            Inner::Pg {
+                client,
+                st,
+                children,
+                eager_any,
+                ..
+            } => {
+                let parents: Vec<Row> = client
+                    .query(&st.parents, &[])
+                    .await?
+                    .iter()
+                    .map(pg_row)
+                    .collect();
+                let keys: Vec<i64> = parents.iter().map(|p| p.id).collect();
+                let mut kids = Vec::with_capacity(keys.len() * 10);
+                if *eager_any {
+                    kids.extend(
+                        client
+                            .query(&st.children_any, &[&keys])
+                            .await?
+                            .iter()
+                            .map(pg_child),
+                    );
+                    return Ok(eager_result(parents, kids));
+                }
+                for part in keys.chunks(chunk) {
+                    let stmt = match children {
+                        Some((n, s)) if *n == part.len() => s.clone(),
+                        _ => {
+                            let s = client.prepare(&backend.children_in_sql(part.len())).await?;
+                            *children = Some((part.len(), s.clone()));
+                            s
+                        }
+                    };
+                    let params: Vec<&(dyn ToSql + Sync)> =
+                        part.iter().map(|k| k as &(dyn ToSql + Sync)).collect();
+                    kids.extend(client.query(&stmt, &params).await?.iter().map(pg_child));
+                }
+                eager_result(parents, kids)
+            }
+            Inner::Lite { conn, children, .. } => {
+                let parents: Vec<Row> = conn
+                    .prepare_cached(&format!("SELECT {ALL_COLS} FROM {PARENTS_TABLE}"))?
+                    .query_map([], lite_row)?
+                    .collect::<rusqlite::Result<_>>()?;
+                let keys: Vec<i64> = parents.iter().map(|p| p.id).collect();
+                let mut kids = Vec::with_capacity(keys.len() * 10);
+                for part in keys.chunks(chunk) {
+                    if !matches!(children, Some((n, _)) if *n == part.len()) {
+                        *children = Some((part.len(), backend.children_in_sql(part.len())));
+                    }
+                    let sql = &children.as_ref().expect("set above").1;
+                    let mut st = conn.prepare_cached(sql)?;
+                    let rows = st.query_map(rusqlite::params_from_iter(part), lite_child)?;
+                    for r in rows {
+                        kids.push(r?);
+                    }
+                }
+                eager_result(parents, kids)
+            }
+            Inner::My {
+                conn,
+                parents,
+                children,
+                ..
+            } => {
+                let ps: Vec<Row> = conn.exec_map(&*parents, (), my_row).await?;
+                let keys: Vec<i64> = ps.iter().map(|p| p.id).collect();
+                let mut kids = Vec::with_capacity(keys.len() * 10);
+                for part in keys.chunks(chunk) {
+                    let stmt = match children {
+                        Some((n, s)) if *n == part.len() => s.clone(),
+                        _ => {
+                            let s = conn.prep(backend.children_in_sql(part.len())).await?;
+                            *children = Some((part.len(), s.clone()));
+                            s
+                        }
+                    };
+                    let params =
+                        mysql_async::Params::Positional(part.iter().map(|&k| k.into()).collect());
+                    kids.extend(conn.exec_map(&stmt, params, my_child).await?);
+                }
+                eager_result(ps, kids)
+            }
+        })
+    }
+
     async fn conc_pool(&mut self) -> Result<FloorPool> {
         Ok(match &self.inner {
             Inner::Pg { url, .. } => {
@@ -678,8 +877,11 @@ impl Contender for Floor {
                         mysql_async::PoolOpts::default()
                             .with_reset_connection(false)
                             .with_constraints(
-                                mysql_async::PoolConstraints::new(CONC_POOL as usize, CONC_POOL as usize)
-                                    .context("constraints")?,
+                                mysql_async::PoolConstraints::new(
+                                    CONC_POOL as usize,
+                                    CONC_POOL as usize,
+                                )
+                                .context("constraints")?,
                             ),
                     );
                 FloorPool::My(mysql_async::Pool::new(opts))

@@ -39,7 +39,8 @@ struct Args {
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results.csv"))]
     csv: String,
     /// Only these workloads (comma-separated): insert_one, bulk_insert,
-    /// select_pk, select_10k, update_pk, save_history, concurrent.
+    /// select_pk, select_10k, update_pk, save_history, eager_has_many,
+    /// concurrent.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// `sslmode` added to the PostgreSQL URL when it names none. The floors
@@ -174,6 +175,22 @@ fn bench_table(name: &str) -> Table {
     })
 }
 
+/// `bench_children`: the bench columns plus `parent_id`, a foreign key to
+/// `bench_parents` (which has the bench columns) with its index, as dal's
+/// `#[dal(belongs_to = ..)]` declares it.
+fn children_table() -> Table {
+    Table::build(CHILDREN_TABLE, |t| {
+        t.id();
+        t.foreign_id("parent_id").index().references(PARENTS_TABLE);
+        t.string("name", 100);
+        t.string("email", 150);
+        t.integer("age");
+        t.double("score");
+        t.boolean("active");
+        t.timestamp("created_at");
+    })
+}
+
 /// The history table, column for column what dal's `ensure_schema` creates for
 /// a `#[dal(history)]` entity (history_at gets a default so the peers can omit it).
 fn history_table(table: &str) -> Table {
@@ -202,6 +219,7 @@ struct Env {
     verifier: Verifier,
     n: usize,
     expected_all: u64,
+    expected_eager: u64,
 }
 
 impl Env {
@@ -384,6 +402,26 @@ async fn measure_once<C: Contender>(
                 elapsed,
             })
         }
+        Workload::EagerHasMany => {
+            let t0 = Instant::now();
+            for _ in 0..EAGER_REPEAT {
+                let got = c.eager_has_many().await?;
+                ensure!(
+                    got.parents == EAGER_PARENTS && got.children == EAGER_CHILDREN,
+                    "eager_has_many: {} parents and {} children loaded, wanted {EAGER_PARENTS} and {EAGER_CHILDREN}",
+                    got.parents,
+                    got.children
+                );
+                ensure!(
+                    got.sum == env.expected_eager,
+                    "eager_has_many: wrong rows or children under the wrong parent (checksum)"
+                );
+            }
+            Ok(Sample {
+                ops: EAGER_REPEAT * (EAGER_PARENTS + EAGER_CHILDREN),
+                elapsed: t0.elapsed(),
+            })
+        }
         Workload::Concurrent => bail!("concurrent is measured by measure_concurrent"),
     }
 }
@@ -563,11 +601,19 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
         verifier: Verifier::new(&target).await?,
         n: args.n,
         expected_all: checksum(&(1..=TABLE_ROWS as i64).map(shared_row).collect::<Vec<_>>()),
+        expected_eager: expected_eager_checksum(),
     };
     env.recreate(&bench_table(SHARED_TABLE)).await?;
     env.verifier.fill_shared(TABLE_ROWS).await?;
+    // eager_has_many's parents and children (children first: the foreign key)
+    env.admin.drop_table_if_exists(CHILDREN_TABLE).await?;
+    env.recreate(&bench_table(PARENTS_TABLE)).await?;
+    env.admin.create_table(&children_table()).await?;
+    env.verifier.fill_eager().await?;
     if backend == Backend::Postgres {
-        env.verifier.execute("ANALYZE bench_rows".into()).await?;
+        for t in [SHARED_TABLE, PARENTS_TABLE, CHILDREN_TABLE] {
+            env.verifier.execute(format!("ANALYZE {t}")).await?;
+        }
     }
 
     // every contender's tables exist before it opens (the floors prepare up front)
@@ -726,7 +772,7 @@ async fn run(args: Args) -> Result<bool> {
     }
     println!("{}", machine_description());
     println!(
-        "settings: n = {}, runs = {} (+1 warm-up), bulk = {TABLE_ROWS} rows, select_10k = {SELECT_ALL_REPEAT} x {TABLE_ROWS} rows, concurrent = {CONC_TASKS} tasks x {CONC_QUERIES} queries on {CONC_POOL} connections",
+        "settings: n = {}, runs = {} (+1 warm-up), bulk = {TABLE_ROWS} rows, select_10k = {SELECT_ALL_REPEAT} x {TABLE_ROWS} rows, eager_has_many = {EAGER_REPEAT} x ({EAGER_PARENTS} parents + {EAGER_CHILDREN} children), concurrent = {CONC_TASKS} tasks x {CONC_QUERIES} queries on {CONC_POOL} connections",
         args.n, args.runs
     );
     println!("{}", report::NOISE);

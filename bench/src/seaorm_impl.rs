@@ -14,17 +14,24 @@
 //!   would re-read the row on MySQL).
 //! - save_history: `db.begin()`, `insert(..).exec(&txn)`, history ActiveModel
 //!   `exec_without_returning(&txn)`, `commit()`.
+//! - eager_has_many: `parent::Entity::find().all(&db)`, then
+//!   `parents.load_many(child::Entity, &db)` (SeaORM's `LoaderTrait`: one
+//!   `parent_id IN (..)` query, children handed back per parent), with the
+//!   has-many / belongs-to declared on the entities' `Relation` enums and
+//!   `Related` impls.
 
 use anyhow::{Context, Result, ensure};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnAcquireErr, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, SqlxMySqlConnector, SqlxPostgresConnector, SqlxSqliteConnector, TransactionTrait,
+    LoaderTrait, QueryFilter, SqlxMySqlConnector, SqlxPostgresConnector, SqlxSqliteConnector,
+    TransactionTrait,
 };
 
 use crate::sqlx_impl::{Target, lite_pool, my_pool, pg_pool};
 use crate::workloads::{
-    Backend, CONC_POOL, ConcError, ConcPool, Contender, Row, Update, Workload, row_hash,
+    Backend, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, Row, Update, Workload,
+    row_hash,
 };
 
 macro_rules! sea_entity {
@@ -96,6 +103,75 @@ pub mod hist {
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `bench_parents`, with its has-many to `eager_child`.
+pub mod eager_parent {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bench_parents")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub email: String,
+        pub age: i32,
+        pub score: f64,
+        pub active: bool,
+        pub created_at: DateTime,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(has_many = "super::eager_child::Entity")]
+        Children,
+    }
+
+    impl Related<super::eager_child::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Children.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `bench_children`, belonging to `eager_parent` through `parent_id`.
+pub mod eager_child {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bench_children")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub parent_id: i64,
+        pub name: String,
+        pub email: String,
+        pub age: i32,
+        pub score: f64,
+        pub active: bool,
+        pub created_at: DateTime,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::eager_parent::Entity",
+            from = "Column::ParentId",
+            to = "super::eager_parent::Column::Id"
+        )]
+        Parent,
+    }
+
+    impl Related<super::eager_parent::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Parent.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -258,6 +334,45 @@ impl Contender for SeaContender {
             ids.push(id);
         }
         Ok(ids)
+    }
+
+    async fn eager_has_many(&mut self) -> Result<EagerResult> {
+        let parents = eager_parent::Entity::find().all(&self.db).await?;
+        let children = parents.load_many(eager_child::Entity, &self.db).await?;
+        ensure!(
+            children.len() == parents.len(),
+            "load_many returned {} groups for {} parents",
+            children.len(),
+            parents.len()
+        );
+        let mut out = EagerResult::default();
+        for (p, cs) in parents.iter().zip(&children) {
+            out.parent(row_hash(
+                p.id,
+                &p.name,
+                &p.email,
+                p.age,
+                p.score,
+                p.active,
+                p.created_at,
+            ));
+            for c in cs {
+                out.child(
+                    row_hash(
+                        c.id,
+                        &c.name,
+                        &c.email,
+                        c.age,
+                        c.score,
+                        c.active,
+                        c.created_at,
+                    ),
+                    c.parent_id,
+                    p.id,
+                );
+            }
+        }
+        Ok(out)
     }
 
     async fn conc_pool(&mut self) -> Result<SeaPool> {

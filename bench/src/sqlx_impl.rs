@@ -12,6 +12,10 @@
 //! - select_pk / select_10k: `query_as::<_, SRow>`.
 //! - update_pk: `UPDATE .. SET age = ?, score = ? WHERE id = ?`.
 //! - save_history: `begin()`, insert row, insert history row, `commit()`.
+//! - eager_has_many: `query_as::<_, SRow>` for the parents, then
+//!   `query_as::<_, SChild>` for their children (`parent_id = ANY($1)` with one
+//!   array on PostgreSQL; `parent_id IN (?, ..)` with one `.bind` per key,
+//!   chunked at the bind limit, elsewhere), grouped through a `HashMap`.
 //!
 //! Also the harness's `Verifier` (a small sqlx pool that fills, copies and
 //! checks tables), independent of dal.
@@ -30,8 +34,9 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Connection, MySql, Postgres, QueryBuilder, SqlSafeStr, SqlStr, Sqlite};
 
 use crate::workloads::{
-    ACQUIRE_TIMEOUT, Backend, CONC_POOL, ConcError, ConcPool, Contender, Row, Update, Workload,
-    row_hash,
+    ACQUIRE_TIMEOUT, Backend, CHILDREN_TABLE, CONC_POOL, ConcError, ConcPool, Contender,
+    EAGER_CHILDREN, EAGER_PARENTS, EagerResult, PARENTS_TABLE, Row, Update, Workload,
+    group_by_parent, row_hash,
 };
 
 /// A row as sqlx users decode it.
@@ -68,6 +73,33 @@ impl SRow {
             active: self.active,
             created_at: self.created_at,
         }
+    }
+}
+
+/// A `bench_children` row as sqlx users decode it.
+#[derive(sqlx::FromRow, Debug)]
+pub struct SChild {
+    pub id: i64,
+    pub parent_id: i64,
+    pub name: String,
+    pub email: String,
+    pub age: i32,
+    pub score: f64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl SChild {
+    pub fn hash(&self) -> u64 {
+        row_hash(
+            self.id,
+            &self.name,
+            &self.email,
+            self.age,
+            self.score,
+            self.active,
+            self.created_at,
+        )
     }
 }
 
@@ -151,6 +183,8 @@ struct Sql {
     hist_row: SqlStr,
     hist_insert: SqlStr,
     bulk_head: String,
+    parents: SqlStr,
+    children_any: SqlStr,
 }
 
 const COLS: &str = "name, email, age, score, active, created_at";
@@ -211,6 +245,10 @@ impl Sql {
                 &ph.iter().map(String::as_str).collect::<Vec<_>>(),
             )),
             bulk_head: format!("INSERT INTO {} ({COLS}) ", t(Workload::BulkInsert)),
+            parents: sql(format!("SELECT {ALL_COLS} FROM {PARENTS_TABLE}")),
+            children_any: sql(format!(
+                "SELECT id, parent_id, {COLS} FROM {CHILDREN_TABLE} WHERE parent_id = ANY($1)"
+            )),
         }
     }
 }
@@ -235,6 +273,9 @@ pub struct SqlxContender {
     inner: Inner,
     sql: Sql,
     chunk: usize,
+    backend: Backend,
+    /// The children query for the last IN-list length used.
+    children_sql: Option<(usize, SqlStr)>,
 }
 
 impl SqlxContender {
@@ -283,6 +324,8 @@ impl SqlxContender {
             inner,
             sql: Sql::new(backend, prefix),
             chunk: backend.bulk_chunk(),
+            backend,
+            children_sql: None,
         })
     }
 }
@@ -606,6 +649,79 @@ impl Contender for SqlxContender {
         Ok(ids)
     }
 
+    async fn eager_has_many(&mut self) -> Result<EagerResult> {
+        let parents_sql = self.sql.parents.clone();
+        // query 1: the parents
+        let parents: Vec<SRow> = match &mut self.inner {
+            Inner::Pg(x) => {
+                let q = sqlx::query_as(parents_sql);
+                on!(x, e => q.fetch_all(e).await?)
+            }
+            Inner::My(x) => {
+                let q = sqlx::query_as(parents_sql);
+                on!(x, e => q.fetch_all(e).await?)
+            }
+            Inner::Lite(x) => {
+                let q = sqlx::query_as(parents_sql);
+                on!(x, e => q.fetch_all(e).await?)
+            }
+        };
+        // query 2: their children, `parent_id = ANY($1)` with one array on
+        // PostgreSQL, elsewhere `parent_id IN (..)` chunked at the bind limit
+        let keys: Vec<i64> = parents.iter().map(|p| p.id).collect();
+        let mut children: Vec<SChild> = Vec::with_capacity(keys.len() * 10);
+        if let Inner::Pg(x) = &mut self.inner {
+            let q = sqlx::query_as(self.sql.children_any.clone()).bind(&keys);
+            children = on!(x, e => q.fetch_all(e).await?);
+        }
+        let in_lists = if self.backend == Backend::Postgres {
+            &[][..]
+        } else {
+            &keys[..]
+        };
+        for part in in_lists.chunks(self.backend.max_binds()) {
+            let stmt = match &self.children_sql {
+                Some((n, s)) if *n == part.len() => s.clone(),
+                _ => {
+                    let s = sql(self.backend.children_in_sql(part.len()));
+                    self.children_sql = Some((part.len(), s.clone()));
+                    s
+                }
+            };
+            match &mut self.inner {
+                Inner::Pg(x) => {
+                    let mut q = sqlx::query_as(stmt);
+                    for k in part {
+                        q = q.bind(k);
+                    }
+                    children.extend(on!(x, e => q.fetch_all(e).await?));
+                }
+                Inner::My(x) => {
+                    let mut q = sqlx::query_as(stmt);
+                    for k in part {
+                        q = q.bind(k);
+                    }
+                    children.extend(on!(x, e => q.fetch_all(e).await?));
+                }
+                Inner::Lite(x) => {
+                    let mut q = sqlx::query_as(stmt);
+                    for k in part {
+                        q = q.bind(k);
+                    }
+                    children.extend(on!(x, e => q.fetch_all(e).await?));
+                }
+            }
+        }
+        let mut out = EagerResult::default();
+        for (p, cs) in group_by_parent(parents, children, |p| p.id, |c| c.parent_id) {
+            out.parent(p.hash());
+            for c in &cs {
+                out.child(c.hash(), c.parent_id, p.id);
+            }
+        }
+        Ok(out)
+    }
+
     async fn conc_pool(&mut self) -> Result<SqlxPool> {
         let s = self.sql.select_pk.clone();
         Ok(match &self.target {
@@ -690,6 +806,63 @@ impl Verifier {
         }
         let got = self.count("bench_rows").await.context("count bench_rows")?;
         ensure!(got == n, "bench_rows holds {got} rows, wanted {n}");
+        Ok(())
+    }
+
+    /// Fill `bench_parents` (ids 1..=EAGER_PARENTS) and `bench_children`
+    /// (ids 1..=EAGER_CHILDREN, each with its `parent_id`), explicit ids, in
+    /// one transaction.
+    pub async fn fill_eager(&self) -> Result<()> {
+        let parents: Vec<Row> = (1..=EAGER_PARENTS as i64)
+            .map(crate::workloads::parent_row)
+            .collect();
+        let children: Vec<(i64, Row)> = (1..=EAGER_CHILDREN as i64)
+            .map(crate::workloads::child_row)
+            .collect();
+        let phead = format!("INSERT INTO {PARENTS_TABLE} ({ALL_COLS}) ");
+        let chead = format!("INSERT INTO {CHILDREN_TABLE} (parent_id, {ALL_COLS}) ");
+        macro_rules! fill {
+            ($db:ty, $p:expr) => {{
+                let mut tx = $p.begin().await?;
+                for chunk in parents.chunks(1000) {
+                    let mut qb = QueryBuilder::<$db>::new(phead.as_str());
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.id)
+                            .push_bind(&r.name)
+                            .push_bind(&r.email)
+                            .push_bind(r.age)
+                            .push_bind(r.score)
+                            .push_bind(r.active)
+                            .push_bind(r.created_at);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                for chunk in children.chunks(1000) {
+                    let mut qb = QueryBuilder::<$db>::new(chead.as_str());
+                    qb.push_values(chunk, |mut b, (pid, r)| {
+                        b.push_bind(*pid)
+                            .push_bind(r.id)
+                            .push_bind(&r.name)
+                            .push_bind(&r.email)
+                            .push_bind(r.age)
+                            .push_bind(r.score)
+                            .push_bind(r.active)
+                            .push_bind(r.created_at);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }};
+        }
+        match self {
+            Verifier::Pg(p) => fill!(Postgres, p),
+            Verifier::My(p) => fill!(MySql, p),
+            Verifier::Lite(p) => fill!(Sqlite, p),
+        }
+        let got = self.count(PARENTS_TABLE).await?;
+        ensure!(got == EAGER_PARENTS, "{PARENTS_TABLE} holds {got} rows");
+        let got = self.count(CHILDREN_TABLE).await?;
+        ensure!(got == EAGER_CHILDREN, "{CHILDREN_TABLE} holds {got} rows");
         Ok(())
     }
 

@@ -19,6 +19,14 @@ pub const CONC_POOL: u32 = 20;
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A `concurrent` run that takes longer than this is a hang: the harness fails.
 pub const CONC_OVERALL_TIMEOUT: Duration = Duration::from_secs(120);
+/// `eager_has_many`: parents, children per parent, full loads per measurement.
+pub const EAGER_PARENTS: usize = 1_000;
+pub const EAGER_CHILDREN_PER_PARENT: usize = 10;
+pub const EAGER_CHILDREN: usize = EAGER_PARENTS * EAGER_CHILDREN_PER_PARENT;
+pub const EAGER_REPEAT: usize = 20;
+/// The tables read by `eager_has_many`, shared by every contender of a backend.
+pub const PARENTS_TABLE: &str = "bench_parents";
+pub const CHILDREN_TABLE: &str = "bench_children";
 
 /// The name of the table read by `select_pk`, `select_10k` and `concurrent`,
 /// shared by every contender of a backend.
@@ -41,6 +49,36 @@ impl Backend {
         }
     }
 
+    /// Bind parameters one statement may carry (the IN-list chunk of the
+    /// hand-written eager loads): 65,535 on PostgreSQL and MySQL, 32,766 on SQLite.
+    pub fn max_binds(self) -> usize {
+        match self {
+            Backend::Sqlite => 32_766,
+            Backend::Postgres | Backend::MySql => 65_535,
+        }
+    }
+
+    /// The children query of the hand-written eager loads for `n` parent
+    /// keys: `SELECT .. FROM bench_children WHERE parent_id IN (?, ..)`
+    /// (`$1, ..` on PostgreSQL, `?1, ..` on SQLite).
+    pub fn children_in_sql(self, n: usize) -> String {
+        let mut sql = format!(
+            "SELECT id, parent_id, name, email, age, score, active, created_at FROM {CHILDREN_TABLE} WHERE parent_id IN ("
+        );
+        for i in 1..=n {
+            if i > 1 {
+                sql.push_str(", ");
+            }
+            match self {
+                Backend::Postgres => sql.push_str(&format!("${i}")),
+                Backend::Sqlite => sql.push_str(&format!("?{i}")),
+                Backend::MySql => sql.push('?'),
+            }
+        }
+        sql.push(')');
+        sql
+    }
+
     /// Rows per multi-row `INSERT` for peers that chunk under the bind limit
     /// (6 parameters a row): 65,535 on PostgreSQL and MySQL, 32,766 on SQLite.
     pub fn bulk_chunk(self) -> usize {
@@ -49,6 +87,56 @@ impl Backend {
             Backend::Postgres | Backend::MySql => 10_000,
         }
     }
+}
+
+/// A row of `bench_children` as the hand-written contenders decode it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildRow {
+    pub id: i64,
+    pub parent_id: i64,
+    pub name: String,
+    pub email: String,
+    pub age: i32,
+    pub score: f64,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+impl ChildRow {
+    pub fn hash(&self) -> u64 {
+        row_hash(
+            self.id,
+            &self.name,
+            &self.email,
+            self.age,
+            self.score,
+            self.active,
+            self.created_at,
+        )
+    }
+}
+
+/// Group `children` under their parents (one pass, a map from parent id to
+/// its children), keeping the parents' order: what the hand-written
+/// contenders do after their two queries.
+pub fn group_by_parent<P, C>(
+    parents: Vec<P>,
+    children: Vec<C>,
+    parent_id: impl Fn(&P) -> i64,
+    child_parent: impl Fn(&C) -> i64,
+) -> Vec<(P, Vec<C>)> {
+    let mut groups: std::collections::HashMap<i64, Vec<C>> =
+        std::collections::HashMap::with_capacity(parents.len());
+    for c in children {
+        groups.entry(child_parent(&c)).or_default().push(c);
+    }
+    parents
+        .into_iter()
+        .map(|p| {
+            let mine = groups.remove(&parent_id(&p)).unwrap_or_default();
+            (p, mine)
+        })
+        .collect()
 }
 
 /// One row of every bench table. `id` is 0 for a row not inserted yet.
@@ -92,6 +180,64 @@ pub fn shared_row(id: i64) -> Row {
     let mut r = gen_row((id - 1) as usize);
     r.id = id;
     r
+}
+
+/// `bench_parents` row `id` (1..=EAGER_PARENTS): the generated row `id - 1`.
+pub fn parent_row(id: i64) -> Row {
+    shared_row(id)
+}
+
+/// `bench_children` row `id` (1..=EAGER_CHILDREN): its parent and its values.
+/// Children of one parent are spread over the table (child `id` belongs to
+/// parent `(id - 1) % EAGER_PARENTS + 1`), as rows inserted over time are.
+pub fn child_row(id: i64) -> (i64, Row) {
+    let mut r = gen_row(100_000 + (id - 1) as usize);
+    r.id = id;
+    ((id - 1) % EAGER_PARENTS as i64 + 1, r)
+}
+
+/// What a child contributes to the `eager_has_many` checksum: its row hash,
+/// the `parent_id` it holds, and the id of the parent it was grouped under
+/// (so a child handed to the wrong parent changes the sum).
+pub fn child_hash(row_hash: u64, parent_id: i64, grouped_under: i64) -> u64 {
+    mix(
+        mix(row_hash, parent_id as u64),
+        grouped_under as u64 ^ 0x5bd1_e995,
+    )
+}
+
+/// The `eager_has_many` checksum of the whole tables, each child under its own parent.
+pub fn expected_eager_checksum() -> u64 {
+    let parents =
+        (1..=EAGER_PARENTS as i64).fold(0u64, |a, id| a.wrapping_add(parent_row(id).hash()));
+    (1..=EAGER_CHILDREN as i64).fold(parents, |a, id| {
+        let (pid, r) = child_row(id);
+        a.wrapping_add(child_hash(r.hash(), pid, pid))
+    })
+}
+
+/// What `eager_has_many` returns: parents and children loaded, and the
+/// checksum (sum of the parents' row hashes and of [`child_hash`] of each child).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EagerResult {
+    pub parents: usize,
+    pub children: usize,
+    pub sum: u64,
+}
+
+impl EagerResult {
+    /// Add a parent, given its row hash.
+    pub fn parent(&mut self, row_hash: u64) {
+        self.parents += 1;
+        self.sum = self.sum.wrapping_add(row_hash);
+    }
+    /// Add a child grouped under parent `grouped_under`.
+    pub fn child(&mut self, row_hash: u64, parent_id: i64, grouped_under: i64) {
+        self.children += 1;
+        self.sum = self
+            .sum
+            .wrapping_add(child_hash(row_hash, parent_id, grouped_under));
+    }
 }
 
 /// A deterministic xorshift generator (no dependency, same sequence everywhere).
@@ -253,17 +399,19 @@ pub enum Workload {
     Select10k,
     UpdatePk,
     SaveHistory,
+    EagerHasMany,
     Concurrent,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 8] = [
         Workload::InsertOne,
         Workload::BulkInsert,
         Workload::SelectPk,
         Workload::Select10k,
         Workload::UpdatePk,
         Workload::SaveHistory,
+        Workload::EagerHasMany,
         Workload::Concurrent,
     ];
 
@@ -276,6 +424,7 @@ impl Workload {
             Workload::UpdatePk => "update_pk",
             Workload::SaveHistory => "save_history",
             Workload::Concurrent => "concurrent",
+            Workload::EagerHasMany => "eager_has_many",
         }
     }
 
@@ -289,6 +438,7 @@ impl Workload {
             Workload::UpdatePk => "updates/s",
             Workload::SaveHistory => "saves/s",
             Workload::Concurrent => "queries/s",
+            Workload::EagerHasMany => "rows/s",
         }
     }
 
@@ -303,7 +453,10 @@ impl Workload {
             | Workload::BulkInsert
             | Workload::UpdatePk
             | Workload::SaveHistory => Some(format!("{prefix}_{}", self.name())),
-            Workload::SelectPk | Workload::Select10k | Workload::Concurrent => None,
+            Workload::SelectPk
+            | Workload::Select10k
+            | Workload::Concurrent
+            | Workload::EagerHasMany => None,
         }
     }
 }
@@ -372,10 +525,17 @@ pub trait Contender: Send {
     -> impl Future<Output = Result<u64>> + Send + 'a;
     /// Select the whole shared table into structs; returns (rows, checksum).
     fn select_all(&mut self) -> impl Future<Output = Result<(usize, u64)>> + Send + '_;
+    /// Load every parent of `bench_parents` with its children from
+    /// `bench_children` (grouped per parent, in structs) the library's way;
+    /// returns the counts and the checksum (see [`EagerResult`]).
+    fn eager_has_many(&mut self) -> impl Future<Output = Result<EagerResult>> + Send + '_;
     /// Untimed: whatever the contender needs before `save_history`, after the
     /// harness created the row and history tables (dal lets `ensure_schema`
     /// create its own tables, with the triggers that record history).
-    fn prepare_history<'a>(&'a mut self, _table: &'a str) -> impl Future<Output = Result<()>> + Send + 'a {
+    fn prepare_history<'a>(
+        &'a mut self,
+        _table: &'a str,
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
         async { Ok(()) }
     }
     /// Untimed: whatever the contender needs before `update_pk` (dal loads the entities).

@@ -884,7 +884,7 @@ fn at_instant<E: Entity>(find: &Find<E>, as_of: Option<DateTime<Utc>>) -> Cow<'_
 
 /// Each distinct key once, in first-seen order.
 fn distinct<K: Eq + std::hash::Hash + Clone>(keys: impl Iterator<Item = K>) -> Vec<K> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::with_capacity(keys.size_hint().0);
     keys.filter(|k| seen.insert(k.clone())).collect()
 }
 
@@ -1151,20 +1151,16 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                         Kind::One(r) => r.inverse,
                         _ => unreachable!("matched above"),
                     };
-                    let ids: Vec<P::Id> = rows.iter().map(|r| r.entity.id()).collect();
-                    let found = find
-                        .fetch_in(
-                            session,
-                            inverse.column,
-                            distinct(ids.iter().cloned())
-                                .iter()
-                                .map(key_param)
-                                .collect(),
-                        )
-                        .await?;
+                    let keys: Vec<Param> = distinct(rows.iter().map(|r| r.entity.id()))
+                        .iter()
+                        .map(key_param)
+                        .collect();
+                    let found = find.fetch_in(session, inverse.column, keys).await?;
                     let children =
                         load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
-                    let mut groups: HashMap<P::Id, Vec<Loaded<C>>> = HashMap::new();
+                    // one entry per parent at most: no rehashing while grouping
+                    let mut groups: HashMap<P::Id, Vec<Loaded<C>>> =
+                        HashMap::with_capacity(rows.len());
                     for c in children {
                         if let Some(k) = inverse.key_of(&c.entity) {
                             groups.entry(k).or_default().push(c);
