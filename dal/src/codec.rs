@@ -157,6 +157,29 @@ impl Arguments<'_> {
     }
 }
 
+/// Keys bound as one PostgreSQL array, for `column = ANY(?)`: one
+/// parameter, one statement text and one plan whatever the number of keys.
+pub(crate) struct PgArray<T>(pub(crate) Vec<T>, pub(crate) u64);
+
+impl<T> Encode for PgArray<T>
+where
+    T: for<'a> sqlx::Encode<'a, Postgres>
+        + sqlx::Type<Postgres>
+        + sqlx::postgres::PgHasArrayType
+        + Send
+        + Sync,
+{
+    fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
+        out.mark(0x5043_4152_5241_5900 ^ self.1);
+        match &mut out.inner {
+            ArgsInner::Pg(a) => a.add(self.0.as_slice()).map_err(bind_err),
+            _ => Err(Error::Unsupported(
+                "array parameters are bound on PostgreSQL only".into(),
+            )),
+        }
+    }
+}
+
 pub(crate) enum ArgsInner<'q> {
     Pg(PgArguments),
     MySql(MySqlArguments),

@@ -508,15 +508,21 @@ impl<E: Entity> Find<E> {
         }
     }
 
-    /// The rows matching this query whose `column` is one of `keys`: one
-    /// query per chunk of keys, sized to the dialect's bind limit and padded
-    /// to a power of two (so a handful of statement texts serve every list
-    /// length), on a session that stays usable for the next level.
-    pub(crate) async fn fetch_in(
+    /// The rows matching this query whose `column` is one of `keys` (each
+    /// key once), on a session that stays usable for the next level. On
+    /// PostgreSQL, keys of a type with an array form are bound as one array
+    /// (`= ANY(?)`: one parameter, one plan); elsewhere one query per chunk
+    /// of keys, sized to the dialect's bind limit and padded to a power of
+    /// two (so a handful of statement texts serve every list length). With
+    /// `ordered`, rows come in the query's order then by id; without (the
+    /// caller groups or sorts them itself) in no particular order unless the
+    /// query has an `order_by`.
+    pub(crate) async fn fetch_in<K: super::EntityId>(
         &self,
         session: &mut Session<'_>,
         column: &'static str,
-        keys: Vec<Param>,
+        keys: &[K],
+        ordered: bool,
     ) -> Result<Vec<E>> {
         let mut out = Vec::new();
         self.check_as_of()?;
@@ -524,6 +530,29 @@ impl<E: Entity> Find<E> {
             return Ok(out);
         }
         let dialect = session.dialect();
+        let run = |q: &mut Find<E>, cond: Cond<E>| {
+            if ordered {
+                q.total_order = true;
+            }
+            q.cond = Some(match q.cond.take() {
+                Some(c) => c.and(cond),
+                None => cond,
+            });
+            q.build_select(dialect, E::INFO.sql(dialect).select_list)
+        };
+        if dialect == Dialect::Postgres
+            && let Some(array) = K::__pg_array(keys)
+        {
+            let mut q = self.clone();
+            let built = run(
+                &mut q,
+                Cond::raw(format!("{} = ANY(?)", quoted(column)), vec![array]),
+            );
+            let stmt = session.db.inner.statements.get(&built.sql)?;
+            return session
+                .fetch::<E, _>(&stmt, &ParamList(&built.params))
+                .await;
+        }
         let own = self.cond.as_ref().map_or(0, |c| c.params.len());
         let room = dialect
             .capabilities()
@@ -538,16 +567,13 @@ impl<E: Entity> Find<E> {
             let mut params: Vec<Param> = Vec::with_capacity(padded);
             for i in 0..padded {
                 list.push_str(if i == 0 { "?" } else { ", ?" });
-                params.push(part[i.min(part.len() - 1)].clone());
+                params.push(std::sync::Arc::new(part[i.min(part.len() - 1)].clone()));
             }
             let mut q = self.clone();
-            q.total_order = true;
-            let cond = Cond::raw(format!("{} IN ({list})", quoted(column)), params);
-            q.cond = Some(match q.cond.take() {
-                Some(c) => c.and(cond),
-                None => cond,
-            });
-            let built = q.build_select(dialect, E::INFO.sql(dialect).select_list);
+            let built = run(
+                &mut q,
+                Cond::raw(format!("{} IN ({list})", quoted(column)), params),
+            );
             let stmt = session.db.inner.statements.get(&built.sql)?;
             out.extend(
                 session
@@ -556,6 +582,11 @@ impl<E: Entity> Find<E> {
             );
         }
         Ok(out)
+    }
+
+    /// Whether the query has an `order_by` of its own.
+    pub(crate) fn has_order(&self) -> bool {
+        !self.order.is_empty()
     }
 
     /// Run the query on a session that stays usable afterwards.

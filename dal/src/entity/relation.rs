@@ -299,7 +299,12 @@ impl<C: Entity, P: Entity> BelongsTo<C, P> {
                 .lazy_load(C::INFO.table, self.name, site, key_hash(&key));
             let mut session = session;
             let rows = Find::<P>::new()
-                .fetch_in(&mut session, P::INFO.id_column, vec![key_param(&key)])
+                .fetch_in(
+                    &mut session,
+                    P::INFO.id_column,
+                    std::slice::from_ref(&key),
+                    false,
+                )
                 .await?;
             Ok(rows.into_iter().next())
         }
@@ -634,13 +639,10 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
         let mut session = ex.__into_session();
         async move {
             let pairs = through_pairs(self, &mut session, &ids, None).await?;
-            let wanted: Vec<Param> = distinct(pairs.iter().map(|(_, r)| r.clone()))
-                .iter()
-                .map(key_param)
-                .collect();
+            let wanted = distinct(pairs.iter().map(|(_, r)| r.clone()));
             // in id order: a left's rows are ranked by their place here
             let found = Find::<R>::new()
-                .fetch_in(&mut session, R::INFO.id_column, wanted)
+                .fetch_in(&mut session, R::INFO.id_column, &wanted, true)
                 .await?;
             let rank: HashMap<R::Id, usize> =
                 found.iter().enumerate().map(|(i, r)| (r.id(), i)).collect();
@@ -858,12 +860,9 @@ async fn through_pairs<L: Entity, R: Entity, J: Entity>(
     ids: &[L::Id],
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Vec<(L::Id, R::Id)>> {
-    let keys: Vec<Param> = distinct(ids.iter().cloned())
-        .iter()
-        .map(key_param)
-        .collect();
+    let keys = distinct(ids.iter().cloned());
     let joins = at_instant(&Find::<J>::new(), as_of)
-        .fetch_in(session, rel.left.column, keys)
+        .fetch_in(session, rel.left.column, &keys, false)
         .await?;
     Ok(joins
         .iter()
@@ -894,11 +893,10 @@ async fn parents_by_key<P: Entity>(
     session: &mut Session<'_>,
     keys: &[Option<P::Id>],
 ) -> Result<HashMap<P::Id, P>> {
-    let wanted: Vec<Param> = distinct(keys.iter().flatten().cloned())
-        .iter()
-        .map(key_param)
-        .collect();
-    let rows = find.fetch_in(session, P::INFO.id_column, wanted).await?;
+    let wanted = distinct(keys.iter().flatten().cloned());
+    let rows = find
+        .fetch_in(session, P::INFO.id_column, &wanted, false)
+        .await?;
     Ok(rows.into_iter().map(|p| (p.id(), p)).collect())
 }
 
@@ -954,11 +952,14 @@ async fn children_by_key<P: Entity, C: Entity>(
     session: &mut Session<'_>,
     ids: &[P::Id],
 ) -> Result<HashMap<P::Id, Vec<C>>> {
-    let keys: Vec<Param> = distinct(ids.iter().cloned())
-        .iter()
-        .map(key_param)
-        .collect();
-    let rows = find.fetch_in(session, inverse.column, keys).await?;
+    let keys = distinct(ids.iter().cloned());
+    let ordered = find.has_order();
+    let mut rows = find
+        .fetch_in(session, inverse.column, &keys, ordered)
+        .await?;
+    if !ordered {
+        rows.sort_unstable_by_key(|c| c.id());
+    }
     let mut groups: HashMap<P::Id, Vec<C>> = HashMap::new();
     for c in rows {
         if let Some(k) = inverse.key_of(&c) {
@@ -1151,11 +1152,16 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                         Kind::One(r) => r.inverse,
                         _ => unreachable!("matched above"),
                     };
-                    let keys: Vec<Param> = distinct(rows.iter().map(|r| r.entity.id()))
-                        .iter()
-                        .map(key_param)
-                        .collect();
-                    let found = find.fetch_in(session, inverse.column, keys).await?;
+                    let keys = distinct(rows.iter().map(|r| r.entity.id()));
+                    // without an order of the caller's, each parent's children
+                    // are put in id order here: no sort on the server
+                    let ordered = find.has_order();
+                    let mut found = find
+                        .fetch_in(session, inverse.column, &keys, ordered)
+                        .await?;
+                    if !ordered {
+                        found.sort_unstable_by_key(|c| c.id());
+                    }
                     let children =
                         load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     // one entry per parent at most: no rehashing while grouping
@@ -1180,11 +1186,10 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                 Kind::Parent(rel) => {
                     let keys: Vec<Option<C::Id>> =
                         rows.iter().map(|r| rel.key_of(&r.entity)).collect();
-                    let wanted: Vec<Param> = distinct(keys.iter().flatten().cloned())
-                        .iter()
-                        .map(key_param)
-                        .collect();
-                    let found = find.fetch_in(session, C::INFO.id_column, wanted).await?;
+                    let wanted = distinct(keys.iter().flatten().cloned());
+                    let found = find
+                        .fetch_in(session, C::INFO.id_column, &wanted, false)
+                        .await?;
                     let parents =
                         load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     let parents: HashMap<C::Id, Loaded<C>> =
@@ -1197,11 +1202,10 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                 Kind::Through(rel) => {
                     let ids: Vec<P::Id> = rows.iter().map(|r| r.entity.id()).collect();
                     let pairs = rel.pairs(session, &ids, as_of).await?;
-                    let wanted: Vec<Param> = distinct(pairs.iter().map(|(_, r)| r.clone()))
-                        .iter()
-                        .map(key_param)
-                        .collect();
-                    let found = find.fetch_in(session, C::INFO.id_column, wanted).await?;
+                    let wanted = distinct(pairs.iter().map(|(_, r)| r.clone()));
+                    let found = find
+                        .fetch_in(session, C::INFO.id_column, &wanted, true)
+                        .await?;
                     let found =
                         load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     // the linked rows in the query's order, each left row's in that order too
