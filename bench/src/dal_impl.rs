@@ -6,8 +6,9 @@
 //!   chunking and strategy; fills every id).
 //! - select_pk: `Entity::get(&db, id)`.
 //! - select_10k: `Entity::find().all(&db)`.
-//! - update_pk: the entities are loaded with `get` beforehand (untimed), then the
-//!   timed loop sets age/score and calls `save(&db)` (an upsert by id).
+//! - update_pk: the entities are loaded with `get_tracked` beforehand (untimed),
+//!   then the timed loop sets age/score and calls `save(&db)`, which writes the
+//!   changed columns (`UPDATE .. SET age = ?, score = ? WHERE id = ?`).
 //! - save_history: `save(&db)` of a new `#[dal(history)]` entity (row + history
 //!   row in one transaction).
 //! - eager_has_many: `Parent::find().with(Parent::CHILDREN).all(&db)` (dal's
@@ -115,7 +116,7 @@ pub struct Child {
 pub struct DalContender {
     url: String,
     db: Db,
-    loaded: Vec<UpdateRow>,
+    loaded: Vec<dal::Tracked<UpdateRow>>,
 }
 
 pub async fn connect(url: &str, max: u32) -> Result<Db> {
@@ -241,7 +242,7 @@ impl Contender for DalContender {
     async fn prepare_update(&mut self, ids: &[i64]) -> Result<()> {
         self.loaded.clear();
         for &id in ids {
-            let e = UpdateRow::get(&self.db, id)
+            let e = UpdateRow::get_tracked(&self.db, id)
                 .await?
                 .with_context(|| format!("row {id} not found"))?;
             self.loaded.push(e);
@@ -255,6 +256,8 @@ impl Contender for DalContender {
             ensure!(e.id == u.id, "loaded entities out of order");
             e.age = u.age;
             e.score = u.score;
+            // a tracked entity writes the columns that changed: the same
+            // two-column UPDATE the peers send
             e.save(&self.db).await?;
         }
         Ok(())
