@@ -1133,27 +1133,7 @@ impl<'r> ValueRef<'r> {
                     _ => Family::Other,
                 }
             }
-            ValueInner::MySql(v) => {
-                let ti = v.type_info();
-                let name = ti.name();
-                match name {
-                    "BOOLEAN" => Family::Bool,
-                    "NULL" => Family::Null,
-                    "FLOAT" | "DOUBLE" => Family::Float,
-                    "DECIMAL" => Family::Decimal,
-                    "DATE" => Family::Date,
-                    "TIME" => Family::Time,
-                    "DATETIME" | "TIMESTAMP" => Family::Timestamp,
-                    "JSON" => Family::Json,
-                    "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT"
-                    | "ENUM" | "SET" => Family::Text,
-                    "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => {
-                        Family::Bytes
-                    }
-                    n if n.contains("INT") || n == "YEAR" => Family::Int,
-                    _ => Family::Other,
-                }
-            }
+            ValueInner::MySql(v) => mysql_family(v.type_info().name()),
             ValueInner::Sqlite(v) => match v {
                 rusqlite::types::ValueRef::Null => Family::Null,
                 rusqlite::types::ValueRef::Integer(_) => Family::Int,
@@ -1205,7 +1185,6 @@ impl<'r> ValueRef<'r> {
     }
 
     fn i64(&self) -> Result<i64> {
-        let fam = self.family();
         match &self.inner {
             ValueInner::Pg(v) => {
                 let oid = v.type_info().oid().map(|o| o.0).unwrap_or(0);
@@ -1219,17 +1198,21 @@ impl<'r> ValueRef<'r> {
                     _ => self.mismatch("an integer"),
                 }
             }
-            ValueInner::MySql(v) => match fam {
-                Family::Int if mysql_unsigned(v) => {
-                    let u = my_dec::<u64>(v)?;
-                    i64::try_from(u).map_err(|_| {
-                        Error::decode("", format!("{u} does not fit a signed 64-bit integer"))
-                    })
+            ValueInner::MySql(v) => {
+                let ti = v.type_info();
+                let name = ti.name();
+                match mysql_family(name) {
+                    Family::Int if name.ends_with("UNSIGNED") => {
+                        let u = my_dec::<u64>(v)?;
+                        i64::try_from(u).map_err(|_| {
+                            Error::decode("", format!("{u} does not fit a signed 64-bit integer"))
+                        })
+                    }
+                    Family::Int | Family::Bool => my_dec::<i64>(v),
+                    Family::Decimal => decimal_to_i64(my_dec::<Decimal>(v)?),
+                    _ => self.mismatch("an integer"),
                 }
-                Family::Int | Family::Bool => my_dec::<i64>(v),
-                Family::Decimal => decimal_to_i64(my_dec::<Decimal>(v)?),
-                _ => self.mismatch("an integer"),
-            },
+            }
             ValueInner::Sqlite(v) => match v {
                 rusqlite::types::ValueRef::Integer(i) => Ok(*i),
                 rusqlite::types::ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
@@ -1252,11 +1235,16 @@ impl<'r> ValueRef<'r> {
             ValueInner::Pg(v) if v.type_info().oid().map(|o| o.0) == Some(pg_oid::NUMERIC) => {
                 decimal_to_i128(pg_dec::<Decimal>(v)?)
             }
-            ValueInner::MySql(v) => match self.family() {
-                Family::Int if mysql_unsigned(v) => my_dec::<u64>(v).map(i128::from),
-                Family::Decimal => decimal_to_i128(my_dec::<Decimal>(v)?),
-                _ => self.i64().map(i128::from),
-            },
+            ValueInner::MySql(v) => {
+                let ti = v.type_info();
+                let name = ti.name();
+                match mysql_family(name) {
+                    Family::Int if name.ends_with("UNSIGNED") => my_dec::<u64>(v).map(i128::from),
+                    Family::Int | Family::Bool => my_dec::<i64>(v).map(i128::from),
+                    Family::Decimal => decimal_to_i128(my_dec::<Decimal>(v)?),
+                    _ => self.mismatch("an integer"),
+                }
+            }
             _ => self.i64().map(i128::from),
         }
     }
@@ -1309,8 +1297,37 @@ impl<'r> ValueRef<'r> {
 }
 
 /// Whether a MySQL integer column is unsigned (`BIGINT UNSIGNED`, ...).
-fn mysql_unsigned(v: &MySqlValueRef<'_>) -> bool {
-    v.type_info().name().ends_with("UNSIGNED")
+/// The family of a MySQL type, by the name sqlx gives it (sqlx keeps the
+/// type code private). Integers, the common case, are told apart first by
+/// their last bytes; the rest by their first byte, then the whole name.
+fn mysql_family(name: &str) -> Family {
+    let b = name.as_bytes();
+    if b.ends_with(b"INT") || b.ends_with(b"INT UNSIGNED") {
+        return Family::Int;
+    }
+    match (b.first(), name) {
+        (Some(b'V'), "VARCHAR") | (Some(b'C'), "CHAR") => Family::Text,
+        (Some(b'V'), "VARBINARY") => Family::Bytes,
+        (Some(b'D'), "DOUBLE") | (Some(b'F'), "FLOAT") => Family::Float,
+        (Some(b'D'), "DECIMAL") => Family::Decimal,
+        (Some(b'D'), "DATETIME") | (Some(b'T'), "TIMESTAMP") => Family::Timestamp,
+        (Some(b'D'), "DATE") => Family::Date,
+        (Some(b'T'), "TIME") => Family::Time,
+        (Some(b'B'), "BOOLEAN") => Family::Bool,
+        (Some(b'J'), "JSON") => Family::Json,
+        (Some(b'T'), "TEXT" | "TINYTEXT")
+        | (Some(b'M'), "MEDIUMTEXT")
+        | (Some(b'L'), "LONGTEXT")
+        | (Some(b'E'), "ENUM")
+        | (Some(b'S'), "SET") => Family::Text,
+        (Some(b'B'), "BINARY" | "BLOB")
+        | (Some(b'T'), "TINYBLOB")
+        | (Some(b'M'), "MEDIUMBLOB")
+        | (Some(b'L'), "LONGBLOB") => Family::Bytes,
+        (Some(b'Y'), "YEAR") => Family::Int,
+        (Some(b'N'), "NULL") => Family::Null,
+        _ => Family::Other,
+    }
 }
 
 fn pg_dec<'r, T: sqlx::Decode<'r, Postgres>>(v: &PgValueRef<'r>) -> Result<T> {
