@@ -271,6 +271,15 @@ pub async fn tt_relations_transactions_and_errors(t: &TestDb) {
     assert_eq!(texts, ["first"]);
     let now = Price::find().with(Price::NOTES).all(db).await.unwrap();
     assert_eq!(now[0].related(Price::NOTES).unwrap().len(), 2);
+    // a filter through a relation (on the related rows' current state)
+    let noted = Price::find()
+        .filter(Price::NOTES.any(Note::TEXT.eq("later")))
+        .as_of(then)
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(noted.len(), 1);
+    assert_eq!(noted[0].cents, 10);
 
     // several versions in one transaction: the last one counts
     let mut tx = db.begin().await.unwrap();

@@ -676,7 +676,9 @@ impl<E: Entity> Find<E> {
     /// ([`include_deleted`](Find::include_deleted),
     /// [`only_deleted`](Find::only_deleted)). Relations loaded eagerly with
     /// [`with`](Find::with) are read as of the same instant when their
-    /// entity keeps history (their current state otherwise).
+    /// entity keeps history (their current state otherwise); filters through
+    /// relations (`User::TASKS.any(..)`) look at the related rows' current
+    /// state.
     ///
     /// The instants are the database server's clock when each version was
     /// written (SQLite records milliseconds; PostgreSQL the time its
@@ -766,11 +768,14 @@ impl<E: Entity> Find<E> {
         if let Some(at) = self.as_of {
             use dal_schema::entity::history_columns as h;
             let ht = quoted(E::INFO.history_table);
+            // the history table is read under the live table's name (so that
+            // conditions naming it, such as relation filters, still apply)
+            let outer = quoted(E::INFO.table);
             let id = quoted(E::INFO.id_column);
             let v = quoted(h::VERSION);
             // the latest version written at or before the instant
             parts.push(format!(
-                "{v} = (SELECT MAX([hv].{v}) FROM {ht} [hv] WHERE [hv].{id} = {ht}.{id} AND [hv].{} <= ?)",
+                "{v} = (SELECT MAX([hv].{v}) FROM {ht} [hv] WHERE [hv].{id} = {outer}.{id} AND [hv].{} <= ?)",
                 quoted(h::AT)
             ));
             params.push(std::sync::Arc::new(at));
@@ -780,7 +785,7 @@ impl<E: Entity> Find<E> {
             let op = quoted(h::OPERATION);
             parts.push(match E::INFO.column(ColumnRole::DeletedAt) {
                 Some(d) => format!(
-                    "NOT ({op} = 'delete' AND ({d} IS NULL OR EXISTS (SELECT 1 FROM {ht} [hp] WHERE [hp].{id} = {ht}.{id} AND [hp].{v} = {ht}.{v} - 1 AND [hp].{d} IS NOT NULL)))",
+                    "NOT ({op} = 'delete' AND ({d} IS NULL OR EXISTS (SELECT 1 FROM {ht} [hp] WHERE [hp].{id} = {outer}.{id} AND [hp].{v} = {outer}.{v} - 1 AND [hp].{d} IS NOT NULL)))",
                     d = quoted(d.name)
                 ),
                 None => format!("{op} <> 'delete'"),
@@ -813,12 +818,15 @@ impl<E: Entity> Find<E> {
     }
 
     fn build_select(&mut self, dialect: Dialect, columns: &str) -> Built {
-        let from = if self.as_of.is_some() {
-            E::INFO.history_table
+        let mut sql = if self.as_of.is_some() {
+            format!(
+                "SELECT {columns} FROM {} {}",
+                quoted(E::INFO.history_table),
+                quoted(E::INFO.table)
+            )
         } else {
-            E::INFO.table
+            format!("SELECT {columns} FROM {}", quoted(E::INFO.table))
         };
-        let mut sql = format!("SELECT {columns} FROM {}", quoted(from));
         let mut params = Vec::new();
         let cond = self.cond.take();
         self.where_clause(&mut sql, &mut params, cond);
