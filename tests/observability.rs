@@ -1608,8 +1608,9 @@ async fn transaction_rerun(dialect: Dialect) {
                         if run == 1 {
                             to_other.send(()).unwrap();
                             from_other.lock().await.recv().await.unwrap();
-                            // until the other transaction waits for row 1
-                            let deadline = Instant::now() + Duration::from_secs(5);
+                            // until the other transaction waits for row 1 (a
+                            // loaded machine can take a while to get it there)
+                            let deadline = Instant::now() + Duration::from_secs(30);
                             loop {
                                 let waiting: i64 = db
                                     .fetch_scalar(
