@@ -106,6 +106,30 @@ pub(crate) enum RowInner<'r> {
 /// ```
 pub struct Row<'r> {
     pub(crate) inner: RowInner<'r>,
+    /// The columns are known to be in the order the decoder expects
+    /// ([`FromRow::__columns`], checked once per result): hinted reads skip
+    /// the name check.
+    pub(crate) positional: bool,
+}
+
+impl<'r> Row<'r> {
+    pub(crate) fn new(inner: RowInner<'r>) -> Self {
+        Row {
+            inner,
+            positional: false,
+        }
+    }
+}
+
+/// Whether a result's column names are exactly `T`'s expected columns, in
+/// order (then every row of it can be read by position).
+pub(crate) fn positional<'a, T: FromRow>(names: impl ExactSizeIterator<Item = &'a str>) -> bool {
+    match T::__columns() {
+        Some(expected) => {
+            names.len() == expected.len() && names.zip(expected).all(|(n, e)| n == *e)
+        }
+        None => false,
+    }
 }
 
 impl std::fmt::Debug for Row<'_> {
@@ -226,7 +250,7 @@ impl<'r> Row<'r> {
     /// no search by name is needed).
     #[doc(hidden)]
     pub fn get_hinted<T: Decode>(&self, hint: usize, name: &str) -> Result<T> {
-        if self.column_name(hint) == Some(name) {
+        if self.positional || self.column_name(hint) == Some(name) {
             self.get(hint).map_err(|e| match e {
                 Error::Decode { reason, .. } => Error::Decode {
                     column: name.to_string(),
@@ -275,7 +299,10 @@ impl<'r> Row<'r> {
                 ));
             }
         };
-        Ok(Row { inner })
+        Ok(Row {
+            inner,
+            positional: self.positional,
+        })
     }
 }
 
@@ -293,6 +320,13 @@ pub trait FromRow: Sized {
     #[doc(hidden)]
     fn from_owned_row(row: Row<'static>) -> Result<Self> {
         Self::from_row(&row)
+    }
+
+    /// The columns `from_row` reads, in the order dal's own queries list
+    /// them (entities), when it reads them by position.
+    #[doc(hidden)]
+    fn __columns() -> Option<&'static [&'static str]> {
+        None
     }
 }
 

@@ -207,6 +207,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
     for (i, f) in e.stored().enumerate() {
         positions.insert(f.column.clone(), i);
     }
+    let select_columns: Vec<&String> = e.stored().map(|f| &f.column).collect();
     let reads = e.fields.iter().map(|f| {
         let name = &f.ident;
         let ty = &f.ty;
@@ -659,6 +660,10 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             impl #p::FromRow for #ident {
                 fn from_row(row: &#p::Row<'_>) -> #p::Result<Self> {
                     ::core::result::Result::Ok(Self { #(#reads),* })
+                }
+
+                fn __columns() -> ::core::option::Option<&'static [&'static str]> {
+                    ::core::option::Option::Some(&[#(#select_columns),*])
                 }
             }
 

@@ -396,8 +396,16 @@ impl Conn {
                         .await
                         .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)));
                     r.and_then(|rows| {
+                        use sqlx::{Column as _, Row as _};
+                        let positional = rows.first().is_some_and(|r| {
+                            crate::row::positional::<T>(r.columns().iter().map(|c| c.name()))
+                        });
                         rows.into_iter()
-                            .map(|r| T::from_owned_row(Postgres::wrap_row(r)))
+                            .map(|r| {
+                                let mut row = Postgres::wrap_row(r);
+                                row.positional = positional;
+                                T::from_owned_row(row)
+                            })
                             .collect()
                     })
                 }
@@ -413,8 +421,16 @@ impl Conn {
                         .await
                         .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)));
                     r.and_then(|rows| {
+                        use sqlx::{Column as _, Row as _};
+                        let positional = rows.first().is_some_and(|r| {
+                            crate::row::positional::<T>(r.columns().iter().map(|c| c.name()))
+                        });
                         rows.into_iter()
-                            .map(|r| T::from_owned_row(MySql::wrap_row(r)))
+                            .map(|r| {
+                                let mut row = MySql::wrap_row(r);
+                                row.positional = positional;
+                                T::from_owned_row(row)
+                            })
                             .collect()
                     })
                 }

@@ -21,9 +21,7 @@ pub(crate) trait ServerDb: Database {
 
 impl ServerDb for Postgres {
     fn wrap_row(row: Self::Row) -> Row<'static> {
-        Row {
-            inner: RowInner::Pg(row),
-        }
+        Row::new(RowInner::Pg(row))
     }
     fn exec_result(r: Self::QueryResult) -> ExecResult {
         ExecResult {
@@ -35,9 +33,7 @@ impl ServerDb for Postgres {
 
 impl ServerDb for MySql {
     fn wrap_row(row: Self::Row) -> Row<'static> {
-        Row {
-            inner: RowInner::MySql(row),
-        }
+        Row::new(RowInner::MySql(row))
     }
     fn exec_result(r: Self::QueryResult) -> ExecResult {
         let id = r.last_insert_id();

@@ -316,16 +316,19 @@ pub(crate) fn fetch_as<T: FromRow>(
         let mut rows = s.raw_query();
         let mut out = Vec::new();
         let mut named = false;
+        let mut positional = false;
         while let Some(r) = rows.next().map_err(map_err)? {
             if !named {
                 // column names are read after the first step: SQLite re-prepares a
                 // statement whose schema changed (`SELECT *` may gain columns) there
                 buf.reset(columns_of(stmt, r.as_ref(), &mut names));
+                positional = crate::row::positional::<T>(buf.columns.iter().map(|c| &**c));
                 named = true;
             }
             buf.fill(r)?;
             out.push(T::from_row(&Row {
                 inner: RowInner::SqliteBuf(&buf),
+                positional,
             })?);
             if limit.is_some_and(|l| out.len() >= l) {
                 break;
