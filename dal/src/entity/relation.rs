@@ -1387,8 +1387,9 @@ impl<C: Entity, P: Entity> Related<C> for BelongsTo<C, P> {
 // ------------------------------------------------------------------ FindWith
 
 /// A query with relations to load eagerly: `User::find().with(User::TASKS)`.
-/// Runs the query, then one query per relation and level (IN-lists chunked
-/// at the dialect's bind limit), never one per row.
+/// Runs the query, then one query per relation and level (the keys bound as
+/// one array on PostgreSQL, elsewhere IN-lists chunked at the dialect's bind
+/// limit), never one per row.
 pub struct FindWith<E: Entity> {
     find: Find<E>,
     loaders: Vec<Box<dyn Loader<E>>>,
