@@ -146,7 +146,15 @@ impl SqliteArg<'_> {
     }
 }
 
-impl Arguments<'_> {
+impl<'q> Arguments<'q> {
+    /// The values pushed so far, when these are SQLite arguments.
+    pub(crate) fn sqlite_args(&self) -> Option<&[SqliteArg<'q>]> {
+        match &self.inner {
+            ArgsInner::Sqlite(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// The values pushed so far as SQLite stores them (a dialect-neutral
     /// picture of them), when these are SQLite arguments.
     pub(crate) fn sqlite_values(self) -> Option<Vec<SqliteArg<'static>>> {

@@ -148,6 +148,9 @@ pub struct EntityStatements {
     pub(crate) history_insert: Option<Statement>,
     pub(crate) history_select: Option<Statement>,
     pub(crate) history_at_version: Option<Statement>,
+    /// The partial updates of tracked saves, by the columns they write.
+    pub(crate) partial:
+        std::sync::Mutex<std::collections::HashMap<Box<[&'static str]>, Arc<Statement>>>,
 }
 
 impl EntityInfo {
@@ -176,6 +179,7 @@ impl EntityInfo {
                 history_insert: opt(s.history_insert),
                 history_select: opt(s.history_select),
                 history_at_version: opt(s.history_at_version),
+                partial: Default::default(),
             })
         })
     }

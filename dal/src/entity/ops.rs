@@ -20,6 +20,7 @@ use crate::error::{ConstraintKind, Error, Result};
 use crate::params::Params;
 use crate::row::{FromRow, Row};
 use crate::sequence::MySqlIds;
+use crate::statement::Statement;
 
 /// Who made a change and why, recorded in the entity's history.
 ///
@@ -1449,41 +1450,20 @@ pub(crate) async fn save_columns<E: Entity>(
     columns: &[&'static str],
     audit: Option<&Audit>,
 ) -> Result<()> {
-    use super::query::quoted;
     let ctx = Ctx::new::<E>(&session, audit);
     let info = ctx.info;
-    let shape = info.shape();
     let current = entity.__version().unwrap_or(0);
     let next = current + 1;
-    let mut sql = format!("UPDATE {} SET ", quoted(info.table));
-    let mut params: Vec<Param> = Vec::with_capacity(columns.len() + 8);
-    let mut first = true;
-    let mut set = |sql: &mut String, c: &str| {
-        if !first {
-            sql.push_str(", ");
-        }
-        first = false;
-        write!(sql, "{} = ?", quoted(c)).ok();
-    };
-    for c in columns {
-        set(&mut sql, c);
-    }
-    for (name, value) in shape
-        .update_managed()
-        .into_iter()
-        .zip(managed_for_update(entity, ctx.now, next, ctx.audit))
-    {
-        set(&mut sql, name);
+    let version = info.column(ColumnRole::Version).filter(|_| info.versioned);
+    let mut params: Vec<Param> = Vec::with_capacity(8);
+    for value in managed_for_update(entity, ctx.now, next, ctx.audit) {
         params.push(Arc::new(value));
     }
-    write!(sql, " WHERE {} = ?", quoted(info.id_column)).ok();
     params.push(Arc::new(entity.id()));
-    let version = info.column(ColumnRole::Version).filter(|_| info.versioned);
-    if let Some(v) = version {
-        write!(sql, " AND {} = ?", quoted(v.name)).ok();
+    if version.is_some() {
         params.push(Arc::new(current));
     }
-    let stmt = ctx.db.inner.statements.get(&sql)?;
+    let stmt = partial_update(&ctx, columns)?;
     let bound = ColumnParams {
         entity: &*entity,
         columns,
@@ -1516,6 +1496,48 @@ pub(crate) async fn save_columns<E: Entity>(
         ctx.now,
     );
     Ok(())
+}
+
+/// The statement of a partial update writing `columns` (then the managed
+/// columns, by id, and by version when versioned), built once per set of
+/// columns and entity.
+fn partial_update(ctx: &Ctx<'_>, columns: &[&'static str]) -> Result<Arc<Statement>> {
+    use super::query::quoted;
+    if let Ok(m) = ctx.stmts.partial.lock()
+        && let Some(s) = m.get(columns)
+    {
+        return Ok(s.clone());
+    }
+    let info = ctx.info;
+    let shape = info.shape();
+    let mut sets: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{} = ?", quoted(c)))
+        .collect();
+    sets.extend(
+        shape
+            .update_managed()
+            .into_iter()
+            .map(|c| format!("{} = ?", quoted(c))),
+    );
+    let mut sql = format!(
+        "UPDATE {} SET {} WHERE {} = ?",
+        quoted(info.table),
+        sets.join(", "),
+        quoted(info.id_column)
+    );
+    if let Some(v) = info.column(ColumnRole::Version).filter(|_| info.versioned) {
+        write!(sql, " AND {} = ?", quoted(v.name)).ok();
+    }
+    let stmt = ctx.db.inner.statements.get(&sql)?;
+    if let Ok(mut m) = ctx.stmts.partial.lock() {
+        // bounded: an application uses a handful of sets of changed columns
+        if m.len() >= 256 {
+            m.clear();
+        }
+        m.insert(columns.into(), stmt.clone());
+    }
+    Ok(stmt)
 }
 
 /// Some data columns of an entity, then further parameters.

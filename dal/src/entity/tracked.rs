@@ -98,9 +98,12 @@ fn changed_of<E: Entity>(
         .iter()
         .filter(|c| c.role == dal_schema::entity::ColumnRole::Data && c.mapped)
         .map(|c| c.name);
-    match (stored, picture(entity)) {
+    // compared borrowed: nothing is copied out of the entity
+    let mut args = Arguments::new(Dialect::Sqlite);
+    let now = entity.__bind_data(&mut args).ok().and(args.sqlite_args());
+    match (stored, now) {
         (Some(before), Some(now)) if before.len() == now.len() => columns
-            .zip(before.iter().zip(&now))
+            .zip(before.iter().zip(now))
             .filter(|(_, (b, n))| !b.same(n))
             .map(|(c, _)| c)
             .collect(),
