@@ -86,10 +86,10 @@ pub use config::{
 pub use db::{CallOptions, Db, Query};
 pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind, SaveOptions};
 pub use entity::{
-    Assignment, Audit, BelongsTo, Col, Columns, Cond, Entity, EntityId, Executor, Find, FindWith,
-    HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded, ManyToMany, OnConflict,
-    Operation, Order, Related, SchemaReport, SqlType, TimestampField, Tracked, UpdateById, Upsert,
-    With,
+    Assignment, Audit, BelongsTo, Col, ColumnValue, Columns, Cond, Entity, EntityId, Executor,
+    Find, FindWith, HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded, ManyToMany,
+    OnConflict, Operation, Order, Related, SchemaReport, SqlType, TimestampField, Tracked,
+    UpdateById, Upsert, With,
 };
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;

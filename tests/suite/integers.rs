@@ -593,6 +593,32 @@ pub async fn int_unsigned_ddl_applies(t: &TestDb) {
     assert_eq!(row, (3, Some(max_u64(db))));
 }
 
+/// Comparisons take any integer for an integer column: converted when it
+/// fits, and a value out of the column's range is `Error::InvalidInput` when
+/// the query runs (never a wrapped number matching the wrong rows).
+pub async fn int_comparisons_widen_and_check(t: &TestDb) {
+    let db = &t.db;
+    counters(db).await;
+    let mut rows = vec![Counter::new(5), Counter::new(7)];
+    rows[0].tiny = -3;
+    rows[1].short = 300;
+    Counter::save_all(&mut rows, db).await.unwrap();
+
+    let n = |c: dal::Cond<Counter>| Counter::find().filter(c).count(db);
+    assert_eq!(n(Counter::HITS.eq(5i32)).await.unwrap(), 1);
+    assert_eq!(n(Counter::HITS.ge(6u8)).await.unwrap(), 1);
+    assert_eq!(n(Counter::TINY.eq(-3i64)).await.unwrap(), 1);
+    assert_eq!(n(Counter::SHORT.between(299i64, 301u64)).await.unwrap(), 1);
+    for err in [
+        n(Counter::HITS.eq(-1i32)).await.unwrap_err(),
+        n(Counter::TINY.eq(300i64)).await.unwrap_err(),
+        n(Counter::WORD.in_list([0i64, 70_000])).await.unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        assert!(err.to_string().contains("does not fit"), "{err}");
+    }
+}
+
 macro_rules! integer_tests {
     ($setup:path) => {
         backend_tests!($setup;
@@ -600,6 +626,7 @@ macro_rules! integer_tests {
             integers::int_extremes_round_trip_and_big_u64_is_refused,
             integers::int_u64_queries_and_parameters,
             integers::int_unsigned_ddl_applies,
+            integers::int_comparisons_widen_and_check,
         );
     };
 }

@@ -59,7 +59,7 @@ use crate::statement::Statement;
 pub use executor::{Executor, Session};
 pub use hooks::Hooks;
 pub use ops::{Audit, HistoryEntry, Operation};
-pub use query::{Assignment, Col, Cond, Find, Order};
+pub use query::{Assignment, Col, ColumnValue, Cond, Find, Order};
 #[doc(hidden)]
 pub use relation::Loader;
 pub use relation::{

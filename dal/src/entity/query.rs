@@ -50,6 +50,114 @@ impl<E, T> std::fmt::Debug for Col<E, T> {
 
 pub(crate) type Param = std::sync::Arc<dyn Encode>;
 
+/// A value a column holding `T` can be compared with: a `T`; text (`&str`,
+/// `&String`, `Box<str>`, `Cow<str>`) for a `String` column; bytes for a
+/// `Vec<u8>` column; any integer for an integer column — converted when it
+/// fits without loss, otherwise checked when the query runs (a value out of
+/// the column's range is [`Error::InvalidInput`], never a wrapped number);
+/// a narrower integer or `f32` for a float column; an integer for a
+/// `Decimal` column.
+///
+/// ```
+/// # #[derive(dal::Entity)] struct Item { #[dal(id)] id: i64, qty: i32, price: f64, name: String }
+/// use dal::Entity;
+/// let big: i64 = 12;
+/// let _ = Item::QTY.eq(big);          // an i64 for an i32 column: checked to fit
+/// let _ = Item::PRICE.gt(10);         // an integer for a float column
+/// let _ = Item::NAME.eq("tea");       // &str for a String column
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a `{T}` column cannot be compared with a `{Self}`",
+    label = "expected a `{T}` (or a value that converts into one)",
+    note = "a `{T}` column takes a `{T}`; also text for `String` columns, any integer for integer columns (checked to fit), narrower integers and `f32` for float columns"
+)]
+pub trait ColumnValue<T>: Sized {
+    /// The value as a statement parameter. Not meant to be called directly.
+    #[doc(hidden)]
+    fn into_param(self) -> Param;
+}
+
+impl<T: Encode + 'static> ColumnValue<T> for T {
+    fn into_param(self) -> Param {
+        std::sync::Arc::new(self)
+    }
+}
+
+macro_rules! text_values {
+    ($($t:ty),*) => {$(
+        impl ColumnValue<String> for $t {
+            fn into_param(self) -> Param {
+                std::sync::Arc::new(String::from(self))
+            }
+        }
+    )*};
+}
+text_values!(&str, &String, Box<str>, std::borrow::Cow<'_, str>, char);
+
+impl ColumnValue<Vec<u8>> for &[u8] {
+    fn into_param(self) -> Param {
+        std::sync::Arc::new(self.to_vec())
+    }
+}
+
+/// An integer that does not fit the column it is compared with: refused
+/// when the query runs.
+struct OutOfRange {
+    value: String,
+    column: &'static str,
+}
+
+impl Encode for OutOfRange {
+    fn encode<'q>(&'q self, _out: &mut Arguments<'q>) -> Result<()> {
+        Err(Error::invalid_input(
+            "parameter",
+            format!(
+                "{} does not fit the `{}` column it is compared with",
+                self.value, self.column
+            ),
+        ))
+    }
+}
+
+macro_rules! int_values {
+    ($col:ty: $($v:ty),*) => {$(
+        impl ColumnValue<$col> for $v {
+            fn into_param(self) -> Param {
+                match <$col>::try_from(self) {
+                    Ok(c) => std::sync::Arc::new(c),
+                    Err(_) => std::sync::Arc::new(OutOfRange {
+                        value: self.to_string(),
+                        column: stringify!($col),
+                    }),
+                }
+            }
+        }
+    )*};
+}
+int_values!(i8: i16, i32, i64, isize, u8, u16, u32, u64, usize);
+int_values!(i16: i8, i32, i64, isize, u8, u16, u32, u64, usize);
+int_values!(i32: i8, i16, i64, isize, u8, u16, u32, u64, usize);
+int_values!(i64: i8, i16, i32, isize, u8, u16, u32, u64, usize);
+int_values!(isize: i8, i16, i32, i64, u8, u16, u32, u64, usize);
+int_values!(u8: i8, i16, i32, i64, isize, u16, u32, u64, usize);
+int_values!(u16: i8, i16, i32, i64, isize, u8, u32, u64, usize);
+int_values!(u32: i8, i16, i32, i64, isize, u8, u16, u64, usize);
+int_values!(u64: i8, i16, i32, i64, isize, u8, u16, u32, usize);
+int_values!(usize: i8, i16, i32, i64, isize, u8, u16, u32, u64);
+
+macro_rules! lossless_values {
+    ($col:ty: $($v:ty),*) => {$(
+        impl ColumnValue<$col> for $v {
+            fn into_param(self) -> Param {
+                std::sync::Arc::new(<$col>::from(self))
+            }
+        }
+    )*};
+}
+lossless_values!(f64: f32, i8, i16, i32, u8, u16, u32);
+lossless_values!(f32: i8, i16, u8, u16);
+lossless_values!(rust_decimal::Decimal: i8, i16, i32, i64, u8, u16, u32, u64);
+
 /// A condition on entity `E`'s rows: combine with [`and`](Cond::and),
 /// [`or`](Cond::or), [`not`](Cond::not) (or `&`, `|`, `!`).
 pub struct Cond<E> {
@@ -106,52 +214,50 @@ impl<E, T> Col<E, T> {
 }
 
 impl<E, T: Encode + 'static> Col<E, T> {
-    fn compare(self, op: &str, v: T) -> Cond<E> {
+    fn compare(self, op: &str, v: Param) -> Cond<E> {
         Cond {
             sql: format!("{} {op} ?", quoted(self.name)),
-            params: vec![std::sync::Arc::new(v)],
+            params: vec![v],
             _marker: PhantomData,
         }
     }
 
-    /// `column = value`.
-    pub fn eq(self, v: impl Into<T>) -> Cond<E> {
-        self.compare("=", v.into())
+    /// `column = value` (a value of the column's type, or one that converts
+    /// into it: see [`ColumnValue`]).
+    pub fn eq(self, v: impl ColumnValue<T>) -> Cond<E> {
+        self.compare("=", v.into_param())
     }
 
     /// `column <> value`.
-    pub fn ne(self, v: impl Into<T>) -> Cond<E> {
-        self.compare("<>", v.into())
+    pub fn ne(self, v: impl ColumnValue<T>) -> Cond<E> {
+        self.compare("<>", v.into_param())
     }
 
     /// `column < value`.
-    pub fn lt(self, v: impl Into<T>) -> Cond<E> {
-        self.compare("<", v.into())
+    pub fn lt(self, v: impl ColumnValue<T>) -> Cond<E> {
+        self.compare("<", v.into_param())
     }
 
     /// `column <= value`.
-    pub fn le(self, v: impl Into<T>) -> Cond<E> {
-        self.compare("<=", v.into())
+    pub fn le(self, v: impl ColumnValue<T>) -> Cond<E> {
+        self.compare("<=", v.into_param())
     }
 
     /// `column > value`.
-    pub fn gt(self, v: impl Into<T>) -> Cond<E> {
-        self.compare(">", v.into())
+    pub fn gt(self, v: impl ColumnValue<T>) -> Cond<E> {
+        self.compare(">", v.into_param())
     }
 
     /// `column >= value`.
-    pub fn ge(self, v: impl Into<T>) -> Cond<E> {
-        self.compare(">=", v.into())
+    pub fn ge(self, v: impl ColumnValue<T>) -> Cond<E> {
+        self.compare(">=", v.into_param())
     }
 
     /// `column BETWEEN low AND high` (both ends included).
-    pub fn between(self, low: impl Into<T>, high: impl Into<T>) -> Cond<E> {
+    pub fn between(self, low: impl ColumnValue<T>, high: impl ColumnValue<T>) -> Cond<E> {
         Cond {
             sql: format!("{} BETWEEN ? AND ?", quoted(self.name)),
-            params: vec![
-                std::sync::Arc::new(low.into()),
-                std::sync::Arc::new(high.into()),
-            ],
+            params: vec![low.into_param(), high.into_param()],
             _marker: PhantomData,
         }
     }
@@ -160,12 +266,9 @@ impl<E, T: Encode + 'static> Col<E, T> {
     pub fn in_list<I, V>(self, values: I) -> Cond<E>
     where
         I: IntoIterator<Item = V>,
-        V: Into<T>,
+        V: ColumnValue<T>,
     {
-        let params: Vec<Param> = values
-            .into_iter()
-            .map(|v| std::sync::Arc::new(v.into()) as Param)
-            .collect();
+        let params: Vec<Param> = values.into_iter().map(ColumnValue::into_param).collect();
         if params.is_empty() {
             return Cond::raw("1 = 0".into(), Vec::new());
         }
