@@ -102,23 +102,26 @@ pub trait Hooks: Entity {
     }
 }
 
-/// What a failed write must put back on the entity.
-struct Marks<I> {
-    id: I,
+/// What a write changes on an entity (its id, its version) and a failed
+/// transaction must put back.
+pub(crate) struct Marks<E: Entity> {
+    id: E::Id,
     version: Option<i64>,
 }
 
-fn marks<E: Entity>(e: &E) -> Marks<E::Id> {
-    Marks {
-        id: e.id(),
-        version: e.__version(),
+impl<E: Entity> Marks<E> {
+    pub(crate) fn of(e: &E) -> Self {
+        Marks {
+            id: e.id(),
+            version: e.__version(),
+        }
     }
-}
 
-fn put_back<E: Entity>(e: &mut E, m: Marks<E::Id>) {
-    e.__set_id(m.id);
-    if let Some(v) = m.version {
-        e.__set_version(v);
+    pub(crate) fn restore(self, e: &mut E) {
+        e.__set_id(self.id);
+        if let Some(v) = self.version {
+            e.__set_version(v);
+        }
     }
 }
 
@@ -156,7 +159,7 @@ pub(crate) async fn save<E: Entity>(
             None => ops::save(entity, session, audit).await,
         };
     }
-    let before = marks(entity);
+    let before = Marks::of(entity);
     let mut tx = session.begin().await?;
     let r = async {
         entity.__before_save(&mut tx).await?;
@@ -175,7 +178,7 @@ pub(crate) async fn save<E: Entity>(
     .await;
     let r = end(tx, r).await;
     if r.is_err() {
-        put_back(entity, before);
+        before.restore(entity);
     }
     r
 }
@@ -189,7 +192,7 @@ pub(crate) async fn save_all<E: Entity>(
     if !E::__HOOKS {
         return ops::save_all(entities, session, audit).await;
     }
-    let before: Vec<_> = entities.iter().map(marks).collect();
+    let before: Vec<_> = entities.iter().map(Marks::of).collect();
     let mut tx = session.begin().await?;
     let r = async {
         for e in entities.iter_mut() {
@@ -205,7 +208,7 @@ pub(crate) async fn save_all<E: Entity>(
     let r = end(tx, r).await;
     if r.is_err() {
         for (e, m) in entities.iter_mut().zip(before) {
-            put_back(e, m);
+            m.restore(e);
         }
     }
     r

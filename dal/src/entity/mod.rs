@@ -41,6 +41,7 @@ mod ops;
 mod query;
 mod relation;
 mod schema;
+mod sql;
 mod tracked;
 mod types;
 mod upsert;

@@ -10,7 +10,7 @@ use dal_schema::entity::ColumnRole;
 use std::fmt::Write as _;
 
 use super::executor::{Session, Unit};
-use super::query::Param;
+use super::sql::{Param, ParamList, quoted};
 use super::types::{EntityId, IdKind};
 use super::{Entity, EntityInfo, EntityStatements, Managed, audit_values, now_micros};
 use crate::backend::ExecOptions;
@@ -1253,7 +1253,6 @@ async fn upsert_one<E: Entity>(
     plan: &UpsertPlan,
     index: Option<&str>,
 ) -> Result<Upserted<E>> {
-    use super::query::quoted;
     let info = ctx.info;
     let shape = info.shape();
     let generated = entity.id().is_unset() && E::Id::KIND == IdKind::AutoIncrement;
@@ -1420,7 +1419,7 @@ async fn upsert_one<E: Entity>(
     );
     let stmt = ctx.db.inner.statements.get(&select)?;
     let rows: Vec<E> = unit
-        .fetch_as(&stmt, &super::query::ParamList(&keys), Some(1), ctx.opts)
+        .fetch_as(&stmt, &ParamList(&keys), Some(1), ctx.opts)
         .await?;
     let row = rows.into_iter().next().ok_or_else(|| {
         Error::Driver(format!(
@@ -1502,7 +1501,6 @@ pub(crate) async fn save_columns<E: Entity>(
 /// columns, by id, and by version when versioned), built once per set of
 /// columns and entity.
 fn partial_update(ctx: &Ctx<'_>, columns: &[&'static str]) -> Result<Arc<Statement>> {
-    use super::query::quoted;
     if let Ok(m) = ctx.stmts.partial.lock()
         && let Some(s) = m.get(columns)
     {

@@ -20,10 +20,10 @@ use futures_core::Stream;
 
 use super::executor::{Executor, Session};
 use super::ops::{Audit, Operation};
+use super::sql::{Param, ParamList, quoted};
 use super::{Entity, Managed, audit_values, now_micros};
 use crate::codec::{Arguments, Encode};
 use crate::error::{Error, Result};
-use crate::params::Params;
 use crate::value::Value;
 
 /// A typed handle to one column of entity `E` holding values of type `T`
@@ -47,8 +47,6 @@ impl<E, T> std::fmt::Debug for Col<E, T> {
         write!(f, "Col({})", self.name)
     }
 }
-
-pub(crate) type Param = std::sync::Arc<dyn Encode>;
 
 /// A value a column holding `T` can be compared with: a `T`; text (`&str`,
 /// `&String`, `Box<str>`, `Cow<str>`) for a `String` column; bytes for a
@@ -183,19 +181,6 @@ impl<E> std::fmt::Debug for Cond<E> {
             .field("params", &self.params.len())
             .finish()
     }
-}
-
-pub(crate) fn quoted(name: &str) -> String {
-    let mut s = String::with_capacity(name.len() + 2);
-    s.push('[');
-    for c in name.chars() {
-        if c == ']' {
-            s.push(']');
-        }
-        s.push(c);
-    }
-    s.push(']');
-    s
 }
 
 impl<E, T> Col<E, T> {
@@ -537,20 +522,6 @@ impl<E: Entity> std::fmt::Debug for Find<E> {
 struct Built {
     sql: String,
     params: Vec<Param>,
-}
-
-pub(crate) struct ParamList<'a>(pub(crate) &'a [Param]);
-
-impl Params for ParamList<'_> {
-    fn bind<'q>(&'q self, args: &mut Arguments<'q>) -> Result<()> {
-        for p in self.0 {
-            p.encode(args)?;
-        }
-        Ok(())
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
 }
 
 impl<E: Entity> Default for Find<E> {

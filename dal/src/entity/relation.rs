@@ -61,7 +61,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::executor::{Executor, Session};
-use super::query::{Cond, Find, Order, Param};
+use super::hooks::Marks;
+use super::query::{Cond, Find, Order};
+use super::sql::Param;
 use super::{Entity, EntityId};
 use crate::codec::Encode;
 use crate::error::{Error, Result};
@@ -417,7 +419,7 @@ impl<P: Entity, C: Entity> HasMany<P, C> {
     ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
         let session = ex.__into_session();
         async move {
-            let before = Marks::of(parent);
+            let before = Marks::of(&*parent);
             let kids: Vec<(Marks<C>, Option<P::Id>)> = children
                 .iter()
                 .map(|c| (Marks::of(c), self.inverse.key_of(c)))
@@ -596,13 +598,14 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
     #[track_caller]
     pub fn of(self, left: &L) -> Find<R> {
         let id = left.id();
+        let q = super::sql::quoted;
         let sub = format!(
-            "{} IN (SELECT {} FROM {} WHERE {} = ?{})",
-            super::query::quoted(R::INFO.id_column),
-            super::query::quoted(self.right.column),
-            super::query::quoted(J::INFO.table),
-            super::query::quoted(self.left.column),
-            join_alive::<J>(),
+            "{} IN (SELECT {} FROM {} WHERE {}{} = ?)",
+            q(R::INFO.id_column),
+            q(self.right.column),
+            q(J::INFO.table),
+            alive_in::<J>(&q(J::INFO.table)),
+            q(self.left.column),
         );
         Find::<R>::new()
             .filter(Cond::raw(sub, vec![key_param(&id)]))
@@ -694,7 +697,7 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
 /// `[alias].[deleted_at] IS NULL AND ` when `E` has soft deletes.
 fn alive_in<E: Entity>(alias: &str) -> String {
     match E::INFO.column(dal_schema::entity::ColumnRole::DeletedAt) {
-        Some(c) => format!("{alias}.{} IS NULL AND ", super::query::quoted(c.name)),
+        Some(c) => format!("{alias}.{} IS NULL AND ", super::sql::quoted(c.name)),
         None => String::new(),
     }
 }
@@ -702,7 +705,7 @@ fn alive_in<E: Entity>(alias: &str) -> String {
 /// How the subquery names its table: by the table's own name, or by an alias
 /// when it is the outer query's table too (a self-referencing relation).
 fn sub_name(inner: &'static str, outer: &'static str) -> (String, String) {
-    let q = super::query::quoted;
+    let q = super::sql::quoted;
     if inner == outer {
         (format!("{} {}", q(inner), q("dal_sub")), q("dal_sub"))
     } else {
@@ -717,7 +720,7 @@ fn exists_children<P: Entity, C: Entity>(
     cond: Option<Cond<C>>,
     negate: bool,
 ) -> Cond<P> {
-    let q = super::query::quoted;
+    let q = super::sql::quoted;
     let (from, alias) = sub_name(C::INFO.table, P::INFO.table);
     let (extra, params) = match cond {
         Some(c) => {
@@ -779,7 +782,7 @@ impl<C: Entity, P: Entity> BelongsTo<C, P> {
     /// A filter on the children: the (not soft-deleted) parent it points at
     /// matches `cond` (`Task::find().filter(Task::OWNER.has(User::NAME.eq("Ada")))`).
     pub fn has(self, cond: Cond<P>) -> Cond<C> {
-        let q = super::query::quoted;
+        let q = super::sql::quoted;
         let (from, alias) = sub_name(P::INFO.table, C::INFO.table);
         let (sql, params) = cond.into_parts();
         Cond::raw(
@@ -813,7 +816,7 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
     }
 
     fn linked(self, cond: Option<Cond<R>>, negate: bool) -> Cond<L> {
-        let q = super::query::quoted;
+        let q = super::sql::quoted;
         let (from, alias) = sub_name(R::INFO.table, L::INFO.table);
         let (extra, params) = match cond {
             Some(c) => {
@@ -838,15 +841,6 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
             ),
             params,
         )
-    }
-}
-
-/// `AND` the join row is not soft-deleted, when the join entity has soft
-/// deletes.
-fn join_alive<J: Entity>() -> String {
-    match J::INFO.column(dal_schema::entity::ColumnRole::DeletedAt) {
-        Some(c) => format!(" AND {} IS NULL", super::query::quoted(c.name)),
-        None => String::new(),
     }
 }
 
@@ -898,28 +892,6 @@ async fn parents_by_key<P: Entity>(
         .fetch_in(session, P::INFO.id_column, &wanted, false)
         .await?;
     Ok(rows.into_iter().map(|p| (p.id(), p)).collect())
-}
-
-/// What a save changes on an entity and a failed transaction must put back.
-struct Marks<E: Entity> {
-    id: E::Id,
-    version: Option<i64>,
-}
-
-impl<E: Entity> Marks<E> {
-    fn of(e: &E) -> Self {
-        Marks {
-            id: e.id(),
-            version: e.__version(),
-        }
-    }
-
-    fn restore(self, e: &mut E) {
-        e.__set_id(self.id);
-        if let Some(v) = self.version {
-            e.__set_version(v);
-        }
-    }
 }
 
 /// The groups of `ids` in their order: moved out for a key's last
