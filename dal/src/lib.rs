@@ -88,8 +88,8 @@ pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind,
 pub use entity::{
     Assignment, Audit, BelongsTo, Col, ColumnValue, Columns, Cond, Entity, EntityId, Executor,
     Find, FindWith, HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded, ManyToMany,
-    OnConflict, Operation, Order, Related, SchemaReport, SqlType, TimestampField, Tracked,
-    UpdateById, Upsert, With,
+    NotNull, Nullability, Nullable, OnConflict, Operation, Order, Related, SchemaReport, SqlType,
+    TimestampField, Tracked, UpdateById, Upsert, With,
 };
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;
@@ -328,8 +328,8 @@ pub use dal_macros::schema;
 pub mod __private {
     pub use crate::codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
     pub use crate::entity::{
-        Col, Entity, EntityColumnInfo, EntityId, EntityInfo, EntitySqlText, IdKind, SqlType,
-        TimestampField,
+        Col, Entity, EntityColumnInfo, EntityId, EntityInfo, EntitySqlText, IdKind, NotNull,
+        Nullable, SqlType, TimestampField,
     };
     pub use chrono::{DateTime, Utc};
 

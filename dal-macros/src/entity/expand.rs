@@ -613,10 +613,15 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             _ => quote!(#inner),
         };
         let doc = format!("The `{col}` column, for typed queries.");
+        let null = if f.optional {
+            quote!(#p::Nullable)
+        } else {
+            quote!(#p::NotNull)
+        };
         quote! {
             #[doc = #doc]
             #[allow(dead_code)]
-            pub const #name: #p::Col<#ident, #handle_ty> = #p::Col::new(#col);
+            pub const #name: #p::Col<#ident, #handle_ty, #null> = #p::Col::new(#col);
         }
     });
     let checks = e.stored().map(|f| {

@@ -60,7 +60,7 @@ use crate::statement::Statement;
 pub use executor::{Executor, Session};
 pub use hooks::Hooks;
 pub use ops::{Audit, HistoryEntry, Operation};
-pub use query::{Assignment, Col, ColumnValue, Cond, Find, Order};
+pub use query::{Assignment, Col, ColumnValue, Cond, Find, NotNull, Nullability, Nullable, Order};
 #[doc(hidden)]
 pub use relation::Loader;
 pub use relation::{

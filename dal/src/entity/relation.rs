@@ -63,7 +63,7 @@ use chrono::{DateTime, Utc};
 use super::executor::{Executor, Session};
 use super::hooks::Marks;
 use super::query::{Cond, Find, Order};
-use super::sql::Param;
+use super::sql::{MARK, Param, place};
 use super::{Entity, EntityId};
 use crate::codec::Encode;
 use crate::error::{Error, Result};
@@ -600,7 +600,7 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
         let id = left.id();
         let q = super::sql::quoted;
         let sub = format!(
-            "{} IN (SELECT {} FROM {} WHERE {}{} = ?)",
+            "{MARK}{} IN (SELECT {} FROM {} WHERE {}{} = ?)",
             q(R::INFO.id_column),
             q(self.right.column),
             q(J::INFO.table),
@@ -702,15 +702,22 @@ fn alive_in<E: Entity>(alias: &str) -> String {
     }
 }
 
-/// How the subquery names its table: by the table's own name, or by an alias
-/// when it is the outer query's table too (a self-referencing relation).
-fn sub_name(inner: &'static str, outer: &'static str) -> (String, String) {
+/// How the subquery names its table: `(from, alias)`. Always by an alias,
+/// one the condition nested in it (`inner`) does not use, so that a
+/// relation of an entity to itself, nested any number of times, still tells
+/// each level's rows apart.
+fn sub_name(table: &'static str, inner: &str) -> (String, String) {
     let q = super::sql::quoted;
-    if inner == outer {
-        (format!("{} {}", q(inner), q("dal_sub")), q("dal_sub"))
-    } else {
-        (q(inner), q(inner))
-    }
+    let alias = fresh_alias("dal_s", inner);
+    (format!("{} {alias}", q(table)), alias)
+}
+
+/// `[{stem}{n}]` for the smallest `n` that `sql` does not contain.
+fn fresh_alias(stem: &str, sql: &str) -> String {
+    (1..)
+        .map(|n| format!("[{stem}{n}]"))
+        .find(|a| !sql.contains(a.as_str()))
+        .expect("some alias is free")
 }
 
 /// `EXISTS (SELECT 1 FROM child WHERE child.fk = parent.id AND ..)`, or
@@ -721,21 +728,20 @@ fn exists_children<P: Entity, C: Entity>(
     negate: bool,
 ) -> Cond<P> {
     let q = super::sql::quoted;
-    let (from, alias) = sub_name(C::INFO.table, P::INFO.table);
-    let (extra, params) = match cond {
-        Some(c) => {
-            let (sql, params) = c.into_parts();
-            (format!(" AND ({sql})"), params)
-        }
-        None => (String::new(), Vec::new()),
+    let given = cond.is_some();
+    let (sql, params) = cond.map(Cond::into_parts).unwrap_or_default();
+    let (from, alias) = sub_name(C::INFO.table, &sql);
+    let extra = if given {
+        format!(" AND ({})", place(&sql, &alias))
+    } else {
+        String::new()
     };
     Cond::raw(
         format!(
-            "{}EXISTS (SELECT 1 FROM {from} WHERE {}{alias}.{} = {}.{}{extra})",
+            "{}EXISTS (SELECT 1 FROM {from} WHERE {}{alias}.{} = {MARK}{}{extra})",
             if negate { "NOT " } else { "" },
             alive_in::<C>(&alias),
             q(inverse.column),
-            q(P::INFO.table),
             q(P::INFO.id_column),
         ),
         params,
@@ -783,15 +789,15 @@ impl<C: Entity, P: Entity> BelongsTo<C, P> {
     /// matches `cond` (`Task::find().filter(Task::OWNER.has(User::NAME.eq("Ada")))`).
     pub fn has(self, cond: Cond<P>) -> Cond<C> {
         let q = super::sql::quoted;
-        let (from, alias) = sub_name(P::INFO.table, C::INFO.table);
         let (sql, params) = cond.into_parts();
+        let (from, alias) = sub_name(P::INFO.table, &sql);
         Cond::raw(
             format!(
-                "EXISTS (SELECT 1 FROM {from} WHERE {}{alias}.{} = {}.{} AND ({sql}))",
+                "EXISTS (SELECT 1 FROM {from} WHERE {}{alias}.{} = {MARK}{} AND ({}))",
                 alive_in::<P>(&alias),
                 q(P::INFO.id_column),
-                q(C::INFO.table),
                 q(self.column),
+                place(&sql, &alias),
             ),
             params,
         )
@@ -817,23 +823,22 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
 
     fn linked(self, cond: Option<Cond<R>>, negate: bool) -> Cond<L> {
         let q = super::sql::quoted;
-        let (from, alias) = sub_name(R::INFO.table, L::INFO.table);
-        let (extra, params) = match cond {
-            Some(c) => {
-                let (sql, params) = c.into_parts();
-                (format!(" AND ({sql})"), params)
-            }
-            None => (String::new(), Vec::new()),
+        let given = cond.is_some();
+        let (sql, params) = cond.map(Cond::into_parts).unwrap_or_default();
+        let (from, alias) = sub_name(R::INFO.table, &sql);
+        let extra = if given {
+            format!(" AND ({})", place(&sql, &alias))
+        } else {
+            String::new()
         };
-        let j = q("dal_join");
+        let j = fresh_alias("dal_j", &sql);
         Cond::raw(
             format!(
-                "{}EXISTS (SELECT 1 FROM {} {j} WHERE {}{j}.{} = {}.{} AND {j}.{} IN (SELECT {alias}.{} FROM {from} WHERE {}1 = 1{extra}))",
+                "{}EXISTS (SELECT 1 FROM {} {j} WHERE {}{j}.{} = {MARK}{} AND {j}.{} IN (SELECT {alias}.{} FROM {from} WHERE {}1 = 1{extra}))",
                 if negate { "NOT " } else { "" },
                 q(J::INFO.table),
                 alive_in::<J>(&j),
                 q(self.left.column),
-                q(L::INFO.table),
                 q(L::INFO.id_column),
                 q(self.right.column),
                 q(R::INFO.id_column),

@@ -22,6 +22,28 @@ pub(crate) fn quoted(name: &str) -> String {
     s
 }
 
+/// Stands, in the text of a condition or expression on one entity, where
+/// that entity's qualifier goes (`\u{1}[name]`); [`place`] puts it there.
+/// Conditions are written before it is known which name the table has in
+/// the statement they end up in (its own, an alias in a subquery).
+pub(crate) const MARK: char = '\u{1}';
+
+/// `sql` with every [`MARK`] replaced by `qualifier.` (a quoted name).
+pub(crate) fn place(sql: &str, qualifier: &str) -> String {
+    if !sql.contains(MARK) {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 8 * qualifier.len());
+    for (i, part) in sql.split(MARK).enumerate() {
+        if i > 0 {
+            out.push_str(qualifier);
+            out.push('.');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 /// A list of [`Param`]s bound in order.
 pub(crate) struct ParamList<'a>(pub(crate) &'a [Param]);
 

@@ -18,15 +18,15 @@ pub trait Columns<E> {
     fn __names(self) -> Vec<&'static str>;
 }
 
-impl<E, T> Columns<E> for Col<E, T> {
+impl<E, T, N> Columns<E> for Col<E, T, N> {
     fn __names(self) -> Vec<&'static str> {
         vec![self.name()]
     }
 }
 
 macro_rules! tuple_columns {
-    ($($t:ident $v:ident),+) => {
-        impl<E, $($t),+> Columns<E> for ($(Col<E, $t>,)+) {
+    ($($t:ident $n:ident $v:ident),+) => {
+        impl<E, $($t, $n),+> Columns<E> for ($(Col<E, $t, $n>,)+) {
             fn __names(self) -> Vec<&'static str> {
                 let ($($v,)+) = self;
                 vec![$($v.name()),+]
@@ -34,14 +34,14 @@ macro_rules! tuple_columns {
         }
     };
 }
-tuple_columns!(A a);
-tuple_columns!(A a, B b);
-tuple_columns!(A a, B b, C c);
-tuple_columns!(A a, B b, C c, D d);
-tuple_columns!(A a, B b, C c, D d, F f);
-tuple_columns!(A a, B b, C c, D d, F f, G g);
-tuple_columns!(A a, B b, C c, D d, F f, G g, H h);
-tuple_columns!(A a, B b, C c, D d, F f, G g, H h, I i);
+tuple_columns!(A NA a);
+tuple_columns!(A NA a, B NB b);
+tuple_columns!(A NA a, B NB b, C NC c);
+tuple_columns!(A NA a, B NB b, C NC c, D ND d);
+tuple_columns!(A NA a, B NB b, C NC c, D ND d, F NF f);
+tuple_columns!(A NA a, B NB b, C NC c, D ND d, F NF f, G NG g);
+tuple_columns!(A NA a, B NB b, C NC c, D ND d, F NF f, G NG g, H NH h);
+tuple_columns!(A NA a, B NB b, C NC c, D ND d, F NF f, G NG g, H NH h, I NI i);
 
 /// The first half of an upsert: the unique key rows conflict on
 /// ([`Entity::on_conflict`]). Say what happens on a conflict with
@@ -280,9 +280,9 @@ impl<E: Entity> UpdateById<E> {
     }
 
     /// Write `value` into `column`.
-    pub fn set<T: crate::codec::Encode + 'static>(
+    pub fn set<T: crate::codec::Encode + 'static, N>(
         mut self,
-        column: Col<E, T>,
+        column: Col<E, T, N>,
         value: impl Into<T>,
     ) -> Self {
         self.sets.push(column.set(value));
@@ -290,7 +290,10 @@ impl<E: Entity> UpdateById<E> {
     }
 
     /// Write NULL into `column` (a nullable column).
-    pub fn set_null<T: crate::codec::Encode + 'static>(mut self, column: Col<E, T>) -> Self {
+    pub fn set_null<T: crate::codec::Encode + 'static>(
+        mut self,
+        column: Col<E, T, super::query::Nullable>,
+    ) -> Self {
         self.sets.push(column.set_null());
         self
     }
