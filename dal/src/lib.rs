@@ -86,6 +86,10 @@ pub use config::{
 pub use db::{CallOptions, Db, Query};
 pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind, SaveOptions};
 pub use entity::{
+    Anywhere, Expr, Here, InScope, JoinQuery, JoinRelation, Joined, Named, On, Ordering,
+    Projection, Root, Scalar, Select, Single, Sorted, Summable, There,
+};
+pub use entity::{
     Assignment, Audit, BelongsTo, Col, ColumnValue, Columns, Cond, Entity, EntityId, Executor,
     Find, FindWith, HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded, ManyToMany,
     NotNull, Nullability, Nullable, OnConflict, Operation, Order, Related, SchemaReport, SqlType,

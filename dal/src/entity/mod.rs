@@ -41,6 +41,7 @@ mod ops;
 mod query;
 mod relation;
 mod schema;
+mod select;
 mod sql;
 mod tracked;
 mod types;
@@ -69,6 +70,10 @@ pub use relation::{
 };
 pub use schema::SchemaReport;
 pub(crate) use schema::history_blueprint;
+pub use select::{
+    Anywhere, Expr, Here, InScope, JoinQuery, JoinRelation, Joined, Named, On, Ordering,
+    Projection, Root, Scalar, Select, Single, Sorted, Summable, There,
+};
 pub use tracked::Tracked;
 pub use types::{EntityId, IdKind, SqlType, TimestampField};
 pub use upsert::{Columns, OnConflict, UpdateById, Upsert};

@@ -443,8 +443,8 @@ impl<E> std::ops::Not for Cond<E> {
 
 /// An ordering of entity `E`'s rows (`User::NAME.asc()`).
 pub struct Order<E> {
-    column: &'static str,
-    descending: bool,
+    pub(super) column: &'static str,
+    pub(super) descending: bool,
     _marker: PhantomData<fn() -> E>,
 }
 
@@ -490,7 +490,7 @@ enum Deleted {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lock {
+pub(super) enum Lock {
     None,
     ForUpdate,
     SkipLocked,
@@ -501,12 +501,12 @@ enum Lock {
 /// Soft-deleted rows are hidden unless [`include_deleted`](Find::include_deleted)
 /// or [`only_deleted`](Find::only_deleted) is called.
 pub struct Find<E: Entity> {
-    cond: Option<Cond<E>>,
-    order: Vec<Order<E>>,
-    limit: Option<u64>,
-    offset: Option<u64>,
+    pub(super) cond: Option<Cond<E>>,
+    pub(super) order: Vec<Order<E>>,
+    pub(super) limit: Option<u64>,
+    pub(super) offset: Option<u64>,
     deleted: Deleted,
-    lock: Lock,
+    pub(super) lock: Lock,
     after: Option<Vec<Param>>,
     batch: usize,
     /// Always sort (by the id at least): pages of a stream must not overlap.
@@ -515,7 +515,7 @@ pub struct Find<E: Entity> {
     /// detector).
     lazy: Option<LazyLoad>,
     /// Read the rows as they were at this instant, from the history table.
-    as_of: Option<chrono::DateTime<chrono::Utc>>,
+    pub(super) as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A lazy relation load: which relation, from where, for which parent.
@@ -613,7 +613,7 @@ impl<E: Entity> Find<E> {
     }
 
     /// Tell the N+1 detector about a lazy load that is about to run.
-    fn note_lazy(&self, session: &Session<'_>) {
+    pub(super) fn note_lazy(&self, session: &Session<'_>) {
         if let Some(l) = &self.lazy {
             session
                 .db
@@ -838,7 +838,7 @@ impl<E: Entity> Find<E> {
     }
 
     /// Refuse what a time-travel query cannot do.
-    fn check_as_of(&self) -> Result<()> {
+    pub(super) fn check_as_of(&self) -> Result<()> {
         if self.as_of.is_some() && !E::INFO.history {
             return Err(Error::invalid_input(
                 "as_of",
@@ -871,7 +871,7 @@ impl<E: Entity> Find<E> {
     }
 
     /// The WHERE clause; conditions name the table as `qualifier`.
-    fn where_clause(
+    pub(super) fn where_clause(
         &self,
         out: &mut String,
         params: &mut Vec<Param>,
@@ -881,8 +881,12 @@ impl<E: Entity> Find<E> {
         let mut parts: Vec<String> = Vec::new();
         if let Some(deleted) = E::INFO.column(ColumnRole::DeletedAt) {
             match self.deleted {
-                Deleted::Hide => parts.push(format!("{} IS NULL", quoted(deleted.name))),
-                Deleted::Only => parts.push(format!("{} IS NOT NULL", quoted(deleted.name))),
+                Deleted::Hide => {
+                    parts.push(format!("{qualifier}.{} IS NULL", quoted(deleted.name)))
+                }
+                Deleted::Only => {
+                    parts.push(format!("{qualifier}.{} IS NOT NULL", quoted(deleted.name)))
+                }
                 Deleted::Include => {}
             }
         }
@@ -891,12 +895,12 @@ impl<E: Entity> Find<E> {
             let ht = quoted(E::INFO.history_table);
             // the history table is read under the live table's name (so that
             // conditions naming it, such as relation filters, still apply)
-            let outer = quoted(E::INFO.table);
+            let outer = qualifier;
             let id = quoted(E::INFO.id_column);
             let v = quoted(h::VERSION);
             // the latest version written at or before the instant
             parts.push(format!(
-                "{v} = (SELECT MAX([hv].{v}) FROM {ht} [hv] WHERE [hv].{id} = {outer}.{id} AND [hv].{} <= ?)",
+                "{outer}.{v} = (SELECT MAX([hv].{v}) FROM {ht} [hv] WHERE [hv].{id} = {outer}.{id} AND [hv].{} <= ?)",
                 quoted(h::AT)
             ));
             params.push(std::sync::Arc::new(at));
@@ -906,10 +910,10 @@ impl<E: Entity> Find<E> {
             let op = quoted(h::OPERATION);
             parts.push(match E::INFO.column(ColumnRole::DeletedAt) {
                 Some(d) => format!(
-                    "NOT ({op} = 'delete' AND ({d} IS NULL OR EXISTS (SELECT 1 FROM {ht} [hp] WHERE [hp].{id} = {outer}.{id} AND [hp].{v} = {outer}.{v} - 1 AND [hp].{d} IS NOT NULL)))",
+                    "NOT ({outer}.{op} = 'delete' AND ({outer}.{d} IS NULL OR EXISTS (SELECT 1 FROM {ht} [hp] WHERE [hp].{id} = {outer}.{id} AND [hp].{v} = {outer}.{v} - 1 AND [hp].{d} IS NOT NULL)))",
                     d = quoted(d.name)
                 ),
-                None => format!("{op} <> 'delete'"),
+                None => format!("{outer}.{op} <> 'delete'"),
             });
         }
         if let Some(c) = take {
@@ -922,11 +926,15 @@ impl<E: Entity> Find<E> {
             for k in 0..cols.len() {
                 let mut ands = Vec::new();
                 for (j, (c, _)) in cols.iter().enumerate().take(k) {
-                    ands.push(format!("{} = ?", quoted(c)));
+                    ands.push(format!("{qualifier}.{} = ?", quoted(c)));
                     params.push(values[j].clone());
                 }
                 let (c, desc) = cols[k];
-                ands.push(format!("{} {} ?", quoted(c), if desc { "<" } else { ">" }));
+                ands.push(format!(
+                    "{qualifier}.{} {} ?",
+                    quoted(c),
+                    if desc { "<" } else { ">" }
+                ));
                 params.push(values[k].clone());
                 ors.push(format!("({})", ands.join(" AND ")));
             }

@@ -694,8 +694,36 @@ impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
 
 // ------------------------------------------------------------------ filters through relations
 
+impl<C: Entity, P: Entity> BelongsTo<C, P> {
+    /// The foreign-key column on `C`.
+    pub(super) fn key_column(self) -> &'static str {
+        self.column
+    }
+}
+
+impl<P: Entity, C: Entity> HasMany<P, C> {
+    /// The belongs-to relation it is the inverse of.
+    pub(super) fn inverse_of(self) -> BelongsTo<C, P> {
+        self.inverse
+    }
+}
+
+impl<P: Entity, C: Entity> HasOne<P, C> {
+    /// The belongs-to relation it is the inverse of.
+    pub(super) fn inverse_of(self) -> BelongsTo<C, P> {
+        self.inverse
+    }
+}
+
+impl<L: Entity, R: Entity, J: Entity> ManyToMany<L, R, J> {
+    /// The join entity's relations to the left and right entities.
+    pub(super) fn sides(self) -> (BelongsTo<J, L>, BelongsTo<J, R>) {
+        (self.left, self.right)
+    }
+}
+
 /// `[alias].[deleted_at] IS NULL AND ` when `E` has soft deletes.
-fn alive_in<E: Entity>(alias: &str) -> String {
+pub(super) fn alive_in<E: Entity>(alias: &str) -> String {
     match E::INFO.column(dal_schema::entity::ColumnRole::DeletedAt) {
         Some(c) => format!("{alias}.{} IS NULL AND ", super::sql::quoted(c.name)),
         None => String::new(),
@@ -706,14 +734,14 @@ fn alive_in<E: Entity>(alias: &str) -> String {
 /// one the condition nested in it (`inner`) does not use, so that a
 /// relation of an entity to itself, nested any number of times, still tells
 /// each level's rows apart.
-fn sub_name(table: &'static str, inner: &str) -> (String, String) {
+pub(super) fn sub_name(table: &'static str, inner: &str) -> (String, String) {
     let q = super::sql::quoted;
     let alias = fresh_alias("dal_s", inner);
     (format!("{} {alias}", q(table)), alias)
 }
 
 /// `[{stem}{n}]` for the smallest `n` that `sql` does not contain.
-fn fresh_alias(stem: &str, sql: &str) -> String {
+pub(super) fn fresh_alias(stem: &str, sql: &str) -> String {
     (1..)
         .map(|n| format!("[{stem}{n}]"))
         .find(|a| !sql.contains(a.as_str()))
