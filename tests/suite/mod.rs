@@ -24,6 +24,8 @@ pub mod relations;
 #[macro_use]
 pub mod runtime;
 #[macro_use]
+pub mod select;
+#[macro_use]
 pub mod timetravel;
 #[macro_use]
 pub mod upsert;
@@ -42,6 +44,7 @@ macro_rules! suite_tests {
         enum_tests!($setup);
         upsert_tests!($setup);
         hook_tests!($setup);
+        select_tests!($setup);
     };
 }
 

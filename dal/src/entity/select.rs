@@ -239,20 +239,25 @@ pub trait Summable {
     type Sum: Decode + Encode + Send + 'static;
     /// The average's type: `f64`, or `Decimal` for decimals.
     type Avg: Decode + Encode + Send + 'static;
+    /// Whether the average is taken in floating point (MySQL would
+    /// otherwise average integers as a decimal of four places).
+    #[doc(hidden)]
+    const FLOAT_AVG: bool;
 }
 
 macro_rules! summable {
-    ($sum:ty, $avg:ty: $($t:ty),*) => {$(
+    ($sum:ty, $avg:ty, $float:literal: $($t:ty),*) => {$(
         impl Summable for $t {
             type Sum = $sum;
             type Avg = $avg;
+            const FLOAT_AVG: bool = $float;
         }
     )*};
 }
-summable!(i64, f64: i8, i16, i32, u8, u16, u32);
-summable!(rust_decimal::Decimal, f64: i64, u64, isize, usize);
-summable!(f64, f64: f32, f64);
-summable!(rust_decimal::Decimal, rust_decimal::Decimal: rust_decimal::Decimal);
+summable!(i64, f64, true: i8, i16, i32, u8, u16, u32);
+summable!(rust_decimal::Decimal, f64, true: i64, u64, isize, usize);
+summable!(f64, f64, true: f32, f64);
+summable!(rust_decimal::Decimal, rust_decimal::Decimal, false: rust_decimal::Decimal);
 
 impl<X, T, N> Col<X, T, N> {
     fn aggregate<U, M>(self, func: &str, distinct: bool) -> Expr<X, U, M> {
@@ -353,7 +358,18 @@ impl<X, T: Summable, N> Col<X, T, N> {
     /// `AVG(column)`: `f64` for integers and floats, `Decimal` for decimals
     /// (SQLite computes it in floating point). `None` over no rows.
     pub fn avg(self) -> Expr<X, T::Avg, Nullable> {
-        self.aggregate("AVG", false)
+        if T::FLOAT_AVG {
+            // `+ 0E0` makes the values doubles on MySQL (and SQLite); on
+            // PostgreSQL a numeric, whose average keeps every digit a
+            // double can hold
+            Expr::new(
+                format!("AVG({MARK}{} + 0E0)", quoted(self.name())),
+                Vec::new(),
+                format!("avg_{}", self.name()),
+            )
+        } else {
+            self.aggregate("AVG", false)
+        }
     }
 }
 
