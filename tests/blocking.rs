@@ -1028,11 +1028,82 @@ fn relations(f: &Fixture) {
     wait_until_idle(&db);
 }
 
+/// Projections through the blocking API: a join with an aggregate per
+/// group, one value, a FromRow struct, and the same inside a transaction.
+fn projections(f: &Fixture) {
+    let db = f.connect();
+    db.ensure_schema::<Shelf>().expect("shelves");
+    db.ensure_schema::<Book>().expect("books");
+    let mut sf = Shelf {
+        id: 0,
+        name: "sf".into(),
+    };
+    let mut books = vec![book("Dune"), book("Solaris")];
+    db.save_with_children(Shelf::BOOKS, &mut sf, &mut books)
+        .expect("save");
+    let mut empty = Shelf {
+        id: 0,
+        name: "empty".into(),
+    };
+    db.save(&mut empty).expect("save");
+
+    let per_shelf: Vec<(String, i64)> = db
+        .select_all(
+            Shelf::find()
+                .left_join(Shelf::BOOKS)
+                .select((Shelf::NAME, Book::ID.count()))
+                .group_by((Shelf::ID, Shelf::NAME))
+                .order_by(Shelf::NAME.asc()),
+        )
+        .expect("select_all");
+    assert_eq!(per_shelf, [("empty".to_string(), 0), ("sf".into(), 2)]);
+    let first: String = db
+        .select_one(Book::find().select(Book::TITLE.min()))
+        .expect("select_one")
+        .expect("a title");
+    assert_eq!(first, "Dune");
+    assert!(
+        db.select_optional(Book::find().filter(Book::TITLE.eq("x")).select(Book::ID))
+            .expect("select_optional")
+            .is_none()
+    );
+    #[derive(dal::FromRow, Debug, PartialEq)]
+    struct Named {
+        title: String,
+    }
+    let named: Vec<Named> = db
+        .select_all_as(
+            Book::find()
+                .order_by(Book::TITLE.desc())
+                .select(Book::TITLE),
+        )
+        .expect("select_all_as");
+    assert_eq!(named[0].title, "Solaris");
+
+    let mut tx = db.begin().expect("begin");
+    tx.save(&mut Book {
+        id: 0,
+        shelf_id: empty.id,
+        title: "Ubik".into(),
+    })
+    .expect("save in tx");
+    let n: i64 = tx
+        .select_one(Book::find().select(Book::ID.count()))
+        .expect("count in tx");
+    assert_eq!(n, 3);
+    tx.rollback().expect("rollback");
+    let n: i64 = db
+        .select_one(Book::find().select(Book::ID.count()))
+        .expect("count");
+    assert_eq!(n, 2);
+    wait_until_idle(&db);
+}
+
 macro_rules! blocking_tests {
     ($dialect:expr) => {
         blocking_tests!($dialect;
             round_trip, query_builder, guard_transaction, closure_transaction,
-            entities, relations, concurrent_threads, last_handle_closes, observability);
+            entities, relations, projections, concurrent_threads, last_handle_closes, observability);
         async_context_tests!($dialect);
     };
     ($dialect:expr; $($name:ident),* $(,)?) => {

@@ -53,7 +53,8 @@ use crate::codec::{Decode, Encode};
 use crate::config::DatabaseConfig;
 use crate::db::CallOptions;
 use crate::entity::{
-    Assignment, Audit, Entity, Find, FindWith, HasMany, HistoryEntry, Loaded, SchemaReport,
+    Assignment, Audit, Entity, Find, FindWith, HasMany, HistoryEntry, Loaded, Projection,
+    SchemaReport, Select,
 };
 use crate::error::{Error, Result};
 use crate::params::Params;
@@ -1144,6 +1145,56 @@ impl Db {
         self.block_on(relation.save(parent, children, &self.shared.db))
     }
 
+    /// Every row of a projection ([`Select::all`]): columns, aggregates,
+    /// joins.
+    ///
+    /// ```
+    /// # #[derive(dal::Entity, Debug, Clone)]
+    /// # struct Note { id: i64, #[dal(length = 200)] title: String, stars: i32 }
+    /// use dal::Entity;
+    ///
+    /// let db = dal::blocking::Db::connect_url("sqlite::memory:")?;
+    /// db.ensure_schema::<Note>()?;
+    /// db.save(&mut Note { id: 0, title: "a".into(), stars: 3 })?;
+    /// db.save(&mut Note { id: 0, title: "a".into(), stars: 4 })?;
+    /// let per_title: Vec<(String, Option<i64>)> = db.select_all(
+    ///     Note::find().select((Note::TITLE, Note::STARS.sum())).group_by(Note::TITLE),
+    /// )?;
+    /// assert_eq!(per_title, [("a".to_string(), Some(7))]);
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn select_all<E: Entity, S, P: Projection<S, I>, I>(
+        &self,
+        select: Select<E, S, P, I>,
+    ) -> Result<Vec<P::Out>> {
+        self.block_on(select.all(&self.shared.db))
+    }
+
+    /// The first row of a projection, if any ([`Select::optional`]).
+    pub fn select_optional<E: Entity, S, P: Projection<S, I>, I>(
+        &self,
+        select: Select<E, S, P, I>,
+    ) -> Result<Option<P::Out>> {
+        self.block_on(select.optional(&self.shared.db))
+    }
+
+    /// The first row of a projection; [`Error::NotFound`] when there is none
+    /// ([`Select::one`]).
+    pub fn select_one<E: Entity, S, P: Projection<S, I>, I>(
+        &self,
+        select: Select<E, S, P, I>,
+    ) -> Result<P::Out> {
+        self.block_on(select.one(&self.shared.db))
+    }
+
+    /// Every row of a projection as a `FromRow` struct ([`Select::all_as`]).
+    pub fn select_all_as<R: FromRow + Send + 'static, E: Entity, S, P: Projection<S, I>, I>(
+        &self,
+        select: Select<E, S, P, I>,
+    ) -> Result<Vec<R>> {
+        self.block_on(select.all_as(&self.shared.db))
+    }
+
     /// Every row matching a typed query ([`Find::all`]).
     ///
     /// ```
@@ -2133,6 +2184,42 @@ impl<'c> Transaction<'c> {
     ) -> Result<()> {
         let (db, tx) = self.split();
         db.block_on(relation.save(parent, children, tx))
+    }
+
+    /// [`Select::all`] inside this transaction.
+    pub fn select_all<E: Entity, S, P: Projection<S, I>, I>(
+        &mut self,
+        select: Select<E, S, P, I>,
+    ) -> Result<Vec<P::Out>> {
+        let (db, tx) = self.split();
+        db.block_on(select.all(tx))
+    }
+
+    /// [`Select::optional`] inside this transaction.
+    pub fn select_optional<E: Entity, S, P: Projection<S, I>, I>(
+        &mut self,
+        select: Select<E, S, P, I>,
+    ) -> Result<Option<P::Out>> {
+        let (db, tx) = self.split();
+        db.block_on(select.optional(tx))
+    }
+
+    /// [`Select::one`] inside this transaction.
+    pub fn select_one<E: Entity, S, P: Projection<S, I>, I>(
+        &mut self,
+        select: Select<E, S, P, I>,
+    ) -> Result<P::Out> {
+        let (db, tx) = self.split();
+        db.block_on(select.one(tx))
+    }
+
+    /// [`Select::all_as`] inside this transaction.
+    pub fn select_all_as<R: FromRow + Send + 'static, E: Entity, S, P: Projection<S, I>, I>(
+        &mut self,
+        select: Select<E, S, P, I>,
+    ) -> Result<Vec<R>> {
+        let (db, tx) = self.split();
+        db.block_on(select.all_as(tx))
     }
 
     /// [`Find::all`] inside this transaction.
