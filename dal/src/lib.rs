@@ -86,8 +86,8 @@ pub use config::{
 pub use db::{CallOptions, Db, Query};
 pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind, SaveOptions};
 pub use entity::{
-    Anywhere, Expr, Here, InScope, JoinQuery, JoinRelation, Joined, Named, On, Ordering,
-    Projection, Root, Scalar, Select, Single, Sorted, Summable, There,
+    Anywhere, Expr, Here, InScope, JoinOn, JoinQuery, JoinRelation, JoinVia, Joined, Named, NullIn,
+    On, Ordering, Projection, Root, Scalar, Select, Single, Sorted, Summable, There,
 };
 pub use entity::{
     Assignment, Audit, BelongsTo, Col, ColumnValue, Columns, Cond, Entity, EntityId, Executor,

@@ -204,6 +204,7 @@ pub async fn sel_aggregates(t: &TestDb) {
     let [ada, bob, ..] = seed(db).await;
 
     // over every (not soft-deleted) task: Dee's task is not soft-deleted itself
+    #[allow(clippy::type_complexity)]
     let (count, hours, points, score, cost, lo, hi): (
         i64,
         Option<i64>,
@@ -408,6 +409,20 @@ pub async fn sel_joins(t: &TestDb) {
         .unwrap();
     assert_eq!(rows.len(), 5);
     assert_eq!(rows[4], ("Cy".into(), None));
+    assert_eq!(
+        User::find().left_join(User::TASKS).count(db).await.unwrap(),
+        5
+    );
+    assert_eq!(
+        User::find()
+            .left_join(User::TASKS)
+            .limit(2)
+            .offset(4)
+            .count(db)
+            .await
+            .unwrap(),
+        1
+    );
     // inner: Cy is gone
     let inner: Vec<(String, String)> = User::find()
         .join(User::TASKS)

@@ -71,8 +71,8 @@ pub use relation::{
 pub use schema::SchemaReport;
 pub(crate) use schema::history_blueprint;
 pub use select::{
-    Anywhere, Expr, Here, InScope, JoinQuery, JoinRelation, Joined, Named, On, Ordering,
-    Projection, Root, Scalar, Select, Single, Sorted, Summable, There,
+    Anywhere, Expr, Here, InScope, JoinOn, JoinQuery, JoinRelation, JoinVia, Joined, Named, NullIn,
+    On, Ordering, Projection, Root, Scalar, Select, Single, Sorted, Summable, There,
 };
 pub use tracked::Tracked;
 pub use types::{EntityId, IdKind, SqlType, TimestampField};

@@ -30,7 +30,7 @@ use super::Entity;
 use super::executor::Executor;
 use super::query::{Col, Cond, Find, Lock, NotNull, Nullability, Nullable, Order};
 use super::relation::{BelongsTo, HasMany, HasOne, ManyToMany, alive_in, fresh_alias, sub_name};
-use super::sql::{MARK, Param, ParamList, place, quoted};
+use super::sql::{MARK, Param, ParamList, Phantom3, place, quoted};
 use crate::codec::{Decode, Encode};
 use crate::error::{Error, Result};
 use crate::row::{FromRow, Row};
@@ -46,7 +46,7 @@ pub struct Root<E>(PhantomData<fn() -> E>);
 
 /// The scope `S` with entity `X` joined; `N` is [`Nullable`] when `X` may be
 /// missing from a row (a left join), [`NotNull`] otherwise.
-pub struct Joined<S, X, N>(PhantomData<fn() -> (S, X, N)>);
+pub struct Joined<S, X, N>(Phantom3<S, X, N>);
 
 /// Where an entity sits in a scope: the last one joined. Inferred, never
 /// written.
@@ -83,6 +83,19 @@ where
     type Null = <S as InScope<Y, I>>::Null;
 }
 
+/// Whether entity `X` may be missing from the rows of scope `S`
+/// ([`InScope::Null`]).
+pub type NullIn<S, X, I> = <S as InScope<X, I>>::Null;
+
+/// The query [`join`](JoinQuery::join) gives: `S` widened by the entity
+/// relation `R` leads to, missing from rows where `R`'s start may be.
+pub type JoinVia<E, S, R, I> =
+    JoinQuery<E, Joined<S, <R as JoinRelation>::To, NullIn<S, <R as JoinRelation>::From, I>>>;
+
+/// The query [`join_on`](JoinQuery::join_on) gives: `S` widened by `X`,
+/// missing from rows where `Y` may be.
+pub type JoinOn<E, S, X, Y, I> = JoinQuery<E, Joined<S, X, NullIn<S, Y, I>>>;
+
 /// The quoted table name an entity is known by in a query.
 fn table_of<X: Entity>() -> String {
     quoted(X::INFO.table)
@@ -108,7 +121,7 @@ pub struct Expr<X, T, N = NotNull> {
     sql: String,
     params: Vec<Param>,
     name: Cow<'static, str>,
-    _marker: PhantomData<fn() -> (X, T, N)>,
+    _marker: Phantom3<X, T, N>,
 }
 
 impl<X, T, N> Clone for Expr<X, T, N> {
@@ -688,6 +701,25 @@ impl<P: Single> Single for Named<P> {
     type Value = P::Value;
 }
 
+/// `COUNT(*)`, for [`JoinQuery::count`].
+struct CountRows;
+
+impl<S> Projection<S, Anywhere> for CountRows {
+    type Out = i64;
+
+    fn __items(self, out: &mut Vec<Item>) {
+        out.push(Item {
+            sql: "COUNT(*)".into(),
+            params: Vec::new(),
+            name: Cow::Borrowed("count"),
+        });
+    }
+
+    fn __decode(row: &Row<'_>, at: &mut usize) -> Result<Self::Out> {
+        decode_at(row, at)
+    }
+}
+
 /// Where a [`Scalar`] subquery sits in a scope: anywhere (it names no
 /// entity of the outer query). Inferred, never written.
 pub struct Anywhere;
@@ -917,10 +949,7 @@ impl<E: Entity, S> JoinQuery<E, S> {
     /// Join the entity `rel` leads to (`Task::OWNER`, `User::TASKS`,
     /// `Post::TAGS`): only rows that have a match, one row per match.
     /// Soft-deleted rows of the joined entity do not match.
-    pub fn join<R, I>(
-        mut self,
-        rel: R,
-    ) -> JoinQuery<E, Joined<S, R::To, <S as InScope<R::From, I>>::Null>>
+    pub fn join<R, I>(mut self, rel: R) -> JoinVia<E, S, R, I>
     where
         R: JoinRelation,
         S: InScope<R::From, I>,
@@ -956,10 +985,7 @@ impl<E: Entity, S> JoinQuery<E, S> {
     /// Join entity `X` on a condition between its columns and those of an
     /// entity already in the query (`Task::OWNER_ID.eq_col(User::ID)`), for
     /// what no declared relation says. Soft-deleted rows of `X` do not match.
-    pub fn join_on<X: Entity, Y: Entity, I>(
-        mut self,
-        on: On<X, Y>,
-    ) -> JoinQuery<E, Joined<S, X, <S as InScope<Y, I>>::Null>>
+    pub fn join_on<X: Entity, Y: Entity, I>(mut self, on: On<X, Y>) -> JoinOn<E, S, X, Y, I>
     where
         S: InScope<Y, I>,
     {
@@ -1010,6 +1036,42 @@ impl<E: Entity, S> JoinQuery<E, S> {
     pub fn offset(mut self, n: u64) -> Self {
         self.find.offset = Some(n);
         self
+    }
+
+    /// How many rows the join gives (one per match; honouring limit and
+    /// offset).
+    pub fn count<'a, X: Executor<'a>>(
+        self,
+        ex: X,
+    ) -> impl std::future::Future<Output = Result<i64>> + Send + 'a
+    where
+        Self: 'a,
+    {
+        let windowed = self.find.limit.is_some() || self.find.offset.is_some();
+        let mut sel = self.select(CountRows);
+        let session = ex.__into_session();
+        async move {
+            sel.check()?;
+            if windowed {
+                sel.items = vec![Item {
+                    sql: "1".into(),
+                    params: Vec::new(),
+                    name: Cow::Borrowed("one"),
+                }];
+            }
+            let (inner, params) = sel.render(false);
+            let sql = if windowed {
+                format!("SELECT COUNT(*) FROM ({inner}) [counted]")
+            } else {
+                inner
+            };
+            let stmt = session.db.inner.statements.get(&sql)?;
+            let opts = session.options();
+            let rows: Vec<(i64,)> = session
+                .read(&stmt, &ParamList(&params), Some(1), opts)
+                .await?;
+            Ok(rows.first().map_or(0, |r| r.0))
+        }
     }
 
     /// Read `projection` from each row: a column handle, an aggregate, or a
@@ -1088,10 +1150,7 @@ impl<E: Entity> Find<E> {
     /// assert_eq!(report, vec![("Ada".into(), 2, Some(34)), ("Bob".into(), 0, None)]);
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
-    pub fn join<R, I>(
-        self,
-        rel: R,
-    ) -> JoinQuery<E, Joined<Root<E>, R::To, <Root<E> as InScope<R::From, I>>::Null>>
+    pub fn join<R, I>(self, rel: R) -> JoinVia<E, Root<E>, R, I>
     where
         R: JoinRelation,
         Root<E>: InScope<R::From, I>,

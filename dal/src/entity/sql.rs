@@ -44,6 +44,9 @@ pub(crate) fn place(sql: &str, qualifier: &str) -> String {
     out
 }
 
+/// The marker field of a type generic over three types it holds none of.
+pub(crate) type Phantom3<A, B, C> = std::marker::PhantomData<fn() -> (A, B, C)>;
+
 /// A list of [`Param`]s bound in order.
 pub(crate) struct ParamList<'a>(pub(crate) &'a [Param]);
 
