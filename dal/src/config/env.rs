@@ -52,18 +52,50 @@ pub(super) fn builder_from_vars(
     }
     // With an empty prefix every variable of the process would be "unknown".
     if !prefix.is_empty() {
-        for unknown in ours.keys().filter(|k| !k.starts_with("TEST_")) {
-            match closest_option(unknown) {
-                Some(known) => tracing::warn!(
-                    "ignoring unknown configuration variable {prefix}{unknown}; \
-                     did you mean {prefix}{known}?"
-                ),
-                None => tracing::warn!("ignoring unknown configuration variable {prefix}{unknown}"),
+        let lenient = match ours.remove(IGNORE_UNKNOWN) {
+            None => false,
+            Some(v) => match parse_bool(&v) {
+                Ok(b) => b,
+                Err(reason) => {
+                    builder.problems.push(ConfigProblem {
+                        option: format!("{prefix}{IGNORE_UNKNOWN}"),
+                        reason,
+                    });
+                    false
+                }
+            },
+        };
+        let unknown = ours
+            .keys()
+            .filter(|k| !RESERVED.iter().any(|r| k.starts_with(r)));
+        for name in unknown {
+            let hint = match closest_option(name) {
+                Some(known) => format!("; did you mean {prefix}{known}?"),
+                None => String::new(),
+            };
+            if lenient {
+                tracing::warn!("ignoring unknown configuration variable {prefix}{name}{hint}");
+            } else {
+                builder.problems.push(ConfigProblem {
+                    option: format!("{prefix}{name}"),
+                    reason: format!(
+                        "is not a dal setting{hint} (set {prefix}{IGNORE_UNKNOWN}=true to ignore unknown variables)"
+                    ),
+                });
             }
         }
     }
     builder
 }
+
+/// The variable (after the prefix) that turns unknown variables from
+/// configuration errors into warnings, for environments shared with other
+/// programs using the same prefix.
+pub(super) const IGNORE_UNKNOWN: &str = "IGNORE_UNKNOWN_VARS";
+
+/// Variable name beginnings (after the prefix) left to tools: dal's own
+/// test, benchmark and CI settings.
+const RESERVED: [&str; 3] = ["TEST_", "BENCH_", "CI_"];
 
 /// Sets one option from its environment value.
 fn apply(b: &mut DatabaseConfigBuilder, opt: Opt, value: &str) -> Result<(), String> {
@@ -242,20 +274,6 @@ pub(super) fn closest_option(unknown: &str) -> Option<&'static str> {
         .map(|(_, known)| known)
 }
 
-/// Levenshtein distance, by characters.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            let deletion = previous[j + 1] + 1;
-            let insertion = current[j] + 1;
-            current.push(substitution.min(deletion).min(insertion));
-        }
-        previous = current;
-    }
-    previous[b.len()]
+    strsim::levenshtein(a, b)
 }

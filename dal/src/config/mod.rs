@@ -215,9 +215,13 @@ impl DatabaseConfig {
     /// ones (`QUERY_TIMEOUT`, `IDLE_TIMEOUT`, `MAX_LIFETIME`,
     /// `LEAK_DETECTION_THRESHOLD`) also take `none`, `off` or `0` for "no limit".
     /// Rates: `0.5` or `50%`. A value that does not parse is a problem naming the
-    /// variable. A prefixed variable that is not an option is ignored with a
-    /// warning suggesting the closest name, except `{prefix}TEST_*`, ignored
-    /// silently.
+    /// variable. A prefixed variable that is not an option is a problem too,
+    /// suggesting the closest name (`DAL_POOL_MAXX: is not a dal setting; did
+    /// you mean DAL_POOL_MAX?`), so a misspelling never goes unnoticed; where
+    /// other programs share the prefix, `{prefix}IGNORE_UNKNOWN_VARS=true`
+    /// turns those problems into warnings. `{prefix}TEST_*`, `{prefix}BENCH_*`
+    /// and `{prefix}CI_*` are left to tools (dal's test suites, benchmarks and
+    /// CI) and ignored silently.
     ///
     /// ```
     /// let config = dal::DatabaseConfig::from_vars(

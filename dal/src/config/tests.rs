@@ -752,16 +752,47 @@ fn unparseable_env_values_name_the_variable() {
 }
 
 #[test]
-fn unknown_and_test_variables_are_ignored() {
-    let c = env_ok(&[
+fn unknown_variables_are_problems_unless_ignored() {
+    let vars = [
         ("DAL_DATABASE_URL", "sqlite://a.db"),
         ("DAL_POOL_MAXX", "oops"),
         ("DAL_TEST_POSTGRES_URL", "postgres://x@y/z"),
+        ("DAL_BENCH_RUNS", "3"),
+        ("DAL_CI_CACHE", "/tmp"),
         ("DAL_SOMETHING_ELSE", "1"),
         ("OTHER_POOL_MAX", "3"),
         ("PATH", "/usr/bin"),
-    ]);
+    ];
+    let text = DatabaseConfig::from_vars("DAL_", vars)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.starts_with("invalid database configuration (2 problems): "),
+        "{text}"
+    );
+    assert!(
+        text.contains("DAL_POOL_MAXX: is not a dal setting; did you mean DAL_POOL_MAX?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DAL_SOMETHING_ELSE: is not a dal setting (set DAL_IGNORE_UNKNOWN_VARS=true"),
+        "{text}"
+    );
+    // the opt-out for shared environments
+    let mut lenient = vars.to_vec();
+    lenient.push(("DAL_IGNORE_UNKNOWN_VARS", "yes"));
+    let c = env_ok(&lenient);
     assert_eq!(c.pool().max_connections, 10);
+    let bad = DatabaseConfig::from_vars(
+        "DAL_",
+        [
+            ("DAL_DATABASE_URL", "sqlite://a.db"),
+            ("DAL_IGNORE_UNKNOWN_VARS", "maybe"),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(bad.contains("DAL_IGNORE_UNKNOWN_VARS"), "{bad}");
     assert_eq!(closest_option("POOL_MAXX"), Some("POOL_MAX"));
     assert_eq!(closest_option("POOLMAX"), Some("POOL_MAX"));
     assert_eq!(closest_option("QUERY_TIMOUT"), Some("QUERY_TIMEOUT"));
