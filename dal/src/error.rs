@@ -422,6 +422,39 @@ impl Error {
         }
     }
 
+    /// Whether the same call is worth trying again later, unchanged: the
+    /// [transient](Error::is_transient) failures (a lost connection, a
+    /// serialization conflict, a busy SQLite database, no connection or no
+    /// free pooled connection in time, a server error it marks as
+    /// temporary) and an open circuit breaker ([`Error::CircuitOpen`]: try
+    /// after its `retry_after`, see [`retry_after`](Error::retry_after)).
+    /// Not worth it: errors of the statement or its data (constraints, SQL
+    /// errors, invalid input), a query that ran out of its timeout (it will
+    /// likely do so again), a closed pool, configuration errors. A write is
+    /// safe to re-run only when it [never reached the
+    /// server](Error::never_reached_server) or runs in a transaction that is
+    /// re-run whole.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let open = dal::Error::CircuitOpen { database: "main".into(), retry_after: Duration::from_secs(2) };
+    /// assert!(open.is_retryable_later());
+    /// assert_eq!(open.retry_after(), Some(Duration::from_secs(2)));
+    /// assert!(!dal::Error::NotFound("no such user".into()).is_retryable_later());
+    /// ```
+    pub fn is_retryable_later(&self) -> bool {
+        self.is_transient() || matches!(self, Error::CircuitOpen { .. })
+    }
+
+    /// How long to wait before retrying, when the error says
+    /// ([`Error::CircuitOpen`]'s `retry_after`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::CircuitOpen { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     /// Whether the failure is about the database infrastructure (connections,
     /// timeouts, server overload) rather than the statement or its data. Only
     /// these count towards opening the circuit breaker.

@@ -145,7 +145,7 @@ impl<M: Manager> Clone for Pool<M> {
 }
 
 /// A snapshot of the pool's size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PoolStatus {
     /// Open connections (idle + in use).
     pub size: usize,

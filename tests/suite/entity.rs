@@ -18,7 +18,7 @@ pub struct Prefs {
     pub tags: Vec<String>,
 }
 
-#[derive(Entity, Debug, Clone, PartialEq)]
+#[derive(Entity, Debug, Clone, PartialEq, Serialize)]
 #[dal(table = "e_users", history, soft_delete, timestamps)]
 pub struct User {
     #[dal(id)]
@@ -688,6 +688,33 @@ pub async fn ent_keyset_pagination_and_stream(t: &TestDb) {
         .collect()
         .await;
     assert_eq!(limited.len(), 12);
+    // the stream is Unpin: next() without pinning it first
+    let mut stream = User::find().batch_size(3).stream(db);
+    let mut n = 0;
+    while let Some(row) = stream.next().await {
+        row.unwrap();
+        n += 1;
+    }
+    assert_eq!(n, 47);
+}
+
+/// What a service shows about itself serializes: health, stats, a row's
+/// history.
+pub async fn ent_reports_serialize(t: &TestDb) {
+    let db = &t.db;
+    let all = seed(db, 2).await;
+    let health = serde_json::to_value(db.health().await).unwrap();
+    assert_eq!(health["healthy"], true);
+    assert_eq!(health["breaker"], "closed");
+    assert!(health["pool"]["max"].as_u64().unwrap() >= 1, "{health}");
+    let stats = serde_json::to_value(db.stats()).unwrap();
+    assert!(stats["calls"].as_u64().unwrap() > 0, "{stats}");
+    assert_eq!(stats["advice"], "normal");
+    let history = User::history(db, all[0].id).await.unwrap();
+    let json = serde_json::to_value(&history).unwrap();
+    assert_eq!(json[0]["operation"], "insert");
+    assert_eq!(json[0]["version"], 1);
+    assert_eq!(json[0]["entity"]["id"], all[0].id);
 }
 
 /// `update_many` and `delete_many` change every matching row, bump updated_at,
@@ -1277,6 +1304,7 @@ macro_rules! entity_tests {
     ($setup:path) => {
         backend_tests!($setup;
             entity::ent_save_insert_update_get,
+            entity::ent_reports_serialize,
             entity::ent_history_table_layout,
             entity::ent_uuid_keys_and_optimistic_locking,
             entity::ent_soft_delete_and_restore,

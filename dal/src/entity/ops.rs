@@ -52,8 +52,10 @@ impl Audit {
     }
 }
 
-/// What a history entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a history entry records (serialized as `"insert"`, `"update"`,
+/// `"delete"`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Operation {
     /// The row was created.
     Insert,
@@ -92,8 +94,9 @@ impl Operation {
     }
 }
 
-/// One recorded version of an entity.
-#[derive(Debug, Clone, PartialEq)]
+/// One recorded version of an entity (serializable when the entity is, for
+/// an API that shows a row's history).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HistoryEntry<E> {
     /// Version number, from 1.
     pub version: i64,

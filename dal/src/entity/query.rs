@@ -1105,8 +1105,9 @@ impl<E: Entity> Find<E> {
 
     /// The matching rows as a stream, fetched [`batch_size`](Find::batch_size) at
     /// a time with keyset pagination (each batch is one round trip; memory stays
-    /// bounded). Ordered by this query's order, then by id.
-    pub fn stream<'a>(self, db: &'a crate::Db) -> impl Stream<Item = Result<E>> + Send + 'a
+    /// bounded). Ordered by this query's order, then by id. The stream is
+    /// `Unpin`: `next().await` works on it without pinning it first.
+    pub fn stream<'a>(self, db: &'a crate::Db) -> impl Stream<Item = Result<E>> + Send + Unpin + 'a
     where
         Self: 'a,
     {
@@ -1125,7 +1126,7 @@ impl<E: Entity> Find<E> {
             remaining,
             done: false,
         };
-        futures_util::stream::unfold(state, |mut s| async move {
+        Box::pin(futures_util::stream::unfold(state, |mut s| async move {
             loop {
                 if let Some(e) = s.buffer.next() {
                     if let Some(r) = s.remaining.as_mut() {
@@ -1163,7 +1164,7 @@ impl<E: Entity> Find<E> {
                     }
                 }
             }
-        })
+        }))
     }
 
     fn key_of(&self, last: &E) -> Vec<Param> {

@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 use crate::config::BreakerPolicy;
 use crate::error::Error;
 
-/// The state of a circuit breaker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The state of a circuit breaker (serialized as `"closed"`, `"open"`,
+/// `"half_open"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BreakerState {
     /// Calls go through.
     Closed,

@@ -19,7 +19,8 @@ use crate::pool::PoolStatus;
 /// limit, not the database) or stay at
 /// [`ReviewSlowQueries`](ScalingAdvice::ReviewSlowQueries) (a few statements
 /// run past their timeout while the rest run at their usual speed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ScalingAdvice {
     /// Under 0.1% of calls time out: normal.
@@ -94,7 +95,7 @@ impl std::fmt::Display for ScalingAdvice {
 }
 
 /// What dal measured over one recent window (see [`Stats::last_1m`]).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct WindowStats {
     /// The window's length (1, 5 or 15 minutes; less while the `Db` is
     /// younger than that).
@@ -331,7 +332,8 @@ impl Histogram {
 }
 
 /// Errors counted by kind (the `kind` label of `dal_errors_total`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A constraint violation.
     Constraint,
@@ -430,7 +432,7 @@ impl ErrorKind {
 /// entity operation (`save`, `get`, `find().all()`, `delete`, ...), one
 /// `begin`. Its retries, the checkouts and the several statements it may
 /// send are part of the one call.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Stats {
     /// The database's configured name.
@@ -571,8 +573,9 @@ impl std::fmt::Display for Stats {
     }
 }
 
-/// The answer of [`Db::health`](crate::Db::health).
-#[derive(Debug, Clone, PartialEq)]
+/// The answer of [`Db::health`](crate::Db::health). Serializes (durations as
+/// `{secs, nanos}`) for a health endpoint's body.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Health {
     /// True when a connection could be checked out and answered a round trip.
     pub healthy: bool,
