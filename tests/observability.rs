@@ -663,6 +663,16 @@ async fn metrics(dialect: Dialect) {
     )
     .await
     .unwrap();
+    // the pool gauges follow the pool at once (no stats() call, no upkeep
+    // tick yet): a scrape right after the first statement sees the connection
+    let ((), early) = capture::metrics_after(&name, || ());
+    assert!(early.gauge("dal_pool_size") >= 1.0, "{early:?}");
+    assert_eq!(early.gauge("dal_pool_in_use"), 0.0, "{early:?}");
+    assert_eq!(
+        early.gauge("dal_pool_size"),
+        early.gauge("dal_pool_idle"),
+        "{early:?}"
+    );
     for i in 1..=3 {
         db.execute(
             "INSERT INTO [obs_m] ([id], [email]) VALUES (?, ?)",

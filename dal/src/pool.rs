@@ -119,6 +119,19 @@ struct Shared<M: Manager> {
 }
 
 impl<M: Manager> Shared<M> {
+    /// Publish the pool gauges after a checkout or a return, with the idle
+    /// count read under the lock that changed it (the gauges follow the
+    /// pool as it changes, not only on the upkeep tick).
+    fn publish_use(&self, idle: usize) {
+        let size = self.open.load(Ordering::Relaxed);
+        self.settings.telemetry.pool_use_gauges(PoolStatus {
+            size,
+            idle,
+            in_use: size.saturating_sub(idle),
+            max: self.settings.max_connections,
+        });
+    }
+
     fn status(&self) -> PoolStatus {
         let idle = self.idle.lock().map(|v| v.len()).unwrap_or(0);
         let size = self.open.load(Ordering::Relaxed);
@@ -251,8 +264,15 @@ impl<M: Manager> Pool<M> {
         };
         let mut permit = Some(permit);
         loop {
-            let slot = shared.idle.lock().ok().and_then(|mut v| v.pop());
+            let (slot, idle_left) = match shared.idle.lock() {
+                Ok(mut v) => {
+                    let s = v.pop();
+                    (s, v.len())
+                }
+                Err(_) => (None, 0),
+            };
             let Some(slot) = slot else { break };
+            shared.publish_use(idle_left);
             let now = Instant::now();
             if shared
                 .settings
@@ -346,6 +366,7 @@ impl<M: Manager> Pool<M> {
         };
         shared.counters.connects.fetch_add(1, Ordering::Relaxed);
         shared.open.fetch_add(1, Ordering::Relaxed);
+        shared.settings.telemetry.pool_gauges(shared.status());
         let now = Instant::now();
         let slot = Box::new(Slot {
             conn,
@@ -418,6 +439,10 @@ impl<M: Manager> Pool<M> {
     fn discard(&self, conn: M::Conn) {
         drop(conn);
         self.shared.open.fetch_sub(1, Ordering::Relaxed);
+        self.shared
+            .settings
+            .telemetry
+            .pool_gauges(self.shared.status());
         self.shared
             .counters
             .discarded
@@ -669,14 +694,23 @@ impl<M: Manager> Drop for PooledConn<M> {
             drop(slot.conn);
             self.shared.open.fetch_sub(1, Ordering::Relaxed);
             self.shared
+                .settings
+                .telemetry
+                .pool_gauges(self.shared.status());
+            self.shared
                 .counters
                 .discarded
                 .fetch_add(1, Ordering::Relaxed);
         } else {
             slot.last_used = now;
-            if let Ok(mut idle) = self.shared.idle.lock() {
-                idle.push(slot);
-            }
+            let idle_now = match self.shared.idle.lock() {
+                Ok(mut idle) => {
+                    idle.push(slot);
+                    idle.len()
+                }
+                Err(_) => 0,
+            };
+            self.shared.publish_use(idle_now);
         }
         // the permit is released after the connection is back on the stack
         drop(self.permit.take());

@@ -611,7 +611,16 @@ impl Telemetry {
         }
     }
 
-    /// Publish the pool gauges.
+    /// Publish the size, idle and in-use gauges (on every checkout and
+    /// return).
+    pub(crate) fn pool_use_gauges(&self, s: PoolStatus) {
+        self.m.pool_size.set(s.size as f64);
+        self.m.pool_idle.set(s.idle as f64);
+        self.m.pool_in_use.set(s.in_use as f64);
+    }
+
+    /// Publish the pool gauges and the breaker state (when a connection
+    /// opens or closes, and on the pool's upkeep tick).
     pub(crate) fn pool_gauges(&self, s: PoolStatus) {
         self.m.pool_size.set(s.size as f64);
         self.m.pool_idle.set(s.idle as f64);
