@@ -395,9 +395,9 @@ pub mod __private {
     pub use dal_schema::script::Script;
 }
 
-/// The README's Rust snippets, compiled and run as doctests (fragments get
-/// their setup from hidden `# ` lines; the one that needs a server is
-/// `no_run`: compiled, not run).
+/// The README's Rust snippets, compiled and run as doctests. Each is a
+/// whole program as written (no hidden lines: what a reader copies runs);
+/// the ones that need a server are `no_run`: compiled, not run.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
