@@ -97,7 +97,7 @@ impl Transaction<'static> {
         mut opts: crate::backend::ExecOptions,
     ) -> Result<Transaction<'static>> {
         let mut conn = db.acquire_conn(location, &opts.deadline).await?;
-        let id = random_u64() >> 1 | 1;
+        let id = rand::random::<u64>() >> 1 | 1;
         opts.ctx.tx_id = id;
         conn.execute_raw(begin_sql(db.dialect()), opts).await?;
         conn.set_in_transaction(true);
@@ -457,27 +457,6 @@ impl Drop for Transaction<'_> {
             }
         }
     }
-}
-
-pub(crate) fn random_u64() -> u64 {
-    use std::cell::Cell;
-    use std::hash::{BuildHasher, Hasher};
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(Instant::now().elapsed().as_nanos() as u64);
-            h.finish() | 1
-        });
-    }
-    STATE.with(|s| {
-        // xorshift64*
-        let mut x = s.get();
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        s.set(x);
-        x.wrapping_mul(0x2545F4914F6CDD1D)
-    })
 }
 
 /// After a failed attempt of a transaction closure (async or blocking): the

@@ -60,7 +60,7 @@ impl Scratch {
         let dir = std::env::temp_dir().join(format!(
             "dal_cli_{}_{}",
             std::process::id(),
-            crate::transaction::random_u64()
+            rand::random::<u64>()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)

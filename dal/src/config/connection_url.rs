@@ -1,5 +1,12 @@
 //! Parsing of connection URLs into their parts, without ever echoing the password
 //! (or anything that might be part of it) in a problem message.
+//!
+//! Why not the `url` crate: it parses WHATWG URLs, which is not what database
+//! URLs are. It would echo a password into its parse errors (a `/` or `@` in
+//! an unescaped password is the common mistake this parser catches and names
+//! without the value), it has no form for SQLite's `sqlite::memory:` and bare
+//! paths, and it refuses the multi-host form libpq and the failover work use
+//! (`postgres://h1:5432,h2:5433/db`). Percent-decoding uses `percent-encoding`.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};

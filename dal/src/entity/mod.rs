@@ -499,7 +499,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
 /// The audit columns' values for one write: a fresh stamp, who, why.
 pub(crate) fn audit_values(audit: Option<&ops::Audit>) -> [Managed; 3] {
     [
-        Managed::Version(crate::transaction::random_u64() as i64),
+        Managed::Version(rand::random::<u64>() as i64),
         Managed::Text(audit.and_then(|a| a.actor.clone())),
         Managed::Text(audit.and_then(|a| a.comment.clone())),
     ]

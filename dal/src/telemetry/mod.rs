@@ -555,7 +555,7 @@ impl Telemetry {
             .saturating_mul(1u32 << (attempt - 1).min(20))
             .min(p.max_delay);
         let nanos = exp.as_nanos().max(1) as u64;
-        let delay = Duration::from_nanos(crate::transaction::random_u64() % nanos);
+        let delay = Duration::from_nanos(rand::random::<u64>() % nanos);
         (started.elapsed() + delay < p.budget).then_some(delay)
     }
 
