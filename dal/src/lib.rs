@@ -58,6 +58,7 @@ mod config;
 mod copy;
 mod db;
 mod deadline;
+mod dialect_sql;
 mod dynamic;
 pub mod entity;
 mod error;
@@ -78,7 +79,7 @@ mod value;
 mod workspace_tests;
 
 pub use checks::JSON_MAX_DEPTH;
-pub use codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
+pub use codec::{Arguments, ArrayElement, Decode, Encode, Json, SqlKind, ValueRef};
 pub use config::{
     BreakerPolicy, DatabaseConfig, DatabaseConfigBuilder, PoolOptions, RetryPolicy, SqliteMode,
     Timeouts, TlsMode, UnknownTlsMode,

@@ -35,6 +35,7 @@
 //! # Ok::<(), dal::Error>(()) }).unwrap();
 //! ```
 
+mod array;
 mod executor;
 mod hooks;
 mod ops;
