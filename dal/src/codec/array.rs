@@ -390,9 +390,17 @@ impl<T: ArrayElement> Decode for Vec<T> {
                     .map_err(|e| Error::decode("", format!("invalid JSON array: {e}")))?;
                 from_json(doc)
             }
+            // SQLite's NUMERIC affinity stores a top-level JSON number as a number
+            Family::Int | Family::Float | Family::Decimal => Err(Error::decode(
+                "",
+                format!(
+                    "expected a JSON array, found a number (a {} value)",
+                    value.type_name()
+                ),
+            )),
             _ => Err(Error::decode(
                 "",
-                format!("cannot read a {} value as an array", value.type_name()),
+                format!("expected an array, found a {} value", value.type_name()),
             )),
         }
     }
