@@ -87,10 +87,10 @@ pub use config::{
 pub use db::{CallOptions, Db, Query};
 pub use dynamic::{Dynamic, DynamicField, DynamicFind, DynamicVersion, FieldKind, SaveOptions};
 pub use entity::{
-    Assignment, Audit, BelongsTo, Col, ColumnValue, Columns, Cond, Entity, EntityId, Executor,
-    Find, FindWith, HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded, ManyToMany,
-    NotNull, Nullability, Nullable, OnConflict, Operation, Order, Related, SchemaReport, SqlType,
-    TimestampField, Tracked, UpdateById, Upsert, With,
+    ArrayValue, Assignment, Audit, BelongsTo, Col, ColumnValue, Columns, Cond, Entity, EntityId,
+    Executor, Find, FindWith, HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded,
+    ManyToMany, NotNull, Nullability, Nullable, OnConflict, Operation, Order, Related,
+    SchemaReport, SqlType, TimestampField, Tracked, UpdateById, Upsert, With,
 };
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;

@@ -50,16 +50,89 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
 use super::query::{Col, Cond};
 use super::sql::Param;
 use crate::codec::{ArrayElement, ElementProbe};
 use crate::dialect_sql::per_dialect;
 
+/// A value an array column holding `T` elements can be searched for: a `T`;
+/// text (`&str`, `&String`, `Box<str>`, `Cow<str>`, `char`) for `Vec<String>`;
+/// a narrower integer for an integer element; a narrower integer or `f32` for
+/// a float element. Every conversion is lossless.
+///
+/// ```
+/// # #[derive(dal::Entity)] struct Post { #[dal(id)] id: i64, tags: Vec<String>, scores: Vec<i64> }
+/// use dal::Entity;
+/// let _ = Post::TAGS.contains("rust");   // &str for Vec<String>
+/// let _ = Post::SCORES.contains(7i32);   // i32 for Vec<i64>
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "an array of `{T}` cannot be searched for a `{Self}`",
+    label = "expected a `{T}` (or a value that converts into one without loss)",
+    note = "an array of `{T}` takes a `{T}`; also text for `Vec<String>`, narrower integers for integer arrays, narrower integers and `f32` for float arrays"
+)]
+pub trait ArrayValue<T>: Sized {
+    /// The value as an element. Not meant to be called directly.
+    #[doc(hidden)]
+    fn into_element(self) -> T;
+}
+
+impl<T: ArrayElement> ArrayValue<T> for T {
+    fn into_element(self) -> T {
+        self
+    }
+}
+
+macro_rules! array_values {
+    ($elem:ty: $($v:ty),*) => {$(
+        impl ArrayValue<$elem> for $v {
+            fn into_element(self) -> $elem {
+                <$elem>::from(self)
+            }
+        }
+    )*};
+}
+array_values!(String: &str, &String, Box<str>, std::borrow::Cow<'_, str>, char);
+array_values!(i16: i8, u8);
+array_values!(i32: i8, i16, u8, u16);
+array_values!(i64: i8, i16, i32, u8, u16, u32);
+array_values!(f32: i8, i16, u8, u16);
+array_values!(f64: f32, i8, i16, i32, u8, u16, u32);
+
+// the element types themselves, by reference
+macro_rules! ref_values {
+    ($($t:ty),*) => {$(
+        impl ArrayValue<$t> for &$t {
+            fn into_element(self) -> $t {
+                self.clone()
+            }
+        }
+    )*};
+}
+ref_values!(
+    i16,
+    i32,
+    i64,
+    f32,
+    f64,
+    bool,
+    Uuid,
+    NaiveDate,
+    NaiveTime,
+    NaiveDateTime,
+    DateTime<Utc>,
+    Decimal
+);
+
 impl<E, T: ArrayElement, N> Col<E, Vec<T>, N> {
     /// The array holds `value` (PostgreSQL `? = ANY(col)`, MySQL/MariaDB
-    /// `JSON_CONTAINS`, SQLite `json_each`). Takes a `T` or anything that
-    /// converts into one losslessly (`&str` for `Vec<String>`, `i32` for
-    /// `Vec<i64>`).
+    /// `JSON_CONTAINS`, SQLite `json_each`). Takes a `T` or a value that
+    /// converts into one without loss ([`ArrayValue`]: `&str` for
+    /// `Vec<String>`, `i32` for `Vec<i64>`).
     ///
     /// ```
     /// # #[derive(dal::Entity)] struct Post { #[dal(id)] id: i64, tags: Vec<String>, scores: Vec<i64> }
@@ -67,7 +140,7 @@ impl<E, T: ArrayElement, N> Col<E, Vec<T>, N> {
     /// let tagged = Post::find().filter(Post::TAGS.contains("rust"));
     /// let scored = Post::find().filter(Post::SCORES.contains(10) & !Post::SCORES.contains(0));
     /// ```
-    pub fn contains(self, value: impl Into<T>) -> Cond<E> {
+    pub fn contains(self, value: impl ArrayValue<T>) -> Cond<E> {
         let c = self.marked();
         let sql = per_dialect(
             &format!("? = ANY({c})"),
@@ -77,12 +150,15 @@ impl<E, T: ArrayElement, N> Col<E, Vec<T>, N> {
                  WHERE dal_e.value = json_extract(?, '$')) END"
             ),
         );
-        Cond::raw(sql, vec![Arc::new(ElementProbe(value.into())) as Param])
+        Cond::raw(
+            sql,
+            vec![Arc::new(ElementProbe(value.into_element())) as Param],
+        )
     }
 
     /// The array holds at least one of `values` (PostgreSQL `col && ?`,
     /// MySQL/MariaDB `JSON_OVERLAPS`, SQLite `json_each`). No values match
-    /// nothing.
+    /// nothing. Each value is an [`ArrayValue`].
     ///
     /// ```
     /// # #[derive(dal::Entity)] struct Post { #[dal(id)] id: i64, tags: Vec<String> }
@@ -94,9 +170,9 @@ impl<E, T: ArrayElement, N> Col<E, Vec<T>, N> {
     pub fn any<I, V>(self, values: I) -> Cond<E>
     where
         I: IntoIterator<Item = V>,
-        V: Into<T>,
+        V: ArrayValue<T>,
     {
-        let values: Vec<T> = values.into_iter().map(Into::into).collect();
+        let values: Vec<T> = values.into_iter().map(ArrayValue::into_element).collect();
         if values.is_empty() {
             return Cond::raw("1 = 0".into(), Vec::new());
         }
@@ -124,9 +200,9 @@ impl<E, T: ArrayElement, N> Col<E, Vec<T>, N> {
     pub fn contains_all<I, V>(self, values: I) -> Cond<E>
     where
         I: IntoIterator<Item = V>,
-        V: Into<T>,
+        V: ArrayValue<T>,
     {
-        let values: Vec<T> = values.into_iter().map(Into::into).collect();
+        let values: Vec<T> = values.into_iter().map(ArrayValue::into_element).collect();
         let c = self.marked();
         let sql = per_dialect(
             &format!("{c} @> ?"),

@@ -58,6 +58,7 @@ use crate::error::Result;
 use crate::row::FromRow;
 use crate::statement::Statement;
 
+pub use array::ArrayValue;
 pub use executor::{Executor, Session};
 pub use hooks::Hooks;
 pub use ops::{Audit, HistoryEntry, Operation};
