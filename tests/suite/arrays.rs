@@ -314,6 +314,26 @@ pub async fn arr_schema(t: &TestDb) {
     let want = Post::blueprint();
     let diff = dal::schema::diff_tables(&want, &live, dialect);
     assert!(diff.is_empty(), "{diff:?}");
+    // every element type reads back as written (PostgreSQL: NUMERIC(20, 6)[],
+    // TIMESTAMPTZ[], UUID[], ...)
+    Misc::ensure_schema(db).await.unwrap();
+    let live = db.introspect_table("arr_misc").await.unwrap().unwrap();
+    let diff = dal::schema::diff_tables(&Misc::blueprint(), &live, dialect);
+    assert!(diff.is_empty(), "{diff:?}");
+    if dialect == Dialect::Postgres {
+        assert_eq!(
+            live.column("prices").unwrap().ty,
+            ColumnType::array(ColumnType::Decimal {
+                precision: 20,
+                scale: 6
+            })
+        );
+        assert_eq!(
+            live.column("stamps").unwrap().ty,
+            ColumnType::array(ColumnType::TimestampTz)
+        );
+    }
+    assert!(Misc::ensure_schema(db).await.unwrap().is_unchanged());
     if dialect == Dialect::MySql {
         // MariaDB's JSON: LONGTEXT with a json_valid check
         let err = db
