@@ -205,6 +205,24 @@ impl TableBuilder {
         self.column(name, ColumnType::Json)
     }
 
+    /// A list of scalars ([`ColumnType::Array`]): a native array on PostgreSQL
+    /// (`TEXT[]`, `BIGINT[]`, ...), a JSON array in a `JSON` column on MySQL,
+    /// MariaDB and SQLite. The element must be a scalar
+    /// ([`ColumnType::is_array_element`]); validation refuses any other.
+    ///
+    /// ```
+    /// use dal_schema::{ColumnType, Dialect, Table};
+    /// let t = Table::build("posts", |t| {
+    ///     t.id();
+    ///     t.array("tags", ColumnType::Text);
+    /// });
+    /// let ddl = dal_schema::ddl::create_table(&t, Dialect::Postgres).unwrap().join("; ");
+    /// assert!(ddl.contains("\"tags\" TEXT[] NOT NULL"), "{ddl}");
+    /// ```
+    pub fn array(&mut self, name: &str, element: ColumnType) -> ColumnBuilder<'_> {
+        self.column(name, ColumnType::array(element))
+    }
+
     /// Binary data.
     pub fn binary(&mut self, name: &str) -> ColumnBuilder<'_> {
         self.column(name, ColumnType::Binary)

@@ -41,3 +41,6 @@ pub use validate::{
     MAX_IDENTIFIER_LEN, MAX_STRING_LENGTH, SchemaError, SchemaErrorKind, is_valid_identifier,
     validate_schema, validate_table,
 };
+
+#[cfg(test)]
+mod array_tests;

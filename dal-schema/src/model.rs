@@ -81,6 +81,25 @@ pub enum ColumnType {
         /// The allowed values, in declaration order.
         variants: Vec<String>,
     },
+    /// A list of scalars of one type: the column of a `Vec<T>` field.
+    ///
+    /// PostgreSQL stores a native array of the element type (`BIGINT[]`,
+    /// `TEXT[]`, `NUMERIC(20, 6)[]`, ...). MySQL, MariaDB and SQLite have no
+    /// array type: the column is a JSON column holding a JSON array (on MariaDB
+    /// `JSON`, an alias of `LONGTEXT` with a `json_valid` check), and the
+    /// element type is known only to the blueprint. Introspection there reads
+    /// such a column back as [`ColumnType::Json`], and [`Table::normalized_for`]
+    /// brings an array column to `Json` for those dialects, so a diff between a
+    /// blueprint and the live table reports no change.
+    ///
+    /// The element is a scalar (see [`ColumnType::is_array_element`]): an
+    /// integer (not the unsigned one), float, double, decimal, boolean, string,
+    /// text, UUID, date, time or timestamp; never an array, JSON, binary data or
+    /// an enumeration.
+    Array {
+        /// The type of every element.
+        element: Box<ColumnType>,
+    },
 }
 
 impl ColumnType {
@@ -116,6 +135,53 @@ impl ColumnType {
         )
     }
 
+    /// An array of `element` ([`ColumnType::Array`]).
+    ///
+    /// ```
+    /// use dal_schema::ColumnType;
+    /// let tags = ColumnType::array(ColumnType::Text);
+    /// assert_eq!(tags.array_element(), Some(&ColumnType::Text));
+    /// assert_eq!(tags.to_string(), "array(text)");
+    /// ```
+    pub fn array(element: ColumnType) -> ColumnType {
+        ColumnType::Array {
+            element: Box::new(element),
+        }
+    }
+
+    /// The element type when this is an array.
+    pub fn array_element(&self) -> Option<&ColumnType> {
+        match self {
+            ColumnType::Array { element } => Some(element),
+            _ => None,
+        }
+    }
+
+    /// True for the types an [`ColumnType::Array`] can hold: the scalars every
+    /// dialect can store in a PostgreSQL array and in a JSON array alike.
+    /// Arrays (nested), JSON, binary data, enumerations and the unsigned
+    /// 64-bit integer (PostgreSQL checks its range with a column check, which
+    /// an element would escape) are not.
+    pub fn is_array_element(&self) -> bool {
+        matches!(
+            self,
+            ColumnType::SmallInteger
+                | ColumnType::Integer
+                | ColumnType::BigInteger
+                | ColumnType::Boolean
+                | ColumnType::Float
+                | ColumnType::Double
+                | ColumnType::Decimal { .. }
+                | ColumnType::String { .. }
+                | ColumnType::Text
+                | ColumnType::Date
+                | ColumnType::Time
+                | ColumnType::Timestamp
+                | ColumnType::TimestampTz
+                | ColumnType::Uuid
+        )
+    }
+
     /// A short, dialect-independent name (`big_integer`, `string(150)`, ...) as used by
     /// the builder and the `schema!` macro.
     pub fn builder_name(&self) -> String {
@@ -138,6 +204,7 @@ impl ColumnType {
             ColumnType::Json => "json".into(),
             ColumnType::Binary => "binary".into(),
             ColumnType::Enumeration { variants } => format!("enumeration({variants:?})"),
+            ColumnType::Array { element } => format!("array({})", element.builder_name()),
         }
     }
 
@@ -173,6 +240,7 @@ impl ColumnType {
                 },
             ) => s1 <= s2 && (p1 - s1) <= (p2 - s2),
             (T::Timestamp, T::TimestampTz) | (T::TimestampTz, T::Timestamp) => true,
+            (T::Array { element: a }, T::Array { element: b }) => a.widens_to(b),
             _ => false,
         }
     }
@@ -531,8 +599,9 @@ impl Table {
     /// The canonical form of this blueprint as the given dialect can represent it:
     /// what introspecting the created table on that dialect returns.
     ///
-    /// On the MySQL family `TimestampTz` becomes `Timestamp` (both are `DATETIME(6)`)
-    /// and the foreign-key actions `Restrict` and `SetDefault` become `NoAction`
+    /// On the MySQL family `TimestampTz` becomes `Timestamp` (both are `DATETIME(6)`);
+    /// on every dialect but PostgreSQL an [`ColumnType::Array`] becomes `Json` (the
+    /// JSON column it is stored in); and the foreign-key actions `Restrict` and `SetDefault` become `NoAction`
     /// (InnoDB does not tell them apart). Defaults are brought to the form each
     /// server reports (booleans on MySQL are integers, etc.).
     pub fn normalized_for(&self, dialect: Dialect) -> Table {
@@ -543,6 +612,11 @@ impl Table {
         for c in &mut t.columns {
             if dialect == Dialect::MySql && c.ty == ColumnType::TimestampTz {
                 c.ty = ColumnType::Timestamp;
+            }
+            // MySQL, MariaDB and SQLite store an array as a JSON column, which
+            // is all their catalogs can report back
+            if dialect != Dialect::Postgres && matches!(c.ty, ColumnType::Array { .. }) {
+                c.ty = ColumnType::Json;
             }
             if c.default == Some(DefaultValue::Null) {
                 c.default = None;

@@ -48,6 +48,9 @@ pub enum SchemaErrorKind {
     InvalidExpression,
     /// A `without_rowid` table with no primary key or with an auto-increment column.
     InvalidWithoutRowid,
+    /// An array whose element is not a scalar (an array, JSON, binary data, an
+    /// enumeration or the unsigned 64-bit integer).
+    InvalidArrayElement,
 }
 
 /// One problem found in a blueprint, with where it is.
@@ -265,7 +268,24 @@ fn table_errors(table: &Table) -> Vec<SchemaError> {
                 format!("column `{}` is declared more than once", c.name),
             );
         }
-        match &c.ty {
+        let ty = match &c.ty {
+            ColumnType::Array { element } if !element.is_array_element() => {
+                e.push(
+                    SchemaErrorKind::InvalidArrayElement,
+                    col,
+                    None,
+                    format!(
+                        "array column `{}` cannot hold {element} elements: an array holds integers, floats, decimals, booleans, strings, text, UUIDs, dates, times or timestamps (use json() for nested or structured values)",
+                        c.name
+                    ),
+                );
+                element.as_ref()
+            }
+            // the element's own arguments (string length, decimal precision)
+            ColumnType::Array { element } => element.as_ref(),
+            ty => ty,
+        };
+        match ty {
             ColumnType::String { length } if *length == 0 || *length > MAX_STRING_LENGTH => {
                 e.push(
                     SchemaErrorKind::InvalidLength,
@@ -521,7 +541,10 @@ fn table_errors(table: &Table) -> Vec<SchemaError> {
 }
 
 fn indexable(ty: &ColumnType) -> bool {
-    !matches!(ty, ColumnType::Text | ColumnType::Json | ColumnType::Binary)
+    !matches!(
+        ty,
+        ColumnType::Text | ColumnType::Json | ColumnType::Binary | ColumnType::Array { .. }
+    )
 }
 
 fn check_default(e: &mut Errors<'_>, c: &crate::model::Column, d: &DefaultValue) {

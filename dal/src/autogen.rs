@@ -1489,6 +1489,9 @@ fn column_expr(
                 .join(", ");
             out = format!("enumeration({name}, [{v}])");
         }
+        ColumnType::Array { element } => {
+            out = format!("array({name}, {})", array_element_args(element)?)
+        }
     }
     if c.nullable {
         out.push_str(".nullable()");
@@ -1640,6 +1643,33 @@ fn string_literal(s: &str) -> String {
     } else {
         format!("{s:?}")
     }
+}
+
+/// How `schema!` writes an array's element type: `text`, `big_integer`,
+/// `string, 40`, `decimal, 10, 2` (the arguments after the column's name).
+/// `None` for an element the grammar does not take (validation refuses it).
+fn array_element_args(element: &ColumnType) -> Option<String> {
+    Some(match element {
+        ColumnType::SmallInteger => "small_integer".into(),
+        ColumnType::Integer => "integer".into(),
+        ColumnType::BigInteger => "big_integer".into(),
+        ColumnType::Boolean => "boolean".into(),
+        ColumnType::Float => "float".into(),
+        ColumnType::Double => "double".into(),
+        ColumnType::Decimal { precision, scale } => format!("decimal, {precision}, {scale}"),
+        ColumnType::String { length } => format!("string, {length}"),
+        ColumnType::Text => "text".into(),
+        ColumnType::Date => "date".into(),
+        ColumnType::Time => "time".into(),
+        ColumnType::Timestamp => "timestamp".into(),
+        ColumnType::TimestampTz => "timestamp_tz".into(),
+        ColumnType::Uuid => "uuid".into(),
+        ColumnType::UnsignedBigInteger
+        | ColumnType::Json
+        | ColumnType::Binary
+        | ColumnType::Enumeration { .. }
+        | ColumnType::Array { .. } => return None,
+    })
 }
 
 #[cfg(test)]

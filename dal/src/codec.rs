@@ -44,6 +44,10 @@ use crate::error::{Error, Result};
 use crate::value::Value;
 use dal_schema::Dialect;
 
+mod array;
+pub use array::ArrayElement;
+pub(crate) use array::{ElementProbe, array_type};
+
 /// Wraps any serde type so it is stored as JSON.
 ///
 /// ```

@@ -27,6 +27,8 @@ pub(crate) enum CopyValue<'a> {
     Uuid(Uuid),
     Json(Vec<u8>),
     Decimal(Decimal),
+    /// An array already in PostgreSQL's binary form.
+    Array(Vec<u8>),
 }
 
 /// Rows in binary COPY format.
@@ -148,6 +150,7 @@ impl PgCopyRows {
                 self.buf.extend_from_slice(bytes);
             }
             (ColumnType::Decimal { .. }, V::Decimal(d)) => self.decimal(*d)?,
+            (ColumnType::Array { .. }, V::Array(bytes)) => self.field(bytes),
             (ColumnType::Decimal { .. }, V::Int(i)) => self.decimal(Decimal::from(*i))?,
             (ColumnType::Decimal { .. }, V::Float(f)) => {
                 let d = Decimal::try_from(*f)

@@ -58,6 +58,7 @@ mod config;
 mod copy;
 mod db;
 mod deadline;
+mod dialect_sql;
 mod dynamic;
 pub mod entity;
 mod error;
@@ -78,7 +79,7 @@ mod value;
 mod workspace_tests;
 
 pub use checks::JSON_MAX_DEPTH;
-pub use codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
+pub use codec::{Arguments, ArrayElement, Decode, Encode, Json, SqlKind, ValueRef};
 pub use config::{
     BreakerPolicy, DatabaseConfig, DatabaseConfigBuilder, PoolOptions, RetryPolicy, SqliteMode,
     Timeouts, TlsMode, UnknownTlsMode,
@@ -90,10 +91,10 @@ pub use entity::{
     On, Ordering, Projection, Root, Scalar, Select, Single, Sorted, Summable, There,
 };
 pub use entity::{
-    Assignment, Audit, BelongsTo, Col, ColumnValue, Columns, Cond, Entity, EntityId, Executor,
-    Find, FindWith, HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded, ManyToMany,
-    NotNull, Nullability, Nullable, OnConflict, Operation, Order, Related, SchemaReport, SqlType,
-    TimestampField, Tracked, UpdateById, Upsert, With,
+    ArrayValue, Assignment, Audit, BelongsTo, Col, ColumnValue, Columns, Cond, Entity, EntityId,
+    Executor, Find, FindWith, HasMany, HasOne, HistoryEntry, Hooks, IdKind, Include, Loaded,
+    ManyToMany, NotNull, Nullability, Nullable, OnConflict, Operation, Order, Related,
+    SchemaReport, SqlType, TimestampField, Tracked, UpdateById, Upsert, With,
 };
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;

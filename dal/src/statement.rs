@@ -187,7 +187,9 @@ impl StatementCache {
         {
             return Ok(s.clone());
         }
-        let t = dal_schema::translate(portable, self.dialect)?;
+        // conditions may carry a piece written per dialect: keep this one's
+        let resolved = crate::dialect_sql::resolve(portable, self.dialect)?;
+        let t = dal_schema::translate(&resolved, self.dialect)?;
         let mut map = match self.map.write() {
             Ok(m) => m,
             Err(_) => {

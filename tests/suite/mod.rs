@@ -2,6 +2,8 @@
 //! Each module exports a `*_tests!` macro listing its test functions.
 
 #[macro_use]
+pub mod arrays;
+#[macro_use]
 pub mod ddl;
 #[macro_use]
 pub mod dynamic;
@@ -45,6 +47,7 @@ macro_rules! suite_tests {
         upsert_tests!($setup);
         hook_tests!($setup);
         select_tests!($setup);
+        array_tests!($setup);
     };
 }
 

@@ -47,8 +47,30 @@ pub(crate) fn is_string(ty: &syn::Type) -> bool {
     type_name(ty).as_deref() == Some("String")
 }
 
-/// The column type of a well-known type (as `dal::SqlType` maps it), by name.
+/// The type argument of a one-argument generic type (`T` of `Vec<T>`).
+fn single_argument(ty: &syn::Type) -> Option<&syn::Type> {
+    match &last_segment(ty)?.arguments {
+        syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first()? {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The column type of a well-known type (as `dal::SqlType` maps it), by name:
+/// `Vec<u8>` is binary data, `Vec<T>` of a scalar an array of it.
 pub(crate) fn known_column_type(ty: &syn::Type) -> Option<ColumnType> {
+    if type_name(ty).as_deref() == Some("Vec") {
+        let element = single_argument(ty)?;
+        if type_name(element).as_deref() == Some("u8") {
+            return Some(ColumnType::Binary);
+        }
+        let element = known_column_type(element)?;
+        return element
+            .is_array_element()
+            .then(|| ColumnType::array(element));
+    }
     Some(match type_name(ty)?.as_str() {
         "i8" | "u8" | "i16" => ColumnType::SmallInteger,
         "u16" | "i32" => ColumnType::Integer,
@@ -67,7 +89,6 @@ pub(crate) fn known_column_type(ty: &syn::Type) -> Option<ColumnType> {
             precision: 20,
             scale: 6,
         },
-        "Vec" => ColumnType::Binary,
         _ => return None,
     })
 }
@@ -84,5 +105,22 @@ mod tests {
         assert!(is_integer(option_inner(&t).unwrap()));
         let t: syn::Type = syn::parse_str("Vec<u8>").unwrap();
         assert!(option_inner(&t).is_none());
+    }
+
+    #[test]
+    fn vectors_are_bytes_or_arrays() {
+        let ty = |s: &str| known_column_type(&syn::parse_str(s).unwrap());
+        assert_eq!(ty("Vec<u8>"), Some(ColumnType::Binary));
+        assert_eq!(
+            ty("Vec<i64>"),
+            Some(ColumnType::array(ColumnType::BigInteger))
+        );
+        assert_eq!(
+            ty("std::vec::Vec<String>"),
+            Some(ColumnType::array(ColumnType::Text))
+        );
+        assert_eq!(ty("Vec<Vec<i64>>"), None);
+        assert_eq!(ty("Vec<u64>"), None);
+        assert_eq!(ty("Vec<MyType>"), None);
     }
 }

@@ -3,7 +3,7 @@
 //! time (so defaults and generated names match). The code names only
 //! `::dal::__private` paths, so it compiles whatever the caller's scope shadows.
 
-use dal_schema::{DefaultValue, ReferentialAction};
+use dal_schema::{ColumnType, DefaultValue, ReferentialAction};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
@@ -117,6 +117,10 @@ fn column(c: &ColumnModel) -> TokenStream {
             quote!(#t.#method(#name, #p, #s))
         }
         K::Enumeration(variants) => quote!(#t.#method(#name, [#(#variants),*])),
+        K::Array(element) => {
+            let element = column_type(&element.column_type());
+            quote!(#t.#method(#name, #element))
+        }
         _ => quote!(#t.#method(#name)),
     };
     let modifiers = c.modifiers.iter().map(|m| match m {
@@ -150,6 +154,46 @@ fn column(c: &ColumnModel) -> TokenStream {
         quote!(#references #on_delete #on_update #(#named)* #external)
     });
     quote!(#call #(#modifiers)* #(#foreign)*;)
+}
+
+/// A scalar column type as an expression (the element of an array).
+fn column_type(ty: &ColumnType) -> TokenStream {
+    let p = quote!(::dal::__private::ColumnType);
+    match ty {
+        ColumnType::SmallInteger => quote!(#p::SmallInteger),
+        ColumnType::Integer => quote!(#p::Integer),
+        ColumnType::BigInteger => quote!(#p::BigInteger),
+        ColumnType::UnsignedBigInteger => quote!(#p::UnsignedBigInteger),
+        ColumnType::Boolean => quote!(#p::Boolean),
+        ColumnType::Float => quote!(#p::Float),
+        ColumnType::Double => quote!(#p::Double),
+        ColumnType::Decimal { precision, scale } => {
+            let (precision, scale) = (
+                Literal::u8_suffixed(*precision),
+                Literal::u8_suffixed(*scale),
+            );
+            quote!(#p::Decimal { precision: #precision, scale: #scale })
+        }
+        ColumnType::String { length } => {
+            let length = Literal::u32_suffixed(*length);
+            quote!(#p::String { length: #length })
+        }
+        ColumnType::Text => quote!(#p::Text),
+        ColumnType::Date => quote!(#p::Date),
+        ColumnType::Time => quote!(#p::Time),
+        ColumnType::Timestamp => quote!(#p::Timestamp),
+        ColumnType::TimestampTz => quote!(#p::TimestampTz),
+        ColumnType::Uuid => quote!(#p::Uuid),
+        ColumnType::Json => quote!(#p::Json),
+        ColumnType::Binary => quote!(#p::Binary),
+        ColumnType::Enumeration { variants } => {
+            quote!(#p::Enumeration { variants: ::std::vec![#(::std::string::String::from(#variants)),*] })
+        }
+        ColumnType::Array { element } => {
+            let element = column_type(element);
+            quote!(#p::array(#element))
+        }
+    }
 }
 
 fn default_value(v: &DefaultValue) -> TokenStream {

@@ -135,6 +135,8 @@ pub(crate) enum ColumnKind {
     Json,
     Binary,
     Enumeration(Vec<String>),
+    /// `array(name, element)`: a list of the element's type.
+    Array(Box<ColumnKind>),
     ForeignId,
     ForeignUuid,
 }
@@ -184,8 +186,28 @@ const KINDS: &[&str] = &[
     "json",
     "binary",
     "enumeration",
+    "array",
     "foreign_id",
     "foreign_uuid",
+];
+
+/// The column types an `array(name, element)` can hold (the scalars of
+/// `ColumnType::is_array_element`).
+const ARRAY_ELEMENTS: &[&str] = &[
+    "small_integer",
+    "integer",
+    "big_integer",
+    "boolean",
+    "float",
+    "double",
+    "decimal",
+    "string",
+    "text",
+    "date",
+    "time",
+    "timestamp",
+    "timestamp_tz",
+    "uuid",
 ];
 
 /// Names from SQL, Rust and other schema builders, and what dal calls them.
@@ -286,13 +308,14 @@ impl ColumnKind {
             K::Json => "json",
             K::Binary => "binary",
             K::Enumeration(_) => "enumeration",
+            K::Array(_) => "array",
             K::ForeignId => "foreign_id",
             K::ForeignUuid => "foreign_uuid",
         }
     }
 
     /// The column type the builder gives this kind.
-    fn column_type(&self) -> ColumnType {
+    pub(crate) fn column_type(&self) -> ColumnType {
         use ColumnKind as K;
         match self {
             K::Id | K::BigInteger | K::ForeignId => ColumnType::BigInteger,
@@ -318,6 +341,7 @@ impl ColumnKind {
             K::Enumeration(variants) => ColumnType::Enumeration {
                 variants: variants.clone(),
             },
+            K::Array(element) => ColumnType::array(element.column_type()),
         }
     }
 }
@@ -391,6 +415,7 @@ impl ColumnModel {
             K::Json => t.json(n),
             K::Binary => t.binary(n),
             K::Enumeration(variants) => t.enumeration(n, variants),
+            K::Array(element) => t.array(n, element.column_type()),
             K::ForeignId => t.foreign_id(n),
             K::ForeignUuid => t.foreign_uuid(n),
         };
@@ -1500,6 +1525,53 @@ impl Lowerer {
                 }
                 K::Enumeration(variants)
             }
+            "array" => {
+                let Some(first) = args.first() else {
+                    self.error_at(
+                        call,
+                        format!(
+                            "`array` takes a column name and an element type: {}",
+                            kind_usage(kind)
+                        ),
+                    );
+                    return None;
+                };
+                let Arg::Ident(element) = first else {
+                    self.error(
+                        first.span(),
+                        format!("expected the element type as a name: {}", kind_usage(kind)),
+                    );
+                    return None;
+                };
+                let element_name = element.unraw().to_string();
+                if !ARRAY_ELEMENTS.contains(&element_name.as_str()) {
+                    let message = if KINDS.contains(&element_name.as_str()) {
+                        format!(
+                            "`{element_name}` cannot be an array element: an array holds {}; store nested or structured values with `json(name)`",
+                            ARRAY_ELEMENTS.join(", ")
+                        )
+                    } else {
+                        unknown_name(
+                            "array element type",
+                            &element_name,
+                            ARRAY_ELEMENTS,
+                            KIND_ALIASES,
+                        )
+                    };
+                    self.error(element.span(), message);
+                    return None;
+                }
+                // the element's own arguments follow it: `string, 40`, `decimal, 10, 2`
+                let element_def = ColumnDef {
+                    kind: element.clone(),
+                    paren: def.paren,
+                    name: def.name.clone(),
+                    args: args[1..].to_vec(),
+                    modifiers: Vec::new(),
+                };
+                let element_kind = self.kind_args(&element_name, &element_def, call)?;
+                K::Array(Box::new(element_kind))
+            }
             other => {
                 if too_many(self, 0, "only a column name") {
                     return None;
@@ -2345,6 +2417,7 @@ fn kind_usage(kind: &str) -> String {
         "string" => "string(email, 150)".into(),
         "decimal" => "decimal(price, 10, 2)".into(),
         "enumeration" => "enumeration(role, [\"admin\", \"user\"])".into(),
+        "array" => "array(tags, text), array(scores, big_integer), array(names, string, 40) or array(prices, decimal, 10, 2)".into(),
         "id" | "uuid_id" => format!("{kind}() or {kind}(name)"),
         other => format!("{other}(name)"),
     }
@@ -2883,5 +2956,60 @@ mod tests {
         );
         assert!(error("create a { integer(a); without_rowid(); }").contains("without-rowid"));
         assert!(error("create a { }").contains("has no columns"));
+    }
+    #[test]
+    fn arrays() {
+        let t = table(
+            r#"create posts {
+                id();
+                array(tags, text);
+                array(scores, big_integer).nullable();
+                array(names, string, 40);
+                array(prices, decimal, 10, 2);
+            }"#,
+        );
+        let ty = |n: &str| t.column(n).unwrap().ty.clone();
+        assert_eq!(ty("tags"), ColumnType::array(ColumnType::Text));
+        assert_eq!(ty("scores"), ColumnType::array(ColumnType::BigInteger));
+        assert!(t.column("scores").unwrap().nullable);
+        assert_eq!(
+            ty("names"),
+            ColumnType::array(ColumnType::String { length: 40 })
+        );
+        assert_eq!(
+            ty("prices"),
+            ColumnType::array(ColumnType::Decimal {
+                precision: 10,
+                scale: 2
+            })
+        );
+        assert!(error("create a { id(); array(x, json); }").starts_with(
+            "`json` cannot be an array element: an array holds small_integer, integer,"
+        ));
+        assert!(
+            error("create a { id(); array(x, array); }")
+                .starts_with("`array` cannot be an array element")
+        );
+        assert!(
+            error("create a { id(); array(x, unsigned_big_integer); }")
+                .contains("cannot be an array element")
+        );
+        assert_eq!(
+            error("create a { id(); array(x, strng); }"),
+            "unknown array element type `strng`: did you mean `string`?"
+        );
+        assert!(
+            error("create a { id(); array(x); }")
+                .starts_with("`array` takes a column name and an element type")
+        );
+        assert!(
+            error("create a { id(); array(x, 5); }")
+                .starts_with("expected the element type as a name")
+        );
+        assert!(
+            error("create a { id(); array(x, decimal, 70, 2); }")
+                .contains("decimal precision must be between 1 and 65")
+        );
+        assert!(error("create a { id(); array(x, text).index(); }").contains("cannot be indexed"));
     }
 }

@@ -153,6 +153,7 @@ pub(crate) struct Modifier {
 }
 
 /// An argument of a column type or a modifier.
+#[derive(Clone)]
 pub(crate) enum Arg {
     /// A bare identifier: a name, a referential action or `null`.
     Ident(Ident),

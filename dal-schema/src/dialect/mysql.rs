@@ -91,6 +91,9 @@ impl SqlDialect for MySqlDialect {
                 out.push(')');
                 out
             }
+            // a JSON array, in the same column as a JSON document (on MariaDB
+            // `LONGTEXT` with a `json_valid` check)
+            ColumnType::Array { .. } => "JSON".into(),
         }
     }
 

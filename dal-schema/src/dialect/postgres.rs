@@ -66,6 +66,8 @@ impl SqlDialect for PostgresDialect {
             // A CHECK constraint carries the variants: binding a text parameter to a
             // native enum type would need an explicit cast on every statement.
             ColumnType::Enumeration { .. } => "VARCHAR(255)".into(),
+            // a native one-dimensional array of the element type
+            ColumnType::Array { element } => format!("{}[]", self.column_type(element)),
         }
     }
 

@@ -69,6 +69,8 @@ impl SqlDialect for SqliteDialect {
             ColumnType::Json => "JSON".into(),
             ColumnType::Binary => "BLOB".into(),
             ColumnType::Enumeration { .. } => "VARCHAR(255)".into(),
+            // a JSON array, in the same column as a JSON document
+            ColumnType::Array { .. } => "JSON".into(),
         }
     }
 

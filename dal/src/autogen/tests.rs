@@ -926,3 +926,54 @@ fn likely_renames_are_pointed_out() {
         g.source
     );
 }
+
+#[test]
+fn array_columns() {
+    let posts = Table::build("posts", |t| {
+        t.id();
+        t.array("tags", ColumnType::Text);
+        t.array("scores", ColumnType::BigInteger).nullable();
+        t.array("names", ColumnType::String { length: 40 });
+        t.array(
+            "prices",
+            ColumnType::Decimal {
+                precision: 10,
+                scale: 2,
+            },
+        );
+    });
+    let g = create_all(vec![posts.clone()], Dialect::Postgres);
+    assert!(g.warnings.is_empty(), "{:?}", g.warnings);
+    assert_eq!(
+        script(&g.source, 0),
+        r#"create posts {
+    id();
+    array(tags, text);
+    array(scores, big_integer).nullable();
+    array(names, string, 40);
+    array(prices, decimal, 10, 2);
+}"#
+    );
+    // generated twice (the live table now as introspected): no change
+    for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+        let live = if d == Dialect::Postgres {
+            posts.clone()
+        } else {
+            Table::build("posts", |t| {
+                t.id();
+                t.json("tags");
+                t.json("scores").nullable();
+                t.json("names");
+                t.json("prices");
+            })
+        };
+        let diff = diff_schemas(
+            &Schema {
+                tables: vec![posts.clone()],
+            },
+            &Schema { tables: vec![live] },
+            d,
+        );
+        assert!(diff.is_empty(), "{d}: {diff:?}");
+    }
+}

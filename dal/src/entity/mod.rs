@@ -35,6 +35,7 @@
 //! # Ok::<(), dal::Error>(()) }).unwrap();
 //! ```
 
+mod array;
 mod executor;
 mod hooks;
 mod ops;
@@ -58,6 +59,7 @@ use crate::error::Result;
 use crate::row::FromRow;
 use crate::statement::Statement;
 
+pub use array::ArrayValue;
 pub use executor::{Executor, Session};
 pub use hooks::Hooks;
 pub use ops::{Audit, HistoryEntry, Operation};

@@ -37,7 +37,7 @@ use crate::row::{FromRow, Row};
 
 /// In the text of an [`On`] condition, where the qualifier of the entity
 /// already in the query goes (the joined one uses [`MARK`]).
-const MARK2: char = '\u{2}';
+const MARK2: char = '\u{6}';
 
 // ------------------------------------------------------------------ scopes
 

@@ -37,6 +37,7 @@ use crate::error::{Error, Result};
 /// | `Uuid` | `Uuid` | `UUID` | `CHAR(36)` | `UUID` (text) |
 /// | `Decimal` | `Decimal { precision: 20, scale: 6 }` (or `#[dal(precision, scale)]`) | `NUMERIC(p, s)` | `DECIMAL(p, s)` | `DECIMAL(p, s)` (15 significant digits) |
 /// | `serde_json::Value`, [`Json<T>`], `#[dal(json)]` | `Json` | `JSONB` | `JSON` | `JSON` (text) |
+/// | `Vec<T>`, `T` an [`ArrayElement`](crate::ArrayElement) (`Vec<i64>`, `Vec<String>`, ...) | `Array { element }` | native array: `BIGINT[]`, `TEXT[]`, ... | a JSON array in `JSON` | a JSON array in `JSON` (text) |
 ///
 /// Every integer is read through a range check: a value the field's type cannot
 /// hold (a negative number read into a `u64`, a MySQL `BIGINT UNSIGNED` above
@@ -68,7 +69,7 @@ use crate::error::{Error, Result};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in an entity column",
     label = "this field's type is not a dal SQL type",
-    note = "supported: integers, f32/f64, bool, String, Vec<u8>, chrono dates and times, Uuid, Decimal, serde_json::Value, Option<T> of these",
+    note = "supported: integers, f32/f64, bool, String, Vec<u8>, chrono dates and times, Uuid, Decimal, serde_json::Value, Vec<T> of a scalar (an array column), Option<T> of these",
     note = "store any serde type as JSON with `#[dal(json)]`, use `#[dal(with = path)]` for a codec module, or implement `dal::SqlType` (with `Encode` and `Decode`) for your type"
 )]
 pub trait SqlType: Encode + Decode + Send + Sync + 'static {
@@ -117,6 +118,13 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static> 
 {
     fn column_type() -> ColumnType {
         ColumnType::Json
+    }
+}
+
+/// An array column: see [`ArrayElement`](crate::ArrayElement).
+impl<T: crate::codec::ArrayElement> SqlType for Vec<T> {
+    fn column_type() -> ColumnType {
+        crate::codec::array_type::<T>()
     }
 }
 

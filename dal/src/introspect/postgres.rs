@@ -283,12 +283,25 @@ pub(crate) fn check_expression(definition: &str) -> String {
 /// `character(n)` / `bpchar` / `"char"` are strings, `character varying` without a
 /// length and `citext` are text, `json` is JSON, `time with time zone` is a time,
 /// `numeric` without a precision is [`super::UNCONSTRAINED_DECIMAL`], `money` is
-/// `Decimal(19, 2)`; arrays, intervals, network, geometric, range, XML and other
-/// types are text. (Native enum types are read as enumerations by the caller.)
+/// `Decimal(19, 2)`; an array of a scalar ([`ColumnType::is_array_element`]) is
+/// [`ColumnType::Array`]; other arrays, intervals, network, geometric, range,
+/// XML and other types are text. (Native enum types are read as enumerations by the caller.)
 pub(crate) fn column_type(declared: &str) -> ColumnType {
     let t = TypeName::parse(declared);
     if t.array {
-        return ColumnType::Text;
+        // an array of a scalar dal stores in arrays is that array (PostgreSQL
+        // reports every dimension as one `[]`); the rest read as text
+        let element = declared.trim_end().trim_end_matches("[]").trim_end();
+        // (text is also the fallback for unknown types: only real text counts)
+        let text = matches!(
+            TypeName::parse(element).name.as_str(),
+            "text" | "citext" | "character varying" | "varchar"
+        );
+        return match column_type(element) {
+            ColumnType::Text if !text => ColumnType::Text,
+            e if e.is_array_element() => ColumnType::array(e),
+            _ => ColumnType::Text,
+        };
     }
     match t.name.as_str() {
         "smallint" | "int2" | "smallserial" | "serial2" => ColumnType::SmallInteger,
@@ -354,6 +367,15 @@ mod tests {
             ColumnType::Uuid,
             ColumnType::Json,
             ColumnType::Binary,
+            ColumnType::array(ColumnType::BigInteger),
+            ColumnType::array(ColumnType::Text),
+            ColumnType::array(ColumnType::Double),
+            ColumnType::array(ColumnType::TimestampTz),
+            ColumnType::array(ColumnType::Uuid),
+            ColumnType::array(ColumnType::Decimal {
+                precision: 20,
+                scale: 6,
+            }),
         ] {
             let written = Dialect::Postgres.column_type_sql(&ty);
             assert_eq!(column_type(&written), ty, "{written}");
@@ -389,7 +411,24 @@ mod tests {
         );
         assert_eq!(column_type("bpchar"), ColumnType::Text);
         assert_eq!(column_type("jsonb"), ColumnType::Json);
-        assert_eq!(column_type("integer[]"), ColumnType::Text);
+        assert_eq!(
+            column_type("integer[]"),
+            ColumnType::array(ColumnType::Integer)
+        );
+        assert_eq!(
+            column_type("character varying(40)[]"),
+            ColumnType::array(ColumnType::String { length: 40 })
+        );
+        assert_eq!(
+            column_type("numeric(10,2)[]"),
+            ColumnType::array(ColumnType::Decimal {
+                precision: 10,
+                scale: 2
+            })
+        );
+        assert_eq!(column_type("jsonb[]"), ColumnType::Text);
+        assert_eq!(column_type("bytea[]"), ColumnType::Text);
+        assert_eq!(column_type("interval[]"), ColumnType::Text);
         assert_eq!(column_type("interval"), ColumnType::Text);
         assert_eq!(column_type("inet"), ColumnType::Text);
         assert_eq!(column_type("character varying"), ColumnType::Text);
