@@ -67,7 +67,7 @@ async fn with_outages(db: TestDatabase) {
     assert_eq!(health["status"], "unavailable", "{health}");
     assert_eq!(c.get("/users").await.status, 503);
 
-    relay.set_up(true);
+    relay.set_up(true).await;
     let health = svc.wait_health(200, Duration::from_secs(15)).await;
     assert_eq!(
         (&health["status"], &health["breaker"]),
@@ -77,7 +77,7 @@ async fn with_outages(db: TestDatabase) {
     let ids = behaviour(&c).await;
 
     // outage: pooled connections are cut, new ones refused
-    relay.set_up(false);
+    relay.set_up(false).await;
     let start = Instant::now();
     let health = c.get("/healthz").await;
     assert_eq!(health.status, 503, "{}", health.body);
@@ -109,7 +109,7 @@ async fn with_outages(db: TestDatabase) {
     assert_eq!(breaker, "open");
 
     // recovery
-    relay.set_up(true);
+    relay.set_up(true).await;
     svc.wait_health(200, Duration::from_secs(10)).await;
     let r = c
         .post(

@@ -30,7 +30,7 @@ pub fn unique_name() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     format!(
-        "dal_svc_{}_{}_{nanos:x}",
+        "dal_t_svc_{}_{}_{nanos:x}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
