@@ -363,7 +363,7 @@ pub async fn sel_aggregates(t: &TestDb) {
     struct Wrong {
         nope: i64,
     }
-    let wrong = User::find().select(User::ID).all_as::<Wrong, _>(db).await;
+    let wrong = User::find().select(User::ID).all_as::<Wrong>(db).await;
     assert!(
         matches!(&wrong, Err(e) if e.to_string().contains("nope")),
         "{wrong:?}"

@@ -1259,7 +1259,10 @@ impl<E: Entity> Find<E> {
         let info = E::INFO;
         let kind = match assignments {
             Some(a) if a.is_empty() => {
-                return Err(Error::invalid_input("assignments", "nothing to set"));
+                return Err(Error::invalid_input(
+                    "update_many",
+                    "nothing to set: pass at least one assignment (`COLUMN.set(value)`)",
+                ));
             }
             Some(a) => WriteKind::Update(a),
             None if info.soft_delete && !permanently => {

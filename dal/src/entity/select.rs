@@ -1519,7 +1519,8 @@ impl<E: Entity, S, P: Projection<S, I>, I> Select<E, S, P, I> {
     /// Every row as `R`, a `#[derive(FromRow)]` struct whose fields are read
     /// by the selected values' names: a column's own name, an aggregate's
     /// `{function}_{column}` (`count_id`, `sum_price`), or the name given
-    /// with `alias`.
+    /// with `alias`. Name the struct with a turbofish
+    /// (`.all_as::<ByRegion>(&db)`) or on the variable.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -1552,9 +1553,9 @@ impl<E: Entity, S, P: Projection<S, I>, I> Select<E, S, P, I> {
     /// assert_eq!(rows[0].total, Some(250.into()));
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
-    pub fn all_as<'a, R: FromRow + Send + 'a, X: Executor<'a>>(
+    pub fn all_as<'a, R: FromRow + Send + 'a>(
         self,
-        ex: X,
+        ex: impl Executor<'a>,
     ) -> impl std::future::Future<Output = Result<Vec<R>>> + Send + 'a
     where
         Self: 'a,

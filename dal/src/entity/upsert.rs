@@ -316,6 +316,16 @@ impl<E: Entity> UpdateById<E> {
     {
         let session = ex.__into_session();
         async move {
+            if self.sets.is_empty() {
+                return Err(crate::Error::invalid_input(
+                    "update_by_id",
+                    format!(
+                        "nothing to set on `{}` row {:?}: add `.set(COLUMN, value)` or `.set_null(COLUMN)` before `run`",
+                        E::INFO.table,
+                        self.id
+                    ),
+                ));
+            }
             let find = super::query::Find::<E>::new().filter(super::query::Cond::raw_eq(
                 E::INFO.id_column,
                 std::sync::Arc::new(self.id.clone()),
