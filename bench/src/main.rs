@@ -466,7 +466,7 @@ async fn measure_once<C: Contender>(
                 }
             }
             Ok(Sample {
-                ops: REPORT_REPEAT,
+                ops: REPORT_REPEAT * REPORT_ORDERS,
                 elapsed,
             })
         }
