@@ -39,9 +39,9 @@ use sqlx::{AssertSqlSafe, Connection, MySql, Postgres, QueryBuilder, SqlSafeStr,
 
 use crate::workloads::{
     ACQUIRE_TIMEOUT, Backend, CHILDREN_TABLE, CONC_POOL, ConcError, ConcPool, Contender,
-    EAGER_CHILDREN, EAGER_PARENTS, EagerResult, PARENTS_TABLE, REPORT_ORDERS,
-    REPORT_ORDERS_TABLE, REPORT_USERS, REPORT_USERS_TABLE, ReportOrder, ReportRow, Row, Update,
-    Workload, group_by_parent, report_order, report_user, row_hash,
+    EAGER_CHILDREN, EAGER_PARENTS, EagerResult, PARENTS_TABLE, REPORT_ORDERS, REPORT_ORDERS_TABLE,
+    REPORT_USERS, REPORT_USERS_TABLE, ReportOrder, ReportRow, Row, Update, Workload,
+    group_by_parent, report_order, report_user, row_hash,
 };
 
 /// A row as sqlx users decode it.
@@ -742,9 +742,8 @@ impl Contender for SqlxContender {
             }
             Inner::My(x) => {
                 // SUM(INT) is a DECIMAL on MySQL/MariaDB
-                let q =
-                    sqlx::query_as::<_, (i64, String, i64, Option<sqlx::types::Decimal>)>(s)
-                        .bind(true);
+                let q = sqlx::query_as::<_, (i64, String, i64, Option<sqlx::types::Decimal>)>(s)
+                    .bind(true);
                 let rows = on!(x, e => q.fetch_all(e).await?);
                 rows.into_iter()
                     .map(|(id, name, count, sum)| {
@@ -854,7 +853,10 @@ impl Verifier {
         let got = self.count(REPORT_USERS_TABLE).await?;
         ensure!(got == REPORT_USERS, "{REPORT_USERS_TABLE} holds {got} rows");
         let got = self.count(REPORT_ORDERS_TABLE).await?;
-        ensure!(got == REPORT_ORDERS, "{REPORT_ORDERS_TABLE} holds {got} rows");
+        ensure!(
+            got == REPORT_ORDERS,
+            "{REPORT_ORDERS_TABLE} holds {got} rows"
+        );
         Ok(())
     }
 

@@ -307,7 +307,7 @@ pub fn report_order(id: i64) -> ReportOrder {
         id,
         user_id,
         amount: 1 + (mix(h, 1) % 10_000) as i32,
-        done: !(mix(h, 2) % 4 == 0 || user_id % 100 == 0),
+        done: !mix(h, 2).is_multiple_of(4) && user_id % 100 != 0,
     }
 }
 
