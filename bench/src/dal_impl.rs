@@ -16,6 +16,13 @@
 //!   their children), then `loaded.related(Parent::CHILDREN)` per parent. The
 //!   child declares `#[dal(belongs_to = Parent)] parent_id`, the parent
 //!   `#[dal(has_many(children = Child::PARENT))]`.
+//! - report_join_group: `RepOrder::find().join(RepOrder::USER)
+//!   .filter(RepOrder::DONE.eq(true)).select((RepUser::ID, RepUser::NAME,
+//!   RepOrder::ID.count(), RepOrder::AMOUNT.sum())).group_by((RepUser::ID,
+//!   RepUser::NAME)).order_by(RepUser::ID.asc()).all(&db)` into
+//!   `(i64, String, i64, Option<i64>)` tuples (dal's query language: an inner
+//!   join along the belongs_to, aggregates, GROUP BY; the SQL is
+//!   `workloads::REPORT_SQL_PORTABLE`).
 //! - concurrent: a second `Db` with 20 connections and a 5 s acquire timeout.
 
 use anyhow::{Context, Result, ensure};
@@ -23,7 +30,8 @@ use chrono::NaiveDateTime;
 use dal::{Db, Entity, Error, TimeoutKind};
 
 use crate::workloads::{
-    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, Row, Update, row_hash,
+    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, ReportRow, Row,
+    Update, row_hash,
 };
 
 macro_rules! bench_entity {
@@ -111,6 +119,30 @@ pub struct Child {
     pub score: f64,
     pub active: bool,
     pub created_at: NaiveDateTime,
+}
+
+/// `rep_users` of `report_join_group`, with its has-many `RepUser::ORDERS`.
+#[derive(Entity, Debug, Clone)]
+#[dal(table = "rep_users", has_many(orders = RepOrder::USER))]
+pub struct RepUser {
+    #[dal(id)]
+    pub id: i64,
+    #[dal(length = 60)]
+    pub name: String,
+    #[dal(length = 40)]
+    pub city: String,
+}
+
+/// `rep_orders`, belonging to a `RepUser` (`RepOrder::USER`).
+#[derive(Entity, Debug, Clone)]
+#[dal(table = "rep_orders")]
+pub struct RepOrder {
+    #[dal(id)]
+    pub id: i64,
+    #[dal(belongs_to = RepUser)]
+    pub user_id: i64,
+    pub amount: i32,
+    pub done: bool,
 }
 
 pub struct DalContender {
@@ -237,6 +269,23 @@ impl Contender for DalContender {
             }
         }
         Ok(out)
+    }
+
+    async fn report_join_group(&mut self) -> Result<Vec<ReportRow>> {
+        let rows: Vec<ReportRow> = RepOrder::find()
+            .join(RepOrder::USER)
+            .filter(RepOrder::DONE.eq(true))
+            .select((
+                RepUser::ID,
+                RepUser::NAME,
+                RepOrder::ID.count(),
+                RepOrder::AMOUNT.sum(),
+            ))
+            .group_by((RepUser::ID, RepUser::NAME))
+            .order_by(RepUser::ID.asc())
+            .all(&self.db)
+            .await?;
+        Ok(rows)
     }
 
     async fn prepare_update(&mut self, ids: &[i64]) -> Result<()> {

@@ -428,6 +428,7 @@ impl Contender for DieselContender {
     }
 
     fn supports(&self, w: Workload) -> bool {
-        w != Workload::Concurrent
+        // report_join_group: dal, sqlx and the floors only (the same SQL text)
+        w != Workload::Concurrent && w != Workload::ReportJoinGroup
     }
 }

@@ -27,6 +27,15 @@
 //! query is `parent_id = ANY($1)` with one `int8[]` parameter, prepared once
 //! (`DAL_BENCH_PG_FLOOR_EAGER=in` switches to the IN list: PostgreSQL plans a
 //! 1,000-parameter IN list again at every execution).
+//!
+//! Report (join + group-by): the statement dal sends
+//! (`Backend::report_sql`, one parameter bound to `true`), prepared once (on
+//! first use: the report tables exist only when the workload runs) and decoded
+//! into `(i64, String, i64, Option<i64>)`. On MariaDB/MySQL `SUM(INT)` is a
+//! DECIMAL, which the binary protocol sends as text: it is decoded straight
+//! into `Option<i64>` (mysql_common parses the digits; a value with a
+//! fraction would be an error, not a silent truncation), the cheapest correct
+//! way mysql_async allows.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,7 +49,7 @@ use tokio_postgres::types::{ToSql, Type};
 use crate::sqlx_impl::{SQLITE_PRAGMAS, history_insert_sql};
 use crate::workloads::{
     ACQUIRE_TIMEOUT, Backend, CHILDREN_TABLE, CONC_POOL, ChildRow, ConcError, ConcPool, Contender,
-    EagerResult, PARENTS_TABLE, Row, Update, Workload, group_by_parent, row_hash,
+    EagerResult, PARENTS_TABLE, ReportRow, Row, Update, Workload, group_by_parent, row_hash,
 };
 
 const COLS: &str = "name, email, age, score, active, created_at";
@@ -176,12 +185,16 @@ enum Inner {
         eager_any: bool,
         /// The children statement for the last IN-list length used.
         children: Option<(usize, tokio_postgres::Statement)>,
+        /// The report statement, prepared on first use.
+        report: Option<tokio_postgres::Statement>,
     },
     Lite {
         path: String,
         conn: rusqlite::Connection,
         /// The children SQL for the last IN-list length used.
         children: Option<(usize, String)>,
+        /// The report SQL (`prepare_cached` keeps the statement).
+        report: String,
     },
     My {
         url: String,
@@ -195,6 +208,8 @@ enum Inner {
         hist_insert: mysql_async::Statement,
         parents: mysql_async::Statement,
         children: Option<(usize, mysql_async::Statement)>,
+        /// The report statement, prepared on first use.
+        report: Option<mysql_async::Statement>,
     },
 }
 
@@ -263,12 +278,14 @@ impl Floor {
                     copy,
                     eager_any,
                     children: None,
+                    report: None,
                 }
             }
             Backend::Sqlite => Inner::Lite {
                 path: url.to_string(),
                 conn: open_lite(url)?,
                 children: None,
+                report: backend.report_sql(),
             },
             Backend::MySql => {
                 let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(url)?).await?;
@@ -305,6 +322,7 @@ impl Floor {
                     hist_insert,
                     parents,
                     children: None,
+                    report: None,
                 }
             }
         };
@@ -841,6 +859,35 @@ impl Contender for Floor {
                     kids.extend(conn.exec_map(&stmt, params, my_child).await?);
                 }
                 eager_result(ps, kids)
+            }
+        })
+    }
+
+    async fn report_join_group(&mut self) -> Result<Vec<ReportRow>> {
+        Ok(match &mut self.inner {
+            Inner::Pg { client, report, .. } => {
+                if report.is_none() {
+                    *report = Some(client.prepare(&Backend::Postgres.report_sql()).await?);
+                }
+                let st = report.as_ref().expect("prepared above");
+                client
+                    .query(st, &[&true])
+                    .await?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+                    .collect()
+            }
+            Inner::Lite { conn, report, .. } => conn
+                .prepare_cached(report)?
+                .query_map([true], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<rusqlite::Result<_>>()?,
+            Inner::My { conn, report, .. } => {
+                if report.is_none() {
+                    *report = Some(conn.prep(Backend::MySql.report_sql()).await?);
+                }
+                let st = report.as_ref().expect("prepared above");
+                // SUM(INT) is a DECIMAL, sent as text: parsed into the i64
+                conn.exec(st, (true,)).await?
             }
         })
     }

@@ -40,7 +40,7 @@ struct Args {
     csv: String,
     /// Only these workloads (comma-separated): insert_one, bulk_insert,
     /// select_pk, select_10k, update_pk, save_history, eager_has_many,
-    /// concurrent.
+    /// report_join_group, concurrent.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// `sslmode` added to the PostgreSQL URL when it names none. The floors
@@ -191,6 +191,26 @@ fn children_table() -> Table {
     })
 }
 
+/// `rep_users` and `rep_orders` of `report_join_group`, as the entities in
+/// dal_impl declare them (`rep_orders.user_id` a foreign key to `rep_users`
+/// with its index).
+fn report_tables() -> (Table, Table) {
+    let users = Table::build(REPORT_USERS_TABLE, |t| {
+        t.id();
+        t.string("name", 60);
+        t.string("city", 40);
+    });
+    let orders = Table::build(REPORT_ORDERS_TABLE, |t| {
+        t.id();
+        t.foreign_id("user_id")
+            .index()
+            .references(REPORT_USERS_TABLE);
+        t.integer("amount");
+        t.boolean("done");
+    });
+    (users, orders)
+}
+
 /// The history table, column for column what dal's `ensure_schema` creates for
 /// a `#[dal(history)]` entity (history_at gets a default so the peers can omit it).
 fn history_table(table: &str) -> Table {
@@ -220,6 +240,7 @@ struct Env {
     n: usize,
     expected_all: u64,
     expected_eager: u64,
+    expected_report: Vec<ReportRow>,
 }
 
 impl Env {
@@ -422,6 +443,33 @@ async fn measure_once<C: Contender>(
                 elapsed: t0.elapsed(),
             })
         }
+        Workload::ReportJoinGroup => {
+            // only the statement is timed; the rows are compared afterwards
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..REPORT_REPEAT {
+                let t0 = Instant::now();
+                let rows = c.report_join_group().await?;
+                elapsed += t0.elapsed();
+                if rows != env.expected_report {
+                    let first = rows
+                        .iter()
+                        .zip(&env.expected_report)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(rows.len().min(env.expected_report.len()));
+                    bail!(
+                        "report_join_group: {} rows, wanted {}; first difference at row {first}: got {:?}, wanted {:?}",
+                        rows.len(),
+                        env.expected_report.len(),
+                        rows.get(first),
+                        env.expected_report.get(first)
+                    );
+                }
+            }
+            Ok(Sample {
+                ops: REPORT_REPEAT * REPORT_ORDERS,
+                elapsed,
+            })
+        }
         Workload::Concurrent => bail!("concurrent is measured by measure_concurrent"),
     }
 }
@@ -602,6 +650,7 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
         n: args.n,
         expected_all: checksum(&(1..=TABLE_ROWS as i64).map(shared_row).collect::<Vec<_>>()),
         expected_eager: expected_eager_checksum(),
+        expected_report: expected_report(),
     };
     env.recreate(&bench_table(SHARED_TABLE)).await?;
     env.verifier.fill_shared(TABLE_ROWS).await?;
@@ -610,9 +659,27 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
     env.recreate(&bench_table(PARENTS_TABLE)).await?;
     env.admin.create_table(&children_table()).await?;
     env.verifier.fill_eager().await?;
+    // report_join_group's users and orders (100,000 rows): only when it runs
+    let report = args.only.is_empty()
+        || args
+            .only
+            .iter()
+            .any(|o| o == Workload::ReportJoinGroup.name());
+    if report {
+        let (users, orders) = report_tables();
+        env.admin.drop_table_if_exists(REPORT_ORDERS_TABLE).await?;
+        env.recreate(&users).await?;
+        env.admin.create_table(&orders).await?;
+        env.verifier.fill_report().await?;
+    }
     if backend == Backend::Postgres {
         for t in [SHARED_TABLE, PARENTS_TABLE, CHILDREN_TABLE] {
             env.verifier.execute(format!("ANALYZE {t}")).await?;
+        }
+        if report {
+            for t in [REPORT_USERS_TABLE, REPORT_ORDERS_TABLE] {
+                env.verifier.execute(format!("ANALYZE {t}")).await?;
+            }
         }
     }
 
@@ -772,7 +839,7 @@ async fn run(args: Args) -> Result<bool> {
     }
     println!("{}", machine_description());
     println!(
-        "settings: n = {}, runs = {} (+1 warm-up), bulk = {TABLE_ROWS} rows, select_10k = {SELECT_ALL_REPEAT} x {TABLE_ROWS} rows, eager_has_many = {EAGER_REPEAT} x ({EAGER_PARENTS} parents + {EAGER_CHILDREN} children), concurrent = {CONC_TASKS} tasks x {CONC_QUERIES} queries on {CONC_POOL} connections",
+        "settings: n = {}, runs = {} (+1 warm-up), bulk = {TABLE_ROWS} rows, select_10k = {SELECT_ALL_REPEAT} x {TABLE_ROWS} rows, eager_has_many = {EAGER_REPEAT} x ({EAGER_PARENTS} parents + {EAGER_CHILDREN} children), report_join_group = {REPORT_REPEAT} x ({REPORT_ORDERS} orders joined to {REPORT_USERS} users, grouped), concurrent = {CONC_TASKS} tasks x {CONC_QUERIES} queries on {CONC_POOL} connections",
         args.n, args.runs
     );
     println!("{}", report::NOISE);

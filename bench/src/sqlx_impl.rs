@@ -16,6 +16,10 @@
 //!   `query_as::<_, SChild>` for their children (`parent_id = ANY($1)` with one
 //!   array on PostgreSQL; `parent_id IN (?, ..)` with one `.bind` per key,
 //!   chunked at the bind limit, elsewhere), grouped through a `HashMap`.
+//! - report_join_group: the statement dal sends (`Backend::report_sql`),
+//!   `query_as::<_, (i64, String, i64, Option<i64>)>`; on MySQL the SUM is a
+//!   DECIMAL, read as `Option<Decimal>` and converted to `i64` (sqlx will not
+//!   decode a DECIMAL as an integer).
 //!
 //! Also the harness's `Verifier` (a small sqlx pool that fills, copies and
 //! checks tables), independent of dal.
@@ -35,8 +39,9 @@ use sqlx::{AssertSqlSafe, Connection, MySql, Postgres, QueryBuilder, SqlSafeStr,
 
 use crate::workloads::{
     ACQUIRE_TIMEOUT, Backend, CHILDREN_TABLE, CONC_POOL, ConcError, ConcPool, Contender,
-    EAGER_CHILDREN, EAGER_PARENTS, EagerResult, PARENTS_TABLE, Row, Update, Workload,
-    group_by_parent, row_hash,
+    EAGER_CHILDREN, EAGER_PARENTS, EagerResult, PARENTS_TABLE, REPORT_ORDERS, REPORT_ORDERS_TABLE,
+    REPORT_USERS, REPORT_USERS_TABLE, ReportOrder, ReportRow, Row, Update, Workload,
+    group_by_parent, report_order, report_user, row_hash,
 };
 
 /// A row as sqlx users decode it.
@@ -185,6 +190,7 @@ struct Sql {
     bulk_head: String,
     parents: SqlStr,
     children_any: SqlStr,
+    report: SqlStr,
 }
 
 const COLS: &str = "name, email, age, score, active, created_at";
@@ -249,6 +255,7 @@ impl Sql {
             children_any: sql(format!(
                 "SELECT id, parent_id, {COLS} FROM {CHILDREN_TABLE} WHERE parent_id = ANY($1)"
             )),
+            report: sql(backend.report_sql()),
         }
     }
 }
@@ -722,6 +729,32 @@ impl Contender for SqlxContender {
         Ok(out)
     }
 
+    async fn report_join_group(&mut self) -> Result<Vec<ReportRow>> {
+        let s = self.sql.report.clone();
+        Ok(match &mut self.inner {
+            Inner::Pg(x) => {
+                let q = sqlx::query_as::<_, ReportRow>(s).bind(true);
+                on!(x, e => q.fetch_all(e).await?)
+            }
+            Inner::Lite(x) => {
+                let q = sqlx::query_as::<_, ReportRow>(s).bind(true);
+                on!(x, e => q.fetch_all(e).await?)
+            }
+            Inner::My(x) => {
+                // SUM(INT) is a DECIMAL on MySQL/MariaDB
+                let q = sqlx::query_as::<_, (i64, String, i64, Option<sqlx::types::Decimal>)>(s)
+                    .bind(true);
+                let rows = on!(x, e => q.fetch_all(e).await?);
+                rows.into_iter()
+                    .map(|(id, name, count, sum)| {
+                        let sum = sum.map(i64::try_from).transpose()?;
+                        Ok((id, name, count, sum))
+                    })
+                    .collect::<Result<_>>()?
+            }
+        })
+    }
+
     async fn conc_pool(&mut self) -> Result<SqlxPool> {
         let s = self.sql.select_pk.clone();
         Ok(match &self.target {
@@ -777,6 +810,56 @@ impl Verifier {
     }
 
     /// Fill the shared table with rows 1..=n (explicit ids), in one transaction.
+    /// `rep_users` (1,000 rows) and `rep_orders` (100,000 rows) of
+    /// `report_join_group`, from the generated rows, in one transaction.
+    pub async fn fill_report(&self) -> Result<()> {
+        let users: Vec<(i64, String, String)> = (1..=REPORT_USERS as i64)
+            .map(|id| {
+                let (name, city) = report_user(id);
+                (id, name, city)
+            })
+            .collect();
+        let orders: Vec<ReportOrder> = (1..=REPORT_ORDERS as i64).map(report_order).collect();
+        let uhead = format!("INSERT INTO {REPORT_USERS_TABLE} (id, name, city) ");
+        let ohead = format!("INSERT INTO {REPORT_ORDERS_TABLE} (id, user_id, amount, done) ");
+        macro_rules! fill {
+            ($db:ty, $p:expr) => {{
+                let mut tx = $p.begin().await?;
+                for chunk in users.chunks(1000) {
+                    let mut qb = QueryBuilder::<$db>::new(uhead.as_str());
+                    qb.push_values(chunk, |mut b, (id, name, city)| {
+                        b.push_bind(*id).push_bind(name).push_bind(city);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                for chunk in orders.chunks(2000) {
+                    let mut qb = QueryBuilder::<$db>::new(ohead.as_str());
+                    qb.push_values(chunk, |mut b, o| {
+                        b.push_bind(o.id)
+                            .push_bind(o.user_id)
+                            .push_bind(o.amount)
+                            .push_bind(o.done);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }};
+        }
+        match self {
+            Verifier::Pg(p) => fill!(Postgres, p),
+            Verifier::My(p) => fill!(MySql, p),
+            Verifier::Lite(p) => fill!(Sqlite, p),
+        }
+        let got = self.count(REPORT_USERS_TABLE).await?;
+        ensure!(got == REPORT_USERS, "{REPORT_USERS_TABLE} holds {got} rows");
+        let got = self.count(REPORT_ORDERS_TABLE).await?;
+        ensure!(
+            got == REPORT_ORDERS,
+            "{REPORT_ORDERS_TABLE} holds {got} rows"
+        );
+        Ok(())
+    }
+
     pub async fn fill_shared(&self, n: usize) -> Result<()> {
         let rows: Vec<Row> = (1..=n as i64).map(crate::workloads::shared_row).collect();
         let head = format!("INSERT INTO bench_rows ({ALL_COLS}) ");

@@ -28,6 +28,27 @@ pub const EAGER_REPEAT: usize = 20;
 pub const PARENTS_TABLE: &str = "bench_parents";
 pub const CHILDREN_TABLE: &str = "bench_children";
 
+/// `report_join_group`: users, orders, and reports per measurement. Orders
+/// belong to users `1..=REPORT_USERS_WITH_ORDERS` only (the inner join drops
+/// the others); users whose id is a multiple of 100 have no done order (the
+/// filter drops them).
+pub const REPORT_USERS: usize = 1_000;
+pub const REPORT_USERS_WITH_ORDERS: usize = 990;
+pub const REPORT_ORDERS: usize = 100_000;
+pub const REPORT_REPEAT: usize = 10;
+/// The tables read by `report_join_group`, shared by every contender of a backend.
+pub const REPORT_USERS_TABLE: &str = "rep_users";
+pub const REPORT_ORDERS_TABLE: &str = "rep_orders";
+
+/// The statement of `report_join_group`, as dal writes it (portable SQL:
+/// `[x]` is a quoted name, `?` a parameter, bound to `true`). Every contender
+/// sends this text, in its dialect ([`Backend::report_sql`]).
+pub const REPORT_SQL_PORTABLE: &str = "SELECT [rep_users].[id] AS [id], [rep_users].[name] AS [name], COUNT([rep_orders].[id]) AS [count_id], SUM([rep_orders].[amount]) AS [sum_amount] FROM [rep_orders] INNER JOIN [rep_users] ON [rep_users].[id] = [rep_orders].[user_id] WHERE ([rep_orders].[done] = ?) GROUP BY [rep_users].[id], [rep_users].[name] ORDER BY [rep_users].[id]";
+
+/// A row of the `report_join_group` result: user id, user name, number of
+/// done orders, sum of their amounts (SUM of an INT: `Option<i64>`).
+pub type ReportRow = (i64, String, i64, Option<i64>);
+
 /// The name of the table read by `select_pk`, `select_10k` and `concurrent`,
 /// shared by every contender of a backend.
 pub const SHARED_TABLE: &str = "bench_rows";
@@ -77,6 +98,27 @@ impl Backend {
         }
         sql.push(')');
         sql
+    }
+
+    /// [`REPORT_SQL_PORTABLE`] in this dialect: double quotes on PostgreSQL
+    /// and SQLite, backticks on MariaDB/MySQL; `$1` for the parameter on
+    /// PostgreSQL, `?` elsewhere.
+    pub fn report_sql(self) -> String {
+        let (open, close, param) = match self {
+            Backend::Postgres => ('"', '"', "$1"),
+            Backend::Sqlite => ('"', '"', "?"),
+            Backend::MySql => ('`', '`', "?"),
+        };
+        let mut out = String::with_capacity(REPORT_SQL_PORTABLE.len());
+        for ch in REPORT_SQL_PORTABLE.chars() {
+            match ch {
+                '[' => out.push(open),
+                ']' => out.push(close),
+                '?' => out.push_str(param),
+                c => out.push(c),
+            }
+        }
+        out
     }
 
     /// Rows per multi-row `INSERT` for peers that chunk under the bind limit
@@ -240,6 +282,54 @@ impl EagerResult {
     }
 }
 
+/// `rep_users` row `id` (1..=REPORT_USERS): name and city.
+pub fn report_user(id: i64) -> (String, String) {
+    (format!("User {id:04}"), format!("City {:02}", id % 37))
+}
+
+/// A row of `rep_orders`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportOrder {
+    pub id: i64,
+    pub user_id: i64,
+    pub amount: i32,
+    pub done: bool,
+}
+
+/// `rep_orders` row `id` (1..=REPORT_ORDERS): a user drawn by a hash of the
+/// id (orders of a user are spread over the table, ~101 each), an amount in
+/// 1..=10,000, three orders in four done, but none of a user whose id is a
+/// multiple of 100.
+pub fn report_order(id: i64) -> ReportOrder {
+    let h = mix(0x0bad_cafe, id as u64);
+    let user_id = 1 + (h % REPORT_USERS_WITH_ORDERS as u64) as i64;
+    ReportOrder {
+        id,
+        user_id,
+        amount: 1 + (mix(h, 1) % 10_000) as i32,
+        done: !mix(h, 2).is_multiple_of(4) && user_id % 100 != 0,
+    }
+}
+
+/// What `report_join_group` must return, computed from the generated rows.
+pub fn expected_report() -> Vec<ReportRow> {
+    let mut per_user = vec![(0i64, 0i64); REPORT_USERS + 1];
+    for id in 1..=REPORT_ORDERS as i64 {
+        let o = report_order(id);
+        if o.done {
+            let u = &mut per_user[o.user_id as usize];
+            u.0 += 1;
+            u.1 += i64::from(o.amount);
+        }
+    }
+    per_user
+        .iter()
+        .enumerate()
+        .filter(|(_, (count, _))| *count > 0)
+        .map(|(id, &(count, sum))| (id as i64, report_user(id as i64).0, count, Some(sum)))
+        .collect()
+}
+
 /// A deterministic xorshift generator (no dependency, same sequence everywhere).
 pub struct Rng(u64);
 
@@ -400,11 +490,12 @@ pub enum Workload {
     UpdatePk,
     SaveHistory,
     EagerHasMany,
+    ReportJoinGroup,
     Concurrent,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::InsertOne,
         Workload::BulkInsert,
         Workload::SelectPk,
@@ -412,6 +503,7 @@ impl Workload {
         Workload::UpdatePk,
         Workload::SaveHistory,
         Workload::EagerHasMany,
+        Workload::ReportJoinGroup,
         Workload::Concurrent,
     ];
 
@@ -425,6 +517,7 @@ impl Workload {
             Workload::SaveHistory => "save_history",
             Workload::Concurrent => "concurrent",
             Workload::EagerHasMany => "eager_has_many",
+            Workload::ReportJoinGroup => "report_join_group",
         }
     }
 
@@ -439,6 +532,8 @@ impl Workload {
             Workload::SaveHistory => "saves/s",
             Workload::Concurrent => "queries/s",
             Workload::EagerHasMany => "rows/s",
+            // orders aggregated: 100,000 per report
+            Workload::ReportJoinGroup => "orders/s",
         }
     }
 
@@ -456,7 +551,8 @@ impl Workload {
             Workload::SelectPk
             | Workload::Select10k
             | Workload::Concurrent
-            | Workload::EagerHasMany => None,
+            | Workload::EagerHasMany
+            | Workload::ReportJoinGroup => None,
         }
     }
 }
@@ -529,6 +625,15 @@ pub trait Contender: Send {
     /// `bench_children` (grouped per parent, in structs) the library's way;
     /// returns the counts and the checksum (see [`EagerResult`]).
     fn eager_has_many(&mut self) -> impl Future<Output = Result<EagerResult>> + Send + '_;
+    /// `report_join_group`: [`REPORT_SQL_PORTABLE`] (each user with a done
+    /// order: id, name, number and sum of amounts of its done orders, by user
+    /// id) over `rep_orders` joined to `rep_users`, the library's way; the
+    /// rows in the order read. Contenders that do not run it keep this default
+    /// (and say so in `supports`).
+    fn report_join_group(&mut self) -> impl Future<Output = Result<Vec<ReportRow>>> + Send + '_ {
+        let name = self.name();
+        async move { bail!("{name} does not run report_join_group") }
+    }
     /// Untimed: whatever the contender needs before `save_history`, after the
     /// harness created the row and history tables (dal lets `ensure_schema`
     /// create its own tables, with the triggers that record history).
