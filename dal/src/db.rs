@@ -116,17 +116,6 @@ fn parse_pg_options(s: &str) -> Vec<(String, String)> {
     out
 }
 
-/// The server's TCP address, unless the connection goes through a Unix socket.
-fn tcp_target(config: &DatabaseConfig, default_port: u16) -> Option<(String, u16)> {
-    if config.socket().is_some() {
-        return None;
-    }
-    let host = config.host()?;
-    if host.starts_with('/') {
-        return None;
-    }
-    Some((host.to_string(), config.port().unwrap_or(default_port)))
-}
 
 fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<Backend> {
     let pool = config.pool();
@@ -193,11 +182,9 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
             if !server_options.is_empty() {
                 o = o.options(server_options);
             }
-            let tcp = tcp_target(config, 5432);
             Backend::Pg(crate::pool::Pool::new(
                 PgManager::new(
                     o,
-                    tcp,
                     control_timeout,
                     config.tls_root_cert().map(Into::into),
                 ) as ServerManager<_>,
@@ -237,11 +224,9 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
                     o = o.collation(v);
                 }
             }
-            let tcp = tcp_target(config, 3306);
             Backend::MySql(crate::pool::Pool::new(
                 MySqlManager::new(
                     o,
-                    tcp,
                     control_timeout,
                     config.tls_root_cert().map(Into::into),
                 ),

@@ -1,7 +1,6 @@
 //! One concrete pool per database and the checked-out connection that runs
 //! statements on it: PostgreSQL and MySQL through sqlx, SQLite through rusqlite.
 
-mod nodelay;
 pub(crate) mod server;
 pub(crate) mod sqlite;
 

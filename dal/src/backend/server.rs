@@ -281,9 +281,6 @@ pub(crate) fn breaks_connection(e: &Error) -> bool {
 /// Opens sqlx connections of one kind.
 pub(crate) struct ServerManager<C: sqlx::Connection> {
     pub(crate) options: C::Options,
-    /// The server's host and port (for `TCP_NODELAY`, see `nodelay`).
-    pub(crate) tcp: Option<(String, u16)>,
-    pub(crate) peers: tokio::sync::OnceCell<Vec<std::net::SocketAddr>>,
     /// A connection outside the pool for cancelling statements (opened on first need).
     control: tokio::sync::Mutex<Option<C>>,
     /// Limit for opening the control connection and running a cancel on it.
@@ -299,14 +296,11 @@ pub(crate) struct ServerManager<C: sqlx::Connection> {
 impl<C: sqlx::Connection> ServerManager<C> {
     pub(crate) fn new(
         options: C::Options,
-        tcp: Option<(String, u16)>,
         control_timeout: Duration,
         tls_root_cert: Option<std::path::PathBuf>,
     ) -> Self {
         ServerManager {
             options,
-            tcp,
-            peers: tokio::sync::OnceCell::new(),
             control: tokio::sync::Mutex::new(None),
             control_timeout,
             tls_root_cert,
@@ -338,17 +332,6 @@ impl<C: sqlx::Connection> ServerManager<C> {
             )),
         }
     }
-
-    /// Turn Nagle's algorithm off on the connections to this server.
-    pub(crate) async fn nodelay(&self) {
-        if let Some((host, port)) = &self.tcp {
-            let peers = self
-                .peers
-                .get_or_init(|| super::nodelay::resolve(host, *port))
-                .await;
-            super::nodelay::set_for_peers(peers);
-        }
-    }
 }
 
 pub(crate) type PgManager = ServerManager<PgConnection>;
@@ -376,8 +359,8 @@ macro_rules! server_fns {
 
                 async fn connect(&self) -> Result<Conn> {
                     self.check_root_cert().await?;
+                    // (sqlx 0.9.1 turns Nagle's algorithm off on its sockets)
                     let mut conn = self.options.connect().await.map_err(map_err)?;
-                    self.nodelay().await;
                     let (id, max): ($IdTy, $IdTy) = sqlx::query_as($id_sql)
                         .fetch_one(&mut conn)
                         .await
