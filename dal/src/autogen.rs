@@ -728,9 +728,9 @@ impl<'a> Renderer<'a> {
                 has_audit(t)
                     && plan_of(&t.name).is_none()
                     && !self.ctx.history.iter().any(|s| s.table == t.name)
-                    && applied.iter().any(|c| {
-                        matches!(c, Change::DropTable(n) if *n == history_table_name(&t.name))
-                    })
+                    && applied.iter().any(
+                        |c| matches!(c, Change::DropTable(n) if *n == history_table_name(&t.name)),
+                    )
                     && !applied
                         .iter()
                         .any(|c| matches!(c, Change::DropTable(n) if *n == t.name))
@@ -828,9 +828,7 @@ impl<'a> Renderer<'a> {
                     down.alter(&shape.table, "drop_history()".into())
                 }
                 HistoryPlan::Refresh => {}
-                HistoryPlan::Raw => {
-                    down.sql(drop_history_triggers(&shape.table, self.ctx.dialect))
-                }
+                HistoryPlan::Raw => down.sql(drop_history_triggers(&shape.table, self.ctx.dialect)),
             }
         }
         for change in typed.iter().rev() {

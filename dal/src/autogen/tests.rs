@@ -726,11 +726,14 @@ fn history_triggers_follow_the_tables() {
     );
     let up = script(&g.source, 0);
     assert_eq!(
-        up,
-        "create users {\n    id();\n    string(email, 100);\n    history();\n}",
+        up, "create users {\n    id();\n    string(email, 100);\n    history();\n}",
         "the history table and the audit columns come with `history()`"
     );
-    assert!(!g.source.contains("TRIGGER") && !g.source.contains("only"), "{}", g.source);
+    assert!(
+        !g.source.contains("TRIGGER") && !g.source.contains("only"),
+        "{}",
+        g.source
+    );
     let down = script(&g.source, 1);
     assert_eq!(down, "alter users {\n    drop_history();\n}\ndrop users;");
 
@@ -760,7 +763,10 @@ fn history_triggers_follow_the_tables() {
         &ctx(Dialect::MySql).live(live).history(vec![user_shape()]),
     );
     assert_eq!(script(&g.source, 0), "alter users {\n    add_history();\n}");
-    assert_eq!(script(&g.source, 1), "alter users {\n    drop_history();\n}");
+    assert_eq!(
+        script(&g.source, 1),
+        "alter users {\n    drop_history();\n}"
+    );
 
     // a changed entity: the history table gains the column and the triggers
     // are written again by `refresh_history()`
@@ -873,7 +879,10 @@ fn entities_that_stop_keeping_a_history() {
         "m",
         &ctx(Dialect::Sqlite).live(live).include_destructive(true),
     );
-    assert_eq!(script(&g.source, 0), "alter users {\n    drop_history();\n}");
+    assert_eq!(
+        script(&g.source, 0),
+        "alter users {\n    drop_history();\n}"
+    );
     assert_eq!(script(&g.source, 1), "alter users {\n    add_history();\n}");
 }
 
