@@ -446,7 +446,7 @@ impl Script {
                     },
                     h.table
                 )),
-                other => out.extend(step_sql(i, other, dialect, &mut Schema::new())?),
+                other => out.extend(step_sql(i, other, dialect, &Schema::new())?),
             }
         }
         Ok(out)
@@ -675,6 +675,8 @@ fn history_sql(h: &HistoryStep, dialect: Dialect, model: &Schema) -> Result<Vec<
 }
 
 /// A statement of a history step: typed, or already in the dialect's SQL.
+// a handful per step, consumed at once: boxing the typed one buys nothing
+#[allow(clippy::large_enum_variant)]
 enum DdlOrSql {
     Ddl(DdlStatement),
     Sql(String),
@@ -788,6 +790,7 @@ mod tests {
                     .unwrap()
                     .to_string(),
                 Step::Sql(_) => "Sql".into(),
+                Step::History(_) => "History".into(),
             })
             .collect();
         assert_eq!(
@@ -842,5 +845,52 @@ mod tests {
         assert_eq!(by_step.len(), 2);
         assert!(by_step[0][0].starts_with("CREATE TABLE \"a\""));
         assert_eq!(by_step[1], vec!["DROP TABLE \"a\""]);
+    }
+
+    #[test]
+    fn history_steps_follow_the_tables() {
+        let mut s = Script::new();
+        s.add_history("notes");
+        // the table is not known: neither created here nor in the live schema
+        let err = s.to_sql(Dialect::Sqlite).unwrap_err();
+        assert!(matches!(err, ScriptError::History { step: 0, .. }), "{err}");
+        let live = Schema::new().create("notes", |t| {
+            t.id();
+            t.text("body");
+        });
+        let sql = s.to_sql_with(Dialect::MySql, &live).unwrap();
+        assert!(sql[0].starts_with("ALTER TABLE `notes` ADD COLUMN `dal_change_stamp`"));
+        assert!(
+            sql[3].starts_with("CREATE TABLE `notes_history`"),
+            "{sql:#?}"
+        );
+        assert!(sql.iter().any(|q| q.contains("NEW.`body`")));
+
+        // a refresh: the triggers go before the table's first change and come
+        // back with the new column
+        let mut model = live.clone();
+        s.to_sql_by_step_with(Dialect::Sqlite, &mut model).unwrap();
+        assert!(model.table("notes_history").is_some());
+        let mut r = Script::new();
+        r.drop_column("notes", "body");
+        r.add_to_table("notes", |t| {
+            t.string("tag", 20).nullable();
+        });
+        r.refresh_history("notes");
+        let by_step = r.to_sql_by_step_with(Dialect::Sqlite, &mut model).unwrap();
+        assert_eq!(
+            by_step[0][0],
+            "DROP TRIGGER IF EXISTS \"notes_dal_history_insert\""
+        );
+        assert!(by_step[1].iter().all(|q| !q.contains("TRIGGER")));
+        assert!(by_step[2][0].starts_with("ALTER TABLE \"notes_history\" ADD COLUMN \"tag\""));
+        assert!(by_step[2].iter().any(|q| q.contains("NEW.\"tag\"")));
+        assert!(by_step[2].iter().all(|q| !q.contains("NEW.\"body\"")));
+
+        // checksums name the step
+        assert_eq!(
+            s.fingerprint(Dialect::Postgres).unwrap(),
+            ["-- dal history: add notes"]
+        );
     }
 }

@@ -2614,7 +2614,7 @@ mod tests {
 
     fn table(s: &str) -> Table {
         match ok(s).steps.remove(0) {
-            StepModel::CreateTable { table, items } => build_table(&table, &items),
+            StepModel::CreateTable { table, items, .. } => build_table(&table, &items),
             _ => panic!("not a create"),
         }
     }
