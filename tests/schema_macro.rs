@@ -373,6 +373,7 @@ async fn apply_steps(db: &TestDb, script: &Script) -> Vec<(usize, String)> {
                 let translated = dal::schema::translate(sql, db.dialect()).expect("portable SQL");
                 db.execute_script(&translated.sql).await
             }
+            Step::History(h) => panic!("this script has no history step: {h:?}"),
         };
         if let Err(e) = result {
             failed.push((i, e.to_string()));
@@ -427,6 +428,7 @@ fn expansion_matches_the_fluent_builder() {
                 .unwrap()
                 .to_string(),
             Step::Sql(_) => "Sql".into(),
+            Step::History(_) => "History".into(),
         })
         .collect();
     assert_eq!(

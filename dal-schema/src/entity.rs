@@ -711,6 +711,131 @@ pub fn drop_history_triggers(table: &str, dialect: Dialect) -> Vec<String> {
     }
 }
 
+/// The hidden audit columns history adds to a table, in the order they are
+/// appended: the change stamp (`BIGINT`), the actor (`VARCHAR(255)`) and the
+/// note (`TEXT`), all nullable and without default (see [`audit_columns`]).
+pub fn audit_column_defs() -> Vec<crate::Column> {
+    use crate::{Column, ColumnType};
+    [
+        (audit_columns::STAMP, ColumnType::BigInteger),
+        (audit_columns::ACTOR, ColumnType::String { length: 255 }),
+        (audit_columns::NOTE, ColumnType::Text),
+    ]
+    .into_iter()
+    .map(|(name, ty)| Column {
+        nullable: true,
+        ..Column::new(name, ty)
+    })
+    .collect()
+}
+
+/// True for the names of the hidden audit columns.
+pub fn is_audit_column(name: &str) -> bool {
+    [
+        audit_columns::STAMP,
+        audit_columns::ACTOR,
+        audit_columns::NOTE,
+    ]
+    .contains(&name)
+}
+
+/// The history table of `table` (whose one-column primary key is `id_column`):
+/// the bookkeeping columns ([`history_columns`]), then a copy of every column
+/// of `table` but the audit ones (nullable but the id, enumerations widened to
+/// `VARCHAR(255)` so old values survive a narrowed enumeration, defaults kept
+/// except `CURRENT_TIMESTAMP`, no other keys or constraints), keyed by (id,
+/// version) and stored in key order (`WITHOUT ROWID` on SQLite).
+///
+/// This is the table `Entity::ensure_schema` creates for an entity with
+/// `history`, and the one a `schema!` `history()` / `add_history()` creates.
+///
+/// ```
+/// use dal_schema::Table;
+/// use dal_schema::entity::history_table;
+///
+/// let tasks = Table::build("tasks", |t| {
+///     t.id();
+///     t.string("title", 200);
+/// });
+/// let h = history_table(&tasks, "id");
+/// assert_eq!(h.name, "tasks_history");
+/// assert_eq!(h.primary_key, ["id", "history_version"]);
+/// let names: Vec<&str> = h.columns.iter().map(|c| c.name.as_str()).collect();
+/// assert_eq!(names, ["history_version", "history_operation", "history_actor",
+///                    "history_comment", "history_at", "id", "title"]);
+/// ```
+pub fn history_table(table: &crate::Table, id_column: &str) -> crate::Table {
+    use crate::{Column, ColumnType, DefaultValue, Table};
+    use history_columns as h;
+    let mut t = Table::build(&history_table_name(&table.name), |t| {
+        t.big_integer(h::VERSION);
+        t.string(h::OPERATION, 16);
+        t.string(h::ACTOR, 255).nullable();
+        t.text(h::COMMENT).nullable();
+        t.timestamp_tz(h::AT);
+        t.primary([id_column.to_string(), h::VERSION.to_string()]);
+        t.without_rowid();
+    });
+    for c in table.columns.iter().filter(|c| !is_audit_column(&c.name)) {
+        let ty = match &c.ty {
+            // the history keeps values the enumeration may later drop
+            ColumnType::Enumeration { .. } => ColumnType::String { length: 255 },
+            other => other.clone(),
+        };
+        let key = c.name == id_column;
+        // old versions get the column's default when a column is added later
+        let default = c
+            .default
+            .clone()
+            .filter(|d| !key && !matches!(d, DefaultValue::CurrentTimestamp));
+        t.columns.push(Column {
+            nullable: !key,
+            default,
+            ..Column::new(c.name.clone(), ty)
+        });
+    }
+    t
+}
+
+/// The shape the history triggers of a plain table are written from: its
+/// one-column primary key is the id, the audit columns ([`audit_columns`])
+/// keep their roles, a column called `deleted_at` marks soft deletes (so the
+/// history tells a delete and a restore from an update), every other column
+/// is data. `None` without a one-column primary key.
+///
+/// For an entity whose columns have these names, the triggers written from
+/// this shape are the entity's own ([`history_triggers`]).
+pub fn table_history_shape(table: &crate::Table) -> Option<EntityShape> {
+    let [id] = table.primary_key.as_slice() else {
+        return None;
+    };
+    let columns = table
+        .columns
+        .iter()
+        .map(|c| {
+            let role = match c.name.as_str() {
+                n if n == id => ColumnRole::Id,
+                audit_columns::STAMP => ColumnRole::ChangeStamp,
+                audit_columns::ACTOR => ColumnRole::ChangedBy,
+                audit_columns::NOTE => ColumnRole::ChangeNote,
+                "deleted_at" => ColumnRole::DeletedAt,
+                _ => ColumnRole::Data,
+            };
+            EntityColumn {
+                name: c.name.clone(),
+                role,
+                mapped: true,
+            }
+        })
+        .collect();
+    Some(EntityShape {
+        table: table.name.clone(),
+        columns,
+        history: true,
+        other_unique_keys: false,
+    })
+}
+
 /// History insert for `rows` ids at once (bulk saves); see [`EntitySql::history_insert`].
 pub fn history_insert_many(shape: &EntityShape, dialect: Dialect, rows: usize) -> String {
     let mut w = W::new(dialect);

@@ -19,12 +19,17 @@
 //! assert!(sql[2].starts_with("INSERT INTO \"users\""));
 //! ```
 
+use std::collections::HashSet;
 use std::fmt;
 
 use crate::builder::TableBuilder;
 use crate::ddl::{DdlError, DdlStatement};
 use crate::dialect::Dialect;
-use crate::model::Table;
+use crate::entity::{
+    audit_columns, drop_history_triggers, history_table_name, history_triggers, is_audit_column,
+    table_history_shape,
+};
+use crate::model::{Schema, Table};
 use crate::sql::{TranslateError, translate};
 
 /// One step of a [`Script`].
@@ -38,6 +43,59 @@ pub enum Step {
     /// A raw statement in portable SQL, translated for each dialect; it takes
     /// no parameters (`?` is rejected: write values as literals).
     Sql(String),
+    /// History on a table: its audit columns, its history table and the
+    /// triggers that fill it, written for the dialect from the table's columns
+    /// when the script is run (see [`HistoryStep`]).
+    History(HistoryStep),
+}
+
+/// What a [`HistoryStep`] does to its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HistoryAction {
+    /// Keep every version of the table's rows: add the hidden audit columns
+    /// the table lacks ([`crate::entity::audit_columns`]), create the history
+    /// table ([`crate::entity::history_table`]) and the triggers
+    /// ([`crate::entity::history_triggers`]). What `schema!` writes for
+    /// `history()` in a `create` and `add_history()` in an `alter`.
+    Add,
+    /// After the table's columns changed: add the history table the columns
+    /// it lacks and write the triggers again (they list the columns). The
+    /// triggers are removed before the script's first change of the table,
+    /// so a column the triggers name can be dropped or renamed on every
+    /// dialect. `refresh_history()` in an `alter`.
+    Refresh,
+    /// Stop keeping versions: remove the triggers (and PostgreSQL's trigger
+    /// function), drop the history table and the audit columns.
+    /// `drop_history()` in an `alter`.
+    Drop,
+}
+
+/// History added to, refreshed on or removed from a table, written for each
+/// dialect at run time from the table's columns: the columns the script
+/// itself created or changed, those of earlier migrations, or the live
+/// table's (a [`Migrator`](../../dal/migrate/struct.Migrator.html) reads the
+/// live schema before it runs).
+///
+/// ```
+/// use dal_schema::{Dialect, Table};
+/// use dal_schema::script::Script;
+///
+/// let mut script = Script::new();
+/// script.create_table_with_history(Table::build("tasks", |t| {
+///     t.id();
+///     t.string("title", 200);
+/// }));
+/// let sql = script.to_sql(Dialect::Sqlite).unwrap();
+/// assert!(sql[0].contains("\"dal_change_stamp\" BIGINT"));
+/// assert!(sql[1].starts_with("CREATE TABLE \"tasks_history\""));
+/// assert!(sql.iter().any(|s| s.starts_with("CREATE TRIGGER \"tasks_dal_history_insert\"")));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HistoryStep {
+    /// The table that keeps (or stops keeping) a history.
+    pub table: String,
+    /// What happens.
+    pub action: HistoryAction,
 }
 
 /// Why a [`Script`] cannot be written for a dialect.
@@ -57,13 +115,23 @@ pub enum ScriptError {
         /// Why.
         reason: String,
     },
+    /// A history step whose table is unknown at that point, or has no
+    /// one-column primary key, or no history to refresh.
+    History {
+        /// The step's position (0-based).
+        step: usize,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl fmt::Display for ScriptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ScriptError::Ddl { step, error } => write!(f, "step {}: {error}", step + 1),
-            ScriptError::Sql { step, reason } => write!(f, "step {}: {reason}", step + 1),
+            ScriptError::Sql { step, reason } | ScriptError::History { step, reason } => {
+                write!(f, "step {}: {reason}", step + 1)
+            }
         }
     }
 }
@@ -99,6 +167,45 @@ impl Script {
             table,
             if_not_exists: false,
         })
+    }
+
+    /// Append `CREATE TABLE` of `table` with the hidden audit columns of
+    /// history appended, then its history table and triggers
+    /// ([`HistoryAction::Add`]): the tables `Entity::ensure_schema` makes for
+    /// an entity with `history`. What `schema!` writes for a `create` with
+    /// `history()`.
+    pub fn create_table_with_history(&mut self, mut table: Table) -> &mut Self {
+        for column in crate::entity::audit_column_defs() {
+            if table.column(&column.name).is_none() {
+                table.columns.push(column);
+            }
+        }
+        let name = table.name.clone();
+        self.create_table(table);
+        self.add_history(&name)
+    }
+
+    /// Append [`HistoryAction::Add`] on the existing table `table`.
+    pub fn add_history(&mut self, table: &str) -> &mut Self {
+        self.history(table, HistoryAction::Add)
+    }
+
+    /// Append [`HistoryAction::Refresh`] on `table`.
+    pub fn refresh_history(&mut self, table: &str) -> &mut Self {
+        self.history(table, HistoryAction::Refresh)
+    }
+
+    /// Append [`HistoryAction::Drop`] on `table`.
+    pub fn drop_history(&mut self, table: &str) -> &mut Self {
+        self.history(table, HistoryAction::Drop)
+    }
+
+    fn history(&mut self, table: &str, action: HistoryAction) -> &mut Self {
+        self.steps.push(Step::History(HistoryStep {
+            table: table.to_string(),
+            action,
+        }));
+        self
     }
 
     /// Append a raw statement in portable SQL.
@@ -251,27 +358,336 @@ impl Script {
     }
 
     /// The SQL statements of every step for `dialect`, in order (one step may
-    /// need several statements).
+    /// need several statements). History steps read their table's columns from
+    /// the steps before them: use [`Script::to_sql_with`] for a script that
+    /// changes tables it does not create.
     pub fn to_sql(&self, dialect: Dialect) -> Result<Vec<String>, ScriptError> {
-        let mut out = Vec::new();
-        for (i, step) in self.steps.iter().enumerate() {
-            out.extend(step_sql(i, step, dialect)?);
-        }
-        Ok(out)
+        self.to_sql_with(dialect, &Schema::new())
+    }
+
+    /// [`Script::to_sql`] on a database whose tables are `live` before the
+    /// script runs (history steps read their table's columns from it, as
+    /// changed by the steps before them).
+    pub fn to_sql_with(&self, dialect: Dialect, live: &Schema) -> Result<Vec<String>, ScriptError> {
+        let mut model = live.clone();
+        Ok(self
+            .to_sql_by_step_with(dialect, &mut model)?
+            .into_iter()
+            .flatten()
+            .collect())
     }
 
     /// The SQL of each step separately for `dialect` (a migration runner
     /// applies and reports step by step).
     pub fn to_sql_by_step(&self, dialect: Dialect) -> Result<Vec<Vec<String>>, ScriptError> {
-        self.steps
-            .iter()
-            .enumerate()
-            .map(|(i, step)| step_sql(i, step, dialect))
-            .collect()
+        self.to_sql_by_step_with(dialect, &mut Schema::new())
+    }
+
+    /// [`Script::to_sql_by_step`] on a database whose tables are `model`
+    /// before the script runs; `model` is left as the script leaves the tables
+    /// (as far as typed steps tell: raw SQL steps are not followed), so the
+    /// next script can be written from it.
+    pub fn to_sql_by_step_with(
+        &self,
+        dialect: Dialect,
+        model: &mut Schema,
+    ) -> Result<Vec<Vec<String>>, ScriptError> {
+        // tables whose triggers a later refresh rewrites: remove the triggers
+        // before the first change of the table, since SQLite refuses to drop a
+        // column a trigger names
+        let mut refresh_after: Vec<HashSet<&str>> = vec![HashSet::new(); self.steps.len() + 1];
+        for i in (0..self.steps.len()).rev() {
+            let mut later = refresh_after[i + 1].clone();
+            if let Step::History(h) = &self.steps[i]
+                && h.action == HistoryAction::Refresh
+            {
+                later.insert(h.table.as_str());
+            }
+            refresh_after[i] = later;
+        }
+        let mut paused: HashSet<String> = HashSet::new();
+        let mut out = Vec::with_capacity(self.steps.len());
+        for (i, step) in self.steps.iter().enumerate() {
+            let mut sql = Vec::new();
+            if let Some(table) = step_table(step)
+                && refresh_after[i + 1].contains(table)
+                && !paused.contains(table)
+                && model
+                    .table(table)
+                    .is_some_and(|t| t.column(audit_columns::STAMP).is_some())
+            {
+                sql.extend(drop_history_triggers(table, dialect));
+                paused.insert(table.to_string());
+            }
+            sql.extend(step_sql(i, step, dialect, model)?);
+            if let Step::History(h) = step {
+                paused.remove(&h.table);
+            }
+            apply(model, step);
+            out.push(sql);
+        }
+        Ok(out)
+    }
+
+    /// What a migration's checksum hashes: the SQL of every step for
+    /// `dialect`, except that a history step is one line naming what it does
+    /// (its SQL depends on the table's columns when it runs, and on the
+    /// triggers dal writes, neither of which changes the migration).
+    pub fn fingerprint(&self, dialect: Dialect) -> Result<Vec<String>, ScriptError> {
+        let mut out = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            match step {
+                Step::History(h) => out.push(format!(
+                    "-- dal history: {} {}",
+                    match h.action {
+                        HistoryAction::Add => "add",
+                        HistoryAction::Refresh => "refresh",
+                        HistoryAction::Drop => "drop",
+                    },
+                    h.table
+                )),
+                other => out.extend(step_sql(i, other, dialect, &Schema::new())?),
+            }
+        }
+        Ok(out)
     }
 }
 
-fn step_sql(i: usize, step: &Step, dialect: Dialect) -> Result<Vec<String>, ScriptError> {
+/// The table a step changes (history steps: their table).
+fn step_table(step: &Step) -> Option<&str> {
+    match step {
+        Step::Ddl(d) => ddl_table(d),
+        Step::Sql(_) => None,
+        Step::History(h) => Some(h.table.as_str()),
+    }
+}
+
+fn ddl_table(d: &DdlStatement) -> Option<&str> {
+    Some(match d {
+        DdlStatement::CreateTable { table, .. } => &table.name,
+        DdlStatement::DropTable { name, .. } => name,
+        DdlStatement::RenameTable { from, .. } => from,
+        DdlStatement::AddColumn { table, .. }
+        | DdlStatement::DropColumn { table, .. }
+        | DdlStatement::RenameColumn { table, .. }
+        | DdlStatement::AlterColumn { table, .. }
+        | DdlStatement::CreateIndex { table, .. }
+        | DdlStatement::DropIndex { table, .. }
+        | DdlStatement::AddForeignKey { table, .. }
+        | DdlStatement::DropForeignKey { table, .. }
+        | DdlStatement::AddCheck { table, .. }
+        | DdlStatement::DropCheck { table, .. } => table,
+        DdlStatement::RebuildTable { to, .. } => &to.name,
+        _ => return None,
+    })
+}
+
+/// Follow a step's effect on the tables' columns.
+fn apply(model: &mut Schema, step: &Step) {
+    fn table_mut<'m>(model: &'m mut Schema, name: &str) -> Option<&'m mut Table> {
+        model.tables.iter_mut().find(|t| t.name == name)
+    }
+    match step {
+        Step::Sql(_) => {}
+        Step::Ddl(d) => match d {
+            DdlStatement::CreateTable { table, .. } => {
+                model.tables.retain(|t| t.name != table.name);
+                model.tables.push(table.clone());
+            }
+            DdlStatement::DropTable { name, .. } => model.tables.retain(|t| &t.name != name),
+            DdlStatement::RenameTable { from, to } => {
+                if let Some(t) = table_mut(model, from) {
+                    t.name = to.clone();
+                }
+            }
+            DdlStatement::AddColumn { table, column } => {
+                if let Some(t) = table_mut(model, table)
+                    && t.column(&column.name).is_none()
+                {
+                    t.columns.push(column.clone());
+                }
+            }
+            DdlStatement::DropColumn { table, column } => {
+                if let Some(t) = table_mut(model, table) {
+                    t.columns.retain(|c| &c.name != column);
+                }
+            }
+            DdlStatement::RenameColumn { table, from, to } => {
+                if let Some(t) = table_mut(model, table) {
+                    for c in t.columns.iter_mut().filter(|c| &c.name == from) {
+                        c.name = to.clone();
+                    }
+                    for k in t.primary_key.iter_mut().filter(|k| *k == from) {
+                        *k = to.clone();
+                    }
+                }
+            }
+            DdlStatement::AlterColumn { table, to, .. } => {
+                if let Some(c) = table_mut(model, table).and_then(|t| t.column_mut(&to.name)) {
+                    *c = to.clone();
+                }
+            }
+            DdlStatement::RebuildTable { to, .. } => {
+                model.tables.retain(|t| t.name != to.name);
+                model.tables.push(to.clone());
+            }
+            _ => {}
+        },
+        Step::History(h) => {
+            let hname = history_table_name(&h.table);
+            match h.action {
+                HistoryAction::Add | HistoryAction::Refresh => {
+                    let Some(t) = table_mut(model, &h.table) else {
+                        return;
+                    };
+                    for c in crate::entity::audit_column_defs() {
+                        if t.column(&c.name).is_none() {
+                            t.columns.push(c);
+                        }
+                    }
+                    let t = t.clone();
+                    let Some(want) = t
+                        .primary_key
+                        .first()
+                        .map(|id| crate::entity::history_table(&t, id))
+                    else {
+                        return;
+                    };
+                    match table_mut(model, &hname) {
+                        Some(have) => {
+                            for c in want.columns {
+                                if have.column(&c.name).is_none() {
+                                    have.columns.push(c);
+                                }
+                            }
+                        }
+                        None => model.tables.push(want),
+                    }
+                }
+                HistoryAction::Drop => {
+                    model.tables.retain(|t| t.name != hname);
+                    if let Some(t) = table_mut(model, &h.table) {
+                        t.columns.retain(|c| !is_audit_column(&c.name));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn history_sql(h: &HistoryStep, dialect: Dialect, model: &Schema) -> Result<Vec<DdlOrSql>, String> {
+    let name = h.table.as_str();
+    let hname = history_table_name(name);
+    let mut out = Vec::new();
+    if h.action == HistoryAction::Drop {
+        out.extend(
+            drop_history_triggers(name, dialect)
+                .into_iter()
+                .map(DdlOrSql::Sql),
+        );
+        out.push(DdlOrSql::Ddl(DdlStatement::DropTable {
+            name: hname,
+            if_exists: true,
+        }));
+        for c in crate::entity::audit_column_defs() {
+            // a table the script cannot see is taken to have all three
+            if model
+                .table(name)
+                .is_none_or(|t| t.column(&c.name).is_some())
+            {
+                out.push(DdlOrSql::Ddl(DdlStatement::DropColumn {
+                    table: name.to_string(),
+                    column: c.name,
+                }));
+            }
+        }
+        return Ok(out);
+    }
+    let Some(table) = model.table(name) else {
+        return Err(format!(
+            "cannot write the history of table `{name}`: its columns are unknown here (it is not \
+             created by an earlier step or migration, nor found in the database)"
+        ));
+    };
+    let mut table = table.clone();
+    let key = table.primary_key.clone();
+    let [shape_id] = key.as_slice() else {
+        return Err(format!(
+            "table `{name}` needs a one-column primary key to keep a history (its rows' versions are \
+             keyed by it)"
+        ));
+    };
+    match h.action {
+        HistoryAction::Add => {
+            for c in crate::entity::audit_column_defs() {
+                if table.column(&c.name).is_none() {
+                    table.columns.push(c.clone());
+                    out.push(DdlOrSql::Ddl(DdlStatement::AddColumn {
+                        table: name.to_string(),
+                        column: c,
+                    }));
+                }
+            }
+            if model.table(&hname).is_some() {
+                return Err(format!(
+                    "table `{name}` already has a history table, `{hname}`: to write its triggers \
+                     again after changing its columns, use `refresh_history()`"
+                ));
+            }
+            out.push(DdlOrSql::Ddl(DdlStatement::CreateTable {
+                table: crate::entity::history_table(&table, shape_id),
+                if_not_exists: false,
+            }));
+        }
+        HistoryAction::Refresh => {
+            let missing: Vec<&str> = [
+                audit_columns::STAMP,
+                audit_columns::ACTOR,
+                audit_columns::NOTE,
+            ]
+            .into_iter()
+            .filter(|c| table.column(c).is_none())
+            .collect();
+            let Some(have) = model.table(&hname).filter(|_| missing.is_empty()) else {
+                return Err(format!(
+                    "table `{name}` keeps no history to refresh (no audit columns or no `{hname}` \
+                     table): use `add_history()`"
+                ));
+            };
+            for c in crate::entity::history_table(&table, shape_id).columns {
+                if have.column(&c.name).is_none() {
+                    out.push(DdlOrSql::Ddl(DdlStatement::AddColumn {
+                        table: hname.clone(),
+                        column: c,
+                    }));
+                }
+            }
+        }
+        HistoryAction::Drop => unreachable!("handled above"),
+    }
+    let shape = table_history_shape(&table).expect("a one-column primary key");
+    out.extend(
+        history_triggers(&shape, dialect)
+            .into_iter()
+            .map(DdlOrSql::Sql),
+    );
+    Ok(out)
+}
+
+/// A statement of a history step: typed, or already in the dialect's SQL.
+// a handful per step, consumed at once: boxing the typed one buys nothing
+#[allow(clippy::large_enum_variant)]
+enum DdlOrSql {
+    Ddl(DdlStatement),
+    Sql(String),
+}
+
+fn step_sql(
+    i: usize,
+    step: &Step,
+    dialect: Dialect,
+    model: &Schema,
+) -> Result<Vec<String>, ScriptError> {
     match step {
         Step::Ddl(d) => d
             .to_sql(dialect)
@@ -291,6 +707,21 @@ fn step_sql(i: usize, step: &Step, dialect: Dialect) -> Result<Vec<String>, Scri
                 });
             }
             Ok(vec![t.sql])
+        }
+        Step::History(h) => {
+            let parts = history_sql(h, dialect, model)
+                .map_err(|reason| ScriptError::History { step: i, reason })?;
+            let mut out = Vec::new();
+            for part in parts {
+                match part {
+                    DdlOrSql::Sql(sql) => out.push(sql),
+                    DdlOrSql::Ddl(d) => out.extend(
+                        d.to_sql(dialect)
+                            .map_err(|error| ScriptError::Ddl { step: i, error })?,
+                    ),
+                }
+            }
+            Ok(out)
         }
     }
 }
@@ -359,6 +790,7 @@ mod tests {
                     .unwrap()
                     .to_string(),
                 Step::Sql(_) => "Sql".into(),
+                Step::History(_) => "History".into(),
             })
             .collect();
         assert_eq!(
@@ -413,5 +845,52 @@ mod tests {
         assert_eq!(by_step.len(), 2);
         assert!(by_step[0][0].starts_with("CREATE TABLE \"a\""));
         assert_eq!(by_step[1], vec!["DROP TABLE \"a\""]);
+    }
+
+    #[test]
+    fn history_steps_follow_the_tables() {
+        let mut s = Script::new();
+        s.add_history("notes");
+        // the table is not known: neither created here nor in the live schema
+        let err = s.to_sql(Dialect::Sqlite).unwrap_err();
+        assert!(matches!(err, ScriptError::History { step: 0, .. }), "{err}");
+        let live = Schema::new().create("notes", |t| {
+            t.id();
+            t.text("body");
+        });
+        let sql = s.to_sql_with(Dialect::MySql, &live).unwrap();
+        assert!(sql[0].starts_with("ALTER TABLE `notes` ADD COLUMN `dal_change_stamp`"));
+        assert!(
+            sql[3].starts_with("CREATE TABLE `notes_history`"),
+            "{sql:#?}"
+        );
+        assert!(sql.iter().any(|q| q.contains("NEW.`body`")));
+
+        // a refresh: the triggers go before the table's first change and come
+        // back with the new column
+        let mut model = live.clone();
+        s.to_sql_by_step_with(Dialect::Sqlite, &mut model).unwrap();
+        assert!(model.table("notes_history").is_some());
+        let mut r = Script::new();
+        r.drop_column("notes", "body");
+        r.add_to_table("notes", |t| {
+            t.string("tag", 20).nullable();
+        });
+        r.refresh_history("notes");
+        let by_step = r.to_sql_by_step_with(Dialect::Sqlite, &mut model).unwrap();
+        assert_eq!(
+            by_step[0][0],
+            "DROP TRIGGER IF EXISTS \"notes_dal_history_insert\""
+        );
+        assert!(by_step[1].iter().all(|q| !q.contains("TRIGGER")));
+        assert!(by_step[2][0].starts_with("ALTER TABLE \"notes_history\" ADD COLUMN \"tag\""));
+        assert!(by_step[2].iter().any(|q| q.contains("NEW.\"tag\"")));
+        assert!(by_step[2].iter().all(|q| !q.contains("NEW.\"body\"")));
+
+        // checksums name the step
+        assert_eq!(
+            s.fingerprint(Dialect::Postgres).unwrap(),
+            ["-- dal history: add notes"]
+        );
     }
 }

@@ -609,6 +609,46 @@ struct Renderer<'a> {
     warnings: Vec<String>,
     /// Steps written in one dialect's SQL.
     dialect_specific: bool,
+    /// New tables created with `history()`.
+    with_history: HashSet<String>,
+}
+
+/// How the history of one entity is written in a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HistoryPlan {
+    /// A new table: `create t { ..; history(); }`.
+    New,
+    /// An existing table that starts keeping a history: `add_history()`.
+    Add,
+    /// A table with history whose columns change: `refresh_history()`.
+    Refresh,
+    /// Anything else (a soft-delete column not called `deleted_at`, a half
+    /// made history): the triggers as raw SQL of the database diffed against.
+    Raw,
+}
+
+/// True when `schema!`'s history construct writes exactly the entity's
+/// triggers on every dialect (its soft-delete column, if any, is `deleted_at`).
+fn portable_history(shape: &EntityShape) -> bool {
+    let mut table = Table::new(shape.table.clone());
+    table.columns = shape
+        .columns
+        .iter()
+        .map(|c| Column::new(c.name.clone(), ColumnType::Text))
+        .collect();
+    table.primary_key = vec![shape.id_column().to_string()];
+    let Some(plain) = dal_schema::entity::table_history_shape(&table) else {
+        return false;
+    };
+    Dialect::ALL
+        .iter()
+        .all(|d| history_triggers(shape, *d) == history_triggers(&plain, *d))
+}
+
+fn has_audit(table: &Table) -> bool {
+    dal_schema::entity::audit_column_defs()
+        .iter()
+        .all(|c| table.column(&c.name).is_some())
 }
 
 impl<'a> Renderer<'a> {
@@ -617,6 +657,7 @@ impl<'a> Renderer<'a> {
             ctx,
             warnings: Vec::new(),
             dialect_specific: false,
+            with_history: HashSet::new(),
         }
     }
 
@@ -665,11 +706,93 @@ impl<'a> Renderer<'a> {
             })
             .collect();
 
+        // history written with `schema!`'s construct where it says exactly
+        // what the entity needs, so the file runs on every database
+        let plans: Vec<(&EntityShape, HistoryPlan)> = histories
+            .iter()
+            .map(|shape| (*shape, self.history_plan(shape, &applied)))
+            .collect();
+        let plan_of = |table: &str| {
+            plans
+                .iter()
+                .find(|(s, _)| s.table == table)
+                .map(|(_, p)| *p)
+        };
+        // entities that stop keeping a history (a destructive change)
+        let dropped_history: Vec<String> = self
+            .ctx
+            .live
+            .tables
+            .iter()
+            .filter(|t| {
+                has_audit(t)
+                    && plan_of(&t.name).is_none()
+                    && !self.ctx.history.iter().any(|s| s.table == t.name)
+                    && applied.iter().any(
+                        |c| matches!(c, Change::DropTable(n) if *n == history_table_name(&t.name)),
+                    )
+                    && !applied
+                        .iter()
+                        .any(|c| matches!(c, Change::DropTable(n) if *n == t.name))
+            })
+            .map(|t| t.name.clone())
+            .collect();
+        let typed: Vec<&Change> = applied
+            .iter()
+            .copied()
+            .filter(|c| {
+                let audit_of = |table: &str, column: &str| {
+                    matches!(c, Change::AddColumn { table: t, column: col } if t == table && col.name == column)
+                        || matches!(c, Change::DropColumn { table: t, column: col } if t == table && col == column)
+                };
+                let is_audit = |table: &str| {
+                    dal_schema::entity::audit_column_defs()
+                        .iter()
+                        .any(|a| audit_of(table, &a.name))
+                };
+                for (shape, plan) in &plans {
+                    let h = history_table_name(&shape.table);
+                    let creates_history = matches!(c, Change::CreateTable(t) if t.name == h);
+                    let drop = match plan {
+                        HistoryPlan::New => creates_history,
+                        HistoryPlan::Add => creates_history || is_audit(&shape.table),
+                        HistoryPlan::Refresh => {
+                            matches!(c, Change::AddColumn { table, .. } if *table == h)
+                        }
+                        HistoryPlan::Raw => false,
+                    };
+                    if drop {
+                        return false;
+                    }
+                }
+                for t in &dropped_history {
+                    let h = history_table_name(t);
+                    if matches!(c, Change::DropTable(n) if *n == h) || is_audit(t) {
+                        return false;
+                    }
+                }
+                true
+            })
+            .collect();
+        self.with_history = plans
+            .iter()
+            .filter(|(_, p)| *p == HistoryPlan::New)
+            .map(|(s, _)| s.table.clone())
+            .collect();
+        let raw: Vec<&EntityShape> = plans
+            .iter()
+            .filter(|(_, p)| *p == HistoryPlan::Raw)
+            .map(|(s, _)| *s)
+            .collect();
+
         let mut up = Body::default();
-        // Triggers name the columns and the history table: remove them before
-        // the tables change (a SQLite rebuild could not rename a table a
-        // trigger refers to) and write them again afterwards.
-        for shape in &histories {
+        for t in &dropped_history {
+            up.alter(t, "drop_history()".into());
+        }
+        // Raw triggers name the columns and the history table: remove them
+        // before the tables change (a SQLite rebuild could not rename a table
+        // a trigger refers to) and write them again afterwards.
+        for shape in &raw {
             if self.ctx.live.table(&shape.table).is_some() {
                 self.dialect_specific = true;
                 up.comment(format!(
@@ -680,29 +803,55 @@ impl<'a> Renderer<'a> {
                 up.sql(drop_history_triggers(&shape.table, self.ctx.dialect));
             }
         }
-        self.up(&mut up, &applied);
-        for shape in &histories {
-            self.dialect_specific = true;
-            up.comment(format!(
-                "history triggers of {} ({} SQL)",
-                shape.table,
-                self.dialect_name()
-            ));
-            up.sql(history_triggers(shape, self.ctx.dialect));
+        self.up(&mut up, &typed);
+        for (shape, plan) in &plans {
+            match plan {
+                HistoryPlan::New => {}
+                HistoryPlan::Add => up.alter(&shape.table, "add_history()".into()),
+                HistoryPlan::Refresh => up.alter(&shape.table, "refresh_history()".into()),
+                HistoryPlan::Raw => {
+                    self.dialect_specific = true;
+                    up.comment(format!(
+                        "history triggers of {} ({} SQL)",
+                        shape.table,
+                        self.dialect_name()
+                    ));
+                    up.sql(history_triggers(shape, self.ctx.dialect));
+                }
+            }
         }
 
         let mut down = Body::default();
-        for shape in &histories {
-            down.sql(drop_history_triggers(&shape.table, self.ctx.dialect));
+        for (shape, plan) in &plans {
+            match plan {
+                HistoryPlan::New | HistoryPlan::Add => {
+                    down.alter(&shape.table, "drop_history()".into())
+                }
+                HistoryPlan::Refresh => {}
+                HistoryPlan::Raw => down.sql(drop_history_triggers(&shape.table, self.ctx.dialect)),
+            }
         }
-        for change in applied.iter().rev() {
+        for change in typed.iter().rev() {
             self.down(&mut down, change);
         }
-        for shape in &histories {
-            if let Some(old) = self.previous_shape(shape) {
-                down.comment(format!("history triggers of {} as they were", shape.table));
-                down.sql(history_triggers(&old, self.ctx.dialect));
+        for (shape, plan) in &plans {
+            match plan {
+                HistoryPlan::Refresh => down.alter(&shape.table, "refresh_history()".into()),
+                HistoryPlan::Raw => {
+                    if let Some(old) = self.previous_shape(shape) {
+                        down.comment(format!("history triggers of {} as they were", shape.table));
+                        down.sql(history_triggers(&old, self.ctx.dialect));
+                    }
+                }
+                HistoryPlan::New | HistoryPlan::Add => {}
             }
+        }
+        for t in &dropped_history {
+            self.warnings.push(format!(
+                "{t} stops keeping a history: its history table and audit columns are dropped; \
+                 the down script adds an empty history back"
+            ));
+            down.alter(t, "add_history()".into());
         }
 
         let source = self.source(name, &applied, &skipped, &up, &down);
@@ -711,6 +860,34 @@ impl<'a> Renderer<'a> {
             changes: applied.len(),
             skipped_destructive: skipped,
             warnings: self.warnings,
+        }
+    }
+
+    /// How the history of `shape` is written, given the live tables and the
+    /// changes the migration makes.
+    fn history_plan(&self, shape: &EntityShape, applied: &[&Change]) -> HistoryPlan {
+        if !portable_history(shape) {
+            return HistoryPlan::Raw;
+        }
+        let live = &self.ctx.live;
+        let history = history_table_name(&shape.table);
+        match (live.table(&shape.table), live.table(&history)) {
+            (None, None)
+                if applied
+                    .iter()
+                    .any(|c| matches!(c, Change::CreateTable(t) if t.name == shape.table)) =>
+            {
+                HistoryPlan::New
+            }
+            (Some(t), None)
+                if dal_schema::entity::audit_column_defs()
+                    .iter()
+                    .all(|c| t.column(&c.name).is_none()) =>
+            {
+                HistoryPlan::Add
+            }
+            (Some(t), Some(_)) if has_audit(t) => HistoryPlan::Refresh,
+            _ => HistoryPlan::Raw,
         }
     }
 
@@ -1004,12 +1181,29 @@ impl<'a> Renderer<'a> {
     }
 
     fn create(&mut self, body: &mut Body, table: &Table) {
+        let history = self.with_history.contains(&table.name);
+        let plain;
+        let table = if history {
+            // `history()` adds the audit columns
+            let mut t = table.clone();
+            t.columns
+                .retain(|c| !dal_schema::entity::is_audit_column(&c.name));
+            plain = t;
+            &plain
+        } else {
+            table
+        };
         let declared = |name: &str| name == table.name || body.created.contains(name);
         match table_items(table, &declared) {
-            Some(items) => body.stmts.push(Stmt::Create {
-                table: table.name.clone(),
-                items,
-            }),
+            Some(mut items) => {
+                if history {
+                    items.push("history()".into());
+                }
+                body.stmts.push(Stmt::Create {
+                    table: table.name.clone(),
+                    items,
+                })
+            }
             None => self.raw(
                 body,
                 &format!("create table {}", table.name),

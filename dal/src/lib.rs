@@ -249,6 +249,11 @@ pub use dal_macros::DbEnum;
 ///   `foreign_uuid(col)`;
 /// - `timestamps()` (`created_at`, `updated_at`), `soft_deletes()` (`deleted_at`),
 ///   `without_rowid()`;
+/// - `history()`: keep every version of the rows, as an entity with
+///   `#[dal(history)]` does: the hidden audit columns are appended to the
+///   table, then its history table and triggers are created for the dialect
+///   the script runs on ([`HistoryAction::Add`](schema::script::HistoryAction::Add));
+///   the table needs a one-column primary key;
 /// - `primary(a, b)`, `index(a, b)`, `unique_index(a, b)`,
 ///   `index_named("name", a, b)`, `unique_index_named("name", a, b)`;
 /// - `check("portable SQL expression")`, `check_named("name", "expression")`.
@@ -273,6 +278,9 @@ pub use dal_macros::DbEnum;
 /// | `add_check("name", "expression");` | `AddCheck` |
 /// | `drop_check(name);` | `DropCheck` |
 /// | `drop_foreign(col);` (the key on that column) or `drop_foreign("fk_name");` | `DropForeignKey` |
+/// | `add_history();` | [`Step::History`](schema::Step::History): audit columns, history table, triggers ([`HistoryAction::Add`](schema::script::HistoryAction::Add)) |
+/// | `refresh_history();` | `Step::History`: the history table gains the table's new columns, the triggers are written again ([`HistoryAction::Refresh`](schema::script::HistoryAction::Refresh)) |
+/// | `drop_history();` | `Step::History`: triggers, history table and audit columns dropped ([`HistoryAction::Drop`](schema::script::HistoryAction::Drop)) |
 ///
 /// Names are Rust identifiers (keywords and `r#` raw identifiers too), or string
 /// literals (`"like this"`) where a name is not a Rust identifier; either way they
@@ -287,8 +295,11 @@ pub use dal_macros::DbEnum;
 /// - unknown statements, column types, modifiers, alter items and referential
 ///   actions; wrong argument counts; modifiers on items that are not columns;
 /// - identifiers that are not portable SQL identifiers or are longer than 63 bytes;
-/// - a table created twice, a column declared twice (also by `timestamps()` or
-///   `soft_deletes()`), a primary key declared twice;
+/// - a table created twice, a column declared twice (also by `timestamps()`,
+///   `soft_deletes()` or `history()`), a primary key declared twice;
+/// - `history()` given twice, on a table without a one-column primary key, or
+///   whose history table name is taken; `add_history()` on a table that keeps a
+///   history above, `refresh_history()` or `drop_history()` on one that does not;
 /// - a string length of 0 or above [`schema::MAX_STRING_LENGTH`], a decimal
 ///   precision outside 1..=65 or a scale above the precision or 30, an
 ///   enumeration without variants or with a repeated one;

@@ -7,7 +7,7 @@ use dal_schema::{ColumnType, DefaultValue, ReferentialAction};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use super::lower::{ColumnModel, ColumnModifier, ItemModel, ScriptModel, StepModel};
+use super::lower::{ColumnModel, ColumnModifier, HistoryAction, ItemModel, ScriptModel, StepModel};
 
 /// The expression for the whole script.
 pub(crate) fn expand(model: &ScriptModel) -> TokenStream {
@@ -34,9 +34,26 @@ fn builder_ident() -> Ident {
 fn step(step: &StepModel) -> TokenStream {
     let script = script_ident();
     match step {
-        StepModel::CreateTable { table, items } => {
+        StepModel::CreateTable {
+            table,
+            items,
+            history,
+        } => {
             let body = items_body(items);
-            quote!(#script.create_table(::dal::__private::Table::build(#table, #body));)
+            let method = if *history {
+                quote!(create_table_with_history)
+            } else {
+                quote!(create_table)
+            };
+            quote!(#script.#method(::dal::__private::Table::build(#table, #body));)
+        }
+        StepModel::History { table, action } => {
+            let method = match action {
+                HistoryAction::Add => quote!(add_history),
+                HistoryAction::Refresh => quote!(refresh_history),
+                HistoryAction::Drop => quote!(drop_history),
+            };
+            quote!(#script.#method(#table);)
         }
         StepModel::AddToTable { table, items } => {
             let body = items_body(items);

@@ -17,9 +17,10 @@ use dal_schema::{
     SchemaError, SchemaErrorKind, Table, TableBuilder, is_valid_identifier, validate_table,
 };
 use proc_macro2::Span;
-use syn::LitStr;
 use syn::ext::IdentExt;
+use syn::{Ident, LitStr};
 
+pub(crate) use super::parse::HistoryAction;
 use super::parse::{
     AlterItem, Arg, ColumnDef, IndexDef, Modifier, Name, SchemaInput, Statement, TABLE_ITEMS,
     TableItem,
@@ -36,10 +37,17 @@ pub(crate) struct ScriptModel {
 
 /// One step of the script.
 pub(crate) enum StepModel {
-    /// `Script::create_table(Table::build(table, |t| items))`.
+    /// `Script::create_table(Table::build(table, |t| items))`, or
+    /// `Script::create_table_with_history(..)` with `history()`.
     CreateTable {
         table: String,
         items: Vec<ItemModel>,
+        history: bool,
+    },
+    /// `Script::add_history(table)`, `refresh_history` or `drop_history`.
+    History {
+        table: String,
+        action: HistoryAction,
     },
     /// `Script::add_to_table(table, |t| items)`: an `alter` item that adds a
     /// column, an index or a check.
@@ -673,6 +681,8 @@ struct Lowerer {
     gone: BTreeMap<String, String>,
     /// Tables created by the statements after the current one.
     created_below: Vec<String>,
+    /// Whether a table keeps a history, as far as this `schema!` tells.
+    history: BTreeMap<String, bool>,
 }
 
 impl Lowerer {
@@ -779,6 +789,7 @@ impl Lowerer {
         let mut primary: Option<(String, Option<String>)> = None;
         let mut lists: Vec<(ColumnList, &[Name])> = Vec::new();
         let mut foreign_keys = Vec::new();
+        let mut history: Option<Ident> = None;
         for item in items {
             match item {
                 TableItem::Column(def) => {
@@ -845,6 +856,12 @@ impl Lowerer {
                         .push(("deleted_at".into(), ColumnSpans::new(Loc::at(kw.span()))));
                     model.push(ItemModel::SoftDeletes);
                 }
+                TableItem::History(kw) => {
+                    if history.is_some() {
+                        self.error(kw.span(), format!("`history()` is given twice in `{name}`"));
+                    }
+                    history = Some(kw.clone());
+                }
                 TableItem::WithoutRowid(kw) => {
                     if spans.without_rowid.is_some() {
                         self.error(kw.span(), "`without_rowid()` is given twice");
@@ -908,16 +925,30 @@ impl Lowerer {
                 &declared,
             );
         }
-        let built = build_table(&name, &model);
+        let mut built = build_table(&name, &model);
         self.report_validation(&built, &spans, |_| true);
         for fk in &foreign_keys {
             self.check_foreign_key(Some(&built), fk);
+        }
+        if let Some(kw) = &history {
+            for column in dal_schema::entity::audit_column_defs() {
+                self.declare(
+                    &mut declared,
+                    &name,
+                    &column.name,
+                    Loc::at(kw.span()),
+                    Some("history()"),
+                );
+                built.columns.push(column);
+            }
+            self.check_history_table(&name, kw.span(), &built);
         }
         self.tables.insert(name.clone(), built);
         self.gone.remove(&name);
         Some(StepModel::CreateTable {
             table: name,
             items: model,
+            history: history.is_some(),
         })
     }
 
@@ -1886,11 +1917,121 @@ impl Lowerer {
                 AlterItem::DropForeign { target } => {
                     Some(self.alter_drop_foreign(&name, &mut state, target))
                 }
+                AlterItem::History { keyword, action } => {
+                    self.alter_history(&name, &mut state, keyword, *action);
+                    Some(StepModel::History {
+                        table: name.clone(),
+                        action: *action,
+                    })
+                }
             };
             steps.extend(step);
         }
         if let Some(t) = state {
             self.tables.insert(name, t);
+        }
+    }
+
+    /// `history()` on `name`, whose table is now `table`: it needs a one-column
+    /// primary key (every version is keyed by it) and its history table's name
+    /// must be free; the history table is then known to the rest of the script.
+    fn check_history_table(&mut self, name: &str, at: Span, table: &Table) {
+        if table.primary_key.len() != 1 {
+            self.error(
+                at,
+                format!(
+                    "`{name}` needs a one-column primary key, like `id()`, to keep a history: the history table keys each version by it"
+                ),
+            );
+            return;
+        }
+        let history = dal_schema::entity::history_table_name(name);
+        if self.tables.contains_key(&history) {
+            self.error(
+                at,
+                format!(
+                    "the history of `{name}` is kept in table `{history}`, which is already created above in this `schema!`"
+                ),
+            );
+            return;
+        }
+        self.tables.insert(
+            history,
+            dal_schema::entity::history_table(table, &table.primary_key[0]),
+        );
+        self.history.insert(name.to_string(), true);
+    }
+
+    /// `add_history()`, `refresh_history()`, `drop_history()`: checked against
+    /// what this `schema!` did to the table above (a table it does not create
+    /// exists outside and is checked when the script runs).
+    fn alter_history(
+        &mut self,
+        name: &str,
+        state: &mut Option<Table>,
+        keyword: &Ident,
+        action: HistoryAction,
+    ) {
+        let known = self.history.get(name).copied().or_else(|| {
+            state
+                .as_ref()
+                .map(|t| t.column(dal_schema::entity::audit_columns::STAMP).is_some())
+        });
+        let history = dal_schema::entity::history_table_name(name);
+        match (action, known) {
+            (HistoryAction::Add, Some(true)) => self.error(
+                keyword.span(),
+                format!("`{name}` already keeps a history above in this `schema!`"),
+            ),
+            (HistoryAction::Refresh | HistoryAction::Drop, Some(false)) => self.error(
+                keyword.span(),
+                format!(
+                    "`{name}` keeps no history at this point of the `schema!`: `add_history()` first"
+                ),
+            ),
+            (HistoryAction::Add, _) => {
+                if let Some(t) = state {
+                    for column in dal_schema::entity::audit_column_defs() {
+                        if t.column(&column.name).is_some() {
+                            self.error(
+                                keyword.span(),
+                                format!(
+                                    "`add_history()` adds column `{}`, which `{name}` already has",
+                                    column.name
+                                ),
+                            );
+                            return;
+                        }
+                        t.columns.push(column);
+                    }
+                    let t = t.clone();
+                    self.check_history_table(name, keyword.span(), &t);
+                } else {
+                    self.history.insert(name.to_string(), true);
+                }
+            }
+            (HistoryAction::Refresh, _) => {
+                if let Some(t) = state
+                    && let Some(id) = t.primary_key.first()
+                {
+                    let want = dal_schema::entity::history_table(t, id);
+                    if let Some(have) = self.tables.get_mut(&history) {
+                        for c in want.columns {
+                            if have.column(&c.name).is_none() {
+                                have.columns.push(c);
+                            }
+                        }
+                    }
+                }
+            }
+            (HistoryAction::Drop, _) => {
+                if let Some(t) = state {
+                    t.columns
+                        .retain(|c| !dal_schema::entity::is_audit_column(&c.name));
+                }
+                self.tables.remove(&history);
+                self.history.insert(name.to_string(), false);
+            }
         }
     }
 
@@ -2287,6 +2428,7 @@ impl Lowerer {
                 );
             }
             self.tables.remove(&name);
+            self.history.remove(&name);
             self.gone.insert(name, "was dropped".into());
         } else if !if_exists && let Some(what) = self.gone.get(&name).cloned() {
             self.error(
@@ -2313,6 +2455,9 @@ impl Lowerer {
                 format!("table `{t}` already exists: it is created above in this `schema!`"),
             );
             return;
+        }
+        if let Some(h) = self.history.remove(&f) {
+            self.history.insert(t.clone(), h);
         }
         match self.tables.remove(&f) {
             Some(mut table) => {
@@ -2542,7 +2687,7 @@ mod tests {
 
     fn table(s: &str) -> Table {
         match ok(s).steps.remove(0) {
-            StepModel::CreateTable { table, items } => build_table(&table, &items),
+            StepModel::CreateTable { table, items, .. } => build_table(&table, &items),
             _ => panic!("not a create"),
         }
     }

@@ -23,6 +23,7 @@ pub(crate) const STATEMENTS: &[&str] =
 pub(crate) const TABLE_ITEMS: &[&str] = &[
     "timestamps",
     "soft_deletes",
+    "history",
     "without_rowid",
     "primary",
     "index",
@@ -45,6 +46,9 @@ pub(crate) const ALTER_ITEMS: &[&str] = &[
     "add_check",
     "drop_check",
     "drop_foreign",
+    "add_history",
+    "refresh_history",
+    "drop_history",
 ];
 
 /// The whole input of `schema! { ... }`: its statements, in order.
@@ -102,6 +106,8 @@ pub(crate) enum TableItem {
     Timestamps(Ident),
     /// `soft_deletes()`: `deleted_at`.
     SoftDeletes(Ident),
+    /// `history()`: the hidden audit columns, the history table and its triggers.
+    History(Ident),
     /// `without_rowid()`
     WithoutRowid(Ident),
     /// `primary(a, b)`
@@ -211,6 +217,19 @@ pub(crate) enum AlterItem {
     DropCheck { name: Name },
     /// `drop_foreign(col)` (the foreign key on that column) or `drop_foreign("fk_name")`
     DropForeign { target: Name },
+    /// `add_history()`, `refresh_history()` or `drop_history()`.
+    History {
+        keyword: Ident,
+        action: HistoryAction,
+    },
+}
+
+/// What a history item of an `alter` block does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HistoryAction {
+    Add,
+    Refresh,
+    Drop,
 }
 
 // ---------------------------------------------------------------------------
@@ -498,6 +517,10 @@ fn usage(keyword: &str) -> &'static str {
     match keyword {
         "timestamps" => "timestamps()",
         "soft_deletes" => "soft_deletes()",
+        "history" => "history()",
+        "add_history" => "add_history()",
+        "refresh_history" => "refresh_history()",
+        "drop_history" => "drop_history()",
         "without_rowid" => "without_rowid()",
         "primary" => "primary(a, b)",
         "index" => "index(a, b)",
@@ -708,6 +731,10 @@ impl Parse for TableItem {
                 parse_no_args(&keyword, input)?;
                 TableItem::WithoutRowid(keyword)
             }
+            "history" => {
+                parse_no_args(&keyword, input)?;
+                TableItem::History(keyword)
+            }
             "primary" => {
                 let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
                 let columns = names_of(&keyword, &paren, parse_args(&content)?)?;
@@ -735,6 +762,12 @@ impl Parse for TableItem {
                         expression,
                     }
                 }
+            }
+            "add_history" => {
+                return Err(syn::Error::new(
+                    keyword.span(),
+                    "`add_history` belongs in an `alter <table> { .. }` block; in `create`, write `history()`",
+                ));
             }
             alter if ALTER_ITEMS.contains(&alter) => {
                 return Err(syn::Error::new(
@@ -791,6 +824,15 @@ impl Parse for AlterItem {
                     _ => AlterItem::DropForeign { target: name },
                 }
             }
+            "add_history" | "refresh_history" | "drop_history" => {
+                parse_no_args(&keyword, input)?;
+                let action = match kw.as_str() {
+                    "add_history" => HistoryAction::Add,
+                    "refresh_history" => HistoryAction::Refresh,
+                    _ => HistoryAction::Drop,
+                };
+                AlterItem::History { keyword, action }
+            }
             "rename_column" => {
                 let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
                 let args = parse_args(&content)?;
@@ -809,6 +851,10 @@ impl Parse for AlterItem {
             }
             other => {
                 let message = match other {
+                    "history" => {
+                        "`history()` belongs in `create`; in `alter` write `add_history()`"
+                            .to_string()
+                    }
                     "index" | "unique_index" | "index_named" | "check" | "check_named" => format!(
                         "`{other}` belongs in `create`; in `alter` write `add_{}`",
                         if other.starts_with("check") {

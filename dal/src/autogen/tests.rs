@@ -725,24 +725,19 @@ fn history_triggers_follow_the_tables() {
         &ctx(Dialect::Sqlite).history(vec![user_shape()]),
     );
     let up = script(&g.source, 0);
-    assert!(up.contains("create users_history {"), "{up}");
-    assert!(
-        up.contains("// history triggers of users (SQLite SQL)\nsql(r#\"DROP TRIGGER IF EXISTS \"users_dal_history_insert\"\"#);"),
-        "{up}"
+    assert_eq!(
+        up, "create users {\n    id();\n    string(email, 100);\n    history();\n}",
+        "the history table and the audit columns come with `history()`"
     );
     assert!(
-        up.contains("CREATE TRIGGER \\\"users_dal_history_update\\\"")
-            || up.contains("CREATE TRIGGER \"users_dal_history_update\""),
-        "{up}"
+        !g.source.contains("TRIGGER") && !g.source.contains("only"),
+        "{}",
+        g.source
     );
     let down = script(&g.source, 1);
-    assert!(
-        down.starts_with("sql(r#\"DROP TRIGGER IF EXISTS \"users_dal_history_insert\"\"#);"),
-        "{down}"
-    );
-    assert!(down.ends_with("drop users_history;\ndrop users;"), "{down}");
+    assert_eq!(down, "alter users {\n    drop_history();\n}\ndrop users;");
 
-    // an untouched entity gets no trigger steps
+    // an untouched entity gets no history steps
     let live = desired.clone();
     let diff = diff_schemas(&desired, &live, Dialect::Sqlite);
     let g = Generated::from_diff(
@@ -751,9 +746,30 @@ fn history_triggers_follow_the_tables() {
         &ctx(Dialect::Sqlite).live(live).history(vec![user_shape()]),
     );
     assert!(g.is_empty());
-    assert!(!g.source.contains("TRIGGER"));
+    assert!(!g.source.contains("history"));
 
-    // a changed entity: triggers dropped first, re-created last; down restores the old ones
+    // an existing table that starts keeping a history
+    let plain = Table::build("users", |t| {
+        t.id();
+        t.string("email", 100);
+    });
+    let live = Schema {
+        tables: vec![plain],
+    };
+    let diff = diff_schemas(&desired, &live, Dialect::MySql);
+    let g = Generated::from_diff(
+        &diff,
+        "m",
+        &ctx(Dialect::MySql).live(live).history(vec![user_shape()]),
+    );
+    assert_eq!(script(&g.source, 0), "alter users {\n    add_history();\n}");
+    assert_eq!(
+        script(&g.source, 1),
+        "alter users {\n    drop_history();\n}"
+    );
+
+    // a changed entity: the history table gains the column and the triggers
+    // are written again by `refresh_history()`
     let live = Schema {
         tables: vec![
             users.clone(),
@@ -765,8 +781,13 @@ fn history_triggers_follow_the_tables() {
             }),
         ],
     };
-    let mut wider = users;
+    let mut wider = users.clone();
     wider.columns.push(Column {
+        nullable: true,
+        ..Column::new("nick", ColumnType::String { length: 40 })
+    });
+    let mut wider_history = live.tables[1].clone();
+    wider_history.columns.push(Column {
         nullable: true,
         ..Column::new("nick", ColumnType::String { length: 40 })
     });
@@ -780,9 +801,40 @@ fn history_triggers_follow_the_tables() {
         },
     );
     let desired = Schema {
-        tables: vec![wider, live.tables[1].clone()],
+        tables: vec![wider, wider_history],
     };
     let diff = diff_schemas(&desired, &live, Dialect::Postgres);
+    let g = Generated::from_diff(
+        &diff,
+        "m",
+        &ctx(Dialect::Postgres)
+            .live(live.clone())
+            .history(vec![shape.clone()]),
+    );
+    assert_eq!(
+        script(&g.source, 0),
+        "alter users {\n    add string(nick, 40).nullable();\n    refresh_history();\n}"
+    );
+    assert_eq!(
+        script(&g.source, 1),
+        "alter users {\n    drop_column(nick);\n    refresh_history();\n}"
+    );
+
+    // a soft-delete column with another name than `deleted_at`: the triggers
+    // stay raw SQL of the database diffed against
+    shape.columns.push(EntityColumn {
+        name: "removed_on".into(),
+        role: ColumnRole::DeletedAt,
+        mapped: true,
+    });
+    let mut removed = desired.clone();
+    for t in &mut removed.tables {
+        t.columns.push(Column {
+            nullable: true,
+            ..Column::new("removed_on", ColumnType::TimestampTz)
+        });
+    }
+    let diff = diff_schemas(&removed, &live, Dialect::Postgres);
     let g = Generated::from_diff(
         &diff,
         "m",
@@ -795,17 +847,43 @@ fn history_triggers_follow_the_tables() {
         ),
         "{up}"
     );
-    assert!(
-        up.contains("alter users {\n    add string(nick, 40).nullable();\n}"),
-        "{up}"
-    );
     assert!(up.contains("CREATE OR REPLACE FUNCTION"), "{up}");
-    assert!(up.contains("NEW.\"nick\""), "{up}");
+    assert!(up.contains("NEW.\"removed_on\""), "{up}");
     let down = script(&g.source, 1);
-    assert!(down.contains("drop_column(nick);"), "{down}");
     let restored = &down[down.find("as they were").expect(&down)..];
-    assert!(restored.contains("CREATE OR REPLACE FUNCTION"), "{down}");
-    assert!(!restored.contains("nick"), "{down}");
+    assert!(!restored.contains("removed_on"), "{down}");
+}
+
+#[test]
+fn entities_that_stop_keeping_a_history() {
+    let users = Table::build("users", |t| {
+        t.id();
+        t.string("email", 100);
+    });
+    let mut live = Schema {
+        tables: vec![users.clone()],
+    };
+    for c in dal_schema::entity::audit_column_defs() {
+        live.tables[0].columns.push(c);
+    }
+    live.tables
+        .push(dal_schema::entity::history_table(&live.tables[0], "id"));
+    let desired = Schema {
+        tables: vec![users],
+    };
+    let diff = diff_schemas(&desired, &live, Dialect::Sqlite);
+    let g = Generated::from_diff(&diff, "m", &ctx(Dialect::Sqlite).live(live.clone()));
+    assert!(g.is_empty(), "dropping a history is destructive");
+    let g = Generated::from_diff(
+        &diff,
+        "m",
+        &ctx(Dialect::Sqlite).live(live).include_destructive(true),
+    );
+    assert_eq!(
+        script(&g.source, 0),
+        "alter users {\n    drop_history();\n}"
+    );
+    assert_eq!(script(&g.source, 1), "alter users {\n    add_history();\n}");
 }
 
 #[test]

@@ -1,8 +1,7 @@
 //! `ensure_schema`: create an entity's table and history table, add columns the
 //! struct gained, and report (not apply) differences that would lose data.
 
-use dal_schema::entity::{history_columns as h, history_table_name};
-use dal_schema::{Change, Column, ColumnType, Table, diff_tables};
+use dal_schema::{Change, Table, diff_tables};
 
 use super::Entity;
 use crate::db::Db;
@@ -34,47 +33,7 @@ impl SchemaReport {
 /// SQLite, clustered by InnoDB): one b-tree to write per version. The table's
 /// triggers fill it.
 pub(crate) fn history_blueprint<E: Entity>(table: &Table) -> Table {
-    let info = E::INFO;
-    let name = history_table_name(info.table);
-    let id = info.id_column.to_string();
-    let mut t = Table::build(&name, |t| {
-        t.big_integer(h::VERSION);
-        t.string(h::OPERATION, 16);
-        t.string(h::ACTOR, 255).nullable();
-        t.text(h::COMMENT).nullable();
-        t.timestamp_tz(h::AT);
-        t.primary([id.clone(), h::VERSION.to_string()]);
-        t.without_rowid();
-    });
-    let audit: Vec<&str> = info
-        .columns
-        .iter()
-        .filter(|c| c.role.is_audit())
-        .map(|c| c.name)
-        .collect();
-    for c in table
-        .columns
-        .iter()
-        .filter(|c| !audit.contains(&c.name.as_str()))
-    {
-        let ty = match &c.ty {
-            // the history keeps values the enumeration may later drop
-            ColumnType::Enumeration { .. } => ColumnType::String { length: 255 },
-            other => other.clone(),
-        };
-        let key = c.name == id;
-        // old versions get the column's default when a column is added later
-        let default = c
-            .default
-            .clone()
-            .filter(|d| !key && !matches!(d, dal_schema::DefaultValue::CurrentTimestamp));
-        t.columns.push(Column {
-            nullable: !key,
-            default,
-            ..Column::new(c.name.clone(), ty)
-        });
-    }
-    t
+    dal_schema::entity::history_table(table, E::INFO.id_column)
 }
 
 async fn ensure_table(db: &Db, want: &Table, report: &mut SchemaReport) -> Result<()> {

@@ -196,7 +196,10 @@ impl Migration {
 
     /// The hex SHA-256 (64 lower-case characters) of the `up` script's SQL for
     /// `dialect`, statements joined by `"\n"`: what the tracking table records
-    /// and drift detection compares.
+    /// and drift detection compares. A history step (`history()`,
+    /// `add_history()`, ...) counts as one line naming it
+    /// ([`Script::fingerprint`](crate::schema::script::Script::fingerprint)):
+    /// its SQL follows the table's columns when it runs.
     ///
     /// Fails with [`Error::InvalidInput`] when the script cannot be written for
     /// the dialect.
@@ -221,7 +224,7 @@ impl Migration {
     /// # Ok::<(), dal::Error>(())
     /// ```
     pub fn checksum(&self, dialect: Dialect) -> Result<String> {
-        let sql = self.up.to_sql(dialect).map_err(|e| {
+        let sql = self.up.fingerprint(dialect).map_err(|e| {
             Error::invalid_input(
                 format!("migration `{}`", self.name),
                 format!(

@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use dal_schema::Dialect;
 use dal_schema::ddl::DdlStatement;
 use dal_schema::script::{Script, Step};
+use dal_schema::{Dialect, Schema};
 
 use super::lock::Session;
 use super::tracking::{self, Record};
@@ -23,8 +23,6 @@ struct Entry<'m> {
     /// Position in its module.
     order: u32,
     migration: &'m Migration,
-    /// The up script's statements, step by step.
-    up: Vec<Vec<String>>,
     checksum: String,
 }
 
@@ -101,27 +99,53 @@ fn script_error(
     }
 }
 
-/// Validate the registry and write every up script for `dialect`.
+/// Validate the registry and checksum every up script for `dialect`.
 fn prepare(m: &Migrator, dialect: Dialect) -> Result<Vec<Entry<'_>>> {
     validate(m)?;
     let mut out = Vec::new();
     for module in &m.modules {
         for (i, g) in module.migrations.iter().enumerate() {
-            let up =
-                g.up.to_sql_by_step(dialect)
+            let fingerprint =
+                g.up.fingerprint(dialect)
                     .map_err(|e| script_error(&module.name, &g.name, "up", dialect, e))?;
-            let flat: Vec<String> = up.iter().flatten().cloned().collect();
             out.push(Entry {
                 module: &module.name,
                 name: &g.name,
                 order: i as u32,
                 migration: g,
-                up,
-                checksum: super::checksum_of(&flat),
+                checksum: super::checksum_of(&fingerprint),
             });
         }
     }
     Ok(out)
+}
+
+fn has_history(script: &Script) -> bool {
+    script.steps().iter().any(|s| matches!(s, Step::History(_)))
+}
+
+/// The tables history steps are written from: the live ones, read before the
+/// run takes its lock, when a script to run has a history step (the others
+/// need no model).
+async fn live_model<'s>(db: &Db, scripts: impl IntoIterator<Item = &'s Script>) -> Result<Schema> {
+    if scripts.into_iter().any(has_history) {
+        db.introspect().await
+    } else {
+        Ok(Schema::new())
+    }
+}
+
+/// Write `script` for `dialect`, following its changes in `model`.
+fn render(
+    e: &Entry<'_>,
+    which: &str,
+    script: &Script,
+    dialect: Dialect,
+    model: &mut Schema,
+) -> Result<Vec<Vec<String>>> {
+    script
+        .to_sql_by_step_with(dialect, model)
+        .map_err(|err| script_error(e.module, e.name, which, dialect, err))
 }
 
 fn has_rebuild(script: &Script) -> bool {
@@ -212,7 +236,7 @@ enum Track<'r> {
 struct Job<'r> {
     module: &'r str,
     name: &'r str,
-    steps: &'r [Vec<String>],
+    steps: Vec<Vec<String>>,
     direction: Direction,
     track: Track<'r>,
 }
@@ -525,7 +549,13 @@ async fn finish(s: Session<'_>, r: Result<Report>) -> Result<Report> {
     }
 }
 
-fn up_jobs<'e>(entries: &'e [Entry<'e>], records: &[Record], limit: Option<usize>) -> Vec<Job<'e>> {
+fn up_jobs<'e>(
+    entries: &'e [Entry<'e>],
+    records: &[Record],
+    limit: Option<usize>,
+    dialect: Dialect,
+    model: &mut Schema,
+) -> Result<Vec<Job<'e>>> {
     let applied: HashSet<(&str, &str)> = records
         .iter()
         .map(|r| (r.module.as_str(), r.name.as_str()))
@@ -537,17 +567,17 @@ fn up_jobs<'e>(entries: &'e [Entry<'e>], records: &[Record], limit: Option<usize
         .filter(|(i, e)| limit.is_none_or(|l| *i <= l) && !applied.contains(&(e.module, e.name)))
         .map(|(_, e)| {
             seq += 1;
-            Job {
+            Ok(Job {
                 module: e.module,
                 name: e.name,
-                steps: &e.up,
+                steps: render(e, "up", e.migration.up_script(), dialect, model)?,
                 direction: Direction::Up,
                 track: Track::Insert {
                     order: e.order,
                     checksum: &e.checksum,
                     seq,
                 },
-            }
+            })
         })
         .collect()
 }
@@ -557,12 +587,13 @@ pub(super) async fn up(m: &Migrator, db: &Db, target: Option<&str>) -> Result<Re
     let entries = prepare(m, dialect)?;
     let limit = target.map(|t| resolve(&entries, t)).transpose()?;
     let fk_off = entries.iter().any(|e| has_rebuild(e.migration.up_script()));
+    let mut model = live_model(db, entries.iter().map(|e| e.migration.up_script())).await?;
     let mut s = Session::open(db, &m.table, m.lock_timeout, fk_off).await?;
     let r = async {
         s.ensure_table(&m.table).await?;
         let records = s.records(&m.table).await?;
         check_drift(&entries, &records)?;
-        let jobs = up_jobs(&entries, &records, limit);
+        let jobs = up_jobs(&entries, &records, limit, dialect, &mut model)?;
         let mut report = Report::default();
         run_jobs(m, &mut s, &jobs, &mut report).await?;
         Ok(report)
@@ -580,6 +611,8 @@ pub(super) async fn rollback(m: &Migrator, db: &Db, n: usize) -> Result<Report> 
     let fk_off = entries
         .iter()
         .any(|e| e.migration.down_script().is_some_and(has_rebuild));
+    let mut model =
+        live_model(db, entries.iter().filter_map(|e| e.migration.down_script())).await?;
     let mut s = Session::open(db, &m.table, m.lock_timeout, fk_off).await?;
     let r = async {
         s.ensure_table(&m.table).await?;
@@ -610,13 +643,11 @@ pub(super) async fn rollback(m: &Migrator, db: &Db, n: usize) -> Result<Report> 
                     ),
                 ));
             };
-            let sql = down
-                .to_sql_by_step(dialect)
-                .map_err(|err| script_error(e.module, e.name, "down", dialect, err))?;
+            let sql = render(e, "down", down, dialect, &mut model)?;
             downs.push((r, sql));
         }
         let jobs: Vec<Job<'_>> = downs
-            .iter()
+            .into_iter()
             .map(|(r, sql)| Job {
                 module: &r.module,
                 name: &r.name,
@@ -653,7 +684,8 @@ pub(super) async fn fresh(m: &Migrator, db: &Db, confirm: Fresh) -> Result<Repor
             "fresh: dropped every table"
         );
         s.ensure_table(&m.table).await?;
-        let jobs = up_jobs(&entries, &[], None);
+        // every table is gone: the scripts create what history steps read
+        let jobs = up_jobs(&entries, &[], None, dialect, &mut Schema::new())?;
         let mut report = Report::default();
         run_jobs(m, &mut s, &jobs, &mut report).await?;
         Ok(report)
