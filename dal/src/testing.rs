@@ -60,9 +60,11 @@ pub const REQUIRE_SERVERS_VAR: &str = "DAL_TEST_REQUIRE_SERVERS";
 /// The prefix of every schema, database and file made for a test, so leftovers
 /// are easy to find.
 const NAME_PREFIX: &str = "dal_t_";
-/// How much of the test's name goes into its database's name (identifiers are
-/// at most 63 bytes on PostgreSQL, 64 on MariaDB).
-const NAME_LABEL_MAX: usize = 32;
+/// How much of the test function's name goes into its database's name. Names
+/// stay at most 37 characters, so names built from them stay within the
+/// servers' limits (63 bytes on PostgreSQL, 64 on MariaDB) too: the
+/// migrator's `GET_LOCK` name `dal_migrate.<database>.dal_migrations`, say.
+const NAME_LABEL_MAX: usize = 18;
 /// How long creating or dropping a test database may wait for the server.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting to a server may take before it counts as not answering.
@@ -250,7 +252,7 @@ impl TestDatabase {
     }
 
     /// The schema (PostgreSQL), database (MariaDB) or file stem (SQLite):
-    /// `dal_t_<test>_<uuid>`.
+    /// `dal_t_<function>_<uuid>`, at most 37 characters.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -353,12 +355,17 @@ async fn admin(dialect: Dialect, admin_url: &str) -> Result<Db, SetupError> {
         })
 }
 
-/// `dal_t_<test>_<uuid>`: the test's name in lower case with anything but
-/// letters, digits and `_` turned into `_`, its last [`NAME_LABEL_MAX`]
-/// characters (the function's name rather than its module's), then 12 hex
-/// digits of a fresh UUID.
+/// `dal_t_<function>_<uuid>`: the test function's name (the last segment of
+/// the test's name, or the one before a backend's), in lower case with
+/// anything but letters, digits and `_` turned into `_`, cut to
+/// [`NAME_LABEL_MAX`] characters, then 12 hex digits of a fresh UUID.
 fn database_name(test: &str) -> String {
-    let label: Vec<char> = test
+    let mut segments: Vec<&str> = test.split("::").collect();
+    if segments.len() > 1 && matches!(segments.last(), Some(&("sqlite" | "postgres" | "mysql"))) {
+        segments.pop();
+    }
+    let function = segments.last().copied().unwrap_or_default();
+    let label: String = function
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -367,9 +374,7 @@ fn database_name(test: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    let label: String = label[label.len().saturating_sub(NAME_LABEL_MAX)..]
-        .iter()
+        .take(NAME_LABEL_MAX)
         .collect();
     let label = label.trim_matches('_');
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -500,7 +505,10 @@ type EnsureFn = for<'a> fn(&'a Db) -> BoxFuture<'a, crate::Result<SchemaReport>>
 /// A preparation step run on the fresh database before the body.
 enum Step {
     Migrator(Box<Migrator>),
-    Entity { name: &'static str, ensure: EnsureFn },
+    Entity {
+        name: &'static str,
+        ensure: EnsureFn,
+    },
 }
 
 fn ensure_entity<E: Entity>(db: &Db) -> BoxFuture<'_, crate::Result<SchemaReport>> {
@@ -671,10 +679,14 @@ impl TestRun {
         };
         for step in steps {
             let (what, r) = match step {
-                Step::Migrator(m) => ("applying the migrator".to_string(), m.up(&t).await.map(drop)),
-                Step::Entity { name, ensure } => {
-                    (format!("ensure_schema of `{name}`"), ensure(&t).await.map(drop))
-                }
+                Step::Migrator(m) => (
+                    "applying the migrator".to_string(),
+                    m.up(&t).await.map(drop),
+                ),
+                Step::Entity { name, ensure } => (
+                    format!("ensure_schema of `{name}`"),
+                    ensure(&t).await.map(drop),
+                ),
             };
             if let Err(e) = r {
                 t.keep();
@@ -752,10 +764,12 @@ mod tests {
     #[test]
     fn names_are_identifiers_with_the_test_in_them() {
         let n = database_name("backends::saves::postgres");
-        assert!(n.starts_with("dal_t_backends__saves__postgres_"), "{n}");
-        assert_eq!(n.len(), "dal_t_backends__saves__postgres_".len() + 12);
+        assert!(n.starts_with("dal_t_saves_"), "{n}");
+        assert_eq!(n.len(), "dal_t_saves_".len() + 12);
+        assert!(database_name("users::saves").starts_with("dal_t_saves_"));
+        assert!(database_name("mysql").starts_with("dal_t_mysql_"));
         let long = database_name(&"x".repeat(200));
-        assert!(long.len() <= 6 + NAME_LABEL_MAX + 1 + 12, "{long}");
+        assert!(long.len() <= 37, "{long}");
         assert!(database_name("").starts_with("dal_t_"));
         let odd = database_name("tests::Ünïcode-Name");
         assert!(

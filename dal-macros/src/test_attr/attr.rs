@@ -103,7 +103,10 @@ pub(crate) fn parse(args: TokenStream, errors: &mut darling::error::Accumulator)
         };
         let Some(key) = meta.path().get_ident().map(|i| i.to_string()) else {
             let path = meta.path();
-            errors.push(unknown(path, &quote::quote!(#path).to_string().replace(' ', "")));
+            errors.push(unknown(
+                path,
+                &quote::quote!(#path).to_string().replace(' ', ""),
+            ));
             continue;
         };
         if !OPTIONS.contains(&key.as_str()) {
@@ -112,7 +115,9 @@ pub(crate) fn parse(args: TokenStream, errors: &mut darling::error::Accumulator)
         }
         // an option given twice: the second is reported, the first kept
         if seen.contains(&key) {
-            errors.push(darling::Error::custom(format!("`{key}` is given twice")).with_span(meta.path()));
+            errors.push(
+                darling::Error::custom(format!("`{key}` is given twice")).with_span(meta.path()),
+            );
             continue;
         }
         seen.push(key.clone());
@@ -202,7 +207,10 @@ fn list_items(meta: &syn::Meta, form: &str) -> darling::Result<Vec<NestedMeta>> 
 
 /// `backends(sqlite, postgres, mysql)`.
 fn backends(meta: &syn::Meta) -> darling::Result<(Span, Vec<BackendName>)> {
-    let items = list_items(meta, "a list of backends: `backends(sqlite, postgres, mysql)`")?;
+    let items = list_items(
+        meta,
+        "a list of backends: `backends(sqlite, postgres, mysql)`",
+    )?;
     let mut errors = darling::Error::accumulator();
     let mut out: Vec<BackendName> = Vec::new();
     for item in &items {

@@ -79,12 +79,14 @@ fn run(t: &TestFn, dialect: TokenStream, backend_name: TokenStream) -> TokenStre
     let ident = &t.func.sig.ident;
     let name = ident.to_string();
     // the migrator lays the schema down, then each entity completes it
-    let migrator = t.migrator.iter().map(|m| {
-        quote_spanned!(m.span()=> .migrator(#m))
-    });
-    let entities = t.entities.iter().map(|e| {
-        quote_spanned!(e.span()=> .entity::<#e>())
-    });
+    let migrator = t
+        .migrator
+        .iter()
+        .map(|m| quote_spanned!(m.span()=> .migrator(#m)));
+    let entities = t
+        .entities
+        .iter()
+        .map(|e| quote_spanned!(e.span()=> .entity::<#e>()));
     let runtime = match t.runtime {
         Runtime::CurrentThread => quote!(),
         Runtime::MultiThread(None) => quote!(.multi_thread()),

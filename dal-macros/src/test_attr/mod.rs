@@ -49,8 +49,14 @@ mod tests {
                 async fn saves(db: dal::Db) -> dal::Result<()> { Ok(()) }
             },
         );
-        assert!(out.contains("# [:: core :: prelude :: v1 :: test] fn saves ()"), "{out}");
-        assert!(out.contains("async fn saves (db : dal :: Db) -> dal :: Result < () >"), "{out}");
+        assert!(
+            out.contains("# [:: core :: prelude :: v1 :: test] fn saves ()"),
+            "{out}"
+        );
+        assert!(
+            out.contains("async fn saves (db : dal :: Db) -> dal :: Result < () >"),
+            "{out}"
+        );
         assert!(out.contains("# [ignore]"), "{out}");
         assert!(out.contains("Dialect :: Sqlite"), "{out}");
         // the migrator first, then the entities in order
@@ -70,7 +76,12 @@ mod tests {
                 async fn round_trip(t: dal::testing::TestDatabase) {}
             },
         );
-        assert!(out.contains("fn round_trip (__dal_backend : :: dal :: __private :: testing :: Dialect)"), "{out}");
+        assert!(
+            out.contains(
+                "fn round_trip (__dal_backend : :: dal :: __private :: testing :: Dialect)"
+            ),
+            "{out}"
+        );
         assert!(out.contains("mod round_trip"), "{out}");
         for b in ["sqlite", "postgres", "mysql"] {
             assert!(out.contains(&format!("fn {b} ()")), "{b}: {out}");
@@ -85,7 +96,9 @@ mod tests {
     fn flavor_alone_is_multi_thread_with_tokio_defaults() {
         let out = expand(
             quote!(flavor = "multi_thread"),
-            quote!(async fn t(db: dal::Db) {}),
+            quote!(
+                async fn t(db: dal::Db) {}
+            ),
         );
         assert!(out.contains(". multi_thread ()"), "{out}");
     }
@@ -93,11 +106,20 @@ mod tests {
     #[test]
     fn misuse_is_reported_all_at_once() {
         let e = errors(
-            quote!(backend(sqlite), backends(sqlite, oracle, sqlite), flavor = "threaded"),
-            quote!(fn t(a: dal::Db, b: dal::Db) {}),
+            quote!(
+                backend(sqlite),
+                backends(sqlite, oracle, sqlite),
+                flavor = "threaded"
+            ),
+            quote!(
+                fn t(a: dal::Db, b: dal::Db) {}
+            ),
         );
         let all = e.join("\n");
-        assert!(all.contains("unknown `#[dal::test]` option `backend`"), "{all}");
+        assert!(
+            all.contains("unknown `#[dal::test]` option `backend`"),
+            "{all}"
+        );
         assert!(all.contains("did you mean `backends`"), "{all}");
         assert!(all.contains("unknown backend `oracle`"), "{all}");
         assert!(all.contains("`sqlite` is listed twice"), "{all}");
@@ -110,18 +132,35 @@ mod tests {
     #[test]
     fn conflicting_options() {
         let e = errors(
-            quote!(flavor = "current_thread", worker_threads = 2, migrator = a, migrator = b, backends()),
-            quote!(async fn t(db: dal::Db) {}),
+            quote!(
+                flavor = "current_thread",
+                worker_threads = 2,
+                migrator = a,
+                migrator = b,
+                backends()
+            ),
+            quote!(
+                async fn t(db: dal::Db) {}
+            ),
         );
         let all = e.join("\n");
-        assert!(all.contains("`worker_threads` needs the multi-threaded runtime"), "{all}");
+        assert!(
+            all.contains("`worker_threads` needs the multi-threaded runtime"),
+            "{all}"
+        );
         assert!(all.contains("`migrator` is given twice"), "{all}");
         assert!(all.contains("list at least one backend"), "{all}");
     }
 
     #[test]
     fn a_second_test_attribute_is_refused() {
-        let e = errors(quote!(), quote!(#[tokio::test] async fn t(db: dal::Db) {}));
+        let e = errors(
+            quote!(),
+            quote!(
+                #[tokio::test]
+                async fn t(db: dal::Db) {}
+            ),
+        );
         assert!(e.join("\n").contains("makes the test itself"), "{e:?}");
     }
 }
