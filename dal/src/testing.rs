@@ -6,7 +6,7 @@
 //!
 //! | Backend | Isolated as | Server URL |
 //! |---|---|---|
-//! | SQLite | a temporary file (`<temp dir>/dal_t_<test>_<uuid>.db`) | none |
+//! | SQLite | a temporary file (`<temp dir>/dal_t_<function>_<uuid>.db`) | none |
 //! | PostgreSQL | a fresh schema, set as `search_path` on every pooled connection | `DAL_TEST_POSTGRES_URL`, default [`DEFAULT_POSTGRES_URL`] |
 //! | MariaDB / MySQL | a fresh database | `DAL_TEST_MYSQL_URL`, default [`DEFAULT_MYSQL_URL`] |
 //!

@@ -9,13 +9,24 @@ use super::attr::Backend;
 use super::model::{Runtime, TestFn};
 
 /// One backend: the function becomes a `#[test]` of the same name with the
-/// body inside. Several: a module of that name with one `#[test]` per
+/// body inside (a plain function, unused, in builds without `--test`). Several: a module of that name with one `#[test]` per
 /// backend, each calling a function of that name which holds the body.
 pub(crate) fn expand(t: &TestFn) -> TokenStream {
     let ident = &t.func.sig.ident;
     let vis = &t.func.vis;
     let body_fn = &t.func;
-    let per_test = &t.attrs.per_test;
+    // the test attributes only where `#[test]` is, so a build without
+    // `--test` (`cargo check`, doctests, trybuild) still type-checks the
+    // function instead of dropping it
+    let per_test: Vec<TokenStream> = t
+        .attrs
+        .per_test
+        .iter()
+        .map(|a| {
+            let meta = &a.meta;
+            quote!(#[cfg_attr(test, #meta)])
+        })
+        .collect();
     let cfg = &t.attrs.cfg;
     let other = &t.attrs.other;
     if let [backend] = t.backends.as_slice() {
@@ -24,7 +35,8 @@ pub(crate) fn expand(t: &TestFn) -> TokenStream {
             #(#cfg)*
             #(#other)*
             #(#per_test)*
-            #[::core::prelude::v1::test]
+            #[cfg_attr(test, ::core::prelude::v1::test)]
+            #[cfg_attr(not(test), allow(dead_code))]
             #vis fn #ident() {
                 #body_fn
                 let _ = #run;
@@ -98,7 +110,10 @@ fn run(t: &TestFn, dialect: TokenStream, backend_name: TokenStream) -> TokenStre
     let argument = quote_spanned! {ty.span()=>
         <#ty as ::dal::__private::testing::TestArgument>::from_test_database
     };
-    let outcome = quote_spanned!(t.result_span=> ::dal::__private::testing::outcome);
+    // the result's own tokens carry the span too: the error points at its type
+    let outcome = quote_spanned! {t.result_span=>
+        ::dal::__private::testing::outcome(__dal_test_result)
+    };
     quote! {
         ::dal::__private::testing::TestRun::new(
             #dialect,
@@ -110,7 +125,10 @@ fn run(t: &TestFn, dialect: TokenStream, backend_name: TokenStream) -> TokenStre
         #expect_panic
         .run(|__dal_test_db: ::dal::__private::testing::TestDatabase| {
             let __dal_test_arg = #argument(__dal_test_db);
-            async move { #outcome(#ident(__dal_test_arg).await) }
+            async move {
+                let __dal_test_result = #ident(__dal_test_arg).await;
+                #outcome
+            }
         })
     }
 }

@@ -50,14 +50,18 @@ mod tests {
             },
         );
         assert!(
-            out.contains("# [:: core :: prelude :: v1 :: test] fn saves ()"),
+            out.contains("# [cfg_attr (test , :: core :: prelude :: v1 :: test)]"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# [cfg_attr (not (test) , allow (dead_code))] fn saves ()"),
             "{out}"
         );
         assert!(
             out.contains("async fn saves (db : dal :: Db) -> dal :: Result < () >"),
             "{out}"
         );
-        assert!(out.contains("# [ignore]"), "{out}");
+        assert!(out.contains("# [cfg_attr (test , ignore)]"), "{out}");
         assert!(out.contains("Dialect :: Sqlite"), "{out}");
         // the migrator first, then the entities in order
         let m = out.find(". migrator (crate :: migrator ())").expect(&out);
@@ -89,7 +93,11 @@ mod tests {
         assert!(out.contains("Dialect :: MySql"), "{out}");
         assert!(out.contains(". worker_threads (2usize)"), "{out}");
         assert!(out.contains(". expect_panic ()"), "{out}");
-        assert_eq!(out.matches("# [should_panic]").count(), 3, "{out}");
+        assert_eq!(
+            out.matches("# [cfg_attr (test , should_panic)]").count(),
+            3,
+            "{out}"
+        );
     }
 
     #[test]
