@@ -1,14 +1,12 @@
 //! The migration runner (`dal::migrate`) against real databases: SQLite always,
-//! PostgreSQL and MariaDB through the support helpers (skipped with a message
-//! when a server does not answer, failing when `DAL_TEST_REQUIRE_SERVERS=1`).
+//! PostgreSQL and MariaDB through `#[dal::test]`, each scenario on a database
+//! of its own (skipped with a message when a server does not answer, failing
+//! when `DAL_TEST_REQUIRE_SERVERS=1`).
 //!
 //! Every scenario asserts the database's state (tables, tracking rows), not
 //! just what the runner reports. `concurrent_runners` starts eight runner
 //! processes: it re-executes this test binary with `DAL_MIGRATE_CHILD=<url>`,
 //! which turns the same test function into one runner.
-
-#[macro_use]
-mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,9 +15,8 @@ use dal::migrate::{Fresh, Migration, Migrator, Module, Progress, State};
 use dal::schema::TableBuilder;
 use dal::schema::ddl::DdlStatement;
 use dal::schema::script::Script;
+use dal::testing::TestDatabase;
 use dal::{Db, Dialect, Error, Table};
-
-use support::TestDb;
 
 /// The environment variable that makes `concurrent_runners` act as one runner.
 const CHILD: &str = "DAL_MIGRATE_CHILD";
@@ -263,7 +260,7 @@ pub mod scenarios {
     use super::*;
 
     /// up_to / up / status / rollback round trips, across two modules.
-    pub async fn round_trip(db: &TestDb) {
+    pub async fn round_trip(db: &TestDatabase) {
         let d = db.dialect();
         let users = table_migration("0001_users", "users");
         let teams = table_migration("0002_teams", "teams");
@@ -463,7 +460,7 @@ pub mod scenarios {
     }
 
     /// A changed up script: status says Drifted, runs stop before applying anything.
-    pub async fn drift(db: &TestDb) {
+    pub async fn drift(db: &TestDatabase) {
         let v1 = Migrator::new().module(
             Module::new("core").migration(
                 Migration::new(
@@ -547,7 +544,7 @@ pub mod scenarios {
     }
 
     /// A migration whose second statement fails leaves the tracking table truthful.
-    pub async fn failing_migration(db: &TestDb) {
+    pub async fn failing_migration(db: &TestDatabase) {
         let d = db.dialect();
         let mysql = d == Dialect::MySql;
         let broken = Migration::new("0002_broken", {
@@ -663,7 +660,7 @@ pub mod scenarios {
     }
 
     /// fresh: refused without confirmation; with it, everything dropped and re-applied.
-    pub async fn fresh(db: &TestDb) {
+    pub async fn fresh(db: &TestDatabase) {
         let m = Migrator::new()
             .module(Module::new("core").migration(table_migration("0001_users", "users")))
             .module(
@@ -737,7 +734,7 @@ pub mod scenarios {
     /// and proceeds once the lock is released. The first run holds the lock
     /// exactly as long as the test wants: its progress callback (which runs
     /// inside the run, lock held) blocks until the test releases it.
-    pub async fn lock_timeout(db: &TestDb) {
+    pub async fn lock_timeout(db: &TestDatabase) {
         let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let started_tx = Mutex::new(Some(started_tx));
@@ -760,7 +757,7 @@ pub mod scenarios {
                     });
                 }
             });
-        let db2 = db.db.clone();
+        let db2 = db.db().clone();
         let first = tokio::spawn(async move { holder.up(&db2).await });
         started_rx
             .await
@@ -791,7 +788,7 @@ pub mod scenarios {
 
     /// A run abandoned halfway (its future dropped) leaves nothing of the
     /// migration it was in and releases the lock.
-    pub async fn abandoned_run(db: &TestDb) {
+    pub async fn abandoned_run(db: &TestDatabase) {
         let d = db.dialect();
         let m = Migrator::new()
             .module(
@@ -819,7 +816,7 @@ pub mod scenarios {
                     panic!("abandon the run");
                 }
             });
-            let db2 = db.db.clone();
+            let db2 = db.db().clone();
             let e = tokio::spawn(async move { m.up(&db2).await })
                 .await
                 .unwrap_err();
@@ -882,13 +879,13 @@ pub mod scenarios {
     }
 
     /// Eight runner processes at once against one database.
-    pub async fn concurrent_runners(db: &TestDb, test_name: &str) {
+    pub async fn concurrent_runners(db: &TestDatabase, test_name: &str) {
         let exe = std::env::current_exe().expect("current_exe");
         let children: Vec<std::process::Child> = (0..RUNNERS)
             .map(|_| {
                 std::process::Command::new(&exe)
                     .args(["--exact", test_name, "--nocapture", "--test-threads", "1"])
-                    .env(CHILD, &db.url)
+                    .env(CHILD, db.url())
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())
                     .spawn()
@@ -956,14 +953,14 @@ pub mod scenarios {
     /// identity makes a run fail with MigrationLocked; the tracking table has
     /// its pinned columns and stores the pinned checksums ([`GOLDEN`]), which the
     /// servers' own SHA-256 recomputes from the SQL.
-    pub async fn stored_identifiers(db: &TestDb) {
+    pub async fn stored_identifiers(db: &TestDatabase) {
         let d = db.dialect();
         let m = Migrator::new().module(golden_module());
 
         // the lock: held by another session, named the way the runner names it
         // (PostgreSQL: the key computed by the server from its definition)
         let holder = Db::connect(
-            dal::DatabaseConfig::builder(&db.url)
+            dal::DatabaseConfig::builder(db.url())
                 .max_connections(1)
                 .build()
                 .unwrap(),
@@ -1094,7 +1091,7 @@ pub mod scenarios {
     }
 
     /// Registry checks happen before anything touches the database.
-    pub async fn invalid_registry(db: &TestDb) {
+    pub async fn invalid_registry(db: &TestDatabase) {
         let cases = [
             Migrator::new()
                 .module(Module::new("core"))
@@ -1127,84 +1124,58 @@ pub mod scenarios {
     }
 }
 
-macro_rules! migration_tests {
-    ($setup:path) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn round_trip() {
-            let Some(t) = $setup().await else { return };
-            crate::scenarios::round_trip(&t).await;
-        }
+// Each scenario on every backend: `round_trip::sqlite`, `round_trip::postgres`,
+// `round_trip::mysql`, ...
 
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn drift() {
-            let Some(t) = $setup().await else { return };
-            crate::scenarios::drift(&t).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn failing_migration() {
-            let Some(t) = $setup().await else { return };
-            crate::scenarios::failing_migration(&t).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn fresh() {
-            let Some(t) = $setup().await else { return };
-            crate::scenarios::fresh(&t).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn lock_timeout() {
-            let Some(t) = $setup().await else { return };
-            crate::scenarios::lock_timeout(&t).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn abandoned_run() {
-            let Some(t) = $setup().await else { return };
-            crate::scenarios::abandoned_run(&t).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn stored_identifiers() {
-            let Some(t) = $setup().await else { return };
-            crate::scenarios::stored_identifiers(&t).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn invalid_registry() {
-            let Some(t) = $setup().await else { return };
-            crate::scenarios::invalid_registry(&t).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn concurrent_runners() {
-            if let Ok(url) = std::env::var(crate::CHILD) {
-                crate::scenarios::runner_child(&url).await;
-                return;
-            }
-            let Some(t) = $setup().await else { return };
-            // the name libtest knows this test by: the module path without the crate
-            let path = module_path!();
-            let test = format!(
-                "{}::concurrent_runners",
-                path.split_once("::").map_or(path, |(_, rest)| rest)
-            );
-            crate::scenarios::concurrent_runners(&t, &test).await;
-        }
-    };
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn round_trip(t: TestDatabase) {
+    scenarios::round_trip(&t).await;
 }
 
-mod sqlite {
-    migration_tests!(crate::support::sqlite);
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn drift(t: TestDatabase) {
+    scenarios::drift(&t).await;
 }
 
-mod postgres {
-    migration_tests!(crate::support::postgres);
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn failing_migration(t: TestDatabase) {
+    scenarios::failing_migration(&t).await;
 }
 
-mod mysql {
-    migration_tests!(crate::support::mysql);
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn fresh(t: TestDatabase) {
+    scenarios::fresh(&t).await;
+}
+
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn lock_timeout(t: TestDatabase) {
+    scenarios::lock_timeout(&t).await;
+}
+
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn abandoned_run(t: TestDatabase) {
+    scenarios::abandoned_run(&t).await;
+}
+
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn stored_identifiers(t: TestDatabase) {
+    scenarios::stored_identifiers(&t).await;
+}
+
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn invalid_registry(t: TestDatabase) {
+    scenarios::invalid_registry(&t).await;
+}
+
+/// Run as a child (`DAL_MIGRATE_CHILD` set), the same test is one runner on
+/// the parent's database; its own fresh database goes unused.
+#[dal::test(backends(sqlite, postgres, mysql), worker_threads = 2)]
+async fn concurrent_runners(t: TestDatabase) {
+    if let Ok(url) = std::env::var(CHILD) {
+        scenarios::runner_child(&url).await;
+        return;
+    }
+    scenarios::concurrent_runners(&t, t.test_name()).await;
 }
 
 /// The runner works on a pool of one connection (SQLite in memory) and its
@@ -1233,11 +1204,8 @@ async fn in_memory_and_send() {
 }
 
 /// SQLite table rebuilds run with foreign keys off and checked afterwards.
-#[tokio::test]
-async fn sqlite_rebuild_checks_foreign_keys() {
-    let Some(db) = support::sqlite().await else {
-        return;
-    };
+#[dal::test]
+async fn sqlite_rebuild_checks_foreign_keys(db: Db) {
     let users = Table::build("users", |t| {
         t.id();
         t.string("name", 50);

@@ -1,4 +1,4 @@
-//! Procedural macros for dal. Each entry point forwards to a `*_inner` function
+//! Procedural macros for dal (`#[dal::test]` among them). Each entry point forwards to a `*_inner` function
 //! over `proc_macro2` token streams so expansions can be unit-tested.
 //!
 //! Use them through the `dal` crate (`#[derive(dal::FromRow)]`); the generated
@@ -11,6 +11,7 @@ mod db_enum;
 mod entity;
 mod from_row;
 mod schema;
+mod test_attr;
 
 use proc_macro::TokenStream;
 
@@ -56,4 +57,12 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn schema(input: TokenStream) -> TokenStream {
     schema::schema_inner(input.into()).into()
+}
+
+/// Run an async test on a database of its own, on one or several backends.
+///
+/// Documented on the re-export `dal::test`.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::test_inner(args.into(), item.into()).into()
 }

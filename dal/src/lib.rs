@@ -40,6 +40,9 @@
 //! - `cli` (cargo feature `cli`, on by default): the `migrate` command line
 //!   (`up`, `down`, `status`, `fresh`, `new`, `generate`) an application's
 //!   migration binary runs with one call.
+//! - [`macro@test`] and [`testing`]: `#[dal::test]` gives each test its own
+//!   database (a PostgreSQL schema, a MariaDB database, an SQLite file),
+//!   prepared by a migrator or `ensure_schema`, on one or several backends.
 
 #![warn(missing_docs)]
 
@@ -73,6 +76,7 @@ mod schema_ops;
 mod sequence;
 mod statement;
 mod telemetry;
+pub mod testing;
 mod transaction;
 mod value;
 #[cfg(test)]
@@ -117,6 +121,76 @@ pub mod schema {
 pub use dal_schema::{Column, ColumnType, DefaultValue, Dialect, ReferentialAction, Schema, Table};
 
 pub use dal_macros::{Entity, FromRow};
+
+/// Run an async test on a database of its own: a temporary SQLite file, a
+/// fresh PostgreSQL schema or a fresh MariaDB/MySQL database, removed after
+/// the test passes and kept (its name and URL printed) after it fails.
+///
+/// ```no_run
+/// use dal::{Db, Entity};
+///
+/// #[derive(Entity, Debug, Clone)]
+/// struct User {
+///     #[dal(id)]
+///     id: i64,
+///     name: String,
+/// }
+///
+/// // SQLite only (the default): a plain `#[test] fn saves()`
+/// #[dal::test(entities(User))]
+/// async fn saves(db: Db) -> dal::Result<()> {
+///     User { id: 0, name: "Ada".into() }.save(&db).await?;
+///     assert_eq!(User::find().count(&db).await?, 1);
+///     Ok(())
+/// }
+///
+/// // the same body on three backends: tests `everywhere::sqlite`,
+/// // `everywhere::postgres` and `everywhere::mysql`
+/// #[dal::test(backends(sqlite, postgres, mysql), entities(User))]
+/// async fn everywhere(db: Db) {
+///     assert_eq!(User::find().count(&db).await.unwrap(), 0);
+/// }
+/// # fn main() {}
+/// ```
+///
+/// The function is `async`, takes one argument and returns `()` or
+/// `Result<(), E>` with `E: Debug` (an `Err` fails the test). The argument is
+/// a [`Db`] (the pool on the test's database) or a [`testing::TestDatabase`]
+/// (the pool, dereferencing to [`Db`], with the database's URL, name and test
+/// name: for tests that open connections of their own).
+///
+/// Options, all optional:
+///
+/// | Option | Meaning |
+/// |---|---|
+/// | `backends(sqlite, postgres, mysql)` | the backends to run on (`postgresql`/`pg` and `mariadb` are aliases); default `sqlite` |
+/// | `migrator = expr` | a [`migrate::Migrator`] applied with `up` before the body |
+/// | `entities(A, B)` | `ensure_schema` for each entity, in order, after the migrator |
+/// | `flavor = "multi_thread"` | the tokio runtime (`"current_thread"` by default, as `#[tokio::test]`) |
+/// | `worker_threads = N` | worker threads of a multi-threaded runtime (implies `multi_thread`) |
+///
+/// **Expansion.** With one backend the function becomes a `#[test] fn` of the
+/// same name. With several, it becomes a module of the same name holding one
+/// `#[test] fn` per backend (`name::sqlite`, `name::postgres`, `name::mysql`:
+/// `cargo test name` runs them all, `cargo test ::postgres` one backend), and
+/// a plain function `name(Dialect)` they call; such a function must be an
+/// item of a module, not of a function body. `#[ignore]` and
+/// `#[should_panic]` go on each test; a test expected to panic has its
+/// database removed when it does. Each test builds a [`testing::TestRun`]
+/// and runs the body on a tokio runtime of its own.
+///
+/// **Servers.** `DAL_TEST_POSTGRES_URL` and `DAL_TEST_MYSQL_URL` name them,
+/// defaulting to `postgres://postgres@127.0.0.1:5432/postgres` and
+/// `mysql://root@127.0.0.1:3306/test`. When a server does not answer, its
+/// tests print `SKIPPED: …` and pass; `DAL_TEST_REQUIRE_SERVERS=1` makes that
+/// a failure. See [`testing`] for the details and for running a test body
+/// without the attribute.
+///
+/// Misuse is a compile error in dal's words: a function that is not `async`,
+/// has no or several arguments, takes something other than a database
+/// handle, returns something other than `()` or a `Result`, an unknown
+/// option or backend, or a backend listed twice.
+pub use dal_macros::test;
 
 /// Store a fieldless Rust enum in a column: `#[derive(DbEnum)]` makes it a
 /// field type of entities ([`SqlType`], [`Encode`], [`Decode`]), and its
@@ -342,6 +416,13 @@ pub use dal_macros::schema;
 /// Items the macros' generated code refers to. Not public API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
+    /// What `#[dal::test]` expands to names.
+    pub mod testing {
+        pub use crate::Dialect;
+        pub use crate::testing::{
+            __outcome as outcome, __test_name as test_name, TestArgument, TestDatabase, TestRun,
+        };
+    }
     pub use crate::codec::{Arguments, Decode, Encode, Json, SqlKind, ValueRef};
     pub use crate::entity::{
         Col, Entity, EntityColumnInfo, EntityId, EntityInfo, EntitySqlText, IdKind, NotNull,
