@@ -116,7 +116,6 @@ fn parse_pg_options(s: &str) -> Vec<(String, String)> {
     out
 }
 
-
 fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<Backend> {
     let pool = config.pool();
     let timeouts = config.timeouts();
@@ -183,11 +182,8 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
                 o = o.options(server_options);
             }
             Backend::Pg(crate::pool::Pool::new(
-                PgManager::new(
-                    o,
-                    control_timeout,
-                    config.tls_root_cert().map(Into::into),
-                ) as ServerManager<_>,
+                PgManager::new(o, control_timeout, config.tls_root_cert().map(Into::into))
+                    as ServerManager<_>,
                 settings,
             ))
         }
@@ -225,11 +221,7 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
                 }
             }
             Backend::MySql(crate::pool::Pool::new(
-                MySqlManager::new(
-                    o,
-                    control_timeout,
-                    config.tls_root_cert().map(Into::into),
-                ),
+                MySqlManager::new(o, control_timeout, config.tls_root_cert().map(Into::into)),
                 settings,
             ))
         }

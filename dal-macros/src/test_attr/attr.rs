@@ -6,6 +6,8 @@ use darling::ast::NestedMeta;
 use proc_macro2::{Span, TokenStream};
 use syn::spanned::Spanned;
 
+use crate::schema::edit_distance;
+
 /// The options a test attribute takes, for messages.
 const OPTIONS: [&str; 5] = [
     "backends",
@@ -179,22 +181,6 @@ fn unknown(path: &syn::Path, name: &str) -> darling::Error {
         listed(&OPTIONS)
     ))
     .with_span(path)
-}
-
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// The items of `name(..)`, or an error showing the form.
