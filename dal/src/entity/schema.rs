@@ -46,6 +46,8 @@ pub(crate) fn history_blueprint<E: Entity>(table: &Table) -> Table {
         t.primary([id.clone(), h::VERSION.to_string()]);
         t.without_rowid();
     });
+    // the copies compare their strings as the table does
+    t.collation = table.collation.clone();
     let audit: Vec<&str> = info
         .columns
         .iter()
