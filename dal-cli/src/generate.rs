@@ -513,7 +513,11 @@ fn render_table(
 
     if !p.imports.is_empty() {
         let names: Vec<&str> = p.imports.iter().map(String::as_str).collect();
-        let _ = writeln!(s, "use super::{{{}}};\n", names.join(", "));
+        if let [one] = names.as_slice() {
+            let _ = writeln!(s, "use super::{one};\n");
+        } else {
+            let _ = writeln!(s, "use super::{{{}}};\n", names.join(", "));
+        }
     }
 
     // enums first
@@ -651,7 +655,12 @@ fn render_table(
         if !is_id && indexable && unique {
             a.push("unique".into());
         }
-        if !is_id && indexable && plain_index {
+        // a belongs-to indexes its column itself
+        let belongs_to = matches!(
+            keys.get(&(index, c.name.clone())),
+            Some(KeyKind::BelongsTo { .. })
+        );
+        if !is_id && indexable && plain_index && !belongs_to {
             a.push("index".into());
         }
         if !is_id && !indexable && (unique || plain_index) {

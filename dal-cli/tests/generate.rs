@@ -167,7 +167,7 @@ fn check_output(dialect: Dialect, dir: &Path) {
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect(f);
     let authors = read("authors.rs");
     for expected in [
-        "#[dal(table = \"authors\", has_many(books = Book::AUTHOR), has_many(books_by_editor = Book::EDITOR), has_one(profile = Profile::AUTHOR))]",
+        "#[dal(table = \"authors\", has_many(books = Book::AUTHOR), has_many(books_by_editor = Book::EDITOR), has_one(profile_by_author = Profile::AUTHOR))]",
         "pub struct Author {",
         "#[dal(id)]\n    pub id: i64,",
         "#[dal(length = 120, unique)]\n    pub email: String,",
@@ -257,6 +257,7 @@ fn program(dialect: Dialect, dir: &Path, url: &str) -> String {
 // {dialect} database, saved and read back.
 #[path = {mod_rs:?}]
 mod entities;
+use dal::Entity;
 use entities::*;
 
 #[tokio::main(flavor = "current_thread")]
