@@ -330,8 +330,7 @@ pub fn render(schema: &Schema, dialect: Dialect, tables: &[String]) -> Generated
                 _ => format!("{field}_rel"),
             };
             let mut relation = base.clone();
-            while crate::names::is_keyword(&relation) || plans[ci].used_names.contains(&relation)
-            {
+            while crate::names::is_keyword(&relation) || plans[ci].used_names.contains(&relation) {
                 relation.push_str("_rel");
             }
             plans[ci].used_names.insert(relation.clone());
@@ -588,7 +587,9 @@ fn render_table(
         )
         .collect();
     if !multi.is_empty() {
-        s.push_str("///\n/// Kept by the database, not declared here (the derive has no form for them):\n");
+        s.push_str(
+            "///\n/// Kept by the database, not declared here (the derive has no form for them):\n",
+        );
         for m in &multi {
             let _ = writeln!(s, "/// - {m}");
         }

@@ -16,7 +16,11 @@ use dal_cli::DATABASE_URL_ENV;
 use dal_cli::generate::{GenerateOptions, generate_entities};
 
 #[derive(Parser)]
-#[command(name = "dal", version, about = "dal's command line: generate entities, check a database")]
+#[command(
+    name = "dal",
+    version,
+    about = "dal's command line: generate entities, check a database"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -14,9 +14,32 @@ const KEYWORDS: &[&str] = &[
 /// Type names a generated struct or enum must not take: the generated files
 /// name these (prelude types, the derives, the field types).
 const TAKEN_TYPE_NAMES: &[&str] = &[
-    "Option", "Some", "None", "Result", "Ok", "Err", "Vec", "String", "Box", "Default", "Clone",
-    "Debug", "Copy", "PartialEq", "Eq", "Entity", "DbEnum", "Value", "Decimal", "Uuid", "Utc",
-    "DateTime", "NaiveDate", "NaiveTime", "NaiveDateTime", "Self",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "Vec",
+    "String",
+    "Box",
+    "Default",
+    "Clone",
+    "Debug",
+    "Copy",
+    "PartialEq",
+    "Eq",
+    "Entity",
+    "DbEnum",
+    "Value",
+    "Decimal",
+    "Uuid",
+    "Utc",
+    "DateTime",
+    "NaiveDate",
+    "NaiveTime",
+    "NaiveDateTime",
+    "Self",
 ];
 
 /// True for a Rust keyword.

@@ -149,11 +149,7 @@ async fn create_schema(db: &dal::Db) {
         p.save(db).await.expect("save legacy post");
         let owner = p.user(db).await.expect("user").expect("a user");
         assert_eq!(owner.votes, u32::MAX);
-        let live = db
-            .introspect_table("legacy_users")
-            .await
-            .unwrap()
-            .unwrap();
+        let live = db.introspect_table("legacy_users").await.unwrap().unwrap();
         assert_eq!(live.collation.as_deref(), Some("utf8mb4_unicode_ci"));
         assert_eq!(
             live.column("votes").unwrap().ty,
@@ -189,11 +185,17 @@ fn check_output(dialect: Dialect, dir: &Path) {
         "#[dal(default = \"draft\")]\n    pub status: AuthorStatus,",
         "#[dal(rename = \"in-review\")]\n    InReview,",
     ] {
-        assert!(authors.contains(expected), "{dialect}: {expected}\n{authors}");
+        assert!(
+            authors.contains(expected),
+            "{dialect}: {expected}\n{authors}"
+        );
     }
     if dialect == Dialect::Postgres {
         assert!(authors.contains("pub tags: Vec<String>,"), "{authors}");
-        assert!(authors.contains("pub scores: Option<Vec<i32>>,"), "{authors}");
+        assert!(
+            authors.contains("pub scores: Option<Vec<i32>>,"),
+            "{authors}"
+        );
     }
     let books = read("books.rs");
     for expected in [
@@ -204,13 +206,19 @@ fn check_output(dialect: Dialect, dir: &Path) {
         assert!(books.contains(expected), "{dialect}: {expected}\n{books}");
     }
     let notes = read("notes.rs");
-    assert!(notes.contains("#[dal(table = \"notes\", history)]"), "{notes}");
+    assert!(
+        notes.contains("#[dal(table = \"notes\", history)]"),
+        "{notes}"
+    );
     assert!(!notes.contains("dal_change_stamp"), "{notes}");
     let pairs = read("pairs.rs");
     assert!(pairs.contains("// No entity for `pairs`"), "{pairs}");
     assert!(!dir.join("notes_history.rs").exists());
     let module = read("mod.rs");
-    assert!(module.contains("pub use authors::{Author, AuthorStatus};"), "{module}");
+    assert!(
+        module.contains("pub use authors::{Author, AuthorStatus};"),
+        "{module}"
+    );
     if dialect == Dialect::MySql {
         let users = read("legacy_users.rs");
         for expected in [
@@ -223,7 +231,9 @@ fn check_output(dialect: Dialect, dir: &Path) {
         }
         let posts = read("legacy_posts.rs");
         assert!(
-            posts.contains("#[dal(belongs_to = LegacyUser, on_delete = \"cascade\")]\n    pub user_id: u64,"),
+            posts.contains(
+                "#[dal(belongs_to = LegacyUser, on_delete = \"cascade\")]\n    pub user_id: u64,"
+            ),
             "{posts}"
         );
     }
@@ -233,7 +243,9 @@ fn check_output(dialect: Dialect, dir: &Path) {
 /// saved and read back, relations followed.
 fn program(dialect: Dialect, dir: &Path, url: &str) -> String {
     let seen = match dialect {
-        Dialect::MySql => "Some(chrono::NaiveDate::from_ymd_opt(2024, 5, 6).unwrap().and_hms_micro_opt(7, 8, 9, 10).unwrap())",
+        Dialect::MySql => {
+            "Some(chrono::NaiveDate::from_ymd_opt(2024, 5, 6).unwrap().and_hms_micro_opt(7, 8, 9, 10).unwrap())"
+        }
         _ => "Some(chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap())",
     };
     let arrays = if dialect == Dialect::Postgres {

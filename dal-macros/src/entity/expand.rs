@@ -280,9 +280,9 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         });
 
     // ---------------------------------------------------------------- blueprint
-    let collation = e.collation.as_ref().map(|c| {
-        quote!(t.collation = ::core::option::Option::Some(::core::convert::From::from(#c));)
-    });
+    let collation = e.collation.as_ref().map(
+        |c| quote!(t.collation = ::core::option::Option::Some(::core::convert::From::from(#c));),
+    );
     let blueprint_columns = e.stored().map(|f| {
         let col = &f.column;
         let ty = column_type_expr(&p, f);

@@ -625,8 +625,7 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
     };
     // the collation is written into MySQL DDL as a bare word
     if let Some(c) = &attrs.collation
-        && (c.is_empty()
-            || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        && (c.is_empty() || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
     {
         errors.push(
             darling::Error::custom(format!(

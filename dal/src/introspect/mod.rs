@@ -241,10 +241,8 @@ pub(crate) fn fold_unsigned_checks(table: &mut Table) {
         };
         let q = Dialect::Postgres.quote_identifier(&column.name);
         let expected = dal_schema::model::normalize_expression(&format!("{q} >= 0"));
-        let expected_u32 = dal_schema::model::normalize_expression(&format!(
-            "{q} >= 0 AND {q} <= {}",
-            u32::MAX
-        ));
+        let expected_u32 =
+            dal_schema::model::normalize_expression(&format!("{q} >= 0 AND {q} <= {}", u32::MAX));
         // PostgreSQL writes a literal beyond `int4` as `'4294967295'::bigint`
         let found = table.checks[pos].normalized_expression().replace('\'', "");
         column.ty = if found == expected {
