@@ -109,6 +109,21 @@ impl TableBuilder {
         self
     }
 
+    /// The table's collation on the MySQL family (see [`Table::collation`];
+    /// ignored elsewhere). Without it the table gets
+    /// [`DEFAULT_MYSQL_COLLATION`](crate::model::DEFAULT_MYSQL_COLLATION).
+    ///
+    /// ```
+    /// use dal_schema::{ddl, Dialect, Table};
+    /// let t = Table::build("names", |t| { t.string("name", 80); t.collation("utf8mb4_unicode_ci"); });
+    /// assert!(ddl::create_table(&t, Dialect::MySql).unwrap()[0]
+    ///     .ends_with("DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"));
+    /// ```
+    pub fn collation(&mut self, collation: &str) -> &mut Self {
+        self.table.collation = Some(collation.to_string());
+        self
+    }
+
     /// `VARCHAR(length)`.
     pub fn string(&mut self, name: &str, length: u32) -> ColumnBuilder<'_> {
         self.column(name, ColumnType::String { length })
@@ -134,6 +149,21 @@ impl TableBuilder {
         self.column(name, ColumnType::BigInteger)
     }
 
+    /// Unsigned 32-bit integer (the column of a `u32`): `INT UNSIGNED` on the
+    /// MySQL family (Laravel's `increments()` keys), a `BIGINT` checked to
+    /// `0..=4294967295` elsewhere; see [`ColumnType::UnsignedInteger`].
+    ///
+    /// ```
+    /// use dal_schema::{ddl, Dialect, Table};
+    /// let t = Table::build("votes", |t| { t.unsigned_integer("n"); });
+    /// assert!(ddl::create_table(&t, Dialect::MySql).unwrap()[0].contains("`n` INT UNSIGNED NOT NULL"));
+    /// assert!(ddl::create_table(&t, Dialect::Postgres).unwrap()[0]
+    ///     .contains("CHECK (\"n\" >= 0 AND \"n\" <= 4294967295)"));
+    /// ```
+    pub fn unsigned_integer(&mut self, name: &str) -> ColumnBuilder<'_> {
+        self.column(name, ColumnType::UnsignedInteger)
+    }
+
     /// Unsigned 64-bit integer (the column of a `u64`): `BIGINT UNSIGNED` on the
     /// MySQL family, a `BIGINT` with a `>= 0` check elsewhere (which holds up to
     /// `i64::MAX`); see [`ColumnType::UnsignedBigInteger`].
@@ -143,7 +173,7 @@ impl TableBuilder {
     /// let t = Table::build("counters", |t| { t.unsigned_big_integer("hits"); });
     /// assert_eq!(
     ///     ddl::create_table(&t, Dialect::MySql).unwrap()[0],
-    ///     "CREATE TABLE `counters` (`hits` BIGINT UNSIGNED NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    ///     "CREATE TABLE `counters` (`hits` BIGINT UNSIGNED NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
     /// );
     /// assert_eq!(
     ///     ddl::create_table(&t, Dialect::Postgres).unwrap()[0],

@@ -7,7 +7,7 @@
 //! let t = Table::build("users", |t| { t.id(); t.string("email", 150).unique(); });
 //! let sql = ddl::create_table(&t, Dialect::MySql).unwrap();
 //! assert_eq!(sql[0], "CREATE TABLE `users` (`id` BIGINT AUTO_INCREMENT NOT NULL, \
-//!     `email` VARCHAR(150) NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+//!     `email` VARCHAR(150) NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
 //! assert_eq!(sql[1], "CREATE UNIQUE INDEX `users_email_unique` ON `users` (`email`)");
 //!
 //! let add = DdlStatement::AddColumn {
@@ -305,18 +305,25 @@ fn column_def(
     }
     if column.ty.is_unsigned() && !w.d.capabilities().unsigned_integers {
         w.push(" CONSTRAINT ");
-        unsigned_check(w, table, &column.name);
+        unsigned_check(w, table, &column.name, &column.ty);
     }
     Ok(())
 }
 
-/// `name CHECK (column >= 0)`: what keeps an unsigned column non-negative where
-/// the dialect has no unsigned type (named by [`names::unsigned_check`]).
-fn unsigned_check(w: &mut Writer, table: &str, column: &str) {
+/// `name CHECK (column >= 0)` (with `AND column <= max` for the narrower
+/// unsigned types): what keeps an unsigned column in range where the dialect
+/// has no unsigned type (named by [`names::unsigned_check`]).
+fn unsigned_check(w: &mut Writer, table: &str, column: &str, ty: &ColumnType) {
     w.ident(&names::unsigned_check(table, column));
     w.push(" CHECK (");
     w.ident(column);
-    w.push(" >= 0)");
+    w.push(" >= 0");
+    if let Some(max) = ty.unsigned_max() {
+        w.push(" AND ");
+        w.ident(column);
+        w.push(&format!(" <= {max}"));
+    }
+    w.push(")");
 }
 
 fn foreign_key_def(w: &mut Writer, fk: &ForeignKey) {
@@ -414,7 +421,15 @@ fn create_table_sql(
     }
     w.push(")");
     if dialect == Dialect::MySql {
-        w.push(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+        let collation = table
+            .collation
+            .as_deref()
+            .unwrap_or(crate::model::DEFAULT_MYSQL_COLLATION);
+        // the character set is the collation's first word (`utf8mb4_bin`)
+        let charset = collation.split('_').next().unwrap_or(collation);
+        w.push(&format!(
+            " ENGINE=InnoDB DEFAULT CHARSET={charset} COLLATE={collation}"
+        ));
     }
     if dialect == Dialect::Sqlite && table.without_rowid {
         w.push(" WITHOUT ROWID");
@@ -656,7 +671,9 @@ fn alter_column_sql(
         w.ident(&enum_check);
         out.push(w.take());
     }
-    if from.ty.is_unsigned() && !to.ty.is_unsigned() {
+    // the check changes with the type (an unsigned integer's has an upper bound)
+    let unsigned_changed = from.ty.is_unsigned() && to.ty.is_unsigned() && from.ty != to.ty;
+    if from.ty.is_unsigned() && (!to.ty.is_unsigned() || unsigned_changed) {
         w.push("ALTER TABLE ");
         w.ident(table);
         w.push(" DROP CONSTRAINT IF EXISTS ");
@@ -689,11 +706,11 @@ fn alter_column_sql(
         w.push("))");
         out.push(w.take());
     }
-    if to.ty.is_unsigned() && !from.ty.is_unsigned() {
+    if to.ty.is_unsigned() && (!from.ty.is_unsigned() || unsigned_changed) {
         w.push("ALTER TABLE ");
         w.ident(table);
         w.push(" ADD CONSTRAINT ");
-        unsigned_check(w, table, &to.name);
+        unsigned_check(w, table, &to.name, &to.ty);
         out.push(w.take());
     }
     Ok(out)
@@ -817,7 +834,7 @@ mod tests {
                  `created_at` DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), \
                  `updated_at` DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), PRIMARY KEY (`id`), \
                  CONSTRAINT `posts_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE, \
-                 CONSTRAINT `{check}` CHECK (`price` >= 0)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+                 CONSTRAINT `{check}` CHECK (`price` >= 0)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
             )
         );
         assert_eq!(
@@ -938,7 +955,7 @@ mod tests {
             [
                 "CREATE TABLE `counters` (`id` BIGINT AUTO_INCREMENT NOT NULL, \
                  `hits` BIGINT UNSIGNED NOT NULL DEFAULT 0, `peak` BIGINT UNSIGNED NULL, \
-                 PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+                 PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
             ]
         );
         // an unsigned auto-increment key (a `u64` id)
@@ -950,7 +967,7 @@ mod tests {
             create_table(&t, Dialect::MySql).unwrap(),
             [
                 "CREATE TABLE `accounts` (`id` BIGINT UNSIGNED AUTO_INCREMENT NOT NULL, \
-                 PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+                 PRIMARY KEY (`id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
             ]
         );
     }

@@ -776,6 +776,8 @@ pub fn history_table(table: &crate::Table, id_column: &str) -> crate::Table {
         t.primary([id_column.to_string(), h::VERSION.to_string()]);
         t.without_rowid();
     });
+    // the copies compare their strings as the table does
+    t.collation = table.collation.clone();
     for c in table.columns.iter().filter(|c| !is_audit_column(&c.name)) {
         let ty = match &c.ty {
             // the history keeps values the enumeration may later drop

@@ -34,7 +34,8 @@ pub use builder::{ColumnBuilder, ForeignKeyBuilder, TableBuilder};
 pub use dialect::{Capabilities, Dialect, SqlDialect, UnknownDialect, UpsertStyle};
 pub use diff::{Change, SchemaDiff, diff_schemas, diff_tables};
 pub use model::{
-    Check, Column, ColumnType, DefaultValue, ForeignKey, Index, ReferentialAction, Schema, Table,
+    Check, Column, ColumnType, DEFAULT_MYSQL_COLLATION, DefaultValue, ForeignKey, Index,
+    ReferentialAction, Schema, Table,
 };
 pub use sql::{TranslateError, Translated, translate};
 pub use validate::{

@@ -17,6 +17,14 @@ pub enum ColumnType {
     Integer,
     /// 64-bit signed integer (`BIGINT`).
     BigInteger,
+    /// 32-bit unsigned integer: the column of a `u32` field (Laravel's
+    /// `increments()` / `unsignedInteger()` key).
+    ///
+    /// The MySQL family stores it as `INT UNSIGNED`. PostgreSQL and SQLite have
+    /// no unsigned type: the column is a `BIGINT` (which holds every `u32`) with a
+    /// check named `{table}_{column}_unsigned` (`[column] >= 0 AND [column] <=
+    /// 4294967295`), and introspection reads such a column back as this type.
+    UnsignedInteger,
     /// 64-bit unsigned integer: the column of a `u64` (or `usize`) field.
     ///
     /// The MySQL family stores it as `BIGINT UNSIGNED`, so every `u64` fits.
@@ -110,13 +118,29 @@ impl ColumnType {
             ColumnType::SmallInteger
                 | ColumnType::Integer
                 | ColumnType::BigInteger
+                | ColumnType::UnsignedInteger
                 | ColumnType::UnsignedBigInteger
         )
     }
 
-    /// True for the unsigned integer types ([`ColumnType::UnsignedBigInteger`]).
+    /// True for the unsigned integer types ([`ColumnType::UnsignedInteger`],
+    /// [`ColumnType::UnsignedBigInteger`]).
     pub fn is_unsigned(&self) -> bool {
-        matches!(self, ColumnType::UnsignedBigInteger)
+        matches!(
+            self,
+            ColumnType::UnsignedInteger | ColumnType::UnsignedBigInteger
+        )
+    }
+
+    /// The largest value of an unsigned type where the dialect has no unsigned
+    /// type and a check keeps the column in range: `Some(u32::MAX)` for
+    /// [`ColumnType::UnsignedInteger`], `None` for [`ColumnType::UnsignedBigInteger`]
+    /// (bounded by the `BIGINT` itself) and every other type.
+    pub fn unsigned_max(&self) -> Option<u64> {
+        match self {
+            ColumnType::UnsignedInteger => Some(u32::MAX.into()),
+            _ => None,
+        }
     }
 
     /// True for the types whose values are strings (string, text, enumeration).
@@ -189,6 +213,7 @@ impl ColumnType {
             ColumnType::SmallInteger => "small_integer".into(),
             ColumnType::Integer => "integer".into(),
             ColumnType::BigInteger => "big_integer".into(),
+            ColumnType::UnsignedInteger => "unsigned_integer".into(),
             ColumnType::UnsignedBigInteger => "unsigned_big_integer".into(),
             ColumnType::Boolean => "boolean".into(),
             ColumnType::Float => "float".into(),
@@ -218,6 +243,10 @@ impl ColumnType {
         match (self, to) {
             (T::SmallInteger, T::Integer | T::BigInteger) => true,
             (T::Integer, T::BigInteger) => true,
+            (T::UnsignedInteger, T::BigInteger | T::UnsignedBigInteger | T::Double) => true,
+            (T::UnsignedInteger, T::Decimal { precision, scale }) => {
+                precision.saturating_sub(*scale) >= 10
+            }
             (T::SmallInteger | T::Integer, T::Double | T::Decimal { .. }) => true,
             // u64::MAX has 20 digits
             (T::BigInteger | T::UnsignedBigInteger, T::Decimal { precision, scale }) => {
@@ -523,7 +552,32 @@ pub struct Table {
     /// needs a primary key and no auto-increment column. A schema diff does not
     /// compare it (switching needs a table rebuild).
     pub without_rowid: bool,
+    /// The table's collation on the MySQL family (`CREATE TABLE .. DEFAULT
+    /// CHARSET=.. COLLATE=..`); `None` is [`DEFAULT_MYSQL_COLLATION`].
+    ///
+    /// dal always writes the collation instead of taking the server's default
+    /// (`utf8mb4_general_ci` on MariaDB, `utf8mb4_0900_ai_ci` on MySQL 8: both
+    /// case- and accent-insensitive), so a table behaves the same on every
+    /// server. The character set is the collation's prefix (`utf8mb4` of
+    /// `utf8mb4_unicode_ci`). PostgreSQL and SQLite ignore it. Introspection
+    /// reports a MySQL table's collation here when it is not the default; a
+    /// schema diff does not compare it (change it with
+    /// `ALTER TABLE .. CONVERT TO CHARACTER SET ..`, which rewrites the table).
+    pub collation: Option<String>,
 }
+
+/// The collation dal gives MySQL/MariaDB tables that do not name one
+/// ([`Table::collation`]): `utf8mb4_bin`.
+///
+/// It compares strings by code point, as PostgreSQL (with the `C` collation,
+/// and for equality whatever the collation) and SQLite do by default: a unique
+/// column accepts `Ada` and `ada` as two values, `=` and `LIKE` are case
+/// sensitive, and reading back a value finds exactly what was saved. It exists
+/// on MariaDB and MySQL 8 alike. One difference remains: it is a `PAD SPACE`
+/// collation, so trailing spaces are ignored when comparing (`'a' = 'a '`);
+/// name `utf8mb4_nopad_bin` (MariaDB) or `utf8mb4_0900_bin` (MySQL 8) to
+/// compare them too.
+pub const DEFAULT_MYSQL_COLLATION: &str = "utf8mb4_bin";
 
 impl Table {
     /// An empty table blueprint.

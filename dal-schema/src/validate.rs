@@ -379,6 +379,22 @@ fn table_errors(table: &Table) -> Vec<SchemaError> {
             );
         }
     }
+    // the collation is written into MySQL DDL as a bare word
+    if let Some(collation) = &table.collation
+        && (collation.is_empty()
+            || !collation
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        e.push(
+            SchemaErrorKind::InvalidIdentifier,
+            None,
+            None,
+            format!(
+                "`{collation}` is not a collation name (letters, digits and `_`, e.g. utf8mb4_unicode_ci)"
+            ),
+        );
+    }
     if table.without_rowid && (table.primary_key.is_empty() || auto_increments > 0) {
         e.push(
             SchemaErrorKind::InvalidWithoutRowid,
@@ -587,12 +603,16 @@ fn check_default(e: &mut Errors<'_>, c: &crate::model::Column, d: &DefaultValue)
             T::Integer if i32::try_from(*i).is_err() => {
                 mismatch(e, "out of range for a 32-bit integer")
             }
-            T::UnsignedBigInteger if *i < 0 => {
+            T::UnsignedInteger | T::UnsignedBigInteger if *i < 0 => {
                 mismatch(e, "an unsigned column holds no negative value")
+            }
+            T::UnsignedInteger if u32::try_from(*i).is_err() => {
+                mismatch(e, "out of range for an unsigned 32-bit integer")
             }
             T::SmallInteger
             | T::Integer
             | T::BigInteger
+            | T::UnsignedInteger
             | T::UnsignedBigInteger
             | T::Float
             | T::Double

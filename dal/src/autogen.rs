@@ -1659,6 +1659,7 @@ fn column_expr(
         ColumnType::SmallInteger => out = format!("small_integer({name})"),
         ColumnType::Integer => out = format!("integer({name})"),
         ColumnType::BigInteger => out = format!("big_integer({name})"),
+        ColumnType::UnsignedInteger => out = format!("unsigned_integer({name})"),
         ColumnType::UnsignedBigInteger => out = format!("unsigned_big_integer({name})"),
         ColumnType::Boolean => out = format!("boolean({name})"),
         ColumnType::Float => out = format!("float({name})"),
@@ -1858,7 +1859,8 @@ fn array_element_args(element: &ColumnType) -> Option<String> {
         ColumnType::Timestamp => "timestamp".into(),
         ColumnType::TimestampTz => "timestamp_tz".into(),
         ColumnType::Uuid => "uuid".into(),
-        ColumnType::UnsignedBigInteger
+        ColumnType::UnsignedInteger
+        | ColumnType::UnsignedBigInteger
         | ColumnType::Json
         | ColumnType::Binary
         | ColumnType::Enumeration { .. }

@@ -1145,7 +1145,18 @@ impl<'r> ValueRef<'r> {
                     _ => Family::Other,
                 }
             }
-            ValueInner::MySql(v) => mysql_family(v.type_info().name()),
+            ValueInner::MySql(v) => {
+                let info = v.type_info();
+                match mysql_family(info.name()) {
+                    // a `_bin` collation (dal's default, `utf8mb4_bin`) sets the
+                    // column's BINARY flag, and sqlx names such a text column
+                    // `VARBINARY` / `BLOB`: its collation (not `binary`) says text
+                    Family::Bytes if <str as sqlx::Type<sqlx::MySql>>::compatible(&info) => {
+                        Family::Text
+                    }
+                    f => f,
+                }
+            }
             ValueInner::Sqlite(v) => match v {
                 rusqlite::types::ValueRef::Null => Family::Null,
                 rusqlite::types::ValueRef::Integer(_) => Family::Int,

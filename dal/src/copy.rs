@@ -115,6 +115,11 @@ impl PgCopyRows {
             // a BIGINT with a `>= 0` check on PostgreSQL
             (ColumnType::UnsignedBigInteger, V::Int(i)) if *i >= 0 => self.field(&i.to_be_bytes()),
             (ColumnType::UnsignedBigInteger, V::Int(i)) => return Err(out_of_range(*i)),
+            // a BIGINT checked to `0..=u32::MAX` on PostgreSQL
+            (ColumnType::UnsignedInteger, V::Int(i)) if u32::try_from(*i).is_ok() => {
+                self.field(&i.to_be_bytes())
+            }
+            (ColumnType::UnsignedInteger, V::Int(i)) => return Err(out_of_range(*i)),
             (ColumnType::Float, V::Float(f)) => self.field(&(*f as f32).to_be_bytes()),
             (ColumnType::Float, V::Int(i)) => self.field(&(*i as f32).to_be_bytes()),
             (ColumnType::Double, V::Float(f)) => self.field(&f.to_be_bytes()),

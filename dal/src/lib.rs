@@ -315,7 +315,9 @@ pub use dal_macros::DbEnum;
 /// - columns: `id()`, `id(name)`, `uuid_id()`, `uuid_id(name)` (primary keys:
 ///   an auto-increment big integer, or a UUID); `string(col, LEN)` (`LEN` optional,
 ///   255 by default), `text(col)`, `small_integer(col)`, `integer(col)`,
-///   `big_integer(col)`, `unsigned_big_integer(col)` (`BIGINT UNSIGNED` on the
+///   `big_integer(col)`, `unsigned_integer(col)` (`INT UNSIGNED` on the MySQL
+///   family, a `BIGINT` checked to `0..=4294967295` elsewhere),
+///   `unsigned_big_integer(col)` (`BIGINT UNSIGNED` on the
 ///   MySQL family, a `BIGINT` with a `>= 0` check elsewhere), `boolean(col)`, `float(col)`, `double(col)`,
 ///   `decimal(col, PRECISION, SCALE)`, `date(col)`, `time(col)`, `timestamp(col)`,
 ///   `timestamp_tz(col)`, `uuid(col)`, `json(col)`, `binary(col)`,

@@ -881,7 +881,8 @@ pub async fn ddl_foreign_tables_are_introspected(db: &TestDb) {
         }
         Dialect::MySql => {
             let id = col("id");
-            assert_eq!(id.ty, ColumnType::BigInteger);
+            // `INT UNSIGNED`: a `u32`
+            assert_eq!(id.ty, ColumnType::UnsignedInteger);
             assert!(id.auto_increment);
             assert_eq!(col("m").ty, ColumnType::Integer);
             assert_eq!(col("m").default, Some(DefaultValue::Integer(5)));

@@ -78,7 +78,7 @@ pub async fn int_unsigned_columns_in_the_schema(t: &TestDb) {
         assert_eq!(ty("peak"), ColumnType::UnsignedBigInteger, "{table}");
         assert_eq!(ty("size"), ColumnType::UnsignedBigInteger, "{table}");
         assert_eq!(ty("offset"), ColumnType::BigInteger, "{table}");
-        assert_eq!(ty("wide"), ColumnType::BigInteger, "u32 needs 64 bits");
+        assert_eq!(ty("wide"), ColumnType::UnsignedInteger, "{table}");
         assert_eq!(ty("word"), ColumnType::Integer, "u16 needs 32 bits");
         assert_eq!(ty("byte"), ColumnType::SmallInteger);
         assert_eq!(ty("tiny"), ColumnType::SmallInteger);

@@ -1,6 +1,7 @@
-// `u64`/`usize` fields map to unsigned big integers, the other widths to the
-// signed column that holds their whole range; typed handles of a `u64` column
-// take any value that converts to `u64`; `schema!` has `unsigned_big_integer`.
+// `u64`/`usize` fields map to unsigned big integers, `u32` to unsigned
+// integers, the other widths to the signed column that holds their whole range;
+// typed handles of a `u64` column take any value that converts to `u64`;
+// `schema!` has `unsigned_integer` and `unsigned_big_integer`.
 use dal::{ColumnType, Dialect, Entity};
 
 #[derive(Entity, Debug, Clone)]
@@ -35,7 +36,7 @@ fn main() {
     assert_eq!(ty("peak"), ColumnType::UnsignedBigInteger);
     assert_eq!(ty("size"), ColumnType::UnsignedBigInteger);
     assert_eq!(ty("offset"), ColumnType::BigInteger);
-    assert_eq!(ty("wide"), ColumnType::BigInteger);
+    assert_eq!(ty("wide"), ColumnType::UnsignedInteger);
     assert_eq!(ty("word"), ColumnType::Integer);
     assert_eq!(ty("byte"), ColumnType::SmallInteger);
     assert_eq!(ty("tiny"), ColumnType::SmallInteger);
@@ -45,6 +46,7 @@ fn main() {
         create accounts {
             unsigned_big_integer(id).auto_increment().primary();
             unsigned_big_integer(balance).default(0);
+            unsigned_integer(votes).default(4294967295);
         }
         create payments {
             id();
@@ -56,6 +58,11 @@ fn main() {
     };
     let mysql = script.to_sql(Dialect::MySql).unwrap().join("\n");
     assert!(mysql.contains("`balance` BIGINT UNSIGNED NOT NULL DEFAULT 0"), "{mysql}");
+    assert!(mysql.contains("`votes` INT UNSIGNED NOT NULL DEFAULT 4294967295"), "{mysql}");
     let pg = script.to_sql(Dialect::Postgres).unwrap().join("\n");
+    assert!(
+        pg.contains("CHECK (\"votes\" >= 0 AND \"votes\" <= 4294967295)"),
+        "{pg}"
+    );
     assert!(pg.contains("CONSTRAINT \"payments_amount_unsigned\" CHECK (\"amount\" >= 0)"), "{pg}");
 }

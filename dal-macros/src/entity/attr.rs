@@ -14,6 +14,9 @@ pub(crate) struct EntityAttrs {
     /// Table name (default: snake_case plural of the struct name).
     #[darling(default)]
     pub table: Option<SpannedValue<String>>,
+    /// The table's collation on MySQL/MariaDB (default `utf8mb4_bin`).
+    #[darling(default)]
+    pub collation: Option<SpannedValue<String>>,
     /// Keep every version in `{table}_history`.
     #[darling(default)]
     pub history: Flag,

@@ -280,6 +280,9 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         });
 
     // ---------------------------------------------------------------- blueprint
+    let collation = e.collation.as_ref().map(
+        |c| quote!(t.collation = ::core::option::Option::Some(::core::convert::From::from(#c));),
+    );
     let blueprint_columns = e.stored().map(|f| {
         let col = &f.column;
         let ty = column_type_expr(&p, f);
@@ -693,6 +696,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
 
                 fn blueprint() -> #p::Table {
                     let mut t = #p::Table::new(#table);
+                    #collation
                     #(#blueprint_columns)*
                     #(#hidden_columns)*
                     t.primary_key = ::std::vec![::core::convert::From::from(#id_column)];

@@ -135,6 +135,8 @@ pub(crate) struct Entity {
     pub ident: syn::Ident,
     pub krate: TokenStream,
     pub table: String,
+    /// `#[dal(collation = "..")]`: the MySQL-family table collation.
+    pub collation: Option<String>,
     pub history: bool,
     /// `#[dal(hooks)]`: the entity implements `dal::Hooks`.
     pub hooks: bool,
@@ -621,6 +623,18 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         }
         None => default_table_name(&ident.to_string()),
     };
+    // the collation is written into MySQL DDL as a bare word
+    if let Some(c) = &attrs.collation
+        && (c.is_empty() || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        errors.push(
+            darling::Error::custom(format!(
+                "invalid collation `{}`: use a collation name such as `utf8mb4_unicode_ci` (letters, digits and `_`)",
+                (**c).as_str()
+            ))
+            .with_span(&c.span()),
+        );
+    }
     let field_attrs = match &attrs.data {
         darling::ast::Data::Struct(fields) => &fields.fields,
         darling::ast::Data::Enum(_) => unreachable!("darling accepts structs only"),
@@ -640,6 +654,7 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         ident,
         krate,
         table,
+        collation: attrs.collation.as_ref().map(|c| (**c).clone()),
         history: attrs.history.is_present(),
         hooks: attrs.hooks.is_present(),
         soft_delete: attrs.soft_delete.is_present(),

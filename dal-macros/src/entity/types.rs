@@ -74,7 +74,8 @@ pub(crate) fn known_column_type(ty: &syn::Type) -> Option<ColumnType> {
     Some(match type_name(ty)?.as_str() {
         "i8" | "u8" | "i16" => ColumnType::SmallInteger,
         "u16" | "i32" => ColumnType::Integer,
-        "u32" | "i64" | "isize" => ColumnType::BigInteger,
+        "i64" | "isize" => ColumnType::BigInteger,
+        "u32" => ColumnType::UnsignedInteger,
         "u64" | "usize" => ColumnType::UnsignedBigInteger,
         "f32" => ColumnType::Float,
         "f64" => ColumnType::Double,

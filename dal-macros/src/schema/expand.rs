@@ -180,6 +180,7 @@ fn column_type(ty: &ColumnType) -> TokenStream {
         ColumnType::SmallInteger => quote!(#p::SmallInteger),
         ColumnType::Integer => quote!(#p::Integer),
         ColumnType::BigInteger => quote!(#p::BigInteger),
+        ColumnType::UnsignedInteger => quote!(#p::UnsignedInteger),
         ColumnType::UnsignedBigInteger => quote!(#p::UnsignedBigInteger),
         ColumnType::Boolean => quote!(#p::Boolean),
         ColumnType::Float => quote!(#p::Float),

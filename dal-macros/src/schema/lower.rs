@@ -130,6 +130,7 @@ pub(crate) enum ColumnKind {
     SmallInteger,
     Integer,
     BigInteger,
+    UnsignedInteger,
     UnsignedBigInteger,
     Boolean,
     Float,
@@ -181,6 +182,7 @@ const KINDS: &[&str] = &[
     "small_integer",
     "integer",
     "big_integer",
+    "unsigned_integer",
     "unsigned_big_integer",
     "boolean",
     "float",
@@ -230,6 +232,9 @@ const KIND_ALIASES: &[(&str, &str)] = &[
     ("bigint", "big_integer"),
     ("int8", "big_integer"),
     ("i64", "big_integer"),
+    ("u32", "unsigned_integer"),
+    ("unsigned_int", "unsigned_integer"),
+    ("int_unsigned", "unsigned_integer"),
     ("u64", "unsigned_big_integer"),
     ("unsigned_bigint", "unsigned_big_integer"),
     ("bigint_unsigned", "unsigned_big_integer"),
@@ -303,6 +308,7 @@ impl ColumnKind {
             K::SmallInteger => "small_integer",
             K::Integer => "integer",
             K::BigInteger => "big_integer",
+            K::UnsignedInteger => "unsigned_integer",
             K::UnsignedBigInteger => "unsigned_big_integer",
             K::Boolean => "boolean",
             K::Float => "float",
@@ -327,6 +333,7 @@ impl ColumnKind {
         use ColumnKind as K;
         match self {
             K::Id | K::BigInteger | K::ForeignId => ColumnType::BigInteger,
+            K::UnsignedInteger => ColumnType::UnsignedInteger,
             K::UnsignedBigInteger => ColumnType::UnsignedBigInteger,
             K::UuidId | K::Uuid | K::ForeignUuid => ColumnType::Uuid,
             K::String(length) => ColumnType::String { length: *length },
@@ -410,6 +417,7 @@ impl ColumnModel {
             K::SmallInteger => t.small_integer(n),
             K::Integer => t.integer(n),
             K::BigInteger => t.big_integer(n),
+            K::UnsignedInteger => t.unsigned_integer(n),
             K::UnsignedBigInteger => t.unsigned_big_integer(n),
             K::Boolean => t.boolean(n),
             K::Float => t.float(n),
@@ -1612,6 +1620,7 @@ impl Lowerer {
                     "small_integer" => K::SmallInteger,
                     "integer" => K::Integer,
                     "big_integer" => K::BigInteger,
+                    "unsigned_integer" => K::UnsignedInteger,
                     "unsigned_big_integer" => K::UnsignedBigInteger,
                     "boolean" => K::Boolean,
                     "float" => K::Float,
@@ -1834,6 +1843,12 @@ impl Lowerer {
                                 ColumnType::UnsignedBigInteger => {
                                     format!(
                                         "; declare it with `unsigned_big_integer({}).references(..)`",
+                                        fk.column
+                                    )
+                                }
+                                ColumnType::UnsignedInteger => {
+                                    format!(
+                                        "; declare it with `unsigned_integer({}).references(..)`",
                                         fk.column
                                     )
                                 }
@@ -2576,7 +2591,13 @@ fn default_mismatch(kind: &ColumnKind, column: &str, value: &DefaultValue) -> Op
     let ty = kind.column_type();
     let integer = matches!(
         kind,
-        K::Id | K::SmallInteger | K::Integer | K::BigInteger | K::UnsignedBigInteger | K::ForeignId
+        K::Id
+            | K::SmallInteger
+            | K::Integer
+            | K::BigInteger
+            | K::UnsignedInteger
+            | K::UnsignedBigInteger
+            | K::ForeignId
     );
     let numeric = integer || matches!(kind, K::Float | K::Double | K::Decimal(..));
     let textual = matches!(kind, K::String(_) | K::Text | K::Enumeration(_));
@@ -2597,6 +2618,9 @@ fn default_mismatch(kind: &ColumnKind, column: &str, value: &DefaultValue) -> Op
             )),
             K::UnsignedBigInteger if *i < 0 => Some(format!(
                 "{i} is out of range for unsigned_big_integer column `{column}` (no negative values)"
+            )),
+            K::UnsignedInteger if u32::try_from(*i).is_err() => Some(format!(
+                "{i} is out of range for unsigned_integer column `{column}` (0 to 4294967295)"
             )),
             _ if numeric => None,
             K::Boolean => Some(format!(

@@ -66,6 +66,7 @@ impl SqlDialect for MySqlDialect {
             ColumnType::SmallInteger => "SMALLINT".into(),
             ColumnType::Integer => "INT".into(),
             ColumnType::BigInteger => "BIGINT".into(),
+            ColumnType::UnsignedInteger => "INT UNSIGNED".into(),
             ColumnType::UnsignedBigInteger => "BIGINT UNSIGNED".into(),
             ColumnType::Boolean => "TINYINT(1)".into(),
             ColumnType::Float => "FLOAT".into(),

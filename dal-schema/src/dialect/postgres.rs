@@ -49,7 +49,8 @@ impl SqlDialect for PostgresDialect {
             ColumnType::SmallInteger => "SMALLINT".into(),
             ColumnType::Integer => "INTEGER".into(),
             ColumnType::BigInteger => "BIGINT".into(),
-            ColumnType::UnsignedBigInteger => "BIGINT".into(),
+            // no unsigned types: the next wider signed type, with a range check
+            ColumnType::UnsignedInteger | ColumnType::UnsignedBigInteger => "BIGINT".into(),
             ColumnType::Boolean => "BOOLEAN".into(),
             ColumnType::Float => "REAL".into(),
             ColumnType::Double => "DOUBLE PRECISION".into(),

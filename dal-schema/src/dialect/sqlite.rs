@@ -54,7 +54,7 @@ impl SqlDialect for SqliteDialect {
             ColumnType::SmallInteger => "SMALLINT".into(),
             ColumnType::Integer => "INTEGER".into(),
             ColumnType::BigInteger => "BIGINT".into(),
-            ColumnType::UnsignedBigInteger => "BIGINT".into(),
+            ColumnType::UnsignedInteger | ColumnType::UnsignedBigInteger => "BIGINT".into(),
             ColumnType::Boolean => "BOOLEAN".into(),
             ColumnType::Float => "FLOAT".into(),
             ColumnType::Double => "DOUBLE".into(),

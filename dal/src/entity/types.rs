@@ -23,7 +23,8 @@ use crate::error::{Error, Result};
 /// |---|---|---|---|---|
 /// | `i8`, `u8`, `i16` | `SmallInteger` | `SMALLINT` | `SMALLINT` | `SMALLINT` |
 /// | `u16`, `i32` | `Integer` | `INTEGER` | `INT` | `INTEGER` |
-/// | `u32`, `i64`, `isize` | `BigInteger` | `BIGINT` | `BIGINT` | `BIGINT` |
+/// | `i64`, `isize` | `BigInteger` | `BIGINT` | `BIGINT` | `BIGINT` |
+/// | `u32` | `UnsignedInteger` | `BIGINT` checked to `0..=u32::MAX` | `INT UNSIGNED` | as PostgreSQL |
 /// | `u64`, `usize` | `UnsignedBigInteger` | `BIGINT` with a `>= 0` check: `0..=i64::MAX` | `BIGINT UNSIGNED`: every `u64` | as PostgreSQL |
 /// | `f32` | `Float` | `REAL` | `FLOAT` | `FLOAT` |
 /// | `f64` | `Double` | `DOUBLE PRECISION` | `DOUBLE` | `DOUBLE` |
@@ -94,7 +95,7 @@ sql_type! {
     i16 => ColumnType::SmallInteger,
     u16 => ColumnType::Integer,
     i32 => ColumnType::Integer,
-    u32 => ColumnType::BigInteger,
+    u32 => ColumnType::UnsignedInteger,
     i64 => ColumnType::BigInteger,
     isize => ColumnType::BigInteger,
     u64 => ColumnType::UnsignedBigInteger,

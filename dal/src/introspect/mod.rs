@@ -59,7 +59,11 @@ impl Db {
     ///   is not listed among the table's checks). Likewise an unsigned big integer
     ///   is [`ColumnType::UnsignedBigInteger`]: a `BIGINT UNSIGNED` on the MySQL
     ///   family; on PostgreSQL and SQLite a `BIGINT` with a check named
-    ///   `{table}_{column}_unsigned` (`column >= 0`), not listed among the checks.
+    ///   `{table}_{column}_unsigned` (`column >= 0`), not listed among the checks;
+    ///   an unsigned integer ([`ColumnType::UnsignedInteger`]) is an `INT UNSIGNED`
+    ///   there and a `BIGINT` checked `column >= 0 AND column <= 4294967295` here.
+    /// - On the MySQL family, [`Table::collation`] is the table's collation when it
+    ///   is not [`dal_schema::DEFAULT_MYSQL_COLLATION`] (`None` when it is).
     ///   A MariaDB `JSON` column (a
     ///   `LONGTEXT` with an automatic `json_valid` check) is [`ColumnType::Json`].
     /// - Indexes, foreign keys and checks are sorted by name.
@@ -222,9 +226,9 @@ pub(crate) fn fold_enum_checks(table: &mut Table, dialect: Dialect) {
 }
 
 /// PostgreSQL and SQLite: turn each `BIGINT` column that has a check named
-/// `{table}_{column}_unsigned` saying `column >= 0` into an unsigned big integer,
-/// and drop the check (dal writes it for the column: these dialects have no
-/// unsigned type).
+/// `{table}_{column}_unsigned` saying `column >= 0` into an unsigned big integer
+/// (`column >= 0 AND column <= 4294967295`: an unsigned integer), and drop the
+/// check (dal writes it for the column: these dialects have no unsigned type).
 pub(crate) fn fold_unsigned_checks(table: &mut Table) {
     let table_name = table.name.clone();
     for column in &mut table.columns {
@@ -235,14 +239,19 @@ pub(crate) fn fold_unsigned_checks(table: &mut Table) {
         let Some(pos) = table.checks.iter().position(|c| c.name == check_name) else {
             continue;
         };
-        let expected = dal_schema::model::normalize_expression(&format!(
-            "{} >= 0",
-            Dialect::Postgres.quote_identifier(&column.name)
-        ));
-        if table.checks[pos].normalized_expression() != expected {
+        let q = Dialect::Postgres.quote_identifier(&column.name);
+        let expected = dal_schema::model::normalize_expression(&format!("{q} >= 0"));
+        let expected_u32 =
+            dal_schema::model::normalize_expression(&format!("{q} >= 0 AND {q} <= {}", u32::MAX));
+        // PostgreSQL writes a literal beyond `int4` as `'4294967295'::bigint`
+        let found = table.checks[pos].normalized_expression().replace('\'', "");
+        column.ty = if found == expected {
+            ColumnType::UnsignedBigInteger
+        } else if found == expected_u32 {
+            ColumnType::UnsignedInteger
+        } else {
             continue;
-        }
-        column.ty = ColumnType::UnsignedBigInteger;
+        };
         table.checks.remove(pos);
     }
 }

@@ -68,12 +68,26 @@ pub(super) async fn tables(db: &Db, only: Option<&str>) -> Result<Vec<Table>> {
         .enumerate()
         .map(|(i, n)| (n.clone(), i))
         .collect();
+    let one_table = only.is_some();
     let fetch = |sql: String| async move {
         match only {
             Some(name) => db.fetch_all(&sql, (name,)).await,
             None => db.fetch_all(&sql, ()).await,
         }
     };
+    // the collation, when it is not the one dal writes by default
+    for row in fetch(format!(
+        "SELECT TABLE_NAME AS name, TABLE_COLLATION AS collation FROM information_schema.TABLES WHERE {}",
+        table_filter("TABLE_SCHEMA", one_table)
+    ))
+    .await?
+    {
+        let Some(&i) = position.get(&text(&row, "name")?) else {
+            continue;
+        };
+        tables[i].collation = opt_text(&row, "collation")?
+            .filter(|c| !c.eq_ignore_ascii_case(dal_schema::DEFAULT_MYSQL_COLLATION));
+    }
     let version: String = db.fetch_scalar("SELECT VERSION()", ()).await?;
     let mariadb = version.to_ascii_lowercase().contains("mariadb");
     let one = only.is_some();
@@ -347,7 +361,7 @@ pub(crate) fn column_type(declared: &str) -> ColumnType {
         "smallint" if unsigned => ColumnType::Integer,
         "smallint" => ColumnType::SmallInteger,
         "mediumint" => ColumnType::Integer,
-        "int" | "integer" if unsigned => ColumnType::BigInteger,
+        "int" | "integer" if unsigned => ColumnType::UnsignedInteger,
         "int" | "integer" => ColumnType::Integer,
         // `SERIAL` is `BIGINT UNSIGNED NOT NULL AUTO_INCREMENT UNIQUE`
         "bigint" if unsigned => ColumnType::UnsignedBigInteger,
@@ -387,6 +401,7 @@ mod tests {
             ColumnType::SmallInteger,
             ColumnType::Integer,
             ColumnType::BigInteger,
+            ColumnType::UnsignedInteger,
             ColumnType::UnsignedBigInteger,
             ColumnType::Boolean,
             ColumnType::Float,

@@ -124,7 +124,7 @@ mod tests {
                  `name` VARCHAR(255) NOT NULL, `order_index` BIGINT NOT NULL, \
                  `applied_at` DATETIME(6) NOT NULL, `checksum` VARCHAR(64) NOT NULL, \
                  `duration_ms` BIGINT NOT NULL, `applied_seq` BIGINT NOT NULL, \
-                 PRIMARY KEY (`module`, `name`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+                 PRIMARY KEY (`module`, `name`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
             ]
         );
         assert_eq!(
