@@ -95,11 +95,12 @@ async fn prepare(db: &TestDb) -> String {
         db.engine,
         g.skipped_destructive
     );
+    // history is schema!'s construct (the same file on every database), no
+    // raw per-dialect trigger SQL
     for expected in [
         "create authors {",
-        "create authors_history {",
+        "history();",
         "add string(display_name, 80).nullable();",
-        "CREATE TRIGGER",
     ] {
         assert!(
             g.source.contains(expected),
@@ -108,6 +109,7 @@ async fn prepare(db: &TestDb) -> String {
             g.source
         );
     }
+    assert!(!g.source.contains("CREATE TRIGGER"), "{}", g.source);
     if db.engine == "sqlite" {
         assert!(g.source.contains("dal::autogen::rebuild("), "{}", g.source);
     }
