@@ -870,6 +870,31 @@ impl<E: Entity> Find<E> {
         cols
     }
 
+    /// `LIMIT ? OFFSET ?` when the query has either, then the row lock
+    /// (when `lock` says the dialect has row locks; never as of an instant).
+    pub(super) fn window_and_lock(&self, sql: &mut String, params: &mut Vec<Param>, lock: bool) {
+        match (self.limit, self.offset) {
+            (None, None) => {}
+            (limit, offset) => {
+                sql.push_str(" LIMIT ?");
+                params.push(std::sync::Arc::new(
+                    limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64),
+                ));
+                if let Some(o) = offset {
+                    sql.push_str(" OFFSET ?");
+                    params.push(std::sync::Arc::new(o.min(i64::MAX as u64) as i64));
+                }
+            }
+        }
+        if lock && self.as_of.is_none() {
+            match self.lock {
+                Lock::None => {}
+                Lock::ForUpdate => sql.push_str(" FOR UPDATE"),
+                Lock::SkipLocked => sql.push_str(" FOR UPDATE SKIP LOCKED"),
+            }
+        }
+    }
+
     /// The WHERE clause; conditions name the table as `qualifier`.
     pub(super) fn where_clause(
         &self,
@@ -978,26 +1003,7 @@ impl<E: Entity> Find<E> {
                 sql.push_str(" DESC");
             }
         }
-        match (self.limit, self.offset) {
-            (None, None) => {}
-            (limit, offset) => {
-                sql.push_str(" LIMIT ?");
-                params.push(std::sync::Arc::new(
-                    limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64),
-                ));
-                if let Some(o) = offset {
-                    sql.push_str(" OFFSET ?");
-                    params.push(std::sync::Arc::new(o.min(i64::MAX as u64) as i64));
-                }
-            }
-        }
-        if dialect.capabilities().row_locking && self.as_of.is_none() {
-            match self.lock {
-                Lock::None => {}
-                Lock::ForUpdate => sql.push_str(" FOR UPDATE"),
-                Lock::SkipLocked => sql.push_str(" FOR UPDATE SKIP LOCKED"),
-            }
-        }
+        self.window_and_lock(&mut sql, &mut params, dialect.capabilities().row_locking);
         Built { sql, params }
     }
 

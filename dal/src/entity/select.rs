@@ -28,7 +28,7 @@ use std::marker::PhantomData;
 
 use super::Entity;
 use super::executor::Executor;
-use super::query::{Col, Cond, Find, Lock, NotNull, Nullability, Nullable, Order};
+use super::query::{Col, Cond, Find, NotNull, Nullability, Nullable, Order};
 use super::relation::{BelongsTo, HasMany, HasOne, ManyToMany, alive_in, fresh_alias, sub_name};
 use super::sql::{MARK, Param, ParamList, Phantom3, place, quoted};
 use crate::codec::{Decode, Encode};
@@ -1426,26 +1426,7 @@ impl<E: Entity, S, P: Projection<S, I>, I> Select<E, S, P, I> {
             sql.push_str(&order.join(", "));
             params.extend(order_params);
         }
-        match (find.limit, find.offset) {
-            (None, None) => {}
-            (limit, offset) => {
-                sql.push_str(" LIMIT ?");
-                params.push(std::sync::Arc::new(
-                    limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64),
-                ));
-                if let Some(o) = offset {
-                    sql.push_str(" OFFSET ?");
-                    params.push(std::sync::Arc::new(o.min(i64::MAX as u64) as i64));
-                }
-            }
-        }
-        if lock && find.as_of.is_none() {
-            match find.lock {
-                Lock::None => {}
-                Lock::ForUpdate => sql.push_str(" FOR UPDATE"),
-                Lock::SkipLocked => sql.push_str(" FOR UPDATE SKIP LOCKED"),
-            }
-        }
+        find.window_and_lock(&mut sql, &mut params, lock);
         (sql, params)
     }
 
