@@ -433,7 +433,7 @@ mod tests {
         assert_eq!(column_type("tinyint(4)"), ColumnType::SmallInteger);
         assert_eq!(column_type("bigint(20)"), ColumnType::BigInteger);
         assert_eq!(column_type("int(11)"), ColumnType::Integer);
-        assert_eq!(column_type("int(10) unsigned"), ColumnType::BigInteger);
+        assert_eq!(column_type("int(10) unsigned"), ColumnType::UnsignedInteger);
         assert_eq!(
             column_type("bigint(20) unsigned"),
             ColumnType::UnsignedBigInteger
