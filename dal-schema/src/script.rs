@@ -446,10 +446,32 @@ impl Script {
                     },
                     h.table
                 )),
-                other => out.extend(step_sql(i, other, dialect, &Schema::new())?),
+                other => out.extend(
+                    step_sql(i, other, dialect, &Schema::new())?
+                        .into_iter()
+                        .map(|sql| fingerprint_form(sql, dialect)),
+                ),
             }
         }
         Ok(out)
+    }
+}
+
+/// A statement as the checksum sees it: the MySQL table options dal writes
+/// by default (`COLLATE=utf8mb4_bin`, written since dal made the collation
+/// explicit) are left out, so that migrations applied before keep their
+/// checksums; a collation chosen for the table still counts.
+fn fingerprint_form(sql: String, dialect: Dialect) -> String {
+    if dialect != Dialect::MySql {
+        return sql;
+    }
+    let default = format!(
+        " DEFAULT CHARSET=utf8mb4 COLLATE={}",
+        crate::model::DEFAULT_MYSQL_COLLATION
+    );
+    match sql.strip_suffix(default.as_str()) {
+        Some(head) => format!("{head} DEFAULT CHARSET=utf8mb4"),
+        None => sql,
     }
 }
 
