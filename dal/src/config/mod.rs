@@ -130,6 +130,35 @@ pub struct DatabaseConfig {
     breaker: BreakerPolicy,
 }
 
+/// The process environment's variables with `prefix`, and the problems of
+/// those that are not UTF-8.
+fn env_pairs(prefix: &str) -> (Vec<(String, String)>, Vec<ConfigProblem>) {
+    let wanted = env::normalize_prefix(prefix);
+    let mut pairs = Vec::new();
+    let mut problems = Vec::new();
+    for (key, value) in std::env::vars_os() {
+        let Some(key) = key.to_str().filter(|k| k.starts_with(wanted.as_str())) else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => pairs.push((key.to_string(), value)),
+            Err(_) => problems.push(ConfigProblem {
+                option: key.to_string(),
+                reason: "is not valid UTF-8".to_string(),
+            }),
+        }
+    }
+    (pairs, problems)
+}
+
+/// `pairs` with `{prefix}DATABASE_URL` set to `url` (replacing any).
+fn with_url(prefix: &str, url: &str, mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let key = format!("{}DATABASE_URL", env::normalize_prefix(prefix));
+    pairs.retain(|(k, _)| *k != key);
+    pairs.push((key, url.to_string()));
+    pairs
+}
+
 impl DatabaseConfig {
     /// A configuration from a URL, every other option at its default.
     ///
@@ -168,24 +197,53 @@ impl DatabaseConfig {
     /// `ANALYTICS_DATABASE_URL`, `ANALYTICS_POOL_MAX`, ... (`ANALYTICS` works too:
     /// a missing trailing `_` is added).
     pub fn from_env_with_prefix(prefix: &str) -> crate::Result<Self> {
-        let wanted = env::normalize_prefix(prefix);
-        let mut pairs = Vec::new();
-        let mut problems = Vec::new();
-        for (key, value) in std::env::vars_os() {
-            let Some(key) = key.to_str().filter(|k| k.starts_with(wanted.as_str())) else {
-                continue;
-            };
-            match value.into_string() {
-                Ok(value) => pairs.push((key.to_string(), value)),
-                Err(_) => problems.push(ConfigProblem {
-                    option: key.to_string(),
-                    reason: "is not valid UTF-8".to_string(),
-                }),
-            }
-        }
+        let (pairs, problems) = env_pairs(prefix);
         let mut builder = env::builder_from_vars(prefix, pairs);
         builder.problems.extend(problems);
         builder.build()
+    }
+
+    /// The URL `url` (from wherever the application keeps it: a
+    /// `DATABASE_URL` variable, a secret store) with the `DAL_*` options of the
+    /// process environment ([`from_env`](Self::from_env) without needing
+    /// `DAL_DATABASE_URL`; when that is set too, `url` wins).
+    ///
+    /// ```no_run
+    /// let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://app.db".into());
+    /// let config = dal::DatabaseConfig::from_env_with_url(&url)?; // + DAL_POOL_MAX, ...
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn from_env_with_url(url: &str) -> crate::Result<Self> {
+        let (pairs, problems) = env_pairs("DAL_");
+        let mut builder = env::builder_from_vars("DAL_", with_url("DAL_", url, pairs));
+        builder.problems.extend(problems);
+        builder.build()
+    }
+
+    /// [`from_vars`](Self::from_vars) with the URL given apart (see
+    /// [`from_env_with_url`](Self::from_env_with_url)).
+    ///
+    /// ```
+    /// let config = dal::DatabaseConfig::from_vars_with_url(
+    ///     "DAL_",
+    ///     "sqlite://app.db",
+    ///     [("DAL_POOL_MAX", "3"), ("DAL_DATABASE_URL", "sqlite://other.db")],
+    /// )?;
+    /// assert_eq!(config.pool().max_connections, 3);
+    /// assert!(config.to_string().contains("app.db"));
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn from_vars_with_url<I, K, V>(prefix: &str, url: &str, vars: I) -> crate::Result<Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let pairs = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        env::builder_from_vars(prefix, with_url(prefix, url, pairs)).build()
     }
 
     /// A configuration from `(name, value)` pairs, read the way
