@@ -1844,27 +1844,14 @@ fn string_literal(s: &str) -> String {
 /// `string, 40`, `decimal, 10, 2` (the arguments after the column's name).
 /// `None` for an element the grammar does not take (validation refuses it).
 fn array_element_args(element: &ColumnType) -> Option<String> {
-    Some(match element {
-        ColumnType::SmallInteger => "small_integer".into(),
-        ColumnType::Integer => "integer".into(),
-        ColumnType::BigInteger => "big_integer".into(),
-        ColumnType::Boolean => "boolean".into(),
-        ColumnType::Float => "float".into(),
-        ColumnType::Double => "double".into(),
-        ColumnType::Decimal { precision, scale } => format!("decimal, {precision}, {scale}"),
-        ColumnType::String { length } => format!("string, {length}"),
-        ColumnType::Text => "text".into(),
-        ColumnType::Date => "date".into(),
-        ColumnType::Time => "time".into(),
-        ColumnType::Timestamp => "timestamp".into(),
-        ColumnType::TimestampTz => "timestamp_tz".into(),
-        ColumnType::Uuid => "uuid".into(),
-        ColumnType::UnsignedInteger
-        | ColumnType::UnsignedBigInteger
-        | ColumnType::Json
-        | ColumnType::Binary
-        | ColumnType::Enumeration { .. }
-        | ColumnType::Array { .. } => return None,
+    // the builder's name with its arguments after commas: `decimal(10, 2)`
+    // -> `decimal, 10, 2`
+    element.is_array_element().then(|| {
+        element
+            .builder_name()
+            .replacen('(', ", ", 1)
+            .trim_end_matches(')')
+            .to_string()
     })
 }
 
