@@ -1,6 +1,8 @@
 //! One concrete pool per database and the checked-out connection that runs
 //! statements on it: PostgreSQL and MySQL through sqlx, SQLite through rusqlite.
 
+pub(crate) mod mysql;
+pub(crate) mod postgres;
 pub(crate) mod server;
 pub(crate) mod sqlite;
 

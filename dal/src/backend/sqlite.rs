@@ -9,6 +9,8 @@
 //! retries `SQLITE_BUSY` with an async sleep (see `Db`), and query timeouts
 //! interrupt the statement from SQLite's progress handler.
 
+pub(crate) mod introspect;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
