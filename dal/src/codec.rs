@@ -197,7 +197,7 @@ pub(crate) enum ArgsInner<'q> {
     MySql(MySqlArguments),
     Sqlite(Vec<SqliteArg<'q>>),
     /// Rows for PostgreSQL's binary COPY (bulk saves).
-    PgCopy(crate::copy::PgCopyRows),
+    PgCopy(crate::backend::postgres::copy::PgCopyRows),
 }
 
 /// The parameters of one statement, encoded for its backend.
@@ -267,7 +267,9 @@ impl<'q> Arguments<'q> {
         capacity: usize,
     ) -> Self {
         Arguments {
-            inner: ArgsInner::PgCopy(crate::copy::PgCopyRows::new(columns, capacity)),
+            inner: ArgsInner::PgCopy(crate::backend::postgres::copy::PgCopyRows::new(
+                columns, capacity,
+            )),
             signature: 0,
             untyped_null: false,
             len: 0,
@@ -275,7 +277,7 @@ impl<'q> Arguments<'q> {
     }
 
     /// The COPY data, when these arguments were made by [`Arguments::pg_copy`].
-    pub(crate) fn into_copy(self) -> Option<crate::copy::PgCopyRows> {
+    pub(crate) fn into_copy(self) -> Option<crate::backend::postgres::copy::PgCopyRows> {
         match self.inner {
             ArgsInner::PgCopy(c) => Some(c),
             _ => None,
@@ -321,7 +323,7 @@ impl<'q> Arguments<'q> {
         self.mark(0);
         self.untyped_null = true;
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Null),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Null),
             ArgsInner::Pg(a) => a.add(PgUntypedNull).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(None::<&str>).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -335,7 +337,7 @@ impl<'q> Arguments<'q> {
     pub fn push_null_of(&mut self, kind: SqlKind) -> Result<()> {
         self.mark(kind.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Null),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Null),
             ArgsInner::Pg(a) => match kind {
                 SqlKind::Bool => a.add(None::<bool>),
                 SqlKind::SmallInt => a.add(None::<i16>),
@@ -377,7 +379,7 @@ impl<'q> Arguments<'q> {
     pub fn push_bool(&mut self, v: bool) -> Result<()> {
         self.mark(SqlKind::Bool.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Bool(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Bool(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -391,7 +393,9 @@ impl<'q> Arguments<'q> {
     pub fn push_i16(&mut self, v: i16) -> Result<()> {
         self.mark(SqlKind::SmallInt.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Int(i64::from(v))),
+            ArgsInner::PgCopy(c) => {
+                c.write(crate::backend::postgres::copy::CopyValue::Int(i64::from(v)))
+            }
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -405,7 +409,9 @@ impl<'q> Arguments<'q> {
     pub fn push_i32(&mut self, v: i32) -> Result<()> {
         self.mark(SqlKind::Int.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Int(i64::from(v))),
+            ArgsInner::PgCopy(c) => {
+                c.write(crate::backend::postgres::copy::CopyValue::Int(i64::from(v)))
+            }
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -419,7 +425,7 @@ impl<'q> Arguments<'q> {
     pub fn push_i64(&mut self, v: i64) -> Result<()> {
         self.mark(SqlKind::BigInt.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Int(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Int(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -476,7 +482,9 @@ impl<'q> Arguments<'q> {
         self.check_float(f64::from(v))?;
         self.mark(SqlKind::Float.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Float(f64::from(v))),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Float(
+                f64::from(v),
+            )),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -494,7 +502,7 @@ impl<'q> Arguments<'q> {
         self.check_float(v)?;
         self.mark(SqlKind::Double.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Float(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Float(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -513,7 +521,7 @@ impl<'q> Arguments<'q> {
         self.check_text(v)?;
         self.mark(SqlKind::Text.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Str(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Str(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -528,7 +536,7 @@ impl<'q> Arguments<'q> {
         self.check_text(&v)?;
         self.mark(SqlKind::Text.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Str(&v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Str(&v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -542,7 +550,7 @@ impl<'q> Arguments<'q> {
     pub fn push_bytes(&mut self, v: &'q [u8]) -> Result<()> {
         self.mark(SqlKind::Bytes.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Bytes(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Bytes(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -556,7 +564,7 @@ impl<'q> Arguments<'q> {
     pub fn push_date(&mut self, v: NaiveDate) -> Result<()> {
         self.mark(SqlKind::Date.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Date(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Date(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -572,7 +580,7 @@ impl<'q> Arguments<'q> {
     pub fn push_time(&mut self, v: NaiveTime) -> Result<()> {
         self.mark(SqlKind::Time.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Time(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Time(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -588,7 +596,9 @@ impl<'q> Arguments<'q> {
     pub fn push_timestamp(&mut self, v: NaiveDateTime) -> Result<()> {
         self.mark(SqlKind::Timestamp.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Timestamp(v)),
+            ArgsInner::PgCopy(c) => {
+                c.write(crate::backend::postgres::copy::CopyValue::Timestamp(v))
+            }
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -604,7 +614,9 @@ impl<'q> Arguments<'q> {
     pub fn push_timestamp_tz(&mut self, v: DateTime<Utc>) -> Result<()> {
         self.mark(SqlKind::TimestampTz.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::TimestampTz(v)),
+            ArgsInner::PgCopy(c) => {
+                c.write(crate::backend::postgres::copy::CopyValue::TimestampTz(v))
+            }
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             // DATETIME has no zone: store the UTC wall-clock time
             ArgsInner::MySql(a) => a.add(v.naive_utc()).map_err(bind_err),
@@ -623,7 +635,7 @@ impl<'q> Arguments<'q> {
     pub fn push_uuid(&mut self, v: Uuid) -> Result<()> {
         self.mark(SqlKind::Uuid.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Uuid(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Uuid(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v.hyphenated().to_string()).map_err(bind_err),
             ArgsInner::Sqlite(a) => {
@@ -650,7 +662,7 @@ impl<'q> Arguments<'q> {
             ArgsInner::PgCopy(c) => {
                 let bytes = crate::checks::pg_json_bytes(v)
                     .map_err(|p| Error::invalid_input("json parameter", p.reason()))?;
-                c.write(crate::copy::CopyValue::Json(bytes))
+                c.write(crate::backend::postgres::copy::CopyValue::Json(bytes))
             }
             ArgsInner::Pg(a) => {
                 let bytes = crate::checks::pg_json_bytes(v)
@@ -674,7 +686,7 @@ impl<'q> Arguments<'q> {
     pub fn push_decimal(&mut self, v: Decimal) -> Result<()> {
         self.mark(SqlKind::Decimal.code());
         match &mut self.inner {
-            ArgsInner::PgCopy(c) => c.write(crate::copy::CopyValue::Decimal(v)),
+            ArgsInner::PgCopy(c) => c.write(crate::backend::postgres::copy::CopyValue::Decimal(v)),
             ArgsInner::Pg(a) => a.add(v).map_err(bind_err),
             ArgsInner::MySql(a) => a.add(v).map_err(bind_err),
             ArgsInner::Sqlite(a) => {

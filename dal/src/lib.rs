@@ -58,7 +58,6 @@ mod checks;
 pub mod cli;
 mod codec;
 mod config;
-mod copy;
 mod db;
 mod deadline;
 mod dialect_sql;

@@ -394,7 +394,10 @@ mod tests {
                 scale: 3
             }
         );
-        assert_eq!(column_type("numeric"), crate::introspect::shape::UNCONSTRAINED_DECIMAL);
+        assert_eq!(
+            column_type("numeric"),
+            crate::introspect::shape::UNCONSTRAINED_DECIMAL
+        );
         assert_eq!(
             column_type("timestamp(3) without time zone"),
             ColumnType::Timestamp
