@@ -10,6 +10,7 @@
 //! interrupt the statement from SQLite's progress handler.
 
 pub(crate) mod introspect;
+pub(crate) mod lock;
 
 use std::path::PathBuf;
 use std::sync::Arc;

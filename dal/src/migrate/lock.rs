@@ -1,15 +1,17 @@
 //! A migration run's session: one connection, held for the whole run, that
 //! holds the database-level migration lock.
 //!
-//! * PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`, tried
-//!   with backoff until the lock timeout), keyed by a hash of the current
-//!   schema and the tracking table's name.
-//! * MySQL / MariaDB: `GET_LOCK(name, timeout)` (server-wide names: the name
-//!   includes the database).
-//! * SQLite: `BEGIN IMMEDIATE` (the database's single write lock), waited for
+//! This file is the lock protocol: take the lock within the lock timeout, hold
+//! it for the run, release it (or, when the run is abandoned, make sure the
+//! server releases it). Which lock and which statements is each backend's
+//! (`backend/<dialect>/lock.rs`):
+//!
+//! * PostgreSQL: a session-level advisory lock, tried with backoff until the
+//!   lock timeout.
+//! * MySQL / MariaDB: `GET_LOCK`, which waits on the server.
+//! * SQLite: the database's single write lock (`BEGIN IMMEDIATE`), waited for
 //!   with dal's asynchronous busy handling until the lock timeout, and held
-//!   until the run commits. Each migration is a savepoint inside it. A lock
-//!   row in a table would survive a crashed runner; SQLite's own lock does not.
+//!   until the run commits. Each migration is a savepoint inside it.
 //!
 //! Every statement of the run goes through this one connection, so a run also
 //! works on a pool of one connection (SQLite in memory). If the run's future is
@@ -21,19 +23,24 @@ use std::time::{Duration, Instant};
 
 use dal_schema::Dialect;
 
-use crate::backend::Conn;
+use crate::backend::sqlite::SqliteConn;
+use crate::backend::{Conn, mysql, postgres, sqlite};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::result::ExecResult;
 use crate::row::FromRow;
 
+/// The lock a session holds, and so how it is released.
 #[derive(Debug, Clone, PartialEq)]
 enum Held {
     Nothing,
-    Pg(i64),
-    MySql(String),
-    Sqlite,
+    /// A session-level lock polled for (PostgreSQL advisory lock, by key).
+    Advisory(i64),
+    /// A session-level lock the server waited for (MySQL `GET_LOCK`, by name).
+    Named(String),
+    /// The database's write lock, held by the run's transaction (SQLite).
+    WriteTransaction,
 }
 
 pub(super) struct Session<'a> {
@@ -48,28 +55,6 @@ pub(super) struct Session<'a> {
 
 fn no_row() -> Error {
     Error::Driver("the server returned no row for a single-row query".into())
-}
-
-const SQLITE_LOCK: &str = "the SQLite database's write lock (BEGIN IMMEDIATE)";
-
-/// The advisory-lock key for a schema's tracking table.
-fn pg_key(schema: &str, table: &str) -> i64 {
-    use sha2::{Digest, Sha256};
-    let d = Sha256::digest(format!("dal::migrate\0{schema}\0{table}").as_bytes());
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    i64::from_be_bytes(b)
-}
-
-/// The `GET_LOCK` name (at most 64 characters).
-fn mysql_lock_name(database: &str, table: &str) -> String {
-    let name = format!("dal_migrate.{database}.{table}");
-    if name.chars().count() <= 64 {
-        return name;
-    }
-    let sum = super::checksum_of(&[name]);
-    // the checksum is hexadecimal (ASCII): byte 40 is a character boundary
-    format!("dal_migrate.{}", &sum[..40])
 }
 
 impl<'a> Session<'a> {
@@ -94,10 +79,11 @@ impl<'a> Session<'a> {
             sqlite_fk_off: sqlite_fk_off && dialect == Dialect::Sqlite,
         };
         let started = Instant::now();
+        // the one dispatch of the lock protocol onto the backend's lock
         match dialect {
-            Dialect::Postgres => s.lock_pg(table, timeout, started).await?,
-            Dialect::MySql => s.lock_mysql(table, timeout, started).await?,
-            Dialect::Sqlite => s.lock_sqlite(timeout, started).await?,
+            Dialect::Postgres => s.lock_advisory(table, timeout, started).await?,
+            Dialect::MySql => s.lock_named(table, timeout, started).await?,
+            Dialect::Sqlite => s.lock_write_transaction(timeout, started).await?,
         }
         tracing::debug!(
             target: "dal::migrate",
@@ -108,27 +94,33 @@ impl<'a> Session<'a> {
         Ok(s)
     }
 
-    async fn lock_pg(&mut self, table: &str, timeout: Duration, started: Instant) -> Result<()> {
+    /// Poll a session-level lock with backoff until `timeout` (PostgreSQL).
+    async fn lock_advisory(
+        &mut self,
+        table: &str,
+        timeout: Duration,
+        started: Instant,
+    ) -> Result<()> {
         let (schema,): (Option<String>,) = self
-            .fetch_one("SELECT current_schema()", ())
+            .fetch_one(postgres::lock::CURRENT_SCHEMA, ())
             .await?
             .ok_or_else(no_row)?;
         let schema = schema.unwrap_or_default();
-        let key = pg_key(&schema, table);
+        let key = postgres::lock::key(&schema, table);
         let mut delay = Duration::from_millis(5);
         loop {
             let (got,): (bool,) = self
-                .fetch_one("SELECT pg_try_advisory_lock(?)", (key,))
+                .fetch_one(postgres::lock::TRY_LOCK, (key,))
                 .await?
                 .ok_or_else(no_row)?;
             if got {
-                self.held = Held::Pg(key);
+                self.held = Held::Advisory(key);
                 return Ok(());
             }
             let waited = started.elapsed();
             if waited >= timeout {
                 return Err(Error::MigrationLocked {
-                    lock: format!("pg_advisory_lock({key}) for \"{schema}\".\"{table}\""),
+                    lock: postgres::lock::describe(key, &schema, table),
                     waited,
                 });
             }
@@ -137,55 +129,58 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn lock_mysql(&mut self, table: &str, timeout: Duration, started: Instant) -> Result<()> {
+    /// Take a session-level lock the server waits for, up to `timeout`, with
+    /// a call deadline past it so the server answers first (MySQL family).
+    async fn lock_named(&mut self, table: &str, timeout: Duration, started: Instant) -> Result<()> {
         let (database,): (Option<String>,) = self
-            .fetch_one("SELECT DATABASE()", ())
+            .fetch_one(mysql::lock::CURRENT_DATABASE, ())
             .await?
             .ok_or_else(no_row)?;
-        let name = mysql_lock_name(&database.unwrap_or_default(), table);
-        // GET_LOCK waits on the server; whole seconds work on MySQL and MariaDB
-        let secs = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
-        let stmt = self.db.inner.statements.get("SELECT GET_LOCK(?, ?)")?;
+        let name = mysql::lock::lock_name(&database.unwrap_or_default(), table);
+        let secs = mysql::lock::wait_seconds(timeout);
+        let stmt = self.db.inner.statements.get(mysql::lock::GET_LOCK)?;
         let mut opts = self.db.exec_options(None);
         opts.deadline = crate::deadline::Deadline::new(Some(timeout + Duration::from_secs(30)));
         let rows: Vec<(Option<i64>,)> = self
             .conn
-            .fetch_as(&stmt, &(name.as_str(), secs as i64), Some(1), opts)
+            .fetch_as(&stmt, &(name.as_str(), secs), Some(1), opts)
             .await?;
         match rows.first() {
             Some((Some(1),)) => {
-                self.held = Held::MySql(name);
+                self.held = Held::Named(name);
                 Ok(())
             }
             Some((Some(_),)) => Err(Error::MigrationLocked {
-                lock: format!("GET_LOCK('{name}')"),
+                lock: mysql::lock::describe(&name),
                 waited: started.elapsed(),
             }),
             _ => Err(Error::Database {
-                message: format!("GET_LOCK('{name}') failed (returned NULL)"),
+                message: format!("{} failed (returned NULL)", mysql::lock::describe(&name)),
                 code: None,
                 transient: false,
             }),
         }
     }
 
-    async fn lock_sqlite(&mut self, timeout: Duration, started: Instant) -> Result<()> {
+    /// Open the run's write transaction, waiting for the database's write
+    /// lock up to `timeout` (SQLite).
+    async fn lock_write_transaction(&mut self, timeout: Duration, started: Instant) -> Result<()> {
         if self.sqlite_fk_off {
-            self.raw("PRAGMA foreign_keys = OFF").await?;
+            self.raw(sqlite::lock::FOREIGN_KEYS_OFF).await?;
         }
         // dal waits for SQLite's lock asynchronously, up to the given time
         let mut opts = self.db.ddl_options();
         opts.busy_timeout = timeout;
-        match self.conn.execute_raw("BEGIN IMMEDIATE", opts).await {
+        match self.conn.execute_raw(sqlite::lock::BEGIN, opts).await {
             Ok(()) => {
-                self.held = Held::Sqlite;
+                self.held = Held::WriteTransaction;
                 Ok(())
             }
             Err(e) => {
                 self.restore_sqlite_fk().await;
-                if crate::backend::sqlite::is_busy_error(&e) {
+                if sqlite::is_busy_error(&e) {
                     Err(Error::MigrationLocked {
-                        lock: SQLITE_LOCK.to_string(),
+                        lock: sqlite::lock::LOCK_NAME.to_string(),
                         waited: started.elapsed(),
                     })
                 } else {
@@ -196,7 +191,7 @@ impl<'a> Session<'a> {
     }
 
     async fn restore_sqlite_fk(&mut self) {
-        if self.sqlite_fk_off && self.raw("PRAGMA foreign_keys = ON").await.is_err() {
+        if self.sqlite_fk_off && self.raw(sqlite::lock::FOREIGN_KEYS_ON).await.is_err() {
             self.conn.mark_broken();
         }
     }
@@ -208,9 +203,9 @@ impl<'a> Session<'a> {
         let held = std::mem::replace(&mut self.held, Held::Nothing);
         match held {
             Held::Nothing => Ok(()),
-            Held::Pg(key) => {
+            Held::Advisory(key) => {
                 let r = self
-                    .fetch_one::<(bool,), _>("SELECT pg_advisory_unlock(?)", (key,))
+                    .fetch_one::<(bool,), _>(postgres::lock::UNLOCK, (key,))
                     .await;
                 if !matches!(r, Ok(Some((true,)))) {
                     tracing::warn!(target: "dal::migrate", "could not release the advisory lock: closing the connection");
@@ -218,17 +213,17 @@ impl<'a> Session<'a> {
                 }
                 Ok(())
             }
-            Held::MySql(name) => {
+            Held::Named(name) => {
                 let r = self
-                    .fetch_one::<(Option<i64>,), _>("SELECT RELEASE_LOCK(?)", (name.as_str(),))
+                    .fetch_one::<(Option<i64>,), _>(mysql::lock::RELEASE_LOCK, (name.as_str(),))
                     .await;
                 if !matches!(r, Ok(Some((Some(1),)))) {
-                    tracing::warn!(target: "dal::migrate", "could not release GET_LOCK('{name}'): closing the connection");
+                    tracing::warn!(target: "dal::migrate", "could not release {}: closing the connection", mysql::lock::describe(&name));
                     self.conn.mark_broken();
                 }
                 Ok(())
             }
-            Held::Sqlite => {
+            Held::WriteTransaction => {
                 let r = if self.sqlite_in_transaction() {
                     match self.raw("COMMIT").await {
                         Ok(()) => Ok(()),
@@ -300,31 +295,27 @@ impl<'a> Session<'a> {
         self.conn.mark_broken();
     }
 
+    /// The connection when it is a SQLite one.
+    fn sqlite_conn(&mut self) -> Option<&mut SqliteConn> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// SQLite: whether the run's transaction is still open (SQLite rolls a
     /// whole transaction back on some errors).
-    pub(super) fn sqlite_in_transaction(&self) -> bool {
-        match &self.conn {
-            Conn::Sqlite(c) => !c.conn.is_autocommit(),
-            _ => false,
-        }
+    pub(super) fn sqlite_in_transaction(&mut self) -> bool {
+        self.sqlite_conn()
+            .is_some_and(|c| sqlite::lock::in_transaction(c))
     }
 
     /// SQLite: the first foreign-key violation in the database, if any.
     pub(super) fn sqlite_foreign_key_violation(&mut self) -> Result<Option<String>> {
-        let Conn::Sqlite(c) = &mut self.conn else {
-            return Ok(None);
-        };
-        let map = crate::backend::sqlite::map_err;
-        let mut stmt = c.conn.prepare("PRAGMA foreign_key_check").map_err(map)?;
-        let mut rows = stmt.query([]).map_err(map)?;
-        if let Some(r) = rows.next().map_err(map)? {
-            let table: String = r.get(0).unwrap_or_default();
-            let parent: String = r.get(2).unwrap_or_default();
-            return Ok(Some(format!(
-                "rows of `{table}` reference missing rows of `{parent}` (PRAGMA foreign_key_check)"
-            )));
+        match self.sqlite_conn() {
+            Some(c) => sqlite::lock::foreign_key_violation(c),
+            None => Ok(None),
         }
-        Ok(None)
     }
 }
 
@@ -332,86 +323,17 @@ impl Drop for Session<'_> {
     fn drop(&mut self) {
         match self.held {
             Held::Nothing => {}
-            Held::Sqlite => {
-                // the run was abandoned: undo it now (rusqlite is synchronous)
-                if let Conn::Sqlite(c) = &mut self.conn {
-                    let rolled_back =
-                        c.conn.is_autocommit() || c.conn.execute_batch("ROLLBACK").is_ok();
-                    let fk_ok = !self.sqlite_fk_off
-                        || c.conn.execute_batch("PRAGMA foreign_keys = ON").is_ok();
-                    if !(rolled_back && fk_ok) {
-                        self.conn.mark_broken();
-                    }
+            Held::WriteTransaction => {
+                // the run was abandoned: undo it now
+                let fk_off = self.sqlite_fk_off;
+                if let Some(c) = self.sqlite_conn()
+                    && !sqlite::lock::abandon(c, fk_off)
+                {
+                    self.conn.mark_broken();
                 }
             }
             // a session-level lock: closing the connection releases it
-            Held::Pg(_) | Held::MySql(_) => self.conn.mark_broken(),
+            Held::Advisory(_) | Held::Named(_) => self.conn.mark_broken(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_names() {
-        assert_ne!(
-            pg_key("public", "dal_migrations"),
-            pg_key("other", "dal_migrations")
-        );
-        assert_ne!(
-            pg_key("public", "dal_migrations"),
-            pg_key("public", "other_migrations")
-        );
-        let long = mysql_lock_name(&"d".repeat(64), "dal_migrations");
-        assert!(long.len() <= 64, "{long}");
-        assert!(long.starts_with("dal_migrate."));
-    }
-
-    /// The lock identities deployed runners agree on. NEVER CHANGE THESE VALUES
-    /// without a migration plan: during a rolling deploy an old and a new
-    /// version run side by side, and if they computed different keys or names
-    /// both would take "the" lock and migrate the same database at once.
-    /// (The expected values were computed independently of this code: the
-    /// first 8 bytes, big-endian, of SHA-256("dal::migrate\0{schema}\0{table}");
-    /// `dal_migrate.{database}.{table}`, or past 64 characters `dal_migrate.`
-    /// and the first 40 hex digits of that name's SHA-256.)
-    #[test]
-    fn lock_identities_are_pinned() {
-        // PostgreSQL: pg_advisory_lock(key), key of (current_schema(), tracking table)
-        assert_eq!(pg_key("public", "dal_migrations"), 7655465273005281545);
-        assert_eq!(pg_key("public", "schema_history"), 4689402984880351419);
-        assert_eq!(pg_key("app", "dal_migrations"), 21341436048297654);
-        // no current schema (an empty search_path)
-        assert_eq!(pg_key("", "dal_migrations"), -3701200574706472637);
-        // MySQL / MariaDB: GET_LOCK(name), name of (DATABASE(), tracking table)
-        assert_eq!(
-            mysql_lock_name("app", "dal_migrations"),
-            "dal_migrate.app.dal_migrations"
-        );
-        assert_eq!(
-            mysql_lock_name("shop", "schema_history"),
-            "dal_migrate.shop.schema_history"
-        );
-        assert_eq!(
-            mysql_lock_name(&"d".repeat(64), "dal_migrations"),
-            "dal_migrate.bb89c4995426e5ecbdbf525d60c6152cba923d7f"
-        );
-        // the longest name kept as is, and the first one hashed
-        let fits = "a".repeat(64 - "dal_migrate..dal_migrations".len());
-        assert_eq!(
-            mysql_lock_name(&fits, "dal_migrations"),
-            format!("dal_migrate.{fits}.dal_migrations")
-        );
-        assert_eq!(
-            mysql_lock_name(&format!("{fits}a"), "dal_migrations").len(),
-            "dal_migrate.".len() + 40
-        );
-        // SQLite: the database file's own write lock, named in MigrationLocked
-        assert_eq!(
-            SQLITE_LOCK,
-            "the SQLite database's write lock (BEGIN IMMEDIATE)"
-        );
     }
 }

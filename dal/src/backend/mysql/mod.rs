@@ -2,3 +2,4 @@
 //! introspection and the migration lock's SQL (`GET_LOCK`).
 
 pub(crate) mod introspect;
+pub(crate) mod lock;

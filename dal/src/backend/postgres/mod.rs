@@ -3,3 +3,4 @@
 
 pub(crate) mod copy;
 pub(crate) mod introspect;
+pub(crate) mod lock;
