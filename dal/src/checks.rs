@@ -468,25 +468,25 @@ impl serde_json::ser::Formatter for PlainFloats {
 /// Why `dialect` cannot store the float `v` in a floating-point column and read
 /// it back unchanged, if it cannot (see the float rules on [`crate::Encode`]).
 pub(crate) fn float_problem(dialect: Dialect, v: f64) -> Option<String> {
-    let negative_zero = v == 0.0 && v.is_sign_negative();
-    match dialect {
-        Dialect::Postgres => None,
-        Dialect::Sqlite if v.is_nan() => {
-            Some("NaN cannot be stored on SQLite (it would be stored as NULL)".into())
-        }
-        Dialect::MySql if !v.is_finite() => Some(format!(
-            "{v} cannot be stored on MySQL/MariaDB (floating-point columns hold finite numbers only)"
-        )),
-        Dialect::Sqlite | Dialect::MySql if negative_zero => Some(format!(
-            "-0.0 cannot be stored on {}: it reads back as 0.0 (pass 0.0, e.g. `x + 0.0`)",
-            if dialect == Dialect::Sqlite {
-                "SQLite"
-            } else {
-                "MySQL/MariaDB"
-            }
-        )),
-        _ => None,
+    let floats = dialect.capabilities().floats;
+    let server = dialect.display_name();
+    if !v.is_finite() && !floats.infinity {
+        // a dialect without infinities keeps finite numbers only (NaN included)
+        return Some(format!(
+            "{v} cannot be stored on {server} (floating-point columns hold finite numbers only)"
+        ));
     }
+    if v.is_nan() && !floats.nan {
+        return Some(format!(
+            "NaN cannot be stored on {server} (it would be stored as NULL)"
+        ));
+    }
+    if v == 0.0 && v.is_sign_negative() && !floats.negative_zero {
+        return Some(format!(
+            "-0.0 cannot be stored on {server}: it reads back as 0.0 (pass 0.0, e.g. `x + 0.0`)"
+        ));
+    }
+    None
 }
 
 /// The reason text containing U+0000 cannot go to PostgreSQL.

@@ -47,11 +47,11 @@ pub(crate) fn resolve(sql: &str, dialect: Dialect) -> Result<Cow<'_, str>> {
     if !sql.contains(OPEN) {
         return Ok(Cow::Borrowed(sql));
     }
-    let want = match dialect {
-        Dialect::Postgres => 0,
-        Dialect::MySql => 1,
-        Dialect::Sqlite => 2,
-    };
+    // the pieces come in the order of `Dialect::ALL` (PostgreSQL, MySQL, SQLite)
+    let want = Dialect::ALL
+        .iter()
+        .position(|d| *d == dialect)
+        .unwrap_or_default();
     let tokens = tokenize(sql, dialect)?;
     let mut out = String::with_capacity(sql.len());
     // the form being read, inside a piece

@@ -25,7 +25,7 @@ impl Db {
     /// Create `table` and its indexes unless a table of that name exists.
     pub async fn create_table_if_not_exists(&self, table: &Table) -> Result<()> {
         dal_schema::validate_table(table)?;
-        if self.dialect() == Dialect::MySql {
+        if !self.dialect().capabilities().index_if_not_exists {
             // MySQL 8 has no CREATE INDEX IF NOT EXISTS: check the table instead
             if self.table_exists(&table.name).await? {
                 return Ok(());
@@ -51,29 +51,19 @@ impl Db {
 
     /// Whether a table called `name` exists (in the current schema / database).
     pub async fn table_exists(&self, name: &str) -> Result<bool> {
-        let sql = match self.dialect() {
-            Dialect::Postgres => {
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
-            }
-            Dialect::MySql => {
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
-            }
-            Dialect::Sqlite => {
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
-            }
-        };
+        let sql = self.dialect().runtime_sql().table_exists;
         let n: i64 = self.fetch_scalar(sql, (name,)).await?;
         Ok(n > 0)
     }
 
     /// Run DDL statements: in one transaction where DDL is transactional, one by
-    /// one (reporting what was applied) on MySQL.
+    /// one (reporting what was applied) where it is not (MySQL).
     pub(crate) async fn run_ddl(&self, statements: &[String], sqlite_rebuild: bool) -> Result<()> {
         let busy = self.ddl_options();
         let mut conn = self
             .acquire_conn(Location::caller(), &self.exec_options(None).deadline)
             .await?;
-        if self.dialect() == Dialect::MySql {
+        if !self.dialect().capabilities().transactional_ddl {
             for (i, sql) in statements.iter().enumerate() {
                 if let Err(e) = conn.execute_raw(sql, busy).await {
                     return Err(partial_ddl_error(e, &statements[..i]));
@@ -104,12 +94,8 @@ async fn run_in_transaction(
     busy: crate::backend::ExecOptions,
     dialect: Dialect,
 ) -> Result<()> {
-    let begin = if dialect == Dialect::Sqlite {
-        "BEGIN IMMEDIATE"
-    } else {
-        "BEGIN"
-    };
-    conn.execute_raw(begin, busy).await?;
+    conn.execute_raw(dialect.runtime_sql().begin_write, busy)
+        .await?;
     conn.set_in_transaction(true);
     for sql in statements {
         if let Err(e) = conn.execute_raw(sql, busy).await {

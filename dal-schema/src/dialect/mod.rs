@@ -87,6 +87,51 @@ pub struct Capabilities {
     pub array_params: bool,
     /// Row locking clauses `FOR UPDATE` / `SKIP LOCKED` are understood.
     pub row_locking: bool,
+    /// Which floats a floating-point column stores and reads back unchanged.
+    pub floats: FloatStorage,
+}
+
+/// Which IEEE 754 values a dialect's floating-point columns store and read back
+/// unchanged (every dialect keeps the finite non-zero ones): data, so the runtime
+/// refuses a value up front instead of asking which server it talks to.
+///
+/// ```
+/// use dal_schema::Dialect;
+/// let pg = Dialect::Postgres.capabilities().floats;
+/// assert!(pg.nan && pg.infinity && pg.negative_zero);
+/// let sqlite = Dialect::Sqlite.capabilities().floats;
+/// assert!(!sqlite.nan && sqlite.infinity && !sqlite.negative_zero);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FloatStorage {
+    /// NaN is kept (SQLite stores it as NULL; the MySQL family refuses it).
+    pub nan: bool,
+    /// Positive and negative infinity are kept (the MySQL family refuses them).
+    pub infinity: bool,
+    /// `-0.0` reads back as `-0.0`, not `0.0`.
+    pub negative_zero: bool,
+}
+
+/// Statements the runtime sends on its own behalf (not built from a
+/// blueprint), spelled for one dialect: data, like [`Capabilities`].
+///
+/// ```
+/// use dal_schema::Dialect;
+/// assert_eq!(Dialect::Sqlite.runtime_sql().begin_write, "BEGIN IMMEDIATE");
+/// assert_eq!(Dialect::Postgres.runtime_sql().begin_write, "BEGIN");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeSql {
+    /// Opens a transaction that will write: on SQLite `BEGIN IMMEDIATE`, which
+    /// takes the write lock at once (a deferred transaction that reads first
+    /// could not upgrade its lock later), `BEGIN` elsewhere.
+    pub begin_write: &'static str,
+    /// Counts the tables named by its one parameter in the current schema
+    /// (PostgreSQL), database (MySQL family) or `main` database (SQLite): one
+    /// row, one `COUNT(*)` column.
+    pub table_exists: &'static str,
 }
 
 impl Dialect {
@@ -105,6 +150,25 @@ impl Dialect {
     /// What the dialect can do.
     pub fn capabilities(self) -> &'static Capabilities {
         self.writer().capabilities()
+    }
+
+    /// The statements the runtime sends on its own behalf in this dialect.
+    pub fn runtime_sql(self) -> &'static RuntimeSql {
+        match self {
+            Dialect::Postgres => &postgres::RUNTIME_SQL,
+            Dialect::MySql => &mysql::RUNTIME_SQL,
+            Dialect::Sqlite => &sqlite::RUNTIME_SQL,
+        }
+    }
+
+    /// The server's name as messages print it: `PostgreSQL`, `MySQL/MariaDB`,
+    /// `SQLite`.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::MySql => "MySQL/MariaDB",
+            Dialect::Sqlite => "SQLite",
+        }
     }
 
     /// The canonical lower-case name (`postgres`, `mysql`, `sqlite`).

@@ -2,7 +2,8 @@
 //! inline `ENUM`, `AUTO_INCREMENT`, backslash escapes in string literals.
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, SqlDialect, UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, FloatStorage, RuntimeSql, SqlDialect, UpsertStyle,
+    format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -28,6 +29,17 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: false,
     row_locking: true,
+    // floating-point columns hold finite numbers only, and `-0.0` reads back as `0.0`
+    floats: FloatStorage {
+        nan: false,
+        infinity: false,
+        negative_zero: false,
+    },
+};
+
+pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
+    begin_write: "BEGIN",
+    table_exists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
 };
 
 impl SqlDialect for MySqlDialect {

@@ -1,7 +1,8 @@
 //! PostgreSQL: `"ident"` quoting, `$n` placeholders, native types (JSONB, UUID, TIMESTAMPTZ).
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, SqlDialect, UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, FloatStorage, RuntimeSql, SqlDialect, UpsertStyle,
+    format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -24,6 +25,16 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: true,
     row_locking: true,
+    floats: FloatStorage {
+        nan: true,
+        infinity: true,
+        negative_zero: true,
+    },
+};
+
+pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
+    begin_write: "BEGIN",
+    table_exists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
 };
 
 impl SqlDialect for PostgresDialect {

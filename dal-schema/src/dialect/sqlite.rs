@@ -2,7 +2,8 @@
 //! each maps back to one blueprint type and gets the right column affinity.
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, SqlDialect, UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, FloatStorage, RuntimeSql, SqlDialect, UpsertStyle,
+    format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -27,6 +28,17 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: false,
     row_locking: false,
+    // NaN is stored as NULL, and `-0.0` reads back as `0.0`
+    floats: FloatStorage {
+        nan: false,
+        infinity: true,
+        negative_zero: false,
+    },
+};
+
+pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
+    begin_write: "BEGIN IMMEDIATE",
+    table_exists: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
 };
 
 impl SqlDialect for SqliteDialect {

@@ -243,6 +243,12 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Whether the run holds its lock as an open write transaction (SQLite),
+    /// inside which each migration is a savepoint.
+    pub(super) fn holds_write_transaction(&self) -> bool {
+        self.held == Held::WriteTransaction
+    }
+
     /// The database's configured name (for logs).
     pub(super) fn db_name(&self) -> &str {
         self.db.config().name()

@@ -245,17 +245,7 @@ impl Session<'_> {
     /// Create the tracking table unless it exists (checked first: under the
     /// lock that is race-free, and PostgreSQL logs no "already exists" notice).
     async fn ensure_table(&mut self, table: &str) -> Result<()> {
-        let sql = match self.dialect {
-            Dialect::Postgres => {
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
-            }
-            Dialect::MySql => {
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
-            }
-            Dialect::Sqlite => {
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
-            }
-        };
+        let sql = self.dialect.runtime_sql().table_exists;
         let found: Vec<(i64,)> = self.fetch(sql, (table,)).await?;
         if found.first().is_some_and(|(n,)| *n > 0) {
             return Ok(());
@@ -322,101 +312,101 @@ impl Session<'_> {
             message,
             applied,
         };
-        match self.dialect {
-            Dialect::MySql => {
-                let mut done: Vec<String> = Vec::new();
-                for (k, (step, sql)) in statements.iter().enumerate() {
-                    if let Err(e) = self.raw(sql).await {
-                        let message = format!(
-                            "statement {} of {total} (step {}) failed: {e}\n  failed: {sql}\n{}",
-                            k + 1,
-                            step + 1,
-                            mysql_applied_note(&done, job.direction)
-                        );
-                        return Err(fail(message, done));
-                    }
-                    done.push(sql.to_string());
-                }
-                if let Err(e) = self.write_tracking(table, job, started.elapsed()).await {
-                    let what = match job.direction {
-                        Direction::Up => "recording it as applied",
-                        Direction::Down => "removing its row",
-                    };
+        if !self.dialect.capabilities().transactional_ddl {
+            // every DDL statement commits: run them one by one, saying which took effect
+            let mut done: Vec<String> = Vec::new();
+            for (k, (step, sql)) in statements.iter().enumerate() {
+                if let Err(e) = self.raw(sql).await {
                     let message = format!(
-                        "all {total} statement(s) took effect, but {what} in `{table}` failed: {e}\n{}",
-                        list_statements(&done)
+                        "statement {} of {total} (step {}) failed: {e}\n  failed: {sql}\n{}",
+                        k + 1,
+                        step + 1,
+                        mysql_applied_note(&done, job.direction)
                     );
                     return Err(fail(message, done));
                 }
+                done.push(sql.to_string());
             }
-            Dialect::Postgres | Dialect::Sqlite => {
-                let sqlite = self.dialect == Dialect::Sqlite;
-                let (begin, commit, rollback) = if sqlite {
-                    (
-                        "SAVEPOINT dal_migration",
-                        "RELEASE SAVEPOINT dal_migration",
-                        "ROLLBACK TO SAVEPOINT dal_migration; RELEASE SAVEPOINT dal_migration",
-                    )
-                } else {
-                    ("BEGIN", "COMMIT", "ROLLBACK")
+            if let Err(e) = self.write_tracking(table, job, started.elapsed()).await {
+                let what = match job.direction {
+                    Direction::Up => "recording it as applied",
+                    Direction::Down => "removing its row",
                 };
-                self.raw(begin).await?;
-                self.set_in_transaction(!sqlite);
-                let mut failure: Option<String> = None;
-                for (k, (step, sql)) in statements.iter().enumerate() {
-                    if let Err(e) = self.raw(sql).await {
-                        failure = Some(format!(
-                            "statement {} of {total} (step {}) failed: {e}\n  failed: {sql}",
-                            k + 1,
-                            step + 1
-                        ));
-                        break;
-                    }
-                }
-                if failure.is_none() && self.sqlite_fk_off {
-                    match self.sqlite_foreign_key_violation() {
-                        Ok(None) => {}
-                        Ok(Some(v)) => failure = Some(format!("foreign keys broken: {v}")),
-                        Err(e) => failure = Some(format!("checking foreign keys failed: {e}")),
-                    }
-                }
-                if failure.is_none()
-                    && let Err(e) = self.write_tracking(table, job, started.elapsed()).await
-                {
-                    failure = Some(format!("writing the tracking row in `{table}` failed: {e}"));
-                }
-                if let Some(mut message) = failure {
-                    self.set_in_transaction(false);
-                    if sqlite && !self.sqlite_in_transaction() {
-                        message.push_str(
-                            "\nSQLite rolled back the whole run's transaction: nothing of this \
-                             migration, and none of the migrations applied before it in this run, \
-                             took effect",
-                        );
-                    } else if self.raw(rollback).await.is_err() {
-                        self.mark_broken();
-                        message.push_str("\nrolling it back failed too: the connection is discarded, which rolls back");
-                    } else {
-                        message.push_str(match job.direction {
-                            Direction::Up => "\nrolled back: nothing of this migration was applied",
-                            Direction::Down => "\nrolled back: nothing of this rollback took effect; the migration stays applied",
-                        });
-                    }
-                    return Err(fail(message, Vec::new()));
-                }
-                let committed = self.raw(commit).await;
-                self.set_in_transaction(false);
-                if let Err(e) = committed {
-                    if !sqlite {
-                        self.mark_broken();
-                    }
-                    return Err(fail(
-                        format!(
-                            "{commit} failed: {e}; whether the migration took effect is unknown: check the status"
-                        ),
-                        Vec::new(),
+                let message = format!(
+                    "all {total} statement(s) took effect, but {what} in `{table}` failed: {e}\n{}",
+                    list_statements(&done)
+                );
+                return Err(fail(message, done));
+            }
+        } else {
+            // inside the run's write transaction (SQLite) a migration is a
+            // savepoint; elsewhere it is a transaction of its own
+            let savepoint = self.holds_write_transaction();
+            let (begin, commit, rollback) = if savepoint {
+                (
+                    "SAVEPOINT dal_migration",
+                    "RELEASE SAVEPOINT dal_migration",
+                    "ROLLBACK TO SAVEPOINT dal_migration; RELEASE SAVEPOINT dal_migration",
+                )
+            } else {
+                ("BEGIN", "COMMIT", "ROLLBACK")
+            };
+            self.raw(begin).await?;
+            self.set_in_transaction(!savepoint);
+            let mut failure: Option<String> = None;
+            for (k, (step, sql)) in statements.iter().enumerate() {
+                if let Err(e) = self.raw(sql).await {
+                    failure = Some(format!(
+                        "statement {} of {total} (step {}) failed: {e}\n  failed: {sql}",
+                        k + 1,
+                        step + 1
                     ));
+                    break;
                 }
+            }
+            if failure.is_none() && self.sqlite_fk_off {
+                match self.sqlite_foreign_key_violation() {
+                    Ok(None) => {}
+                    Ok(Some(v)) => failure = Some(format!("foreign keys broken: {v}")),
+                    Err(e) => failure = Some(format!("checking foreign keys failed: {e}")),
+                }
+            }
+            if failure.is_none()
+                && let Err(e) = self.write_tracking(table, job, started.elapsed()).await
+            {
+                failure = Some(format!("writing the tracking row in `{table}` failed: {e}"));
+            }
+            if let Some(mut message) = failure {
+                self.set_in_transaction(false);
+                if savepoint && !self.sqlite_in_transaction() {
+                    message.push_str(
+                        "\nSQLite rolled back the whole run's transaction: nothing of this \
+                         migration, and none of the migrations applied before it in this run, \
+                         took effect",
+                    );
+                } else if self.raw(rollback).await.is_err() {
+                    self.mark_broken();
+                    message.push_str("\nrolling it back failed too: the connection is discarded, which rolls back");
+                } else {
+                    message.push_str(match job.direction {
+                        Direction::Up => "\nrolled back: nothing of this migration was applied",
+                        Direction::Down => "\nrolled back: nothing of this rollback took effect; the migration stays applied",
+                    });
+                }
+                return Err(fail(message, Vec::new()));
+            }
+            let committed = self.raw(commit).await;
+            self.set_in_transaction(false);
+            if let Err(e) = committed {
+                if !savepoint {
+                    self.mark_broken();
+                }
+                return Err(fail(
+                    format!(
+                        "{commit} failed: {e}; whether the migration took effect is unknown: check the status"
+                    ),
+                    Vec::new(),
+                ));
             }
         }
         Ok(started.elapsed())
