@@ -60,7 +60,6 @@ mod codec;
 mod config;
 mod copy;
 mod db;
-mod deadline;
 mod dialect_sql;
 mod dynamic;
 pub mod entity;
@@ -70,6 +69,7 @@ mod introspect;
 pub mod migrate;
 mod params;
 mod pool;
+mod resilience;
 mod result;
 mod row;
 mod schema_ops;
@@ -79,6 +79,11 @@ mod telemetry;
 pub mod testing;
 mod transaction;
 mod value;
+
+// `crate::deadline::..` keeps naming the per-call deadline for the files that
+// spelled it so before it moved into `resilience` (the backends, migration
+// locks); new code names `crate::resilience::deadline`.
+pub(crate) use resilience::deadline;
 #[cfg(test)]
 mod workspace_tests;
 
@@ -103,9 +108,9 @@ pub use entity::{
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;
 pub use pool::{HeldConnection, PoolStatus};
+pub use resilience::breaker::BreakerState;
 pub use result::ExecResult;
 pub use row::{ColumnIndex, FromRow, Row};
-pub use telemetry::breaker::BreakerState;
 pub use telemetry::stats::{ErrorKind, Health, ScalingAdvice, Stats};
 pub use transaction::{BoxFuture, Transaction};
 pub use value::Value;
