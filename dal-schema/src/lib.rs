@@ -31,7 +31,7 @@ pub mod sql;
 mod validate;
 
 pub use builder::{ColumnBuilder, ForeignKeyBuilder, TableBuilder};
-pub use dialect::{Capabilities, Dialect, SqlDialect, UnknownDialect, UpsertStyle};
+pub use dialect::{Capabilities, Dialect, GeneratedIds, SqlDialect, UnknownDialect, UpsertStyle};
 pub use diff::{Change, SchemaDiff, diff_schemas, diff_tables};
 pub use model::{
     Check, Column, ColumnType, DEFAULT_MYSQL_COLLATION, DefaultValue, ForeignKey, Index,

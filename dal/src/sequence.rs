@@ -57,7 +57,7 @@ pub(crate) async fn before_explicit_ids(
     column: &str,
     max_id: i64,
 ) -> Result<Option<Advance>> {
-    if conn.dialect() != Dialect::Postgres {
+    if !conn.dialect().capabilities().sequence_lags_explicit_ids {
         return Ok(None);
     }
     let qualified = Dialect::Postgres.quote_identifier(table);
@@ -130,7 +130,7 @@ pub(crate) async fn advance_past(
     column: &str,
     id: i64,
 ) -> Result<()> {
-    if conn.dialect() != Dialect::Postgres {
+    if !conn.dialect().capabilities().sequence_lags_explicit_ids {
         return Ok(());
     }
     let qualified = Dialect::Postgres.quote_identifier(table);

@@ -73,11 +73,7 @@ impl std::fmt::Debug for Transaction<'_> {
 }
 
 fn begin_sql(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "BEGIN",
-        Dialect::MySql => "START TRANSACTION",
-        Dialect::Sqlite => "BEGIN IMMEDIATE",
-    }
+    dialect.capabilities().begin_transaction
 }
 
 fn savepoint_name(depth: u32) -> String {

@@ -2,7 +2,8 @@
 //! inline `ENUM`, `AUTO_INCREMENT`, backslash escapes in string literals.
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, SqlDialect, UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, GeneratedIds, SqlDialect, UpsertStyle, format_float,
+    push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -28,6 +29,14 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: false,
     row_locking: true,
+    // what the runtime's transactions, telemetry and entity writes ask
+    begin_transaction: "START TRANSACTION",
+    otel_system: "mysql",
+    failed_statement_aborts_transaction: false,
+    upsert_reports_insert: false,
+    generated_ids: GeneratedIds::FirstInsertId,
+    copy_in: false,
+    sequence_lags_explicit_ids: false,
 };
 
 impl SqlDialect for MySqlDialect {

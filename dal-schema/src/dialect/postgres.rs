@@ -1,7 +1,8 @@
 //! PostgreSQL: `"ident"` quoting, `$n` placeholders, native types (JSONB, UUID, TIMESTAMPTZ).
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, SqlDialect, UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, GeneratedIds, SqlDialect, UpsertStyle, format_float,
+    push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -24,6 +25,14 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: true,
     row_locking: true,
+    // what the runtime's transactions, telemetry and entity writes ask
+    begin_transaction: "BEGIN",
+    otel_system: "postgresql",
+    failed_statement_aborts_transaction: true,
+    upsert_reports_insert: true,
+    generated_ids: GeneratedIds::Returning,
+    copy_in: true,
+    sequence_lags_explicit_ids: true,
 };
 
 impl SqlDialect for PostgresDialect {

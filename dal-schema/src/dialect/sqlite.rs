@@ -2,7 +2,8 @@
 //! each maps back to one blueprint type and gets the right column affinity.
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, SqlDialect, UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, GeneratedIds, SqlDialect, UpsertStyle, format_float,
+    push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -27,6 +28,14 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: false,
     row_locking: false,
+    // what the runtime's transactions, telemetry and entity writes ask
+    begin_transaction: "BEGIN IMMEDIATE",
+    otel_system: "sqlite",
+    failed_statement_aborts_transaction: false,
+    upsert_reports_insert: false,
+    generated_ids: GeneratedIds::LastInsertId,
+    copy_in: false,
+    sequence_lags_explicit_ids: false,
 };
 
 impl SqlDialect for SqliteDialect {

@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use dal_schema::Dialect;
 use metrics::{Counter, Gauge, Histogram as MHistogram};
 
 use crate::config::DatabaseConfig;
@@ -177,11 +176,7 @@ impl Telemetry {
     pub(crate) fn new(config: &DatabaseConfig, resilience: Arc<Resilience>) -> Telemetry {
         let name = config.name().to_string();
         Telemetry {
-            system: match config.dialect() {
-                Dialect::Postgres => "postgresql",
-                Dialect::MySql => "mysql",
-                Dialect::Sqlite => "sqlite",
-            },
+            system: config.dialect().capabilities().otel_system,
             slow_threshold: config.slow_query_threshold(),
             show_literals: config.log_parameters(),
             resilience,
