@@ -12,24 +12,46 @@ use crate::backend::sqlite::{SqliteManager, SqliteTarget};
 use crate::backend::{Backend, Conn, ExecOptions};
 use crate::codec::{Decode, Encode};
 use crate::config::{DatabaseConfig, SqliteMode, TlsMode};
-use crate::deadline::{CheckoutSpec, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::params::Params;
 use crate::pool::{HeldConnection, PoolSettings, PoolStatus};
+use crate::resilience::Resilience;
+use crate::resilience::breaker::{BreakerState, Outcome};
+use crate::resilience::deadline::{CheckoutSpec, Deadline};
+use crate::resilience::retry::{self, Retry, RetryKind};
 use crate::result::ExecResult;
 use crate::row::{FromRow, Row};
 use crate::statement::{Statement, StatementCache};
-use crate::telemetry::breaker::BreakerState;
 use crate::telemetry::stats::{Health, Stats};
-use crate::telemetry::{CallContext, RetryKind, Telemetry};
+use crate::telemetry::{CallContext, Telemetry};
 
 pub(crate) struct DbInner {
     pub(crate) config: DatabaseConfig,
     pub(crate) backend: Backend,
     pub(crate) telemetry: Arc<Telemetry>,
+    /// The retry policy and the circuit breaker.
+    pub(crate) resilience: Arc<Resilience>,
     pub(crate) statements: StatementCache,
     /// MySQL family: how the ids of a multi-row insert are learnt (read once).
-    pub(crate) mysql_ids: std::sync::OnceLock<crate::sequence::MySqlIds>,
+    pub(crate) mysql_ids: std::sync::OnceLock<MySqlIds>,
+}
+
+/// How the ids a multi-row `INSERT` generated are learnt on the MySQL family
+/// (which has no `RETURNING` on MySQL 8): a fact about the server, learnt
+/// once per `Db` (see `sequence::mysql_ids`) and kept in [`DbInner`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MySqlIds {
+    /// Consecutive from the first one the server reports, spaced by
+    /// `auto_increment_increment`: InnoDB's "traditional" and "consecutive"
+    /// lock modes (0 and 1, MariaDB's default) allocate them in one go.
+    Step(i64),
+    /// Returned by `INSERT .. RETURNING` (MariaDB 10.5 and later), needed in
+    /// "interleaved" lock mode 2 (MySQL 8's default, required by Galera), where
+    /// another statement's rows may take ids in between.
+    Returning,
+    /// Not knowable from one statement (MySQL 8 in lock mode 2): insert one row
+    /// at a time.
+    OneByOne,
 }
 
 /// A handle to one database: a connection pool plus its configuration.
@@ -256,14 +278,6 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
     })
 }
 
-/// Whether a read that failed this way is worth running again: the failure
-/// is transient and not a timeout (a query that ran out of its time would only
-/// run out of it again, multiplying the caller's wait) nor a lock wait that
-/// already took the whole busy timeout.
-fn rereadable(e: &Error) -> bool {
-    e.is_transient() && !matches!(e, Error::Timeout { .. } | Error::Busy { .. })
-}
-
 impl Db {
     /// Open a pool for `config`, connecting `min_connections` (at least one)
     /// within the pool-creation timeout.
@@ -320,7 +334,8 @@ impl Db {
 
     /// Create the pool without connecting; connections open on first use.
     pub fn connect_lazy(config: DatabaseConfig) -> Result<Db> {
-        let telemetry = Arc::new(Telemetry::new(&config));
+        let resilience = Arc::new(Resilience::new(&config));
+        let telemetry = Arc::new(Telemetry::new(&config, resilience.clone()));
         let backend = build_backend(&config, telemetry.clone())?;
         let statements = StatementCache::new(config.dialect());
         Ok(Db {
@@ -328,6 +343,7 @@ impl Db {
                 config,
                 backend,
                 telemetry,
+                resilience,
                 statements,
                 mysql_ids: std::sync::OnceLock::new(),
             }),
@@ -401,14 +417,15 @@ impl Db {
         deadline: &Deadline,
     ) -> Result<Conn> {
         let tel = self.telemetry();
+        let res = &self.inner.resilience;
         let spec = deadline.checkout(self.inner.config.timeouts().acquire);
         // fixed by the first attempt that needs it, kept for the retries
         let mut fixed = None;
         let mut attempt = 1;
-        let mut started: Option<Instant> = None;
+        let mut retries = Retry::new(&res.retry, tel, RetryKind::Connect);
         let mut previous: Option<Error> = None;
         loop {
-            let r = match tel.admit() {
+            let r = match res.admit(tel) {
                 Ok(()) => {
                     self.inner
                         .backend
@@ -416,7 +433,8 @@ impl Db {
                         .await
                 }
                 Err(e) => {
-                    tel.failed_checkout(&e);
+                    tel.count_error(&e);
+                    res.checkout_failed(&e, tel);
                     // a re-try refused by the circuit: report what failed
                     return Err(previous.unwrap_or(e));
                 }
@@ -424,37 +442,21 @@ impl Db {
             match r {
                 Ok(c) => return Ok(c),
                 Err(e) => {
-                    tel.failed_checkout(&e);
-                    let retryable = e.is_transient()
-                        && !matches!(
-                            e,
-                            Error::Timeout {
-                                kind: TimeoutKind::Acquire,
-                                ..
-                            }
-                        )
-                        && !matches!(
-                            e,
-                            Error::Timeout { budget, .. } if budget != TimeoutKind::Connect
-                        );
-                    let start = *started.get_or_insert_with(Instant::now);
-                    let delay = retryable
-                        .then(|| tel.retry_delay(attempt, start))
-                        .flatten()
-                        .filter(|d| {
-                            fixed
-                                .get_or_insert_with(|| spec.fix(Instant::now()))
-                                .allows(*d)
-                        });
-                    match delay {
-                        Some(delay) => {
-                            tel.retried(RetryKind::Connect, attempt, delay, &e);
-                            tokio::time::sleep(delay).await;
-                            attempt += 1;
-                            previous = Some(e);
-                        }
-                        None => return Err(e),
+                    tel.count_error(&e);
+                    res.checkout_failed(&e, tel);
+                    let again = retry::reconnectable(&e)
+                        && retries
+                            .pause(attempt, &e, |d| {
+                                fixed
+                                    .get_or_insert_with(|| spec.fix(Instant::now()))
+                                    .allows(d)
+                            })
+                            .await;
+                    if !again {
+                        return Err(e);
                     }
+                    attempt += 1;
+                    previous = Some(e);
                 }
             }
         }
@@ -490,8 +492,8 @@ impl Db {
         retry: bool,
         location: &'static Location<'static>,
     ) -> Result<Vec<T>> {
-        let tel = self.telemetry();
-        let mut started: Option<Instant> = None;
+        let res = &self.inner.resilience;
+        let mut retries = Retry::new(&res.retry, self.telemetry(), RetryKind::Read);
         let mut previous: Option<Error> = None;
         opts.ctx.attempt = 1;
         loop {
@@ -503,20 +505,15 @@ impl Db {
             let r = conn.fetch_as::<T, P>(stmt, params, limit, opts).await;
             drop(conn);
             match r {
-                Err(e) if retry && stmt.is_read && rereadable(&e) => {
-                    let start = *started.get_or_insert_with(Instant::now);
-                    let delay = tel
-                        .retry_delay(opts.ctx.attempt, start)
-                        .filter(|d| opts.deadline.allows(*d));
-                    match delay {
-                        Some(delay) => {
-                            tel.retried(RetryKind::Read, opts.ctx.attempt, delay, &e);
-                            tokio::time::sleep(delay).await;
-                            opts.ctx.attempt += 1;
-                            previous = Some(e);
-                        }
-                        None => return Err(e),
+                Err(e) if retry && stmt.is_read && retry::rereadable(&e) => {
+                    if !retries
+                        .pause(opts.ctx.attempt, &e, |d| opts.deadline.allows(d))
+                        .await
+                    {
+                        return Err(e);
                     }
+                    opts.ctx.attempt += 1;
+                    previous = Some(e);
                 }
                 r => return r,
             }
@@ -579,22 +576,14 @@ impl Db {
         started: &mut Option<Instant>,
         deadline: &Deadline,
     ) -> bool {
-        if !matches!(e, Error::Serialization { .. }) {
+        if !retry::rolled_back(e) {
             return false;
         }
         let start = *started.get_or_insert_with(Instant::now);
-        let tel = self.telemetry();
-        match tel
-            .retry_delay(attempt, start)
-            .filter(|d| deadline.allows(*d))
-        {
-            Some(delay) => {
-                tel.retried(RetryKind::Transaction, attempt, delay, e);
-                tokio::time::sleep(delay).await;
-                true
-            }
-            None => false,
-        }
+        let res = &self.inner.resilience;
+        Retry::starting(&res.retry, self.telemetry(), RetryKind::Transaction, start)
+            .pause(attempt, e, |d| deadline.allows(d))
+            .await
     }
 
     /// A snapshot of this database's figures: statements, errors by kind,
@@ -641,7 +630,7 @@ impl Db {
 
     /// The circuit breaker's state.
     pub fn breaker_state(&self) -> BreakerState {
-        self.telemetry().breaker.state()
+        self.inner.resilience.breaker.state()
     }
 
     /// Register a hook that sees every statement of this database (and of its
@@ -669,7 +658,9 @@ impl Db {
             let deadline = Deadline::new(Some(timeouts.query.unwrap_or(timeouts.acquire)));
             let mut conn = self.acquire_conn(loc, &deadline).await?;
             let r = conn.ping(&deadline).await;
-            self.telemetry().record_outcome(&r);
+            self.inner
+                .resilience
+                .record(Outcome::of(&r), self.telemetry());
             r?;
             Ok(deadline.start.elapsed())
         }
@@ -687,34 +678,6 @@ impl Db {
             let opts = self.exec_options(None);
             let stmt = self.inner.statements.get(sql)?;
             self.run_execute(&stmt, &params, opts, loc).await
-        }
-    }
-
-    /// Run one statement once per parameter set, all in one transaction; returns
-    /// the total number of rows affected. Nothing is applied if any run fails.
-    #[track_caller]
-    pub fn execute_many<'a, P, I>(
-        &'a self,
-        sql: &'a str,
-        param_sets: I,
-    ) -> impl Future<Output = Result<u64>> + Send + 'a
-    where
-        P: Params + 'a,
-        I: IntoIterator<Item = P> + Send + 'a,
-        I::IntoIter: Send,
-    {
-        let loc = Location::caller();
-        async move {
-            let start = Instant::now();
-            let r = async {
-                let mut tx = crate::Transaction::begin_at(self, loc).await?;
-                let total = tx.execute_many_inner(sql, param_sets).await?;
-                tx.commit_inner().await?;
-                Ok(total)
-            }
-            .await;
-            self.telemetry().call_done(start, &r);
-            r
         }
     }
 
@@ -850,18 +813,6 @@ impl Db {
             params: Vec::new(),
             options: CallOptions::default(),
             location: Location::caller(),
-        }
-    }
-
-    /// Start a transaction (rolled back if dropped without [`commit`](crate::Transaction::commit)).
-    #[track_caller]
-    pub fn begin(&self) -> impl Future<Output = Result<crate::Transaction<'static>>> + Send + '_ {
-        let loc = Location::caller();
-        async move {
-            let start = Instant::now();
-            let r = crate::Transaction::begin_at(self, loc).await;
-            self.telemetry().call_done(start, &r);
-            r
         }
     }
 }

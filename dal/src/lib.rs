@@ -59,7 +59,6 @@ pub mod cli;
 mod codec;
 mod config;
 mod db;
-mod deadline;
 mod dialect_sql;
 mod dynamic;
 pub mod entity;
@@ -69,6 +68,7 @@ mod introspect;
 pub mod migrate;
 mod params;
 mod pool;
+mod resilience;
 mod result;
 mod row;
 mod schema_ops;
@@ -78,6 +78,11 @@ mod telemetry;
 pub mod testing;
 mod transaction;
 mod value;
+
+// `crate::deadline::..` keeps naming the per-call deadline for the files that
+// spelled it so before it moved into `resilience` (the backends, migration
+// locks); new code names `crate::resilience::deadline`.
+pub(crate) use resilience::deadline;
 #[cfg(test)]
 mod workspace_tests;
 
@@ -102,9 +107,9 @@ pub use entity::{
 pub use error::{ConfigErrors, ConfigProblem, ConstraintKind, Error, Result, TimeoutKind};
 pub use params::Params;
 pub use pool::{HeldConnection, PoolStatus};
+pub use resilience::breaker::BreakerState;
 pub use result::ExecResult;
 pub use row::{ColumnIndex, FromRow, Row};
-pub use telemetry::breaker::BreakerState;
 pub use telemetry::stats::{ErrorKind, Health, ScalingAdvice, Stats};
 pub use transaction::{BoxFuture, Transaction};
 pub use value::Value;

@@ -21,6 +21,7 @@
 
 use crate::backend::{Conn, ExecOptions};
 use crate::db::Db;
+pub(crate) use crate::db::MySqlIds;
 use crate::error::Result;
 use crate::transaction::Transaction;
 use dal_schema::Dialect;
@@ -56,7 +57,7 @@ pub(crate) async fn before_explicit_ids(
     column: &str,
     max_id: i64,
 ) -> Result<Option<Advance>> {
-    if conn.dialect() != Dialect::Postgres {
+    if !conn.dialect().capabilities().sequence_lags_explicit_ids {
         return Ok(None);
     }
     let qualified = Dialect::Postgres.quote_identifier(table);
@@ -129,7 +130,7 @@ pub(crate) async fn advance_past(
     column: &str,
     id: i64,
 ) -> Result<()> {
-    if conn.dialect() != Dialect::Postgres {
+    if !conn.dialect().capabilities().sequence_lags_explicit_ids {
         return Ok(());
     }
     let qualified = Dialect::Postgres.quote_identifier(table);
@@ -145,23 +146,6 @@ const ADVANCE_PAST_SQL: &str = "SELECT setval(s, ?) \
                                 FROM (SELECT pg_get_serial_sequence(?, ?)::regclass AS s) q \
                                 WHERE s IS NOT NULL \
                                 AND ? > COALESCE(pg_sequence_last_value(s), nextval(s))";
-
-/// How the ids a multi-row `INSERT` generated are learnt on the MySQL family
-/// (which has no `RETURNING` on MySQL 8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MySqlIds {
-    /// Consecutive from the first one the server reports, spaced by
-    /// `auto_increment_increment`: InnoDB's "traditional" and "consecutive"
-    /// lock modes (0 and 1, MariaDB's default) allocate them in one go.
-    Step(i64),
-    /// Returned by `INSERT .. RETURNING` (MariaDB 10.5 and later), needed in
-    /// "interleaved" lock mode 2 (MySQL 8's default, required by Galera), where
-    /// another statement's rows may take ids in between.
-    Returning,
-    /// Not knowable from one statement (MySQL 8 in lock mode 2): insert one row
-    /// at a time.
-    OneByOne,
-}
 
 /// How this server reports the ids of multi-row inserts; asked once per `Db`.
 pub(crate) async fn mysql_ids(db: &Db, conn: &mut Conn, opts: ExecOptions) -> Result<MySqlIds> {

@@ -15,6 +15,8 @@ use crate::codec::Decode;
 use crate::db::{Db, not_found};
 use crate::error::{Error, Result};
 use crate::params::Params;
+pub(crate) use crate::resilience::retry::rerunnable;
+use crate::resilience::retry::{Retry, RetryKind};
 use crate::result::ExecResult;
 use crate::row::{FromRow, Row};
 
@@ -71,11 +73,7 @@ impl std::fmt::Debug for Transaction<'_> {
 }
 
 fn begin_sql(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "BEGIN",
-        Dialect::MySql => "START TRANSACTION",
-        Dialect::Sqlite => "BEGIN IMMEDIATE",
-    }
+    dialect.runtime_sql().begin_write
 }
 
 fn savepoint_name(depth: u32) -> String {
@@ -472,23 +470,12 @@ pub(crate) fn rerun_delay(
     if !rerunnable(e, during_commit) {
         return None;
     }
-    db.telemetry().next_retry(
-        crate::telemetry::RetryKind::Transaction,
+    let policy = &db.inner.resilience.retry;
+    Retry::starting(policy, db.telemetry(), RetryKind::Transaction, started).next(
         attempt,
-        started,
         e,
+        |_| true,
     )
-}
-
-/// Whether a failed transaction may be re-run from the start.
-pub(crate) fn rerunnable(e: &Error, during_commit: bool) -> bool {
-    match e {
-        Error::Serialization { .. } => true,
-        // the transaction was rolled back by the server when the connection died,
-        // unless it died during COMMIT (then the outcome is unknown)
-        Error::ConnectionLost { .. } => !during_commit,
-        _ => e.never_reached_server(),
-    }
 }
 
 impl Db {
@@ -544,6 +531,46 @@ impl Db {
                 };
                 tokio::time::sleep(delay).await;
             };
+            self.telemetry().call_done(start, &r);
+            r
+        }
+    }
+
+    /// Start a transaction (rolled back if dropped without [`commit`](Transaction::commit)).
+    #[track_caller]
+    pub fn begin(&self) -> impl Future<Output = Result<Transaction<'static>>> + Send + '_ {
+        let loc = Location::caller();
+        async move {
+            let start = Instant::now();
+            let r = Transaction::begin_at(self, loc).await;
+            self.telemetry().call_done(start, &r);
+            r
+        }
+    }
+
+    /// Run one statement once per parameter set, all in one transaction; returns
+    /// the total number of rows affected. Nothing is applied if any run fails.
+    #[track_caller]
+    pub fn execute_many<'a, P, I>(
+        &'a self,
+        sql: &'a str,
+        param_sets: I,
+    ) -> impl Future<Output = Result<u64>> + Send + 'a
+    where
+        P: Params + 'a,
+        I: IntoIterator<Item = P> + Send + 'a,
+        I::IntoIter: Send,
+    {
+        let loc = Location::caller();
+        async move {
+            let start = Instant::now();
+            let r = async {
+                let mut tx = Transaction::begin_at(self, loc).await?;
+                let total = tx.execute_many_inner(sql, param_sets).await?;
+                tx.commit_inner().await?;
+                Ok(total)
+            }
+            .await;
             self.telemetry().call_done(start, &r);
             r
         }

@@ -89,6 +89,42 @@ pub struct Capabilities {
     pub row_locking: bool,
     /// Which floats a floating-point column stores and reads back unchanged.
     pub floats: FloatStorage,
+
+    // ---- What the runtime's transactions, telemetry and entity writes ask ----
+    /// The server's `db.system` name in OpenTelemetry's conventions
+    /// (`postgresql`, `mysql`, `sqlite`).
+    pub otel_system: &'static str,
+    /// A failed statement aborts the whole enclosing transaction (PostgreSQL:
+    /// "current transaction is aborted"), so a savepoint around one unit of
+    /// work inside a caller's transaction cannot save the rest of it.
+    pub failed_statement_aborts_transaction: bool,
+    /// An upsert can report whether it inserted or updated the row in the
+    /// same statement (PostgreSQL's `RETURNING (xmax = 0)`).
+    pub upsert_reports_insert: bool,
+    /// How the ids a server generates for an `INSERT` come back.
+    pub generated_ids: GeneratedIds,
+    /// Bulk loading with `COPY .. FROM STDIN` is available.
+    pub copy_in: bool,
+    /// Sequences behind generated keys stay where they are when rows are
+    /// inserted with explicit ids (PostgreSQL identity and serial columns), so
+    /// a writer of explicit ids must move them forward itself. MySQL's
+    /// auto-increment counter and SQLite's `AUTOINCREMENT` follow on their own.
+    pub sequence_lags_explicit_ids: bool,
+}
+
+/// How the ids a server generates for an `INSERT` come back
+/// ([`Capabilities::generated_ids`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratedIds {
+    /// From `INSERT .. RETURNING`, one row per inserted row (PostgreSQL).
+    Returning,
+    /// As the last-insert id of the OK packet, which is the id of the first
+    /// row of a multi-row insert (MySQL family; MariaDB 10.5+ can also return
+    /// them with `RETURNING`).
+    FirstInsertId,
+    /// As the last-insert id, which is the id of the last row of a multi-row
+    /// insert (SQLite's `last_insert_rowid()`).
+    LastInsertId,
 }
 
 /// Which IEEE 754 values a dialect's floating-point columns store and read back
@@ -126,7 +162,8 @@ pub struct FloatStorage {
 pub struct RuntimeSql {
     /// Opens a transaction that will write: on SQLite `BEGIN IMMEDIATE`, which
     /// takes the write lock at once (a deferred transaction that reads first
-    /// could not upgrade its lock later), `BEGIN` elsewhere.
+    /// could not upgrade its lock later), `START TRANSACTION` on the MySQL
+    /// family, `BEGIN` on PostgreSQL. Every transaction dal opens starts with it.
     pub begin_write: &'static str,
     /// Counts the tables named by its one parameter in the current schema
     /// (PostgreSQL), database (MySQL family) or `main` database (SQLite): one

@@ -2,8 +2,8 @@
 //! inline `ENUM`, `AUTO_INCREMENT`, backslash escapes in string literals.
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, FloatStorage, RuntimeSql, SqlDialect, UpsertStyle,
-    format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, FloatStorage, GeneratedIds, RuntimeSql, SqlDialect,
+    UpsertStyle, format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -35,10 +35,17 @@ static CAPABILITIES: Capabilities = Capabilities {
         infinity: false,
         negative_zero: false,
     },
+    // what the runtime's transactions, telemetry and entity writes ask
+    otel_system: "mysql",
+    failed_statement_aborts_transaction: false,
+    upsert_reports_insert: false,
+    generated_ids: GeneratedIds::FirstInsertId,
+    copy_in: false,
+    sequence_lags_explicit_ids: false,
 };
 
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
-    begin_write: "BEGIN",
+    begin_write: "START TRANSACTION",
     table_exists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
 };
 

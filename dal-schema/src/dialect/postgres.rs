@@ -1,8 +1,8 @@
 //! PostgreSQL: `"ident"` quoting, `$n` placeholders, native types (JSONB, UUID, TIMESTAMPTZ).
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, FloatStorage, RuntimeSql, SqlDialect, UpsertStyle,
-    format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, FloatStorage, GeneratedIds, RuntimeSql, SqlDialect,
+    UpsertStyle, format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -30,6 +30,13 @@ static CAPABILITIES: Capabilities = Capabilities {
         infinity: true,
         negative_zero: true,
     },
+    // what the runtime's transactions, telemetry and entity writes ask
+    otel_system: "postgresql",
+    failed_statement_aborts_transaction: true,
+    upsert_reports_insert: true,
+    generated_ids: GeneratedIds::Returning,
+    copy_in: true,
+    sequence_lags_explicit_ids: true,
 };
 
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {

@@ -2,8 +2,8 @@
 //! each maps back to one blueprint type and gets the right column affinity.
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, FloatStorage, RuntimeSql, SqlDialect, UpsertStyle,
-    format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, FloatStorage, GeneratedIds, RuntimeSql, SqlDialect,
+    UpsertStyle, format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -34,6 +34,13 @@ static CAPABILITIES: Capabilities = Capabilities {
         infinity: true,
         negative_zero: false,
     },
+    // what the runtime's transactions, telemetry and entity writes ask
+    otel_system: "sqlite",
+    failed_statement_aborts_transaction: false,
+    upsert_reports_insert: false,
+    generated_ids: GeneratedIds::LastInsertId,
+    copy_in: false,
+    sequence_lags_explicit_ids: false,
 };
 
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {

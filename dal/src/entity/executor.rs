@@ -129,7 +129,13 @@ impl<'a> Session<'a> {
                 .await
                 .map(|c| On::Pooled(Box::new(c))),
             Some((conn, depth, id)) => {
-                if atomic && self.db.dialect() != Dialect::Postgres {
+                if atomic
+                    && !self
+                        .db
+                        .dialect()
+                        .capabilities()
+                        .failed_statement_aborts_transaction
+                {
                     Transaction::savepoint(self.db, conn, depth, id)
                         .await
                         .map(On::Tx)

@@ -175,7 +175,7 @@ impl EntityInfo {
                 insert_generated_id: st(s.insert_generated_id),
                 insert: st(s.insert),
                 upsert: opt(s.upsert),
-                upsert_inserted: (d == Dialect::Postgres && !s.upsert.is_empty())
+                upsert_inserted: (d.capabilities().upsert_reports_insert && !s.upsert.is_empty())
                     .then(|| Statement::native(&format!("{} RETURNING (xmax = 0)", s.upsert), d)),
                 update: st(s.update),
                 update_versioned: opt(s.update_versioned),

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use dal_schema::Dialect;
 use dal_schema::entity::ColumnRole;
+use dal_schema::{Dialect, GeneratedIds, UpsertStyle};
 
 use std::fmt::Write as _;
 
@@ -368,7 +368,7 @@ async fn save_one<E: Entity>(ctx: &Ctx<'_>, unit: &mut Unit<'_>, entity: &mut E)
             where_id: None,
             where_version: None,
         };
-        let new_id = if ctx.dialect == Dialect::Postgres {
+        let new_id = if ctx.dialect.capabilities().generated_ids == GeneratedIds::Returning {
             let rows: Vec<(i64,)> = unit
                 .fetch_as(&stmts.insert_generated_id, &params, Some(1), opts)
                 .await?;
@@ -531,7 +531,7 @@ pub(crate) async fn save<E: Entity>(
     let ctx = Ctx::new::<E>(&session, audit);
     prepare_id(entity);
     let generated = entity.id().is_unset() && E::Id::KIND == IdKind::AutoIncrement;
-    let split = ctx.dialect == Dialect::MySql
+    let split = ctx.dialect.capabilities().upsert == UpsertStyle::OnDuplicateKey
         && ctx.stmts.upsert.is_none()
         && !ctx.info.versioned
         && !generated;
@@ -915,7 +915,10 @@ async fn save_all_on<E: Entity>(
     let generated: Vec<usize> = (0..entities.len())
         .filter(|&i| entities[i].id().is_unset() && E::Id::KIND == IdKind::AutoIncrement)
         .collect();
-    let bulk_upsert = !info.versioned && (ctx.dialect != Dialect::MySql || !info.other_unique_keys);
+    // ON DUPLICATE KEY fires on any unique key, not only the id
+    let bulk_upsert = !info.versioned
+        && (ctx.dialect.capabilities().upsert != UpsertStyle::OnDuplicateKey
+            || !info.other_unique_keys);
     let keyed: Vec<usize> = (0..entities.len())
         .filter(|&i| !entities[i].id().is_unset() && bulk_upsert)
         .collect();
@@ -953,13 +956,14 @@ async fn save_all_on<E: Entity>(
     crate::sequence::after_explicit_ids(ctx.db, unit.conn(), ctx.opts, advance).await?;
 
     // new rows with server-generated ids: multi-row inserts
-    let ids_by = if ctx.dialect == Dialect::MySql && !generated.is_empty() {
+    let caps = ctx.dialect.capabilities();
+    let ids_by = if caps.generated_ids == GeneratedIds::FirstInsertId && !generated.is_empty() {
         crate::sequence::mysql_ids(ctx.db, unit.conn(), ctx.opts).await?
     } else {
         MySqlIds::Step(1)
     };
     let per_row = info.data_count() + shape.insert_managed().len();
-    if ctx.dialect == Dialect::Postgres && generated.len() >= COPY_MIN_ROWS {
+    if caps.copy_in && generated.len() >= COPY_MIN_ROWS {
         copy_new_rows(ctx, unit, entities, &generated, &mut saved).await?;
     } else if ids_by != MySqlIds::OneByOne {
         for chunk in generated.chunks(chunk_rows(ctx.dialect, per_row)) {
@@ -985,12 +989,12 @@ async fn save_all_on<E: Entity>(
                 });
             }
             let params = Rows(rows);
-            let ids: Vec<i64> = match ctx.dialect {
-                Dialect::Postgres => {
+            let ids: Vec<i64> = match caps.generated_ids {
+                GeneratedIds::Returning => {
                     let r: Vec<(i64,)> = unit.fetch_as(&stmt, &params, None, ctx.opts).await?;
                     r.into_iter().map(|(id,)| id).collect()
                 }
-                Dialect::MySql => match ids_by {
+                GeneratedIds::FirstInsertId => match ids_by {
                     MySqlIds::Returning => {
                         let r: Vec<(i64,)> = unit.fetch_as(&stmt, &params, None, ctx.opts).await?;
                         // generated in the order of the VALUES rows
@@ -1009,7 +1013,7 @@ async fn save_all_on<E: Entity>(
                             .collect()
                     }
                 },
-                Dialect::Sqlite => {
+                GeneratedIds::LastInsertId => {
                     let last = unit
                         .execute(&stmt, &params, ctx.opts)
                         .await?
@@ -1199,8 +1203,9 @@ pub(crate) async fn upsert<E: Entity>(
     for e in entities.iter_mut() {
         prepare_id(e);
     }
-    let mysql = ctx.dialect == Dialect::MySql;
-    let mut unit = session.unit(entities.len() > 1 || mysql).await?;
+    // without RETURNING the row is read back by a second statement
+    let read_back = !ctx.dialect.capabilities().returning;
+    let mut unit = session.unit(entities.len() > 1 || read_back).await?;
     let mut outcomes = Vec::with_capacity(entities.len());
     let result: Result<()> = async {
         for e in entities.iter() {
@@ -1277,10 +1282,11 @@ async fn upsert_one<E: Entity>(
         vec!["?"; cols.len()].join(", ")
     );
     // on a conflict: the listed columns, then what a write maintains
+    let on_duplicate_key = ctx.dialect.capabilities().upsert == UpsertStyle::OnDuplicateKey;
     let mut sets: Vec<String> = Vec::new();
     if let Some(update) = &plan.update {
         let new = |c: &str| {
-            if ctx.dialect == Dialect::MySql {
+            if on_duplicate_key {
                 format!("VALUES({})", quoted(c))
             } else {
                 format!("excluded.{}", quoted(c))
@@ -1303,13 +1309,13 @@ async fn upsert_one<E: Entity>(
             sets.push(format!("{} = {}", quoted(c), new(c)));
         }
     }
-    let returning = ctx.dialect != Dialect::MySql;
-    match (&plan.update, ctx.dialect) {
-        (Some(_), Dialect::MySql) => {
+    let returning = ctx.dialect.capabilities().returning;
+    match (&plan.update, on_duplicate_key) {
+        (Some(_), true) => {
             sql.push_str(" ON DUPLICATE KEY UPDATE ");
             sql.push_str(&sets.join(", "));
         }
-        (Some(_), _) => {
+        (Some(_), false) => {
             write!(
                 sql,
                 " ON CONFLICT ({}) DO UPDATE SET {}",
@@ -1322,8 +1328,8 @@ async fn upsert_one<E: Entity>(
             )
             .ok();
         }
-        (None, Dialect::MySql) => {}
-        (None, _) => {
+        (None, true) => {}
+        (None, false) => {
             write!(
                 sql,
                 " ON CONFLICT ({}) DO NOTHING",

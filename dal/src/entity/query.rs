@@ -654,7 +654,7 @@ impl<E: Entity> Find<E> {
             });
             q.build_select(dialect, E::INFO.sql(dialect).select_list)
         };
-        if dialect == Dialect::Postgres
+        if dialect.capabilities().array_params
             && let Some(array) = K::__pg_array(keys)
         {
             let mut q = self.clone();

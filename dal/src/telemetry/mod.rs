@@ -1,11 +1,16 @@
-//! Per-database observability and resilience state: the statement span, the
-//! metrics handles (registered once per `Db`), the in-process counters behind
-//! `Db::stats`, the circuit breaker, the retry policy and the hooks.
+//! Per-database observability: the statement span, the metrics handles
+//! (registered once per `Db`), the in-process counters behind `Db::stats` and
+//! the hooks.
+//!
+//! Telemetry only observes. The retry policy, the retry loops and the circuit
+//! breaker live in [`crate::resilience`]; telemetry hears of their retries and
+//! state changes through [`RetryObserver`] and [`BreakerObserver`] and logs and
+//! counts them. A statement's outcome, observed here, is passed on to the
+//! breaker of the database (which decides what it means).
 //!
 //! Everything on the per-statement path is an atomic add, two clock reads and,
 //! when a subscriber wants DEBUG spans for `dal`, a span.
 
-pub(crate) mod breaker;
 pub(crate) mod nplusone;
 pub(crate) mod stats;
 pub(crate) mod window;
@@ -14,15 +19,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use dal_schema::Dialect;
 use metrics::{Counter, Gauge, Histogram as MHistogram};
 
-use crate::config::{DatabaseConfig, RetryPolicy};
+use crate::config::DatabaseConfig;
 use crate::error::Error;
 use crate::hooks::{Hook, QueryInfo, QueryOutcome};
-use crate::pool::PoolStatus;
+use crate::pool::status::PoolStatus;
+use crate::resilience::Resilience;
+use crate::resilience::breaker::{BreakerObserver, BreakerState, Outcome, Transition};
+use crate::resilience::retry::{RetryKind, RetryObserver};
 use crate::statement::Statement;
-use breaker::{Breaker, BreakerState, Outcome, Transition};
 use stats::{ErrorKind, Histogram, Stats};
 
 /// The kind of call, for spans and hooks.
@@ -41,27 +47,6 @@ impl Op {
             Op::Fetch => "fetch",
             Op::Script => "script",
             Op::Copy => "copy",
-        }
-    }
-}
-
-/// Why a retry happened (the `kind` label of `dal_retries_total`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RetryKind {
-    /// A read failed transiently.
-    Read,
-    /// A checkout failed before anything was sent.
-    Connect,
-    /// A transaction closure hit a serialization failure or deadlock.
-    Transaction,
-}
-
-impl RetryKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            RetryKind::Read => "read",
-            RetryKind::Connect => "connect",
-            RetryKind::Transaction => "transaction",
         }
     }
 }
@@ -95,7 +80,7 @@ impl Handles {
             errors: ErrorKind::ALL.map(
                 |k| metrics::counter!("dal_errors_total", "db" => db.clone(), "kind" => k.as_str()),
             ),
-            retries: [RetryKind::Read, RetryKind::Connect, RetryKind::Transaction].map(|k| {
+            retries: RetryKind::ALL.map(|k| {
                 metrics::counter!("dal_retries_total", "db" => db.clone(), "kind" => k.as_str())
             }),
             slow: counter("dal_slow_queries_total"),
@@ -143,8 +128,10 @@ pub(crate) struct Telemetry {
     slow_threshold: Duration,
     /// `log_parameters`: logs show the SQL with its literals instead of `?`.
     pub(crate) show_literals: bool,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) breaker: Breaker,
+    /// The database's retry policy and breaker: the breaker hears the
+    /// outcome of every statement, and its state is reported in gauges and
+    /// `stats()`.
+    resilience: Arc<Resilience>,
     counters: Counters,
     /// Statement latency.
     latency: Histogram,
@@ -186,18 +173,13 @@ pub(crate) struct CallContext {
 }
 
 impl Telemetry {
-    pub(crate) fn new(config: &DatabaseConfig) -> Telemetry {
+    pub(crate) fn new(config: &DatabaseConfig, resilience: Arc<Resilience>) -> Telemetry {
         let name = config.name().to_string();
         Telemetry {
-            system: match config.dialect() {
-                Dialect::Postgres => "postgresql",
-                Dialect::MySql => "mysql",
-                Dialect::Sqlite => "sqlite",
-            },
+            system: config.dialect().capabilities().otel_system,
             slow_threshold: config.slow_query_threshold(),
             show_literals: config.log_parameters(),
-            retry: *config.retry(),
-            breaker: Breaker::new(*config.breaker(), &name),
+            resilience,
             counters: Counters::default(),
             latency: Histogram::new(),
             uncontended: Histogram::new(),
@@ -367,7 +349,8 @@ impl Telemetry {
         if let Err(e) = result {
             self.count_error(e);
         }
-        self.breaker_outcome(Outcome::of(result));
+        // observed here, decided by the breaker
+        self.resilience.record(Outcome::of(result), self);
         if elapsed >= self.slow_threshold && !self.slow_threshold.is_zero() {
             self.counters.slow.fetch_add(1, Ordering::Relaxed);
             self.m.slow.increment(1);
@@ -452,128 +435,6 @@ impl Telemetry {
         self.windows.call(now, outcome);
     }
 
-    /// A checkout failed before any statement was sent (acquire or connect
-    /// timeout, refused connection, open breaker).
-    pub(crate) fn failed_checkout(&self, e: &Error) {
-        self.count_error(e);
-        // an open circuit is the breaker's own answer, and running out of the
-        // acquire timeout is local capacity (every connection busy), not a
-        // sign that the database is failing
-        let counts = !matches!(
-            e,
-            Error::CircuitOpen { .. }
-                | Error::Timeout {
-                    kind: crate::error::TimeoutKind::Acquire,
-                    ..
-                }
-        );
-        if counts {
-            self.breaker_outcome(if e.is_infrastructure() {
-                Outcome::Failed
-            } else {
-                Outcome::Answered
-            });
-        }
-    }
-
-    /// Ask the breaker to let a call through.
-    pub(crate) fn admit(&self) -> Result<(), Error> {
-        match self.breaker.admit() {
-            Ok(t) => {
-                if let Some(t) = t {
-                    self.transitioned(t);
-                }
-                Ok(())
-            }
-            Err(e) => {
-                self.m.breaker_rejections.increment(1);
-                Err(e)
-            }
-        }
-    }
-
-    /// Tell the breaker what a call that is not a statement (a ping) learned.
-    pub(crate) fn record_outcome<T>(&self, r: &Result<T, Error>) {
-        self.breaker_outcome(Outcome::of(r));
-    }
-
-    fn breaker_outcome(&self, outcome: Outcome) {
-        if let Some(t) = self.breaker.record(outcome) {
-            self.transitioned(t);
-        }
-    }
-
-    fn transitioned(&self, t: Transition) {
-        self.m.breaker_state.set(t.to.gauge_value());
-        match t.to {
-            BreakerState::Open => {
-                self.m.breaker_opened.increment(1);
-                tracing::warn!(
-                    target: "dal::breaker",
-                    db = %self.name,
-                    from = t.from.as_str(),
-                    "circuit breaker opened: calls fail fast until the database answers again"
-                );
-            }
-            BreakerState::HalfOpen => {
-                self.m.breaker_half_open.increment(1);
-                tracing::info!(target: "dal::breaker", db = %self.name, "circuit breaker half-open: trial calls let through");
-            }
-            BreakerState::Closed => {
-                self.m.breaker_closed.increment(1);
-                tracing::info!(target: "dal::breaker", db = %self.name, "circuit breaker closed: the database answers again");
-            }
-            BreakerState::Disabled => {}
-        }
-    }
-
-    /// Record a retry (logged and counted).
-    pub(crate) fn retried(&self, kind: RetryKind, attempt: u32, delay: Duration, cause: &Error) {
-        self.counters.retries.fetch_add(1, Ordering::Relaxed);
-        self.m.retries[kind as usize].increment(1);
-        tracing::warn!(
-            target: "dal::retry",
-            db = %self.name,
-            kind = kind.as_str(),
-            attempt,
-            delay_ms = delay.as_millis() as u64,
-            error = %self.loggable(cause),
-            "retrying after a transient failure"
-        );
-    }
-
-    /// The delay before retry number `attempt` (1-based) under the policy, or
-    /// `None` when no further retry is allowed: full jitter, `base * 2^(n-1)`
-    /// capped at `max_delay`, within the total budget counted from `started`.
-    pub(crate) fn retry_delay(&self, attempt: u32, started: Instant) -> Option<Duration> {
-        let p = &self.retry;
-        if !p.enabled || attempt >= p.max_attempts.max(1) {
-            return None;
-        }
-        let exp = p
-            .base_delay
-            .saturating_mul(1u32 << (attempt - 1).min(20))
-            .min(p.max_delay);
-        let nanos = exp.as_nanos().max(1) as u64;
-        let delay = Duration::from_nanos(rand::random::<u64>() % nanos);
-        (started.elapsed() + delay < p.budget).then_some(delay)
-    }
-
-    /// The delay before retry number `attempt` under the policy, the retry
-    /// logged and counted as `kind` (caused by `cause`); `None` when the policy
-    /// allows no further attempt. Every retry of dal goes through here.
-    pub(crate) fn next_retry(
-        &self,
-        kind: RetryKind,
-        attempt: u32,
-        started: Instant,
-        cause: &Error,
-    ) -> Option<Duration> {
-        let delay = self.retry_delay(attempt, started)?;
-        self.retried(kind, attempt, delay, cause);
-        Some(delay)
-    }
-
     /// A relation of one row is loaded lazily (see `nplusone`): warn on
     /// `dal::n_plus_one` and count when it looks like an N+1.
     pub(crate) fn lazy_load(
@@ -625,13 +486,15 @@ impl Telemetry {
         self.m.pool_size.set(s.size as f64);
         self.m.pool_idle.set(s.idle as f64);
         self.m.pool_in_use.set(s.in_use as f64);
-        self.m.breaker_state.set(self.breaker.state().gauge_value());
+        self.m
+            .breaker_state
+            .set(self.resilience.breaker.state().gauge_value());
     }
 
     pub(crate) fn stats(
         &self,
         pool: PoolStatus,
-        pool_counters: &crate::pool::PoolCounters,
+        pool_counters: &crate::pool::status::PoolCounters,
         server_max: Option<u64>,
     ) -> Stats {
         let c = &self.counters;
@@ -698,73 +561,58 @@ impl Telemetry {
             leaks: pool_counters.leaks.load(Ordering::Relaxed),
             pool,
             server_max_connections: server_max,
-            breaker: self.breaker.state(),
-            breaker_rejections: self.breaker.rejected.load(Ordering::Relaxed),
-            breaker_transitions: self.breaker.transitions.load(Ordering::Relaxed),
+            breaker: self.resilience.breaker.state(),
+            breaker_rejections: self.resilience.breaker.rejected.load(Ordering::Relaxed),
+            breaker_transitions: self.resilience.breaker.transitions.load(Ordering::Relaxed),
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn telemetry(
-        f: impl FnOnce(crate::DatabaseConfigBuilder) -> crate::DatabaseConfigBuilder,
-    ) -> Telemetry {
-        Telemetry::new(
-            &f(DatabaseConfig::builder("sqlite::memory:"))
-                .build()
-                .unwrap(),
-        )
-    }
-
-    #[test]
-    fn retry_delay_is_full_jitter_capped() {
-        let t = telemetry(|b| {
-            b.retry_base_delay(Duration::from_millis(10))
-                .retry_max_delay(Duration::from_millis(500))
-                .retry_max_attempts(40)
-                .retry_budget(Duration::from_secs(3600))
-        });
-        let start = Instant::now();
-        for attempt in 1..31 {
-            let cap = (Duration::from_millis(10) * 2u32.pow((attempt - 1).min(10)))
-                .min(Duration::from_millis(500));
-            // full jitter: uniform over [0, cap) — many draws must stay under
-            // the cap, spread over the whole range, and average about cap / 2
-            let draws: Vec<Duration> = (0..400)
-                .map(|_| t.retry_delay(attempt, start).expect("within the policy"))
-                .collect();
-            assert!(
-                draws.iter().all(|d| *d < cap),
-                "attempt {attempt}: over {cap:?}"
-            );
-            let low = draws.iter().filter(|d| **d < cap / 4).count();
-            let high = draws.iter().filter(|d| **d >= cap * 3 / 4).count();
-            assert!(
-                low >= 40 && high >= 40,
-                "attempt {attempt}: {low} low, {high} high of 400"
-            );
-            let mean = draws.iter().sum::<Duration>() / draws.len() as u32;
-            assert!(
-                mean > cap * 2 / 5 && mean < cap * 3 / 5,
-                "attempt {attempt}: mean {mean:?} for a cap of {cap:?}"
-            );
+impl BreakerObserver for Telemetry {
+    /// Log and count a state change of the breaker.
+    fn transitioned(&self, t: Transition) {
+        self.m.breaker_state.set(t.to.gauge_value());
+        match t.to {
+            BreakerState::Open => {
+                self.m.breaker_opened.increment(1);
+                tracing::warn!(
+                    target: "dal::breaker",
+                    db = %self.name,
+                    from = t.from.as_str(),
+                    "circuit breaker opened: calls fail fast until the database answers again"
+                );
+            }
+            BreakerState::HalfOpen => {
+                self.m.breaker_half_open.increment(1);
+                tracing::info!(target: "dal::breaker", db = %self.name, "circuit breaker half-open: trial calls let through");
+            }
+            BreakerState::Closed => {
+                self.m.breaker_closed.increment(1);
+                tracing::info!(target: "dal::breaker", db = %self.name, "circuit breaker closed: the database answers again");
+            }
+            BreakerState::Disabled => {}
         }
     }
 
-    #[test]
-    fn retry_delay_respects_attempts_budget_and_switch() {
-        let t = telemetry(|b| b.retry_max_attempts(3));
-        let start = Instant::now();
-        assert!(t.retry_delay(1, start).is_some());
-        assert!(t.retry_delay(2, start).is_some());
-        assert!(t.retry_delay(3, start).is_none(), "3 attempts in all");
-        let t = telemetry(|b| b.retry_budget(Duration::from_millis(1)));
-        let long_ago = Instant::now() - Duration::from_secs(1);
-        assert!(t.retry_delay(1, long_ago).is_none(), "budget spent");
-        let t = telemetry(|b| b.retry_enabled(false));
-        assert!(t.retry_delay(1, Instant::now()).is_none());
+    /// Count a call the open circuit turned away.
+    fn rejected(&self) {
+        self.m.breaker_rejections.increment(1);
+    }
+}
+
+impl RetryObserver for Telemetry {
+    /// Log and count a retry.
+    fn retried(&self, kind: RetryKind, attempt: u32, delay: Duration, cause: &Error) {
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        self.m.retries[kind as usize].increment(1);
+        tracing::warn!(
+            target: "dal::retry",
+            db = %self.name,
+            kind = kind.as_str(),
+            attempt,
+            delay_ms = delay.as_millis() as u64,
+            error = %self.loggable(cause),
+            "retrying after a transient failure"
+        );
     }
 }

@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::breaker::BreakerState;
-use crate::pool::PoolStatus;
+use crate::pool::status::PoolStatus;
+use crate::resilience::breaker::BreakerState;
 
 /// What the recent timeout rate says about capacity, and which fix it points
 /// to (see [`Stats::advice`]).

@@ -15,8 +15,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::deadline::{Checkout, CheckoutSpec};
 use crate::error::{Error, Result, TimeoutKind};
+use crate::resilience::deadline::{Checkout, CheckoutSpec};
+
+pub(crate) mod status;
+
+pub(crate) use status::PoolCounters;
+pub use status::PoolStatus;
 
 /// Run `f` within what is left of `limit`; `None` when it ran out.
 async fn within<T>(limit: &Checkout, f: impl Future<Output = T>) -> Option<T> {
@@ -72,20 +77,6 @@ struct Slot<C> {
     created_at: Instant,
     last_used: Instant,
     needs_reset: bool,
-}
-
-/// Counters kept by the pool (read by `Db::stats`).
-#[derive(Debug, Default)]
-pub(crate) struct PoolCounters {
-    pub acquisitions: AtomicU64,
-    pub acquire_timeouts: AtomicU64,
-    pub acquire_wait_ns: AtomicU64,
-    pub connects: AtomicU64,
-    pub connect_failures: AtomicU64,
-    pub discarded: AtomicU64,
-    pub pings: AtomicU64,
-    pub ping_failures: AtomicU64,
-    pub leaks: AtomicU64,
 }
 
 /// A connection held longer than the leak-detection threshold.
@@ -155,19 +146,6 @@ impl<M: Manager> Clone for Pool<M> {
             shared: self.shared.clone(),
         }
     }
-}
-
-/// A snapshot of the pool's size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct PoolStatus {
-    /// Open connections (idle + in use).
-    pub size: usize,
-    /// Idle connections.
-    pub idle: usize,
-    /// Connections checked out.
-    pub in_use: usize,
-    /// The configured maximum.
-    pub max: usize,
 }
 
 impl<M: Manager> Pool<M> {

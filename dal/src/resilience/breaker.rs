@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::config::BreakerPolicy;
-use crate::error::Error;
+use crate::error::{Error, TimeoutKind};
 
 /// The state of a circuit breaker (serialized as `"closed"`, `"open"`,
 /// `"half_open"`).
@@ -108,6 +108,36 @@ impl Outcome {
             _ => Outcome::Answered,
         }
     }
+
+    /// What a checkout that failed before any statement was sent says about
+    /// the database, if anything: an open circuit is the breaker's own
+    /// answer, and running out of the acquire timeout is local capacity
+    /// (every connection busy), not a sign that the database is failing.
+    pub(crate) fn of_checkout(e: &Error) -> Option<Outcome> {
+        let counts = !matches!(
+            e,
+            Error::CircuitOpen { .. }
+                | Error::Timeout {
+                    kind: TimeoutKind::Acquire,
+                    ..
+                }
+        );
+        counts.then(|| {
+            if e.is_infrastructure() {
+                Outcome::Failed
+            } else {
+                Outcome::Answered
+            }
+        })
+    }
+}
+
+/// Hears what the breaker did, to log and count it (telemetry implements it).
+pub(crate) trait BreakerObserver: Sync {
+    /// The breaker changed state.
+    fn transitioned(&self, t: Transition);
+    /// A call was rejected because the circuit is open.
+    fn rejected(&self);
 }
 
 pub(crate) struct Breaker {
