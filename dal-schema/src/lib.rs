@@ -32,7 +32,8 @@ mod validate;
 
 pub use builder::{ColumnBuilder, ForeignKeyBuilder, TableBuilder};
 pub use dialect::{
-    Capabilities, Dialect, FloatStorage, RuntimeSql, SqlDialect, UnknownDialect, UpsertStyle,
+    Capabilities, Dialect, DropTables, FloatStorage, RuntimeSql, SqlDialect, UnknownDialect,
+    UpsertStyle,
 };
 pub use diff::{Change, SchemaDiff, diff_schemas, diff_tables};
 pub use model::{
