@@ -32,8 +32,8 @@ mod validate;
 
 pub use builder::{ColumnBuilder, ForeignKeyBuilder, TableBuilder};
 pub use dialect::{
-    Capabilities, Dialect, FloatStorage, GeneratedIds, RuntimeSql, SqlDialect, UnknownDialect,
-    UpsertStyle,
+    Capabilities, Dialect, DropTables, FloatStorage, GeneratedIds, RuntimeSql, SqlDialect,
+    UnknownDialect, UpsertStyle,
 };
 pub use diff::{Change, SchemaDiff, diff_schemas, diff_tables};
 pub use model::{

@@ -169,6 +169,30 @@ pub struct RuntimeSql {
     /// (PostgreSQL), database (MySQL family) or `main` database (SQLite): one
     /// row, one `COUNT(*)` column.
     pub table_exists: &'static str,
+    /// Lists the base tables of the current schema / database that a reset
+    /// drops (one `name` column, sorted), leaving out the tables that are not
+    /// the application's: a PostgreSQL extension's, SQLite's own `sqlite_*`.
+    pub list_tables: &'static str,
+    /// How every table is dropped at once, whatever references what.
+    pub drop_tables: DropTables,
+}
+
+/// How a dialect drops a set of tables that may reference each other
+/// (the tables' quoted names joined by `, `).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropTables {
+    /// One `DROP TABLE IF EXISTS a, b CASCADE` (PostgreSQL).
+    Cascade,
+    /// One `DROP TABLE IF EXISTS a, b` between `off` and `on`, which turn
+    /// foreign-key checks off and on again for the session (MySQL family).
+    WithoutForeignKeyChecks {
+        /// Turns the session's foreign-key checks off.
+        off: &'static str,
+        /// Turns them on again (also after a failed drop).
+        on: &'static str,
+    },
+    /// One `DROP TABLE IF EXISTS a` per table, in name order (SQLite).
+    OneByOne,
 }
 
 impl Dialect {

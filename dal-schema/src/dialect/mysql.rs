@@ -2,8 +2,8 @@
 //! inline `ENUM`, `AUTO_INCREMENT`, backslash escapes in string literals.
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, FloatStorage, GeneratedIds, RuntimeSql, SqlDialect,
-    UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, DropTables, FloatStorage, GeneratedIds, RuntimeSql,
+    SqlDialect, UpsertStyle, format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -47,6 +47,12 @@ static CAPABILITIES: Capabilities = Capabilities {
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
     begin_write: "START TRANSACTION",
     table_exists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+    list_tables: "SELECT TABLE_NAME AS name FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1",
+    drop_tables: DropTables::WithoutForeignKeyChecks {
+        off: "SET FOREIGN_KEY_CHECKS = 0",
+        on: "SET FOREIGN_KEY_CHECKS = 1",
+    },
 };
 
 impl SqlDialect for MySqlDialect {

@@ -1,8 +1,8 @@
 //! PostgreSQL: `"ident"` quoting, `$n` placeholders, native types (JSONB, UUID, TIMESTAMPTZ).
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, FloatStorage, GeneratedIds, RuntimeSql, SqlDialect,
-    UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, DropTables, FloatStorage, GeneratedIds, RuntimeSql,
+    SqlDialect, UpsertStyle, format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -42,6 +42,14 @@ static CAPABILITIES: Capabilities = Capabilities {
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
     begin_write: "BEGIN",
     table_exists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
+    // tables that belong to an extension are the extension's business
+    list_tables: "SELECT c.relname::text AS name FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
+             WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') \
+         ORDER BY 1",
+    drop_tables: DropTables::Cascade,
 };
 
 impl SqlDialect for PostgresDialect {

@@ -2,8 +2,8 @@
 //! each maps back to one blueprint type and gets the right column affinity.
 
 use super::{
-    AutoIncrement, Capabilities, Dialect, FloatStorage, GeneratedIds, RuntimeSql, SqlDialect,
-    UpsertStyle, format_float, push_quoted,
+    AutoIncrement, Capabilities, Dialect, DropTables, FloatStorage, GeneratedIds, RuntimeSql,
+    SqlDialect, UpsertStyle, format_float, push_quoted,
 };
 use crate::model::{ColumnType, DefaultValue};
 
@@ -46,6 +46,8 @@ static CAPABILITIES: Capabilities = Capabilities {
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
     begin_write: "BEGIN IMMEDIATE",
     table_exists: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+    list_tables: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' ORDER BY 1",
+    drop_tables: DropTables::OneByOne,
 };
 
 impl SqlDialect for SqliteDialect {

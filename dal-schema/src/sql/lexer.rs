@@ -200,6 +200,69 @@ pub fn tokenize_native(sql: &str, dialect: Dialect) -> Result<Vec<Token>, Transl
     collect(Lexer::native(sql, dialect), sql.len())
 }
 
+/// The value of a string literal as `dialect` writes it natively: `'it''s'`,
+/// PostgreSQL `E'a\nb'` (backslash escapes), MySQL `'a\\b'` and `"a"` (backslash
+/// escapes; `\Z` is Ctrl-Z, and `\%` / `\_` keep their backslash, as they are
+/// `LIKE` escapes). `None` when `literal` is not a string literal of the dialect.
+///
+/// ```
+/// use dal_schema::Dialect;
+/// use dal_schema::sql::lexer::string_literal_value;
+///
+/// assert_eq!(string_literal_value("'it''s'", Dialect::Sqlite).as_deref(), Some("it's"));
+/// assert_eq!(string_literal_value("E'a\\nb'", Dialect::Postgres).as_deref(), Some("a\nb"));
+/// assert_eq!(string_literal_value(r#""a\'b""#, Dialect::MySql).as_deref(), Some("a'b"));
+/// assert_eq!(string_literal_value(r#""a""#, Dialect::Postgres), None);
+/// ```
+pub fn string_literal_value(literal: &str, dialect: Dialect) -> Option<String> {
+    let rules = LexRules::of(dialect);
+    let (body, quote, backslashes) = if let Some(rest) = literal
+        .strip_prefix(['e', 'E'])
+        .filter(|r| r.starts_with('\'') && rules.escape_strings)
+    {
+        (rest, '\'', true)
+    } else {
+        let quote = literal.chars().next()?;
+        if quote != '\'' && !(quote == '"' && rules.double_quote_is_string) {
+            return None;
+        }
+        (literal, quote, rules.backslash_escapes)
+    };
+    // MySQL's backslash escapes in plain literals go further than PostgreSQL's `E'..'`
+    let mysql_escapes = rules.backslash_escapes;
+    let inner = body.strip_prefix(quote)?.strip_suffix(quote)?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == quote {
+            // a doubled quote stands for one
+            if chars.peek() == Some(&quote) {
+                chars.next();
+            }
+            out.push(quote);
+        } else if c == '\\' && backslashes {
+            match chars.next() {
+                Some('0') => out.push('\0'),
+                Some('b') => out.push('\u{8}'),
+                Some('n') => out.push('\n'),
+                Some('r') => out.push('\r'),
+                Some('t') => out.push('\t'),
+                Some('Z') if mysql_escapes => out.push('\u{1a}'),
+                // MySQL keeps the backslash of `\%` and `\_` (they are LIKE escapes)
+                Some(e @ ('%' | '_')) if mysql_escapes => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
 fn collect(lexer: Lexer<'_>, len: usize) -> Result<Vec<Token>, TranslateError> {
     // Most tokens are a few bytes long; this avoids regrowing for typical statements.
     let mut tokens = Vec::with_capacity(len / 4 + 1);

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use dal_schema::sql::lexer::{TokenKind, tokenize_native};
+use dal_schema::sql::lexer::{TokenKind, string_literal_value, tokenize_native};
 use dal_schema::{ColumnType, DefaultValue, Dialect, Table};
 
 use crate::codec::Decode;
@@ -205,7 +205,7 @@ pub(crate) fn parse_default(text: &str, dialect: Dialect) -> RawDefault {
     let value = match first.kind {
         TokenKind::String => {
             i += 1;
-            unescape_literal(first.text(t), dialect).map(RawDefault::Literal)
+            string_literal_value(first.text(t), dialect).map(RawDefault::Literal)
         }
         TokenKind::Word => {
             i += 1;
@@ -304,54 +304,6 @@ fn only_casts(tokens: &[dal_schema::sql::lexer::Token], sql: &str) -> bool {
     true
 }
 
-/// The value of a string literal token (`'it''s'`, PostgreSQL `E'a\nb'`, MySQL
-/// `'a\\b'` or `"a"`); `None` when `token` is not a string literal.
-pub(crate) fn unescape_literal(token: &str, dialect: Dialect) -> Option<String> {
-    let (body, quote, backslashes) = if let Some(rest) = token
-        .strip_prefix(['e', 'E'])
-        .filter(|r| r.starts_with('\'') && dialect == Dialect::Postgres)
-    {
-        (rest, '\'', true)
-    } else {
-        let quote = token.chars().next()?;
-        if quote != '\'' && !(quote == '"' && dialect == Dialect::MySql) {
-            return None;
-        }
-        (token, quote, dialect == Dialect::MySql)
-    };
-    let inner = body.strip_prefix(quote)?.strip_suffix(quote)?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == quote {
-            // a doubled quote stands for one
-            if chars.peek() == Some(&quote) {
-                chars.next();
-            }
-            out.push(quote);
-        } else if c == '\\' && backslashes {
-            match chars.next() {
-                Some('0') => out.push('\0'),
-                Some('b') => out.push('\u{8}'),
-                Some('n') => out.push('\n'),
-                Some('r') => out.push('\r'),
-                Some('t') => out.push('\t'),
-                Some('Z') if dialect == Dialect::MySql => out.push('\u{1a}'),
-                // MySQL keeps the backslash of `\%` and `\_` (they are LIKE escapes)
-                Some(e @ ('%' | '_')) if dialect == Dialect::MySql => {
-                    out.push('\\');
-                    out.push(e);
-                }
-                Some(other) => out.push(other),
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Some(out)
-}
-
 /// Every string literal in `expr`, unescaped, in order (the variants of an
 /// enumeration check or of a MySQL `enum(...)` type).
 pub(crate) fn string_literals(expr: &str, dialect: Dialect) -> Vec<String> {
@@ -361,7 +313,7 @@ pub(crate) fn string_literals(expr: &str, dialect: Dialect) -> Vec<String> {
     tokens
         .iter()
         .filter(|t| t.kind == TokenKind::String)
-        .filter_map(|t| unescape_literal(t.text(expr), dialect))
+        .filter_map(|t| string_literal_value(t.text(expr), dialect))
         .collect()
 }
 

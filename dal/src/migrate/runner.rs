@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use dal_schema::ddl::DdlStatement;
 use dal_schema::script::{Script, Step};
-use dal_schema::{Dialect, Schema};
+use dal_schema::{Dialect, DropTables, Schema};
 
 use super::lock::Session;
 use super::tracking::{self, Record};
@@ -687,25 +687,8 @@ pub(super) async fn fresh(m: &Migrator, db: &Db, confirm: Fresh) -> Result<Repor
 /// Drop every base table of the current schema / database; returns their names.
 async fn drop_all(s: &mut Session<'_>) -> Result<Vec<String>> {
     let dialect = s.dialect;
-    let sql = match dialect {
-        Dialect::Postgres => {
-            // tables that belong to an extension are the extension's business
-            "SELECT c.relname::text AS name FROM pg_catalog.pg_class c \
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
-             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
-                 WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') \
-             ORDER BY 1"
-        }
-        Dialect::MySql => {
-            "SELECT TABLE_NAME AS name FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1"
-        }
-        Dialect::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' ORDER BY 1"
-        }
-    };
-    let rows: Vec<crate::row::Row<'static>> = s.fetch(sql, ()).await?;
+    let sql = dialect.runtime_sql();
+    let rows: Vec<crate::row::Row<'static>> = s.fetch(sql.list_tables, ()).await?;
     let names: Vec<String> = rows
         .iter()
         .map(|r| crate::introspect::shape::text(r, "name"))
@@ -714,25 +697,25 @@ async fn drop_all(s: &mut Session<'_>) -> Result<Vec<String>> {
         return Ok(names);
     }
     let quoted: Vec<String> = names.iter().map(|n| dialect.quote_identifier(n)).collect();
-    match dialect {
-        Dialect::Postgres => {
+    match sql.drop_tables {
+        DropTables::Cascade => {
             s.raw(&format!(
                 "DROP TABLE IF EXISTS {} CASCADE",
                 quoted.join(", ")
             ))
             .await?;
         }
-        Dialect::MySql => {
-            s.raw("SET FOREIGN_KEY_CHECKS = 0").await?;
+        DropTables::WithoutForeignKeyChecks { off, on } => {
+            s.raw(off).await?;
             let r = s
                 .raw(&format!("DROP TABLE IF EXISTS {}", quoted.join(", ")))
                 .await;
-            if s.raw("SET FOREIGN_KEY_CHECKS = 1").await.is_err() {
+            if s.raw(on).await.is_err() {
                 s.mark_broken();
             }
             r?;
         }
-        Dialect::Sqlite => {
+        DropTables::OneByOne => {
             for q in &quoted {
                 s.raw(&format!("DROP TABLE IF EXISTS {q}")).await?;
             }

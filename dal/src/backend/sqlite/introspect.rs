@@ -13,13 +13,13 @@
 //! created by name) is reported as a unique index named `{table}_{cols}_unique`.
 
 use dal_schema::model::names;
-use dal_schema::sql::lexer::{Token, TokenKind, tokenize_native};
+use dal_schema::sql::lexer::{Token, TokenKind, string_literal_value, tokenize_native};
 use dal_schema::{Check, Column, ColumnType, Dialect, ForeignKey, Index, ReferentialAction, Table};
 
 use crate::error::Result;
 use crate::introspect::shape::{
     Catalog, TypeName, UNCONSTRAINED_DECIMAL, finish_table, fold_enum_checks, fold_unsigned_checks,
-    opt_text, parse_default, text, typed_default, unescape_literal,
+    opt_text, parse_default, text, typed_default,
 };
 
 /// Table names of the main database (or `only`, if it is one), without SQLite's
@@ -330,7 +330,7 @@ fn identifier(t: &Token, sql: &str) -> String {
             .bracket_name(sql)
             .map(|n| n.into_owned())
             .unwrap_or_default(),
-        TokenKind::String => unescape_literal(s, Dialect::Sqlite).unwrap_or_default(),
+        TokenKind::String => string_literal_value(s, Dialect::Sqlite).unwrap_or_default(),
         _ => s.to_string(),
     }
 }
