@@ -40,15 +40,15 @@
 //! runtime's context too, and tokio offers no way to tell them apart from its
 //! worker threads, so they get the same error: use a plain [`std::thread`].
 //! Dropping a handle or a transaction is fine anywhere.
-//!
-//! # How the facade is built
-//!
-//! Most methods are twins: they build the async call on the handle's executor
-//! and wait for it. Those are not written out by hand but listed, with their
-//! docs, in a `blocking_twins!` invocation per type (`db.rs`, `transaction.rs`,
-//! `query.rs`); only the methods that do more than wait (connecting, the
-//! transaction closure, commit, ...) are written out. A test (`twins.rs`) reads
-//! the async sources and fails when an async method has no blocking twin.
+
+// How the facade is built: Most methods are twins: they build the async call
+// on the handle's executor and wait for it. Those are not written out by
+// hand but listed, with their docs, in `blocking_twins!` invocations per
+// type (`db.rs` and `db_entities.rs`, `transaction.rs` and
+// `transaction_entities.rs`, `query.rs`); only the methods that do more than
+// wait (connecting, the transaction closure, commit, ...) are written out. A
+// test (`twins.rs`) reads the async sources and fails when an async method
+// has no blocking twin.
 
 use crate::error::{Error, Result};
 
@@ -174,8 +174,10 @@ macro_rules! blocking_twins {
 }
 // the macro is defined above: these modules see it
 mod db;
+mod db_entities;
 mod query;
 mod transaction;
+mod transaction_entities;
 #[cfg(test)]
 mod twins;
 

@@ -5,8 +5,8 @@
 //! It reads the crate's sources (every `.rs` file under `dal/src`, so a method
 //! added in a new file is seen too), finds the `impl` and `trait` blocks of each
 //! mirrored type and collects the methods that are `async fn` or return
-//! `impl Future`. On the blocking side it collects the `pub fn`s of
-//! `dal/src/blocking/` and the entries of its `blocking_twins!` lists.
+//! `impl Future`. On the blocking side it collects the `pub fn`s of the files
+//! of `dal/src/blocking/` and the entries of their `blocking_twins!` lists.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -372,28 +372,33 @@ fn async_api(src: &Path) -> Api {
 }
 
 /// The public methods of the blocking types, written out or listed in
-/// `blocking_twins!` (whose entries are `fn name[..](..)` without `pub`).
+/// `blocking_twins!` (whose entries are `fn name[..](..)` without `pub`), read
+/// from every file of `dal/src/blocking/`.
 fn blocking_api(dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut api: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (file, ty) in [
-        ("db.rs", "Db"),
-        ("transaction.rs", "Transaction"),
-        ("query.rs", "Query"),
-    ] {
-        let code = code_only(&std::fs::read_to_string(dir.join(file)).expect("read a source"));
+    let mut files = Vec::new();
+    sources(dir, &mut files);
+    for file in files {
+        let code = code_only(&std::fs::read_to_string(&file).expect("read a source file"));
         for (header, body) in blocks(&code) {
-            let twins = header.contains("blocking_twins!");
-            if twins {
-                // `Db(db) { entries }`: the entries are one level down
-                for (_, entries) in blocks(&body) {
+            if header.contains("blocking_twins!") {
+                // `Db(db) { entries }`: the type, then the entries one level down
+                for (inner, entries) in blocks(&body) {
+                    let ty: String = inner
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric())
+                        .collect();
                     for (name, _, _) in methods(&entries, true) {
-                        api.entry(ty.to_string()).or_default().insert(name);
+                        api.entry(ty.clone()).or_default().insert(name);
                     }
                 }
-            } else if subject(&header).as_deref() == Some(ty) {
+            } else if let Some(ty) = subject(&header)
+                && ["Db", "Transaction", "Query"].contains(&ty.as_str())
+            {
                 for (name, _, is_pub) in methods(&body, false) {
                     if is_pub {
-                        api.entry(ty.to_string()).or_default().insert(name);
+                        api.entry(ty.clone()).or_default().insert(name);
                     }
                 }
             }
