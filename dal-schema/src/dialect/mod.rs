@@ -87,6 +87,20 @@ pub struct Capabilities {
     pub array_params: bool,
     /// Row locking clauses `FOR UPDATE` / `SKIP LOCKED` are understood.
     pub row_locking: bool,
+
+    // -- asked by dynamic (schemaless) entities, dal/src/dynamic --
+    /// `ALTER TABLE .. ADD COLUMN IF NOT EXISTS` is understood. PostgreSQL has
+    /// it; SQLite and MySQL 8 do not. MariaDB does, but the MySQL family is one
+    /// dialect here, so it is `false` there (dal checks the live columns and
+    /// tolerates "duplicate column" instead).
+    pub add_column_if_not_exists: bool,
+    /// Text (and text inside JSON) may contain U+0000. PostgreSQL refuses it in
+    /// `text` and `jsonb` values.
+    pub nul_in_text: bool,
+    /// The `LIMIT` clause that means "no limit", written before an `OFFSET`
+    /// that comes without a limit: the MySQL family and SQLite require a
+    /// `LIMIT` there; `None` where `OFFSET` may stand alone (PostgreSQL).
+    pub limit_all: Option<&'static str>,
 }
 
 impl Dialect {

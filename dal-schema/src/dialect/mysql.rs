@@ -28,6 +28,10 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: false,
     row_locking: true,
+    // dynamic entities
+    add_column_if_not_exists: false,
+    nul_in_text: true,
+    limit_all: Some("LIMIT 18446744073709551615"),
 };
 
 impl SqlDialect for MySqlDialect {

@@ -24,6 +24,10 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: true,
     row_locking: true,
+    // dynamic entities
+    add_column_if_not_exists: true,
+    nul_in_text: false,
+    limit_all: None,
 };
 
 impl SqlDialect for PostgresDialect {

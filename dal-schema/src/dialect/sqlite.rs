@@ -27,6 +27,10 @@ static CAPABILITIES: Capabilities = Capabilities {
     savepoints: true,
     array_params: false,
     row_locking: false,
+    // dynamic entities
+    add_column_if_not_exists: false,
+    nul_in_text: true,
+    limit_all: Some("LIMIT -1"),
 };
 
 impl SqlDialect for SqliteDialect {

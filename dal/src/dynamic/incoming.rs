@@ -8,6 +8,7 @@ use dal_schema::{Dialect, is_valid_identifier};
 use serde_json::{Map, Value as J};
 
 use super::kind::{self, Cell, FieldKind};
+use super::rules;
 use super::schema::{Meta, SYSTEM_COLUMNS};
 use crate::checks;
 use crate::error::{Error, Result};
@@ -44,9 +45,6 @@ pub(crate) enum Mode {
     /// `import`: every object carries the `id` it is inserted with.
     Import,
 }
-
-/// Longest text MySQL's `MEDIUMTEXT` (the column of text fields) holds, in bytes.
-const MYSQL_MAX_TEXT: usize = 16 * 1024 * 1024 - 1;
 
 /// Check one object: a JSON object, field names that are identifiers and not
 /// dal's columns, values that `dialect` can store and read back (nesting depth,
@@ -200,18 +198,22 @@ fn check_values(object: &J, dialect: Dialect) -> std::result::Result<(), (String
         return checks::check_json_value(object, 0, true)
             .map_err(|p| ("object".to_string(), p.reason()));
     };
-    let pg = dialect == Dialect::Postgres;
+    let nul_ok = dialect.capabilities().nul_in_text;
+    let max_text = rules::storage(dialect).max_text_bytes;
     for (name, value) in map {
         let problem = match value {
-            J::String(s) if pg && s.contains('\0') => Some(checks::PG_NUL_TEXT.to_string()),
-            J::String(s) if dialect == Dialect::MySql && s.len() > MYSQL_MAX_TEXT => Some(format!(
-                "the text is {} bytes long; a text field holds at most {MYSQL_MAX_TEXT} bytes on MySQL/MariaDB (MEDIUMTEXT)",
-                s.len()
-            )),
+            J::String(s) if !nul_ok && s.contains('\0') => Some(checks::PG_NUL_TEXT.to_string()),
+            J::String(s) if max_text.is_some_and(|(max, _)| s.len() > max) => {
+                let (max, on) = max_text.unwrap_or_default();
+                Some(format!(
+                    "the text is {} bytes long; a text field holds at most {max} bytes on {on}",
+                    s.len()
+                ))
+            }
             J::Number(n) if !n.is_i64() && !n.is_u64() => {
                 n.as_f64().and_then(|f| checks::float_problem(dialect, f))
             }
-            J::Array(_) | J::Object(_) => checks::check_json_value(value, 1, !pg)
+            J::Array(_) | J::Object(_) => checks::check_json_value(value, 1, nul_ok)
                 .err()
                 .map(|p| p.reason()),
             _ => None,

@@ -136,7 +136,7 @@ impl FindSpec {
                 }
             }
             (None, Some(offset)) => {
-                select.sql.push_str(rules::no_limit(dialect));
+                select.sql.push_str(&rules::no_limit(dialect));
                 select.sql.push_str(" OFFSET ?");
                 params.push(Cell::Int(clamp(offset)));
             }

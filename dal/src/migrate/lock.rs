@@ -350,6 +350,25 @@ impl Drop for Session<'_> {
     }
 }
 
+/// The statement that serialises schema changes of dynamic entities
+/// (`dal::dynamic`) until the end of the current transaction, where one is
+/// needed: the transaction-scoped sibling of the migration lock above.
+///
+/// PostgreSQL takes a transaction-scoped advisory lock per schema (released with
+/// the transaction whatever happens), which also avoids the catalog races of
+/// concurrent `CREATE TABLE IF NOT EXISTS`. SQLite's `BEGIN IMMEDIATE` already
+/// holds the write lock. The MySQL family commits DDL implicitly, so there is no
+/// transaction to hold a lock in; there every step is idempotent instead
+/// (existing tables, columns and indexes are detected and tolerated).
+pub(crate) fn dynamic_schema_lock_sql(dialect: Dialect) -> Option<&'static str> {
+    match dialect {
+        Dialect::Postgres => Some(
+            "SELECT pg_advisory_xact_lock(hashtextextended('dal_dynamic:' || coalesce(current_schema(), ''), 0))",
+        ),
+        Dialect::MySql | Dialect::Sqlite => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
