@@ -61,7 +61,7 @@ impl Db {
             db: self.clone(),
             names: Arc::new(Names {
                 entity: entity.to_string(),
-                history: format!("{entity}_history"),
+                history: dal_schema::entity::history_table_name(entity),
             }),
             cache: Arc::new(Mutex::new(None)),
         })

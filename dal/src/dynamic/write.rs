@@ -13,6 +13,7 @@ use super::kind::{self, Cell, FieldKind};
 use super::object::{self, with_system_fields};
 use super::schema::{self, Meta, Names};
 use crate::codec::SqlKind;
+use crate::entity::Operation;
 use crate::error::{Error, Result};
 use crate::sequence::MySqlIds;
 use crate::transaction::Transaction;
@@ -43,7 +44,7 @@ impl Audit {
 struct Version {
     entity_id: i64,
     version: i64,
-    operation: &'static str,
+    operation: Operation,
     data: J,
 }
 
@@ -243,7 +244,7 @@ impl SaveJob {
                 versions.push(Version {
                     entity_id: id,
                     version: 1,
-                    operation: "insert",
+                    operation: Operation::Insert,
                     data: object.clone(),
                 });
                 out[row.index] = Some(object);
@@ -354,7 +355,7 @@ impl SaveJob {
         versions.push(Version {
             entity_id: id,
             version,
-            operation: "update",
+            operation: Operation::Update,
             data: object.clone(),
         });
         out[row.index] = Some(object);
@@ -489,7 +490,7 @@ async fn insert_history(
             params.extend([
                 Cell::Int(v.entity_id),
                 Cell::Int(v.version),
-                Cell::Text(v.operation.into()),
+                Cell::Text(v.operation.as_str().into()),
                 actor.clone(),
                 comment.clone(),
                 at.clone(),
@@ -549,7 +550,11 @@ impl StateJob {
             .get("version")
             .and_then(J::as_i64)
             .unwrap_or_default();
-        let operation = if self.delete { "delete" } else { "restore" };
+        let operation = if self.delete {
+            Operation::Delete
+        } else {
+            Operation::Restore
+        };
         let history = vec![Version {
             entity_id: self.id,
             version,
