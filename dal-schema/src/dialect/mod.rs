@@ -110,6 +110,20 @@ pub struct Capabilities {
     /// a writer of explicit ids must move them forward itself. MySQL's
     /// auto-increment counter and SQLite's `AUTOINCREMENT` follow on their own.
     pub sequence_lags_explicit_ids: bool,
+
+    // -- asked by dynamic (schemaless) entities, dal/src/dynamic --
+    /// `ALTER TABLE .. ADD COLUMN IF NOT EXISTS` is understood. PostgreSQL has
+    /// it; SQLite and MySQL 8 do not. MariaDB does, but the MySQL family is one
+    /// dialect here, so it is `false` there (dal checks the live columns and
+    /// tolerates "duplicate column" instead).
+    pub add_column_if_not_exists: bool,
+    /// Text (and text inside JSON) may contain U+0000. PostgreSQL refuses it in
+    /// `text` and `jsonb` values.
+    pub nul_in_text: bool,
+    /// The `LIMIT` clause that means "no limit", written before an `OFFSET`
+    /// that comes without a limit: the MySQL family and SQLite require a
+    /// `LIMIT` there; `None` where `OFFSET` may stand alone (PostgreSQL).
+    pub limit_all: Option<&'static str>,
 }
 
 /// How the ids a server generates for an `INSERT` come back
@@ -169,6 +183,14 @@ pub struct RuntimeSql {
     /// (PostgreSQL), database (MySQL family) or `main` database (SQLite): one
     /// row, one `COUNT(*)` column.
     pub table_exists: &'static str,
+    /// Serialises schema changes of dynamic entities until the end of the
+    /// current transaction, where one is needed. PostgreSQL takes a
+    /// transaction-scoped advisory lock per schema (released with the
+    /// transaction whatever happens, and avoiding the catalog races of concurrent
+    /// `CREATE TABLE IF NOT EXISTS`); SQLite's `BEGIN IMMEDIATE` already holds the
+    /// write lock; the MySQL family commits DDL implicitly, so there is no
+    /// transaction to hold a lock in and every step is idempotent instead.
+    pub dynamic_schema_lock: Option<&'static str>,
     /// Lists the base tables of the current schema / database that a reset
     /// drops (one `name` column, sorted), leaving out the tables that are not
     /// the application's: a PostgreSQL extension's, SQLite's own `sqlite_*`.

@@ -42,11 +42,16 @@ static CAPABILITIES: Capabilities = Capabilities {
     generated_ids: GeneratedIds::FirstInsertId,
     copy_in: false,
     sequence_lags_explicit_ids: false,
+    // dynamic entities
+    add_column_if_not_exists: false,
+    nul_in_text: true,
+    limit_all: Some("LIMIT 18446744073709551615"),
 };
 
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
     begin_write: "START TRANSACTION",
     table_exists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+    dynamic_schema_lock: None,
     list_tables: "SELECT TABLE_NAME AS name FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1",
     drop_tables: DropTables::WithoutForeignKeyChecks {

@@ -37,11 +37,18 @@ static CAPABILITIES: Capabilities = Capabilities {
     generated_ids: GeneratedIds::Returning,
     copy_in: true,
     sequence_lags_explicit_ids: true,
+    // dynamic entities
+    add_column_if_not_exists: true,
+    nul_in_text: false,
+    limit_all: None,
 };
 
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
     begin_write: "BEGIN",
     table_exists: "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?",
+    dynamic_schema_lock: Some(
+        "SELECT pg_advisory_xact_lock(hashtextextended('dal_dynamic:' || coalesce(current_schema(), ''), 0))",
+    ),
     // tables that belong to an extension are the extension's business
     list_tables: "SELECT c.relname::text AS name FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \

@@ -41,11 +41,16 @@ static CAPABILITIES: Capabilities = Capabilities {
     generated_ids: GeneratedIds::LastInsertId,
     copy_in: false,
     sequence_lags_explicit_ids: false,
+    // dynamic entities
+    add_column_if_not_exists: false,
+    nul_in_text: true,
+    limit_all: Some("LIMIT -1"),
 };
 
 pub(super) static RUNTIME_SQL: RuntimeSql = RuntimeSql {
     begin_write: "BEGIN IMMEDIATE",
     table_exists: "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+    dynamic_schema_lock: None,
     list_tables: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' ORDER BY 1",
     drop_tables: DropTables::OneByOne,
 };

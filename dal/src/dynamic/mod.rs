@@ -2,7 +2,9 @@
 //! created on first use, with typed field metadata, soft deletes and history
 //! (the seed design's `save_entity` family). Start with [`Db::dynamic`].
 
+mod incoming;
 mod kind;
+mod object;
 mod read;
 mod rules;
 mod schema;
@@ -20,9 +22,10 @@ pub use kind::FieldKind;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::value::Value;
+use incoming::Mode;
 use read::{Direction, FindSpec};
 use schema::{Meta, Names};
-use write::{Audit, Mode, SaveJob, StateJob};
+use write::{Audit, SaveJob, StateJob};
 
 /// Longest entity name: `{entity}_history` must fit 63 characters.
 const MAX_ENTITY_LEN: usize = dal_schema::MAX_IDENTIFIER_LEN - "_history".len();
@@ -58,7 +61,7 @@ impl Db {
             db: self.clone(),
             names: Arc::new(Names {
                 entity: entity.to_string(),
-                history: format!("{entity}_history"),
+                history: dal_schema::entity::history_table_name(entity),
             }),
             cache: Arc::new(Mutex::new(None)),
         })
@@ -400,7 +403,7 @@ impl Dynamic {
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
     pub async fn save_with(&self, object: J, options: &SaveOptions) -> Result<J> {
-        let incoming = write::validate(0, false, object, self.db.dialect(), Mode::Save)?;
+        let incoming = incoming::validate(0, false, object, self.db.dialect(), Mode::Save)?;
         let mut saved = self.write(vec![incoming], options, Mode::Save).await?;
         saved
             .pop()
@@ -499,12 +502,12 @@ impl Dynamic {
 
     /// Validate a batch; on the first refusal the objects not yet looked at are
     /// dropped without recursion (any of them may be nested very deeply).
-    fn validate_all(&self, objects: Vec<J>, mode: Mode) -> Result<Vec<write::Incoming>> {
+    fn validate_all(&self, objects: Vec<J>, mode: Mode) -> Result<Vec<incoming::Incoming>> {
         let dialect = self.db.dialect();
         let mut batch = Vec::with_capacity(objects.len());
         let mut objects = objects.into_iter().enumerate();
         for (i, object) in objects.by_ref() {
-            match write::validate(i, true, object, dialect, mode) {
+            match incoming::validate(i, true, object, dialect, mode) {
                 Ok(incoming) => batch.push(incoming),
                 Err(e) => {
                     objects.for_each(|(_, rest)| crate::checks::drop_json(rest));
@@ -517,25 +520,25 @@ impl Dynamic {
 
     async fn write(
         &self,
-        batch: Vec<write::Incoming>,
+        batch: Vec<incoming::Incoming>,
         options: &SaveOptions,
         mode: Mode,
     ) -> Result<Vec<J>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let wanted = write::batch_kinds(&batch)?;
+        let wanted = incoming::batch_kinds(&batch)?;
         let mut meta = self.meta().await?;
         if schema::needs_changes(&meta, &wanted)? {
             // every value must fit the fields as they will be, before any DDL
-            write::check_planned(&batch, &meta, &wanted)?;
+            incoming::check_planned(&batch, &meta, &wanted)?;
             let fresh = schema::ensure(&self.db, self.names.clone(), Arc::new(wanted)).await?;
             meta = Arc::new(fresh);
             self.store(meta.clone());
         }
         let job = Arc::new(SaveJob {
             names: self.names.clone(),
-            rows: write::prepare(batch, &meta)?,
+            rows: incoming::prepare(batch, &meta)?,
             meta,
             audit: options.audit(),
             mode,
@@ -572,10 +575,10 @@ impl Dynamic {
             if !meta.exists {
                 return Ok(None);
             }
-            let select = read::select_sql(&self.names, &meta);
+            let select = object::select_sql(&self.names, &meta);
             let sql = format!("{} WHERE [id] = ? AND [deleted_at] IS NULL", select.sql);
             match self.db.fetch_optional(&sql, (id,)).await? {
-                Some(row) => read::row_object(&row, &select.fields).map(Some),
+                Some(row) => object::row_object(&row, &select.fields).map(Some),
                 None => Ok(None),
             }
         })
@@ -875,7 +878,7 @@ impl DynamicFind<'_> {
                 let (select, params) = spec.select(&entity.names, &meta, entity.db.dialect())?;
                 let rows = entity.db.fetch_all(&select.sql, params).await?;
                 rows.iter()
-                    .map(|row| read::row_object(row, &select.fields))
+                    .map(|row| object::row_object(row, &select.fields))
                     .collect()
             })
             .await

@@ -1,67 +1,14 @@
-//! Reading dynamic entities: the SELECT list built from the field metadata, rows
-//! turned back into JSON objects with their original types, and the SQL of
-//! `find` (filters, order, limit, offset, soft-deleted rows).
+//! Reading dynamic entities: the SQL of `find` (filters, order, limit, offset,
+//! soft-deleted rows) on top of the SELECT of `object.rs`, which also turns the
+//! rows back into JSON objects.
 
-use chrono::{DateTime, Utc};
-use serde_json::{Map, Value as J};
-
-use super::kind::{self, Cell, FieldKind};
+use super::kind::Cell;
+use super::object::{Select, select_sql};
 use super::rules;
 use super::schema::{Meta, Names, SYSTEM_COLUMNS};
-use super::write::with_system_fields;
 use crate::error::{Error, Result};
-use crate::row::Row;
 use crate::value::Value;
 use dal_schema::Dialect;
-
-/// A SELECT of every column of an entity, and the fields in the order selected.
-pub(crate) struct Select {
-    /// `SELECT .. FROM [entity]` (no WHERE).
-    pub sql: String,
-    pub fields: Vec<(String, FieldKind)>,
-}
-
-/// The five columns dal maintains come first, then the fields.
-pub(crate) fn select_sql(names: &Names, meta: &Meta) -> Select {
-    // the signature keeps a statement prepared for other column types from being reused
-    let mut sql = format!(
-        "SELECT /* dal:dyn:{:016x} */ [id], [version], [created_at], [updated_at], [deleted_at]",
-        meta.signature()
-    );
-    let mut fields = Vec::with_capacity(meta.fields.len());
-    for (name, f) in &meta.fields {
-        sql.push_str(", [");
-        sql.push_str(name);
-        sql.push(']');
-        fields.push((name.clone(), f.kind));
-    }
-    sql.push_str(" FROM [");
-    sql.push_str(&names.entity);
-    sql.push(']');
-    Select { sql, fields }
-}
-
-/// A row of [`select_sql`] as the object `save` returned: NULL fields are left out.
-pub(crate) fn row_object(row: &Row<'_>, fields: &[(String, FieldKind)]) -> Result<J> {
-    let id: i64 = row.get(0)?;
-    let version: i64 = row.get(1)?;
-    let created_at: DateTime<Utc> = row.get(2)?;
-    let updated_at: DateTime<Utc> = row.get(3)?;
-    let deleted_at: Option<DateTime<Utc>> = row.get(4)?;
-    let mut data = Map::with_capacity(fields.len() + 5);
-    for (i, (name, kind)) in fields.iter().enumerate() {
-        let value = kind::decode(row, 5 + i, *kind).map_err(|e| match e {
-            Error::Decode { reason, .. } => Error::decode(name.as_str(), reason),
-            other => other,
-        })?;
-        if !value.is_null() {
-            data.insert(name.clone(), value);
-        }
-    }
-    Ok(with_system_fields(
-        data, id, version, created_at, updated_at, deleted_at,
-    ))
-}
 
 /// Sort direction of one `ORDER BY` term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +136,7 @@ impl FindSpec {
                 }
             }
             (None, Some(offset)) => {
-                select.sql.push_str(rules::no_limit(dialect));
+                select.sql.push_str(&rules::no_limit(dialect));
                 select.sql.push_str(" OFFSET ?");
                 params.push(Cell::Int(clamp(offset)));
             }
@@ -214,6 +161,7 @@ fn clamp(n: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dynamic::kind::FieldKind;
     use crate::dynamic::schema::FieldMeta;
 
     fn meta() -> Meta {

@@ -1,103 +1,116 @@
-//! What differs per dialect for dynamic entities, in one place: column types of
-//! fields, reading live columns, the schema-change lock, `ADD COLUMN IF NOT
-//! EXISTS`, insert-if-absent, offsets without a limit, and which server errors
-//! mean "someone else already did it" or "this handle's metadata is stale".
+//! How dynamic fields are stored per dialect, as one table ([`FieldStorage`]):
+//! column types of fields and what the live catalog reports for them, the
+//! longest text a field holds, and the query reading live columns. Behaviour
+//! that differs per dialect is asked of [`Dialect::capabilities`] instead
+//! (`add_column_if_not_exists`, `nul_in_text`, `limit_all`, `upsert`,
+//! `transactional_ddl`). Also here: which server errors mean "someone else
+//! already did it" or "this handle's metadata is stale".
 
 use dal_schema::{Dialect, UpsertStyle};
 
 use super::kind::FieldKind;
 use crate::error::Error;
 
+/// How one dialect stores dynamic fields: data, read through [`storage`].
+pub(crate) struct FieldStorage {
+    /// The column type of text fields where it is not the dialect's `TEXT`.
+    /// (MySQL's TEXT holds 64 KiB; MEDIUMTEXT holds 16 MiB and also keeps text
+    /// columns apart from MariaDB's JSON, which is a LONGTEXT.)
+    pub text_column: Option<&'static str>,
+    /// The longest text a text field holds, in bytes, where dal knows a limit,
+    /// and the servers and column type to name in the error.
+    pub max_text_bytes: Option<(usize, &'static str)>,
+    /// Live column types (lower case, as [`FieldStorage::live_columns_sql`]
+    /// reports them) and the kind each is; a pattern ending in `*` matches a
+    /// prefix (MySQL reports `bigint(20)` on some versions, `bigint` on others).
+    pub live_types: &'static [(&'static str, FieldKind)],
+    /// `(name, type)` of every column of the table named by the one parameter,
+    /// in the current schema / database; no rows when the table does not exist.
+    pub live_columns_sql: &'static str,
+}
+
+use FieldKind as K;
+
+static POSTGRES: FieldStorage = FieldStorage {
+    text_column: None,
+    max_text_bytes: None,
+    live_types: &[
+        ("bigint", K::BigInteger),
+        ("double precision", K::Double),
+        ("boolean", K::Boolean),
+        ("date", K::Date),
+        ("timestamp with time zone", K::TimestampTz),
+        ("text", K::Text),
+        ("jsonb", K::Json),
+        ("json", K::Json),
+    ],
+    live_columns_sql: "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                       WHERE table_schema = current_schema() AND table_name = ?",
+};
+
+static MYSQL: FieldStorage = FieldStorage {
+    text_column: Some("MEDIUMTEXT"),
+    max_text_bytes: Some((16 * 1024 * 1024 - 1, "MySQL/MariaDB (MEDIUMTEXT)")),
+    live_types: &[
+        ("bigint*", K::BigInteger),
+        ("double", K::Double),
+        ("tinyint(1)", K::Boolean),
+        ("date", K::Date),
+        ("datetime*", K::TimestampTz),
+        ("mediumtext", K::Text),
+        // MariaDB's JSON is a LONGTEXT with a json_valid check; MySQL 8's is native
+        ("longtext", K::Json),
+        ("json", K::Json),
+    ],
+    live_columns_sql: "SELECT column_name, column_type FROM information_schema.columns \
+                       WHERE table_schema = DATABASE() AND table_name = ?",
+};
+
+static SQLITE: FieldStorage = FieldStorage {
+    text_column: None,
+    max_text_bytes: None,
+    live_types: &[
+        ("bigint", K::BigInteger),
+        ("double", K::Double),
+        ("boolean", K::Boolean),
+        ("date", K::Date),
+        ("timestamptz", K::TimestampTz),
+        ("text", K::Text),
+        ("json", K::Json),
+    ],
+    live_columns_sql: "SELECT name, type FROM pragma_table_info(?)",
+};
+
+/// The storage table of `dialect` (the one place dynamic entities look the
+/// dialect up).
+pub(crate) fn storage(dialect: Dialect) -> &'static FieldStorage {
+    match dialect {
+        Dialect::Postgres => &POSTGRES,
+        Dialect::MySql => &MYSQL,
+        Dialect::Sqlite => &SQLITE,
+    }
+}
+
 /// The SQL type of a field column.
 pub(crate) fn field_column_sql(dialect: Dialect, kind: FieldKind) -> String {
-    match (dialect, kind) {
-        // MySQL's TEXT holds 64 KiB; MEDIUMTEXT holds 16 MiB and also keeps text
-        // columns apart from MariaDB's JSON, which is a LONGTEXT
-        (Dialect::MySql, FieldKind::Text) => "MEDIUMTEXT".into(),
+    match (kind, storage(dialect).text_column) {
+        (FieldKind::Text, Some(text)) => text.into(),
         _ => dialect.column_type_sql(&kind.column_type()),
     }
 }
 
-/// The field kind of a live column type, as [`live_columns_sql`] reports it, for
-/// columns created by [`field_column_sql`].
+/// The field kind of a live column type, as the live-columns query reports it,
+/// for columns created by [`field_column_sql`].
 pub(crate) fn kind_of_live_type(dialect: Dialect, ty: &str) -> Option<FieldKind> {
     let ty = ty.trim().to_ascii_lowercase();
-    let ty = ty.as_str();
-    use FieldKind as K;
-    match dialect {
-        Dialect::Postgres => match ty {
-            "bigint" => Some(K::BigInteger),
-            "double precision" => Some(K::Double),
-            "boolean" => Some(K::Boolean),
-            "date" => Some(K::Date),
-            "timestamp with time zone" => Some(K::TimestampTz),
-            "text" => Some(K::Text),
-            "jsonb" | "json" => Some(K::Json),
-            _ => None,
-        },
-        Dialect::MySql => match ty {
-            t if t.starts_with("bigint") => Some(K::BigInteger),
-            "double" => Some(K::Double),
-            "tinyint(1)" => Some(K::Boolean),
-            "date" => Some(K::Date),
-            t if t.starts_with("datetime") => Some(K::TimestampTz),
-            "mediumtext" => Some(K::Text),
-            // MariaDB's JSON is a LONGTEXT with a json_valid check; MySQL 8's is native
-            "longtext" | "json" => Some(K::Json),
-            _ => None,
-        },
-        Dialect::Sqlite => match ty {
-            "bigint" => Some(K::BigInteger),
-            "double" => Some(K::Double),
-            "boolean" => Some(K::Boolean),
-            "date" => Some(K::Date),
-            "timestamptz" => Some(K::TimestampTz),
-            "text" => Some(K::Text),
-            "json" => Some(K::Json),
-            _ => None,
-        },
-    }
-}
-
-/// `(name, type)` of every column of the table named by the one parameter, in
-/// the current schema / database; no rows when the table does not exist.
-pub(crate) fn live_columns_sql(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => {
-            "SELECT column_name::text, data_type::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = ?"
-        }
-        Dialect::MySql => {
-            "SELECT column_name, column_type FROM information_schema.columns \
-             WHERE table_schema = DATABASE() AND table_name = ?"
-        }
-        Dialect::Sqlite => "SELECT name, type FROM pragma_table_info(?)",
-    }
-}
-
-/// A statement that serialises schema changes of dynamic entities until the end
-/// of the transaction, where one is needed.
-///
-/// PostgreSQL takes a transaction-scoped advisory lock per schema (released with
-/// the transaction whatever happens), which also avoids the catalog races of
-/// concurrent `CREATE TABLE IF NOT EXISTS`. SQLite's `BEGIN IMMEDIATE` already
-/// holds the write lock. The MySQL family commits DDL implicitly, so there is no
-/// transaction to hold a lock in; there every step is idempotent instead
-/// (existing tables, columns and indexes are detected and tolerated).
-pub(crate) fn schema_lock_sql(dialect: Dialect) -> Option<&'static str> {
-    match dialect {
-        Dialect::Postgres => Some(
-            "SELECT pg_advisory_xact_lock(hashtextextended('dal_dynamic:' || coalesce(current_schema(), ''), 0))",
-        ),
-        Dialect::MySql | Dialect::Sqlite => None,
-    }
-}
-
-/// Whether `ALTER TABLE .. ADD COLUMN IF NOT EXISTS` is understood. PostgreSQL
-/// and MariaDB have it, SQLite and MySQL 8 do not; the MySQL family is one
-/// dialect here, so it checks the live columns and tolerates error 1060 instead.
-pub(crate) fn add_column_if_not_exists(dialect: Dialect) -> bool {
-    dialect == Dialect::Postgres
+    storage(dialect)
+        .live_types
+        .iter()
+        .find(|(pattern, _)| match pattern.strip_suffix('*') {
+            Some(prefix) => ty.starts_with(prefix),
+            None => ty == *pattern,
+        })
+        .map(|&(_, kind)| kind)
 }
 
 /// The clause that makes an INSERT into the field metadata table do nothing when
@@ -110,12 +123,11 @@ pub(crate) fn insert_ignore_suffix(dialect: Dialect) -> &'static str {
 }
 
 /// `LIMIT` text to put before `OFFSET ?` when there is no limit.
-pub(crate) fn no_limit(dialect: Dialect) -> &'static str {
-    match dialect {
-        Dialect::Postgres => "",
-        Dialect::MySql => " LIMIT 18446744073709551615",
-        Dialect::Sqlite => " LIMIT -1",
-    }
+pub(crate) fn no_limit(dialect: Dialect) -> String {
+    dialect
+        .capabilities()
+        .limit_all
+        .map_or(String::new(), |limit| format!(" {limit}"))
 }
 
 /// A MySQL-family DDL error saying the object is already there (duplicate
@@ -158,5 +170,19 @@ mod tests {
                 );
             }
         }
+        // MySQL 8 reports `bigint` and a native `json`
+        assert_eq!(
+            kind_of_live_type(Dialect::MySql, "bigint"),
+            Some(K::BigInteger)
+        );
+        assert_eq!(kind_of_live_type(Dialect::MySql, "json"), Some(K::Json));
+        assert_eq!(kind_of_live_type(Dialect::Postgres, "integer"), None);
+    }
+
+    #[test]
+    fn offsets_without_a_limit() {
+        assert_eq!(no_limit(Dialect::Postgres), "");
+        assert_eq!(no_limit(Dialect::MySql), " LIMIT 18446744073709551615");
+        assert_eq!(no_limit(Dialect::Sqlite), " LIMIT -1");
     }
 }

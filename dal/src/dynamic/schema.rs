@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dal_schema::ddl::{self, DdlStatement};
-use dal_schema::{Column, Dialect, Table};
+use dal_schema::{Column, Table};
 
 use super::kind::{self, Cell, FieldKind, Fit};
 use super::rules;
@@ -211,7 +211,7 @@ pub(crate) fn needs_changes(meta: &Meta, wanted: &BTreeMap<String, FieldKind>) -
 /// recording each field in the metadata table. Returns the metadata afterwards.
 ///
 /// Runs in one transaction under the dialect's schema lock (see
-/// [`rules::schema_lock_sql`]); on the MySQL family every step commits on its own
+/// [`crate::migrate::dynamic_schema_lock_sql`]); on the MySQL family every step commits on its own
 /// and tolerates another process having done it already.
 pub(crate) async fn ensure(
     db: &crate::Db,
@@ -226,7 +226,7 @@ pub(crate) async fn ensure(
             Box::pin(async move { session(tx, &names, &wanted).await })
         })
         .await?;
-    if db.dialect() != Dialect::MySql {
+    if db.dialect().capabilities().transactional_ddl {
         // under the lock nobody else changed the fields: what the session
         // recorded is what the table holds
         return Ok(meta);
@@ -252,7 +252,7 @@ async fn session(
     wanted: &BTreeMap<String, FieldKind>,
 ) -> Result<Meta> {
     let dialect = tx.dialect();
-    if let Some(lock) = rules::schema_lock_sql(dialect) {
+    if let Some(lock) = crate::migrate::dynamic_schema_lock_sql(dialect) {
         tx.execute(lock, ()).await?;
     }
     for table in [
@@ -366,7 +366,7 @@ async fn run_ddl(tx: &mut Transaction<'_>, sql: &str) -> Result<()> {
 
 /// Live columns of `table` (name -> type); empty when the table does not exist.
 async fn live_columns(tx: &mut Transaction<'_>, table: &str) -> Result<BTreeMap<String, String>> {
-    let sql = rules::live_columns_sql(tx.dialect());
+    let sql = rules::storage(tx.dialect()).live_columns_sql;
     let rows: Vec<(String, String)> = tx.fetch_all_as(sql, (table,)).await?;
     Ok(rows.into_iter().collect())
 }
@@ -382,7 +382,7 @@ async fn add_column(
         "ALTER TABLE {} ADD COLUMN ",
         dialect.quote_identifier(table)
     );
-    if rules::add_column_if_not_exists(dialect) {
+    if dialect.capabilities().add_column_if_not_exists {
         sql.push_str("IF NOT EXISTS ");
     }
     sql.push_str(&dialect.quote_identifier(field));
@@ -428,6 +428,7 @@ async fn widen(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dal_schema::Dialect;
 
     /// Dynamic entities' tables, columns, metadata values and the PostgreSQL
     /// schema lock are what deployed databases hold and concurrent processes
@@ -559,13 +560,19 @@ mod tests {
             ]
         );
         assert_eq!(
-            rules::schema_lock_sql(Dialect::Postgres),
+            crate::migrate::dynamic_schema_lock_sql(Dialect::Postgres),
             Some(
                 "SELECT pg_advisory_xact_lock(hashtextextended('dal_dynamic:' || coalesce(current_schema(), ''), 0))"
             )
         );
-        assert_eq!(rules::schema_lock_sql(Dialect::MySql), None);
-        assert_eq!(rules::schema_lock_sql(Dialect::Sqlite), None);
+        assert_eq!(
+            crate::migrate::dynamic_schema_lock_sql(Dialect::MySql),
+            None
+        );
+        assert_eq!(
+            crate::migrate::dynamic_schema_lock_sql(Dialect::Sqlite),
+            None
+        );
     }
 
     #[test]

@@ -1,19 +1,19 @@
-//! Writing dynamic entities: validating incoming objects, chunked multi-row
+//! Writing dynamic entities (objects validated in `incoming.rs`): chunked multi-row
 //! inserts, updates with optimistic version checks, soft delete and restore, and
 //! the history row of every write, each in the same transaction as the write.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use dal_schema::is_valid_identifier;
-use serde_json::{Map, Value as J};
+use serde_json::Value as J;
 
+use super::incoming::{Mode, PendingRow, object_error};
 use super::kind::{self, Cell, FieldKind};
-use super::read;
-use super::schema::{self, Meta, Names, SYSTEM_COLUMNS};
-use crate::checks;
+use super::object::{self, with_system_fields};
+use super::schema::{self, Meta, Names};
 use crate::codec::SqlKind;
+use crate::entity::Operation;
 use crate::error::{Error, Result};
 use crate::sequence::MySqlIds;
 use crate::transaction::Transaction;
@@ -21,331 +21,6 @@ use dal_schema::Dialect;
 
 /// Most rows in one multi-row INSERT (beyond this, statements only get longer).
 const MAX_ROWS_PER_INSERT: usize = 500;
-
-/// One incoming object, validated.
-#[derive(Debug)]
-pub(crate) struct Incoming {
-    /// Position in the caller's batch.
-    pub index: usize,
-    /// The `id` given: an update.
-    pub id: Option<i64>,
-    /// The `version` given with the id: the row must still have it.
-    pub expected_version: Option<i64>,
-    /// Non-null field values.
-    pub values: BTreeMap<String, J>,
-    /// Their kinds.
-    pub kinds: BTreeMap<String, FieldKind>,
-}
-
-fn object_error(index: usize, batch: bool, field: &str, reason: String) -> Error {
-    let reason = if batch {
-        format!("object #{index}: {reason}")
-    } else {
-        reason
-    };
-    Error::invalid_input(field, reason)
-}
-
-/// How a batch's objects are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// `save`: objects without `id` are inserted, objects with one update that row.
-    Save,
-    /// `import`: every object carries the `id` it is inserted with.
-    Import,
-}
-
-/// Longest text MySQL's `MEDIUMTEXT` (the column of text fields) holds, in bytes.
-const MYSQL_MAX_TEXT: usize = 16 * 1024 * 1024 - 1;
-
-/// Check one object: a JSON object, field names that are identifiers and not
-/// dal's columns, values that `dialect` can store and read back (nesting depth,
-/// NUL characters, floats, text length). No database access. An object nested
-/// too deeply is dropped without recursion.
-pub(crate) fn validate(
-    index: usize,
-    batch: bool,
-    value: J,
-    dialect: Dialect,
-    mode: Mode,
-) -> Result<Incoming> {
-    let err = |field: &str, reason: String| object_error(index, batch, field, reason);
-    if let Err((field, reason)) = check_values(&value, dialect) {
-        checks::drop_json(value);
-        return Err(err(&field, reason));
-    }
-    let J::Object(map) = value else {
-        let what = match value {
-            J::Null => "null",
-            J::Bool(_) => "a boolean",
-            J::Number(_) => "a number",
-            J::String(_) => "a string",
-            J::Array(_) => "an array",
-            J::Object(_) => "an object",
-        };
-        return Err(err(
-            "object",
-            format!("a dynamic entity is saved from a JSON object, not {what}"),
-        ));
-    };
-    let mut incoming = Incoming {
-        index,
-        id: None,
-        expected_version: None,
-        values: BTreeMap::new(),
-        kinds: BTreeMap::new(),
-    };
-    let mut lower_names: BTreeMap<String, String> = BTreeMap::new();
-    for (name, value) in map {
-        match name.as_str() {
-            "id" => {
-                incoming.id = match &value {
-                    J::Null => None,
-                    v => Some(v.as_i64().ok_or_else(|| {
-                        err(
-                            "id",
-                            format!("`id` must be an integer (the row's id), not {v}"),
-                        )
-                    })?),
-                };
-                continue;
-            }
-            "version" => {
-                incoming.expected_version = match &value {
-                    J::Null => None,
-                    v => Some(v.as_i64().ok_or_else(|| {
-                        err("version", format!("`version` must be an integer, not {v}"))
-                    })?),
-                };
-                continue;
-            }
-            // maintained by dal: objects read back may be saved as they are
-            "created_at" | "updated_at" | "deleted_at" => {
-                if !matches!(value, J::Null | J::String(_)) {
-                    return Err(err(
-                        &name,
-                        format!("`{name}` is maintained by dal and cannot be set (got {value})"),
-                    ));
-                }
-                continue;
-            }
-            _ => {}
-        }
-        if !is_valid_identifier(&name) {
-            return Err(err(
-                &name,
-                format!(
-                    "field name `{name}` is not an identifier: use 1 to {} ASCII letters, digits or `_`, not starting with a digit",
-                    dal_schema::MAX_IDENTIFIER_LEN
-                ),
-            ));
-        }
-        if let Some(reserved) = SYSTEM_COLUMNS
-            .iter()
-            .find(|c| c.eq_ignore_ascii_case(&name))
-        {
-            return Err(err(
-                &name,
-                format!("field name `{name}` is reserved: `{reserved}` is a column dal maintains"),
-            ));
-        }
-        if let Some(other) = lower_names.insert(name.to_ascii_lowercase(), name.clone()) {
-            return Err(err(
-                &name,
-                format!(
-                    "fields `{other}` and `{name}` differ only in letter case; column names ignore case on MySQL and SQLite"
-                ),
-            ));
-        }
-        match kind::infer(&value).map_err(|reason| err(&name, reason))? {
-            None => {}
-            Some(k) => {
-                incoming.kinds.insert(name.clone(), k);
-                incoming.values.insert(name, value);
-            }
-        }
-    }
-    match mode {
-        Mode::Save if incoming.id.is_none() && incoming.expected_version.is_some() => {
-            return Err(err(
-                "version",
-                "`version` is only meaningful with the `id` of the row to update".into(),
-            ));
-        }
-        Mode::Save => {}
-        Mode::Import => {
-            match incoming.id {
-                None => {
-                    return Err(err(
-                        "id",
-                        "an imported object needs the integer `id` to insert it with (save it to get a generated id)".into(),
-                    ));
-                }
-                Some(id) if id < 1 => {
-                    return Err(err(
-                        "id",
-                        format!(
-                            "imported ids must be at least 1 (MySQL generates a new id for 0), not {id}"
-                        ),
-                    ));
-                }
-                Some(_) => {}
-            }
-            // imported rows start their own history at version 1
-            incoming.expected_version = None;
-        }
-    }
-    Ok(incoming)
-}
-
-/// The field and reason of the first value of `object` that `dialect` cannot
-/// store and read back: JSON nested deeper than [`checks::JSON_MAX_DEPTH`] (the
-/// object counts as one level, as it does in the history), U+0000 on
-/// PostgreSQL, a float the backend changes, text longer than MySQL's
-/// `MEDIUMTEXT`. Iterative: any depth is refused without recursion.
-fn check_values(object: &J, dialect: Dialect) -> std::result::Result<(), (String, String)> {
-    let J::Object(map) = object else {
-        // not an object: `validate` says so (and it is not nested, or is
-        // refused below without recursion)
-        return checks::check_json_value(object, 0, true)
-            .map_err(|p| ("object".to_string(), p.reason()));
-    };
-    let pg = dialect == Dialect::Postgres;
-    for (name, value) in map {
-        let problem = match value {
-            J::String(s) if pg && s.contains('\0') => Some(checks::PG_NUL_TEXT.to_string()),
-            J::String(s) if dialect == Dialect::MySql && s.len() > MYSQL_MAX_TEXT => Some(format!(
-                "the text is {} bytes long; a text field holds at most {MYSQL_MAX_TEXT} bytes on MySQL/MariaDB (MEDIUMTEXT)",
-                s.len()
-            )),
-            J::Number(n) if !n.is_i64() && !n.is_u64() => {
-                n.as_f64().and_then(|f| checks::float_problem(dialect, f))
-            }
-            J::Array(_) | J::Object(_) => checks::check_json_value(value, 1, !pg)
-                .err()
-                .map(|p| p.reason()),
-            _ => None,
-        };
-        if let Some(reason) = problem {
-            return Err((name.clone(), reason));
-        }
-    }
-    Ok(())
-}
-
-/// The kinds a batch needs, merged over its objects.
-pub(crate) fn batch_kinds(batch: &[Incoming]) -> Result<BTreeMap<String, FieldKind>> {
-    let multi = batch.len() > 1;
-    let mut kinds: BTreeMap<String, FieldKind> = BTreeMap::new();
-    let mut lower_names: BTreeMap<String, &str> = BTreeMap::new();
-    for obj in batch {
-        for (name, &k) in &obj.kinds {
-            if let Some(other) = lower_names.insert(name.to_ascii_lowercase(), name)
-                && other != name
-            {
-                return Err(object_error(
-                    obj.index,
-                    multi,
-                    name,
-                    format!(
-                        "field `{name}` differs only in letter case from `{other}` in an earlier object; column names ignore case on MySQL and SQLite"
-                    ),
-                ));
-            }
-            match kinds.get(name) {
-                None => {
-                    kinds.insert(name.clone(), k);
-                }
-                Some(&prev) => {
-                    let merged = kind::merge(prev, k).ok_or_else(|| {
-                        object_error(
-                            obj.index,
-                            multi,
-                            name,
-                            format!(
-                                "field `{name}` holds {prev} values in an earlier object of the batch and cannot take a {k} value"
-                            ),
-                        )
-                    })?;
-                    kinds.insert(name.clone(), merged);
-                }
-            }
-        }
-    }
-    Ok(kinds)
-}
-
-/// Before any schema change: check that every value converts exactly to the
-/// kind its field will have once the batch's changes are made (an integer
-/// going into a field that holds doubles must have an exact double).
-pub(crate) fn check_planned(
-    batch: &[Incoming],
-    meta: &Meta,
-    wanted: &BTreeMap<String, FieldKind>,
-) -> Result<()> {
-    let multi = batch.len() > 1;
-    let planned = |name: &str| -> Option<FieldKind> {
-        let incoming = *wanted.get(name)?;
-        match meta.fields.get(name) {
-            None => Some(incoming),
-            Some(f) => match kind::fit(name, f.kind, incoming).ok()? {
-                kind::Fit::Fits => Some(f.kind),
-                kind::Fit::Widen(to) => Some(to),
-            },
-        }
-    };
-    for obj in batch {
-        for (name, value) in &obj.values {
-            if let Some(k) = planned(name)
-                && k == FieldKind::Double
-                && value.is_i64()
-            {
-                kind::to_cell(k, value)
-                    .map_err(|reason| object_error(obj.index, multi, name, reason))?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// One object ready to write: its values converted for the fields' kinds.
-#[derive(Debug)]
-pub(crate) struct PendingRow {
-    index: usize,
-    id: Option<i64>,
-    expected_version: Option<i64>,
-    cells: BTreeMap<String, Cell>,
-    /// The field values as they will read back.
-    data: Map<String, J>,
-}
-
-/// Convert validated objects for the fields of `meta`.
-pub(crate) fn prepare(batch: Vec<Incoming>, meta: &Meta) -> Result<Vec<PendingRow>> {
-    let multi = batch.len() > 1;
-    batch
-        .into_iter()
-        .map(|obj| {
-            let mut cells = BTreeMap::new();
-            let mut data = Map::new();
-            for (name, value) in &obj.values {
-                let kind = meta.fields.get(name).map(|f| f.kind).ok_or_else(|| {
-                    Error::Driver(format!("field `{name}` missing after the schema update"))
-                })?;
-                let cell = kind::to_cell(kind, value)
-                    .map_err(|reason| object_error(obj.index, multi, name, reason))?;
-                data.insert(name.clone(), kind::cell_json(&cell));
-                cells.insert(name.clone(), cell);
-            }
-            Ok(PendingRow {
-                index: obj.index,
-                id: obj.id,
-                expected_version: obj.expected_version,
-                cells,
-                data,
-            })
-        })
-        .collect()
-}
 
 /// Who made a write and why.
 #[derive(Debug, Clone)]
@@ -369,33 +44,8 @@ impl Audit {
 struct Version {
     entity_id: i64,
     version: i64,
-    operation: &'static str,
+    operation: Operation,
     data: J,
-}
-
-/// The object as it reads back: its fields plus dal's columns.
-pub(crate) fn with_system_fields(
-    mut data: Map<String, J>,
-    id: i64,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    deleted_at: Option<DateTime<Utc>>,
-) -> J {
-    data.insert("id".into(), J::from(id));
-    data.insert("version".into(), J::from(version));
-    data.insert(
-        "created_at".into(),
-        J::String(kind::format_timestamp(created_at)),
-    );
-    data.insert(
-        "updated_at".into(),
-        J::String(kind::format_timestamp(updated_at)),
-    );
-    if let Some(d) = deleted_at {
-        data.insert("deleted_at".into(), J::String(kind::format_timestamp(d)));
-    }
-    J::Object(data)
 }
 
 /// A batch of saves, run (and re-run after a deadlock) as one transaction.
@@ -594,7 +244,7 @@ impl SaveJob {
                 versions.push(Version {
                     entity_id: id,
                     version: 1,
-                    operation: "insert",
+                    operation: Operation::Insert,
                     data: object.clone(),
                 });
                 out[row.index] = Some(object);
@@ -705,7 +355,7 @@ impl SaveJob {
         versions.push(Version {
             entity_id: id,
             version,
-            operation: "update",
+            operation: Operation::Update,
             data: object.clone(),
         });
         out[row.index] = Some(object);
@@ -840,7 +490,7 @@ async fn insert_history(
             params.extend([
                 Cell::Int(v.entity_id),
                 Cell::Int(v.version),
-                Cell::Text(v.operation.into()),
+                Cell::Text(v.operation.as_str().into()),
                 actor.clone(),
                 comment.clone(),
                 at.clone(),
@@ -887,7 +537,7 @@ impl StateJob {
         if changed == 0 {
             return Ok((false, meta));
         }
-        let select = read::select_sql(&self.names, &meta);
+        let select = object::select_sql(&self.names, &meta);
         let sql = format!("{} WHERE [id] = ?", select.sql);
         let row = tx.fetch_optional(&sql, (self.id,)).await?.ok_or_else(|| {
             Error::NotFound(format!(
@@ -895,12 +545,16 @@ impl StateJob {
                 self.names.entity, self.id
             ))
         })?;
-        let object = read::row_object(&row, &select.fields)?;
+        let object = object::row_object(&row, &select.fields)?;
         let version = object
             .get("version")
             .and_then(J::as_i64)
             .unwrap_or_default();
-        let operation = if self.delete { "delete" } else { "restore" };
+        let operation = if self.delete {
+            Operation::Delete
+        } else {
+            Operation::Restore
+        };
         let history = vec![Version {
             entity_id: self.id,
             version,
@@ -915,123 +569,6 @@ impl StateJob {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn check(index: usize, batch: bool, value: J) -> Result<Incoming> {
-        validate(index, batch, value, Dialect::Sqlite, Mode::Save)
-    }
-
-    fn invalid_field(r: Result<Incoming>) -> String {
-        match r {
-            Err(Error::InvalidInput { field, .. }) => field,
-            other => panic!("expected InvalidInput, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn validates_objects_and_names() {
-        assert_eq!(invalid_field(check(0, false, json!([1]))), "object");
-        assert_eq!(invalid_field(check(0, false, json!({"1st": 1}))), "1st");
-        assert_eq!(invalid_field(check(0, false, json!({"a b": 1}))), "a b");
-        assert_eq!(
-            invalid_field(check(0, false, json!({"Version": 1}))),
-            "Version"
-        );
-        assert_eq!(
-            invalid_field(check(0, false, json!({"DELETED_AT": 1}))),
-            "DELETED_AT"
-        );
-        assert_eq!(invalid_field(check(0, false, json!({"id": "7"}))), "id");
-        assert_eq!(
-            invalid_field(check(0, false, json!({"created_at": 5}))),
-            "created_at"
-        );
-        assert_eq!(
-            invalid_field(check(0, false, json!({"version": 2}))),
-            "version"
-        );
-        assert_eq!(
-            invalid_field(check(0, false, json!({"name": 1, "Name": 2}))),
-            "name"
-        );
-        let ok = check(
-            0,
-            false,
-            json!({"id": 4, "version": 2, "created_at": "x", "name": "Ada", "nick": null}),
-        )
-        .unwrap();
-        assert_eq!(ok.id, Some(4));
-        assert_eq!(ok.expected_version, Some(2));
-        assert_eq!(ok.values.keys().collect::<Vec<_>>(), ["name"]);
-    }
-
-    #[test]
-    fn values_are_checked_for_the_dialect() {
-        let on = |d: Dialect, v: J| validate(0, false, v, d, Mode::Save);
-        // NUL: PostgreSQL only, in text and inside JSON (values and keys)
-        for v in [
-            json!({"s": "a\0b"}),
-            json!({"j": ["a\0"]}),
-            json!({"j": {"k\0": 1}}),
-        ] {
-            assert!(on(Dialect::Sqlite, v.clone()).is_ok());
-            assert!(on(Dialect::MySql, v.clone()).is_ok());
-            let (field, reason) = match on(Dialect::Postgres, v) {
-                Err(Error::InvalidInput { field, reason }) => (field, reason),
-                other => panic!("{other:?}"),
-            };
-            assert!(field == "s" || field == "j", "{field}");
-            assert!(
-                reason.contains("NUL") || reason.contains("U+0000"),
-                "{reason}"
-            );
-        }
-        // -0.0 loses its sign on SQLite and MySQL
-        assert!(on(Dialect::Postgres, json!({"x": -0.0})).is_ok());
-        assert_eq!(invalid_field(on(Dialect::Sqlite, json!({"x": -0.0}))), "x");
-        assert_eq!(invalid_field(on(Dialect::MySql, json!({"x": -0.0}))), "x");
-        assert!(on(Dialect::MySql, json!({"x": 0.0, "i": 0})).is_ok());
-        // depth: the object is the first level
-        let mut deep = json!(1);
-        for _ in 0..checks::JSON_MAX_DEPTH - 1 {
-            deep = json!([deep]);
-        }
-        assert!(on(Dialect::Postgres, json!({"d": deep.clone()})).is_ok());
-        assert_eq!(
-            invalid_field(on(Dialect::Postgres, json!({"d": [deep]}))),
-            "d"
-        );
-        // import: ids required, at least 1; versions are not imported
-        let import = |v: J| validate(0, true, v, Dialect::Sqlite, Mode::Import);
-        assert_eq!(invalid_field(import(json!({"a": 1}))), "id");
-        assert_eq!(invalid_field(import(json!({"id": 0}))), "id");
-        let ok = import(json!({"id": 5, "version": 3})).unwrap();
-        assert_eq!((ok.id, ok.expected_version), (Some(5), None));
-    }
-
-    #[test]
-    fn batch_kinds_merge_numbers_and_reject_conflicts() {
-        let a = check(0, true, json!({"n": 1, "s": "2024-01-01"})).unwrap();
-        let b = check(1, true, json!({"n": 1.5, "s": "soon"})).unwrap();
-        let kinds = batch_kinds(&[a, b]).unwrap();
-        assert_eq!(kinds["n"], FieldKind::Double);
-        assert_eq!(kinds["s"], FieldKind::Text);
-        let a = check(0, true, json!({"n": 1})).unwrap();
-        let b = check(1, true, json!({"N": 2})).unwrap();
-        assert!(matches!(
-            batch_kinds(&[a, b]),
-            Err(Error::InvalidInput { field, .. }) if field == "N"
-        ));
-        let a = check(0, true, json!({"n": 1})).unwrap();
-        let b = check(1, true, json!({"n": "one"})).unwrap();
-        match batch_kinds(&[a, b]) {
-            Err(Error::InvalidInput { field, reason }) => {
-                assert_eq!(field, "n");
-                assert!(reason.contains("object #1"), "{reason}");
-            }
-            other => panic!("{other:?}"),
-        }
-    }
 
     #[test]
     fn insert_text_has_one_group_per_row() {

@@ -121,6 +121,9 @@ use crate::error::{Error, Result};
 
 mod lock;
 mod runner;
+
+pub(crate) use lock::dynamic_schema_lock_sql;
+
 mod tracking;
 
 /// The tracking table's default name.
