@@ -24,6 +24,7 @@ mod builder;
 pub mod ddl;
 pub mod dialect;
 pub mod diff;
+pub mod dsl;
 pub mod entity;
 pub mod model;
 pub mod script;
