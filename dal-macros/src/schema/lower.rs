@@ -17,13 +17,11 @@ use dal_schema::{
     SchemaError, SchemaErrorKind, Table, TableBuilder, is_valid_identifier, validate_table,
 };
 use proc_macro2::Span;
-use syn::ext::IdentExt;
-use syn::{Ident, LitStr};
 
 pub(crate) use super::parse::HistoryAction;
 use super::parse::{
-    AlterItem, Arg, ColumnDef, IndexDef, Modifier, Name, SchemaInput, Statement, TABLE_ITEMS,
-    TableItem,
+    AlterItem, Arg, ColumnDef, IndexDef, Lit, Modifier, Name, SchemaInput, Statement, Str,
+    TABLE_ITEMS, TableItem, Word,
 };
 use super::{did_you_mean, error_between, unknown_name};
 
@@ -797,7 +795,7 @@ impl Lowerer {
         let mut primary: Option<(String, Option<String>)> = None;
         let mut lists: Vec<(ColumnList, &[Name])> = Vec::new();
         let mut foreign_keys = Vec::new();
-        let mut history: Option<Ident> = None;
+        let mut history: Option<Word> = None;
         for item in items {
             match item {
                 TableItem::Column(def) => {
@@ -829,7 +827,7 @@ impl Lowerer {
                             &mut primary,
                             format!("`.primary()` on `{}`", column.name),
                             Some(&column.name),
-                            Loc(m.name.span(), m.paren.span.close()),
+                            Loc(m.name.span(), m.close),
                             &mut spans,
                         );
                     }
@@ -1170,7 +1168,7 @@ impl Lowerer {
 
         let mut pending = None;
         let foreign = references.map(|(m, target, column)| {
-            let at = Loc(m.name.span(), m.paren.span.close());
+            let at = Loc(m.name.span(), m.close);
             let fk = ForeignModel {
                 table: target.value(),
                 column: column.as_ref().map(Name::value),
@@ -1228,7 +1226,7 @@ impl Lowerer {
         let mut default: Option<(DefaultValue, Loc)> = None;
         for m in &def.modifiers {
             let m_name = m.name.unraw().to_string();
-            let at = Loc(m.name.span(), m.paren.span.close());
+            let at = Loc(m.name.span(), m.close);
             let Some(m_index) = MODIFIERS.iter().position(|k| *k == m_name) else {
                 let close = did_you_mean(&m_name, MODIFIERS.iter().copied()).or_else(|| {
                     MODIFIER_ALIASES
@@ -1374,7 +1372,7 @@ impl Lowerer {
                     // named
                     fk_modifiers.push(m);
                     match m.args.as_slice() {
-                        [Arg::Lit(syn::Lit::Str(n))] => {
+                        [Arg::Lit(Lit::Str(n))] => {
                             self.check_ident_str("foreign key", &n.value(), n.span());
                             fk_name = Some(n.value());
                         }
@@ -1415,7 +1413,7 @@ impl Lowerer {
                 m.args[1].span(),
                 m.args.last().map_or(a.end_span(), Arg::end_span),
             ),
-            _ => Loc(m.name.span(), m.paren.span.close()),
+            _ => Loc(m.name.span(), m.close),
         };
         self.error_at(at, message);
     }
@@ -1531,16 +1529,13 @@ impl Lowerer {
                     return None;
                 };
                 if items.is_empty() {
-                    self.error(
-                        bracket.span.join(),
-                        "an enumeration needs at least one variant",
-                    );
+                    self.error(*bracket, "an enumeration needs at least one variant");
                     return None;
                 }
                 let mut variants: Vec<String> = Vec::new();
                 for item in items {
                     match item {
-                        Arg::Lit(syn::Lit::Str(v)) => {
+                        Arg::Lit(Lit::Str(v)) => {
                             let value = v.value();
                             if value.is_empty() || value.len() > 255 {
                                 self.error(
@@ -1603,7 +1598,7 @@ impl Lowerer {
                 // the element's own arguments follow it: `string, 40`, `decimal, 10, 2`
                 let element_def = ColumnDef {
                     kind: element.clone(),
-                    paren: def.paren,
+                    close: def.close,
                     name: def.name.clone(),
                     args: args[1..].to_vec(),
                     modifiers: Vec::new(),
@@ -1642,7 +1637,7 @@ impl Lowerer {
     /// A non-negative integer literal.
     fn integer_arg(&mut self, arg: &Arg, what: &str) -> Option<u64> {
         match arg {
-            Arg::Lit(syn::Lit::Int(i)) => match i.base10_parse::<u64>() {
+            Arg::Lit(Lit::Int(i)) => match i.base10_parse::<u64>() {
                 Ok(v) => Some(v),
                 Err(_) => {
                     self.error(i.span(), format!("{what} is too large"));
@@ -1650,7 +1645,7 @@ impl Lowerer {
                 }
             },
             Arg::Neg(minus, _) => {
-                self.error(minus.span, format!("{what} cannot be negative"));
+                self.error(*minus, format!("{what} cannot be negative"));
                 None
             }
             other => {
@@ -1663,9 +1658,9 @@ impl Lowerer {
     /// The literal of `.default(..)`.
     fn default_value(&mut self, arg: &Arg) -> Option<DefaultValue> {
         let loc = Loc(arg.span(), arg.end_span());
-        let number = |lit: &syn::Lit, negative: bool| -> Result<DefaultValue, String> {
+        let number = |lit: &Lit, negative: bool| -> Result<DefaultValue, String> {
             match lit {
-                syn::Lit::Int(i) => {
+                Lit::Int(i) => {
                     let v: i128 = i
                         .base10_parse::<i128>()
                         .map_err(|_| "integer default does not fit in 64 bits".to_string())?;
@@ -1674,7 +1669,7 @@ impl Lowerer {
                         .map(DefaultValue::Integer)
                         .map_err(|_| "integer default does not fit in 64 bits".to_string())
                 }
-                syn::Lit::Float(f) => {
+                Lit::Float(f) => {
                     let v: f64 = f
                         .base10_parse()
                         .map_err(|e| format!("invalid float default: {e}"))?;
@@ -1687,9 +1682,9 @@ impl Lowerer {
             }
         };
         let result = match arg {
-            Arg::Lit(syn::Lit::Bool(b)) => Ok(DefaultValue::Bool(b.value)),
-            Arg::Lit(syn::Lit::Str(s)) => Ok(DefaultValue::String(s.value())),
-            Arg::Lit(lit @ (syn::Lit::Int(_) | syn::Lit::Float(_))) => number(lit, false),
+            Arg::Lit(Lit::Bool(b)) => Ok(DefaultValue::Bool(b.value)),
+            Arg::Lit(Lit::Str(s)) => Ok(DefaultValue::String(s.value())),
+            Arg::Lit(lit @ (Lit::Int(_) | Lit::Float(_))) => number(lit, false),
             Arg::Neg(_, lit) => number(lit, true),
             Arg::Ident(i) if i == "null" => Ok(DefaultValue::Null),
             Arg::Ident(i) if ["NULL", "None", "nil", "Null"].contains(&i.to_string().as_str()) => {
@@ -1732,7 +1727,7 @@ impl Lowerer {
                 );
                 None
             }
-            Arg::Lit(syn::Lit::Str(s)) => {
+            Arg::Lit(Lit::Str(s)) => {
                 let value = s.value();
                 let hint = match ReferentialAction::parse(&value) {
                     Some(a) => ACTIONS
@@ -1984,7 +1979,7 @@ impl Lowerer {
         &mut self,
         name: &str,
         state: &mut Option<Table>,
-        keyword: &Ident,
+        keyword: &Word,
         action: HistoryAction,
     ) {
         let known = self.history.get(name).copied().or_else(|| {
@@ -2117,8 +2112,8 @@ impl Lowerer {
         name: &str,
         table_span: Span,
         state: &mut Option<Table>,
-        check_name: &LitStr,
-        expression: &LitStr,
+        check_name: &Str,
+        expression: &Str,
     ) -> StepModel {
         self.check_ident_str("check", &check_name.value(), check_name.span());
         match dal_schema::sql::bracket_identifiers(&expression.value()) {

@@ -25,6 +25,6 @@ pub mod tree;
 
 pub use print::{float_literal, is_rust_ident, name_literal, string_literal, write_statements};
 pub use tree::{
-    ALTER_ITEMS, AlterItem, Arg, ColumnDef, HistoryAction, IndexDef, Lit, Modifier, Name, Number,
-    STATEMENTS, Statement, Str, TABLE_ITEMS, TableItem, Word,
+    ALTER_ITEMS, AlterItem, Arg, Bool, ColumnDef, HistoryAction, IndexDef, Lit, Modifier, Name,
+    Number, STATEMENTS, Statement, Str, TABLE_ITEMS, TableItem, Word,
 };

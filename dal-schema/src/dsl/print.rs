@@ -120,6 +120,7 @@ impl<S> Display for Lit<S> {
             Lit::Str(s) => f.write_str(&string_literal(&s.text)),
             Lit::Int(n) | Lit::Float(n) => f.write_str(&n.digits),
             Lit::Bool(b) => write!(f, "{}", b.value),
+            Lit::Other(w) => f.write_str(&w.text),
         }
     }
 }

@@ -190,6 +190,9 @@ pub enum Lit<S = ()> {
     Float(Number<S>),
     /// `true` / `false`
     Bool(Bool<S>),
+    /// A literal the grammar takes nowhere (a char, a byte string), as
+    /// written: kept so the error about it can point at it.
+    Other(Word<S>),
 }
 
 impl<S: Copy> Lit<S> {
@@ -199,6 +202,7 @@ impl<S: Copy> Lit<S> {
             Lit::Str(s) => s.span,
             Lit::Int(n) | Lit::Float(n) => n.span,
             Lit::Bool(b) => b.span,
+            Lit::Other(w) => w.span,
         }
     }
 }
