@@ -46,6 +46,10 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use dal_schema::ddl::DdlStatement;
+use dal_schema::dsl::{
+    self, AlterItem, Arg, ColumnDef, HistoryAction, IndexDef, Modifier, Name, Statement, Str,
+    TableItem, float_literal, name_literal, string_literal,
+};
 use dal_schema::entity::{
     EntityShape, drop_history_triggers, history_table_name, history_triggers,
 };
@@ -508,22 +512,14 @@ pub fn rebuild(from: Script, to: Script) -> Script {
 /// One statement of a `schema!` body.
 #[derive(Debug, Clone, PartialEq)]
 enum Stmt {
-    Create {
-        table: String,
-        items: Vec<String>,
-    },
-    Alter {
-        table: String,
-        items: Vec<String>,
-    },
-    Drop(String),
-    Sql(String),
+    /// A statement of the grammar, written by the shared printer.
+    Schema(Statement),
     Comment(String),
     /// A typed SQLite table rebuild: both shapes as `create` bodies.
     Rebuild {
         table: String,
-        from: Vec<String>,
-        to: Vec<String>,
+        from: Vec<TableItem>,
+        to: Vec<TableItem>,
         comment: String,
     },
 }
@@ -537,22 +533,45 @@ struct Body {
 }
 
 impl Body {
-    fn alter(&mut self, table: &str, item: String) {
-        if let Some(Stmt::Alter { table: t, items }) = self.stmts.last_mut()
-            && t == table
+    fn alter(&mut self, table: &str, item: AlterItem) {
+        if let Some(Stmt::Schema(Statement::Alter { table: t, items })) = self.stmts.last_mut()
+            && t.value() == table
         {
             items.push(item);
             return;
         }
-        self.stmts.push(Stmt::Alter {
-            table: table.to_string(),
+        self.stmts.push(Stmt::Schema(Statement::Alter {
+            table: Name::new(table),
             items: vec![item],
-        });
+        }));
+    }
+
+    fn history(&mut self, table: &str, action: HistoryAction) {
+        let keyword = match action {
+            HistoryAction::Add => "add_history",
+            HistoryAction::Refresh => "refresh_history",
+            HistoryAction::Drop => "drop_history",
+        };
+        self.alter(
+            table,
+            AlterItem::History {
+                keyword: keyword.into(),
+                action,
+            },
+        );
+    }
+
+    fn drop(&mut self, table: &str) {
+        self.stmts.push(Stmt::Schema(Statement::Drop {
+            table: Name::new(table),
+        }));
     }
 
     fn sql(&mut self, statements: Vec<String>) {
         for s in statements {
-            self.stmts.push(Stmt::Sql(s));
+            self.stmts.push(Stmt::Schema(Statement::Sql {
+                sql: Str::from(s.as_str()),
+            }));
         }
     }
 
@@ -562,32 +581,10 @@ impl Body {
 
     fn write(&self, out: &mut String, indent: usize) {
         let pad = " ".repeat(indent);
-        let inner = " ".repeat(indent + 4);
         for s in &self.stmts {
             match s {
-                Stmt::Create { table, items } => {
-                    let _ = writeln!(out, "{pad}create {} {{", ident(table));
-                    for i in items {
-                        let _ = writeln!(out, "{inner}{i};");
-                    }
-                    let _ = writeln!(out, "{pad}}}");
-                }
-                Stmt::Alter { table, items } => {
-                    let _ = writeln!(out, "{pad}alter {} {{", ident(table));
-                    for i in items {
-                        if i.starts_with("//") {
-                            let _ = writeln!(out, "{inner}{i}");
-                        } else {
-                            let _ = writeln!(out, "{inner}{i};");
-                        }
-                    }
-                    let _ = writeln!(out, "{pad}}}");
-                }
-                Stmt::Drop(t) => {
-                    let _ = writeln!(out, "{pad}drop {};", ident(t));
-                }
-                Stmt::Sql(sql) => {
-                    let _ = writeln!(out, "{pad}sql({});", string_literal(sql));
+                Stmt::Schema(statement) => {
+                    dsl::write_statements(out, std::slice::from_ref(statement), indent)
                 }
                 Stmt::Comment(c) => {
                     for line in c.lines() {
@@ -787,7 +784,7 @@ impl<'a> Renderer<'a> {
 
         let mut up = Body::default();
         for t in &dropped_history {
-            up.alter(t, "drop_history()".into());
+            up.history(t, HistoryAction::Drop);
         }
         // Raw triggers name the columns and the history table: remove them
         // before the tables change (a SQLite rebuild could not rename a table
@@ -807,8 +804,8 @@ impl<'a> Renderer<'a> {
         for (shape, plan) in &plans {
             match plan {
                 HistoryPlan::New => {}
-                HistoryPlan::Add => up.alter(&shape.table, "add_history()".into()),
-                HistoryPlan::Refresh => up.alter(&shape.table, "refresh_history()".into()),
+                HistoryPlan::Add => up.history(&shape.table, HistoryAction::Add),
+                HistoryPlan::Refresh => up.history(&shape.table, HistoryAction::Refresh),
                 HistoryPlan::Raw => {
                     self.dialect_specific = true;
                     up.comment(format!(
@@ -825,7 +822,7 @@ impl<'a> Renderer<'a> {
         for (shape, plan) in &plans {
             match plan {
                 HistoryPlan::New | HistoryPlan::Add => {
-                    down.alter(&shape.table, "drop_history()".into())
+                    down.history(&shape.table, HistoryAction::Drop)
                 }
                 HistoryPlan::Refresh => {}
                 HistoryPlan::Raw => down.sql(drop_history_triggers(&shape.table, self.ctx.dialect)),
@@ -836,7 +833,7 @@ impl<'a> Renderer<'a> {
         }
         for (shape, plan) in &plans {
             match plan {
-                HistoryPlan::Refresh => down.alter(&shape.table, "refresh_history()".into()),
+                HistoryPlan::Refresh => down.history(&shape.table, HistoryAction::Refresh),
                 HistoryPlan::Raw => {
                     if let Some(old) = self.previous_shape(shape) {
                         down.comment(format!("history triggers of {} as they were", shape.table));
@@ -851,7 +848,7 @@ impl<'a> Renderer<'a> {
                 "{t} stops keeping a history: its history table and audit columns are dropped; \
                  the down script adds an empty history back"
             ));
-            down.alter(t, "add_history()".into());
+            down.history(t, HistoryAction::Add);
         }
 
         let source = self.source(name, &applied, &skipped, &up, &down);
@@ -914,9 +911,9 @@ impl<'a> Renderer<'a> {
                                  if it was renamed, write `alter {} {{ rename_column({}, {}); }}` \
                                  instead of the add and the drop, which keeps the values",
                                 new.name,
-                                ident(table),
-                                ident(column),
-                                ident(&new.name)
+                                name_literal(table),
+                                name_literal(column),
+                                name_literal(&new.name)
                             ));
                         }
                     }
@@ -939,8 +936,8 @@ impl<'a> Renderer<'a> {
                                 "table {name} is dropped and table {} created with the same columns: \
                                  if it was renamed, write `rename {} to {};` instead, which keeps the rows",
                                 new.name,
-                                ident(name),
-                                ident(&new.name)
+                                name_literal(name),
+                                name_literal(&new.name)
                             ));
                         }
                     }
@@ -1066,7 +1063,7 @@ impl<'a> Renderer<'a> {
         for change in applied {
             match change {
                 Change::CreateTable(t) => self.create(body, t),
-                Change::DropTable(name) => body.stmts.push(Stmt::Drop(name.clone())),
+                Change::DropTable(name) => body.drop(name),
                 Change::AddColumn { table, column } => {
                     let fk = applied.iter().find_map(|c| match c {
                         Change::AddForeignKey {
@@ -1096,7 +1093,12 @@ impl<'a> Renderer<'a> {
                     );
                 }
                 Change::DropColumn { table, column } => {
-                    body.alter(table, format!("drop_column({})", ident(column)));
+                    body.alter(
+                        table,
+                        AlterItem::DropColumn {
+                            column: Name::new(column),
+                        },
+                    );
                 }
                 Change::AlterColumn { table, from, to } => {
                     self.raw(
@@ -1111,23 +1113,31 @@ impl<'a> Renderer<'a> {
                 }
                 Change::CreateIndex { table, index } => self.create_index(body, table, index),
                 Change::DropIndex { table, name } => {
-                    body.alter(table, format!("drop_index({})", ident(name)));
-                }
-                Change::DropForeignKey { table, name } => {
-                    body.alter(table, format!("drop_foreign({})", string_literal(name)));
-                }
-                Change::AddCheck { table, check } => {
                     body.alter(
                         table,
-                        format!(
-                            "add_check({}, {})",
-                            string_literal(&check.name),
-                            string_literal(&check.expression)
-                        ),
+                        AlterItem::DropIndex {
+                            name: Name::new(name),
+                        },
                     );
                 }
+                Change::DropForeignKey { table, name } => {
+                    body.alter(
+                        table,
+                        AlterItem::DropForeign {
+                            target: Name::string(name),
+                        },
+                    );
+                }
+                Change::AddCheck { table, check } => {
+                    body.alter(table, add_check(check));
+                }
                 Change::DropCheck { table, name } => {
-                    body.alter(table, format!("drop_check({})", ident(name)));
+                    body.alter(
+                        table,
+                        AlterItem::DropCheck {
+                            name: Name::new(name),
+                        },
+                    );
                 }
                 Change::RebuildTable { from, to } => {
                     self.rebuild(body, from, to, "into its new shape");
@@ -1197,12 +1207,12 @@ impl<'a> Renderer<'a> {
         match table_items(table, &declared) {
             Some(mut items) => {
                 if history {
-                    items.push("history()".into());
+                    items.push(TableItem::History("history".into()));
                 }
-                body.stmts.push(Stmt::Create {
-                    table: table.name.clone(),
+                body.stmts.push(Stmt::Schema(Statement::Create {
+                    table: Name::new(&table.name),
                     items,
-                })
+                }))
             }
             None => self.raw(
                 body,
@@ -1232,7 +1242,7 @@ impl<'a> Renderer<'a> {
             ));
         }
         match expr {
-            Some(e) => body.alter(table, format!("add {e}")),
+            Some(column) => body.alter(table, AlterItem::Add { column }),
             None => {
                 let mut statement_column = column.clone();
                 statement_column.unique = false;
@@ -1259,28 +1269,20 @@ impl<'a> Renderer<'a> {
     }
 
     fn create_index(&mut self, body: &mut Body, table: &str, index: &Index) {
-        let cols = index
-            .columns
-            .iter()
-            .map(|c| ident(c))
-            .collect::<Vec<_>>()
-            .join(", ");
         let default_name = if index.unique {
             names::unique_index(table, &index.columns)
         } else {
             names::index(table, &index.columns)
         };
         if index.name == default_name {
-            let f = if index.unique {
-                "add_unique_index"
-            } else {
-                "add_index"
-            };
-            body.alter(table, format!("{f}({cols})"));
+            body.alter(
+                table,
+                AlterItem::AddIndex(IndexDef::new(index.unique, None, &index.columns)),
+            );
         } else if !index.unique {
             body.alter(
                 table,
-                format!("add_index_named({}, {cols})", string_literal(&index.name)),
+                AlterItem::AddIndex(IndexDef::new(false, Some(&index.name), &index.columns)),
             );
         } else {
             // the grammar has no named unique index for an existing table
@@ -1303,7 +1305,7 @@ impl<'a> Renderer<'a> {
 
     fn down(&mut self, body: &mut Body, change: &Change) {
         match change {
-            Change::CreateTable(t) => body.stmts.push(Stmt::Drop(t.name.clone())),
+            Change::CreateTable(t) => body.drop(&t.name),
             Change::DropTable(name) => match self.live_table(name).cloned() {
                 Some(t) => {
                     // the tables it referenced may have been dropped by this
@@ -1323,7 +1325,12 @@ impl<'a> Renderer<'a> {
                 }
             },
             Change::AddColumn { table, column } => {
-                body.alter(table, format!("drop_column({})", ident(&column.name)));
+                body.alter(
+                    table,
+                    AlterItem::DropColumn {
+                        column: Name::new(&column.name),
+                    },
+                );
             }
             Change::DropColumn { table, column } => {
                 let live = self
@@ -1358,7 +1365,12 @@ impl<'a> Renderer<'a> {
                 );
             }
             Change::CreateIndex { table, index } => {
-                body.alter(table, format!("drop_index({})", ident(&index.name)));
+                body.alter(
+                    table,
+                    AlterItem::DropIndex {
+                        name: Name::new(&index.name),
+                    },
+                );
             }
             Change::DropIndex { table, name } => {
                 let live = self
@@ -1378,7 +1390,9 @@ impl<'a> Renderer<'a> {
                 // before its column goes (MySQL refuses to drop a column a key uses)
                 body.alter(
                     table,
-                    format!("drop_foreign({})", string_literal(&foreign_key.name)),
+                    AlterItem::DropForeign {
+                        target: Name::string(&foreign_key.name),
+                    },
                 );
             }
             Change::DropForeignKey { table, name } => {
@@ -1404,7 +1418,12 @@ impl<'a> Renderer<'a> {
                 }
             }
             Change::AddCheck { table, check } => {
-                body.alter(table, format!("drop_check({})", ident(&check.name)));
+                body.alter(
+                    table,
+                    AlterItem::DropCheck {
+                        name: Name::new(&check.name),
+                    },
+                );
             }
             Change::DropCheck { table, name } => {
                 let live = self
@@ -1412,14 +1431,7 @@ impl<'a> Renderer<'a> {
                     .and_then(|t| t.checks.iter().find(|c| &c.name == name))
                     .cloned();
                 match live {
-                    Some(check) => body.alter(
-                        table,
-                        format!(
-                            "add_check({}, {})",
-                            string_literal(&check.name),
-                            string_literal(&check.expression)
-                        ),
-                    ),
+                    Some(check) => body.alter(table, add_check(&check)),
                     None => {
                         body.comment(format!("TODO: re-add check {name} on {table}"));
                         self.warnings.push(format!(
@@ -1465,10 +1477,10 @@ fn write_segments(out: &mut String, var: &str, body: &Body) {
         let _ = writeln!(out, "    {var}.extend(dal::autogen::rebuild(");
         for items in [from, to] {
             let shape = Body {
-                stmts: vec![Stmt::Create {
-                    table: table.clone(),
+                stmts: vec![Stmt::Schema(Statement::Create {
+                    table: Name::new(table),
                     items: items.clone(),
-                }],
+                })],
                 created: HashSet::new(),
             };
             write_schema(out, &shape, 8);
@@ -1507,7 +1519,7 @@ enum ColumnKey {
 
 /// The table items of `create <table> { ... }`, or `None` when the grammar
 /// cannot express the table (a composite foreign key, an expression default).
-fn table_items(table: &Table, declared: &dyn Fn(&str) -> bool) -> Option<Vec<String>> {
+fn table_items(table: &Table, declared: &dyn Fn(&str) -> bool) -> Option<Vec<TableItem>> {
     // foreign keys are written on their (single) column
     let mut fk_of: Vec<Option<&ForeignKey>> = vec![None; table.columns.len()];
     for fk in &table.foreign_keys {
@@ -1555,7 +1567,7 @@ fn table_items(table: &Table, declared: &dyn Fn(&str) -> bool) -> Option<Vec<Str
             && plain(i)
             && plain(i + 1)
         {
-            items.push("timestamps()".to_string());
+            items.push(TableItem::Timestamps("timestamps".into()));
             i += 2;
             continue;
         }
@@ -1567,7 +1579,7 @@ fn table_items(table: &Table, declared: &dyn Fn(&str) -> bool) -> Option<Vec<Str
             && !c.auto_increment
             && plain(i)
         {
-            items.push("soft_deletes()".to_string());
+            items.push(TableItem::SoftDeletes("soft_deletes".into()));
             i += 1;
             continue;
         }
@@ -1578,41 +1590,54 @@ fn table_items(table: &Table, declared: &dyn Fn(&str) -> bool) -> Option<Vec<Str
         } else {
             ColumnKey::None
         };
-        items.push(column_expr(&table.name, &column, fk_of[i], declared, &key)?);
+        items.push(TableItem::Column(column_expr(
+            &table.name,
+            &column,
+            fk_of[i],
+            declared,
+            &key,
+        )?));
         i += 1;
     }
     if table.primary_key.len() > 1 {
-        items.push(format!("primary({})", ident_list(&table.primary_key)));
+        items.push(TableItem::Primary {
+            keyword: "primary".into(),
+            columns: table.primary_key.iter().map(|c| Name::new(c)).collect(),
+        });
     }
     for idx in indexes {
-        let cols = ident_list(&idx.columns);
         let default_name = if idx.unique {
             names::unique_index(&table.name, &idx.columns)
         } else {
             names::index(&table.name, &idx.columns)
         };
-        let f = if idx.unique { "unique_index" } else { "index" };
-        if idx.name == default_name {
-            items.push(format!("{f}({cols})"));
-        } else {
-            items.push(format!("{f}_named({}, {cols})", string_literal(&idx.name)));
-        }
+        let name = (idx.name != default_name).then_some(idx.name.as_str());
+        items.push(TableItem::Index(IndexDef::new(
+            idx.unique,
+            name,
+            &idx.columns,
+        )));
     }
     for check in &table.checks {
-        if check.name == names::check(&table.name, &check.expression) {
-            items.push(format!("check({})", string_literal(&check.expression)));
-        } else {
-            items.push(format!(
-                "check_named({}, {})",
-                string_literal(&check.name),
-                string_literal(&check.expression)
-            ));
-        }
+        let name = (check.name != names::check(&table.name, &check.expression))
+            .then(|| Str::from(check.name.as_str()));
+        items.push(TableItem::Check {
+            name,
+            expression: Str::from(check.expression.as_str()),
+        });
     }
     if table.without_rowid {
-        items.push("without_rowid()".to_string());
+        items.push(TableItem::WithoutRowid("without_rowid".into()));
     }
     Some(items)
+}
+
+/// `add_check("name", "expression")`.
+fn add_check(check: &dal_schema::Check) -> AlterItem {
+    AlterItem::AddCheck {
+        name: Str::from(check.name.as_str()),
+        expression: Str::from(check.expression.as_str()),
+    }
 }
 
 fn is_timestamp_column(c: &Column) -> bool {
@@ -1630,107 +1655,97 @@ fn column_expr(
     fk: Option<&ForeignKey>,
     declared: &dyn Fn(&str) -> bool,
     key: &ColumnKey,
-) -> Option<String> {
-    let name = ident(&c.name);
+) -> Option<ColumnDef> {
+    let name = || Some(Name::new(&c.name));
+    // `id()` / `uuid_id()` name the column `id` unless told otherwise
+    let key_name = || (c.name != "id").then(|| Name::new(&c.name));
     let primary = matches!(key, ColumnKey::Primary);
-    let mut out;
     let mut primary_written = false;
     let mut auto_written = false;
-    match &c.ty {
+    let simple = |kind: &str| ColumnDef::new(kind, name(), Vec::new());
+    let mut out = match &c.ty {
         ColumnType::BigInteger if primary && c.auto_increment && fk.is_none() => {
-            out = if c.name == "id" {
-                "id()".to_string()
-            } else {
-                format!("id({name})")
-            };
             primary_written = true;
             auto_written = true;
+            ColumnDef::new("id", key_name(), Vec::new())
         }
         ColumnType::Uuid if primary && !c.auto_increment && fk.is_none() => {
-            out = if c.name == "id" {
-                "uuid_id()".to_string()
-            } else {
-                format!("uuid_id({name})")
-            };
             primary_written = true;
+            ColumnDef::new("uuid_id", key_name(), Vec::new())
         }
-        ColumnType::BigInteger if fk.is_some() => out = format!("foreign_id({name})"),
-        ColumnType::Uuid if fk.is_some() => out = format!("foreign_uuid({name})"),
-        ColumnType::SmallInteger => out = format!("small_integer({name})"),
-        ColumnType::Integer => out = format!("integer({name})"),
-        ColumnType::BigInteger => out = format!("big_integer({name})"),
-        ColumnType::UnsignedInteger => out = format!("unsigned_integer({name})"),
-        ColumnType::UnsignedBigInteger => out = format!("unsigned_big_integer({name})"),
-        ColumnType::Boolean => out = format!("boolean({name})"),
-        ColumnType::Float => out = format!("float({name})"),
-        ColumnType::Double => out = format!("double({name})"),
-        ColumnType::Decimal { precision, scale } => {
-            out = format!("decimal({name}, {precision}, {scale})")
+        ColumnType::BigInteger if fk.is_some() => simple("foreign_id"),
+        ColumnType::Uuid if fk.is_some() => simple("foreign_uuid"),
+        ColumnType::SmallInteger => simple("small_integer"),
+        ColumnType::Integer => simple("integer"),
+        ColumnType::BigInteger => simple("big_integer"),
+        ColumnType::UnsignedInteger => simple("unsigned_integer"),
+        ColumnType::UnsignedBigInteger => simple("unsigned_big_integer"),
+        ColumnType::Boolean => simple("boolean"),
+        ColumnType::Float => simple("float"),
+        ColumnType::Double => simple("double"),
+        ColumnType::Decimal { precision, scale } => ColumnDef::new(
+            "decimal",
+            name(),
+            vec![Arg::int((*precision).into()), Arg::int((*scale).into())],
+        ),
+        ColumnType::String { length } => {
+            ColumnDef::new("string", name(), vec![Arg::int((*length).into())])
         }
-        ColumnType::String { length } => out = format!("string({name}, {length})"),
-        ColumnType::Text => out = format!("text({name})"),
-        ColumnType::Date => out = format!("date({name})"),
-        ColumnType::Time => out = format!("time({name})"),
-        ColumnType::Timestamp => out = format!("timestamp({name})"),
-        ColumnType::TimestampTz => out = format!("timestamp_tz({name})"),
-        ColumnType::Uuid => out = format!("uuid({name})"),
-        ColumnType::Json => out = format!("json({name})"),
-        ColumnType::Binary => out = format!("binary({name})"),
-        ColumnType::Enumeration { variants } => {
-            let v = variants
-                .iter()
-                .map(|v| string_literal(v))
-                .collect::<Vec<_>>()
-                .join(", ");
-            out = format!("enumeration({name}, [{v}])");
-        }
+        ColumnType::Text => simple("text"),
+        ColumnType::Date => simple("date"),
+        ColumnType::Time => simple("time"),
+        ColumnType::Timestamp => simple("timestamp"),
+        ColumnType::TimestampTz => simple("timestamp_tz"),
+        ColumnType::Uuid => simple("uuid"),
+        ColumnType::Json => simple("json"),
+        ColumnType::Binary => simple("binary"),
+        ColumnType::Enumeration { variants } => ColumnDef::new(
+            "enumeration",
+            name(),
+            vec![Arg::list(variants.iter().map(|v| Arg::string(v)).collect())],
+        ),
         ColumnType::Array { element } => {
-            out = format!("array({name}, {})", array_element_args(element)?)
+            ColumnDef::new("array", name(), array_element_args(element)?)
         }
-    }
+    };
     if c.nullable {
-        out.push_str(".nullable()");
+        out = out.with("nullable", Vec::new());
     }
     if let Some(d) = &c.default
         && let Some(m) = default_modifier(&c.ty, d)?
     {
-        out.push_str(&m);
+        out.modifiers.push(m);
     }
     if c.unique {
-        out.push_str(".unique()");
+        out = out.with("unique", Vec::new());
     }
     if c.auto_increment && !auto_written {
-        out.push_str(".auto_increment()");
+        out = out.with("auto_increment", Vec::new());
     }
     if primary && !primary_written {
-        out.push_str(".primary()");
+        out = out.with("primary", Vec::new());
     }
     if let Some(fk) = fk {
         if fk.references_columns.len() != 1 {
             return None;
         }
         let target = &fk.references_columns[0];
-        if target == "id" {
-            let _ = write!(out, ".references({})", ident(&fk.references_table));
-        } else {
-            let _ = write!(
-                out,
-                ".references({}, {})",
-                ident(&fk.references_table),
-                ident(target)
-            );
+        let mut references = vec![Arg::name(&fk.references_table)];
+        if target != "id" {
+            references.push(Arg::name(target));
         }
+        out = out.with("references", references);
         if fk.on_delete != ReferentialAction::NoAction {
-            let _ = write!(out, ".on_delete({})", action(fk.on_delete));
+            out = out.with("on_delete", vec![Arg::ident(action(fk.on_delete))]);
         }
         if fk.on_update != ReferentialAction::NoAction {
-            let _ = write!(out, ".on_update({})", action(fk.on_update));
+            out = out.with("on_update", vec![Arg::ident(action(fk.on_update))]);
         }
         if fk.name != names::foreign_key(table, std::slice::from_ref(&c.name)) {
-            let _ = write!(out, ".named({})", string_literal(&fk.name));
+            out = out.with("named", vec![Arg::string(&fk.name)]);
         }
         if !declared(&fk.references_table) {
-            out.push_str(".external()");
+            out = out.with("external", Vec::new());
         }
     }
     Some(out)
@@ -1738,42 +1753,36 @@ fn column_expr(
 
 /// `.default(..)` / `.use_current()`; `Some(None)` writes nothing (`NULL` is
 /// no default), `None` when the grammar has no way to say it.
-fn default_modifier(ty: &ColumnType, d: &DefaultValue) -> Option<Option<String>> {
+fn default_modifier(ty: &ColumnType, d: &DefaultValue) -> Option<Option<Modifier>> {
     let fractional = matches!(
         ty,
         ColumnType::Float | ColumnType::Double | ColumnType::Decimal { .. }
     );
-    Some(Some(match d {
+    let value = match d {
         DefaultValue::Null => return Some(None),
-        DefaultValue::Bool(b) => format!(".default({b})"),
-        DefaultValue::Integer(i) if fractional => format!(".default({i}.0)"),
-        DefaultValue::Integer(i) => format!(".default({i})"),
+        DefaultValue::Bool(b) => Arg::bool(*b),
+        DefaultValue::Integer(i) if fractional => Arg::float(&format!("{i}.0")),
+        DefaultValue::Integer(i) => Arg::int((*i).into()),
         DefaultValue::Float(f) => {
             if !f.is_finite() {
                 return None;
             }
-            format!(".default({})", float_literal(*f))
+            Arg::float(&float_literal(*f))
         }
-        DefaultValue::String(s) => format!(".default({})", string_literal(s)),
-        DefaultValue::CurrentTimestamp if *ty != ColumnType::Date => ".use_current()".to_string(),
-        DefaultValue::CurrentDate if *ty == ColumnType::Date => ".use_current()".to_string(),
+        DefaultValue::String(s) => Arg::string(s),
+        DefaultValue::CurrentTimestamp if *ty != ColumnType::Date => {
+            return Some(Some(Modifier::new("use_current", Vec::new())));
+        }
+        DefaultValue::CurrentDate if *ty == ColumnType::Date => {
+            return Some(Some(Modifier::new("use_current", Vec::new())));
+        }
         DefaultValue::CurrentTimestamp
         | DefaultValue::CurrentDate
         | DefaultValue::Expression(_) => {
             return None;
         }
-    }))
-}
-
-/// A float literal that reads back as the same `f64` and is a Rust float
-/// literal (always with a `.` or an exponent).
-fn float_literal(f: f64) -> String {
-    let s = format!("{f:?}");
-    if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
-        s
-    } else {
-        format!("{s}.0")
-    }
+    };
+    Some(Some(Modifier::new("default", vec![value])))
 }
 
 fn action(a: ReferentialAction) -> &'static str {
@@ -1786,73 +1795,23 @@ fn action(a: ReferentialAction) -> &'static str {
     }
 }
 
-/// Rust keywords (strict, reserved and the 2024 edition's), which cannot be
-/// written as a bare identifier.
-const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
-];
-
-/// Whether `name` can be written as a bare Rust identifier.
-fn is_rust_ident(name: &str) -> bool {
-    let mut chars = name.chars();
-    let Some(first) = chars.next() else {
-        return false;
-    };
-    (first.is_ascii_alphabetic() || first == '_')
-        && name != "_"
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !KEYWORDS.contains(&name)
-}
-
-/// A name as the grammar takes it: a bare identifier, or a string literal.
-fn ident(name: &str) -> String {
-    if is_rust_ident(name) {
-        name.to_string()
-    } else {
-        string_literal(name)
-    }
-}
-
-fn ident_list(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| ident(n))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A Rust string literal for `s`: a raw string when it holds quotes or
-/// backslashes (SQL often does), an ordinary one otherwise.
-fn string_literal(s: &str) -> String {
-    if (s.contains('"') || s.contains('\\')) && !s.chars().any(|c| c.is_control() && c != '\n') {
-        let mut hashes = 1;
-        while s.contains(&format!("\"{}", "#".repeat(hashes))) {
-            hashes += 1;
-        }
-        let h = "#".repeat(hashes);
-        format!("r{h}\"{s}\"{h}")
-    } else {
-        format!("{s:?}")
-    }
-}
-
 /// How `schema!` writes an array's element type: `text`, `big_integer`,
 /// `string, 40`, `decimal, 10, 2` (the arguments after the column's name).
 /// `None` for an element the grammar does not take (validation refuses it).
-fn array_element_args(element: &ColumnType) -> Option<String> {
-    // the builder's name with its arguments after commas: `decimal(10, 2)`
-    // -> `decimal, 10, 2`
-    element.is_array_element().then(|| {
-        element
-            .builder_name()
-            .replacen('(', ", ", 1)
-            .trim_end_matches(')')
-            .to_string()
-    })
+fn array_element_args(element: &ColumnType) -> Option<Vec<Arg>> {
+    if !element.is_array_element() {
+        return None;
+    }
+    // the builder's name with its arguments: `decimal(10, 2)` -> `decimal, 10, 2`
+    let builder = element.builder_name();
+    let (kind, args) = builder.split_once('(').unwrap_or((builder.as_str(), ")"));
+    let mut out = vec![Arg::ident(kind)];
+    for a in args.trim_end_matches(')').split(',').map(str::trim) {
+        if !a.is_empty() {
+            out.push(Arg::int(a.parse().ok()?));
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]

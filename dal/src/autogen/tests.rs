@@ -1,5 +1,6 @@
 //! Unit tests of the renderer: diffs in, `schema!` source out, no database.
 
+use dal_schema::dsl::is_rust_ident;
 use dal_schema::entity::{ColumnRole, EntityColumn, EntityShape};
 use dal_schema::{
     Change, Column, ColumnType, DefaultValue, Dialect, ReferentialAction, Schema, SchemaDiff,
