@@ -20,9 +20,11 @@
 //! assert_eq!(create.to_string(), "create users {\n    id();\n    string(email, 150);\n}\n");
 //! ```
 
+pub mod from_model;
 pub mod print;
 pub mod tree;
 
+pub use from_model::{add_check, column_def, table_items};
 pub use print::{float_literal, is_rust_ident, name_literal, string_literal, write_statements};
 pub use tree::{
     ALTER_ITEMS, AlterItem, Arg, Bool, ColumnDef, HistoryAction, IndexDef, Lit, Modifier, Name,
