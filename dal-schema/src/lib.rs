@@ -29,6 +29,7 @@ pub mod entity;
 pub mod model;
 pub mod script;
 pub mod sql;
+mod track;
 mod validate;
 
 pub use builder::{ColumnBuilder, ForeignKeyBuilder, TableBuilder};

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Display;
 
+use dal_schema::ddl::DdlStatement;
 use dal_schema::model::names;
 use dal_schema::{
     ColumnType, DefaultValue, Dialect, MAX_IDENTIFIER_LEN, MAX_STRING_LENGTH, ReferentialAction,
@@ -2167,9 +2168,10 @@ impl Lowerer {
         if let Some(t) = state {
             match self.drop_column_problem(t, &col) {
                 Some(problem) => self.error(column.span(), problem),
-                None => {
-                    t.columns.retain(|c| c.name != col);
-                }
+                None => t.apply(&DdlStatement::DropColumn {
+                    table: name.to_string(),
+                    column: col.clone(),
+                }),
             }
         }
         StepModel::DropColumn {
@@ -2202,17 +2204,14 @@ impl Lowerer {
                     format!("column `{t_name}` already exists in `{name}`"),
                 );
             } else {
-                rename_column_in(t, &f, &t_name);
+                let rename = DdlStatement::RenameColumn {
+                    table: name.to_string(),
+                    from: f.clone(),
+                    to: t_name.clone(),
+                };
+                t.apply(&rename);
                 for other in self.tables.values_mut() {
-                    for fk in &mut other.foreign_keys {
-                        if fk.references_table == name {
-                            for c in &mut fk.references_columns {
-                                if *c == f {
-                                    *c = t_name.clone();
-                                }
-                            }
-                        }
-                    }
+                    other.apply(&rename);
                 }
             }
         }
@@ -2235,14 +2234,10 @@ impl Lowerer {
         if let Some(t) = state {
             let all: Vec<String> = t.all_indexes().into_iter().map(|i| i.name).collect();
             if all.contains(&index_name) {
-                t.indexes.retain(|i| i.name != index_name);
-                for c in &mut t.columns {
-                    if c.unique
-                        && names::unique_index(name, std::slice::from_ref(&c.name)) == index_name
-                    {
-                        c.unique = false;
-                    }
-                }
+                t.apply(&DdlStatement::DropIndex {
+                    table: name.to_string(),
+                    name: index_name.clone(),
+                });
             } else {
                 self.error(index.span(), not_declared(name, "index", &index_name, &all));
             }
@@ -2265,7 +2260,10 @@ impl Lowerer {
         if let Some(t) = state {
             let all: Vec<String> = t.checks.iter().map(|c| c.name.clone()).collect();
             if all.contains(&check_name) {
-                t.checks.retain(|c| c.name != check_name);
+                t.apply(&DdlStatement::DropCheck {
+                    table: name.to_string(),
+                    name: check_name.clone(),
+                });
             } else {
                 self.error(check.span(), not_declared(name, "check", &check_name, &all));
             }
@@ -2321,7 +2319,10 @@ impl Lowerer {
             }
         };
         if let Some(t) = state {
-            t.foreign_keys.retain(|fk| fk.name != fk_name);
+            t.apply(&DdlStatement::DropForeignKey {
+                table: name.to_string(),
+                name: fk_name.clone(),
+            });
         }
         StepModel::DropForeign {
             table: name.to_string(),
@@ -2470,15 +2471,14 @@ impl Lowerer {
             self.history.insert(t.clone(), h);
         }
         match self.tables.remove(&f) {
-            Some(mut table) => {
-                table.name = t.clone();
+            Some(table) => {
                 self.tables.insert(t.clone(), table);
-                for other in self.tables.values_mut() {
-                    for fk in &mut other.foreign_keys {
-                        if fk.references_table == f {
-                            fk.references_table = t.clone();
-                        }
-                    }
+                let rename = DdlStatement::RenameTable {
+                    from: f.clone(),
+                    to: t.clone(),
+                };
+                for table in self.tables.values_mut() {
+                    table.apply(&rename);
                 }
                 self.gone.insert(f, format!("was renamed to `{t}`"));
                 self.gone.remove(&t);
@@ -2515,27 +2515,6 @@ fn index_loc(def: &IndexDef) -> Loc {
         def.keyword.span(),
         def.columns.last().map_or(def.keyword.span(), Name::span),
     )
-}
-
-fn rename_column_in(t: &mut Table, from: &str, to: &str) {
-    let rename = |c: &mut String| {
-        if c == from {
-            *c = to.to_string();
-        }
-    };
-    if let Some(c) = t.column_mut(from) {
-        c.name = to.to_string();
-    }
-    t.primary_key.iter_mut().for_each(rename);
-    for i in &mut t.indexes {
-        i.columns.iter_mut().for_each(rename);
-    }
-    for fk in &mut t.foreign_keys {
-        fk.columns.iter_mut().for_each(rename);
-        if fk.references_table == t.name {
-            fk.references_columns.iter_mut().for_each(rename);
-        }
-    }
 }
 
 /// `unknown column `x` in the index of `t``, with the closest column or the list.
