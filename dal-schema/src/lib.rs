@@ -24,10 +24,12 @@ mod builder;
 pub mod ddl;
 pub mod dialect;
 pub mod diff;
+pub mod dsl;
 pub mod entity;
 pub mod model;
 pub mod script;
 pub mod sql;
+mod track;
 mod validate;
 
 pub use builder::{ColumnBuilder, ForeignKeyBuilder, TableBuilder};

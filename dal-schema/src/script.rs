@@ -504,57 +504,14 @@ fn ddl_table(d: &DdlStatement) -> Option<&str> {
     })
 }
 
-/// Follow a step's effect on the tables' columns.
+/// Follow a step's effect on the tables (raw SQL is not followed).
 fn apply(model: &mut Schema, step: &Step) {
     fn table_mut<'m>(model: &'m mut Schema, name: &str) -> Option<&'m mut Table> {
         model.tables.iter_mut().find(|t| t.name == name)
     }
     match step {
         Step::Sql(_) => {}
-        Step::Ddl(d) => match d {
-            DdlStatement::CreateTable { table, .. } => {
-                model.tables.retain(|t| t.name != table.name);
-                model.tables.push(table.clone());
-            }
-            DdlStatement::DropTable { name, .. } => model.tables.retain(|t| &t.name != name),
-            DdlStatement::RenameTable { from, to } => {
-                if let Some(t) = table_mut(model, from) {
-                    t.name = to.clone();
-                }
-            }
-            DdlStatement::AddColumn { table, column } => {
-                if let Some(t) = table_mut(model, table)
-                    && t.column(&column.name).is_none()
-                {
-                    t.columns.push(column.clone());
-                }
-            }
-            DdlStatement::DropColumn { table, column } => {
-                if let Some(t) = table_mut(model, table) {
-                    t.columns.retain(|c| &c.name != column);
-                }
-            }
-            DdlStatement::RenameColumn { table, from, to } => {
-                if let Some(t) = table_mut(model, table) {
-                    for c in t.columns.iter_mut().filter(|c| &c.name == from) {
-                        c.name = to.clone();
-                    }
-                    for k in t.primary_key.iter_mut().filter(|k| *k == from) {
-                        *k = to.clone();
-                    }
-                }
-            }
-            DdlStatement::AlterColumn { table, to, .. } => {
-                if let Some(c) = table_mut(model, table).and_then(|t| t.column_mut(&to.name)) {
-                    *c = to.clone();
-                }
-            }
-            DdlStatement::RebuildTable { to, .. } => {
-                model.tables.retain(|t| t.name != to.name);
-                model.tables.push(to.clone());
-            }
-            _ => {}
-        },
+        Step::Ddl(d) => model.apply(d),
         Step::History(h) => {
             let hname = history_table_name(&h.table);
             match h.action {

@@ -7,229 +7,71 @@
 //! block), so one malformed item does not hide the others: every syntax error is
 //! reported, each on its own token.
 
+use dal_schema::dsl;
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
-use syn::parse::{Parse, ParseStream};
+use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Ident, LitStr, Token, braced, bracketed, parenthesized, token};
 
+pub(crate) use dal_schema::dsl::{ALTER_ITEMS, HistoryAction, STATEMENTS, TABLE_ITEMS};
+
 use super::{error_between, unknown_name};
 
-/// The statements a `schema!` takes.
-pub(crate) const STATEMENTS: &[&str] =
-    &["create", "alter", "drop", "drop_if_exists", "rename", "sql"];
+// The shared tree (`dal_schema::dsl`) with the macro's positions: every node
+// keeps the span of its tokens, so each error points at what is wrong.
 
-/// The items of a `create` block that are not columns.
-pub(crate) const TABLE_ITEMS: &[&str] = &[
-    "timestamps",
-    "soft_deletes",
-    "history",
-    "without_rowid",
-    "primary",
-    "index",
-    "unique_index",
-    "index_named",
-    "unique_index_named",
-    "check",
-    "check_named",
-];
-
-/// The items of an `alter` block.
-pub(crate) const ALTER_ITEMS: &[&str] = &[
-    "add",
-    "drop_column",
-    "rename_column",
-    "add_index",
-    "add_unique_index",
-    "add_index_named",
-    "drop_index",
-    "add_check",
-    "drop_check",
-    "drop_foreign",
-    "add_history",
-    "refresh_history",
-    "drop_history",
-];
+/// An identifier with its span.
+pub(crate) type Word = dsl::Word<Span>;
+/// A string literal with its span.
+pub(crate) type Str = dsl::Str<Span>;
+/// A literal argument.
+pub(crate) type Lit = dsl::Lit<Span>;
+/// A table, column or constraint name.
+pub(crate) type Name = dsl::Name<Span>;
+/// An argument of a column type or a modifier.
+pub(crate) type Arg = dsl::Arg<Span>;
+/// `.name(args)` after a column.
+pub(crate) type Modifier = dsl::Modifier<Span>;
+/// A column definition with its modifiers.
+pub(crate) type ColumnDef = dsl::ColumnDef<Span>;
+/// An index item.
+pub(crate) type IndexDef = dsl::IndexDef<Span>;
+/// One item of a `create` block.
+pub(crate) type TableItem = dsl::TableItem<Span>;
+/// One item of an `alter` block.
+pub(crate) type AlterItem = dsl::AlterItem<Span>;
+/// One statement.
+pub(crate) type Statement = dsl::Statement<Span>;
 
 /// The whole input of `schema! { ... }`: its statements, in order.
 pub(crate) struct SchemaInput {
     pub statements: Vec<Statement>,
 }
 
-/// A table, column or constraint name: a Rust identifier (keywords and raw
-/// identifiers allowed: `type`, `r#type`) or a string literal for a name that is
-/// not a Rust identifier. Whether it is a valid SQL identifier is checked by `lower`.
-#[derive(Clone)]
-pub(crate) enum Name {
-    Ident(Ident),
-    Str(LitStr),
+fn word(ident: &Ident) -> Word {
+    Word::new(ident.to_string(), ident.span())
 }
 
-impl Name {
-    /// The name as written (without `r#` or quotes).
-    pub fn value(&self) -> String {
-        match self {
-            Name::Ident(i) => i.unraw().to_string(),
-            Name::Str(s) => s.value(),
-        }
+fn str_lit(lit: &LitStr) -> Str {
+    Str::new(lit.value(), lit.span())
+}
+
+fn lit(lit: syn::Lit) -> Lit {
+    let span = lit.span();
+    match lit {
+        syn::Lit::Str(s) => dsl::Lit::Str(str_lit(&s)),
+        syn::Lit::Int(i) => dsl::Lit::Int(dsl::Number::new(i.base10_digits(), span)),
+        syn::Lit::Float(f) => dsl::Lit::Float(dsl::Number::new(f.base10_digits(), span)),
+        syn::Lit::Bool(b) => dsl::Lit::Bool(dsl::Bool {
+            value: b.value,
+            span,
+        }),
+        other => dsl::Lit::Other(Word::new(
+            quote::ToTokens::to_token_stream(&other).to_string(),
+            span,
+        )),
     }
-
-    pub fn span(&self) -> Span {
-        match self {
-            Name::Ident(i) => i.span(),
-            Name::Str(s) => s.span(),
-        }
-    }
-}
-
-/// One statement of the script.
-pub(crate) enum Statement {
-    /// `create <table> { <table item>; ... }` (a `;` after the block is allowed).
-    Create { table: Name, items: Vec<TableItem> },
-    /// `alter <table> { <alter item>; ... }`
-    Alter { table: Name, items: Vec<AlterItem> },
-    /// `drop <table>;`
-    Drop { table: Name },
-    /// `drop_if_exists <table>;`
-    DropIfExists { table: Name },
-    /// `rename <table> to <new>;`
-    Rename { from: Name, to: Name },
-    /// `sql("portable SQL");`
-    Sql { sql: LitStr },
-}
-
-/// One item of a `create` block.
-pub(crate) enum TableItem {
-    /// A column with its modifiers: `string(email, 150).unique()`, `id()`, ...
-    Column(ColumnDef),
-    /// `timestamps()`: `created_at` and `updated_at`.
-    Timestamps(Ident),
-    /// `soft_deletes()`: `deleted_at`.
-    SoftDeletes(Ident),
-    /// `history()`: the hidden audit columns, the history table and its triggers.
-    History(Ident),
-    /// `without_rowid()`
-    WithoutRowid(Ident),
-    /// `primary(a, b)`
-    Primary { keyword: Ident, columns: Vec<Name> },
-    /// `index(..)`, `unique_index(..)`, `index_named("name", ..)`, `unique_index_named("name", ..)`
-    Index(IndexDef),
-    /// `check("expression")` or `check_named("name", "expression")`
-    Check {
-        name: Option<LitStr>,
-        expression: LitStr,
-    },
-}
-
-/// An index over columns, with an explicit name or the conventional one.
-pub(crate) struct IndexDef {
-    pub keyword: Ident,
-    pub unique: bool,
-    pub name: Option<LitStr>,
-    pub columns: Vec<Name>,
-}
-
-/// A column definition: the column type, its parenthesised arguments and the
-/// chained modifiers, e.g. `decimal(price, 10, 2).nullable().default(0)`.
-pub(crate) struct ColumnDef {
-    /// The column type as written (`string`, `big_integer`, ...).
-    pub kind: Ident,
-    /// The parentheses after the type.
-    pub paren: token::Paren,
-    /// The column name: the first argument when it is a name (`id()` has none).
-    pub name: Option<Name>,
-    /// The arguments after the name (`150` in `string(email, 150)`).
-    pub args: Vec<Arg>,
-    /// The modifiers, in the order written.
-    pub modifiers: Vec<Modifier>,
-}
-
-impl ColumnDef {
-    /// Where the column definition ends before its modifiers (`string(email)`).
-    pub fn call_end(&self) -> Span {
-        self.paren.span.close()
-    }
-}
-
-/// A modifier: `.name(args)`, e.g. `.references(users, id)`.
-pub(crate) struct Modifier {
-    pub name: Ident,
-    pub paren: token::Paren,
-    pub args: Vec<Arg>,
-}
-
-/// An argument of a column type or a modifier.
-#[derive(Clone)]
-pub(crate) enum Arg {
-    /// A bare identifier: a name, a referential action or `null`.
-    Ident(Ident),
-    /// A string, integer, float or boolean literal.
-    Lit(syn::Lit),
-    /// A negative number: `-1`, `-2.5`.
-    Neg(Token![-], syn::Lit),
-    /// A list: `["admin", "user"]`.
-    List(token::Bracket, Vec<Arg>),
-}
-
-impl Arg {
-    pub fn span(&self) -> Span {
-        match self {
-            Arg::Ident(i) => i.span(),
-            Arg::Lit(l) => l.span(),
-            Arg::Neg(m, _) => m.span,
-            Arg::List(b, _) => b.span.join(),
-        }
-    }
-
-    /// The last token's span (for errors covering the whole argument).
-    pub fn end_span(&self) -> Span {
-        match self {
-            Arg::Neg(_, l) => l.span(),
-            other => other.span(),
-        }
-    }
-
-    /// The argument as a name (an identifier or a string).
-    pub fn as_name(&self) -> Option<Name> {
-        match self {
-            Arg::Ident(i) => Some(Name::Ident(i.clone())),
-            Arg::Lit(syn::Lit::Str(s)) => Some(Name::Str(s.clone())),
-            _ => None,
-        }
-    }
-}
-
-/// One item of an `alter` block.
-pub(crate) enum AlterItem {
-    /// `add <column definition>`
-    Add { column: ColumnDef },
-    /// `drop_column(col)`
-    DropColumn { column: Name },
-    /// `rename_column(from, to)`
-    RenameColumn { from: Name, to: Name },
-    /// `add_index(..)`, `add_unique_index(..)`, `add_index_named("name", ..)`
-    AddIndex(IndexDef),
-    /// `drop_index(name)` or `drop_index("name")`
-    DropIndex { name: Name },
-    /// `add_check("name", "expression")`
-    AddCheck { name: LitStr, expression: LitStr },
-    /// `drop_check(name)`
-    DropCheck { name: Name },
-    /// `drop_foreign(col)` (the foreign key on that column) or `drop_foreign("fk_name")`
-    DropForeign { target: Name },
-    /// `add_history()`, `refresh_history()` or `drop_history()`.
-    History {
-        keyword: Ident,
-        action: HistoryAction,
-    },
-}
-
-/// What a history item of an `alter` block does.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HistoryAction {
-    Add,
-    Refresh,
-    Drop,
 }
 
 // ---------------------------------------------------------------------------
@@ -283,7 +125,10 @@ fn split_items(tokens: TokenStream) -> Vec<TokenStream> {
 }
 
 /// Parse every piece, keeping the ones that parse and combining the errors of the others.
-fn parse_each<T: Parse>(pieces: Vec<TokenStream>) -> syn::Result<Vec<T>> {
+fn parse_each<T>(
+    pieces: Vec<TokenStream>,
+    parse: fn(ParseStream) -> syn::Result<T>,
+) -> syn::Result<Vec<T>> {
     let mut out = Vec::new();
     let mut errors: Option<syn::Error> = None;
     for piece in pieces {
@@ -291,7 +136,7 @@ fn parse_each<T: Parse>(pieces: Vec<TokenStream>) -> syn::Result<Vec<T>> {
         if is_lone_semicolon(&piece) {
             continue;
         }
-        match syn::parse2::<T>(piece) {
+        match parse.parse2(piece) {
             Ok(v) => out.push(v),
             Err(e) => match &mut errors {
                 Some(all) => all.combine(e),
@@ -313,53 +158,50 @@ fn is_lone_semicolon(piece: &TokenStream) -> bool {
 // ---------------------------------------------------------------------------
 // Parse impls.
 
-impl Parse for SchemaInput {
+impl syn::parse::Parse for SchemaInput {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let tokens: TokenStream = input.parse()?;
         Ok(SchemaInput {
-            statements: parse_each(split_statements(tokens))?,
+            statements: parse_each(split_statements(tokens), parse_statement)?,
         })
     }
 }
 
-impl Parse for Name {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if input.peek(LitStr) {
-            Ok(Name::Str(input.parse()?))
-        } else if input.peek(Ident::peek_any) {
-            Ok(Name::Ident(Ident::parse_any(input)?))
-        } else {
-            Err(input
-                .error("expected a name: an identifier, or a string for a name that is not one"))
-        }
+fn parse_name(input: ParseStream) -> syn::Result<Name> {
+    if input.peek(LitStr) {
+        Ok(Name::Str(str_lit(&input.parse()?)))
+    } else if input.peek(Ident::peek_any) {
+        Ok(Name::Ident(word(&Ident::parse_any(input)?)))
+    } else {
+        Err(input.error("expected a name: an identifier, or a string for a name that is not one"))
     }
 }
 
-impl Parse for Arg {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if input.peek(token::Bracket) {
-            let content;
-            let bracket = bracketed!(content in input);
-            Ok(Arg::List(bracket, parse_args(&content)?))
-        } else if input.peek(Token![-]) {
-            let minus = input.parse()?;
-            let lit: syn::Lit = input.parse()?;
-            Ok(Arg::Neg(minus, lit))
-        } else if input.peek(syn::Lit) {
-            Ok(Arg::Lit(input.parse()?))
-        } else if input.peek(Ident::peek_any) {
-            Ok(Arg::Ident(Ident::parse_any(input)?))
-        } else {
-            Err(input.error("expected a name, a literal or a `[..]` list"))
-        }
+fn parse_arg(input: ParseStream) -> syn::Result<Arg> {
+    if input.peek(token::Bracket) {
+        let content;
+        let bracket = bracketed!(content in input);
+        Ok(Arg::List(bracket.span.join(), parse_args(&content)?))
+    } else if input.peek(Token![-]) {
+        let minus: Token![-] = input.parse()?;
+        let value: syn::Lit = input.parse()?;
+        Ok(Arg::Neg(minus.span, lit(value)))
+    } else if input.peek(syn::Lit) {
+        Ok(Arg::Lit(lit(input.parse()?)))
+    } else if input.peek(Ident::peek_any) {
+        Ok(Arg::Ident(word(&Ident::parse_any(input)?)))
+    } else {
+        Err(input.error("expected a name, a literal or a `[..]` list"))
     }
 }
 
 /// A comma-separated argument list (a trailing comma is allowed).
 fn parse_args(input: ParseStream) -> syn::Result<Vec<Arg>> {
-    Ok(Punctuated::<Arg, Token![,]>::parse_terminated(input)?
-        .into_iter()
-        .collect())
+    Ok(
+        Punctuated::<Arg, Token![,]>::parse_terminated_with(input, parse_arg)?
+            .into_iter()
+            .collect(),
+    )
 }
 
 /// The end of a statement or an item: a `;`, or nothing at the very end.
@@ -406,99 +248,97 @@ fn parse_parens<'a>(
     Ok((paren, content))
 }
 
-impl Parse for Statement {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if !input.peek(Ident::peek_any) {
-            return Err(input.error(format!("expected a statement: {}", STATEMENTS.join(", "))));
+fn parse_statement(input: ParseStream) -> syn::Result<Statement> {
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(format!("expected a statement: {}", STATEMENTS.join(", "))));
+    }
+    let keyword = Ident::parse_any(input)?;
+    let statement = match keyword.to_string().as_str() {
+        "create" => {
+            let table = parse_name(input)?;
+            let content;
+            braced_or_error(input, &keyword, "create <table> { <table item>; ... }")?;
+            braced!(content in input);
+            let tokens: TokenStream = content.parse()?;
+            Statement::Create {
+                table,
+                items: parse_each(split_items(tokens), parse_table_item)?,
+            }
         }
-        let keyword = Ident::parse_any(input)?;
-        let statement = match keyword.to_string().as_str() {
-            "create" => {
-                let table = input.parse()?;
-                let content;
-                braced_or_error(input, &keyword, "create <table> { <table item>; ... }")?;
-                braced!(content in input);
-                let tokens: TokenStream = content.parse()?;
-                Statement::Create {
-                    table,
-                    items: parse_each(split_items(tokens))?,
-                }
+        "alter" => {
+            let table = parse_name(input)?;
+            let content;
+            braced_or_error(input, &keyword, "alter <table> { <alter item>; ... }")?;
+            braced!(content in input);
+            let tokens: TokenStream = content.parse()?;
+            Statement::Alter {
+                table,
+                items: parse_each(split_items(tokens), parse_alter_item)?,
             }
-            "alter" => {
-                let table = input.parse()?;
-                let content;
-                braced_or_error(input, &keyword, "alter <table> { <alter item>; ... }")?;
-                braced!(content in input);
-                let tokens: TokenStream = content.parse()?;
-                Statement::Alter {
-                    table,
-                    items: parse_each(split_items(tokens))?,
-                }
-            }
-            "drop" => Statement::Drop {
-                table: input.parse()?,
-            },
-            "drop_if_exists" => Statement::DropIfExists {
-                table: input.parse()?,
-            },
-            "rename" => {
-                let from = input.parse()?;
-                let to_keyword = if input.peek(Ident::peek_any) {
-                    Some(Ident::parse_any(input)?)
-                } else {
-                    None
-                };
-                if to_keyword.as_ref().is_none_or(|k| k != "to") {
-                    let span = to_keyword.map_or_else(|| input.span(), |k| k.span());
-                    return Err(syn::Error::new(
-                        span,
-                        "expected `to`: write `rename <table> to <new name>;`",
-                    ));
-                }
-                Statement::Rename {
-                    from,
-                    to: input.parse()?,
-                }
-            }
-            "sql" => {
-                let (paren, content) = parse_parens(&keyword, "sql(\"portable SQL\")", input)?;
-                let sql = if content.peek(LitStr) {
-                    content.parse::<LitStr>()?
-                } else {
-                    return Err(error_between(
-                        keyword.span(),
-                        paren.span.close(),
-                        "`sql` takes one string literal: sql(\"UPDATE [users] SET [active] = TRUE\")",
-                    ));
-                };
-                if !content.is_empty() {
-                    return Err(content.error("`sql` takes one string literal"));
-                }
-                Statement::Sql { sql }
-            }
-            other => {
+        }
+        "drop" => Statement::Drop {
+            table: parse_name(input)?,
+        },
+        "drop_if_exists" => Statement::DropIfExists {
+            table: parse_name(input)?,
+        },
+        "rename" => {
+            let from = parse_name(input)?;
+            let to_keyword = if input.peek(Ident::peek_any) {
+                Some(Ident::parse_any(input)?)
+            } else {
+                None
+            };
+            if to_keyword.as_ref().is_none_or(|k| k != "to") {
+                let span = to_keyword.map_or_else(|| input.span(), |k| k.span());
                 return Err(syn::Error::new(
-                    keyword.span(),
-                    unknown_name("statement", other, STATEMENTS, &[("table", "create")]),
+                    span,
+                    "expected `to`: write `rename <table> to <new name>;`",
                 ));
             }
-        };
-        let braced_statement = matches!(
-            statement,
-            Statement::Create { .. } | Statement::Alter { .. }
-        );
-        if braced_statement {
-            if input.peek(Token![;]) {
-                input.parse::<Token![;]>()?;
+            Statement::Rename {
+                from,
+                to: parse_name(input)?,
             }
-            if !input.is_empty() {
-                return Err(input.error("expected the next statement after `}`"));
-            }
-            Ok(statement)
-        } else {
-            parse_terminator(input, "statement")?;
-            Ok(statement)
         }
+        "sql" => {
+            let (paren, content) = parse_parens(&keyword, "sql(\"portable SQL\")", input)?;
+            let sql = if content.peek(LitStr) {
+                content.parse::<LitStr>()?
+            } else {
+                return Err(error_between(
+                    keyword.span(),
+                    paren.span.close(),
+                    "`sql` takes one string literal: sql(\"UPDATE [users] SET [active] = TRUE\")",
+                ));
+            };
+            if !content.is_empty() {
+                return Err(content.error("`sql` takes one string literal"));
+            }
+            Statement::Sql { sql: str_lit(&sql) }
+        }
+        other => {
+            return Err(syn::Error::new(
+                keyword.span(),
+                unknown_name("statement", other, STATEMENTS, &[("table", "create")]),
+            ));
+        }
+    };
+    let braced_statement = matches!(
+        statement,
+        Statement::Create { .. } | Statement::Alter { .. }
+    );
+    if braced_statement {
+        if input.peek(Token![;]) {
+            input.parse::<Token![;]>()?;
+        }
+        if !input.is_empty() {
+            return Err(input.error("expected the next statement after `}`"));
+        }
+        Ok(statement)
+    } else {
+        parse_terminator(input, "statement")?;
+        Ok(statement)
     }
 }
 
@@ -594,9 +434,9 @@ fn exactly(
     })
 }
 
-fn string_arg(keyword: &Ident, arg: &Arg, what: &str) -> syn::Result<LitStr> {
+fn string_arg(keyword: &Ident, arg: &Arg, what: &str) -> syn::Result<Str> {
     match arg {
-        Arg::Lit(syn::Lit::Str(s)) => Ok(s.clone()),
+        Arg::Lit(Lit::Str(s)) => Ok(s.clone()),
         other => Err(syn::Error::new(
             other.span(),
             format!(
@@ -616,271 +456,266 @@ fn name_arg(keyword: &Ident, arg: &Arg) -> syn::Result<Name> {
     })
 }
 
-impl IndexDef {
-    /// The arguments of `index`, `unique_index`, `index_named`, `unique_index_named`
-    /// and their `add_` forms.
-    fn parse_args(keyword: Ident, input: ParseStream) -> syn::Result<IndexDef> {
-        let kw = keyword.to_string();
-        let kw = kw.strip_prefix("add_").unwrap_or(&kw);
-        let unique = kw.starts_with("unique_");
-        let named = kw.ends_with("_named");
-        let (paren, content) = parse_parens(&keyword, usage(&keyword.to_string()), input)?;
-        let mut args = parse_args(&content)?;
-        let name = if named {
-            if args.is_empty() {
-                return Err(error_between(
-                    keyword.span(),
-                    paren.span.close(),
-                    format!(
-                        "`{keyword}` takes the index name and at least one column: {}",
-                        usage(&keyword.to_string())
-                    ),
-                ));
-            }
-            Some(string_arg(
-                &keyword,
-                &args.remove(0),
-                "the index name first",
-            )?)
-        } else {
-            None
-        };
-        let columns = names_of(&keyword, &paren, args)?;
-        Ok(IndexDef {
-            keyword,
-            unique,
-            name,
-            columns,
-        })
-    }
+/// The arguments of `index`, `unique_index`, `index_named`, `unique_index_named`
+/// and their `add_` forms.
+fn parse_index(keyword: Ident, input: ParseStream) -> syn::Result<IndexDef> {
+    let kw = keyword.to_string();
+    let kw = kw.strip_prefix("add_").unwrap_or(&kw);
+    let unique = kw.starts_with("unique_");
+    let named = kw.ends_with("_named");
+    let (paren, content) = parse_parens(&keyword, usage(&keyword.to_string()), input)?;
+    let mut args = parse_args(&content)?;
+    let name = if named {
+        if args.is_empty() {
+            return Err(error_between(
+                keyword.span(),
+                paren.span.close(),
+                format!(
+                    "`{keyword}` takes the index name and at least one column: {}",
+                    usage(&keyword.to_string())
+                ),
+            ));
+        }
+        Some(string_arg(
+            &keyword,
+            &args.remove(0),
+            "the index name first",
+        )?)
+    } else {
+        None
+    };
+    let columns = names_of(&keyword, &paren, args)?;
+    Ok(IndexDef {
+        keyword: word(&keyword),
+        unique,
+        name,
+        columns,
+    })
 }
 
-impl ColumnDef {
-    /// A column definition after its type: `(name, args..)` and the modifiers.
-    fn parse_after(kind: Ident, input: ParseStream) -> syn::Result<ColumnDef> {
+/// A column definition after its type: `(name, args..)` and the modifiers.
+fn parse_column_after(kind: Ident, input: ParseStream) -> syn::Result<ColumnDef> {
+    if !input.peek(token::Paren) {
+        return Err(syn::Error::new(
+            kind.span(),
+            format!("expected `(` after `{kind}`: a column is declared like `string(email, 150)`"),
+        ));
+    }
+    let content;
+    let paren = parenthesized!(content in input);
+    let mut args = parse_args(&content)?;
+    let name = match args.first().and_then(Arg::as_name) {
+        Some(n) => {
+            args.remove(0);
+            Some(n)
+        }
+        None => None,
+    };
+    let mut modifiers = Vec::new();
+    while input.peek(Token![.]) {
+        input.parse::<Token![.]>()?;
+        if !input.peek(Ident::peek_any) {
+            return Err(input.error("expected a modifier after `.`, like `.nullable()`"));
+        }
+        let name = Ident::parse_any(input)?;
         if !input.peek(token::Paren) {
             return Err(syn::Error::new(
-                kind.span(),
+                name.span(),
                 format!(
-                    "expected `(` after `{kind}`: a column is declared like `string(email, 150)`"
+                    "expected `(` after `.{name}`: modifiers are written like calls, `.{name}()`"
                 ),
             ));
         }
         let content;
         let paren = parenthesized!(content in input);
-        let mut args = parse_args(&content)?;
-        let name = match args.first().and_then(Arg::as_name) {
-            Some(n) => {
-                args.remove(0);
-                Some(n)
-            }
-            None => None,
-        };
-        let mut modifiers = Vec::new();
-        while input.peek(Token![.]) {
-            input.parse::<Token![.]>()?;
-            if !input.peek(Ident::peek_any) {
-                return Err(input.error("expected a modifier after `.`, like `.nullable()`"));
-            }
-            let name = Ident::parse_any(input)?;
-            if !input.peek(token::Paren) {
-                return Err(syn::Error::new(
-                    name.span(),
-                    format!(
-                        "expected `(` after `.{name}`: modifiers are written like calls, `.{name}()`"
-                    ),
-                ));
-            }
-            let content;
-            let paren = parenthesized!(content in input);
-            modifiers.push(Modifier {
-                name,
-                paren,
-                args: parse_args(&content)?,
-            });
-        }
-        Ok(ColumnDef {
-            kind,
-            paren,
-            name,
-            args,
-            modifiers,
-        })
+        modifiers.push(Modifier {
+            name: word(&name),
+            close: paren.span.close(),
+            args: parse_args(&content)?,
+        });
     }
+    Ok(ColumnDef {
+        kind: word(&kind),
+        close: paren.span.close(),
+        name,
+        args,
+        modifiers,
+    })
 }
 
-impl Parse for TableItem {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if !input.peek(Ident::peek_any) {
-            return Err(input.error(
-                "expected a column like `string(email, 150)` or a table item like `index(a, b)`",
-            ));
-        }
-        let keyword = Ident::parse_any(input)?;
-        let kw = keyword.to_string();
-        let item = match kw.as_str() {
-            "timestamps" => {
-                parse_no_args(&keyword, input)?;
-                TableItem::Timestamps(keyword)
-            }
-            "soft_deletes" => {
-                parse_no_args(&keyword, input)?;
-                TableItem::SoftDeletes(keyword)
-            }
-            "without_rowid" => {
-                parse_no_args(&keyword, input)?;
-                TableItem::WithoutRowid(keyword)
-            }
-            "history" => {
-                parse_no_args(&keyword, input)?;
-                TableItem::History(keyword)
-            }
-            "primary" => {
-                let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
-                let columns = names_of(&keyword, &paren, parse_args(&content)?)?;
-                TableItem::Primary { keyword, columns }
-            }
-            "index" | "unique_index" | "index_named" | "unique_index_named" => {
-                TableItem::Index(IndexDef::parse_args(keyword, input)?)
-            }
-            "check" | "check_named" => {
-                let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
-                let args = parse_args(&content)?;
-                if kw == "check" {
-                    exactly(&keyword, &paren, &args, 1, "one string, the expression")?;
-                    let expression = string_arg(&keyword, &args[0], "the expression")?;
-                    TableItem::Check {
-                        name: None,
-                        expression,
-                    }
-                } else {
-                    exactly(&keyword, &paren, &args, 2, "a name and an expression")?;
-                    let name = string_arg(&keyword, &args[0], "the check name")?;
-                    let expression = string_arg(&keyword, &args[1], "the expression")?;
-                    TableItem::Check {
-                        name: Some(name),
-                        expression,
-                    }
-                }
-            }
-            "add_history" => {
-                return Err(syn::Error::new(
-                    keyword.span(),
-                    "`add_history` belongs in an `alter <table> { .. }` block; in `create`, write `history()`",
-                ));
-            }
-            alter if ALTER_ITEMS.contains(&alter) => {
-                return Err(syn::Error::new(
-                    keyword.span(),
-                    format!(
-                        "`{alter}` belongs in an `alter <table> {{ .. }}` block; in `create`, declare columns, indexes and checks directly"
-                    ),
-                ));
-            }
-            _ => TableItem::Column(ColumnDef::parse_after(keyword, input)?),
-        };
-        if !matches!(item, TableItem::Column(_)) && input.peek(Token![.]) {
-            return Err(input.error(format!("modifiers apply to columns; `{kw}(..)` takes none")));
-        }
-        parse_terminator(input, "item")?;
-        Ok(item)
+fn parse_table_item(input: ParseStream) -> syn::Result<TableItem> {
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(
+            "expected a column like `string(email, 150)` or a table item like `index(a, b)`",
+        ));
     }
-}
-
-impl Parse for AlterItem {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        if !input.peek(Ident::peek_any) {
-            return Err(input.error(format!(
-                "expected an alter item: {}",
-                ALTER_ITEMS.join(", ")
-            )));
+    let keyword = Ident::parse_any(input)?;
+    let kw = keyword.to_string();
+    let item = match kw.as_str() {
+        "timestamps" => {
+            parse_no_args(&keyword, input)?;
+            TableItem::Timestamps(word(&keyword))
         }
-        let keyword = Ident::parse_any(input)?;
-        let kw = keyword.to_string();
-        let item = match kw.as_str() {
-            "add" => {
-                if !input.peek(Ident::peek_any) {
-                    return Err(input.error(
-                        "expected a column definition after `add`, like `add string(nick, 40).nullable()`",
-                    ));
+        "soft_deletes" => {
+            parse_no_args(&keyword, input)?;
+            TableItem::SoftDeletes(word(&keyword))
+        }
+        "without_rowid" => {
+            parse_no_args(&keyword, input)?;
+            TableItem::WithoutRowid(word(&keyword))
+        }
+        "history" => {
+            parse_no_args(&keyword, input)?;
+            TableItem::History(word(&keyword))
+        }
+        "primary" => {
+            let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
+            let columns = names_of(&keyword, &paren, parse_args(&content)?)?;
+            TableItem::Primary {
+                keyword: word(&keyword),
+                columns,
+            }
+        }
+        "index" | "unique_index" | "index_named" | "unique_index_named" => {
+            TableItem::Index(parse_index(keyword, input)?)
+        }
+        "check" | "check_named" => {
+            let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
+            let args = parse_args(&content)?;
+            if kw == "check" {
+                exactly(&keyword, &paren, &args, 1, "one string, the expression")?;
+                let expression = string_arg(&keyword, &args[0], "the expression")?;
+                TableItem::Check {
+                    name: None,
+                    expression,
                 }
-                let kind = Ident::parse_any(input)?;
-                AlterItem::Add {
-                    column: ColumnDef::parse_after(kind, input)?,
-                }
-            }
-            "add_index" | "add_unique_index" | "add_index_named" => {
-                AlterItem::AddIndex(IndexDef::parse_args(keyword, input)?)
-            }
-            "drop_column" | "drop_index" | "drop_check" | "drop_foreign" => {
-                let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
-                let args = parse_args(&content)?;
-                exactly(&keyword, &paren, &args, 1, "one name")?;
-                let name = name_arg(&keyword, &args[0])?;
-                match kw.as_str() {
-                    "drop_column" => AlterItem::DropColumn { column: name },
-                    "drop_index" => AlterItem::DropIndex { name },
-                    "drop_check" => AlterItem::DropCheck { name },
-                    _ => AlterItem::DropForeign { target: name },
-                }
-            }
-            "add_history" | "refresh_history" | "drop_history" => {
-                parse_no_args(&keyword, input)?;
-                let action = match kw.as_str() {
-                    "add_history" => HistoryAction::Add,
-                    "refresh_history" => HistoryAction::Refresh,
-                    _ => HistoryAction::Drop,
-                };
-                AlterItem::History { keyword, action }
-            }
-            "rename_column" => {
-                let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
-                let args = parse_args(&content)?;
-                exactly(&keyword, &paren, &args, 2, "the current and the new name")?;
-                let from = name_arg(&keyword, &args[0])?;
-                let to = name_arg(&keyword, &args[1])?;
-                AlterItem::RenameColumn { from, to }
-            }
-            "add_check" => {
-                let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
-                let args = parse_args(&content)?;
+            } else {
                 exactly(&keyword, &paren, &args, 2, "a name and an expression")?;
                 let name = string_arg(&keyword, &args[0], "the check name")?;
                 let expression = string_arg(&keyword, &args[1], "the expression")?;
-                AlterItem::AddCheck { name, expression }
+                TableItem::Check {
+                    name: Some(name),
+                    expression,
+                }
             }
-            other => {
-                let message = match other {
-                    "history" => {
-                        "`history()` belongs in `create`; in `alter` write `add_history()`"
-                            .to_string()
-                    }
-                    "index" | "unique_index" | "index_named" | "check" | "check_named" => format!(
-                        "`{other}` belongs in `create`; in `alter` write `add_{}`",
-                        if other.starts_with("check") {
-                            "check(\"name\", \"expression\")".to_string()
-                        } else {
-                            format!("{other}(..)")
-                        }
-                    ),
-                    _ if input.peek(token::Paren)
-                        && !ALTER_ITEMS
-                            .iter()
-                            .any(|a| super::edit_distance(other, a) <= 2) =>
-                    {
-                        format!(
-                            "unknown alter item `{other}`; to add a column write `add {other}(..)`; alter items are: {}",
-                            ALTER_ITEMS.join(", ")
-                        )
-                    }
-                    _ => unknown_name("alter item", other, ALTER_ITEMS, &[]),
-                };
-                return Err(syn::Error::new(keyword.span(), message));
-            }
-        };
-        parse_terminator(input, "item")?;
-        Ok(item)
+        }
+        "add_history" => {
+            return Err(syn::Error::new(
+                keyword.span(),
+                "`add_history` belongs in an `alter <table> { .. }` block; in `create`, write `history()`",
+            ));
+        }
+        alter if ALTER_ITEMS.contains(&alter) => {
+            return Err(syn::Error::new(
+                keyword.span(),
+                format!(
+                    "`{alter}` belongs in an `alter <table> {{ .. }}` block; in `create`, declare columns, indexes and checks directly"
+                ),
+            ));
+        }
+        _ => TableItem::Column(parse_column_after(keyword, input)?),
+    };
+    if !matches!(item, TableItem::Column(_)) && input.peek(Token![.]) {
+        return Err(input.error(format!("modifiers apply to columns; `{kw}(..)` takes none")));
     }
+    parse_terminator(input, "item")?;
+    Ok(item)
+}
+
+fn parse_alter_item(input: ParseStream) -> syn::Result<AlterItem> {
+    if !input.peek(Ident::peek_any) {
+        return Err(input.error(format!(
+            "expected an alter item: {}",
+            ALTER_ITEMS.join(", ")
+        )));
+    }
+    let keyword = Ident::parse_any(input)?;
+    let kw = keyword.to_string();
+    let item = match kw.as_str() {
+        "add" => {
+            if !input.peek(Ident::peek_any) {
+                return Err(input.error(
+                    "expected a column definition after `add`, like `add string(nick, 40).nullable()`",
+                ));
+            }
+            let kind = Ident::parse_any(input)?;
+            AlterItem::Add {
+                column: parse_column_after(kind, input)?,
+            }
+        }
+        "add_index" | "add_unique_index" | "add_index_named" => {
+            AlterItem::AddIndex(parse_index(keyword, input)?)
+        }
+        "drop_column" | "drop_index" | "drop_check" | "drop_foreign" => {
+            let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
+            let args = parse_args(&content)?;
+            exactly(&keyword, &paren, &args, 1, "one name")?;
+            let name = name_arg(&keyword, &args[0])?;
+            match kw.as_str() {
+                "drop_column" => AlterItem::DropColumn { column: name },
+                "drop_index" => AlterItem::DropIndex { name },
+                "drop_check" => AlterItem::DropCheck { name },
+                _ => AlterItem::DropForeign { target: name },
+            }
+        }
+        "add_history" | "refresh_history" | "drop_history" => {
+            parse_no_args(&keyword, input)?;
+            let action = match kw.as_str() {
+                "add_history" => HistoryAction::Add,
+                "refresh_history" => HistoryAction::Refresh,
+                _ => HistoryAction::Drop,
+            };
+            AlterItem::History {
+                keyword: word(&keyword),
+                action,
+            }
+        }
+        "rename_column" => {
+            let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
+            let args = parse_args(&content)?;
+            exactly(&keyword, &paren, &args, 2, "the current and the new name")?;
+            let from = name_arg(&keyword, &args[0])?;
+            let to = name_arg(&keyword, &args[1])?;
+            AlterItem::RenameColumn { from, to }
+        }
+        "add_check" => {
+            let (paren, content) = parse_parens(&keyword, usage(&kw), input)?;
+            let args = parse_args(&content)?;
+            exactly(&keyword, &paren, &args, 2, "a name and an expression")?;
+            let name = string_arg(&keyword, &args[0], "the check name")?;
+            let expression = string_arg(&keyword, &args[1], "the expression")?;
+            AlterItem::AddCheck { name, expression }
+        }
+        other => {
+            let message = match other {
+                "history" => {
+                    "`history()` belongs in `create`; in `alter` write `add_history()`".to_string()
+                }
+                "index" | "unique_index" | "index_named" | "check" | "check_named" => format!(
+                    "`{other}` belongs in `create`; in `alter` write `add_{}`",
+                    if other.starts_with("check") {
+                        "check(\"name\", \"expression\")".to_string()
+                    } else {
+                        format!("{other}(..)")
+                    }
+                ),
+                _ if input.peek(token::Paren)
+                    && !ALTER_ITEMS
+                        .iter()
+                        .any(|a| super::edit_distance(other, a) <= 2) =>
+                {
+                    format!(
+                        "unknown alter item `{other}`; to add a column write `add {other}(..)`; alter items are: {}",
+                        ALTER_ITEMS.join(", ")
+                    )
+                }
+                _ => unknown_name("alter item", other, ALTER_ITEMS, &[]),
+            };
+            return Err(syn::Error::new(keyword.span(), message));
+        }
+    };
+    parse_terminator(input, "item")?;
+    Ok(item)
 }
 
 #[cfg(test)]
@@ -981,14 +816,14 @@ mod tests {
         assert_eq!(c.kind, "decimal");
         assert_eq!(c.name.as_ref().unwrap().value(), "price");
         assert_eq!(c.args.len(), 2);
-        assert!(matches!(&c.args[0], Arg::Lit(syn::Lit::Int(i)) if i.base10_digits() == "10"));
+        assert!(matches!(&c.args[0], Arg::Lit(Lit::Int(i)) if i.digits == "10"));
         assert_eq!(c.modifiers.len(), 2);
         assert_eq!(c.modifiers[0].name, "nullable");
         assert!(c.modifiers[0].args.is_empty());
         assert_eq!(c.modifiers[1].name, "default");
         assert!(matches!(
             &c.modifiers[1].args[0],
-            Arg::Neg(_, syn::Lit::Float(_))
+            Arg::Neg(_, Lit::Float(_))
         ));
     }
 
@@ -1036,7 +871,7 @@ mod tests {
                 "true",
                 matches!(
                     column("boolean(b).default(true)").modifiers[0].args[0],
-                    Arg::Lit(syn::Lit::Bool(_))
+                    Arg::Lit(Lit::Bool(_))
                 ),
             ),
             (
@@ -1047,14 +882,14 @@ mod tests {
                 "-3",
                 matches!(
                     column("integer(b).default(-3)").modifiers[0].args[0],
-                    Arg::Neg(_, syn::Lit::Int(_))
+                    Arg::Neg(_, Lit::Int(_))
                 ),
             ),
             (
                 "str",
                 matches!(
                     column("text(b).default(\"x\")").modifiers[0].args[0],
-                    Arg::Lit(syn::Lit::Str(_))
+                    Arg::Lit(Lit::Str(_))
                 ),
             ),
         ] {

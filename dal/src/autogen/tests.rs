@@ -1,5 +1,9 @@
 //! Unit tests of the renderer: diffs in, `schema!` source out, no database.
+//!
+//! Just over 1,000 lines: the golden renderings of every kind of change sit
+//! together so that a change of the printer shows in one file.
 
+use dal_schema::dsl::{float_literal, is_rust_ident, string_literal};
 use dal_schema::entity::{ColumnRole, EntityColumn, EntityShape};
 use dal_schema::{
     Change, Column, ColumnType, DefaultValue, Dialect, ReferentialAction, Schema, SchemaDiff,
