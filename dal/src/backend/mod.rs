@@ -1,27 +1,38 @@
 //! One concrete pool per database and the checked-out connection that runs
-//! statements on it: PostgreSQL and MySQL through sqlx, SQLite through rusqlite.
+//! statements on it. Each backend owns its folder: `postgres/` and `mysql/`
+//! (through sqlx, sharing the machinery in `server.rs`) and `sqlite/`
+//! (through rusqlite). This file dispatches once: [`Backend`] and [`Conn`]
+//! are enums over the backends, and [`Conn::run`] is the one place a call's
+//! deadline is enforced (timeout, cancellation on the server, the error),
+//! whatever the statement: prepared, fetched, raw script, COPY or ping.
 
+pub(crate) mod mysql;
+pub(crate) mod postgres;
 pub(crate) mod server;
 pub(crate) mod sqlite;
 
+use std::future::Future;
 use std::panic::Location;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dal_schema::Dialect;
-use sqlx::mysql::MySql;
-use sqlx::postgres::Postgres;
 
 use crate::codec::{ArgsInner, Arguments};
+use crate::config::DatabaseConfig;
 use crate::deadline::{Checkout, CheckoutSpec, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::params::Params;
-use crate::pool::{HeldConnection, Pool, PoolStatus, PooledConn};
+use crate::pool::{HeldConnection, Pool, PoolSettings, PoolStatus, PooledConn};
 use crate::result::ExecResult;
-use crate::row::FromRow;
+use crate::row::{Decoder, FromRow};
 use crate::statement::Statement;
 use crate::telemetry::{CallContext, Op, Telemetry};
 
-use server::{MySqlManager, PgManager, ServerDb};
+pub(crate) use postgres::codec::{PgArray, PgIds};
+
+use mysql::MySqlManager;
+use postgres::PgManager;
 use sqlite::SqliteManager;
 
 /// The pool of a database.
@@ -42,7 +53,32 @@ macro_rules! each_pool {
     };
 }
 
+/// Empty parameters for `dialect` with room for `n` values.
+pub(crate) fn args_for<'q>(dialect: Dialect, n: usize) -> ArgsInner<'q> {
+    match dialect {
+        Dialect::Postgres => ArgsInner::Pg(postgres::codec::arguments(n)),
+        Dialect::MySql => ArgsInner::MySql(mysql::codec::arguments(n)),
+        Dialect::Sqlite => ArgsInner::Sqlite(Vec::with_capacity(n)),
+    }
+}
+
 impl Backend {
+    /// The pool for `config` (nothing is connected yet).
+    pub(crate) fn open(config: &DatabaseConfig, settings: PoolSettings) -> Result<Backend> {
+        // opening the cancel connection and running a cancel on it
+        let control_timeout = config.timeouts().connect.min(Duration::from_secs(5));
+        Ok(match config.dialect() {
+            Dialect::Postgres => Backend::Pg(Pool::new(
+                postgres::manager(config, control_timeout),
+                settings,
+            )),
+            Dialect::MySql => {
+                Backend::MySql(Pool::new(mysql::manager(config, control_timeout), settings))
+            }
+            Dialect::Sqlite => Backend::Sqlite(Pool::new(sqlite::manager(config)?, settings)),
+        })
+    }
+
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             Backend::Pg(_) => Dialect::Postgres,
@@ -123,6 +159,57 @@ pub(crate) enum Conn {
     Sqlite(PooledConn<SqliteManager>),
 }
 
+macro_rules! each_conn {
+    ($self:expr, $c:ident => $e:expr) => {
+        match $self {
+            Conn::Pg($c) => $e,
+            Conn::MySql($c) => $e,
+            Conn::Sqlite($c) => $e,
+        }
+    };
+}
+
+/// What to do with a server connection whose work ran out of its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenLate {
+    /// Cancel the statement on the server and recover the connection (inside
+    /// a transaction: end the session).
+    Cancel,
+    /// End the session whatever the transaction state (work that cannot be
+    /// resumed, like a COPY cut off mid-stream).
+    Terminate,
+    /// Give the connection up without a cancel (nothing runs on the server
+    /// that would outlive it: a ping).
+    Close,
+}
+
+/// One unit of work on a connection, written once per backend. [`Conn::run`]
+/// runs it within the call's deadline.
+pub(crate) trait Work {
+    type Output: Send;
+
+    /// What to do with the connection when the work runs out of time.
+    fn when_late(&self) -> WhenLate {
+        WhenLate::Cancel
+    }
+
+    /// The work on a PostgreSQL connection.
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<Self::Output>> + Send + 'c;
+
+    /// The work on a MySQL/MariaDB connection.
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<Self::Output>> + Send + 'c;
+
+    /// The work on a SQLite connection, on the calling thread; run again
+    /// while the database is busy (outside transactions).
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Self::Output>;
+}
+
 fn bind<'q, P: Params + ?Sized>(
     dialect: Dialect,
     stmt: &Statement,
@@ -141,17 +228,6 @@ fn bind<'q, P: Params + ?Sized>(
     let mut args = Arguments::with_capacity(dialect, n);
     params.bind(&mut args)?;
     Ok(args)
-}
-
-/// The SQL text and whether to keep it prepared, for PostgreSQL.
-fn pg_text(stmt: &Statement, signature: u64, untyped_null: bool) -> (std::sync::Arc<str>, bool) {
-    if untyped_null {
-        return (stmt.sql.clone(), false);
-    }
-    match stmt.pg_sql_for(signature) {
-        Some(s) => (s, true),
-        None => (stmt.sql.clone(), false),
-    }
 }
 
 /// Re-run a SQLite call while the database is busy, sleeping asynchronously,
@@ -199,50 +275,82 @@ impl Conn {
         }
     }
 
-    fn note(&mut self, e: &Error) {
-        if server::breaks_connection(e) {
-            match self {
-                Conn::Pg(c) => c.broken = true,
-                Conn::MySql(c) => c.broken = true,
-                Conn::Sqlite(_) => {}
+    /// Run `work` within the call's deadline: the one place every statement
+    /// (prepared, fetched, raw script, COPY, ping) is timed. On PostgreSQL and
+    /// MySQL the work is abandoned at the deadline and cancelled on the
+    /// server; on SQLite it is interrupted in place (progress handler) and
+    /// re-run while the database is busy, within the busy timeout.
+    pub(crate) async fn run<W: Work>(
+        &mut self,
+        deadline: &Deadline,
+        busy_timeout: Duration,
+        mut work: W,
+    ) -> Result<W::Output> {
+        let late = work.when_late();
+        match self {
+            // boxed: a server round trip dwarfs the allocation, and every
+            // call's future (SQLite's included) stays small
+            Conn::Pg(c) => {
+                let r = server::until_deadline(deadline, Box::pin(work.postgres(c))).await;
+                late_or(c, deadline, late, r)
             }
+            Conn::MySql(c) => {
+                let r = server::until_deadline(deadline, Box::pin(work.mysql(c))).await;
+                late_or(c, deadline, late, r)
+            }
+            Conn::Sqlite(c) => {
+                sqlite_retry(c, busy_timeout, deadline, |c| {
+                    sqlite::within_deadline(c, deadline, |c| work.sqlite(c))
+                })
+                .await
+            }
+        }
+    }
+
+    fn note(&mut self, e: &Error) {
+        match self {
+            Conn::Pg(c) => {
+                if postgres::error::breaks_connection(e) {
+                    c.broken = true;
+                }
+            }
+            Conn::MySql(c) => {
+                if mysql::error::breaks_connection(e) {
+                    c.broken = true;
+                }
+            }
+            Conn::Sqlite(_) => {}
+        }
+    }
+
+    /// Whether a prepared statement was invalidated by a schema change (the
+    /// statement did not run; re-preparing it fixes it).
+    fn stale_statement(&self, e: &Error) -> bool {
+        match self {
+            Conn::Pg(_) => postgres::error::stale_statement(e),
+            Conn::MySql(_) => mysql::error::stale_statement(e),
+            Conn::Sqlite(_) => false,
         }
     }
 
     /// Mark (or unmark) the connection to be reset (rolled back) before its next checkout.
     pub(crate) fn set_needs_reset(&mut self, needs_reset: bool) {
-        match self {
-            Conn::Pg(c) => c.set_needs_reset(needs_reset),
-            Conn::MySql(c) => c.set_needs_reset(needs_reset),
-            Conn::Sqlite(c) => c.set_needs_reset(needs_reset),
-        }
+        each_conn!(self, c => c.set_needs_reset(needs_reset))
     }
 
     /// Mark the connection unusable: it is closed instead of returned.
     pub(crate) fn mark_broken(&mut self) {
-        match self {
-            Conn::Pg(c) => c.broken = true,
-            Conn::MySql(c) => c.broken = true,
-            Conn::Sqlite(c) => c.broken = true,
-        }
+        each_conn!(self, c => c.broken = true)
     }
 
     /// Queue statements to run before the next use of this connection.
     pub(crate) fn push_pending(&mut self, sql: String) {
-        match self {
-            Conn::Pg(c) => c.pending.push(sql),
-            Conn::MySql(c) => c.pending.push(sql),
-            Conn::Sqlite(c) => c.pending.push(sql),
-        }
+        each_conn!(self, c => c.pending.push(sql))
     }
 
     /// The database's telemetry.
     pub(crate) fn telemetry(&self) -> &Telemetry {
-        match self {
-            Conn::Pg(c) => c.telemetry(),
-            Conn::MySql(c) => c.telemetry(),
-            Conn::Sqlite(c) => c.telemetry(),
-        }
+        each_conn!(self, c => c.telemetry())
     }
 
     /// Run a statement with parameters.
@@ -281,37 +389,9 @@ impl Conn {
         let mut retried = false;
         loop {
             let args = bind(self.dialect(), stmt, params)?;
-            let (signature, untyped_null) = (args.signature, args.untyped_null);
-            let r = match (&mut *self, args.inner) {
-                (Conn::Pg(c), ArgsInner::Pg(a)) => {
-                    let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    // boxed: a server round trip dwarfs the allocation, and every call's
-                    // future (SQLite's included) stays small
-                    let run = Box::pin(server::pg::execute(c, sql, a, persistent));
-                    server::until_deadline(&opts.deadline, run)
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
-                }
-                (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    let run = Box::pin(server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached));
-                    server::until_deadline(&opts.deadline, run)
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
-                }
-                (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
-                    return sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
-                        sqlite::execute(c, stmt, &a, &opts.deadline)
-                    })
-                    .await;
-                }
-                _ => {
-                    return Err(Error::Driver(
-                        "arguments encoded for another dialect".into(),
-                    ));
-                }
-            };
-            match r {
-                Err(e) if server::stale_statement(&e) && !retried => {
+            let work = Execute { stmt, args };
+            match self.run(&opts.deadline, opts.busy_timeout, work).await {
+                Err(e) if !retried && self.stale_statement(&e) => {
                     retried = true;
                     if !Box::pin(self.refresh_statements()).await {
                         return Err(e);
@@ -328,11 +408,11 @@ impl Conn {
     async fn refresh_statements(&mut self) -> bool {
         match self {
             Conn::Pg(c) => {
-                server::pg::clear_statements(c).await;
+                postgres::clear_statements(c).await;
                 !c.in_transaction
             }
             Conn::MySql(c) => {
-                server::mysql::clear_statements(c).await;
+                mysql::clear_statements(c).await;
                 true
             }
             Conn::Sqlite(_) => false,
@@ -386,67 +466,14 @@ impl Conn {
         let mut retried = false;
         loop {
             let args = bind(self.dialect(), stmt, params)?;
-            let (signature, untyped_null) = (args.signature, args.untyped_null);
-            let r = match (&mut *self, args.inner) {
-                (Conn::Pg(c), ArgsInner::Pg(a)) => {
-                    let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    let run = Box::pin(server::pg::fetch(c, sql, a, persistent, limit));
-                    let r = server::until_deadline(&opts.deadline, run)
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)));
-                    r.and_then(|rows| {
-                        use sqlx::{Column as _, Row as _};
-                        let positional = rows.first().is_some_and(|r| {
-                            crate::row::positional::<T>(r.columns().iter().map(|c| c.name()))
-                        });
-                        rows.into_iter()
-                            .map(|r| {
-                                let mut row = Postgres::wrap_row(r);
-                                row.positional = positional;
-                                T::from_owned_row(row)
-                            })
-                            .collect()
-                    })
-                }
-                (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    let run = Box::pin(server::mysql::fetch(
-                        c,
-                        stmt.sql.clone(),
-                        a,
-                        stmt.cached,
-                        limit,
-                    ));
-                    let r = server::until_deadline(&opts.deadline, run)
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)));
-                    r.and_then(|rows| {
-                        use sqlx::{Column as _, Row as _};
-                        let positional = rows.first().is_some_and(|r| {
-                            crate::row::positional::<T>(r.columns().iter().map(|c| c.name()))
-                        });
-                        rows.into_iter()
-                            .map(|r| {
-                                let mut row = MySql::wrap_row(r);
-                                row.positional = positional;
-                                T::from_owned_row(row)
-                            })
-                            .collect()
-                    })
-                }
-                (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
-                    return sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
-                        sqlite::fetch_as::<T>(c, stmt, &a, limit, &opts.deadline)
-                    })
-                    .await;
-                }
-                _ => {
-                    return Err(Error::Driver(
-                        "arguments encoded for another dialect".into(),
-                    ));
-                }
+            let work = Fetch::<T> {
+                stmt,
+                args,
+                limit,
+                decoder: Decoder::of(),
             };
-            match r {
-                Err(e) if server::stale_statement(&e) && !retried => {
+            match self.run(&opts.deadline, opts.busy_timeout, work).await {
+                Err(e) if !retried && self.stale_statement(&e) => {
                     retried = true;
                     if !Box::pin(self.refresh_statements()).await {
                         return Err(e);
@@ -463,11 +490,11 @@ impl Conn {
     pub(crate) async fn execute_raw(&mut self, sql: &str, opts: ExecOptions) -> Result<()> {
         let dialect = self.dialect();
         let show = self.telemetry().show_literals;
-        let masked = || -> std::sync::Arc<str> {
+        let masked = || -> Arc<str> {
             if show {
-                std::sync::Arc::from(sql)
+                Arc::from(sql)
             } else {
-                std::sync::Arc::from(crate::statement::mask_literals(sql, dialect))
+                Arc::from(crate::statement::mask_literals(sql, dialect))
             }
         };
         let ctx = opts.ctx;
@@ -478,24 +505,7 @@ impl Conn {
                 "the SQL text contains a NUL byte, which no database accepts in statement text",
             ))
         } else {
-            match self {
-                Conn::Pg(c) => {
-                    server::until_deadline(&opts.deadline, server::pg::execute_raw(c, sql))
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
-                }
-                Conn::MySql(c) => {
-                    server::until_deadline(&opts.deadline, server::mysql::execute_raw(c, sql))
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
-                }
-                Conn::Sqlite(c) => {
-                    sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
-                        sqlite::execute_batch(c, sql, &opts.deadline)
-                    })
-                    .await
-                }
-            }
+            self.run(&opts.deadline, opts.busy_timeout, Raw(sql)).await
         };
         if let Err(e) = &r {
             self.note(e);
@@ -513,31 +523,20 @@ impl Conn {
         data: Vec<u8>,
         opts: ExecOptions,
     ) -> Result<u64> {
-        let masked = || -> std::sync::Arc<str> {
-            std::sync::Arc::from(crate::statement::mask_literals(sql, Dialect::Postgres))
-        };
+        let masked =
+            || -> Arc<str> { Arc::from(crate::statement::mask_literals(sql, Dialect::Postgres)) };
         let ctx = opts.ctx;
         let probe = self.telemetry().begin_text(masked, 0, Op::Copy, ctx);
-        let Conn::Pg(c) = self else {
-            return Err(Error::Unsupported("COPY is a PostgreSQL feature".into()));
-        };
-        let copy = async {
-            server::pg::run_pending(c).await?;
-            let mut copy = c.conn.copy_in_raw(sql).await.map_err(server::map_err)?;
-            copy.send(data).await.map_err(server::map_err)?;
-            copy.finish().await.map_err(server::map_err)
-        };
-        let r = match server::until_deadline(&opts.deadline, copy).await {
-            Some(r) => r,
-            None => {
-                // a COPY cut off mid-stream cannot be resumed: end the session
-                // (the server rolls the COPY back) and close the connection
-                c.in_transaction = true;
-                let canceller = server::Canceller::pg(c);
-                server::abandon(c, canceller);
-                Err(opts.deadline.error(TimeoutKind::Query))
-            }
-        };
+        let r = self
+            .run(
+                &opts.deadline,
+                opts.busy_timeout,
+                CopyIn {
+                    sql,
+                    data: Some(data),
+                },
+            )
+            .await;
         if let Err(e) = &r {
             self.note(e);
         }
@@ -550,35 +549,7 @@ impl Conn {
     /// Check the connection with a round trip, within `deadline` (a ping
     /// that does not answer in time gives the connection up).
     pub(crate) async fn ping(&mut self, deadline: &Deadline) -> Result<()> {
-        use sqlx::Connection as _;
-        let r = match self {
-            Conn::Pg(c) => match server::until_deadline(deadline, async {
-                c.conn.ping().await.map_err(server::map_err)
-            })
-            .await
-            {
-                Some(r) => r,
-                None => {
-                    c.broken = true;
-                    Err(deadline.error(TimeoutKind::Query))
-                }
-            },
-            Conn::MySql(c) => match server::until_deadline(deadline, async {
-                c.conn.ping().await.map_err(server::map_err)
-            })
-            .await
-            {
-                Some(r) => r,
-                None => {
-                    c.broken = true;
-                    Err(deadline.error(TimeoutKind::Query))
-                }
-            },
-            Conn::Sqlite(c) => c
-                .conn
-                .query_row("SELECT 1", [], |_| Ok(()))
-                .map_err(sqlite::map_err),
-        };
+        let r = self.run(deadline, Duration::ZERO, Ping).await;
         if let Err(e) = &r {
             self.note(e);
         }
@@ -587,19 +558,231 @@ impl Conn {
 
     /// Whether its checkout had to wait for it (the pool was saturated).
     fn waited(&self) -> bool {
-        match self {
-            Conn::Pg(c) => c.waited,
-            Conn::MySql(c) => c.waited,
-            Conn::Sqlite(c) => c.waited,
-        }
+        each_conn!(self, c => c.waited)
     }
 
     /// Whether the connection was given up (it will be closed, not reused).
     pub(crate) fn is_broken(&self) -> bool {
-        match self {
-            Conn::Pg(c) => c.broken,
-            Conn::MySql(c) => c.broken,
-            Conn::Sqlite(c) => c.broken,
+        each_conn!(self, c => c.broken)
+    }
+}
+
+/// The result of server work cut off (`None`) at its deadline, after dealing
+/// with the connection as `late` says.
+fn late_or<C, W>(
+    c: &mut PooledConn<server::ServerManager<C>>,
+    deadline: &Deadline,
+    late: WhenLate,
+    r: Option<Result<W>>,
+) -> Result<W>
+where
+    C: sqlx::Connection,
+    server::ServerManager<C>: crate::pool::Manager<Conn = server::ServerConn<C>> + server::Cancel,
+{
+    if let Some(r) = r {
+        return r;
+    }
+    match late {
+        WhenLate::Close => c.broken = true,
+        WhenLate::Terminate => {
+            c.in_transaction = true;
+            server::abandon(c);
         }
+        WhenLate::Cancel => server::abandon(c),
+    }
+    Err(deadline.error(TimeoutKind::Query))
+}
+
+/// A prepared statement that returns no rows.
+struct Execute<'a, 'q> {
+    stmt: &'a Statement,
+    args: Arguments<'q>,
+}
+
+/// The arguments were made for the connection's dialect (`bind` asks it).
+fn wrong_dialect<T>() -> Result<T> {
+    Err(Error::Driver(
+        "arguments encoded for another dialect".into(),
+    ))
+}
+
+impl Work for Execute<'_, '_> {
+    type Output = ExecResult;
+
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<ExecResult>> + Send + 'c {
+        let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
+        let args = std::mem::replace(&mut self.args.inner, ArgsInner::Sqlite(Vec::new()));
+        async move {
+            let ArgsInner::Pg(a) = args else {
+                return wrong_dialect();
+            };
+            let (sql, persistent) = postgres::statement_text(self.stmt, signature, untyped_null);
+            postgres::execute(c, sql, a, persistent).await
+        }
+    }
+
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<ExecResult>> + Send + 'c {
+        let args = std::mem::replace(&mut self.args.inner, ArgsInner::Sqlite(Vec::new()));
+        async move {
+            let ArgsInner::MySql(a) = args else {
+                return wrong_dialect();
+            };
+            mysql::execute(c, self.stmt.sql.clone(), a, self.stmt.cached).await
+        }
+    }
+
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<ExecResult> {
+        match &self.args.inner {
+            ArgsInner::Sqlite(a) => sqlite::execute(c, self.stmt, a),
+            _ => wrong_dialect(),
+        }
+    }
+}
+
+/// A prepared query whose rows are decoded as `T`.
+struct Fetch<'a, 'q, T> {
+    stmt: &'a Statement,
+    args: Arguments<'q>,
+    limit: Option<usize>,
+    decoder: Decoder<T>,
+}
+
+impl<T: Send> Work for Fetch<'_, '_, T> {
+    type Output = Vec<T>;
+
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
+        let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
+        let args = std::mem::replace(&mut self.args.inner, ArgsInner::Sqlite(Vec::new()));
+        async move {
+            let ArgsInner::Pg(a) = args else {
+                return wrong_dialect();
+            };
+            let (sql, persistent) = postgres::statement_text(self.stmt, signature, untyped_null);
+            let rows = postgres::fetch(c, sql, a, persistent, self.limit).await?;
+            postgres::decode_rows(rows, &self.decoder)
+        }
+    }
+
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
+        let args = std::mem::replace(&mut self.args.inner, ArgsInner::Sqlite(Vec::new()));
+        async move {
+            let ArgsInner::MySql(a) = args else {
+                return wrong_dialect();
+            };
+            let rows =
+                mysql::fetch(c, self.stmt.sql.clone(), a, self.stmt.cached, self.limit).await?;
+            mysql::decode_rows(rows, &self.decoder)
+        }
+    }
+
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Vec<T>> {
+        match &self.args.inner {
+            ArgsInner::Sqlite(a) => sqlite::fetch_as(c, self.stmt, a, self.limit, &self.decoder),
+            _ => wrong_dialect(),
+        }
+    }
+}
+
+/// SQL text without parameters (scripts, DDL, transaction control).
+struct Raw<'a>(&'a str);
+
+impl Work for Raw<'_> {
+    type Output = ();
+
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
+        postgres::execute_raw(c, self.0)
+    }
+
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
+        mysql::execute_raw(c, self.0)
+    }
+
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<()> {
+        sqlite::execute_batch(c, self.0)
+    }
+}
+
+/// PostgreSQL's binary COPY of `data` with `sql`.
+struct CopyIn<'a> {
+    sql: &'a str,
+    data: Option<Vec<u8>>,
+}
+
+impl Work for CopyIn<'_> {
+    type Output = u64;
+
+    /// A COPY cut off mid-stream cannot be resumed: the session is ended (the
+    /// server rolls the COPY back) and the connection closed.
+    fn when_late(&self) -> WhenLate {
+        WhenLate::Terminate
+    }
+
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<u64>> + Send + 'c {
+        let data = self.data.take().unwrap_or_default();
+        postgres::copy_in(c, self.sql, data)
+    }
+
+    fn mysql<'c>(
+        &'c mut self,
+        _c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<u64>> + Send + 'c {
+        std::future::ready(Err(Error::Unsupported(
+            "COPY is a PostgreSQL feature".into(),
+        )))
+    }
+
+    fn sqlite(&mut self, _c: &mut sqlite::SqliteConn) -> Result<u64> {
+        Err(Error::Unsupported("COPY is a PostgreSQL feature".into()))
+    }
+}
+
+/// A round trip that checks the connection.
+struct Ping;
+
+impl Work for Ping {
+    type Output = ();
+
+    /// Nothing runs on the server that would outlive the connection.
+    fn when_late(&self) -> WhenLate {
+        WhenLate::Close
+    }
+
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
+        postgres::ping(c)
+    }
+
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
+        mysql::ping(c)
+    }
+
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<()> {
+        sqlite::ping(c)
     }
 }

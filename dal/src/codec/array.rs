@@ -15,11 +15,16 @@ use sqlx::postgres::{PgArguments, PgHasArrayType, PgValueRef, Postgres};
 use sqlx::{Arguments as _, TypeInfo as _, ValueRef as _};
 use uuid::Uuid;
 
-use super::{
-    ArgsInner, Arguments, Decode, Encode, Family, ValueInner, ValueRef, bind_err, json_bytes,
-    pg_dec,
-};
+use super::{ArgsInner, Arguments, Decode, Encode, Family, ScalarRef, ValueInner, ValueRef};
 use crate::error::{Error, Result};
+
+fn bind_err(e: sqlx::error::BoxDynError) -> Error {
+    Error::invalid_input("parameter", e.to_string())
+}
+
+fn pg_dec<'r, T: sqlx::Decode<'r, Postgres>>(v: &PgValueRef<'r>) -> Result<T> {
+    T::decode(v.clone()).map_err(|e| Error::decode("", e.to_string()))
+}
 
 /// A scalar type a `Vec<T>` column can hold: `i16`, `i32`, `i64`, `f32`,
 /// `f64`, `bool`, `String`, `uuid::Uuid`, chrono's `NaiveDate`, `NaiveTime`,
@@ -386,7 +391,7 @@ impl<T: ArrayElement> Decode for Vec<T> {
                 "unexpected NULL (read a nullable array as Option<Vec<T>>)",
             )),
             Family::Json | Family::Text | Family::Bytes => {
-                let doc: serde_json::Value = serde_json::from_slice(json_bytes(&value)?)
+                let doc: serde_json::Value = serde_json::from_slice(value.json_bytes()?)
                     .map_err(|e| Error::decode("", format!("invalid JSON array: {e}")))?;
                 from_json(doc)
             }
@@ -417,7 +422,7 @@ fn from_json<T: ArrayElement>(doc: serde_json::Value) -> Result<Vec<T>> {
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        use rusqlite::types::ValueRef as R;
+        use ScalarRef as R;
         let raw = match item {
             serde_json::Value::Null => return Err(null_element(i)),
             serde_json::Value::Bool(b) => R::Integer(i64::from(*b)),
@@ -434,7 +439,7 @@ fn from_json<T: ArrayElement>(doc: serde_json::Value) -> Result<Vec<T>> {
             }
         };
         let v = T::decode(ValueRef {
-            inner: ValueInner::Sqlite(raw),
+            inner: ValueInner::Scalar(raw),
         })
         .map_err(|e| match e {
             Error::Decode { reason, .. } => {

@@ -763,7 +763,7 @@ async fn copy_new_rows<E: Entity>(
                    FROM generate_series(1, ?)";
     let stmt = ctx.db.inner.statements.get(ids_sql)?;
     let qualified = dialect.quote_identifier(info.table);
-    let ids: Vec<(crate::codec::PgIds,)> = unit
+    let ids: Vec<(crate::backend::PgIds,)> = unit
         .fetch_as(
             &stmt,
             &(qualified.as_str(), info.id_column, rows.len() as i64),
