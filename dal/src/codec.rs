@@ -48,9 +48,9 @@ mod scalar;
 pub use array::ArrayElement;
 pub(crate) use array::{ElementProbe, array_type};
 pub use decode::{Decode, ValueRef};
-pub(crate) use decode::{
-    Family, RawValue, ValueInner, decimal_to_f64, decimal_to_i64, decimal_to_i128, mismatch,
-};
+pub(crate) use decode::{Family, RawValue, ValueInner, mismatch};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use decode::{decimal_to_f64, decimal_to_i64, decimal_to_i128};
 pub(crate) use scalar::{ScalarRef, SqliteArg};
 
 /// Wraps any serde type so it is stored as JSON.
@@ -149,11 +149,16 @@ pub(crate) trait ArgBuffer<'q> {
 /// types (or dal's scalar form), so this file names no backend module: the
 /// [`ArgBuffer`] implementations live with their backend.
 pub(crate) enum ArgsInner<'q> {
+    #[cfg(feature = "postgres")]
     Pg(sqlx::postgres::PgArguments),
+    #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlArguments),
-    /// SQLite's parameters; also the dialect-neutral picture of values.
-    Sqlite(Vec<SqliteArg<'q>>),
+    /// The scalar form: SQLite's parameters, the dialect-neutral picture of
+    /// values, and the parameters of a dialect not built in (which cannot
+    /// run: connecting to it fails).
+    Scalar(Dialect, Vec<SqliteArg<'q>>),
     /// Rows for PostgreSQL's binary COPY (bulk saves).
+    #[cfg(feature = "postgres")]
     PgCopy(crate::copy::PgCopyRows),
 }
 
@@ -161,9 +166,12 @@ pub(crate) enum ArgsInner<'q> {
 macro_rules! each_args {
     ($inner:expr, $a:ident => $e:expr) => {
         match $inner {
+            #[cfg(feature = "postgres")]
             ArgsInner::Pg($a) => $e,
+            #[cfg(feature = "mysql")]
             ArgsInner::MySql($a) => $e,
-            ArgsInner::Sqlite($a) => $e,
+            ArgsInner::Scalar(_, $a) => $e,
+            #[cfg(feature = "postgres")]
             ArgsInner::PgCopy($a) => $e,
         }
     };
@@ -210,13 +218,17 @@ impl<'q> Arguments<'q> {
 
     /// The dialect these arguments are encoded for.
     pub fn dialect(&self) -> Dialect {
-        each_args!(&self.inner, a => a.dialect())
+        match &self.inner {
+            ArgsInner::Scalar(dialect, _) => *dialect,
+            #[allow(unreachable_patterns)] // SQLite alone: only the scalar form
+            other => each_args!(other, a => a.dialect()),
+        }
     }
 
     /// The values pushed so far, when these are SQLite arguments.
     pub(crate) fn sqlite_args(&self) -> Option<&[SqliteArg<'q>]> {
         match &self.inner {
-            ArgsInner::Sqlite(v) => Some(v),
+            ArgsInner::Scalar(Dialect::Sqlite, v) => Some(v),
             _ => None,
         }
     }
@@ -225,12 +237,15 @@ impl<'q> Arguments<'q> {
     /// picture of them), when these are SQLite arguments.
     pub(crate) fn sqlite_values(self) -> Option<Vec<SqliteArg<'static>>> {
         match self.inner {
-            ArgsInner::Sqlite(v) => Some(v.into_iter().map(SqliteArg::into_owned).collect()),
+            ArgsInner::Scalar(Dialect::Sqlite, v) => {
+                Some(v.into_iter().map(SqliteArg::into_owned).collect())
+            }
             _ => None,
         }
     }
 
     /// Arguments that encode rows for a binary COPY into `columns`.
+    #[cfg(feature = "postgres")]
     pub(crate) fn pg_copy(
         columns: std::sync::Arc<[(String, dal_schema::ColumnType)]>,
         capacity: usize,
@@ -243,6 +258,7 @@ impl<'q> Arguments<'q> {
     }
 
     /// The COPY data, when these arguments were made by [`Arguments::pg_copy`].
+    #[cfg(feature = "postgres")]
     pub(crate) fn into_copy(self) -> Option<crate::copy::PgCopyRows> {
         match self.inner {
             ArgsInner::PgCopy(c) => Some(c),

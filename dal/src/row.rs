@@ -72,8 +72,11 @@ impl RawRow for SqliteRow {
 
 /// The rows of each backend. The payloads are the drivers' own rows (or
 /// dal's SQLite row buffer); [`RawRow`] is implemented with each backend.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))] // SQLite rows: built by its backend
 pub(crate) enum RowInner<'r> {
+    #[cfg(feature = "postgres")]
     Pg(sqlx::postgres::PgRow),
+    #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlRow),
     Sqlite(SqliteRow),
     /// A reusable SQLite row buffer (decoding a result without per-row allocation).
@@ -84,7 +87,9 @@ pub(crate) enum RowInner<'r> {
 macro_rules! each_row {
     ($inner:expr, $r:ident => $e:expr) => {
         match $inner {
+            #[cfg(feature = "postgres")]
             RowInner::Pg($r) => $e,
+            #[cfg(feature = "mysql")]
             RowInner::MySql($r) => $e,
             RowInner::Sqlite($r) => $e,
             RowInner::SqliteBuf($r) => $e,
@@ -293,7 +298,8 @@ impl<'r> Row<'r> {
         let inner = match &self.inner {
             RowInner::Sqlite(r) => RowInner::Sqlite(r.clone()),
             RowInner::SqliteBuf(r) => RowInner::Sqlite((*r).clone()),
-            RowInner::Pg(_) | RowInner::MySql(_) => {
+            #[allow(unreachable_patterns)] // the servers built in
+            _ => {
                 return Err(Error::Unsupported(
                     "copying a borrowed PostgreSQL or MySQL row; fetch rows with fetch_all instead"
                         .into(),

@@ -6,15 +6,27 @@
 //! deadline is enforced (timeout, cancellation on the server, the error),
 //! whatever the statement: prepared, fetched, raw script, COPY or ping.
 
+#[cfg(feature = "mysql")]
 pub(crate) mod mysql;
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) mod server;
+#[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
+#[cfg(not(feature = "postgres"))]
+mod without_postgres;
 
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+compile_error!(
+    "dal needs at least one backend: enable its `postgres`, `mysql` or `sqlite` feature"
+);
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dal_schema::Dialect;
 
@@ -29,60 +41,98 @@ use crate::row::{Decoder, FromRow};
 use crate::statement::Statement;
 use crate::telemetry::{CallContext, Op, Telemetry};
 
+#[cfg(feature = "postgres")]
 pub(crate) use postgres::codec::{PgArray, PgIds};
+#[cfg(not(feature = "postgres"))]
+pub(crate) use without_postgres::PgArray;
 
+#[cfg(feature = "mysql")]
 use mysql::MySqlManager;
+#[cfg(feature = "postgres")]
 use postgres::PgManager;
+#[cfg(feature = "sqlite")]
 use sqlite::SqliteManager;
 
 /// The pool of a database.
 #[derive(Clone)]
 pub(crate) enum Backend {
+    #[cfg(feature = "postgres")]
     Pg(Pool<PgManager>),
+    #[cfg(feature = "mysql")]
     MySql(Pool<MySqlManager>),
+    #[cfg(feature = "sqlite")]
     Sqlite(Pool<SqliteManager>),
 }
 
 macro_rules! each_pool {
     ($self:expr, $p:ident => $e:expr) => {
         match $self {
+            #[cfg(feature = "postgres")]
             Backend::Pg($p) => $e,
+            #[cfg(feature = "mysql")]
             Backend::MySql($p) => $e,
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite($p) => $e,
         }
     };
 }
 
-/// Empty parameters for `dialect` with room for `n` values.
+/// Empty parameters for `dialect` with room for `n` values. A backend that is
+/// not built in gets the scalar form (nothing can run them: connecting to it
+/// fails).
 pub(crate) fn args_for<'q>(dialect: Dialect, n: usize) -> ArgsInner<'q> {
     match dialect {
+        #[cfg(feature = "postgres")]
         Dialect::Postgres => ArgsInner::Pg(postgres::codec::arguments(n)),
+        #[cfg(feature = "mysql")]
         Dialect::MySql => ArgsInner::MySql(mysql::codec::arguments(n)),
-        Dialect::Sqlite => ArgsInner::Sqlite(Vec::with_capacity(n)),
+        other => ArgsInner::Scalar(other, Vec::with_capacity(n)),
     }
+}
+
+/// The configuration error for a backend this build of dal leaves out.
+#[allow(dead_code)] // every backend built in: never used
+fn not_built_in(feature: &str) -> Error {
+    Error::config(
+        "url",
+        format!("dal was built without the `{feature}` feature; enable it in Cargo.toml"),
+    )
 }
 
 impl Backend {
     /// The pool for `config` (nothing is connected yet).
     pub(crate) fn open(config: &DatabaseConfig, settings: PoolSettings) -> Result<Backend> {
         // opening the cancel connection and running a cancel on it
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
         let control_timeout = config.timeouts().connect.min(Duration::from_secs(5));
         Ok(match config.dialect() {
+            #[cfg(feature = "postgres")]
             Dialect::Postgres => Backend::Pg(Pool::new(
                 postgres::manager(config, control_timeout),
                 settings,
             )),
+            #[cfg(not(feature = "postgres"))]
+            Dialect::Postgres => return Err(not_built_in("postgres")),
+            #[cfg(feature = "mysql")]
             Dialect::MySql => {
                 Backend::MySql(Pool::new(mysql::manager(config, control_timeout), settings))
             }
+            #[cfg(not(feature = "mysql"))]
+            Dialect::MySql => return Err(not_built_in("mysql")),
+            #[cfg(feature = "sqlite")]
             Dialect::Sqlite => Backend::Sqlite(Pool::new(sqlite::manager(config)?, settings)),
+            #[cfg(not(feature = "sqlite"))]
+            Dialect::Sqlite => return Err(not_built_in("sqlite")),
         })
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
+            #[cfg(feature = "postgres")]
             Backend::Pg(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
             Backend::MySql(_) => Dialect::MySql,
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => Dialect::Sqlite,
         }
     }
@@ -94,8 +144,11 @@ impl Backend {
         fixed: &mut Option<Checkout>,
     ) -> Result<Conn> {
         Ok(match self {
+            #[cfg(feature = "postgres")]
             Backend::Pg(p) => Conn::Pg(p.acquire(location, limit, fixed).await?),
+            #[cfg(feature = "mysql")]
             Backend::MySql(p) => Conn::MySql(p.acquire(location, limit, fixed).await?),
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(p) => Conn::Sqlite(p.acquire(location, limit, fixed).await?),
         })
     }
@@ -119,14 +172,17 @@ impl Backend {
     /// The server's connection limit, once a connection has read it.
     pub(crate) fn server_max_connections(&self) -> Option<u64> {
         let n = match self {
+            #[cfg(feature = "postgres")]
             Backend::Pg(p) => p
                 .manager()
                 .server_max_connections
                 .load(std::sync::atomic::Ordering::Relaxed),
+            #[cfg(feature = "mysql")]
             Backend::MySql(p) => p
                 .manager()
                 .server_max_connections
                 .load(std::sync::atomic::Ordering::Relaxed),
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => 0,
         };
         (n > 0).then_some(n)
@@ -154,16 +210,22 @@ pub(crate) struct ExecOptions {
 
 /// A checked-out connection.
 pub(crate) enum Conn {
+    #[cfg(feature = "postgres")]
     Pg(PooledConn<PgManager>),
+    #[cfg(feature = "mysql")]
     MySql(PooledConn<MySqlManager>),
+    #[cfg(feature = "sqlite")]
     Sqlite(PooledConn<SqliteManager>),
 }
 
 macro_rules! each_conn {
     ($self:expr, $c:ident => $e:expr) => {
         match $self {
+            #[cfg(feature = "postgres")]
             Conn::Pg($c) => $e,
+            #[cfg(feature = "mysql")]
             Conn::MySql($c) => $e,
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite($c) => $e,
         }
     };
@@ -194,12 +256,14 @@ pub(crate) trait Work {
     }
 
     /// The work on a PostgreSQL connection.
+    #[cfg(feature = "postgres")]
     fn postgres<'c>(
         &'c mut self,
         c: &'c mut postgres::PgConn,
     ) -> impl Future<Output = Result<Self::Output>> + Send + 'c;
 
     /// The work on a MySQL/MariaDB connection.
+    #[cfg(feature = "mysql")]
     fn mysql<'c>(
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
@@ -207,6 +271,7 @@ pub(crate) trait Work {
 
     /// The work on a SQLite connection, on the calling thread; run again
     /// while the database is busy (outside transactions).
+    #[cfg(feature = "sqlite")]
     fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Self::Output>;
 }
 
@@ -230,6 +295,7 @@ fn bind<'q, P: Params + ?Sized>(
     Ok(args)
 }
 
+#[cfg(feature = "sqlite")]
 /// Re-run a SQLite call while the database is busy, sleeping asynchronously,
 /// outside transactions only (inside one, the caller decides): for at most the
 /// busy timeout from the first refusal, and never past the call's deadline.
@@ -241,6 +307,7 @@ async fn sqlite_retry<R>(
     deadline: &Deadline,
     mut f: impl FnMut(&mut sqlite::SqliteConn) -> Result<R>,
 ) -> Result<R> {
+    use std::time::Instant;
     let mut first_busy: Option<Instant> = None;
     let mut delay = Duration::from_micros(500);
     loop {
@@ -269,8 +336,11 @@ async fn sqlite_retry<R>(
 impl Conn {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
             Conn::MySql(_) => Dialect::MySql,
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => Dialect::Sqlite,
         }
     }
@@ -286,18 +356,24 @@ impl Conn {
         busy_timeout: Duration,
         mut work: W,
     ) -> Result<W::Output> {
-        let late = work.when_late();
+        #[cfg(not(feature = "sqlite"))]
+        let _ = busy_timeout;
         match self {
             // boxed: a server round trip dwarfs the allocation, and every
             // call's future (SQLite's included) stays small
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => {
+                let late = work.when_late();
                 let r = server::until_deadline(deadline, Box::pin(work.postgres(c))).await;
                 late_or(c, deadline, late, r)
             }
+            #[cfg(feature = "mysql")]
             Conn::MySql(c) => {
+                let late = work.when_late();
                 let r = server::until_deadline(deadline, Box::pin(work.mysql(c))).await;
                 late_or(c, deadline, late, r)
             }
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(c) => {
                 sqlite_retry(c, busy_timeout, deadline, |c| {
                     sqlite::within_deadline(c, deadline, |c| work.sqlite(c))
@@ -307,28 +383,42 @@ impl Conn {
         }
     }
 
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     fn note(&mut self, e: &Error) {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => {
                 if postgres::error::breaks_connection(e) {
                     c.broken = true;
                 }
             }
+            #[cfg(feature = "mysql")]
             Conn::MySql(c) => {
                 if mysql::error::breaks_connection(e) {
                     c.broken = true;
                 }
             }
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => {}
         }
     }
 
     /// Whether a prepared statement was invalidated by a schema change (the
     /// statement did not run; re-preparing it fixes it).
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     fn stale_statement(&self, e: &Error) -> bool {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(_) => postgres::error::stale_statement(e),
+            #[cfg(feature = "mysql")]
             Conn::MySql(_) => mysql::error::stale_statement(e),
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => false,
         }
     }
@@ -407,23 +497,33 @@ impl Conn {
     /// transaction, which PostgreSQL has aborted).
     async fn refresh_statements(&mut self) -> bool {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => {
                 postgres::clear_statements(c).await;
                 !c.in_transaction
             }
+            #[cfg(feature = "mysql")]
             Conn::MySql(c) => {
                 mysql::clear_statements(c).await;
                 true
             }
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => false,
         }
     }
 
     /// Record whether the connection is inside an explicit transaction.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     pub(crate) fn set_in_transaction(&mut self, yes: bool) {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => c.in_transaction = yes,
+            #[cfg(feature = "mysql")]
             Conn::MySql(c) => c.in_transaction = yes,
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => {}
         }
     }
@@ -517,6 +617,7 @@ impl Conn {
 
     /// PostgreSQL: stream binary COPY data with `sql` (`COPY .. FROM STDIN (FORMAT binary)`);
     /// returns the number of rows copied.
+    #[cfg(feature = "postgres")]
     pub(crate) async fn pg_copy_in(
         &mut self,
         sql: &str,
@@ -556,6 +657,57 @@ impl Conn {
         r
     }
 
+    /// Roll back what the connection has open, now, on the calling thread,
+    /// where the backend runs on it (SQLite: `Some(rolled back)`, queued
+    /// statements dropped); `None` where statements are asynchronous (the
+    /// servers: the caller rolls back through [`Conn::execute_raw`] or lets
+    /// the pool reset the connection).
+    pub(crate) fn rollback_now(&mut self) -> Option<bool> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => Some(sqlite::rollback_now(c)),
+            #[allow(unreachable_patterns)] // SQLite alone
+            _ => None,
+        }
+    }
+
+    /// Run `sql` now, on the calling thread, where the backend runs on it
+    /// (SQLite: `Some(result)`); `None` where statements are asynchronous.
+    pub(crate) fn run_now(&mut self, sql: &str) -> Option<Result<()>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => Some(c.conn.execute_batch(sql).map_err(sqlite::map_err)),
+            #[allow(unreachable_patterns)] // SQLite alone
+            _ => {
+                let _ = sql;
+                None
+            }
+        }
+    }
+
+    /// SQLite: whether an explicit transaction is still open (SQLite rolls a
+    /// whole transaction back on some errors). The servers: false.
+    pub(crate) fn sqlite_in_transaction(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => !c.conn.is_autocommit(),
+            #[allow(unreachable_patterns)] // SQLite alone
+            _ => false,
+        }
+    }
+
+    /// SQLite: the first foreign-key violation in the database (`PRAGMA
+    /// foreign_key_check`), as (table, referenced table). The servers check
+    /// their keys as they go: `None`.
+    pub(crate) fn sqlite_foreign_key_violation(&mut self) -> Result<Option<(String, String)>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => sqlite::foreign_key_violation(c),
+            #[allow(unreachable_patterns)] // SQLite alone
+            _ => Ok(None),
+        }
+    }
+
     /// Whether its checkout had to wait for it (the pool was saturated).
     fn waited(&self) -> bool {
         each_conn!(self, c => c.waited)
@@ -567,6 +719,7 @@ impl Conn {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// The result of server work cut off (`None`) at its deadline, after dealing
 /// with the connection as `late` says.
 fn late_or<C, W>(
@@ -609,12 +762,16 @@ fn wrong_dialect<T>() -> Result<T> {
 impl Work for Execute<'_, '_> {
     type Output = ExecResult;
 
+    #[cfg(feature = "postgres")]
     fn postgres<'c>(
         &'c mut self,
         c: &'c mut postgres::PgConn,
     ) -> impl Future<Output = Result<ExecResult>> + Send + 'c {
         let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
-        let args = std::mem::replace(&mut self.args.inner, ArgsInner::Sqlite(Vec::new()));
+        let args = std::mem::replace(
+            &mut self.args.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        );
         async move {
             let ArgsInner::Pg(a) = args else {
                 return wrong_dialect();
@@ -624,11 +781,15 @@ impl Work for Execute<'_, '_> {
         }
     }
 
+    #[cfg(feature = "mysql")]
     fn mysql<'c>(
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
     ) -> impl Future<Output = Result<ExecResult>> + Send + 'c {
-        let args = std::mem::replace(&mut self.args.inner, ArgsInner::Sqlite(Vec::new()));
+        let args = std::mem::replace(
+            &mut self.args.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        );
         async move {
             let ArgsInner::MySql(a) = args else {
                 return wrong_dialect();
@@ -637,9 +798,11 @@ impl Work for Execute<'_, '_> {
         }
     }
 
+    #[cfg(feature = "sqlite")]
     fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<ExecResult> {
+        #[allow(unreachable_patterns)] // SQLite alone: only the scalar form
         match &self.args.inner {
-            ArgsInner::Sqlite(a) => sqlite::execute(c, self.stmt, a),
+            ArgsInner::Scalar(_, a) => sqlite::execute(c, self.stmt, a),
             _ => wrong_dialect(),
         }
     }
@@ -656,12 +819,16 @@ struct Fetch<'a, 'q, T> {
 impl<T: Send> Work for Fetch<'_, '_, T> {
     type Output = Vec<T>;
 
+    #[cfg(feature = "postgres")]
     fn postgres<'c>(
         &'c mut self,
         c: &'c mut postgres::PgConn,
     ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
         let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
-        let args = std::mem::replace(&mut self.args.inner, ArgsInner::Sqlite(Vec::new()));
+        let args = std::mem::replace(
+            &mut self.args.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        );
         async move {
             let ArgsInner::Pg(a) = args else {
                 return wrong_dialect();
@@ -672,11 +839,15 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
         }
     }
 
+    #[cfg(feature = "mysql")]
     fn mysql<'c>(
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
     ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
-        let args = std::mem::replace(&mut self.args.inner, ArgsInner::Sqlite(Vec::new()));
+        let args = std::mem::replace(
+            &mut self.args.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        );
         async move {
             let ArgsInner::MySql(a) = args else {
                 return wrong_dialect();
@@ -687,9 +858,11 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
         }
     }
 
+    #[cfg(feature = "sqlite")]
     fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Vec<T>> {
+        #[allow(unreachable_patterns)] // SQLite alone: only the scalar form
         match &self.args.inner {
-            ArgsInner::Sqlite(a) => sqlite::fetch_as(c, self.stmt, a, self.limit, &self.decoder),
+            ArgsInner::Scalar(_, a) => sqlite::fetch_as(c, self.stmt, a, self.limit, &self.decoder),
             _ => wrong_dialect(),
         }
     }
@@ -701,6 +874,7 @@ struct Raw<'a>(&'a str);
 impl Work for Raw<'_> {
     type Output = ();
 
+    #[cfg(feature = "postgres")]
     fn postgres<'c>(
         &'c mut self,
         c: &'c mut postgres::PgConn,
@@ -708,6 +882,7 @@ impl Work for Raw<'_> {
         postgres::execute_raw(c, self.0)
     }
 
+    #[cfg(feature = "mysql")]
     fn mysql<'c>(
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
@@ -715,17 +890,20 @@ impl Work for Raw<'_> {
         mysql::execute_raw(c, self.0)
     }
 
+    #[cfg(feature = "sqlite")]
     fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<()> {
         sqlite::execute_batch(c, self.0)
     }
 }
 
 /// PostgreSQL's binary COPY of `data` with `sql`.
+#[cfg(feature = "postgres")]
 struct CopyIn<'a> {
     sql: &'a str,
     data: Option<Vec<u8>>,
 }
 
+#[cfg(feature = "postgres")]
 impl Work for CopyIn<'_> {
     type Output = u64;
 
@@ -735,6 +913,7 @@ impl Work for CopyIn<'_> {
         WhenLate::Terminate
     }
 
+    #[cfg(feature = "postgres")]
     fn postgres<'c>(
         &'c mut self,
         c: &'c mut postgres::PgConn,
@@ -743,6 +922,7 @@ impl Work for CopyIn<'_> {
         postgres::copy_in(c, self.sql, data)
     }
 
+    #[cfg(feature = "mysql")]
     fn mysql<'c>(
         &'c mut self,
         _c: &'c mut mysql::MySqlConn,
@@ -752,6 +932,7 @@ impl Work for CopyIn<'_> {
         )))
     }
 
+    #[cfg(feature = "sqlite")]
     fn sqlite(&mut self, _c: &mut sqlite::SqliteConn) -> Result<u64> {
         Err(Error::Unsupported("COPY is a PostgreSQL feature".into()))
     }
@@ -768,6 +949,7 @@ impl Work for Ping {
         WhenLate::Close
     }
 
+    #[cfg(feature = "postgres")]
     fn postgres<'c>(
         &'c mut self,
         c: &'c mut postgres::PgConn,
@@ -775,6 +957,7 @@ impl Work for Ping {
         postgres::ping(c)
     }
 
+    #[cfg(feature = "mysql")]
     fn mysql<'c>(
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
@@ -782,7 +965,46 @@ impl Work for Ping {
         mysql::ping(c)
     }
 
+    #[cfg(feature = "sqlite")]
     fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<()> {
         sqlite::ping(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A URL naming a backend this build leaves out is a configuration
+    /// error naming the feature, never a panic (run in the reduced builds:
+    /// `cargo test -p dal --lib --no-default-features --features sqlite`).
+    #[cfg(not(all(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+    #[tokio::test]
+    async fn a_backend_left_out_is_a_configuration_error() {
+        for (url, feature) in [
+            ("postgres://u@localhost/db", "postgres"),
+            ("mysql://u@localhost/db", "mysql"),
+            ("sqlite::memory:", "sqlite"),
+        ] {
+            let built = match feature {
+                "postgres" => cfg!(feature = "postgres"),
+                "mysql" => cfg!(feature = "mysql"),
+                _ => cfg!(feature = "sqlite"),
+            };
+            if built {
+                continue;
+            }
+            let config = crate::DatabaseConfig::from_url(url).unwrap();
+            let err = match crate::Db::connect_lazy(config) {
+                Ok(_) => panic!("{url}: connected without the `{feature}` feature"),
+                Err(e) => e,
+            };
+            assert!(matches!(err, crate::Error::Config(_)), "{err:?}");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!(
+                    "dal was built without the `{feature}` feature; enable it in Cargo.toml"
+                )),
+                "{text}"
+            );
+        }
     }
 }

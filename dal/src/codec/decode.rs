@@ -21,7 +21,9 @@ use dal_schema::Dialect;
 /// backend.
 #[derive(Clone)]
 pub(crate) enum ValueInner<'r> {
+    #[cfg(feature = "postgres")]
     Pg(sqlx::postgres::PgValueRef<'r>),
+    #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlValueRef<'r>),
     /// SQLite's values, and the elements of a JSON array.
     Scalar(ScalarRef<'r>),
@@ -31,7 +33,9 @@ pub(crate) enum ValueInner<'r> {
 macro_rules! each_value {
     ($inner:expr, $v:ident => $e:expr) => {
         match $inner {
+            #[cfg(feature = "postgres")]
             ValueInner::Pg($v) => $e,
+            #[cfg(feature = "mysql")]
             ValueInner::MySql($v) => $e,
             ValueInner::Scalar($v) => $e,
         }

@@ -183,7 +183,7 @@ impl<'a> Session<'a> {
             }
             Err(e) => {
                 self.restore_sqlite_fk().await;
-                if crate::backend::sqlite::is_busy_error(&e) {
+                if matches!(e, Error::Busy { .. }) {
                     Err(Error::MigrationLocked {
                         lock: SQLITE_LOCK.to_string(),
                         waited: started.elapsed(),
@@ -303,28 +303,19 @@ impl<'a> Session<'a> {
     /// SQLite: whether the run's transaction is still open (SQLite rolls a
     /// whole transaction back on some errors).
     pub(super) fn sqlite_in_transaction(&self) -> bool {
-        match &self.conn {
-            Conn::Sqlite(c) => !c.conn.is_autocommit(),
-            _ => false,
-        }
+        self.conn.sqlite_in_transaction()
     }
 
     /// SQLite: the first foreign-key violation in the database, if any.
     pub(super) fn sqlite_foreign_key_violation(&mut self) -> Result<Option<String>> {
-        let Conn::Sqlite(c) = &mut self.conn else {
-            return Ok(None);
-        };
-        let map = crate::backend::sqlite::map_err;
-        let mut stmt = c.conn.prepare("PRAGMA foreign_key_check").map_err(map)?;
-        let mut rows = stmt.query([]).map_err(map)?;
-        if let Some(r) = rows.next().map_err(map)? {
-            let table: String = r.get(0).unwrap_or_default();
-            let parent: String = r.get(2).unwrap_or_default();
-            return Ok(Some(format!(
-                "rows of `{table}` reference missing rows of `{parent}` (PRAGMA foreign_key_check)"
-            )));
-        }
-        Ok(None)
+        Ok(self
+            .conn
+            .sqlite_foreign_key_violation()?
+            .map(|(table, parent)| {
+                format!(
+                    "rows of `{table}` reference missing rows of `{parent}` (PRAGMA foreign_key_check)"
+                )
+            }))
     }
 }
 
@@ -334,11 +325,9 @@ impl Drop for Session<'_> {
             Held::Nothing => {}
             Held::Sqlite => {
                 // the run was abandoned: undo it now (rusqlite is synchronous)
-                if let Conn::Sqlite(c) = &mut self.conn {
-                    let rolled_back =
-                        c.conn.is_autocommit() || c.conn.execute_batch("ROLLBACK").is_ok();
+                if let Some(rolled_back) = self.conn.rollback_now() {
                     let fk_ok = !self.sqlite_fk_off
-                        || c.conn.execute_batch("PRAGMA foreign_keys = ON").is_ok();
+                        || matches!(self.conn.run_now("PRAGMA foreign_keys = ON"), Some(Ok(())));
                     if !(rolled_back && fk_ok) {
                         self.conn.mark_broken();
                     }

@@ -308,6 +308,29 @@ pub(crate) fn execute_batch(c: &mut SqliteConn, sql: &str) -> Result<()> {
     c.conn.execute_batch(sql).map_err(map_err)
 }
 
+/// Roll back the open transaction, if any, dropping queued statements;
+/// whether that worked.
+pub(crate) fn rollback_now(c: &mut SqliteConn) -> bool {
+    c.pending.clear();
+    c.conn.is_autocommit() || c.conn.execute_batch("ROLLBACK").is_ok()
+}
+
+/// The first foreign-key violation in the database (`PRAGMA
+/// foreign_key_check`), as (table, referenced table).
+pub(crate) fn foreign_key_violation(c: &mut SqliteConn) -> Result<Option<(String, String)>> {
+    let mut stmt = c
+        .conn
+        .prepare("PRAGMA foreign_key_check")
+        .map_err(map_err)?;
+    let mut rows = stmt.query([]).map_err(map_err)?;
+    if let Some(r) = rows.next().map_err(map_err)? {
+        let table: String = r.get(0).unwrap_or_default();
+        let parent: String = r.get(2).unwrap_or_default();
+        return Ok(Some((table, parent)));
+    }
+    Ok(None)
+}
+
 /// A round trip that checks the connection.
 pub(crate) fn ping(c: &mut SqliteConn) -> Result<()> {
     c.conn
