@@ -159,7 +159,7 @@ pub(crate) enum ArgsInner<'q> {
     Scalar(Dialect, Vec<SqliteArg<'q>>),
     /// Rows for PostgreSQL's binary COPY (bulk saves).
     #[cfg(feature = "postgres")]
-    PgCopy(crate::copy::PgCopyRows),
+    PgCopy(crate::backend::postgres::copy::PgCopyRows),
 }
 
 /// Run `$e` with `$a` bound to whichever buffer `$inner` holds.
@@ -250,16 +250,16 @@ impl<'q> Arguments<'q> {
         columns: std::sync::Arc<[(String, dal_schema::ColumnType)]>,
         capacity: usize,
     ) -> Self {
-        let mut a = Arguments::from_inner(ArgsInner::PgCopy(crate::copy::PgCopyRows::new(
-            columns, capacity,
-        )));
+        let mut a = Arguments::from_inner(ArgsInner::PgCopy(
+            crate::backend::postgres::copy::PgCopyRows::new(columns, capacity),
+        ));
         a.signature = 0;
         a
     }
 
     /// The COPY data, when these arguments were made by [`Arguments::pg_copy`].
     #[cfg(feature = "postgres")]
-    pub(crate) fn into_copy(self) -> Option<crate::copy::PgCopyRows> {
+    pub(crate) fn into_copy(self) -> Option<crate::backend::postgres::copy::PgCopyRows> {
         match self.inner {
             ArgsInner::PgCopy(c) => Some(c),
             _ => None,

@@ -86,8 +86,6 @@ mod checks;
 pub mod cli;
 mod codec;
 mod config;
-#[cfg(feature = "postgres")]
-mod copy;
 mod db;
 mod deadline;
 mod dialect_sql;

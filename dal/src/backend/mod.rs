@@ -34,6 +34,7 @@ use crate::codec::{ArgsInner, Arguments};
 use crate::config::DatabaseConfig;
 use crate::deadline::{Checkout, CheckoutSpec, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
+use crate::introspect::shape::Catalog;
 use crate::params::Params;
 use crate::pool::{HeldConnection, Pool, PoolSettings, PoolStatus, PooledConn};
 use crate::result::ExecResult;
@@ -88,6 +89,60 @@ pub(crate) fn args_for<'q>(dialect: Dialect, n: usize) -> ArgsInner<'q> {
         Dialect::MySql => ArgsInner::MySql(mysql::codec::arguments(n)),
         other => ArgsInner::Scalar(other, Vec::with_capacity(n)),
     }
+}
+
+/// The live base tables (all, or `only` the one named), read from the
+/// catalog of `dialect` (each backend's `introspect.rs`).
+pub(crate) async fn introspect_tables(
+    db: &impl Catalog,
+    dialect: Dialect,
+    only: Option<&str>,
+) -> Result<Vec<dal_schema::Table>> {
+    match dialect {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => postgres::introspect::tables(db, only).await,
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => mysql::introspect::tables(db, only).await,
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => sqlite::introspect::tables(db, only).await,
+        #[allow(unreachable_patterns)] // every backend built in
+        other => {
+            let _ = (db, only);
+            Err(left_out(other))
+        }
+    }
+}
+
+/// The names of the live base tables (all, or `only` the one named), read
+/// from the catalog of `dialect`.
+pub(crate) async fn introspect_table_names(
+    db: &impl Catalog,
+    dialect: Dialect,
+    only: Option<&str>,
+) -> Result<Vec<String>> {
+    match dialect {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => postgres::introspect::table_names(db, only).await,
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => mysql::introspect::table_names(db, only).await,
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => sqlite::introspect::table_names(db, only).await,
+        #[allow(unreachable_patterns)] // every backend built in
+        other => {
+            let _ = (db, only);
+            Err(left_out(other))
+        }
+    }
+}
+
+/// The configuration error for `dialect` when this build leaves it out.
+#[allow(dead_code)] // every backend built in: never used
+fn left_out(dialect: Dialect) -> Error {
+    not_built_in(match dialect {
+        Dialect::Postgres => "postgres",
+        Dialect::MySql => "mysql",
+        Dialect::Sqlite => "sqlite",
+    })
 }
 
 /// The configuration error for a backend this build of dal leaves out.

@@ -348,7 +348,7 @@ impl<'q> Arguments<'q> {
             #[cfg(feature = "postgres")]
             ArgsInner::PgCopy(c) => {
                 let bytes = T::pg_binary(values)?;
-                c.write(crate::copy::CopyValue::Array(bytes))?;
+                c.write(crate::backend::postgres::copy::CopyValue::Array(bytes))?;
                 self.mark(kind_code::<T>());
                 Ok(())
             }

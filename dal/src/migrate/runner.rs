@@ -718,7 +718,7 @@ async fn drop_all(s: &mut Session<'_>) -> Result<Vec<String>> {
     let rows: Vec<crate::row::Row<'static>> = s.fetch(sql, ()).await?;
     let names: Vec<String> = rows
         .iter()
-        .map(|r| crate::introspect::text(r, "name"))
+        .map(|r| crate::introspect::shape::text(r, "name"))
         .collect::<Result<_>>()?;
     if names.is_empty() {
         return Ok(names);

@@ -1,11 +1,13 @@
-//! MySQL/MariaDB through sqlx: connect options, the connection's statements
-//! (execute, fetch, raw scripts, ping) and the server-side cancel (`KILL
-//! QUERY`), with its encode/decode in `codec.rs` and its error
-//! classification in `error.rs`. The sqlx machinery shared with PostgreSQL is
-//! in `../server.rs`.
+//! Everything dal knows about MySQL and MariaDB, one file per service: here
+//! the connect options, the connection's statements (execute, fetch, raw
+//! scripts, ping) and the server-side cancel (`KILL QUERY`); encode/decode in
+//! `codec.rs`, error classification in `error.rs`, catalog introspection and
+//! the migration lock's SQL (`GET_LOCK`) in `introspect.rs`. The sqlx
+//! machinery shared with PostgreSQL is in `../server.rs`.
 
 pub(crate) mod codec;
 pub(crate) mod error;
+pub(crate) mod introspect;
 
 use std::time::Duration;
 

@@ -8,11 +8,11 @@ use sqlx::postgres::{PgArguments, PgTypeInfo, PgValueFormat, PgValueRef, Postgre
 use sqlx::{Arguments as _, TypeInfo as _, ValueRef as _};
 use uuid::Uuid;
 
+use crate::backend::postgres::copy::{CopyValue, PgCopyRows};
 use crate::codec::{
     ArgBuffer, ArgsInner, Arguments, Decode, Encode, Family, RawValue, SqlKind, ValueInner,
     ValueRef, mismatch,
 };
-use crate::copy::{CopyValue, PgCopyRows};
 use crate::error::{Error, Result};
 use dal_schema::Dialect;
 

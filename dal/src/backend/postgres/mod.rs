@@ -1,10 +1,14 @@
-//! PostgreSQL through sqlx: connect options, the connection's statements
-//! (execute, fetch, raw scripts, binary COPY, ping) and the server-side
-//! cancel, with its encode/decode in `codec.rs` and its error classification
-//! in `error.rs`. The sqlx machinery shared with MySQL is in `../server.rs`.
+//! Everything dal knows about PostgreSQL, one file per service: here the
+//! connect options, the connection's statements (execute, fetch, raw scripts,
+//! binary COPY, ping) and the server-side cancel; encode/decode in `codec.rs`,
+//! error classification in `error.rs`, catalog introspection and the
+//! migration lock's SQL in `introspect.rs`, the binary `COPY` encoder in
+//! `copy.rs`. The sqlx machinery shared with MySQL is in `../server.rs`.
 
 pub(crate) mod codec;
+pub(crate) mod copy;
 pub(crate) mod error;
+pub(crate) mod introspect;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,6 +14,7 @@
 
 pub(crate) mod codec;
 pub(crate) mod error;
+pub(crate) mod introspect;
 pub(crate) mod row;
 
 use std::path::PathBuf;

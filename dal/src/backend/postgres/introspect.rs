@@ -9,12 +9,11 @@ use std::collections::HashMap;
 
 use dal_schema::{Check, Column, ColumnType, Dialect, ForeignKey, Index, ReferentialAction, Table};
 
-use super::{
-    TypeName, finish_table, fold_enum_checks, fold_unsigned_checks, matching_paren, opt_text,
-    parse_default, strip_wrapping_parens, text, typed_default,
-};
-use crate::db::Db;
 use crate::error::Result;
+use crate::introspect::shape::{
+    Catalog, TypeName, finish_table, fold_enum_checks, fold_unsigned_checks, matching_paren,
+    opt_text, parse_default, strip_wrapping_parens, text, typed_default,
+};
 
 /// The tables' filter: base tables (ordinary or partitioned, not partitions) of the
 /// current schema, optionally one table by name.
@@ -29,7 +28,7 @@ fn table_filter(alias: &str, one: bool) -> String {
 }
 
 /// Base-table names of the current schema (or `only`, if it is one).
-pub(super) async fn table_names(db: &Db, only: Option<&str>) -> Result<Vec<String>> {
+pub(crate) async fn table_names(db: &impl Catalog, only: Option<&str>) -> Result<Vec<String>> {
     let sql = format!(
         "SELECT c.relname::text AS name FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
@@ -44,7 +43,7 @@ pub(super) async fn table_names(db: &Db, only: Option<&str>) -> Result<Vec<Strin
 }
 
 /// Every base table of the current schema (or just `only`), fully described.
-pub(super) async fn tables(db: &Db, only: Option<&str>) -> Result<Vec<Table>> {
+pub(crate) async fn tables(db: &impl Catalog, only: Option<&str>) -> Result<Vec<Table>> {
     let names = table_names(db, only).await?;
     let mut tables: Vec<Table> = names.iter().map(Table::new).collect();
     if tables.is_empty() {
@@ -395,7 +394,10 @@ mod tests {
                 scale: 3
             }
         );
-        assert_eq!(column_type("numeric"), super::super::UNCONSTRAINED_DECIMAL);
+        assert_eq!(
+            column_type("numeric"),
+            crate::introspect::shape::UNCONSTRAINED_DECIMAL
+        );
         assert_eq!(
             column_type("timestamp(3) without time zone"),
             ColumnType::Timestamp

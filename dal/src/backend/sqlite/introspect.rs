@@ -16,16 +16,15 @@ use dal_schema::model::names;
 use dal_schema::sql::lexer::{Token, TokenKind, tokenize_native};
 use dal_schema::{Check, Column, ColumnType, Dialect, ForeignKey, Index, ReferentialAction, Table};
 
-use super::{
-    TypeName, UNCONSTRAINED_DECIMAL, finish_table, fold_enum_checks, fold_unsigned_checks,
+use crate::error::Result;
+use crate::introspect::shape::{
+    Catalog, TypeName, UNCONSTRAINED_DECIMAL, finish_table, fold_enum_checks, fold_unsigned_checks,
     opt_text, parse_default, text, typed_default, unescape_literal,
 };
-use crate::db::Db;
-use crate::error::Result;
 
 /// Table names of the main database (or `only`, if it is one), without SQLite's
 /// own `sqlite_*` tables and virtual tables.
-pub(super) async fn table_names(db: &Db, only: Option<&str>) -> Result<Vec<String>> {
+pub(crate) async fn table_names(db: &impl Catalog, only: Option<&str>) -> Result<Vec<String>> {
     let mut sql = String::from(
         "SELECT name FROM main.sqlite_master WHERE type = 'table' \
          AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
@@ -43,7 +42,7 @@ pub(super) async fn table_names(db: &Db, only: Option<&str>) -> Result<Vec<Strin
 }
 
 /// Every table of the main database (or just `only`), fully described.
-pub(super) async fn tables(db: &Db, only: Option<&str>) -> Result<Vec<Table>> {
+pub(crate) async fn tables(db: &impl Catalog, only: Option<&str>) -> Result<Vec<Table>> {
     let mut out = Vec::new();
     for name in table_names(db, only).await? {
         out.push(table(db, &name).await?);
@@ -51,7 +50,7 @@ pub(super) async fn tables(db: &Db, only: Option<&str>) -> Result<Vec<Table>> {
     Ok(out)
 }
 
-async fn table(db: &Db, name: &str) -> Result<Table> {
+async fn table(db: &impl Catalog, name: &str) -> Result<Table> {
     let mut table = Table::new(name);
     let create_sql: Option<String> = db
         .fetch_scalar(
@@ -227,7 +226,7 @@ async fn table(db: &Db, name: &str) -> Result<Table> {
     Ok(finish_table(table))
 }
 
-async fn primary_key_of(db: &Db, table: &str) -> Result<Vec<String>> {
+async fn primary_key_of(db: &impl Catalog, table: &str) -> Result<Vec<String>> {
     let rows = db
         .fetch_all(
             "SELECT name FROM pragma_table_info(?, 'main') WHERE pk > 0 ORDER BY pk",

@@ -27,12 +27,11 @@ use dal_schema::{
     Check, Column, ColumnType, DefaultValue, Dialect, ForeignKey, Index, ReferentialAction, Table,
 };
 
-use super::{
-    RawDefault, TypeName, finish_table, opt_text, parse_default, string_literals,
+use crate::error::Result;
+use crate::introspect::shape::{
+    Catalog, RawDefault, TypeName, finish_table, opt_text, parse_default, string_literals,
     strip_wrapping_parens, text, typed_default,
 };
-use crate::db::Db;
-use crate::error::Result;
 
 fn table_filter(column: &str, one: bool) -> String {
     let mut s = format!("{column} = DATABASE()");
@@ -43,7 +42,7 @@ fn table_filter(column: &str, one: bool) -> String {
 }
 
 /// Base-table names of the current database (or `only`, if it is one).
-pub(super) async fn table_names(db: &Db, only: Option<&str>) -> Result<Vec<String>> {
+pub(crate) async fn table_names(db: &impl Catalog, only: Option<&str>) -> Result<Vec<String>> {
     let sql = format!(
         "SELECT TABLE_NAME AS name FROM information_schema.TABLES \
          WHERE {} AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME",
@@ -57,7 +56,7 @@ pub(super) async fn table_names(db: &Db, only: Option<&str>) -> Result<Vec<Strin
 }
 
 /// Every base table of the current database (or just `only`), fully described.
-pub(super) async fn tables(db: &Db, only: Option<&str>) -> Result<Vec<Table>> {
+pub(crate) async fn tables(db: &impl Catalog, only: Option<&str>) -> Result<Vec<Table>> {
     let names = table_names(db, only).await?;
     let mut tables: Vec<Table> = names.iter().map(Table::new).collect();
     if tables.is_empty() {
