@@ -7,11 +7,9 @@ use std::time::{Duration, Instant};
 
 use dal_schema::Dialect;
 
-use crate::backend::server::{MySqlManager, PgManager, ServerManager};
-use crate::backend::sqlite::{SqliteManager, SqliteTarget};
 use crate::backend::{Backend, Conn, ExecOptions};
 use crate::codec::{Decode, Encode};
-use crate::config::{DatabaseConfig, SqliteMode, TlsMode};
+use crate::config::DatabaseConfig;
 use crate::error::{Error, Result, TimeoutKind};
 use crate::params::Params;
 use crate::pool::{HeldConnection, PoolSettings, PoolStatus};
@@ -99,50 +97,11 @@ pub struct CallOptions {
     pub no_retry: bool,
 }
 
-fn pg_ssl_mode(mode: TlsMode) -> sqlx::postgres::PgSslMode {
-    use sqlx::postgres::PgSslMode as M;
-    match mode {
-        TlsMode::Disable => M::Disable,
-        TlsMode::Prefer => M::Prefer,
-        TlsMode::Require => M::Require,
-        TlsMode::VerifyCa => M::VerifyCa,
-        TlsMode::VerifyFull => M::VerifyFull,
-    }
-}
-
-fn mysql_ssl_mode(mode: TlsMode) -> sqlx::mysql::MySqlSslMode {
-    use sqlx::mysql::MySqlSslMode as M;
-    match mode {
-        TlsMode::Disable => M::Disabled,
-        TlsMode::Prefer => M::Preferred,
-        TlsMode::Require => M::Required,
-        TlsMode::VerifyCa => M::VerifyCa,
-        TlsMode::VerifyFull => M::VerifyIdentity,
-    }
-}
-
-/// Parse libpq's `options` parameter (`-c key=value -c key2=value2`).
-fn parse_pg_options(s: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut words = s.split_whitespace().peekable();
-    while let Some(w) = words.next() {
-        let kv = if w == "-c" {
-            words.next()
-        } else {
-            w.strip_prefix("-c").or_else(|| w.strip_prefix("--"))
-        };
-        if let Some((k, v)) = kv.and_then(|kv| kv.split_once('=')) {
-            out.push((k.replace('-', "_"), v.to_string()));
-        }
-    }
-    out
-}
-
+/// The pool for `config`, its connections opened by the backend's manager
+/// (which builds the connect options: see `backend/<dialect>`).
 fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<Backend> {
     let pool = config.pool();
     let timeouts = config.timeouts();
-    // opening the cancel connection and running a cancel on it
-    let control_timeout = timeouts.connect.min(Duration::from_secs(5));
     let settings = PoolSettings {
         max_connections: pool.max_connections as usize,
         min_connections: pool.min_connections as usize,
@@ -155,127 +114,7 @@ fn build_backend(config: &DatabaseConfig, telemetry: Arc<Telemetry>) -> Result<B
         name: config.name().to_string(),
         telemetry,
     };
-    Ok(match config.dialect() {
-        Dialect::Postgres => {
-            let mut o = sqlx::postgres::PgConnectOptions::new_without_pgpass()
-                .application_name("dal")
-                .statement_cache_capacity(config.statement_cache_capacity().max(1));
-            if let Some(h) = config.host() {
-                o = o.host(h);
-            }
-            if let Some(p) = config.port() {
-                o = o.port(p);
-            }
-            if let Some(s) = config.socket() {
-                o = o.socket(s);
-            }
-            if let Some(u) = config.username() {
-                o = o.username(u);
-            }
-            if let Some(p) = config.password() {
-                o = o.password(p);
-            }
-            match config.database() {
-                Some(d) => o = o.database(d),
-                None => {
-                    if let Some(u) = config.username() {
-                        o = o.database(u);
-                    }
-                }
-            }
-            if let Some(m) = config.tls_mode() {
-                o = o.ssl_mode(pg_ssl_mode(m));
-            }
-            if let Some(c) = config.tls_root_cert() {
-                o = o.ssl_root_cert(c);
-            }
-            let mut server_options = Vec::new();
-            for (k, v) in config.params() {
-                match k.as_str() {
-                    "options" => server_options.extend(parse_pg_options(v)),
-                    "application_name" => o = o.application_name(v),
-                    "search_path" | "statement_timeout" | "timezone" | "TimeZone" => {
-                        server_options.push((k.clone(), v.clone()))
-                    }
-                    _ => {}
-                }
-            }
-            if !server_options.is_empty() {
-                o = o.options(server_options);
-            }
-            Backend::Pg(crate::pool::Pool::new(
-                PgManager::new(o, control_timeout, config.tls_root_cert().map(Into::into))
-                    as ServerManager<_>,
-                settings,
-            ))
-        }
-        Dialect::MySql => {
-            let mut o = sqlx::mysql::MySqlConnectOptions::new()
-                .charset("utf8mb4")
-                .statement_cache_capacity(config.statement_cache_capacity().max(1));
-            if let Some(h) = config.host() {
-                o = o.host(h);
-            }
-            if let Some(p) = config.port() {
-                o = o.port(p);
-            }
-            if let Some(s) = config.socket() {
-                o = o.socket(s);
-            }
-            if let Some(u) = config.username() {
-                o = o.username(u);
-            }
-            if let Some(p) = config.password() {
-                o = o.password(p);
-            }
-            if let Some(d) = config.database() {
-                o = o.database(d);
-            }
-            if let Some(m) = config.tls_mode() {
-                o = o.ssl_mode(mysql_ssl_mode(m));
-            }
-            if let Some(c) = config.tls_root_cert() {
-                o = o.ssl_ca(c);
-            }
-            for (k, v) in config.params() {
-                if k == "collation" {
-                    o = o.collation(v);
-                }
-            }
-            Backend::MySql(crate::pool::Pool::new(
-                MySqlManager::new(o, control_timeout, config.tls_root_cert().map(Into::into)),
-                settings,
-            ))
-        }
-        Dialect::Sqlite => {
-            use rusqlite::OpenFlags as F;
-            let base = F::SQLITE_OPEN_NO_MUTEX | F::SQLITE_OPEN_URI;
-            let (target, flags) = if config.is_sqlite_memory() {
-                (
-                    SqliteTarget::Memory,
-                    base | F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
-                )
-            } else {
-                let path = config
-                    .sqlite_path()
-                    .ok_or_else(|| Error::invalid_input("url", "SQLite URL without a path"))?;
-                let mode = match config.sqlite_mode() {
-                    Some(SqliteMode::ReadOnly) => F::SQLITE_OPEN_READ_ONLY,
-                    Some(SqliteMode::ReadWrite) => F::SQLITE_OPEN_READ_WRITE,
-                    _ => F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
-                };
-                (SqliteTarget::File(path.to_path_buf()), base | mode)
-            };
-            Backend::Sqlite(crate::pool::Pool::new(
-                SqliteManager {
-                    target,
-                    flags,
-                    statement_cache: config.statement_cache_capacity(),
-                },
-                settings,
-            ))
-        }
-    })
+    Backend::open(config, settings)
 }
 
 impl Db {

@@ -43,8 +43,36 @@
 //! - [`macro@test`] and [`testing`]: `#[dal::test]` gives each test its own
 //!   database (a PostgreSQL schema, a MariaDB database, an SQLite file),
 //!   prepared by a migrator or `ensure_schema`, on one or several backends.
+//!
+//! # Cargo features
+//!
+//! Each backend is a feature, all on by default; turn off the ones you do not
+//! use to compile only the drivers you need:
+//!
+//! | feature | backend | driver |
+//! |---|---|---|
+//! | `postgres` | PostgreSQL | sqlx (`postgres`) |
+//! | `mysql` | MySQL / MariaDB | sqlx (`mysql`) |
+//! | `sqlite` | SQLite (bundled) | rusqlite |
+//! | `cli` | the `migrate` command line ([`cli`]) | clap |
+//!
+//! ```toml
+//! dal = { version = "0.1", default-features = false, features = ["postgres"] }
+//! ```
+//!
+//! At least one backend must be on. Connecting to a URL whose backend was
+//! left out fails with [`Error::Config`] ("dal was built without the
+//! `postgres` feature; enable it in Cargo.toml"); the schema language, the
+//! derive and portable SQL still produce SQL for every dialect.
 
 #![warn(missing_docs)]
+// A build with fewer backends leaves out the callers of what only those
+// backends use (PostgreSQL's prepared-statement variants, COPY, ...); the
+// default build, with every backend, still reports dead code.
+#![cfg_attr(
+    not(all(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code)
+)]
 
 // the derive's generated code names `::dal`: unit tests deriving entities need it
 #[cfg(test)]

@@ -3,17 +3,13 @@
 
 use std::sync::Arc;
 
-use sqlx::mysql::MySqlRow;
-use sqlx::postgres::PgRow;
-use sqlx::{Column as _, Row as _};
-
-use crate::codec::{Decode, ValueInner, ValueRef};
+use crate::codec::{Decode, ScalarRef, ValueInner, ValueRef};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
 /// One cell of a copied SQLite row; text and blobs live in the row's byte buffer.
 #[derive(Debug, Clone, Copy)]
-enum Cell {
+pub(crate) enum Cell {
     Null,
     Integer(i64),
     Real(f64),
@@ -27,8 +23,8 @@ enum Cell {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SqliteRow {
     pub(crate) columns: Arc<[Box<str>]>,
-    cells: Vec<Cell>,
-    data: Vec<u8>,
+    pub(crate) cells: Vec<Cell>,
+    pub(crate) data: Vec<u8>,
 }
 
 impl SqliteRow {
@@ -39,41 +35,8 @@ impl SqliteRow {
         self.data.clear();
     }
 
-    /// Replace the contents with the current row of a running statement.
-    pub(crate) fn fill(&mut self, r: &rusqlite::Row<'_>) -> Result<()> {
-        use rusqlite::types::ValueRef as V;
-        self.cells.clear();
-        self.data.clear();
-        for i in 0..self.columns.len() {
-            let v = r
-                .get_ref(i)
-                .map_err(|e| Error::decode(i.to_string(), e.to_string()))?;
-            let cell = match v {
-                V::Null => Cell::Null,
-                V::Integer(x) => Cell::Integer(x),
-                V::Real(x) => Cell::Real(x),
-                V::Text(t) => {
-                    let start = self.data.len();
-                    self.data.extend_from_slice(t);
-                    Cell::Text(start, t.len())
-                }
-                V::Blob(b) => {
-                    let start = self.data.len();
-                    self.data.extend_from_slice(b);
-                    Cell::Blob(start, b.len())
-                }
-            };
-            self.cells.push(cell);
-        }
-        Ok(())
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.cells.len()
-    }
-
-    pub(crate) fn value(&self, i: usize) -> rusqlite::types::ValueRef<'_> {
-        use rusqlite::types::ValueRef as V;
+    pub(crate) fn value(&self, i: usize) -> ScalarRef<'_> {
+        use ScalarRef as V;
         match self.cells[i] {
             Cell::Null => V::Null,
             Cell::Integer(x) => V::Integer(x),
@@ -84,12 +47,54 @@ impl SqliteRow {
     }
 }
 
+/// What a backend's row answers (implemented in `backend/<dialect>/codec.rs`
+/// for the drivers' rows, here for the SQLite row buffer).
+pub(crate) trait RawRow {
+    /// Number of columns.
+    fn raw_len(&self) -> usize;
+    /// The name of column `i`.
+    fn raw_column_name(&self, i: usize) -> Option<&str>;
+    /// The value of column `i` (in range); the error is the driver's reason.
+    fn raw_value(&self, i: usize) -> std::result::Result<ValueInner<'_>, String>;
+}
+
+impl RawRow for SqliteRow {
+    fn raw_len(&self) -> usize {
+        self.cells.len()
+    }
+    fn raw_column_name(&self, i: usize) -> Option<&str> {
+        self.columns.get(i).map(|c| &**c)
+    }
+    fn raw_value(&self, i: usize) -> std::result::Result<ValueInner<'_>, String> {
+        Ok(ValueInner::Scalar(self.value(i)))
+    }
+}
+
+/// The rows of each backend. The payloads are the drivers' own rows (or
+/// dal's SQLite row buffer); [`RawRow`] is implemented with each backend.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))] // SQLite rows: built by its backend
 pub(crate) enum RowInner<'r> {
-    Pg(PgRow),
-    MySql(MySqlRow),
+    #[cfg(feature = "postgres")]
+    Pg(sqlx::postgres::PgRow),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::mysql::MySqlRow),
     Sqlite(SqliteRow),
     /// A reusable SQLite row buffer (decoding a result without per-row allocation).
     SqliteBuf(&'r SqliteRow),
+}
+
+/// Run `$e` with `$r` bound to whichever row `$inner` holds.
+macro_rules! each_row {
+    ($inner:expr, $r:ident => $e:expr) => {
+        match $inner {
+            #[cfg(feature = "postgres")]
+            RowInner::Pg($r) => $e,
+            #[cfg(feature = "mysql")]
+            RowInner::MySql($r) => $e,
+            RowInner::Sqlite($r) => $e,
+            RowInner::SqliteBuf($r) => $e,
+        }
+    };
 }
 
 /// A result row.
@@ -121,14 +126,40 @@ impl<'r> Row<'r> {
     }
 }
 
-/// Whether a result's column names are exactly `T`'s expected columns, in
-/// order (then every row of it can be read by position).
-pub(crate) fn positional<'a, T: FromRow>(names: impl ExactSizeIterator<Item = &'a str>) -> bool {
-    match T::__columns() {
-        Some(expected) => {
-            names.len() == expected.len() && names.zip(expected).all(|(n, e)| n == *e)
+/// How a backend turns rows into `T`: `T`'s [`FromRow`] functions as
+/// function pointers, so the code that runs a query (inside futures the
+/// compiler must prove `Send`) needs no `T: FromRow` bound, which rustc
+/// cannot always prove for every lifetime there.
+pub(crate) struct Decoder<T> {
+    /// The columns `T` reads by position, when it does.
+    pub(crate) columns: Option<&'static [&'static str]>,
+    /// Decode a borrowed row.
+    pub(crate) borrowed: fn(&Row<'_>) -> Result<T>,
+    /// Decode an owned row.
+    pub(crate) owned: fn(Row<'static>) -> Result<T>,
+}
+
+impl<T: FromRow> Decoder<T> {
+    /// `T`'s decoder.
+    pub(crate) fn of() -> Self {
+        Decoder {
+            columns: T::__columns(),
+            borrowed: T::from_row,
+            owned: T::from_owned_row,
         }
-        None => false,
+    }
+}
+
+impl<T> Decoder<T> {
+    /// Whether a result's column names are exactly `T`'s expected columns,
+    /// in order (then every row of it can be read by position).
+    pub(crate) fn positional<'a>(&self, names: impl ExactSizeIterator<Item = &'a str>) -> bool {
+        match self.columns {
+            Some(expected) => {
+                names.len() == expected.len() && names.zip(expected).all(|(n, e)| n == *e)
+            }
+            None => false,
+        }
     }
 }
 
@@ -167,12 +198,7 @@ impl ColumnIndex for usize {
 
 impl ColumnIndex for &str {
     fn index_in(self, row: &Row<'_>) -> Result<usize> {
-        let found = match &row.inner {
-            RowInner::Pg(r) => r.columns().iter().position(|c| c.name() == self),
-            RowInner::MySql(r) => r.columns().iter().position(|c| c.name() == self),
-            RowInner::Sqlite(r) => r.columns.iter().position(|c| &**c == self),
-            RowInner::SqliteBuf(r) => r.columns.iter().position(|c| &**c == self),
-        };
+        let found = (0..row.len()).position(|i| row.column_name(i) == Some(self));
         found.ok_or_else(|| {
             Error::decode(
                 self,
@@ -185,12 +211,7 @@ impl ColumnIndex for &str {
 impl<'r> Row<'r> {
     /// Number of columns.
     pub fn len(&self) -> usize {
-        match &self.inner {
-            RowInner::Pg(r) => r.len(),
-            RowInner::MySql(r) => r.len(),
-            RowInner::Sqlite(r) => r.len(),
-            RowInner::SqliteBuf(r) => r.len(),
-        }
+        each_row!(&self.inner, r => r.raw_len())
     }
 
     /// True when the row has no columns.
@@ -200,12 +221,7 @@ impl<'r> Row<'r> {
 
     /// The name of column `i`.
     pub fn column_name(&self, i: usize) -> Option<&str> {
-        match &self.inner {
-            RowInner::Pg(r) => r.columns().get(i).map(|c| c.name()),
-            RowInner::MySql(r) => r.columns().get(i).map(|c| c.name()),
-            RowInner::Sqlite(r) => r.columns.get(i).map(|c| &**c),
-            RowInner::SqliteBuf(r) => r.columns.get(i).map(|c| &**c),
-        }
+        each_row!(&self.inner, r => r.raw_column_name(i))
     }
 
     /// The names of all columns, in order.
@@ -218,18 +234,8 @@ impl<'r> Row<'r> {
     /// The raw value of a column, for [`Decode`] implementations.
     pub fn value_ref<I: ColumnIndex>(&self, index: I) -> Result<ValueRef<'_>> {
         let i = index.index_in(self)?;
-        let inner = match &self.inner {
-            RowInner::Pg(r) => ValueInner::Pg(
-                r.try_get_raw(i)
-                    .map_err(|e| Error::decode(index.to_string(), e.to_string()))?,
-            ),
-            RowInner::MySql(r) => ValueInner::MySql(
-                r.try_get_raw(i)
-                    .map_err(|e| Error::decode(index.to_string(), e.to_string()))?,
-            ),
-            RowInner::Sqlite(r) => ValueInner::Sqlite(r.value(i)),
-            RowInner::SqliteBuf(r) => ValueInner::Sqlite(r.value(i)),
-        };
+        let inner = each_row!(&self.inner, r => r.raw_value(i))
+            .map_err(|e| Error::decode(index.to_string(), e))?;
         Ok(ValueRef { inner })
     }
 
@@ -292,7 +298,8 @@ impl<'r> Row<'r> {
         let inner = match &self.inner {
             RowInner::Sqlite(r) => RowInner::Sqlite(r.clone()),
             RowInner::SqliteBuf(r) => RowInner::Sqlite((*r).clone()),
-            RowInner::Pg(_) | RowInner::MySql(_) => {
+            #[allow(unreachable_patterns)] // the servers built in
+            _ => {
                 return Err(Error::Unsupported(
                     "copying a borrowed PostgreSQL or MySQL row; fetch rows with fetch_all instead"
                         .into(),

@@ -115,17 +115,7 @@ async fn run_in_transaction(
 }
 
 async fn foreign_key_violations(conn: &mut Conn) -> Result<()> {
-    let Conn::Sqlite(c) = conn else {
-        return Ok(());
-    };
-    let mut stmt = c
-        .conn
-        .prepare("PRAGMA foreign_key_check")
-        .map_err(crate::backend::sqlite::map_err)?;
-    let mut rows = stmt.query([]).map_err(crate::backend::sqlite::map_err)?;
-    if let Some(r) = rows.next().map_err(crate::backend::sqlite::map_err)? {
-        let table: String = r.get(0).unwrap_or_default();
-        let parent: String = r.get(2).unwrap_or_default();
+    if let Some((table, parent)) = conn.sqlite_foreign_key_violation()? {
         return Err(Error::ConstraintViolation {
             kind: crate::error::ConstraintKind::ForeignKey,
             constraint: None,

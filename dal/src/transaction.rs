@@ -410,13 +410,9 @@ impl Drop for Transaction<'_> {
             TxConn::Nested(conn) => {
                 let name = savepoint_name(depth);
                 let sql = format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}");
-                match conn {
-                    Conn::Sqlite(c) => {
-                        if c.conn.execute_batch(&sql).is_err() {
-                            c.pending.push(sql);
-                        }
-                    }
-                    other => other.push_pending(sql),
+                // SQLite runs it now; the servers before the next statement
+                if !matches!(conn.run_now(&sql), Some(Ok(()))) {
+                    conn.push_pending(sql);
                 }
             }
             TxConn::Root(slot) => {
@@ -425,14 +421,10 @@ impl Drop for Transaction<'_> {
                     // given up: the server ends the session, rolling back
                     return;
                 }
-                match &mut *conn {
-                    Conn::Sqlite(c) => {
-                        c.pending.clear();
-                        if !c.conn.is_autocommit() && c.conn.execute_batch("ROLLBACK").is_err() {
-                            conn.mark_broken();
-                        }
-                    }
-                    _ => {
+                match conn.rollback_now() {
+                    Some(true) => {}
+                    Some(false) => conn.mark_broken(),
+                    None => {
                         // roll back on the server now rather than when the
                         // connection is next checked out (locks would stay held)
                         match tokio::runtime::Handle::try_current() {

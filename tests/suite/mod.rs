@@ -6,6 +6,8 @@ pub mod arrays;
 #[macro_use]
 pub mod ddl;
 #[macro_use]
+pub mod deadline;
+#[macro_use]
 pub mod dynamic;
 #[macro_use]
 pub mod entity;
@@ -37,6 +39,7 @@ macro_rules! suite_tests {
         runtime_tests!($setup);
         entity_tests!($setup);
         ddl_tests!($setup);
+        deadline_tests!($setup);
         dynamic_tests!($setup);
         portable_tests!($setup);
         integer_tests!($setup);

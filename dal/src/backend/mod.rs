@@ -1,54 +1,193 @@
 //! One concrete pool per database and the checked-out connection that runs
-//! statements on it: PostgreSQL and MySQL through sqlx, SQLite through rusqlite.
+//! statements on it. Each backend owns its folder: `postgres/` and `mysql/`
+//! (through sqlx, sharing the machinery in `server.rs`) and `sqlite/`
+//! (through rusqlite). This file dispatches once: [`Backend`] and [`Conn`]
+//! are enums over the backends, and [`Conn::run`] is the one place a call's
+//! deadline is enforced (timeout, cancellation on the server, the error),
+//! whatever the statement: prepared, fetched, raw script, COPY or ping.
 
+#[cfg(feature = "mysql")]
 pub(crate) mod mysql;
+#[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) mod server;
+#[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
+#[cfg(not(feature = "postgres"))]
+mod without_postgres;
 
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+compile_error!(
+    "dal needs at least one backend: enable its `postgres`, `mysql` or `sqlite` feature"
+);
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use std::future::Future;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use dal_schema::Dialect;
-use sqlx::mysql::MySql;
-use sqlx::postgres::Postgres;
 
 use crate::codec::{ArgsInner, Arguments};
+use crate::config::DatabaseConfig;
 use crate::deadline::{Checkout, CheckoutSpec, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
+use crate::introspect::shape::Catalog;
 use crate::params::Params;
-use crate::pool::{HeldConnection, Pool, PoolStatus, PooledConn};
+use crate::pool::{HeldConnection, Pool, PoolSettings, PoolStatus, PooledConn};
 use crate::result::ExecResult;
-use crate::row::FromRow;
+use crate::row::{Decoder, FromRow};
 use crate::statement::Statement;
 use crate::telemetry::{CallContext, Op, Telemetry};
 
-use server::{MySqlManager, PgManager, ServerDb};
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::codec::{PgArray, PgIds};
+#[cfg(not(feature = "postgres"))]
+pub(crate) use without_postgres::PgArray;
+
+#[cfg(feature = "mysql")]
+use mysql::MySqlManager;
+#[cfg(feature = "postgres")]
+use postgres::PgManager;
+#[cfg(feature = "sqlite")]
 use sqlite::SqliteManager;
 
 /// The pool of a database.
 #[derive(Clone)]
 pub(crate) enum Backend {
+    #[cfg(feature = "postgres")]
     Pg(Pool<PgManager>),
+    #[cfg(feature = "mysql")]
     MySql(Pool<MySqlManager>),
+    #[cfg(feature = "sqlite")]
     Sqlite(Pool<SqliteManager>),
 }
 
 macro_rules! each_pool {
     ($self:expr, $p:ident => $e:expr) => {
         match $self {
+            #[cfg(feature = "postgres")]
             Backend::Pg($p) => $e,
+            #[cfg(feature = "mysql")]
             Backend::MySql($p) => $e,
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite($p) => $e,
         }
     };
 }
 
+/// Empty parameters for `dialect` with room for `n` values. A backend that is
+/// not built in gets the scalar form (nothing can run them: connecting to it
+/// fails).
+pub(crate) fn args_for<'q>(dialect: Dialect, n: usize) -> ArgsInner<'q> {
+    match dialect {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => ArgsInner::Pg(postgres::codec::arguments(n)),
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => ArgsInner::MySql(mysql::codec::arguments(n)),
+        other => ArgsInner::Scalar(other, Vec::with_capacity(n)),
+    }
+}
+
+/// The live base tables (all, or `only` the one named), read from the
+/// catalog of `dialect` (each backend's `introspect.rs`).
+pub(crate) async fn introspect_tables(
+    db: &impl Catalog,
+    dialect: Dialect,
+    only: Option<&str>,
+) -> Result<Vec<dal_schema::Table>> {
+    match dialect {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => postgres::introspect::tables(db, only).await,
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => mysql::introspect::tables(db, only).await,
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => sqlite::introspect::tables(db, only).await,
+        #[allow(unreachable_patterns)] // every backend built in
+        other => {
+            let _ = (db, only);
+            Err(left_out(other))
+        }
+    }
+}
+
+/// The names of the live base tables (all, or `only` the one named), read
+/// from the catalog of `dialect`.
+pub(crate) async fn introspect_table_names(
+    db: &impl Catalog,
+    dialect: Dialect,
+    only: Option<&str>,
+) -> Result<Vec<String>> {
+    match dialect {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => postgres::introspect::table_names(db, only).await,
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => mysql::introspect::table_names(db, only).await,
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => sqlite::introspect::table_names(db, only).await,
+        #[allow(unreachable_patterns)] // every backend built in
+        other => {
+            let _ = (db, only);
+            Err(left_out(other))
+        }
+    }
+}
+
+/// The configuration error for `dialect` when this build leaves it out.
+#[allow(dead_code)] // every backend built in: never used
+fn left_out(dialect: Dialect) -> Error {
+    not_built_in(match dialect {
+        Dialect::Postgres => "postgres",
+        Dialect::MySql => "mysql",
+        Dialect::Sqlite => "sqlite",
+    })
+}
+
+/// The configuration error for a backend this build of dal leaves out.
+#[allow(dead_code)] // every backend built in: never used
+fn not_built_in(feature: &str) -> Error {
+    Error::config(
+        "url",
+        format!("dal was built without the `{feature}` feature; enable it in Cargo.toml"),
+    )
+}
+
 impl Backend {
+    /// The pool for `config` (nothing is connected yet).
+    pub(crate) fn open(config: &DatabaseConfig, settings: PoolSettings) -> Result<Backend> {
+        // opening the cancel connection and running a cancel on it
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        let control_timeout = config.timeouts().connect.min(Duration::from_secs(5));
+        Ok(match config.dialect() {
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => Backend::Pg(Pool::new(
+                postgres::manager(config, control_timeout),
+                settings,
+            )),
+            #[cfg(not(feature = "postgres"))]
+            Dialect::Postgres => return Err(not_built_in("postgres")),
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => {
+                Backend::MySql(Pool::new(mysql::manager(config, control_timeout), settings))
+            }
+            #[cfg(not(feature = "mysql"))]
+            Dialect::MySql => return Err(not_built_in("mysql")),
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => Backend::Sqlite(Pool::new(sqlite::manager(config)?, settings)),
+            #[cfg(not(feature = "sqlite"))]
+            Dialect::Sqlite => return Err(not_built_in("sqlite")),
+        })
+    }
+
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
+            #[cfg(feature = "postgres")]
             Backend::Pg(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
             Backend::MySql(_) => Dialect::MySql,
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => Dialect::Sqlite,
         }
     }
@@ -60,8 +199,11 @@ impl Backend {
         fixed: &mut Option<Checkout>,
     ) -> Result<Conn> {
         Ok(match self {
+            #[cfg(feature = "postgres")]
             Backend::Pg(p) => Conn::Pg(p.acquire(location, limit, fixed).await?),
+            #[cfg(feature = "mysql")]
             Backend::MySql(p) => Conn::MySql(p.acquire(location, limit, fixed).await?),
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(p) => Conn::Sqlite(p.acquire(location, limit, fixed).await?),
         })
     }
@@ -85,14 +227,17 @@ impl Backend {
     /// The server's connection limit, once a connection has read it.
     pub(crate) fn server_max_connections(&self) -> Option<u64> {
         let n = match self {
+            #[cfg(feature = "postgres")]
             Backend::Pg(p) => p
                 .manager()
                 .server_max_connections
                 .load(std::sync::atomic::Ordering::Relaxed),
+            #[cfg(feature = "mysql")]
             Backend::MySql(p) => p
                 .manager()
                 .server_max_connections
                 .load(std::sync::atomic::Ordering::Relaxed),
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => 0,
         };
         (n > 0).then_some(n)
@@ -120,9 +265,69 @@ pub(crate) struct ExecOptions {
 
 /// A checked-out connection.
 pub(crate) enum Conn {
+    #[cfg(feature = "postgres")]
     Pg(PooledConn<PgManager>),
+    #[cfg(feature = "mysql")]
     MySql(PooledConn<MySqlManager>),
+    #[cfg(feature = "sqlite")]
     Sqlite(PooledConn<SqliteManager>),
+}
+
+macro_rules! each_conn {
+    ($self:expr, $c:ident => $e:expr) => {
+        match $self {
+            #[cfg(feature = "postgres")]
+            Conn::Pg($c) => $e,
+            #[cfg(feature = "mysql")]
+            Conn::MySql($c) => $e,
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite($c) => $e,
+        }
+    };
+}
+
+/// What to do with a server connection whose work ran out of its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenLate {
+    /// Cancel the statement on the server and recover the connection (inside
+    /// a transaction: end the session).
+    Cancel,
+    /// End the session whatever the transaction state (work that cannot be
+    /// resumed, like a COPY cut off mid-stream).
+    Terminate,
+    /// Give the connection up without a cancel (nothing runs on the server
+    /// that would outlive it: a ping).
+    Close,
+}
+
+/// One unit of work on a connection, written once per backend. [`Conn::run`]
+/// runs it within the call's deadline.
+pub(crate) trait Work {
+    type Output: Send;
+
+    /// What to do with the connection when the work runs out of time.
+    fn when_late(&self) -> WhenLate {
+        WhenLate::Cancel
+    }
+
+    /// The work on a PostgreSQL connection.
+    #[cfg(feature = "postgres")]
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<Self::Output>> + Send + 'c;
+
+    /// The work on a MySQL/MariaDB connection.
+    #[cfg(feature = "mysql")]
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<Self::Output>> + Send + 'c;
+
+    /// The work on a SQLite connection, on the calling thread; run again
+    /// while the database is busy (outside transactions).
+    #[cfg(feature = "sqlite")]
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Self::Output>;
 }
 
 fn bind<'q, P: Params + ?Sized>(
@@ -145,17 +350,7 @@ fn bind<'q, P: Params + ?Sized>(
     Ok(args)
 }
 
-/// The SQL text and whether to keep it prepared, for PostgreSQL.
-fn pg_text(stmt: &Statement, signature: u64, untyped_null: bool) -> (std::sync::Arc<str>, bool) {
-    if untyped_null {
-        return (stmt.sql.clone(), false);
-    }
-    match stmt.pg_sql_for(signature) {
-        Some(s) => (s, true),
-        None => (stmt.sql.clone(), false),
-    }
-}
-
+#[cfg(feature = "sqlite")]
 /// Re-run a SQLite call while the database is busy, sleeping asynchronously,
 /// outside transactions only (inside one, the caller decides): for at most the
 /// busy timeout from the first refusal, and never past the call's deadline.
@@ -167,6 +362,7 @@ async fn sqlite_retry<R>(
     deadline: &Deadline,
     mut f: impl FnMut(&mut sqlite::SqliteConn) -> Result<R>,
 ) -> Result<R> {
+    use std::time::Instant;
     let mut first_busy: Option<Instant> = None;
     let mut delay = Duration::from_micros(500);
     loop {
@@ -195,56 +391,111 @@ async fn sqlite_retry<R>(
 impl Conn {
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
             Conn::MySql(_) => Dialect::MySql,
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => Dialect::Sqlite,
         }
     }
 
-    fn note(&mut self, e: &Error) {
-        if server::breaks_connection(e) {
-            match self {
-                Conn::Pg(c) => c.broken = true,
-                Conn::MySql(c) => c.broken = true,
-                Conn::Sqlite(_) => {}
+    /// Run `work` within the call's deadline: the one place every statement
+    /// (prepared, fetched, raw script, COPY, ping) is timed. On PostgreSQL and
+    /// MySQL the work is abandoned at the deadline and cancelled on the
+    /// server; on SQLite it is interrupted in place (progress handler) and
+    /// re-run while the database is busy, within the busy timeout.
+    pub(crate) async fn run<W: Work>(
+        &mut self,
+        deadline: &Deadline,
+        busy_timeout: Duration,
+        mut work: W,
+    ) -> Result<W::Output> {
+        #[cfg(not(feature = "sqlite"))]
+        let _ = busy_timeout;
+        match self {
+            // boxed: a server round trip dwarfs the allocation, and every
+            // call's future (SQLite's included) stays small
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => {
+                let late = work.when_late();
+                let r = server::until_deadline(deadline, Box::pin(work.postgres(c))).await;
+                late_or(c, deadline, late, r)
             }
+            #[cfg(feature = "mysql")]
+            Conn::MySql(c) => {
+                let late = work.when_late();
+                let r = server::until_deadline(deadline, Box::pin(work.mysql(c))).await;
+                late_or(c, deadline, late, r)
+            }
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => {
+                sqlite_retry(c, busy_timeout, deadline, |c| {
+                    sqlite::within_deadline(c, deadline, |c| work.sqlite(c))
+                })
+                .await
+            }
+        }
+    }
+
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
+    fn note(&mut self, e: &Error) {
+        match self {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(c) => {
+                if postgres::error::breaks_connection(e) {
+                    c.broken = true;
+                }
+            }
+            #[cfg(feature = "mysql")]
+            Conn::MySql(c) => {
+                if mysql::error::breaks_connection(e) {
+                    c.broken = true;
+                }
+            }
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(_) => {}
+        }
+    }
+
+    /// Whether a prepared statement was invalidated by a schema change (the
+    /// statement did not run; re-preparing it fixes it).
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
+    fn stale_statement(&self, e: &Error) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            Conn::Pg(_) => postgres::error::stale_statement(e),
+            #[cfg(feature = "mysql")]
+            Conn::MySql(_) => mysql::error::stale_statement(e),
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(_) => false,
         }
     }
 
     /// Mark (or unmark) the connection to be reset (rolled back) before its next checkout.
     pub(crate) fn set_needs_reset(&mut self, needs_reset: bool) {
-        match self {
-            Conn::Pg(c) => c.set_needs_reset(needs_reset),
-            Conn::MySql(c) => c.set_needs_reset(needs_reset),
-            Conn::Sqlite(c) => c.set_needs_reset(needs_reset),
-        }
+        each_conn!(self, c => c.set_needs_reset(needs_reset))
     }
 
     /// Mark the connection unusable: it is closed instead of returned.
     pub(crate) fn mark_broken(&mut self) {
-        match self {
-            Conn::Pg(c) => c.broken = true,
-            Conn::MySql(c) => c.broken = true,
-            Conn::Sqlite(c) => c.broken = true,
-        }
+        each_conn!(self, c => c.broken = true)
     }
 
     /// Queue statements to run before the next use of this connection.
     pub(crate) fn push_pending(&mut self, sql: String) {
-        match self {
-            Conn::Pg(c) => c.pending.push(sql),
-            Conn::MySql(c) => c.pending.push(sql),
-            Conn::Sqlite(c) => c.pending.push(sql),
-        }
+        each_conn!(self, c => c.pending.push(sql))
     }
 
     /// The database's telemetry.
     pub(crate) fn telemetry(&self) -> &Telemetry {
-        match self {
-            Conn::Pg(c) => c.telemetry(),
-            Conn::MySql(c) => c.telemetry(),
-            Conn::Sqlite(c) => c.telemetry(),
-        }
+        each_conn!(self, c => c.telemetry())
     }
 
     /// Run a statement with parameters.
@@ -283,37 +534,9 @@ impl Conn {
         let mut retried = false;
         loop {
             let args = bind(self.dialect(), stmt, params)?;
-            let (signature, untyped_null) = (args.signature, args.untyped_null);
-            let r = match (&mut *self, args.inner) {
-                (Conn::Pg(c), ArgsInner::Pg(a)) => {
-                    let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    // boxed: a server round trip dwarfs the allocation, and every call's
-                    // future (SQLite's included) stays small
-                    let run = Box::pin(server::pg::execute(c, sql, a, persistent));
-                    server::until_deadline(&opts.deadline, run)
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
-                }
-                (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    let run = Box::pin(server::mysql::execute(c, stmt.sql.clone(), a, stmt.cached));
-                    server::until_deadline(&opts.deadline, run)
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
-                }
-                (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
-                    return sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
-                        sqlite::execute(c, stmt, &a, &opts.deadline)
-                    })
-                    .await;
-                }
-                _ => {
-                    return Err(Error::Driver(
-                        "arguments encoded for another dialect".into(),
-                    ));
-                }
-            };
-            match r {
-                Err(e) if server::stale_statement(&e) && !retried => {
+            let work = Execute { stmt, args };
+            match self.run(&opts.deadline, opts.busy_timeout, work).await {
+                Err(e) if !retried && self.stale_statement(&e) => {
                     retried = true;
                     if !Box::pin(self.refresh_statements()).await {
                         return Err(e);
@@ -329,23 +552,33 @@ impl Conn {
     /// transaction, which PostgreSQL has aborted).
     async fn refresh_statements(&mut self) -> bool {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => {
-                server::pg::clear_statements(c).await;
+                postgres::clear_statements(c).await;
                 !c.in_transaction
             }
+            #[cfg(feature = "mysql")]
             Conn::MySql(c) => {
-                server::mysql::clear_statements(c).await;
+                mysql::clear_statements(c).await;
                 true
             }
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => false,
         }
     }
 
     /// Record whether the connection is inside an explicit transaction.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     pub(crate) fn set_in_transaction(&mut self, yes: bool) {
         match self {
+            #[cfg(feature = "postgres")]
             Conn::Pg(c) => c.in_transaction = yes,
+            #[cfg(feature = "mysql")]
             Conn::MySql(c) => c.in_transaction = yes,
+            #[cfg(feature = "sqlite")]
             Conn::Sqlite(_) => {}
         }
     }
@@ -388,67 +621,14 @@ impl Conn {
         let mut retried = false;
         loop {
             let args = bind(self.dialect(), stmt, params)?;
-            let (signature, untyped_null) = (args.signature, args.untyped_null);
-            let r = match (&mut *self, args.inner) {
-                (Conn::Pg(c), ArgsInner::Pg(a)) => {
-                    let (sql, persistent) = pg_text(stmt, signature, untyped_null);
-                    let run = Box::pin(server::pg::fetch(c, sql, a, persistent, limit));
-                    let r = server::until_deadline(&opts.deadline, run)
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)));
-                    r.and_then(|rows| {
-                        use sqlx::{Column as _, Row as _};
-                        let positional = rows.first().is_some_and(|r| {
-                            crate::row::positional::<T>(r.columns().iter().map(|c| c.name()))
-                        });
-                        rows.into_iter()
-                            .map(|r| {
-                                let mut row = Postgres::wrap_row(r);
-                                row.positional = positional;
-                                T::from_owned_row(row)
-                            })
-                            .collect()
-                    })
-                }
-                (Conn::MySql(c), ArgsInner::MySql(a)) => {
-                    let run = Box::pin(server::mysql::fetch(
-                        c,
-                        stmt.sql.clone(),
-                        a,
-                        stmt.cached,
-                        limit,
-                    ));
-                    let r = server::until_deadline(&opts.deadline, run)
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)));
-                    r.and_then(|rows| {
-                        use sqlx::{Column as _, Row as _};
-                        let positional = rows.first().is_some_and(|r| {
-                            crate::row::positional::<T>(r.columns().iter().map(|c| c.name()))
-                        });
-                        rows.into_iter()
-                            .map(|r| {
-                                let mut row = MySql::wrap_row(r);
-                                row.positional = positional;
-                                T::from_owned_row(row)
-                            })
-                            .collect()
-                    })
-                }
-                (Conn::Sqlite(c), ArgsInner::Sqlite(a)) => {
-                    return sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
-                        sqlite::fetch_as::<T>(c, stmt, &a, limit, &opts.deadline)
-                    })
-                    .await;
-                }
-                _ => {
-                    return Err(Error::Driver(
-                        "arguments encoded for another dialect".into(),
-                    ));
-                }
+            let work = Fetch::<T> {
+                stmt,
+                args,
+                limit,
+                decoder: Decoder::of(),
             };
-            match r {
-                Err(e) if server::stale_statement(&e) && !retried => {
+            match self.run(&opts.deadline, opts.busy_timeout, work).await {
+                Err(e) if !retried && self.stale_statement(&e) => {
                     retried = true;
                     if !Box::pin(self.refresh_statements()).await {
                         return Err(e);
@@ -465,11 +645,11 @@ impl Conn {
     pub(crate) async fn execute_raw(&mut self, sql: &str, opts: ExecOptions) -> Result<()> {
         let dialect = self.dialect();
         let show = self.telemetry().show_literals;
-        let masked = || -> std::sync::Arc<str> {
+        let masked = || -> Arc<str> {
             if show {
-                std::sync::Arc::from(sql)
+                Arc::from(sql)
             } else {
-                std::sync::Arc::from(crate::statement::mask_literals(sql, dialect))
+                Arc::from(crate::statement::mask_literals(sql, dialect))
             }
         };
         let ctx = opts.ctx;
@@ -480,24 +660,7 @@ impl Conn {
                 "the SQL text contains a NUL byte, which no database accepts in statement text",
             ))
         } else {
-            match self {
-                Conn::Pg(c) => {
-                    server::until_deadline(&opts.deadline, server::pg::execute_raw(c, sql))
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
-                }
-                Conn::MySql(c) => {
-                    server::until_deadline(&opts.deadline, server::mysql::execute_raw(c, sql))
-                        .await
-                        .unwrap_or_else(|| Err(server::abandoned(c, &opts.deadline)))
-                }
-                Conn::Sqlite(c) => {
-                    sqlite_retry(c, opts.busy_timeout, &opts.deadline, |c| {
-                        sqlite::execute_batch(c, sql, &opts.deadline)
-                    })
-                    .await
-                }
-            }
+            self.run(&opts.deadline, opts.busy_timeout, Raw(sql)).await
         };
         if let Err(e) = &r {
             self.note(e);
@@ -509,37 +672,27 @@ impl Conn {
 
     /// PostgreSQL: stream binary COPY data with `sql` (`COPY .. FROM STDIN (FORMAT binary)`);
     /// returns the number of rows copied.
+    #[cfg(feature = "postgres")]
     pub(crate) async fn pg_copy_in(
         &mut self,
         sql: &str,
         data: Vec<u8>,
         opts: ExecOptions,
     ) -> Result<u64> {
-        let masked = || -> std::sync::Arc<str> {
-            std::sync::Arc::from(crate::statement::mask_literals(sql, Dialect::Postgres))
-        };
+        let masked =
+            || -> Arc<str> { Arc::from(crate::statement::mask_literals(sql, Dialect::Postgres)) };
         let ctx = opts.ctx;
         let probe = self.telemetry().begin_text(masked, 0, Op::Copy, ctx);
-        let Conn::Pg(c) = self else {
-            return Err(Error::Unsupported("COPY is a PostgreSQL feature".into()));
-        };
-        let copy = async {
-            server::pg::run_pending(c).await?;
-            let mut copy = c.conn.copy_in_raw(sql).await.map_err(server::map_err)?;
-            copy.send(data).await.map_err(server::map_err)?;
-            copy.finish().await.map_err(server::map_err)
-        };
-        let r = match server::until_deadline(&opts.deadline, copy).await {
-            Some(r) => r,
-            None => {
-                // a COPY cut off mid-stream cannot be resumed: end the session
-                // (the server rolls the COPY back) and close the connection
-                c.in_transaction = true;
-                let canceller = server::Canceller::pg(c);
-                server::abandon(c, canceller);
-                Err(opts.deadline.error(TimeoutKind::Query))
-            }
-        };
+        let r = self
+            .run(
+                &opts.deadline,
+                opts.busy_timeout,
+                CopyIn {
+                    sql,
+                    data: Some(data),
+                },
+            )
+            .await;
         if let Err(e) = &r {
             self.note(e);
         }
@@ -552,56 +705,361 @@ impl Conn {
     /// Check the connection with a round trip, within `deadline` (a ping
     /// that does not answer in time gives the connection up).
     pub(crate) async fn ping(&mut self, deadline: &Deadline) -> Result<()> {
-        use sqlx::Connection as _;
-        let r = match self {
-            Conn::Pg(c) => match server::until_deadline(deadline, async {
-                c.conn.ping().await.map_err(server::map_err)
-            })
-            .await
-            {
-                Some(r) => r,
-                None => {
-                    c.broken = true;
-                    Err(deadline.error(TimeoutKind::Query))
-                }
-            },
-            Conn::MySql(c) => match server::until_deadline(deadline, async {
-                c.conn.ping().await.map_err(server::map_err)
-            })
-            .await
-            {
-                Some(r) => r,
-                None => {
-                    c.broken = true;
-                    Err(deadline.error(TimeoutKind::Query))
-                }
-            },
-            Conn::Sqlite(c) => c
-                .conn
-                .query_row("SELECT 1", [], |_| Ok(()))
-                .map_err(sqlite::map_err),
-        };
+        let r = self.run(deadline, Duration::ZERO, Ping).await;
         if let Err(e) = &r {
             self.note(e);
         }
         r
     }
 
+    /// Roll back what the connection has open, now, on the calling thread,
+    /// where the backend runs on it (SQLite: `Some(rolled back)`, queued
+    /// statements dropped); `None` where statements are asynchronous (the
+    /// servers: the caller rolls back through [`Conn::execute_raw`] or lets
+    /// the pool reset the connection).
+    pub(crate) fn rollback_now(&mut self) -> Option<bool> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => Some(sqlite::rollback_now(c)),
+            #[allow(unreachable_patterns)] // SQLite alone
+            _ => None,
+        }
+    }
+
+    /// Run `sql` now, on the calling thread, where the backend runs on it
+    /// (SQLite: `Some(result)`); `None` where statements are asynchronous.
+    pub(crate) fn run_now(&mut self, sql: &str) -> Option<Result<()>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => Some(c.conn.execute_batch(sql).map_err(sqlite::map_err)),
+            #[allow(unreachable_patterns)] // SQLite alone
+            _ => {
+                let _ = sql;
+                None
+            }
+        }
+    }
+
+    /// SQLite: whether an explicit transaction is still open (SQLite rolls a
+    /// whole transaction back on some errors). The servers: false.
+    pub(crate) fn sqlite_in_transaction(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => !c.conn.is_autocommit(),
+            #[allow(unreachable_patterns)] // SQLite alone
+            _ => false,
+        }
+    }
+
+    /// SQLite: the first foreign-key violation in the database (`PRAGMA
+    /// foreign_key_check`), as (table, referenced table). The servers check
+    /// their keys as they go: `None`.
+    pub(crate) fn sqlite_foreign_key_violation(&mut self) -> Result<Option<(String, String)>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(c) => sqlite::foreign_key_violation(c),
+            #[allow(unreachable_patterns)] // SQLite alone
+            _ => Ok(None),
+        }
+    }
+
     /// Whether its checkout had to wait for it (the pool was saturated).
     fn waited(&self) -> bool {
-        match self {
-            Conn::Pg(c) => c.waited,
-            Conn::MySql(c) => c.waited,
-            Conn::Sqlite(c) => c.waited,
-        }
+        each_conn!(self, c => c.waited)
     }
 
     /// Whether the connection was given up (it will be closed, not reused).
     pub(crate) fn is_broken(&self) -> bool {
-        match self {
-            Conn::Pg(c) => c.broken,
-            Conn::MySql(c) => c.broken,
-            Conn::Sqlite(c) => c.broken,
+        each_conn!(self, c => c.broken)
+    }
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+/// The result of server work cut off (`None`) at its deadline, after dealing
+/// with the connection as `late` says.
+fn late_or<C, W>(
+    c: &mut PooledConn<server::ServerManager<C>>,
+    deadline: &Deadline,
+    late: WhenLate,
+    r: Option<Result<W>>,
+) -> Result<W>
+where
+    C: sqlx::Connection,
+    server::ServerManager<C>: crate::pool::Manager<Conn = server::ServerConn<C>> + server::Cancel,
+{
+    if let Some(r) = r {
+        return r;
+    }
+    match late {
+        WhenLate::Close => c.broken = true,
+        WhenLate::Terminate => {
+            c.in_transaction = true;
+            server::abandon(c);
+        }
+        WhenLate::Cancel => server::abandon(c),
+    }
+    Err(deadline.error(TimeoutKind::Query))
+}
+
+/// A prepared statement that returns no rows.
+struct Execute<'a, 'q> {
+    stmt: &'a Statement,
+    args: Arguments<'q>,
+}
+
+/// The arguments were made for the connection's dialect (`bind` asks it).
+fn wrong_dialect<T>() -> Result<T> {
+    Err(Error::Driver(
+        "arguments encoded for another dialect".into(),
+    ))
+}
+
+impl Work for Execute<'_, '_> {
+    type Output = ExecResult;
+
+    #[cfg(feature = "postgres")]
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<ExecResult>> + Send + 'c {
+        let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
+        let args = std::mem::replace(
+            &mut self.args.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        );
+        async move {
+            let ArgsInner::Pg(a) = args else {
+                return wrong_dialect();
+            };
+            let (sql, persistent) = postgres::statement_text(self.stmt, signature, untyped_null);
+            postgres::execute(c, sql, a, persistent).await
+        }
+    }
+
+    #[cfg(feature = "mysql")]
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<ExecResult>> + Send + 'c {
+        let args = std::mem::replace(
+            &mut self.args.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        );
+        async move {
+            let ArgsInner::MySql(a) = args else {
+                return wrong_dialect();
+            };
+            mysql::execute(c, self.stmt.sql.clone(), a, self.stmt.cached).await
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<ExecResult> {
+        #[allow(unreachable_patterns)] // SQLite alone: only the scalar form
+        match &self.args.inner {
+            ArgsInner::Scalar(_, a) => sqlite::execute(c, self.stmt, a),
+            _ => wrong_dialect(),
+        }
+    }
+}
+
+/// A prepared query whose rows are decoded as `T`.
+struct Fetch<'a, 'q, T> {
+    stmt: &'a Statement,
+    args: Arguments<'q>,
+    limit: Option<usize>,
+    decoder: Decoder<T>,
+}
+
+impl<T: Send> Work for Fetch<'_, '_, T> {
+    type Output = Vec<T>;
+
+    #[cfg(feature = "postgres")]
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
+        let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
+        let args = std::mem::replace(
+            &mut self.args.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        );
+        async move {
+            let ArgsInner::Pg(a) = args else {
+                return wrong_dialect();
+            };
+            let (sql, persistent) = postgres::statement_text(self.stmt, signature, untyped_null);
+            let rows = postgres::fetch(c, sql, a, persistent, self.limit).await?;
+            postgres::decode_rows(rows, &self.decoder)
+        }
+    }
+
+    #[cfg(feature = "mysql")]
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
+        let args = std::mem::replace(
+            &mut self.args.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        );
+        async move {
+            let ArgsInner::MySql(a) = args else {
+                return wrong_dialect();
+            };
+            let rows =
+                mysql::fetch(c, self.stmt.sql.clone(), a, self.stmt.cached, self.limit).await?;
+            mysql::decode_rows(rows, &self.decoder)
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Vec<T>> {
+        #[allow(unreachable_patterns)] // SQLite alone: only the scalar form
+        match &self.args.inner {
+            ArgsInner::Scalar(_, a) => sqlite::fetch_as(c, self.stmt, a, self.limit, &self.decoder),
+            _ => wrong_dialect(),
+        }
+    }
+}
+
+/// SQL text without parameters (scripts, DDL, transaction control).
+struct Raw<'a>(&'a str);
+
+impl Work for Raw<'_> {
+    type Output = ();
+
+    #[cfg(feature = "postgres")]
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
+        postgres::execute_raw(c, self.0)
+    }
+
+    #[cfg(feature = "mysql")]
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
+        mysql::execute_raw(c, self.0)
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<()> {
+        sqlite::execute_batch(c, self.0)
+    }
+}
+
+/// PostgreSQL's binary COPY of `data` with `sql`.
+#[cfg(feature = "postgres")]
+struct CopyIn<'a> {
+    sql: &'a str,
+    data: Option<Vec<u8>>,
+}
+
+#[cfg(feature = "postgres")]
+impl Work for CopyIn<'_> {
+    type Output = u64;
+
+    /// A COPY cut off mid-stream cannot be resumed: the session is ended (the
+    /// server rolls the COPY back) and the connection closed.
+    fn when_late(&self) -> WhenLate {
+        WhenLate::Terminate
+    }
+
+    #[cfg(feature = "postgres")]
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<u64>> + Send + 'c {
+        let data = self.data.take().unwrap_or_default();
+        postgres::copy_in(c, self.sql, data)
+    }
+
+    #[cfg(feature = "mysql")]
+    fn mysql<'c>(
+        &'c mut self,
+        _c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<u64>> + Send + 'c {
+        std::future::ready(Err(Error::Unsupported(
+            "COPY is a PostgreSQL feature".into(),
+        )))
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn sqlite(&mut self, _c: &mut sqlite::SqliteConn) -> Result<u64> {
+        Err(Error::Unsupported("COPY is a PostgreSQL feature".into()))
+    }
+}
+
+/// A round trip that checks the connection.
+struct Ping;
+
+impl Work for Ping {
+    type Output = ();
+
+    /// Nothing runs on the server that would outlive the connection.
+    fn when_late(&self) -> WhenLate {
+        WhenLate::Close
+    }
+
+    #[cfg(feature = "postgres")]
+    fn postgres<'c>(
+        &'c mut self,
+        c: &'c mut postgres::PgConn,
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
+        postgres::ping(c)
+    }
+
+    #[cfg(feature = "mysql")]
+    fn mysql<'c>(
+        &'c mut self,
+        c: &'c mut mysql::MySqlConn,
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
+        mysql::ping(c)
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<()> {
+        sqlite::ping(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A URL naming a backend this build leaves out is a configuration
+    /// error naming the feature, never a panic (run in the reduced builds:
+    /// `cargo test -p dal --lib --no-default-features --features sqlite`).
+    #[cfg(not(all(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+    #[tokio::test]
+    async fn a_backend_left_out_is_a_configuration_error() {
+        for (url, feature) in [
+            ("postgres://u@localhost/db", "postgres"),
+            ("mysql://u@localhost/db", "mysql"),
+            ("sqlite::memory:", "sqlite"),
+        ] {
+            let built = match feature {
+                "postgres" => cfg!(feature = "postgres"),
+                "mysql" => cfg!(feature = "mysql"),
+                _ => cfg!(feature = "sqlite"),
+            };
+            if built {
+                continue;
+            }
+            let config = crate::DatabaseConfig::from_url(url).unwrap();
+            let err = match crate::Db::connect_lazy(config) {
+                Ok(_) => panic!("{url}: connected without the `{feature}` feature"),
+                Err(e) => e,
+            };
+            assert!(matches!(err, crate::Error::Config(_)), "{err:?}");
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!(
+                    "dal was built without the `{feature}` feature; enable it in Cargo.toml"
+                )),
+                "{text}"
+            );
         }
     }
 }

@@ -1,17 +1,20 @@
-//! PostgreSQL and MySQL/MariaDB through sqlx connections (one module: the two
-//! differ only in how results and rows are wrapped).
+//! The sqlx machinery PostgreSQL and MySQL/MariaDB share: the pooled
+//! connection and its manager, cancelling a statement from a control
+//! connection, abandoning a statement at its deadline, and the mapping of
+//! sqlx's non-database errors. What differs between the two lives in
+//! `backend/postgres` and `backend/mysql`, which stamp out the shared
+//! functions for their connection type with [`server_fns!`].
 
+use std::future::Future;
 use std::time::Duration;
 
 use sqlx::Database;
-use sqlx::mysql::{MySql, MySqlConnection, MySqlDatabaseError};
-use sqlx::postgres::{PgConnection, PgDatabaseError, Postgres};
 
 use crate::deadline::Deadline;
-use crate::error::{Error, Result, TimeoutKind, classify};
-use crate::pool::{Pool, PooledConn};
+use crate::error::{Error, Result, TimeoutKind};
+use crate::pool::{Manager, PooledConn};
 use crate::result::ExecResult;
-use crate::row::{Row, RowInner};
+use crate::row::Row;
 
 /// What differs between the two sqlx databases dal drives.
 pub(crate) trait ServerDb: Database {
@@ -19,29 +22,23 @@ pub(crate) trait ServerDb: Database {
     fn exec_result(r: Self::QueryResult) -> ExecResult;
 }
 
-impl ServerDb for Postgres {
-    fn wrap_row(row: Self::Row) -> Row<'static> {
-        Row::new(RowInner::Pg(row))
-    }
-    fn exec_result(r: Self::QueryResult) -> ExecResult {
-        ExecResult {
-            rows_affected: r.rows_affected(),
-            last_insert_id: None,
-        }
-    }
-}
-
-impl ServerDb for MySql {
-    fn wrap_row(row: Self::Row) -> Row<'static> {
-        Row::new(RowInner::MySql(row))
-    }
-    fn exec_result(r: Self::QueryResult) -> ExecResult {
-        let id = r.last_insert_id();
-        ExecResult {
-            rows_affected: r.rows_affected(),
-            last_insert_id: (id != 0).then_some(id as i64),
-        }
-    }
+/// Decode sqlx rows as `T` (by position when the columns are exactly the
+/// ones `T` expects, checked once on the first row).
+pub(crate) fn decode_rows<DB: ServerDb, T>(
+    rows: Vec<DB::Row>,
+    decoder: &crate::row::Decoder<T>,
+) -> Result<Vec<T>> {
+    use sqlx::{Column as _, Row as _};
+    let positional = rows
+        .first()
+        .is_some_and(|r| decoder.positional(r.columns().iter().map(|c| c.name())));
+    rows.into_iter()
+        .map(|r| {
+            let mut row = DB::wrap_row(r);
+            row.positional = positional;
+            (decoder.owned)(row)
+        })
+        .collect()
 }
 
 /// A server connection and the statements queued to run before its next use.
@@ -59,42 +56,14 @@ pub(crate) struct ServerConn<C> {
 /// take, in the background, to confirm the cancellation before it is given up
 /// (and its session ended on the server from another connection). The caller
 /// never waits for it.
-const CANCEL_GRACE: Duration = Duration::from_millis(1000);
+pub(crate) const CANCEL_GRACE: Duration = Duration::from_millis(1000);
 
-/// Stops a statement on the server from a separate control connection.
-#[derive(Clone)]
-pub(crate) enum Canceller {
-    Pg(Pool<PgManager>, u64),
-    MySql(Pool<MySqlManager>, u64),
-}
-
-impl Canceller {
-    pub(crate) fn pg(c: &PooledConn<PgManager>) -> Canceller {
-        Canceller::Pg(c.pool(), c.backend_id)
-    }
-
-    pub(crate) fn mysql(c: &PooledConn<MySqlManager>) -> Canceller {
-        Canceller::MySql(c.pool(), c.backend_id)
-    }
-
-    /// Cancel the running statement (`terminate`: end the whole session).
-    async fn cancel(&self, terminate: bool) -> Result<()> {
-        match self {
-            Canceller::Pg(p, id) => p.manager().cancel(*id, terminate).await,
-            Canceller::MySql(p, id) => p.manager().cancel(*id, terminate).await,
-        }
-    }
-}
-
-/// The statement that cancels what session `id` runs (`terminate`: ends the
-/// session): `module` is `pg` or `mysql`.
-fn cancel_sql(module: &str, id: u64, terminate: bool) -> String {
-    match (module, terminate) {
-        ("pg", false) => format!("SELECT pg_cancel_backend({id})"),
-        ("pg", true) => format!("SELECT pg_terminate_backend({id})"),
-        (_, false) => format!("KILL QUERY {id}"),
-        (_, true) => format!("KILL CONNECTION {id}"),
-    }
+/// Stops a statement on the server from a separate control connection
+/// (implemented by each server backend's manager).
+pub(crate) trait Cancel {
+    /// Cancel the statement running in session `id` (`terminate`: end the
+    /// whole session).
+    fn cancel(&self, id: u64, terminate: bool) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Run `f` until the call's deadline. `None` when the deadline came first:
@@ -102,45 +71,12 @@ fn cancel_sql(module: &str, id: u64, terminate: bool) -> String {
 /// [`abandon`]). A deadline already past when called sends nothing.
 pub(crate) async fn until_deadline<T>(
     deadline: &Deadline,
-    f: impl std::future::Future<Output = Result<T>>,
+    f: impl Future<Output = Result<T>>,
 ) -> Option<Result<T>> {
     match deadline.at() {
         None => Some(f.await),
         Some(at) => tokio::time::timeout_at(at.into(), f).await.ok(),
     }
-}
-
-/// A pooled server connection whose running statement can be cancelled.
-pub(crate) trait Cancellable {
-    /// The canceller of this connection's session.
-    fn canceller(&self) -> Canceller;
-}
-
-impl Cancellable for PooledConn<PgManager> {
-    fn canceller(&self) -> Canceller {
-        Canceller::pg(self)
-    }
-}
-
-impl Cancellable for PooledConn<MySqlManager> {
-    fn canceller(&self) -> Canceller {
-        Canceller::mysql(self)
-    }
-}
-
-/// [`abandon`] the statement `c` was running when `deadline` ran out, and
-/// return the call's timeout error.
-pub(crate) fn abandoned<C: sqlx::Connection>(
-    c: &mut PooledConn<ServerManager<C>>,
-    deadline: &Deadline,
-) -> Error
-where
-    ServerManager<C>: crate::pool::Manager<Conn = ServerConn<C>>,
-    PooledConn<ServerManager<C>>: Cancellable,
-{
-    let canceller = c.canceller();
-    abandon(c, canceller);
-    deadline.error(TimeoutKind::Query)
 }
 
 /// After a statement on `c` was abandoned at its deadline: outside a
@@ -149,17 +85,17 @@ where
 /// background, see `Manager::recover`); inside one, the session is ended on
 /// the server (which rolls the transaction back) and the connection closed,
 /// since the transaction cannot be trusted to continue.
-pub(crate) fn abandon<C: sqlx::Connection>(
-    c: &mut PooledConn<ServerManager<C>>,
-    canceller: Canceller,
-) where
-    ServerManager<C>: crate::pool::Manager<Conn = ServerConn<C>>,
+pub(crate) fn abandon<C: sqlx::Connection>(c: &mut PooledConn<ServerManager<C>>)
+where
+    ServerManager<C>: Manager<Conn = ServerConn<C>> + Cancel,
 {
     if c.in_transaction {
         c.broken = true;
+        let pool = c.pool();
+        let id = c.backend_id;
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
-                if let Err(e) = canceller.cancel(true).await {
+                if let Err(e) = pool.manager().cancel(id, true).await {
                     tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
                 }
             });
@@ -169,26 +105,19 @@ pub(crate) fn abandon<C: sqlx::Connection>(
     }
 }
 
-/// Translate a sqlx error into a dal error.
-pub(crate) fn map_err(e: sqlx::Error) -> Error {
+/// A database error sqlx reports without the backend's own error type.
+pub(crate) fn unknown_database_error(db: &dyn sqlx::error::DatabaseError) -> Error {
+    Error::Database {
+        message: db.message().to_string(),
+        code: db.code().map(|c| c.to_string()),
+        transient: false,
+    }
+}
+
+/// Translate a sqlx error that is not a database error into a dal error.
+pub(crate) fn map_driver_err(e: sqlx::Error) -> Error {
     match e {
-        sqlx::Error::Database(db) => {
-            if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
-                classify::postgres(
-                    pg.code(),
-                    pg.message().to_string(),
-                    pg.constraint().map(str::to_string),
-                )
-            } else if let Some(my) = db.try_downcast_ref::<MySqlDatabaseError>() {
-                classify::mysql(my.number(), my.message().to_string())
-            } else {
-                Error::Database {
-                    message: db.message().to_string(),
-                    code: db.code().map(|c| c.to_string()),
-                    transient: false,
-                }
-            }
-        }
+        sqlx::Error::Database(db) => unknown_database_error(&*db),
         sqlx::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
             Some(tls) => tls_error(tls),
             None => Error::ConnectionLost {
@@ -252,39 +181,13 @@ fn tls_error(e: &rustls::Error) -> Error {
     }
 }
 
-/// Whether a prepared statement was invalidated by a schema change: PostgreSQL's
-/// "cached plan must not change result type" (0A000) after `ALTER TABLE` under a
-/// `SELECT *`, MySQL's "prepared statement needs to be re-prepared" (1615). The
-/// statement did not run; re-preparing it fixes it.
-pub(crate) fn stale_statement(e: &Error) -> bool {
-    match e {
-        Error::Database {
-            code: Some(code),
-            message,
-            ..
-        } => (code == "0A000" && message.contains("cached plan")) || code == "1615",
-        _ => false,
-    }
-}
-
-/// Whether an error leaves the connection unusable (it is then discarded):
-/// a lost connection, a driver or protocol problem, and PostgreSQL's protocol violation (08P01),
-/// after which the server closes the session.
-pub(crate) fn breaks_connection(e: &Error) -> bool {
-    match e {
-        Error::ConnectionLost { .. } | Error::Driver(_) => true,
-        Error::Database { code: Some(c), .. } => c == "08P01",
-        _ => false,
-    }
-}
-
 /// Opens sqlx connections of one kind.
 pub(crate) struct ServerManager<C: sqlx::Connection> {
     pub(crate) options: C::Options,
     /// A connection outside the pool for cancelling statements (opened on first need).
-    control: tokio::sync::Mutex<Option<C>>,
+    pub(crate) control: tokio::sync::Mutex<Option<C>>,
     /// Limit for opening the control connection and running a cancel on it.
-    control_timeout: Duration,
+    pub(crate) control_timeout: Duration,
     /// The TLS root certificate file, checked before each connection so a
     /// missing file is reported as such.
     tls_root_cert: Option<std::path::PathBuf>,
@@ -310,7 +213,7 @@ impl<C: sqlx::Connection> ServerManager<C> {
 
     /// A configured root certificate file that cannot be read is a
     /// configuration error naming the file and the option.
-    async fn check_root_cert(&self) -> Result<()> {
+    pub(crate) async fn check_root_cert(&self) -> Result<()> {
         let Some(path) = &self.tls_root_cert else {
             return Ok(());
         };
@@ -334,23 +237,18 @@ impl<C: sqlx::Connection> ServerManager<C> {
     }
 }
 
-pub(crate) type PgManager = ServerManager<PgConnection>;
-pub(crate) type MySqlManager = ServerManager<MySqlConnection>;
-
 // The functions are written once and stamped out per concrete connection type:
 // generic versions need higher-ranked `Executor` bounds, which keep rustc from
 // proving the futures `Send`.
 macro_rules! server_fns {
-    ($module:ident, $Conn:ty, $Db:ty, $id_sql:literal, $IdTy:ty) => {
-        pub(crate) mod $module {
-            use std::sync::Arc;
+    ($Conn:ty, $Db:ty, $id_sql:literal, $IdTy:ty) => {
+        #[allow(unused_imports)]
+        use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
 
-            use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
-
-            use super::{ServerConn, ServerDb, ServerManager, map_err};
-            use crate::error::Result;
-            use crate::pool::Manager;
-            use crate::result::ExecResult;
+        use $crate::backend::server::{ServerConn, ServerManager};
+        use $crate::pool::Manager;
+        #[allow(unused_imports)]
+        use $crate::backend::server::Cancel as _;
 
             type Conn = ServerConn<$Conn>;
 
@@ -401,14 +299,14 @@ macro_rules! server_fns {
                         for _ in 0..3 {
                             match conn.conn.ping().await.map_err(map_err) {
                                 Ok(()) => return Ok(()),
-                                Err(e @ (crate::error::Error::ConnectionLost { .. }
-                                | crate::error::Error::Driver(_))) => return Err(e),
+                                Err(e @ ($crate::error::Error::ConnectionLost { .. }
+                                | $crate::error::Error::Driver(_))) => return Err(e),
                                 Err(_) => {}
                             }
                         }
-                        Err(crate::error::Error::Driver("no answer after a cancellation".into()))
+                        Err($crate::error::Error::Driver("no answer after a cancellation".into()))
                     };
-                    match tokio::time::timeout(super::CANCEL_GRACE, recovered).await {
+                    match tokio::time::timeout($crate::backend::server::CANCEL_GRACE, recovered).await {
                         Ok(Ok(())) => true,
                         outcome => {
                             let why = match outcome {
@@ -425,12 +323,15 @@ macro_rules! server_fns {
                 }
             }
 
-            impl ServerManager<$Conn> {
+            impl $crate::backend::server::Cancel for ServerManager<$Conn> {
                 /// Cancel the statement running in session `id` (`terminate`:
                 /// end the session), from the control connection.
-                pub(crate) async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
-                    self.control(super::cancel_sql(stringify!($module), id, terminate)).await
+                async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
+                    self.control(cancel_sql(id, terminate)).await
                 }
+            }
+
+            impl ServerManager<$Conn> {
 
                 /// Run `sql` on the control connection (opened on first use,
                 /// dropped after a failure), within the control timeout.
@@ -454,9 +355,9 @@ macro_rules! server_fns {
                     let start = std::time::Instant::now();
                     match tokio::time::timeout(self.control_timeout, run).await {
                         Ok(r) => r,
-                        Err(_) => Err(crate::error::Error::timeout(
-                            crate::error::TimeoutKind::Connect,
-                            crate::error::TimeoutKind::Connect,
+                        Err(_) => Err($crate::error::Error::timeout(
+                            $crate::error::TimeoutKind::Connect,
+                            $crate::error::TimeoutKind::Connect,
                             self.control_timeout,
                             start.elapsed(),
                         )),
@@ -497,23 +398,23 @@ macro_rules! server_fns {
             /// Run one statement; `persistent` keeps it prepared on the server.
             pub(crate) async fn execute(
                 c: &mut Conn,
-                sql: Arc<str>,
+                sql: std::sync::Arc<str>,
                 args: <$Db as sqlx::Database>::Arguments,
                 persistent: bool,
-            ) -> Result<ExecResult> {
+            ) -> Result<$crate::result::ExecResult> {
                 run_pending(c).await?;
                 let r = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args)
                     .persistent(persistent)
                     .execute(&mut c.conn)
                     .await
                     .map_err(map_err)?;
-                Ok(<$Db as ServerDb>::exec_result(r))
+                Ok(<$Db as $crate::backend::server::ServerDb>::exec_result(r))
             }
 
             /// Run a query and return up to `limit` rows (all when `None`).
             pub(crate) async fn fetch(
                 c: &mut Conn,
-                sql: Arc<str>,
+                sql: std::sync::Arc<str>,
                 args: <$Db as sqlx::Database>::Arguments,
                 persistent: bool,
                 limit: Option<usize>,
@@ -531,21 +432,7 @@ macro_rules! server_fns {
                     Ok(rows)
                 }
             }
-        }
     };
 }
 
-server_fns!(
-    pg,
-    sqlx::postgres::PgConnection,
-    sqlx::postgres::Postgres,
-    "SELECT pg_backend_pid(), current_setting('max_connections')::int",
-    i32
-);
-server_fns!(
-    mysql,
-    sqlx::mysql::MySqlConnection,
-    sqlx::mysql::MySql,
-    "SELECT CONNECTION_ID(), CAST(@@max_connections AS UNSIGNED)",
-    u64
-);
+pub(crate) use server_fns;

@@ -11,15 +11,26 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use dal_schema::{ColumnType, Dialect};
 use rust_decimal::Decimal;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgArguments, PgHasArrayType, PgValueRef, Postgres};
+#[cfg(feature = "postgres")]
 use sqlx::{Arguments as _, TypeInfo as _, ValueRef as _};
 use uuid::Uuid;
 
-use super::{
-    ArgsInner, Arguments, Decode, Encode, Family, ValueInner, ValueRef, bind_err, json_bytes,
-    pg_dec,
-};
+#[cfg(feature = "postgres")]
+use super::ArgsInner;
+use super::{Arguments, Decode, Encode, Family, ScalarRef, ValueInner, ValueRef};
 use crate::error::{Error, Result};
+
+#[cfg(feature = "postgres")]
+fn bind_err(e: sqlx::error::BoxDynError) -> Error {
+    Error::invalid_input("parameter", e.to_string())
+}
+
+#[cfg(feature = "postgres")]
+fn pg_dec<'r, T: sqlx::Decode<'r, Postgres>>(v: &PgValueRef<'r>) -> Result<T> {
+    T::decode(v.clone()).map_err(|e| Error::decode("", e.to_string()))
+}
 
 /// A scalar type a `Vec<T>` column can hold: `i16`, `i32`, `i64`, `f32`,
 /// `f64`, `bool`, `String`, `uuid::Uuid`, chrono's `NaiveDate`, `NaiveTime`,
@@ -72,12 +83,16 @@ pub(crate) mod sealed {
         fn element_type() -> ColumnType;
         /// The element as a JSON value (MySQL, MariaDB, SQLite).
         fn to_json(&self) -> Result<serde_json::Value>;
+        #[cfg(feature = "postgres")]
         /// Bind the elements as one PostgreSQL array.
         fn push_pg(values: &[Self], out: &mut PgArguments) -> Result<()>;
+        #[cfg(feature = "postgres")]
         /// Bind a NULL of this element's array type.
         fn push_pg_null(out: &mut PgArguments) -> Result<()>;
+        #[cfg(feature = "postgres")]
         /// The array in PostgreSQL's binary form (for COPY).
         fn pg_binary(values: &[Self]) -> Result<Vec<u8>>;
+        #[cfg(feature = "postgres")]
         /// Read a PostgreSQL array of this element.
         fn decode_pg(value: &PgValueRef<'_>) -> Result<Vec<Self>>;
         /// A code for the statement's parameter-type signature.
@@ -87,6 +102,7 @@ pub(crate) mod sealed {
 
 use sealed::Element;
 
+#[cfg(feature = "postgres")]
 fn pg_push<T>(values: &[T], out: &mut PgArguments) -> Result<()>
 where
     T: for<'a> sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres> + PgHasArrayType,
@@ -94,6 +110,7 @@ where
     out.add(values).map_err(bind_err)
 }
 
+#[cfg(feature = "postgres")]
 fn pg_binary<T>(values: &[T]) -> Result<Vec<u8>>
 where
     T: for<'a> sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres> + PgHasArrayType,
@@ -105,6 +122,7 @@ where
     Ok(bytes.to_vec())
 }
 
+#[cfg(feature = "postgres")]
 /// The elements of a PostgreSQL array, refusing NULL elements by position.
 fn pg_elements<T>(value: &PgValueRef<'_>, rust: &str) -> Result<Vec<T>>
 where
@@ -121,6 +139,7 @@ where
     no_null_elements(items)
 }
 
+#[cfg(feature = "postgres")]
 fn no_null_elements<T>(items: Vec<Option<T>>) -> Result<Vec<T>> {
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
@@ -150,15 +169,19 @@ macro_rules! element {
                 let $v = self;
                 $json
             }
+            #[cfg(feature = "postgres")]
             fn push_pg(values: &[Self], out: &mut PgArguments) -> Result<()> {
                 pg_push(values, out)
             }
+            #[cfg(feature = "postgres")]
             fn push_pg_null(out: &mut PgArguments) -> Result<()> {
                 out.add(None::<Vec<$t>>).map_err(bind_err)
             }
+            #[cfg(feature = "postgres")]
             fn pg_binary(values: &[Self]) -> Result<Vec<u8>> {
                 pg_binary(values)
             }
+            #[cfg(feature = "postgres")]
             fn decode_pg(value: &PgValueRef<'_>) -> Result<Vec<Self>> {
                 pg_elements(value, $name)
             }
@@ -179,15 +202,19 @@ macro_rules! int_element {
             fn to_json(&self) -> Result<serde_json::Value> {
                 Ok(serde_json::Value::from(*self))
             }
+            #[cfg(feature = "postgres")]
             fn push_pg(values: &[Self], out: &mut PgArguments) -> Result<()> {
                 pg_push(values, out)
             }
+            #[cfg(feature = "postgres")]
             fn push_pg_null(out: &mut PgArguments) -> Result<()> {
                 out.add(None::<Vec<$t>>).map_err(bind_err)
             }
+            #[cfg(feature = "postgres")]
             fn pg_binary(values: &[Self]) -> Result<Vec<u8>> {
                 pg_binary(values)
             }
+            #[cfg(feature = "postgres")]
             fn decode_pg(value: &PgValueRef<'_>) -> Result<Vec<Self>> {
                 let wide = pg_elements::<i64>(value, $name).or_else(|e| {
                     let ty = value.type_info();
@@ -312,18 +339,20 @@ impl<'q> Arguments<'q> {
     /// array are refused (JSON has none).
     pub(crate) fn push_array<T: ArrayElement>(&mut self, values: &'q [T]) -> Result<()> {
         match &mut self.inner {
+            #[cfg(feature = "postgres")]
             ArgsInner::Pg(a) => {
                 T::push_pg(values, a)?;
                 self.mark(kind_code::<T>());
                 Ok(())
             }
+            #[cfg(feature = "postgres")]
             ArgsInner::PgCopy(c) => {
                 let bytes = T::pg_binary(values)?;
                 c.write(crate::backend::postgres::copy::CopyValue::Array(bytes))?;
                 self.mark(kind_code::<T>());
                 Ok(())
             }
-            ArgsInner::MySql(_) | ArgsInner::Sqlite(_) => {
+            _ => {
                 let text = json_text(values)?;
                 self.push_string(text)
             }
@@ -331,8 +360,10 @@ impl<'q> Arguments<'q> {
     }
 
     /// Push a NULL array (typed on PostgreSQL).
+    #[cfg_attr(not(feature = "postgres"), allow(clippy::extra_unused_type_parameters))]
     pub(crate) fn push_null_array<T: ArrayElement>(&mut self) -> Result<()> {
         match &mut self.inner {
+            #[cfg(feature = "postgres")]
             ArgsInner::Pg(a) => {
                 T::push_pg_null(a)?;
                 self.mark(kind_code::<T>());
@@ -346,7 +377,7 @@ impl<'q> Arguments<'q> {
 /// A `Vec<T>` of scalars is one array value (see [`ArrayElement`]).
 impl<T: ArrayElement> Encode for Vec<T> {
     fn encode<'q>(&'q self, out: &mut Arguments<'q>) -> Result<()> {
-        if out.dialect() == Dialect::Postgres {
+        if !out.text_holds_nul() {
             for v in self {
                 check_pg_element(v, out)?;
             }
@@ -374,6 +405,7 @@ fn check_pg_element<T: ArrayElement>(v: &T, out: &Arguments<'_>) -> Result<()> {
 
 impl<T: ArrayElement> Decode for Vec<T> {
     fn decode(value: ValueRef<'_>) -> Result<Self> {
+        #[cfg(feature = "postgres")]
         if let ValueInner::Pg(v) = &value.inner
             && !value.is_null()
             && value.family() == Family::Other
@@ -386,7 +418,7 @@ impl<T: ArrayElement> Decode for Vec<T> {
                 "unexpected NULL (read a nullable array as Option<Vec<T>>)",
             )),
             Family::Json | Family::Text | Family::Bytes => {
-                let doc: serde_json::Value = serde_json::from_slice(json_bytes(&value)?)
+                let doc: serde_json::Value = serde_json::from_slice(value.json_bytes()?)
                     .map_err(|e| Error::decode("", format!("invalid JSON array: {e}")))?;
                 from_json(doc)
             }
@@ -417,7 +449,7 @@ fn from_json<T: ArrayElement>(doc: serde_json::Value) -> Result<Vec<T>> {
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        use rusqlite::types::ValueRef as R;
+        use ScalarRef as R;
         let raw = match item {
             serde_json::Value::Null => return Err(null_element(i)),
             serde_json::Value::Bool(b) => R::Integer(i64::from(*b)),
@@ -434,7 +466,7 @@ fn from_json<T: ArrayElement>(doc: serde_json::Value) -> Result<Vec<T>> {
             }
         };
         let v = T::decode(ValueRef {
-            inner: ValueInner::Sqlite(raw),
+            inner: ValueInner::Scalar(raw),
         })
         .map_err(|e| match e {
             Error::Decode { reason, .. } => {

@@ -744,10 +744,12 @@ pub(crate) async fn at_version<E: Entity>(
 
 /// From this many new rows on, PostgreSQL bulk saves use binary COPY (its two
 /// extra round trips pay off; measured faster than multi-row VALUES and UNNEST).
+#[cfg(feature = "postgres")]
 const COPY_MIN_ROWS: usize = 64;
 
 /// PostgreSQL: reserve ids from the key's sequence (one round trip), then stream
 /// every new row with binary COPY.
+#[cfg(feature = "postgres")]
 async fn copy_new_rows<E: Entity>(
     ctx: &Ctx<'_>,
     unit: &mut Unit<'_>,
@@ -763,7 +765,7 @@ async fn copy_new_rows<E: Entity>(
                    FROM generate_series(1, ?)";
     let stmt = ctx.db.inner.statements.get(ids_sql)?;
     let qualified = dialect.quote_identifier(info.table);
-    let ids: Vec<(crate::codec::PgIds,)> = unit
+    let ids: Vec<(crate::backend::PgIds,)> = unit
         .fetch_as(
             &stmt,
             &(qualified.as_str(), info.id_column, rows.len() as i64),
@@ -963,7 +965,9 @@ async fn save_all_on<E: Entity>(
         MySqlIds::Step(1)
     };
     let per_row = info.data_count() + shape.insert_managed().len();
-    if caps.copy_in && generated.len() >= COPY_MIN_ROWS {
+    // COPY is PostgreSQL's, compiled in with its backend
+    if cfg!(feature = "postgres") && caps.copy_in && generated.len() >= COPY_MIN_ROWS {
+        #[cfg(feature = "postgres")]
         copy_new_rows(ctx, unit, entities, &generated, &mut saved).await?;
     } else if ids_by != MySqlIds::OneByOne {
         for chunk in generated.chunks(chunk_rows(ctx.dialect, per_row)) {

@@ -203,7 +203,7 @@ macro_rules! pg_array {
                     .iter()
                     .map(|k| <$elem>::try_from(k.clone()).ok())
                     .collect();
-                Some(Arc::new(crate::codec::PgArray(v?, $tag)))
+                Some(Arc::new(crate::backend::PgArray(v?, $tag)))
             }
         }
     };

@@ -11,9 +11,8 @@
 
 pub(crate) mod shape;
 
-use dal_schema::{Dialect, Schema, Table};
+use dal_schema::{Schema, Table};
 
-use crate::backend::{mysql, postgres, sqlite};
 use crate::codec::Decode;
 use crate::db::Db;
 use crate::error::Result;
@@ -100,11 +99,7 @@ impl Db {
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
     pub async fn introspect(&self) -> Result<Schema> {
-        let tables = match self.dialect() {
-            Dialect::Postgres => postgres::introspect::tables(self, None).await?,
-            Dialect::MySql => mysql::introspect::tables(self, None).await?,
-            Dialect::Sqlite => sqlite::introspect::tables(self, None).await?,
-        };
+        let tables = crate::backend::introspect_tables(self, self.dialect(), None).await?;
         Ok(Schema { tables })
     }
 
@@ -131,11 +126,7 @@ impl Db {
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
     pub async fn introspect_table(&self, name: &str) -> Result<Option<Table>> {
-        let tables = match self.dialect() {
-            Dialect::Postgres => postgres::introspect::tables(self, Some(name)).await?,
-            Dialect::MySql => mysql::introspect::tables(self, Some(name)).await?,
-            Dialect::Sqlite => sqlite::introspect::tables(self, Some(name)).await?,
-        };
+        let tables = crate::backend::introspect_tables(self, self.dialect(), Some(name)).await?;
         Ok(tables.into_iter().find(|t| t.name == name))
     }
 
@@ -149,11 +140,7 @@ impl Db {
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
     pub async fn table_names(&self) -> Result<Vec<String>> {
-        let mut names = match self.dialect() {
-            Dialect::Postgres => postgres::introspect::table_names(self, None).await?,
-            Dialect::MySql => mysql::introspect::table_names(self, None).await?,
-            Dialect::Sqlite => sqlite::introspect::table_names(self, None).await?,
-        };
+        let mut names = crate::backend::introspect_table_names(self, self.dialect(), None).await?;
         names.sort();
         Ok(names)
     }

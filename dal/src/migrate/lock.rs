@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use dal_schema::Dialect;
 
-use crate::backend::sqlite::SqliteConn;
 use crate::backend::{Conn, mysql, postgres, sqlite};
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -178,7 +177,7 @@ impl<'a> Session<'a> {
             }
             Err(e) => {
                 self.restore_sqlite_fk().await;
-                if sqlite::is_busy_error(&e) {
+                if matches!(e, Error::Busy { .. }) {
                     Err(Error::MigrationLocked {
                         lock: sqlite::lock::LOCK_NAME.to_string(),
                         waited: started.elapsed(),
@@ -301,27 +300,22 @@ impl<'a> Session<'a> {
         self.conn.mark_broken();
     }
 
-    /// The connection when it is a SQLite one.
-    fn sqlite_conn(&mut self) -> Option<&mut SqliteConn> {
-        match &mut self.conn {
-            Conn::Sqlite(c) => Some(c),
-            _ => None,
-        }
-    }
-
     /// SQLite: whether the run's transaction is still open (SQLite rolls a
     /// whole transaction back on some errors).
-    pub(super) fn sqlite_in_transaction(&mut self) -> bool {
-        self.sqlite_conn()
-            .is_some_and(|c| sqlite::lock::in_transaction(c))
+    pub(super) fn sqlite_in_transaction(&self) -> bool {
+        self.conn.sqlite_in_transaction()
     }
 
     /// SQLite: the first foreign-key violation in the database, if any.
     pub(super) fn sqlite_foreign_key_violation(&mut self) -> Result<Option<String>> {
-        match self.sqlite_conn() {
-            Some(c) => sqlite::lock::foreign_key_violation(c),
-            None => Ok(None),
-        }
+        Ok(self
+            .conn
+            .sqlite_foreign_key_violation()?
+            .map(|(table, parent)| {
+                format!(
+                    "rows of `{table}` reference missing rows of `{parent}` (PRAGMA foreign_key_check)"
+                )
+            }))
     }
 }
 
@@ -330,12 +324,16 @@ impl Drop for Session<'_> {
         match self.held {
             Held::Nothing => {}
             Held::WriteTransaction => {
-                // the run was abandoned: undo it now
-                let fk_off = self.sqlite_fk_off;
-                if let Some(c) = self.sqlite_conn()
-                    && !sqlite::lock::abandon(c, fk_off)
-                {
-                    self.conn.mark_broken();
+                // the run was abandoned: undo it now (rusqlite is synchronous)
+                if let Some(rolled_back) = self.conn.rollback_now() {
+                    let fk_ok = !self.sqlite_fk_off
+                        || matches!(
+                            self.conn.run_now(sqlite::lock::FOREIGN_KEYS_ON),
+                            Some(Ok(()))
+                        );
+                    if !(rolled_back && fk_ok) {
+                        self.conn.mark_broken();
+                    }
                 }
             }
             // a session-level lock: closing the connection releases it

@@ -1,4 +1,7 @@
-//! SQLite through rusqlite, run on the calling thread.
+//! SQLite through rusqlite, run on the calling thread: opening connections,
+//! the connection's statements and the deadline's interrupt, with the bridge
+//! to dal's scalar values in `codec.rs`, the row buffer's filling in `row.rs`
+//! and error classification in `error.rs`.
 //!
 //! Why not sqlx here: sqlx's SQLite driver runs each connection on its own thread
 //! and crosses to it once per statement, which measured 4-15x slower than the
@@ -9,22 +12,28 @@
 //! retries `SQLITE_BUSY` with an async sleep (see `Db`), and query timeouts
 //! interrupt the statement from SQLite's progress handler.
 
+pub(crate) mod codec;
+pub(crate) mod error;
 pub(crate) mod introspect;
 pub(crate) mod lock;
+pub(crate) mod row;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rusqlite::{OpenFlags, ToSql as _};
+use rusqlite::OpenFlags;
 
 use crate::codec::SqliteArg;
+use crate::config::{DatabaseConfig, SqliteMode};
 use crate::deadline::Deadline;
-use crate::error::{Error, Result, TimeoutKind, classify};
+use crate::error::{Error, Result, TimeoutKind};
 use crate::pool::Manager;
 use crate::result::ExecResult;
-use crate::row::{FromRow, Row, RowInner, SqliteRow};
+use crate::row::{Decoder, Row, RowInner, SqliteRow};
 use crate::statement::Statement;
+
+pub(crate) use error::{is_busy, is_busy_error, map_err};
 
 /// Opens SQLite connections.
 pub(crate) struct SqliteManager {
@@ -117,74 +126,6 @@ impl Manager for SqliteManager {
     }
 }
 
-pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::SqliteFailure(f, _)
-            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
-}
-
-/// Whether a dal error came from `SQLITE_BUSY` / `SQLITE_LOCKED`.
-pub(crate) fn is_busy_error(e: &Error) -> bool {
-    matches!(e, Error::Busy { .. })
-}
-
-pub(crate) fn map_err(e: rusqlite::Error) -> Error {
-    match e {
-        rusqlite::Error::SqliteFailure(f, msg) => {
-            if f.code == rusqlite::ErrorCode::OperationInterrupted {
-                return Error::timeout(
-                    TimeoutKind::Query,
-                    TimeoutKind::Query,
-                    Duration::ZERO,
-                    Duration::ZERO,
-                );
-            }
-            let message = msg.unwrap_or_else(|| f.to_string());
-            classify::sqlite(f.extended_code, message)
-        }
-        rusqlite::Error::SqlInputError {
-            error, msg, offset, ..
-        } => classify::sqlite(error.extended_code, format!("{msg} (at byte {offset})")),
-        rusqlite::Error::InvalidParameterCount(got, want) => Error::invalid_input(
-            "parameters",
-            format!("the statement takes {want} parameter(s), {got} given"),
-        ),
-        rusqlite::Error::InvalidColumnType(i, name, ty) => {
-            Error::decode(name, format!("column {i} holds {ty}"))
-        }
-        rusqlite::Error::Utf8Error(_, e) => Error::decode("", format!("invalid UTF-8: {e}")),
-        // what the caller asked for is not something SQLite can run: a client
-        // error, never a problem with the database
-        rusqlite::Error::MultipleStatement => Error::invalid_input(
-            "sql",
-            "several statements in one call: run scripts with `execute_script`",
-        ),
-        rusqlite::Error::NulError(e) => {
-            Error::invalid_input("sql", format!("the text contains a NUL byte: {e}"))
-        }
-        rusqlite::Error::InvalidQuery => {
-            Error::invalid_input("sql", "the statement is not a query")
-        }
-        rusqlite::Error::ToSqlConversionFailure(e) => {
-            Error::invalid_input("parameter", e.to_string())
-        }
-        rusqlite::Error::InvalidParameterName(name) => {
-            Error::invalid_input("parameters", format!("no parameter named `{name}`"))
-        }
-        rusqlite::Error::FromSqlConversionFailure(i, ty, e) => {
-            Error::decode(i.to_string(), format!("cannot convert {ty}: {e}"))
-        }
-        rusqlite::Error::IntegralValueOutOfRange(i, v) => {
-            Error::decode(i.to_string(), format!("{v} is out of range"))
-        }
-        rusqlite::Error::InvalidColumnIndex(i) => Error::decode(i.to_string(), "no such column"),
-        rusqlite::Error::InvalidColumnName(name) => Error::decode(name, "no such column"),
-        other => Error::Driver(other.to_string()),
-    }
-}
-
 /// Runs queued statements (rollbacks of dropped nested transactions) first.
 pub(crate) fn run_pending(c: &mut SqliteConn) -> Result<()> {
     if c.pending.is_empty() {
@@ -197,34 +138,29 @@ pub(crate) fn run_pending(c: &mut SqliteConn) -> Result<()> {
     Ok(())
 }
 
-struct Interrupt<'a> {
-    conn: &'a rusqlite::Connection,
-    armed: bool,
-}
-
-impl<'a> Interrupt<'a> {
-    /// Interrupt the connection's statements once `deadline` has passed.
-    fn arm(conn: &'a rusqlite::Connection, deadline: &Deadline) -> Result<Self> {
-        let at = deadline.at();
-        if let Some(at) = at {
-            if Instant::now() >= at {
-                return Err(deadline.error(TimeoutKind::Query));
-            }
-            conn.progress_handler(1000, Some(move || Instant::now() >= at))
-                .map_err(map_err)?;
-        }
-        Ok(Interrupt {
-            conn,
-            armed: at.is_some(),
-        })
+/// Run `f` within `deadline`: SQLite's progress handler interrupts the
+/// running statement once the deadline has passed (the error is then the
+/// call's timeout error). A deadline already past runs nothing.
+pub(crate) fn within_deadline<R>(
+    c: &mut SqliteConn,
+    deadline: &Deadline,
+    f: impl FnOnce(&mut SqliteConn) -> Result<R>,
+) -> Result<R> {
+    let Some(at) = deadline.at() else {
+        return f(c);
+    };
+    if Instant::now() >= at {
+        return Err(deadline.error(TimeoutKind::Query));
     }
-}
-
-impl Drop for Interrupt<'_> {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
-        }
+    c.conn
+        .progress_handler(1000, Some(move || Instant::now() >= at))
+        .map_err(map_err)?;
+    // the handler must not outlive the call, even when `f` panics
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut *c)));
+    let _ = c.conn.progress_handler(0, None::<fn() -> bool>);
+    match r {
+        Ok(r) => r.map_err(|e| fix_timeout(e, deadline)),
+        Err(panic) => std::panic::resume_unwind(panic),
     }
 }
 
@@ -258,7 +194,7 @@ fn with_statement<R>(
             ));
         }
         for (i, a) in args.iter().enumerate() {
-            s.raw_bind_parameter(i + 1, a.to_sql().map_err(map_err)?)
+            s.raw_bind_parameter(i + 1, rusqlite::ToSql::to_sql(a).map_err(map_err)?)
                 .map_err(map_err)?;
         }
         f(s)
@@ -282,10 +218,8 @@ pub(crate) fn execute(
     c: &mut SqliteConn,
     stmt: &Statement,
     args: &[SqliteArg<'_>],
-    deadline: &Deadline,
 ) -> Result<ExecResult> {
     run_pending(c)?;
-    let _guard = Interrupt::arm(&c.conn, deadline)?;
     let affected = with_statement(c, stmt, args, |s| {
         if s.column_count() == 0 {
             s.raw_execute().map(|n| n as u64).map_err(map_err)
@@ -294,8 +228,7 @@ pub(crate) fn execute(
             while rows.next().map_err(map_err)?.is_some() {}
             Ok(c.conn.changes())
         }
-    })
-    .map_err(|e| fix_timeout(e, deadline))?;
+    })?;
     let last_insert_id = (stmt.is_insert && affected > 0).then(|| c.conn.last_insert_rowid());
     Ok(ExecResult {
         rows_affected: affected,
@@ -304,15 +237,14 @@ pub(crate) fn execute(
 }
 
 /// Run a query and decode up to `limit` rows straight from the statement.
-pub(crate) fn fetch_as<T: FromRow>(
+pub(crate) fn fetch_as<T>(
     c: &mut SqliteConn,
     stmt: &Statement,
     args: &[SqliteArg<'_>],
     limit: Option<usize>,
-    deadline: &Deadline,
+    decoder: &Decoder<T>,
 ) -> Result<Vec<T>> {
     run_pending(c)?;
-    let _guard = Interrupt::arm(&c.conn, deadline)?;
     let mut buf = std::mem::take(&mut c.row_buf);
     let mut names = std::mem::take(&mut c.names);
     let result = with_statement(c, stmt, args, |s| {
@@ -325,11 +257,11 @@ pub(crate) fn fetch_as<T: FromRow>(
                 // column names are read after the first step: SQLite re-prepares a
                 // statement whose schema changed (`SELECT *` may gain columns) there
                 buf.reset(columns_of(stmt, r.as_ref(), &mut names));
-                positional = crate::row::positional::<T>(buf.columns.iter().map(|c| &**c));
+                positional = decoder.positional(buf.columns.iter().map(|c| &**c));
                 named = true;
             }
             buf.fill(r)?;
-            out.push(T::from_row(&Row {
+            out.push((decoder.borrowed)(&Row {
                 inner: RowInner::SqliteBuf(&buf),
                 positional,
             })?);
@@ -341,7 +273,7 @@ pub(crate) fn fetch_as<T: FromRow>(
     });
     c.row_buf = buf;
     c.names = names;
-    result.map_err(|e| fix_timeout(e, deadline))
+    result
 }
 
 /// The result's column names. For a cached statement they are read once per
@@ -373,11 +305,64 @@ fn columns_of(
 }
 
 /// Run several statements separated by `;` with no parameters.
-pub(crate) fn execute_batch(c: &mut SqliteConn, sql: &str, deadline: &Deadline) -> Result<()> {
+pub(crate) fn execute_batch(c: &mut SqliteConn, sql: &str) -> Result<()> {
     run_pending(c)?;
-    let _guard = Interrupt::arm(&c.conn, deadline)?;
+    c.conn.execute_batch(sql).map_err(map_err)
+}
+
+/// Roll back the open transaction, if any, dropping queued statements;
+/// whether that worked.
+pub(crate) fn rollback_now(c: &mut SqliteConn) -> bool {
+    c.pending.clear();
+    c.conn.is_autocommit() || c.conn.execute_batch("ROLLBACK").is_ok()
+}
+
+/// The first foreign-key violation in the database (`PRAGMA
+/// foreign_key_check`), as (table, referenced table).
+pub(crate) fn foreign_key_violation(c: &mut SqliteConn) -> Result<Option<(String, String)>> {
+    let mut stmt = c
+        .conn
+        .prepare("PRAGMA foreign_key_check")
+        .map_err(map_err)?;
+    let mut rows = stmt.query([]).map_err(map_err)?;
+    if let Some(r) = rows.next().map_err(map_err)? {
+        let table: String = r.get(0).unwrap_or_default();
+        let parent: String = r.get(2).unwrap_or_default();
+        return Ok(Some((table, parent)));
+    }
+    Ok(None)
+}
+
+/// A round trip that checks the connection.
+pub(crate) fn ping(c: &mut SqliteConn) -> Result<()> {
     c.conn
-        .execute_batch(sql)
+        .query_row("SELECT 1", [], |_| Ok(()))
         .map_err(map_err)
-        .map_err(|e| fix_timeout(e, deadline))
+}
+
+/// The connection manager for `config`.
+pub(crate) fn manager(config: &DatabaseConfig) -> Result<SqliteManager> {
+    use rusqlite::OpenFlags as F;
+    let base = F::SQLITE_OPEN_NO_MUTEX | F::SQLITE_OPEN_URI;
+    let (target, flags) = if config.is_sqlite_memory() {
+        (
+            SqliteTarget::Memory,
+            base | F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
+        )
+    } else {
+        let path = config
+            .sqlite_path()
+            .ok_or_else(|| Error::invalid_input("url", "SQLite URL without a path"))?;
+        let mode = match config.sqlite_mode() {
+            Some(SqliteMode::ReadOnly) => F::SQLITE_OPEN_READ_ONLY,
+            Some(SqliteMode::ReadWrite) => F::SQLITE_OPEN_READ_WRITE,
+            _ => F::SQLITE_OPEN_READ_WRITE | F::SQLITE_OPEN_CREATE,
+        };
+        (SqliteTarget::File(path.to_path_buf()), base | mode)
+    };
+    Ok(SqliteManager {
+        target,
+        flags,
+        statement_cache: config.statement_cache_capacity(),
+    })
 }
