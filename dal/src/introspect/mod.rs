@@ -100,11 +100,7 @@ impl Db {
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
     pub async fn introspect(&self) -> Result<Schema> {
-        let tables = match self.dialect() {
-            Dialect::Postgres => postgres::introspect::tables(self, None).await?,
-            Dialect::MySql => mysql::introspect::tables(self, None).await?,
-            Dialect::Sqlite => sqlite::introspect::tables(self, None).await?,
-        };
+        let tables = self.read_tables(None).await?;
         Ok(Schema { tables })
     }
 
@@ -131,11 +127,7 @@ impl Db {
     /// # Ok::<(), dal::Error>(()) }).unwrap();
     /// ```
     pub async fn introspect_table(&self, name: &str) -> Result<Option<Table>> {
-        let tables = match self.dialect() {
-            Dialect::Postgres => postgres::introspect::tables(self, Some(name)).await?,
-            Dialect::MySql => mysql::introspect::tables(self, Some(name)).await?,
-            Dialect::Sqlite => sqlite::introspect::tables(self, Some(name)).await?,
-        };
+        let tables = self.read_tables(Some(name)).await?;
         Ok(tables.into_iter().find(|t| t.name == name))
     }
 
@@ -156,6 +148,16 @@ impl Db {
         };
         names.sort();
         Ok(names)
+    }
+
+    /// The one dispatch into the backend's catalog reader: every base table
+    /// (or just `only`), fully described.
+    async fn read_tables(&self, only: Option<&str>) -> Result<Vec<Table>> {
+        match self.dialect() {
+            Dialect::Postgres => postgres::introspect::tables(self, only).await,
+            Dialect::MySql => mysql::introspect::tables(self, only).await,
+            Dialect::Sqlite => sqlite::introspect::tables(self, only).await,
+        }
     }
 }
 
