@@ -33,7 +33,7 @@ impl Db {
     /// - Columns come in ordinal order with their type, nullability, default and
     ///   auto-increment flag (PostgreSQL identity or `serial` columns, MySQL
     ///   `AUTO_INCREMENT`, SQLite `INTEGER PRIMARY KEY AUTOINCREMENT`, which is
-    ///   reported as a [`ColumnType::BigInteger`] since that is what `id()` writes).
+    ///   reported as a [`ColumnType::BigInteger`](crate::ColumnType::BigInteger) since that is what `id()` writes).
     ///   The primary key lists its columns in key order.
     /// - A single-column unique index named the way dal names it
     ///   (`{table}_{column}_unique`) is reported as `column.unique = true`, as the
@@ -46,24 +46,24 @@ impl Db {
     /// - Foreign keys and checks keep their names. SQLite does not name foreign
     ///   keys in its catalog: their names (and the checks) are read from the stored
     ///   `CREATE TABLE` text; an unnamed one gets the name dal would give it.
-    /// - Enumerations are [`ColumnType::Enumeration`]: a native `ENUM` on the MySQL
+    /// - Enumerations are [`ColumnType::Enumeration`](crate::ColumnType::Enumeration): a native `ENUM` on the MySQL
     ///   family; on PostgreSQL and SQLite a `VARCHAR(255)` column with a check named
     ///   `{table}_{column}_enum`, whose string literals are the variants (that check
     ///   is not listed among the table's checks). Likewise an unsigned big integer
-    ///   is [`ColumnType::UnsignedBigInteger`]: a `BIGINT UNSIGNED` on the MySQL
+    ///   is [`ColumnType::UnsignedBigInteger`](crate::ColumnType::UnsignedBigInteger): a `BIGINT UNSIGNED` on the MySQL
     ///   family; on PostgreSQL and SQLite a `BIGINT` with a check named
     ///   `{table}_{column}_unsigned` (`column >= 0`), not listed among the checks;
-    ///   an unsigned integer ([`ColumnType::UnsignedInteger`]) is an `INT UNSIGNED`
+    ///   an unsigned integer ([`ColumnType::UnsignedInteger`](crate::ColumnType::UnsignedInteger)) is an `INT UNSIGNED`
     ///   there and a `BIGINT` checked `column >= 0 AND column <= 4294967295` here.
     /// - On the MySQL family, [`Table::collation`] is the table's collation when it
     ///   is not [`dal_schema::DEFAULT_MYSQL_COLLATION`] (`None` when it is).
     ///   A MariaDB `JSON` column (a
-    ///   `LONGTEXT` with an automatic `json_valid` check) is [`ColumnType::Json`].
+    ///   `LONGTEXT` with an automatic `json_valid` check) is [`ColumnType::Json`](crate::ColumnType::Json).
     /// - Indexes, foreign keys and checks are sorted by name.
     /// - Types dal does not write map to the closest blueprint type (a `numeric`
     ///   without precision is `Decimal { precision: 65, scale: 30 }`, `char(n)` a
     ///   string, `mediumint` an integer, ...); a type nothing resembles is
-    ///   [`ColumnType::Text`]. Introspection never fails because of a column type.
+    ///   [`ColumnType::Text`](crate::ColumnType::Text). Introspection never fails because of a column type.
     ///
     /// Compare an introspected table with a blueprint through
     /// [`Table::normalized_for`], which brings both to what the dialect can
