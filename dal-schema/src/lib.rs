@@ -47,3 +47,5 @@ pub use validate::{
 
 #[cfg(test)]
 mod array_tests;
+#[cfg(test)]
+mod name_tests;

@@ -10,7 +10,6 @@ use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 
 use super::attr::{EntityAttrs, FieldAttrs};
-use super::check;
 use super::types;
 
 /// How a field is stored.
@@ -587,7 +586,7 @@ fn relations(attrs: &EntityAttrs, errors: &mut darling::error::Accumulator) -> V
 }
 
 /// Build and validate the model.
-pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> {
+pub(crate) fn build(input: &syn::DeriveInput) -> Result<Draft, darling::Error> {
     if let Some(e) = crate::from_row::shape_error(input, "Entity") {
         return Err(e);
     }
@@ -650,7 +649,7 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         Some(p) => p.to_token_stream(),
         None => quote!(::dal),
     };
-    let mut entity = Entity {
+    let entity = Entity {
         ident,
         krate,
         table,
@@ -662,20 +661,26 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         hidden: Vec::new(),
         relations: relations(&attrs, &mut errors),
     };
-    check::assign_implicit_roles(
-        &mut fields,
-        attrs.timestamps.is_present(),
-        entity.soft_delete,
-    );
-    entity.hidden =
-        check::hidden_columns(&fields, attrs.timestamps.is_present(), entity.soft_delete);
-    if entity.history {
-        entity.hidden.extend(check::audit_columns());
-    }
-    entity.fields = fields;
-    check::check(&entity, &mut errors);
-    errors.finish()?;
-    Ok(entity)
+    Ok(Draft {
+        entity,
+        fields,
+        timestamps: attrs.timestamps.is_present(),
+        errors,
+    })
+}
+
+/// An entity as the attributes describe it, before `check` gives the fields
+/// their implicit roles, adds the hidden columns and checks the cross-field
+/// rules (`check::finish`), with the errors found so far.
+pub(crate) struct Draft {
+    /// The entity, its `fields` and `hidden` columns still empty.
+    pub entity: Entity,
+    /// The fields, roles from the attributes only.
+    pub fields: Vec<Field>,
+    /// `#[dal(timestamps)]`
+    pub timestamps: bool,
+    /// The errors found while building it.
+    pub errors: darling::error::Accumulator,
 }
 
 /// The column type a field gets, when the macro can tell from the type's name
