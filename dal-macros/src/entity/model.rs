@@ -300,14 +300,8 @@ fn field(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Fie
     };
     let column = match &f.rename {
         Some(r) => {
-            if !dal_schema::is_valid_identifier(r) {
-                errors.push(
-                    darling::Error::custom(format!(
-                        "invalid column name `{}`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit",
-                        (**r).as_str()
-                    ))
-                    .with_span(&r.span()),
-                );
+            if let Some(message) = dal_schema::identifier_problem("column", r) {
+                errors.push(darling::Error::custom(message).with_span(&r.span()));
             }
             (**r).as_str().to_string()
         }
@@ -609,14 +603,8 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Draft, darling::Error> {
     let ident = attrs.ident.clone();
     let table = match &attrs.table {
         Some(t) => {
-            if !dal_schema::is_valid_identifier(t) {
-                errors.push(
-                    darling::Error::custom(format!(
-                        "invalid table name `{}`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit",
-                        (**t).as_str()
-                    ))
-                    .with_span(&t.span()),
-                );
+            if let Some(message) = dal_schema::identifier_problem("table", t) {
+                errors.push(darling::Error::custom(message).with_span(&t.span()));
             }
             (**t).as_str().to_string()
         }
