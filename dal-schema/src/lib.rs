@@ -44,9 +44,11 @@ pub use model::{
 };
 pub use sql::{TranslateError, Translated, translate};
 pub use validate::{
-    MAX_IDENTIFIER_LEN, MAX_STRING_LENGTH, SchemaError, SchemaErrorKind, is_valid_identifier,
-    validate_schema, validate_table,
+    MAX_IDENTIFIER_LEN, MAX_STRING_LENGTH, SchemaError, SchemaErrorKind, identifier_problem,
+    is_valid_identifier, validate_schema, validate_table,
 };
 
 #[cfg(test)]
 mod array_tests;
+#[cfg(test)]
+mod name_tests;

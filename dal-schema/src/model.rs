@@ -6,8 +6,6 @@
 
 use std::fmt;
 
-use crate::dialect::Dialect;
-
 /// The type of a column, independent of any dialect.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ColumnType {
@@ -649,64 +647,6 @@ impl Table {
         }
         t
     }
-
-    /// The canonical form of this blueprint as the given dialect can represent it:
-    /// what introspecting the created table on that dialect returns.
-    ///
-    /// On the MySQL family `TimestampTz` becomes `Timestamp` (both are `DATETIME(6)`);
-    /// on every dialect but PostgreSQL an [`ColumnType::Array`] becomes `Json` (the
-    /// JSON column it is stored in); and the foreign-key actions `Restrict` and `SetDefault` become `NoAction`
-    /// (InnoDB does not tell them apart). Defaults are brought to the form each
-    /// server reports (booleans on MySQL are integers, etc.).
-    pub fn normalized_for(&self, dialect: Dialect) -> Table {
-        let mut t = self.canonical();
-        if dialect != Dialect::Sqlite {
-            t.without_rowid = false;
-        }
-        for c in &mut t.columns {
-            if dialect == Dialect::MySql && c.ty == ColumnType::TimestampTz {
-                c.ty = ColumnType::Timestamp;
-            }
-            // MySQL, MariaDB and SQLite store an array as a JSON column, which
-            // is all their catalogs can report back
-            if dialect != Dialect::Postgres && matches!(c.ty, ColumnType::Array { .. }) {
-                c.ty = ColumnType::Json;
-            }
-            if c.default == Some(DefaultValue::Null) {
-                c.default = None;
-            }
-            if let Some(DefaultValue::Integer(i)) = &c.default
-                && matches!(
-                    c.ty,
-                    ColumnType::Float | ColumnType::Double | ColumnType::Decimal { .. }
-                )
-            {
-                c.default = Some(DefaultValue::Float(*i as f64));
-            }
-            if let Some(DefaultValue::String(s)) = &c.default
-                && let ColumnType::Decimal { .. } = c.ty
-                && let Ok(f) = s.parse::<f64>()
-            {
-                c.default = Some(DefaultValue::Float(f));
-            }
-        }
-        if dialect == Dialect::MySql {
-            // InnoDB treats RESTRICT and NO ACTION alike (an omitted action is
-            // reported as RESTRICT) and does not support SET DEFAULT (MariaDB
-            // stores it as RESTRICT, MySQL 8 rejects it).
-            for fk in &mut t.foreign_keys {
-                for action in [&mut fk.on_delete, &mut fk.on_update] {
-                    if matches!(
-                        action,
-                        ReferentialAction::Restrict | ReferentialAction::SetDefault
-                    ) {
-                        *action = ReferentialAction::NoAction;
-                    }
-                }
-            }
-        }
-        t
-    }
 }
 
 /// A set of tables.
@@ -891,103 +831,6 @@ mod tests {
     /// migrations that drop or alter it by name. (Expected values computed
     /// independently: FNV-1a 64 of the normalized expression / full name, low
     /// 32 bits in hex; a shortened name keeps its first 54 bytes.)
-    #[test]
-    fn generated_names_are_pinned() {
-        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(names::MAX_LEN, 63);
-        assert_eq!(
-            names::index("accounts", &cols(&["team_id", "created_at"])),
-            "accounts_team_id_created_at_index"
-        );
-        assert_eq!(
-            names::unique_index("accounts", &cols(&["email"])),
-            "accounts_email_unique"
-        );
-        assert_eq!(
-            names::foreign_key("accounts", &cols(&["team_id"])),
-            "accounts_team_id_foreign"
-        );
-        assert_eq!(names::enum_check("accounts", "role"), "accounts_role_enum");
-        assert_eq!(
-            names::check("accounts", "[score] >= 0"),
-            "accounts_88ae0d7c_check"
-        );
-        // the hash is of the normalized expression: quoting and spacing do not matter
-        assert_eq!(
-            names::check("accounts", "`score`>=0"),
-            "accounts_88ae0d7c_check"
-        );
-        assert_eq!(
-            names::check("accounts", "[age] >= 0"),
-            "accounts_d44fe183_check"
-        );
-        // past 63 bytes: the first 54, '_' and the hash of the full name
-        let long = "customer_subscription_billing_events_archive";
-        assert_eq!(
-            names::index(long, &cols(&["customer_id", "created_at"])),
-            "customer_subscription_billing_events_archive_customer__cbd6aa17"
-        );
-        assert_eq!(
-            names::unique_index(long, &cols(&["external_reference"])),
-            "customer_subscription_billing_events_archive_external__cd72488e"
-        );
-        assert_eq!(
-            names::foreign_key(long, &cols(&["subscription_id"])),
-            "customer_subscription_billing_events_archive_subscript_c6bd409b"
-        );
-        assert_eq!(
-            names::enum_check(long, "lifecycle_state"),
-            "customer_subscription_billing_events_archive_lifecycle_4b6ab233"
-        );
-        assert_eq!(
-            names::check(long, "[score] >= 0"),
-            "customer_subscription_billing_events_archive_88ae0d7c_check"
-        );
-        assert_eq!(
-            names::shorten(format!("{}_history", "t".repeat(60))),
-            "tttttttttttttttttttttttttttttttttttttttttttttttttttttt_017e0e66"
-        );
-        // what the builder names them, and the DDL that stores the names
-        let t = Table::build("accounts", |t| {
-            t.id();
-            t.string("email", 150).unique();
-            t.enumeration("role", ["admin", "user"]);
-            t.foreign_id("team_id").references("teams");
-            t.index(["team_id", "email"]);
-            t.unique_index(["team_id", "role"]);
-            t.check("[role] <> 'admin' OR [team_id] IS NOT NULL");
-        });
-        let index_names: Vec<&str> = t.indexes.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(
-            index_names,
-            [
-                "accounts_team_id_email_index",
-                "accounts_team_id_role_unique"
-            ]
-        );
-        assert_eq!(t.foreign_keys[0].name, "accounts_team_id_foreign");
-        assert_eq!(t.checks[0].name, "accounts_833b7770_check");
-        for d in Dialect::ALL {
-            let ddl = crate::ddl::create_table(&t, d).unwrap().join("\n");
-            let mut stored = vec![
-                "accounts_email_unique",
-                "accounts_team_id_email_index",
-                "accounts_team_id_role_unique",
-                "accounts_team_id_foreign",
-                "accounts_833b7770_check",
-            ];
-            if d != Dialect::MySql {
-                // MySQL has a native ENUM; elsewhere a named CHECK
-                stored.push("accounts_role_enum");
-            }
-            for name in stored {
-                assert!(
-                    ddl.contains(&d.quote_identifier(name)),
-                    "{d}: {name} in {ddl}"
-                );
-            }
-        }
-    }
 
     #[test]
     fn shortening_never_splits_a_character() {
@@ -1020,22 +863,6 @@ mod tests {
         assert!(!ColumnType::BigInteger.widens_to(&dec(18, 0)));
         assert!(u.is_integer() && u.is_unsigned());
         assert!(!ColumnType::BigInteger.is_unsigned());
-    }
-
-    #[test]
-    fn mysql_folds_actions_innodb_cannot_tell_apart() {
-        let t = Table::build("t", |t| {
-            t.foreign_id("a")
-                .references("p")
-                .on_delete(ReferentialAction::Restrict)
-                .on_update(ReferentialAction::SetDefault);
-        });
-        let fk = &t.normalized_for(Dialect::MySql).foreign_keys[0];
-        assert_eq!(fk.on_delete, ReferentialAction::NoAction);
-        assert_eq!(fk.on_update, ReferentialAction::NoAction);
-        let fk = &t.normalized_for(Dialect::Postgres).foreign_keys[0];
-        assert_eq!(fk.on_delete, ReferentialAction::Restrict);
-        assert_eq!(fk.on_update, ReferentialAction::SetDefault);
     }
 
     #[test]

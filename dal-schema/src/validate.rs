@@ -102,6 +102,39 @@ pub fn is_valid_identifier(name: &str) -> bool {
     name.len() <= MAX_IDENTIFIER_LEN && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// What is wrong with `name` as a portable identifier, if anything: the one
+/// rule and message the validator, `schema!` and the entity derive share.
+/// `what` names the thing (`table`, `column`, `index`, ...).
+///
+/// ```
+/// assert_eq!(dal_schema::identifier_problem("column", "email"), None);
+/// assert_eq!(
+///     dal_schema::identifier_problem("column", "1st").unwrap(),
+///     "invalid column name `1st`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit"
+/// );
+/// assert!(dal_schema::identifier_problem("table", &"t".repeat(64))
+///     .unwrap()
+///     .ends_with("is 64 bytes long; the limit is 63 (PostgreSQL's)"));
+/// ```
+pub fn identifier_problem(what: &str, name: &str) -> Option<String> {
+    if is_valid_identifier(name) {
+        return None;
+    }
+    let well_formed = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    Some(if well_formed {
+        format!(
+            "{what} name `{name}` is {} bytes long; the limit is {MAX_IDENTIFIER_LEN} (PostgreSQL's)",
+            name.len()
+        )
+    } else {
+        format!(
+            "invalid {what} name `{name}`: use 1 to {MAX_IDENTIFIER_LEN} ASCII letters, digits or `_`, not starting with a digit"
+        )
+    })
+}
+
 struct Errors<'a> {
     table: &'a str,
     out: Vec<SchemaError>,
@@ -125,15 +158,8 @@ impl Errors<'_> {
     }
 
     fn ident(&mut self, what: &str, name: &str, column: Option<&str>, item: Option<&str>) {
-        if !is_valid_identifier(name) {
-            self.push(
-                SchemaErrorKind::InvalidIdentifier,
-                column,
-                item,
-                format!(
-                    "invalid {what} name `{name}`: use 1 to {MAX_IDENTIFIER_LEN} ASCII letters, digits or `_`, not starting with a digit"
-                ),
-            );
+        if let Some(message) = identifier_problem(what, name) {
+            self.push(SchemaErrorKind::InvalidIdentifier, column, item, message);
         }
     }
 }

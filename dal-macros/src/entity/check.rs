@@ -3,7 +3,7 @@
 use dal_schema::entity::ColumnRole;
 use dal_schema::{Column, ColumnType, SchemaErrorKind, Table};
 
-use super::model::{Entity, Field, Hidden, Storage, guessed_column_type};
+use super::model::{Draft, Entity, Field, Hidden, Storage, guessed_column_type};
 use super::types;
 
 fn err(msg: impl std::fmt::Display, span: proc_macro2::Span) -> darling::Error {
@@ -13,7 +13,27 @@ fn err(msg: impl std::fmt::Display, span: proc_macro2::Span) -> darling::Error {
 /// Roles given by name: a field called `id` is the key when none is marked, and
 /// with `timestamps` / `soft_delete` the fields called `created_at`,
 /// `updated_at`, `deleted_at` hold those columns.
-pub(crate) fn assign_implicit_roles(fields: &mut [Field], timestamps: bool, soft_delete: bool) {
+/// Complete a drafted entity: the implicit roles of its fields, its hidden
+/// columns, then every cross-field rule; all the errors, or the entity.
+pub(crate) fn finish(draft: Draft) -> Result<Entity, darling::Error> {
+    let Draft {
+        mut entity,
+        mut fields,
+        timestamps,
+        mut errors,
+    } = draft;
+    assign_implicit_roles(&mut fields, timestamps, entity.soft_delete);
+    entity.hidden = hidden_columns(&fields, timestamps, entity.soft_delete);
+    if entity.history {
+        entity.hidden.extend(audit_columns());
+    }
+    entity.fields = fields;
+    check(&entity, &mut errors);
+    errors.finish()?;
+    Ok(entity)
+}
+
+fn assign_implicit_roles(fields: &mut [Field], timestamps: bool, soft_delete: bool) {
     if !fields.iter().any(|f| f.role == Some(ColumnRole::Id))
         && let Some(f) = fields
             .iter_mut()
@@ -42,7 +62,7 @@ pub(crate) fn assign_implicit_roles(fields: &mut [Field], timestamps: bool, soft
 }
 
 /// Managed columns the struct does not hold live only in the table.
-pub(crate) fn hidden_columns(fields: &[Field], timestamps: bool, soft_delete: bool) -> Vec<Hidden> {
+fn hidden_columns(fields: &[Field], timestamps: bool, soft_delete: bool) -> Vec<Hidden> {
     let has = |role| fields.iter().any(|f| f.role == Some(role));
     let mut out = Vec::new();
     if timestamps && !has(ColumnRole::CreatedAt) {
@@ -67,7 +87,7 @@ pub(crate) fn hidden_columns(fields: &[Field], timestamps: bool, soft_delete: bo
 }
 
 /// With history, the columns the history triggers read who changed a row and why.
-pub(crate) fn audit_columns() -> Vec<Hidden> {
+fn audit_columns() -> Vec<Hidden> {
     use dal_schema::entity::audit_columns as a;
     vec![
         Hidden {
@@ -186,7 +206,7 @@ fn check_relations(e: &Entity, errors: &mut darling::error::Accumulator) {
     }
 }
 
-pub(crate) fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
+fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
     check_relations(e, errors);
     // One primary key: every operation addresses rows by it.
     let ids: Vec<&Field> = e

@@ -15,7 +15,7 @@ pub(crate) fn derive_inner(input: TokenStream) -> TokenStream {
         Ok(p) => p,
         Err(e) => return e.to_compile_error(),
     };
-    match model::build(&parsed) {
+    match model::build(&parsed).and_then(check::finish) {
         Ok(entity) => expand::expand(&entity),
         Err(e) => {
             let mut out = e.write_errors();

@@ -10,7 +10,6 @@ use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 
 use super::attr::{EntityAttrs, FieldAttrs};
-use super::check;
 use super::types;
 
 /// How a field is stored.
@@ -301,14 +300,8 @@ fn field(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Fie
     };
     let column = match &f.rename {
         Some(r) => {
-            if !dal_schema::is_valid_identifier(r) {
-                errors.push(
-                    darling::Error::custom(format!(
-                        "invalid column name `{}`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit",
-                        (**r).as_str()
-                    ))
-                    .with_span(&r.span()),
-                );
+            if let Some(message) = dal_schema::identifier_problem("column", r) {
+                errors.push(darling::Error::custom(message).with_span(&r.span()));
             }
             (**r).as_str().to_string()
         }
@@ -587,7 +580,7 @@ fn relations(attrs: &EntityAttrs, errors: &mut darling::error::Accumulator) -> V
 }
 
 /// Build and validate the model.
-pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> {
+pub(crate) fn build(input: &syn::DeriveInput) -> Result<Draft, darling::Error> {
     if let Some(e) = crate::from_row::shape_error(input, "Entity") {
         return Err(e);
     }
@@ -610,14 +603,8 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
     let ident = attrs.ident.clone();
     let table = match &attrs.table {
         Some(t) => {
-            if !dal_schema::is_valid_identifier(t) {
-                errors.push(
-                    darling::Error::custom(format!(
-                        "invalid table name `{}`: use 1 to 63 ASCII letters, digits or `_`, not starting with a digit",
-                        (**t).as_str()
-                    ))
-                    .with_span(&t.span()),
-                );
+            if let Some(message) = dal_schema::identifier_problem("table", t) {
+                errors.push(darling::Error::custom(message).with_span(&t.span()));
             }
             (**t).as_str().to_string()
         }
@@ -650,7 +637,7 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         Some(p) => p.to_token_stream(),
         None => quote!(::dal),
     };
-    let mut entity = Entity {
+    let entity = Entity {
         ident,
         krate,
         table,
@@ -662,20 +649,26 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         hidden: Vec::new(),
         relations: relations(&attrs, &mut errors),
     };
-    check::assign_implicit_roles(
-        &mut fields,
-        attrs.timestamps.is_present(),
-        entity.soft_delete,
-    );
-    entity.hidden =
-        check::hidden_columns(&fields, attrs.timestamps.is_present(), entity.soft_delete);
-    if entity.history {
-        entity.hidden.extend(check::audit_columns());
-    }
-    entity.fields = fields;
-    check::check(&entity, &mut errors);
-    errors.finish()?;
-    Ok(entity)
+    Ok(Draft {
+        entity,
+        fields,
+        timestamps: attrs.timestamps.is_present(),
+        errors,
+    })
+}
+
+/// An entity as the attributes describe it, before `check` gives the fields
+/// their implicit roles, adds the hidden columns and checks the cross-field
+/// rules (`check::finish`), with the errors found so far.
+pub(crate) struct Draft {
+    /// The entity, its `fields` and `hidden` columns still empty.
+    pub entity: Entity,
+    /// The fields, roles from the attributes only.
+    pub fields: Vec<Field>,
+    /// `#[dal(timestamps)]`
+    pub timestamps: bool,
+    /// The errors found while building it.
+    pub errors: darling::error::Accumulator,
 }
 
 /// The column type a field gets, when the macro can tell from the type's name

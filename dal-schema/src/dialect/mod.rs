@@ -2,6 +2,7 @@
 //! identifiers, placeholders and column types (one module per dialect).
 
 mod mysql;
+mod normalize;
 mod postgres;
 mod sqlite;
 

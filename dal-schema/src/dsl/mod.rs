@@ -1,5 +1,5 @@
-//! The `schema!` language: its syntax tree ([`tree`]) and its printer
-//! ([`print`]), shared by the `dal-macros` parser (which builds the tree from
+//! The `schema!` language: its syntax tree ([`tree`](mod@tree)) and its printer
+//! ([`print`](mod@print)), shared by the `dal-macros` parser (which builds the tree from
 //! tokens) and `dal::autogen` (which builds it from a schema diff and prints it
 //! as migration source).
 //!

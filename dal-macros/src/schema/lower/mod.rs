@@ -14,8 +14,8 @@ use std::fmt::Display;
 use dal_schema::ddl::DdlStatement;
 use dal_schema::model::names;
 use dal_schema::{
-    ColumnType, DefaultValue, Dialect, MAX_IDENTIFIER_LEN, MAX_STRING_LENGTH, ReferentialAction,
-    SchemaError, SchemaErrorKind, Table, TableBuilder, is_valid_identifier, validate_table,
+    ColumnType, DefaultValue, Dialect, MAX_STRING_LENGTH, ReferentialAction, SchemaError,
+    SchemaErrorKind, Table, TableBuilder, identifier_problem, validate_table,
 };
 use proc_macro2::Span;
 
@@ -274,23 +274,9 @@ impl Lowerer {
     }
 
     fn check_ident_str(&mut self, what: &str, value: &str, span: Span) {
-        if is_valid_identifier(value) {
-            return;
+        if let Some(message) = identifier_problem(what, value) {
+            self.error(span, message);
         }
-        let well_formed = !value.is_empty()
-            && !value.starts_with(|c: char| c.is_ascii_digit())
-            && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        let message = if well_formed {
-            format!(
-                "{what} name `{value}` is {} bytes long; the limit is {MAX_IDENTIFIER_LEN} (PostgreSQL's)",
-                value.len()
-            )
-        } else {
-            format!(
-                "invalid {what} name `{value}`: use 1 to {MAX_IDENTIFIER_LEN} ASCII letters, digits or `_`, not starting with a digit"
-            )
-        };
-        self.error(span, message);
     }
 
     fn statement(&mut self, statement: &Statement, steps: &mut Vec<StepModel>) {
