@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use dal_schema::Dialect;
 
-use crate::codec::{ArgsInner, Arguments};
+use crate::codec::Arguments;
 use crate::config::DatabaseConfig;
 use crate::deadline::{Checkout, CheckoutSpec, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
@@ -80,19 +80,6 @@ macro_rules! each_pool {
             Backend::Sqlite($p) => $e,
         }
     };
-}
-
-/// Empty parameters for `dialect` with room for `n` values. A backend that is
-/// not built in gets the scalar form (nothing can run them: connecting to it
-/// fails).
-pub(crate) fn args_for<'q>(dialect: Dialect, n: usize) -> ArgsInner<'q> {
-    match dialect {
-        #[cfg(feature = "postgres")]
-        Dialect::Postgres => ArgsInner::Pg(postgres::codec::arguments(n)),
-        #[cfg(feature = "mysql")]
-        Dialect::MySql => ArgsInner::MySql(mysql::codec::arguments(n)),
-        other => ArgsInner::Scalar(other, Vec::with_capacity(n)),
-    }
 }
 
 /// The live base tables (all, or `only` the one named), read from the
