@@ -204,7 +204,25 @@ impl<'q> Arguments<'q> {
 
     /// Empty arguments for `dialect` with room for `n` values.
     pub fn with_capacity(dialect: Dialect, n: usize) -> Self {
-        Arguments::from_inner(crate::backend::args_for(dialect, n))
+        // the drivers' own buffers (this file names no backend file); a
+        // backend that is not built in gets the scalar form (nothing can run
+        // them: connecting to it fails)
+        let inner = match dialect {
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                let mut a = sqlx::postgres::PgArguments::default();
+                sqlx::Arguments::reserve(&mut a, n, n * 8);
+                ArgsInner::Pg(a)
+            }
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => {
+                let mut a = sqlx::mysql::MySqlArguments::default();
+                sqlx::Arguments::reserve(&mut a, n, n * 8);
+                ArgsInner::MySql(a)
+            }
+            other => ArgsInner::Scalar(other, Vec::with_capacity(n)),
+        };
+        Arguments::from_inner(inner)
     }
 
     pub(crate) fn from_inner(inner: ArgsInner<'q>) -> Self {

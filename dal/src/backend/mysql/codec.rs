@@ -16,13 +16,6 @@ fn bind_err(e: sqlx::error::BoxDynError) -> Error {
     Error::invalid_input("parameter", e.to_string())
 }
 
-/// Empty parameters with room for `n` values.
-pub(crate) fn arguments(n: usize) -> MySqlArguments {
-    let mut a = MySqlArguments::default();
-    a.reserve(n, n * 8);
-    a
-}
-
 fn dec<'r, T: sqlx::Decode<'r, MySql>>(v: &MySqlValueRef<'r>) -> Result<T> {
     T::decode(v.clone()).map_err(|e| Error::decode("", e.to_string()))
 }

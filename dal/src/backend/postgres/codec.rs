@@ -20,13 +20,6 @@ pub(crate) fn bind_err(e: sqlx::error::BoxDynError) -> Error {
     Error::invalid_input("parameter", e.to_string())
 }
 
-/// Empty parameters with room for `n` values.
-pub(crate) fn arguments(n: usize) -> PgArguments {
-    let mut a = PgArguments::default();
-    a.reserve(n, n * 8);
-    a
-}
-
 /// JSON text bound as a PostgreSQL `jsonb` parameter (binary form: a version
 /// byte, then the text).
 struct PgJsonb(Vec<u8>);
