@@ -1,5 +1,13 @@
 //! The entity operations: save (insert / upsert / versioned update), bulk save,
 //! get, soft and permanent delete, restore, history.
+//!
+//! Why one file of over 1,000 lines: every write here shares one context
+//! (`Ctx`), the row parameter types (`RowParams`, `Rows`) and the
+//! managed-column helpers (`managed_for_insert`, `managed_for_update`), and
+//! the single-row save is the fallback of the bulk and upsert paths. The
+//! seams are marked below (bulk save, upsert by another key, partial saves);
+//! splitting along them means moving that shared core into a lower module
+//! first, so that the parts import it and not each other.
 
 use std::sync::Arc;
 
@@ -741,6 +749,8 @@ pub(crate) async fn at_version<E: Entity>(
     let rows: Vec<HistoryEntry<E>> = session.read(stmt, &(id, version), Some(1), opts).await?;
     Ok(rows.into_iter().next())
 }
+
+// ------------------------------------------------------------------ bulk save
 
 /// From this many new rows on, PostgreSQL bulk saves use binary COPY (its two
 /// extra round trips pay off; measured faster than multi-row VALUES and UNNEST).
