@@ -405,6 +405,31 @@ fn no_file_of_the_runtime_imports_itself_through_a_loop() {
     );
 }
 
+/// Crossings that remain, each with why; a new one fails the test, and one
+/// that is gone must leave this list too.
+const KNOWN_CROSSINGS: &[(&str, &str)] = &[
+    (
+        "codec -> backend/postgres/copy",
+        "the argument buffer enum holds PostgreSQL's COPY rows as one of its forms",
+    ),
+    (
+        "codec/array -> backend/postgres/copy",
+        "PostgreSQL arrays are encoded into COPY rows by the array codec",
+    ),
+    (
+        "migrate/lock -> backend/mysql",
+        "the migration lock protocol still picks each dialect's lock statements itself",
+    ),
+    (
+        "migrate/lock -> backend/postgres",
+        "the migration lock protocol still picks each dialect's lock statements itself",
+    ),
+    (
+        "migrate/lock -> backend/sqlite",
+        "the migration lock protocol still picks each dialect's lock statements itself",
+    ),
+];
+
 #[test]
 fn only_the_backend_reaches_into_a_backend_folder() {
     let edges = graph();
@@ -421,9 +446,22 @@ fn only_the_backend_reaches_into_a_backend_folder() {
             }
         }
     }
+    let known: Vec<&str> = KNOWN_CROSSINGS.iter().map(|(c, _)| *c).collect();
+    let new: Vec<&String> = crossings
+        .iter()
+        .filter(|c| !known.contains(&c.as_str()))
+        .collect();
     assert!(
-        crossings.is_empty(),
-        "generic runtime files reach into a backend's folder instead of going through backend/mod.rs: {crossings:#?}"
+        new.is_empty(),
+        "generic runtime files reach into a backend's folder instead of going through backend/mod.rs: {new:#?}"
+    );
+    let gone: Vec<&&str> = known
+        .iter()
+        .filter(|k| !crossings.iter().any(|c| c == *k))
+        .collect();
+    assert!(
+        gone.is_empty(),
+        "these crossings are gone: take them off KNOWN_CROSSINGS: {gone:#?}"
     );
 }
 

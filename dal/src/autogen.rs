@@ -229,99 +229,6 @@ impl GenerateOptions {
     }
 }
 
-/// A generated migration.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Generated {
-    /// The Rust source of the migration file.
-    pub source: String,
-    /// How many changes of the diff the `up` script makes (0: nothing to do).
-    pub changes: usize,
-    /// The destructive changes left out, one line each (`drop column users.age`).
-    pub skipped_destructive: Vec<String>,
-    /// Things to review: steps written as raw SQL for one database, columns
-    /// added as NOT NULL without a default, down steps that cannot restore data.
-    pub warnings: Vec<String>,
-}
-
-impl Generated {
-    /// True when the live schema already matches (nothing to write).
-    pub fn is_empty(&self) -> bool {
-        self.changes == 0
-    }
-
-    /// Render a migration from a diff; [`render`] returns only its source.
-    ///
-    /// ```
-    /// use dal::autogen::{Generated, RenderContext};
-    /// use dal::schema::{Change, SchemaDiff};
-    /// use dal::Dialect;
-    ///
-    /// let diff = SchemaDiff {
-    ///     changes: vec![],
-    ///     destructive: vec![Change::DropTable("legacy".into())],
-    /// };
-    /// let g = Generated::from_diff(&diff, "m1", &RenderContext::new(Dialect::Postgres));
-    /// assert!(g.is_empty());
-    /// assert_eq!(g.skipped_destructive, ["drop table legacy"]);
-    /// ```
-    pub fn from_diff(diff: &SchemaDiff, name: &str, context: &RenderContext) -> Generated {
-        Renderer::new(context).run(diff, name)
-    }
-}
-
-/// What [`render`] needs besides the diff.
-///
-/// ```
-/// use dal::autogen::RenderContext;
-/// let ctx = RenderContext::new(dal::Dialect::MySql).include_destructive(true);
-/// assert!(ctx.include_destructive);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RenderContext {
-    /// The database the diff was made against: raw SQL steps are written for it.
-    pub dialect: Dialect,
-    /// The live schema the diff was made against: the `down` script restores
-    /// what the `up` script drops or changes from it.
-    pub live: Schema,
-    /// Entities whose history is written by triggers: their triggers are
-    /// (re)created after their tables change.
-    pub history: Vec<EntityShape>,
-    /// Include the destructive changes.
-    pub include_destructive: bool,
-}
-
-impl RenderContext {
-    /// A context for `dialect` with an empty live schema.
-    pub fn new(dialect: Dialect) -> RenderContext {
-        RenderContext {
-            dialect,
-            live: Schema::new(),
-            history: Vec::new(),
-            include_destructive: false,
-        }
-    }
-
-    /// Set the live schema.
-    pub fn live(mut self, live: Schema) -> RenderContext {
-        self.live = live;
-        self
-    }
-
-    /// Set the entities that keep a history.
-    pub fn history(mut self, history: Vec<EntityShape>) -> RenderContext {
-        self.history = history;
-        self
-    }
-
-    /// Set [`include_destructive`](Self::include_destructive).
-    pub fn include_destructive(mut self, yes: bool) -> RenderContext {
-        self.include_destructive = yes;
-        self
-    }
-}
-
 /// Diff the desired tables against a live schema, leaving out the tables
 /// `options` ignores. Pure: no database.
 ///
@@ -495,9 +402,10 @@ pub fn rebuild(from: Script, to: Script) -> Script {
 }
 
 mod body;
+mod output;
 mod render;
 
-use render::Renderer;
+pub use output::{Generated, RenderContext};
 
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,28 @@ use dal_schema::model::names;
 use dal_schema::{Change, Column, ColumnType, Dialect, ForeignKey, Index, SchemaDiff, Table};
 
 use super::body::{Body, Stmt, write_schema, write_segments};
-use super::{Generated, RenderContext};
+use super::output::{Generated, RenderContext};
+
+impl Generated {
+    /// Render a migration from a diff; [`render`](super::render) returns only its source.
+    ///
+    /// ```
+    /// use dal::autogen::{Generated, RenderContext};
+    /// use dal::schema::{Change, SchemaDiff};
+    /// use dal::Dialect;
+    ///
+    /// let diff = SchemaDiff {
+    ///     changes: vec![],
+    ///     destructive: vec![Change::DropTable("legacy".into())],
+    /// };
+    /// let g = Generated::from_diff(&diff, "m1", &RenderContext::new(Dialect::Postgres));
+    /// assert!(g.is_empty());
+    /// assert_eq!(g.skipped_destructive, ["drop table legacy"]);
+    /// ```
+    pub fn from_diff(diff: &SchemaDiff, name: &str, context: &RenderContext) -> Generated {
+        Renderer::new(context).run(diff, name)
+    }
+}
 
 pub(super) struct Renderer<'a> {
     ctx: &'a RenderContext,
