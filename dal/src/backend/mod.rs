@@ -128,7 +128,7 @@ pub(crate) async fn introspect_table_names(
 
 /// The configuration error for `dialect` when this build leaves it out.
 #[allow(dead_code)] // every backend built in: never used
-fn left_out(dialect: Dialect) -> Error {
+pub(crate) fn left_out(dialect: Dialect) -> Error {
     not_built_in(match dialect {
         Dialect::Postgres => "postgres",
         Dialect::MySql => "mysql",

@@ -754,7 +754,6 @@ pub(crate) async fn at_version<E: Entity>(
 
 /// From this many new rows on, PostgreSQL bulk saves use binary COPY (its two
 /// extra round trips pay off; measured faster than multi-row VALUES and UNNEST).
-#[cfg(feature = "postgres")]
 const COPY_MIN_ROWS: usize = 64;
 
 /// PostgreSQL: reserve ids from the key's sequence (one round trip), then stream

@@ -23,7 +23,13 @@ use std::time::{Duration, Instant};
 
 use dal_schema::Dialect;
 
-use crate::backend::{Conn, mysql, postgres, sqlite};
+use crate::backend::Conn;
+#[cfg(feature = "mysql")]
+use crate::backend::mysql;
+#[cfg(feature = "postgres")]
+use crate::backend::postgres;
+#[cfg(feature = "sqlite")]
+use crate::backend::sqlite;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::params::Params;
@@ -80,9 +86,17 @@ impl<'a> Session<'a> {
         let started = Instant::now();
         // the one dispatch of the lock protocol onto the backend's lock
         match dialect {
+            #[cfg(feature = "postgres")]
             Dialect::Postgres => s.lock_advisory(table, timeout, started).await?,
+            #[cfg(feature = "mysql")]
             Dialect::MySql => s.lock_named(table, timeout, started).await?,
+            #[cfg(feature = "sqlite")]
             Dialect::Sqlite => s.lock_write_transaction(timeout, started).await?,
+            #[allow(unreachable_patterns)] // every backend built in
+            other => {
+                let _ = table;
+                return Err(crate::backend::left_out(other));
+            }
         }
         tracing::debug!(
             target: "dal::migrate",
@@ -94,6 +108,7 @@ impl<'a> Session<'a> {
     }
 
     /// Poll a session-level lock with backoff until `timeout` (PostgreSQL).
+    #[cfg(feature = "postgres")]
     async fn lock_advisory(
         &mut self,
         table: &str,
@@ -130,6 +145,7 @@ impl<'a> Session<'a> {
 
     /// Take a session-level lock the server waits for, up to `timeout`, with
     /// a call deadline past it so the server answers first (MySQL family).
+    #[cfg(feature = "mysql")]
     async fn lock_named(&mut self, table: &str, timeout: Duration, started: Instant) -> Result<()> {
         let (database,): (Option<String>,) = self
             .fetch_one(mysql::lock::CURRENT_DATABASE, ())
@@ -163,6 +179,7 @@ impl<'a> Session<'a> {
 
     /// Open the run's write transaction, waiting for the database's write
     /// lock up to `timeout` (SQLite).
+    #[cfg(feature = "sqlite")]
     async fn lock_write_transaction(&mut self, timeout: Duration, started: Instant) -> Result<()> {
         if self.sqlite_fk_off {
             self.raw(sqlite::lock::FOREIGN_KEYS_OFF).await?;
@@ -189,6 +206,7 @@ impl<'a> Session<'a> {
         }
     }
 
+    #[cfg(feature = "sqlite")]
     async fn restore_sqlite_fk(&mut self) {
         if self.sqlite_fk_off && self.raw(sqlite::lock::FOREIGN_KEYS_ON).await.is_err() {
             self.conn.mark_broken();
@@ -202,6 +220,7 @@ impl<'a> Session<'a> {
         let held = std::mem::replace(&mut self.held, Held::Nothing);
         match held {
             Held::Nothing => Ok(()),
+            #[cfg(feature = "postgres")]
             Held::Advisory(key) => {
                 let r = self
                     .fetch_one::<(bool,), _>(postgres::lock::UNLOCK, (key,))
@@ -212,6 +231,7 @@ impl<'a> Session<'a> {
                 }
                 Ok(())
             }
+            #[cfg(feature = "mysql")]
             Held::Named(name) => {
                 let r = self
                     .fetch_one::<(Option<i64>,), _>(mysql::lock::RELEASE_LOCK, (name.as_str(),))
@@ -222,6 +242,7 @@ impl<'a> Session<'a> {
                 }
                 Ok(())
             }
+            #[cfg(feature = "sqlite")]
             Held::WriteTransaction => {
                 let r = if self.sqlite_in_transaction() {
                     match self.raw("COMMIT").await {
@@ -239,6 +260,9 @@ impl<'a> Session<'a> {
                 self.restore_sqlite_fk().await;
                 r
             }
+            // a lock of a backend not built in is never taken
+            #[allow(unreachable_patterns)]
+            _ => Ok(()),
         }
     }
 
@@ -327,10 +351,7 @@ impl Drop for Session<'_> {
                 // the run was abandoned: undo it now (rusqlite is synchronous)
                 if let Some(rolled_back) = self.conn.rollback_now() {
                     let fk_ok = !self.sqlite_fk_off
-                        || matches!(
-                            self.conn.run_now(sqlite::lock::FOREIGN_KEYS_ON),
-                            Some(Ok(()))
-                        );
+                        || matches!(self.conn.run_now("PRAGMA foreign_keys = ON"), Some(Ok(())));
                     if !(rolled_back && fk_ok) {
                         self.conn.mark_broken();
                     }
