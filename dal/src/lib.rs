@@ -107,10 +107,6 @@ pub mod testing;
 mod transaction;
 mod value;
 
-// `crate::deadline::..` keeps naming the per-call deadline for the files that
-// spelled it so before it moved into `resilience` (the backends, migration
-// locks); new code names `crate::resilience::deadline`.
-pub(crate) use resilience::deadline;
 #[cfg(test)]
 mod workspace_tests;
 

@@ -31,11 +31,11 @@ use dal_schema::Dialect;
 
 use crate::codec::Arguments;
 use crate::config::DatabaseConfig;
-use crate::deadline::{Checkout, CheckoutSpec, Deadline};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::introspect::shape::Catalog;
 use crate::params::Params;
 use crate::pool::{HeldConnection, Pool, PoolSettings, PoolStatus, PooledConn};
+use crate::resilience::deadline::{Checkout, CheckoutSpec, Deadline};
 use crate::result::ExecResult;
 use crate::row::{Decoder, FromRow};
 use crate::statement::Statement;

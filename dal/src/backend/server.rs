@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use sqlx::Database;
 
-use crate::deadline::Deadline;
 use crate::error::{Error, Result, TimeoutKind};
 use crate::pool::{Manager, PooledConn};
+use crate::resilience::deadline::Deadline;
 use crate::result::ExecResult;
 use crate::row::Row;
 

@@ -7,9 +7,9 @@ use dal_schema::Dialect;
 
 use crate::backend::{Conn, ExecOptions};
 use crate::db::Db;
-use crate::deadline::Deadline;
 use crate::error::Result;
 use crate::params::Params;
+use crate::resilience::deadline::Deadline;
 use crate::result::ExecResult;
 use crate::row::FromRow;
 use crate::statement::Statement;

@@ -155,7 +155,8 @@ impl<'a> Session<'a> {
         let secs = mysql::lock::wait_seconds(timeout);
         let stmt = self.db.inner.statements.get(mysql::lock::GET_LOCK)?;
         let mut opts = self.db.exec_options(None);
-        opts.deadline = crate::deadline::Deadline::new(Some(timeout + Duration::from_secs(30)));
+        opts.deadline =
+            crate::resilience::deadline::Deadline::new(Some(timeout + Duration::from_secs(30)));
         let rows: Vec<(Option<i64>,)> = self
             .conn
             .fetch_as(&stmt, &(name.as_str(), secs), Some(1), opts)

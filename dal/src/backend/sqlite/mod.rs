@@ -26,9 +26,9 @@ use rusqlite::OpenFlags;
 
 use crate::codec::SqliteArg;
 use crate::config::{DatabaseConfig, SqliteMode};
-use crate::deadline::Deadline;
 use crate::error::{Error, Result, TimeoutKind};
 use crate::pool::Manager;
+use crate::resilience::deadline::Deadline;
 use crate::result::ExecResult;
 use crate::row::{Decoder, Row, RowInner, SqliteRow};
 use crate::statement::Statement;
