@@ -17,6 +17,9 @@
 //! assert_eq!(add.to_sql(Dialect::Postgres).unwrap(),
 //!     vec!["ALTER TABLE \"users\" ADD COLUMN \"nick\" VARCHAR(40) NULL"]);
 //! ```
+//!
+//! Over 1,000 lines with its unit tests (the writer is about 760 lines; the
+//! golden tests below pin every dialect's DDL).
 
 use std::fmt;
 

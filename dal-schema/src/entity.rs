@@ -18,6 +18,10 @@
 //! note — which the trigger copies into the history entry; a write made outside
 //! dal leaves the stamp unchanged, so its entry records no actor rather than the
 //! previous writer's. An update that changes no column records nothing.
+//!
+//! Over 1,000 lines with its unit tests (the code ends at the `tests` module,
+//! about 920 lines): every statement of an entity for every dialect is written
+//! here, side by side, so a change to one is seen against the others.
 
 use crate::dialect::{Dialect, UpsertStyle};
 

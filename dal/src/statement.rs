@@ -344,7 +344,7 @@ mod tests {
             ),
         ] {
             match c.get(sql) {
-                Err(crate::Error::InvalidInput { reason, .. }) => {
+                Err(crate::error::Error::InvalidInput { reason, .. }) => {
                     assert!(reason.contains(needle), "{reason}")
                 }
                 other => panic!("{other:?}"),

@@ -280,7 +280,7 @@ impl TestDatabase {
     /// everything in it) or the database, or delete the file and its `-wal`,
     /// `-shm` and `-journal` companions (best effort). Removing what is
     /// already gone is not an error.
-    pub async fn cleanup(self) -> crate::Result<()> {
+    pub async fn cleanup(self) -> crate::error::Result<()> {
         self.db.close();
         remove(&self.place, &self.name).await
     }
@@ -316,7 +316,7 @@ impl TestDatabase {
 }
 
 /// Remove the test database `name` at `place` (see [`TestDatabase::cleanup`]).
-async fn remove(place: &Place, name: &str) -> crate::Result<()> {
+async fn remove(place: &Place, name: &str) -> crate::error::Result<()> {
     let (dialect, admin_url) = match place {
         Place::File(path) => {
             for suffix in ["", "-wal", "-shm", "-journal"] {
@@ -500,7 +500,7 @@ enum Flavor {
     MultiThread { workers: Option<usize> },
 }
 
-type EnsureFn = for<'a> fn(&'a Db) -> BoxFuture<'a, crate::Result<SchemaReport>>;
+type EnsureFn = for<'a> fn(&'a Db) -> BoxFuture<'a, crate::error::Result<SchemaReport>>;
 
 /// A preparation step run on the fresh database before the body.
 enum Step {
@@ -511,7 +511,7 @@ enum Step {
     },
 }
 
-fn ensure_entity<E: Entity>(db: &Db) -> BoxFuture<'_, crate::Result<SchemaReport>> {
+fn ensure_entity<E: Entity>(db: &Db) -> BoxFuture<'_, crate::error::Result<SchemaReport>> {
     Box::pin(E::ensure_schema(db))
 }
 

@@ -25,8 +25,8 @@ pub mod print;
 pub mod tree;
 
 pub use from_model::{add_check, column_def, table_items};
-pub use print::{float_literal, is_rust_ident, name_literal, string_literal, write_statements};
+pub use print::{float_literal, name_literal, string_literal, write_statements};
 pub use tree::{
     ALTER_ITEMS, AlterItem, Arg, Bool, ColumnDef, HistoryAction, IndexDef, Lit, Modifier, Name,
-    Number, STATEMENTS, Statement, Str, TABLE_ITEMS, TableItem, Word,
+    Number, STATEMENTS, Statement, Str, TABLE_ITEMS, TableItem, Word, is_rust_ident,
 };

@@ -6,29 +6,8 @@ use std::fmt::{self, Display, Write as _};
 
 use super::tree::{
     AlterItem, Arg, ColumnDef, HistoryAction, IndexDef, Lit, Modifier, Name, Statement, TableItem,
+    is_rust_ident,
 };
-
-/// Rust keywords (strict, reserved and the 2024 edition's), which cannot be
-/// written as a bare identifier.
-const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
-    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
-    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
-];
-
-/// Whether `name` can be written as a bare Rust identifier.
-pub fn is_rust_ident(name: &str) -> bool {
-    let mut chars = name.chars();
-    let Some(first) = chars.next() else {
-        return false;
-    };
-    (first.is_ascii_alphabetic() || first == '_')
-        && name != "_"
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !KEYWORDS.contains(&name)
-}
 
 /// A name as the grammar takes it: a bare identifier, or a string literal.
 pub fn name_literal(name: &str) -> String {

@@ -221,7 +221,7 @@ impl<S: Default> Name<S> {
     /// `name` as the grammar writes it: a bare identifier when it is one, a
     /// string literal otherwise.
     pub fn new(name: &str) -> Name<S> {
-        if super::print::is_rust_ident(name) {
+        if is_rust_ident(name) {
             Name::Ident(Word::from(name))
         } else {
             Name::Str(Str::from(name))
@@ -599,4 +599,26 @@ pub enum Statement<S = ()> {
         /// The SQL.
         sql: Str<S>,
     },
+}
+
+/// Rust keywords (strict, reserved and the 2024 edition's), which cannot be
+/// written as a bare identifier.
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
+/// Whether `name` can be written as a bare Rust identifier.
+pub fn is_rust_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_ascii_alphabetic() || first == '_')
+        && name != "_"
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !KEYWORDS.contains(&name)
 }

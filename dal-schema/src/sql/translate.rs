@@ -1,6 +1,10 @@
 //! Translation of portable SQL into one dialect's SQL: `[name]` identifiers quoted the
 //! dialect's way, `?` parameters numbered where the dialect needs it, `??` unescaped,
 //! and the statement's parameter count.
+//!
+//! Over 1,000 lines with its unit tests (the translator is about 300 lines;
+//! the tests below pin each dialect's output for quoting, parameters and
+//! literals).
 
 use std::borrow::Cow;
 

@@ -770,11 +770,11 @@ mod tests {
                 continue;
             }
             let config = crate::DatabaseConfig::from_url(url).unwrap();
-            let err = match crate::Db::connect_lazy(config) {
+            let err = match crate::db::Db::connect_lazy(config) {
                 Ok(_) => panic!("{url}: connected without the `{feature}` feature"),
                 Err(e) => e,
             };
-            assert!(matches!(err, crate::Error::Config(_)), "{err:?}");
+            assert!(matches!(err, crate::error::Error::Config(_)), "{err:?}");
             let text = err.to_string();
             assert!(
                 text.contains(&format!(

@@ -24,7 +24,7 @@ use crate::row::{FromRow, Row};
 /// What the clones of a blocking [`Db`] share. Field order matters: the async
 /// handle is dropped before the runtime its connections belong to.
 pub(super) struct Shared {
-    pub(super) db: crate::Db,
+    pub(super) db: crate::db::Db,
     pub(super) runtime: OwnedRuntime,
 }
 
@@ -80,7 +80,7 @@ impl Db {
     pub fn connect(config: DatabaseConfig) -> Result<Db> {
         ensure_blocking_allowed()?;
         let runtime = OwnedRuntime::start()?;
-        let db = runtime.get().block_on(crate::Db::connect(config))?;
+        let db = runtime.get().block_on(crate::db::Db::connect(config))?;
         Ok(Db {
             shared: Arc::new(Shared { db, runtime }),
         })
@@ -126,7 +126,7 @@ impl Db {
         let db = {
             // the pool starts its background task on the runtime it is created in
             let _entered = runtime.get().enter();
-            crate::Db::connect_lazy(config)?
+            crate::db::Db::connect_lazy(config)?
         };
         Ok(Db {
             shared: Arc::new(Shared { db, runtime }),
@@ -146,7 +146,7 @@ impl Db {
     /// assert!(names.is_empty());
     /// # Ok::<(), dal::Error>(())
     /// ```
-    pub fn as_async(&self) -> &crate::Db {
+    pub fn as_async(&self) -> &crate::db::Db {
         &self.shared.db
     }
 
@@ -418,7 +418,10 @@ impl Db {
             attempt += 1;
             let begin_start = Instant::now();
             let begun = self
-                .block_on(crate::Transaction::begin_at(&self.shared.db, location))
+                .block_on(crate::transaction::Transaction::begin_at(
+                    &self.shared.db,
+                    location,
+                ))
                 .map(|inner| Transaction {
                     db: self.clone(),
                     inner: Some(inner),

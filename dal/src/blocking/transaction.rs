@@ -38,7 +38,7 @@ use crate::row::{FromRow, Row};
 pub struct Transaction<'c> {
     pub(super) db: Db,
     /// `None` only while `commit` or `rollback` consume it.
-    pub(super) inner: Option<crate::Transaction<'c>>,
+    pub(super) inner: Option<crate::transaction::Transaction<'c>>,
 }
 
 impl std::fmt::Debug for Transaction<'_> {
@@ -63,7 +63,7 @@ impl Drop for Transaction<'_> {
 
 impl<'c> Transaction<'c> {
     /// The blocking handle and the async transaction, borrowed together.
-    pub(super) fn split(&mut self) -> (&Db, &mut crate::Transaction<'c>) {
+    pub(super) fn split(&mut self) -> (&Db, &mut crate::transaction::Transaction<'c>) {
         let inner = self
             .inner
             .as_mut()
@@ -116,7 +116,7 @@ impl<'c> Transaction<'c> {
     /// assert_eq!(tx.as_async().depth(), 0);
     /// # Ok::<(), dal::Error>(())
     /// ```
-    pub fn as_async(&mut self) -> &mut crate::Transaction<'c> {
+    pub fn as_async(&mut self) -> &mut crate::transaction::Transaction<'c> {
         self.split().1
     }
 
@@ -147,7 +147,7 @@ impl<'c> Transaction<'c> {
     /// ```
     pub fn block_on<T, F>(&mut self, f: F) -> Result<T>
     where
-        F: AsyncFnOnce(&mut crate::Transaction<'c>) -> Result<T>,
+        F: AsyncFnOnce(&mut crate::transaction::Transaction<'c>) -> Result<T>,
     {
         ensure_blocking_allowed()?;
         let (db, tx) = self.split();

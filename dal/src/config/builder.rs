@@ -559,7 +559,7 @@ impl DatabaseConfigBuilder {
 
     /// Validates every option and returns the configuration, or
     /// [`Error::Config`](crate::Error::Config) listing every problem found.
-    pub fn build(self) -> crate::Result<DatabaseConfig> {
+    pub fn build(self) -> crate::error::Result<DatabaseConfig> {
         let DatabaseConfigBuilder {
             url,
             naming,
@@ -624,14 +624,16 @@ impl DatabaseConfigBuilder {
         }
 
         if !check.problems.is_empty() {
-            return Err(crate::Error::Config(ConfigErrors(check.problems)));
+            return Err(crate::error::Error::Config(ConfigErrors(check.problems)));
         }
         let Some(target) = target else {
             // Unreachable: a missing target always comes with a problem.
-            return Err(crate::Error::Config(ConfigErrors(vec![ConfigProblem {
-                option: naming.name(Opt::Url),
-                reason: "is not a valid database URL".to_string(),
-            }])));
+            return Err(crate::error::Error::Config(ConfigErrors(vec![
+                ConfigProblem {
+                    option: naming.name(Opt::Url),
+                    reason: "is not a valid database URL".to_string(),
+                },
+            ])));
         };
 
         // Each connection to `:memory:` opens its own, empty database, and the

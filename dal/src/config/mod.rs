@@ -168,7 +168,7 @@ impl DatabaseConfig {
     /// assert_eq!(config.tls_mode(), Some(dal::TlsMode::Disable)); // loopback
     /// # Ok::<(), dal::Error>(())
     /// ```
-    pub fn from_url(url: &str) -> crate::Result<Self> {
+    pub fn from_url(url: &str) -> crate::error::Result<Self> {
         Self::builder(url).build()
     }
 
@@ -189,14 +189,14 @@ impl DatabaseConfig {
 
     /// A configuration from the process environment: `DAL_DATABASE_URL` and the
     /// `DAL_*` options (see [`from_vars`](Self::from_vars) for the list).
-    pub fn from_env() -> crate::Result<Self> {
+    pub fn from_env() -> crate::error::Result<Self> {
         Self::from_env_with_prefix("DAL_")
     }
 
     /// Like [`from_env`](Self::from_env) with another prefix: `ANALYTICS_` reads
     /// `ANALYTICS_DATABASE_URL`, `ANALYTICS_POOL_MAX`, ... (`ANALYTICS` works too:
     /// a missing trailing `_` is added).
-    pub fn from_env_with_prefix(prefix: &str) -> crate::Result<Self> {
+    pub fn from_env_with_prefix(prefix: &str) -> crate::error::Result<Self> {
         let (pairs, problems) = env_pairs(prefix);
         let mut builder = env::builder_from_vars(prefix, pairs);
         builder.problems.extend(problems);
@@ -213,7 +213,7 @@ impl DatabaseConfig {
     /// let config = dal::DatabaseConfig::from_env_with_url(&url)?; // + DAL_POOL_MAX, ...
     /// # Ok::<(), dal::Error>(())
     /// ```
-    pub fn from_env_with_url(url: &str) -> crate::Result<Self> {
+    pub fn from_env_with_url(url: &str) -> crate::error::Result<Self> {
         let (pairs, problems) = env_pairs("DAL_");
         let mut builder = env::builder_from_vars("DAL_", with_url("DAL_", url, pairs));
         builder.problems.extend(problems);
@@ -233,7 +233,11 @@ impl DatabaseConfig {
     /// assert!(config.to_string().contains("app.db"));
     /// # Ok::<(), dal::Error>(())
     /// ```
-    pub fn from_vars_with_url<I, K, V>(prefix: &str, url: &str, vars: I) -> crate::Result<Self>
+    pub fn from_vars_with_url<I, K, V>(
+        prefix: &str,
+        url: &str,
+        vars: I,
+    ) -> crate::error::Result<Self>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
@@ -303,7 +307,7 @@ impl DatabaseConfig {
     /// );
     /// # Ok::<(), dal::Error>(())
     /// ```
-    pub fn from_vars<I, K, V>(prefix: &str, vars: I) -> crate::Result<Self>
+    pub fn from_vars<I, K, V>(prefix: &str, vars: I) -> crate::error::Result<Self>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
@@ -516,10 +520,10 @@ impl DatabaseConfig {
 }
 
 impl FromStr for DatabaseConfig {
-    type Err = crate::Error;
+    type Err = crate::error::Error;
 
     /// Same as [`DatabaseConfig::from_url`].
-    fn from_str(url: &str) -> crate::Result<Self> {
+    fn from_str(url: &str) -> crate::error::Result<Self> {
         Self::from_url(url)
     }
 }

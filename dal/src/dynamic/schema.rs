@@ -133,7 +133,7 @@ fn parse_fields(rows: &[Row<'static>]) -> Result<BTreeMap<String, FieldMeta>> {
 }
 
 /// Read an entity's metadata through the pool (no transaction).
-pub(crate) async fn load(db: &crate::Db, names: &Names) -> Result<Meta> {
+pub(crate) async fn load(db: &crate::db::Db, names: &Names) -> Result<Meta> {
     if !db.table_exists(&names.entity).await? {
         return Ok(Meta::default());
     }
@@ -149,7 +149,7 @@ pub(crate) async fn load(db: &crate::Db, names: &Names) -> Result<Meta> {
 
 /// Read the metadata of an entity whose tables exist through the pool: one
 /// statement of its own, so it sees everything committed before it.
-async fn load_fields(db: &crate::Db, names: &Names) -> Result<Meta> {
+async fn load_fields(db: &crate::db::Db, names: &Names) -> Result<Meta> {
     let rows = db.fetch_all(READ_FIELDS, (names.entity.as_str(),)).await?;
     Ok(Meta {
         exists: true,
@@ -214,7 +214,7 @@ pub(crate) fn needs_changes(meta: &Meta, wanted: &BTreeMap<String, FieldKind>) -
 /// [`crate::migrate::dynamic_schema_lock_sql`]); on the MySQL family every step commits on its own
 /// and tolerates another process having done it already.
 pub(crate) async fn ensure(
-    db: &crate::Db,
+    db: &crate::db::Db,
     names: Arc<Names>,
     wanted: Arc<BTreeMap<String, FieldKind>>,
 ) -> Result<Meta> {

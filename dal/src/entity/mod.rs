@@ -286,32 +286,32 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
     #[doc(hidden)]
     fn __before_save<'a, 't: 'a>(
         &'a mut self,
-        _tx: &'a mut crate::Transaction<'t>,
-    ) -> crate::BoxFuture<'a, Result<()>> {
+        _tx: &'a mut crate::transaction::Transaction<'t>,
+    ) -> crate::transaction::BoxFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
     }
 
     #[doc(hidden)]
     fn __after_save<'a, 't: 'a>(
         &'a mut self,
-        _tx: &'a mut crate::Transaction<'t>,
-    ) -> crate::BoxFuture<'a, Result<()>> {
+        _tx: &'a mut crate::transaction::Transaction<'t>,
+    ) -> crate::transaction::BoxFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
     }
 
     #[doc(hidden)]
     fn __before_delete<'a, 't: 'a>(
         &'a mut self,
-        _tx: &'a mut crate::Transaction<'t>,
-    ) -> crate::BoxFuture<'a, Result<()>> {
+        _tx: &'a mut crate::transaction::Transaction<'t>,
+    ) -> crate::transaction::BoxFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
     }
 
     #[doc(hidden)]
     fn __after_delete<'a, 't: 'a>(
         &'a mut self,
-        _tx: &'a mut crate::Transaction<'t>,
-    ) -> crate::BoxFuture<'a, Result<()>> {
+        _tx: &'a mut crate::transaction::Transaction<'t>,
+    ) -> crate::transaction::BoxFuture<'a, Result<()>> {
         Box::pin(async { Ok(()) })
     }
 
@@ -492,7 +492,7 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
     /// the columns the struct gained, and report differences that would lose data
     /// without applying them.
     fn ensure_schema(
-        db: &crate::Db,
+        db: &crate::db::Db,
     ) -> impl std::future::Future<Output = Result<SchemaReport>> + Send + '_ {
         schema::ensure_schema::<Self>(db)
     }

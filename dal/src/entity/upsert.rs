@@ -317,7 +317,7 @@ impl<E: Entity> UpdateById<E> {
         let session = ex.__into_session();
         async move {
             if self.sets.is_empty() {
-                return Err(crate::Error::invalid_input(
+                return Err(crate::error::Error::invalid_input(
                     "update_by_id",
                     format!(
                         "nothing to set on `{}` row {:?}: add `.set(COLUMN, value)` or `.set_null(COLUMN)` before `run`",
@@ -334,7 +334,7 @@ impl<E: Entity> UpdateById<E> {
                 .write_many(session, Some(self.sets), self.audit.as_ref(), false)
                 .await?;
             if n == 0 {
-                return Err(crate::Error::NotFound(format!(
+                return Err(crate::error::Error::NotFound(format!(
                     "no `{}` row has the id {:?}",
                     E::INFO.table,
                     self.id

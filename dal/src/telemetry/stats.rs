@@ -388,8 +388,8 @@ impl ErrorKind {
     }
 
     /// The kind of an error.
-    pub fn of(e: &crate::Error) -> ErrorKind {
-        use crate::{Error, TimeoutKind};
+    pub fn of(e: &crate::error::Error) -> ErrorKind {
+        use crate::error::{Error, TimeoutKind};
         match e {
             Error::ConstraintViolation { .. } | Error::StaleVersion { .. } => ErrorKind::Constraint,
             Error::Timeout { kind, .. } => match kind {
@@ -650,7 +650,7 @@ mod tests {
 
     #[test]
     fn error_kinds() {
-        use crate::{Error, TimeoutKind};
+        use crate::error::{Error, TimeoutKind};
         let t = |kind| Error::timeout(kind, kind, Duration::from_secs(1), Duration::from_secs(1));
         assert_eq!(
             ErrorKind::of(&t(TimeoutKind::Acquire)),

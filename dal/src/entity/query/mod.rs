@@ -660,13 +660,16 @@ impl<E: Entity> Find<E> {
     /// a time with keyset pagination (each batch is one round trip; memory stays
     /// bounded). Ordered by this query's order, then by id. The stream is
     /// `Unpin`: `next().await` works on it without pinning it first.
-    pub fn stream<'a>(self, db: &'a crate::Db) -> impl Stream<Item = Result<E>> + Send + Unpin + 'a
+    pub fn stream<'a>(
+        self,
+        db: &'a crate::db::Db,
+    ) -> impl Stream<Item = Result<E>> + Send + Unpin + 'a
     where
         Self: 'a,
     {
         struct State<'a, E: Entity> {
             find: Find<E>,
-            db: &'a crate::Db,
+            db: &'a crate::db::Db,
             buffer: std::vec::IntoIter<E>,
             remaining: Option<u64>,
             done: bool,
