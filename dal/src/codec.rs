@@ -234,6 +234,15 @@ impl<'q> Arguments<'q> {
         }
     }
 
+    /// Take the encoded buffer out (for the backend that sends it), leaving
+    /// an empty scalar one behind.
+    pub(crate) fn take_inner(&mut self) -> ArgsInner<'q> {
+        std::mem::replace(
+            &mut self.inner,
+            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
+        )
+    }
+
     /// The dialect these arguments are encoded for.
     pub fn dialect(&self) -> Dialect {
         match &self.inner {

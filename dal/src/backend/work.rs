@@ -6,9 +6,6 @@
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use std::future::Future;
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-use dal_schema::Dialect;
-
 use crate::codec::{ArgsInner, Arguments};
 use crate::error::{Error, Result};
 use crate::result::ExecResult;
@@ -88,10 +85,7 @@ impl Work for Execute<'_, '_> {
         c: &'c mut postgres::PgConn,
     ) -> impl Future<Output = Result<ExecResult>> + Send + 'c {
         let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
-        let args = std::mem::replace(
-            &mut self.args.inner,
-            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
-        );
+        let args = self.args.take_inner();
         async move {
             let ArgsInner::Pg(a) = args else {
                 return wrong_dialect();
@@ -106,10 +100,7 @@ impl Work for Execute<'_, '_> {
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
     ) -> impl Future<Output = Result<ExecResult>> + Send + 'c {
-        let args = std::mem::replace(
-            &mut self.args.inner,
-            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
-        );
+        let args = self.args.take_inner();
         async move {
             let ArgsInner::MySql(a) = args else {
                 return wrong_dialect();
@@ -145,10 +136,7 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
         c: &'c mut postgres::PgConn,
     ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
         let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
-        let args = std::mem::replace(
-            &mut self.args.inner,
-            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
-        );
+        let args = self.args.take_inner();
         async move {
             let ArgsInner::Pg(a) = args else {
                 return wrong_dialect();
@@ -164,10 +152,7 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
     ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
-        let args = std::mem::replace(
-            &mut self.args.inner,
-            ArgsInner::Scalar(Dialect::Sqlite, Vec::new()),
-        );
+        let args = self.args.take_inner();
         async move {
             let ArgsInner::MySql(a) = args else {
                 return wrong_dialect();

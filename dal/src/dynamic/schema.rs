@@ -211,7 +211,7 @@ pub(crate) fn needs_changes(meta: &Meta, wanted: &BTreeMap<String, FieldKind>) -
 /// recording each field in the metadata table. Returns the metadata afterwards.
 ///
 /// Runs in one transaction under the dialect's schema lock (see
-/// [`crate::migrate::dynamic_schema_lock_sql`]); on the MySQL family every step commits on its own
+/// [`RuntimeSql::dynamic_schema_lock`](dal_schema::RuntimeSql::dynamic_schema_lock)); on the MySQL family every step commits on its own
 /// and tolerates another process having done it already.
 pub(crate) async fn ensure(
     db: &crate::db::Db,
@@ -252,7 +252,7 @@ async fn session(
     wanted: &BTreeMap<String, FieldKind>,
 ) -> Result<Meta> {
     let dialect = tx.dialect();
-    if let Some(lock) = crate::migrate::dynamic_schema_lock_sql(dialect) {
+    if let Some(lock) = dialect.runtime_sql().dynamic_schema_lock {
         tx.execute(lock, ()).await?;
     }
     for table in [
@@ -560,19 +560,13 @@ mod tests {
             ]
         );
         assert_eq!(
-            crate::migrate::dynamic_schema_lock_sql(Dialect::Postgres),
+            Dialect::Postgres.runtime_sql().dynamic_schema_lock,
             Some(
                 "SELECT pg_advisory_xact_lock(hashtextextended('dal_dynamic:' || coalesce(current_schema(), ''), 0))"
             )
         );
-        assert_eq!(
-            crate::migrate::dynamic_schema_lock_sql(Dialect::MySql),
-            None
-        );
-        assert_eq!(
-            crate::migrate::dynamic_schema_lock_sql(Dialect::Sqlite),
-            None
-        );
+        assert_eq!(Dialect::MySql.runtime_sql().dynamic_schema_lock, None);
+        assert_eq!(Dialect::Sqlite.runtime_sql().dynamic_schema_lock, None);
     }
 
     #[test]

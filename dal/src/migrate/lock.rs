@@ -363,10 +363,3 @@ impl Drop for Session<'_> {
         }
     }
 }
-/// The statement that serialises schema changes of dynamic entities
-/// (`dal::dynamic`) until the end of the current transaction, where one is
-/// needed: the transaction-scoped sibling of the migration lock above
-/// ([`RuntimeSql::dynamic_schema_lock`](dal_schema::RuntimeSql::dynamic_schema_lock)).
-pub(crate) fn dynamic_schema_lock_sql(dialect: Dialect) -> Option<&'static str> {
-    dialect.runtime_sql().dynamic_schema_lock
-}

@@ -122,8 +122,6 @@ use crate::error::{Error, Result};
 mod lock;
 mod runner;
 
-pub(crate) use lock::dynamic_schema_lock_sql;
-
 mod tracking;
 
 /// The tracking table's default name.
