@@ -47,6 +47,8 @@ mod scalar;
 
 pub use array::ArrayElement;
 pub(crate) use array::{ElementProbe, array_type};
+#[cfg(feature = "postgres")]
+pub(crate) use decode::PgVal;
 pub use decode::{Decode, ValueRef};
 pub(crate) use decode::{Family, RawValue, ValueInner, mismatch};
 #[cfg(any(feature = "postgres", feature = "mysql"))]

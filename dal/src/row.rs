@@ -54,7 +54,8 @@ pub(crate) trait RawRow {
     fn raw_len(&self) -> usize;
     /// The name of column `i`.
     fn raw_column_name(&self, i: usize) -> Option<&str>;
-    /// The value of column `i` (in range); the error is the driver's reason.
+    /// The value of column `i`; the error is the reason it cannot be read
+    /// (out of range, or the driver's own).
     fn raw_value(&self, i: usize) -> std::result::Result<ValueInner<'_>, String>;
 }
 
@@ -66,7 +67,14 @@ impl RawRow for SqliteRow {
         self.columns.get(i).map(|c| &**c)
     }
     fn raw_value(&self, i: usize) -> std::result::Result<ValueInner<'_>, String> {
-        Ok(ValueInner::Scalar(self.value(i)))
+        if i < self.cells.len() {
+            Ok(ValueInner::Scalar(self.value(i)))
+        } else {
+            Err(format!(
+                "column index out of range (the row has {})",
+                self.cells.len()
+            ))
+        }
     }
 }
 
@@ -257,13 +265,19 @@ impl<'r> Row<'r> {
     #[doc(hidden)]
     pub fn get_hinted<T: Decode>(&self, hint: usize, name: &str) -> Result<T> {
         if self.positional || self.column_name(hint) == Some(name) {
-            self.get(hint).map_err(|e| match e {
+            // `hint` is in range here (a positional row has every expected
+            // column; otherwise the name was found there)
+            let named = |e| match e {
                 Error::Decode { reason, .. } => Error::Decode {
                     column: name.to_string(),
                     reason,
                 },
                 other => other,
-            })
+            };
+            match each_row!(&self.inner, r => r.raw_value(hint)) {
+                Ok(inner) => T::decode(ValueRef { inner }).map_err(named),
+                Err(reason) => Err(Error::decode(name, reason)),
+            }
         } else {
             self.get(name)
         }

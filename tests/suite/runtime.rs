@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use dal::{ConstraintKind, Dialect, Error, Json, Table, TimeoutKind, Value};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -220,6 +220,114 @@ pub async fn rt_edge_values(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(got, prefs);
+}
+
+/// Dates, timestamps and instants on both sides of 1970 and of 2000 (the
+/// epoch PostgreSQL counts from) down to the microsecond, integer and float
+/// limits and UUIDs read back exactly through `FromRow`, `Row::get` and
+/// `Value`; on PostgreSQL an infinite date or timestamp, which no chrono type
+/// holds, is a decode error naming the column, never a panic.
+pub async fn rt_dates_and_numbers_around_the_epochs(db: &TestDb) {
+    db.create_table(&all_types_table()).await.unwrap();
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let at = |h, m, s, us| NaiveTime::from_hms_micro_opt(h, m, s, us).unwrap();
+    let cases = [
+        (
+            ymd(1000, 1, 1),
+            at(0, 0, 0, 1),
+            i16::MIN,
+            i32::MIN,
+            i64::MIN,
+            -0.5f32,
+        ),
+        (
+            ymd(1969, 12, 31),
+            at(23, 59, 59, 999_999),
+            -1,
+            -1,
+            -1,
+            f32::MAX,
+        ),
+        (
+            ymd(1999, 12, 31),
+            at(23, 59, 59, 999_999),
+            i16::MAX,
+            i32::MAX,
+            i64::MAX,
+            f32::MIN,
+        ),
+        (ymd(2000, 1, 1), at(0, 0, 0, 0), 0, 0, 0, 0.0),
+        (ymd(2000, 1, 2), at(0, 0, 0, 1), 1, 1, 1, 1e-30),
+        (
+            ymd(9999, 12, 31),
+            at(23, 59, 59, 999_999),
+            255,
+            65_536,
+            1 << 40,
+            3.25,
+        ),
+    ];
+    for (n, (day, time, i16, i32, i64, f32)) in cases.into_iter().enumerate() {
+        let naive = day.and_time(time);
+        // instants within every backend's range: 1970 .. 2100
+        let instant = if (1970..2100).contains(&day.year_ce().1) {
+            naive.and_utc()
+        } else {
+            DateTime::from_timestamp(946_684_799 + n as i64, 999_999_000).unwrap()
+        };
+        let v = AllTypes {
+            i16: Some(i16),
+            i32: Some(i32),
+            i64: Some(i64),
+            f32: Some(f32),
+            f64: Some(f64::from(f32) * 3.0),
+            flag: Some(n % 2 == 1),
+            day: Some(day),
+            at: Some(time),
+            naive: Some(naive),
+            instant: Some(instant),
+            uid: Some(if n == 0 { Uuid::max() } else { Uuid::new_v4() }),
+            ..sample(n as i64)
+        };
+        let id = insert(db, &v).await;
+        let back: AllTypes = db.fetch_one_as(SELECT_ALL, (id,)).await.unwrap();
+        assert_eq!(back, v, "case {n} on {}", db.dialect());
+        let row = db.fetch_one(SELECT_ALL, (id,)).await.unwrap();
+        assert_eq!(row.get::<NaiveDate, _>("day").unwrap(), day);
+        assert_eq!(row.get::<NaiveDateTime, _>("naive").unwrap(), naive);
+        assert_eq!(row.get::<DateTime<Utc>, _>("instant").unwrap(), instant);
+        assert_eq!(row.get::<i64, _>("i16").unwrap(), i64::from(i16));
+        assert_eq!(row.get::<f64, _>("f32").unwrap(), f64::from(f32));
+        assert_eq!(row.get::<Uuid, _>("uid").unwrap(), v.uid.unwrap());
+        let values = row.values().unwrap();
+        assert_eq!(values[2], Value::Int(i64));
+    }
+
+    if db.dialect() == Dialect::Postgres {
+        let row = db
+            .fetch_one(
+                "SELECT 'infinity'::timestamp AS t, '-infinity'::date AS d, \
+                 'infinity'::timestamptz AS tz, '-infinity'::timestamp AS nt",
+                (),
+            )
+            .await
+            .unwrap();
+        for (column, got) in [
+            ("t", row.get::<NaiveDateTime, _>("t").map(|_| ())),
+            ("d", row.get::<NaiveDate, _>("d").map(|_| ())),
+            ("tz", row.get::<DateTime<Utc>, _>("tz").map(|_| ())),
+            ("nt", row.get::<NaiveDateTime, _>("nt").map(|_| ())),
+            ("t", row.get::<Value, _>("t").map(|_| ())),
+        ] {
+            match got {
+                Err(Error::Decode { column: c, reason }) => {
+                    assert_eq!(c, column);
+                    assert!(reason.contains("out of range"), "{reason}");
+                }
+                other => panic!("infinity in {column}: expected a decode error, got {other:?}"),
+            }
+        }
+    }
 }
 
 /// The same statement run with different parameter types (an integer, then a
@@ -808,6 +916,7 @@ macro_rules! runtime_tests {
             runtime::rt_every_type_round_trips,
             runtime::rt_nulls_round_trip,
             runtime::rt_edge_values,
+            runtime::rt_dates_and_numbers_around_the_epochs,
             runtime::rt_same_sql_different_parameter_types,
             runtime::rt_portable_sql,
             runtime::rt_rows_and_from_row,

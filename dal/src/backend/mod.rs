@@ -565,6 +565,7 @@ impl Conn {
         limit: Option<usize>,
         opts: ExecOptions,
     ) -> Result<Vec<T>> {
+        let decoder = Decoder::<T>::of();
         let mut retried = false;
         loop {
             let args = bind(self.dialect(), stmt, params)?;
@@ -572,9 +573,10 @@ impl Conn {
                 stmt,
                 args,
                 limit,
-                decoder: Decoder::of(),
+                decoder: &decoder,
             };
-            match self.run(&opts.deadline, opts.busy_timeout, work).await {
+            let r = self.run(&opts.deadline, opts.busy_timeout, work).await;
+            match r.and_then(|rows| rows.decode(&decoder)) {
                 Err(e) if !retried && self.stale_statement(&e) => {
                     retried = true;
                     if !Box::pin(self.refresh_statements()).await {

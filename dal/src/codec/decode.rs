@@ -22,11 +22,29 @@ use dal_schema::Dialect;
 #[derive(Clone)]
 pub(crate) enum ValueInner<'r> {
     #[cfg(feature = "postgres")]
-    Pg(sqlx::postgres::PgValueRef<'r>),
+    Pg(PgVal<'r>),
     #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlValueRef<'r>),
     /// SQLite's values, and the elements of a JSON array.
     Scalar(ScalarRef<'r>),
+}
+
+/// A PostgreSQL column value and its type's OID, read once per value (the
+/// readers in `backend/postgres/codec.rs` pick their conversion by it).
+#[cfg(feature = "postgres")]
+#[derive(Clone)]
+pub(crate) struct PgVal<'r> {
+    pub(crate) value: sqlx::postgres::PgValueRef<'r>,
+    /// The type's OID (0 when the type has none).
+    pub(crate) oid: u32,
+}
+
+#[cfg(feature = "postgres")]
+impl<'r> std::ops::Deref for PgVal<'r> {
+    type Target = sqlx::postgres::PgValueRef<'r>;
+    fn deref(&self) -> &Self::Target {
+        &self.value
+    }
 }
 
 /// Run `$e` with `$v` bound to whichever value `$inner` holds.

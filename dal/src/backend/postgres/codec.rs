@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::backend::postgres::copy::{CopyValue, PgCopyRows};
 use crate::codec::{
-    ArgBuffer, ArgsInner, Arguments, Decode, Encode, Family, RawValue, SqlKind, ValueInner,
+    ArgBuffer, ArgsInner, Arguments, Decode, Encode, Family, PgVal, RawValue, SqlKind, ValueInner,
     ValueRef, mismatch,
 };
 use crate::error::{Error, Result};
@@ -280,13 +280,62 @@ fn oid(v: &PgValueRef<'_>) -> u32 {
     v.type_info().oid().map(|o| o.0).unwrap_or(0)
 }
 
-impl<'r> RawValue<'r> for PgValueRef<'r> {
+/// A column value of `row` with its type's OID.
+pub(crate) fn pg_val(v: PgValueRef<'_>) -> PgVal<'_> {
+    let oid = oid(&v);
+    PgVal { value: v, oid }
+}
+
+/// The `N` bytes of a binary-format value, or `None` (text format, NULL, or
+/// another width: then the driver's decoder reads it and names the error).
+fn fixed<const N: usize>(v: &PgVal<'_>) -> Option<[u8; N]> {
+    if v.format() != PgValueFormat::Binary {
+        return None;
+    }
+    v.as_bytes().ok()?.try_into().ok()
+}
+
+/// Midnight, 2000-01-01: PostgreSQL's epoch for dates and timestamps.
+fn pg_epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1)
+        .unwrap_or_default()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+}
+
+/// A binary TIMESTAMP/TIMESTAMPTZ (microseconds since 2000-01-01, UTC for
+/// TIMESTAMPTZ), or the driver's reading when the value is not in that form.
+fn timestamp_of(v: &PgVal<'_>) -> Result<NaiveDateTime> {
+    if let Some(b) = fixed::<8>(v) {
+        let us = i64::from_be_bytes(b);
+        return pg_epoch()
+            .checked_add_signed(chrono::Duration::microseconds(us))
+            .ok_or_else(|| {
+                Error::decode(
+                    "",
+                    format!(
+                        "timestamp out of range ({us} microseconds from 2000-01-01, or infinity)"
+                    ),
+                )
+            });
+    }
+    if v.oid == pg_oid::TIMESTAMPTZ {
+        dec::<DateTime<Utc>>(v).map(|d| d.naive_utc())
+    } else {
+        dec(v)
+    }
+}
+
+// The readers decode the binary form of the common types from its bytes (the
+// result of a prepared statement is binary), and hand anything else to the
+// driver's decoders.
+impl<'r> RawValue<'r> for PgVal<'r> {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
 
     fn is_null(&self) -> bool {
-        sqlx::ValueRef::is_null(self)
+        sqlx::ValueRef::is_null(&self.value)
     }
 
     fn type_name(&self) -> String {
@@ -294,11 +343,11 @@ impl<'r> RawValue<'r> for PgValueRef<'r> {
     }
 
     fn family(&self) -> Family {
-        if sqlx::ValueRef::is_null(self) {
+        if sqlx::ValueRef::is_null(&self.value) {
             return Family::Null;
         }
         use pg_oid::*;
-        match oid(self) {
+        match self.oid {
             BOOL => Family::Bool,
             INT2 | INT4 | INT8 | OID => Family::Int,
             FLOAT4 | FLOAT8 => Family::Float,
@@ -328,7 +377,7 @@ impl<'r> RawValue<'r> for PgValueRef<'r> {
         let bytes = self
             .as_bytes()
             .map_err(|e| Error::decode("", e.to_string()))?;
-        if oid(self) == pg_oid::JSONB && self.format() == PgValueFormat::Binary {
+        if self.oid == pg_oid::JSONB && self.format() == PgValueFormat::Binary {
             // binary JSONB starts with a version byte
             match bytes.split_first() {
                 Some((1, rest)) => Ok(rest),
@@ -344,19 +393,28 @@ impl<'r> RawValue<'r> for PgValueRef<'r> {
     }
 
     fn i64(&self) -> Result<i64> {
-        match oid(self) {
-            pg_oid::INT2 => dec::<i16>(self).map(i64::from),
-            pg_oid::INT4 => dec::<i32>(self).map(i64::from),
-            pg_oid::INT8 => dec::<i64>(self),
+        match self.oid {
+            pg_oid::INT2 => match fixed(self) {
+                Some(b) => Ok(i16::from_be_bytes(b).into()),
+                None => dec::<i16>(self).map(i64::from),
+            },
+            pg_oid::INT4 => match fixed(self) {
+                Some(b) => Ok(i32::from_be_bytes(b).into()),
+                None => dec::<i32>(self).map(i64::from),
+            },
+            pg_oid::INT8 => match fixed(self) {
+                Some(b) => Ok(i64::from_be_bytes(b)),
+                None => dec::<i64>(self),
+            },
             pg_oid::OID => dec::<sqlx::postgres::types::Oid>(self).map(|o| i64::from(o.0)),
             pg_oid::NUMERIC => crate::codec::decimal_to_i64(dec::<Decimal>(self)?),
-            pg_oid::BOOL => dec::<bool>(self).map(i64::from),
+            pg_oid::BOOL => self.bool().map(i64::from),
             _ => mismatch(&self.type_name(), "an integer"),
         }
     }
 
     fn i128(&self) -> Result<i128> {
-        if oid(self) == pg_oid::NUMERIC {
+        if self.oid == pg_oid::NUMERIC {
             crate::codec::decimal_to_i128(dec::<Decimal>(self)?)
         } else {
             self.i64().map(i128::from)
@@ -364,9 +422,15 @@ impl<'r> RawValue<'r> for PgValueRef<'r> {
     }
 
     fn f64(&self) -> Result<f64> {
-        match oid(self) {
-            pg_oid::FLOAT4 => dec::<f32>(self).map(f64::from),
-            pg_oid::FLOAT8 => dec::<f64>(self),
+        match self.oid {
+            pg_oid::FLOAT4 => match fixed(self) {
+                Some(b) => Ok(f32::from_be_bytes(b).into()),
+                None => dec::<f32>(self).map(f64::from),
+            },
+            pg_oid::FLOAT8 => match fixed(self) {
+                Some(b) => Ok(f64::from_be_bytes(b)),
+                None => dec::<f64>(self),
+            },
             pg_oid::NUMERIC => {
                 crate::codec::decimal_to_f64(dec::<Decimal>(self)?, &self.type_name())
             }
@@ -376,10 +440,25 @@ impl<'r> RawValue<'r> for PgValueRef<'r> {
     }
 
     fn bool(&self) -> Result<bool> {
-        dec::<bool>(self)
+        match fixed::<1>(self) {
+            Some([b]) => Ok(b != 0),
+            None => dec::<bool>(self),
+        }
     }
 
     fn date(&self) -> Result<NaiveDate> {
+        if let Some(b) = fixed::<4>(self) {
+            let days = i32::from_be_bytes(b);
+            return pg_epoch()
+                .date()
+                .checked_add_signed(chrono::Duration::days(days.into()))
+                .ok_or_else(|| {
+                    Error::decode(
+                        "",
+                        format!("date out of range ({days} days from 2000-01-01, or infinity)"),
+                    )
+                });
+        }
         dec(self)
     }
 
@@ -388,19 +467,18 @@ impl<'r> RawValue<'r> for PgValueRef<'r> {
     }
 
     fn timestamp(&self) -> Result<NaiveDateTime> {
-        if oid(self) == pg_oid::TIMESTAMPTZ {
-            dec::<DateTime<Utc>>(self).map(|d| d.naive_utc())
-        } else {
-            dec(self)
-        }
+        timestamp_of(self)
     }
 
     fn timestamp_tz(&self) -> Result<DateTime<Utc>> {
-        dec(self)
+        timestamp_of(self).map(|n| n.and_utc())
     }
 
     fn uuid(&self) -> Result<Uuid> {
-        dec(self)
+        match fixed::<16>(self) {
+            Some(b) => Ok(Uuid::from_bytes(b)),
+            None => dec(self),
+        }
     }
 
     fn decimal(&self) -> Result<Decimal> {
@@ -418,7 +496,7 @@ impl crate::row::RawRow for sqlx::postgres::PgRow {
     }
     fn raw_value(&self, i: usize) -> std::result::Result<crate::codec::ValueInner<'_>, String> {
         sqlx::Row::try_get_raw(self, i)
-            .map(crate::codec::ValueInner::Pg)
+            .map(|v| crate::codec::ValueInner::Pg(pg_val(v)))
             .map_err(|e| e.to_string())
     }
 }
