@@ -66,6 +66,20 @@ async fn with_outages(db: TestDatabase) {
     let health = svc.wait_health(503, Duration::from_secs(5)).await;
     assert_eq!(health["status"], "unavailable", "{health}");
     assert_eq!(c.get("/users").await.status, 503);
+    // the schema task's first attempt has failed (dal's own connect retries
+    // inside one call may otherwise straddle the relay coming up)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !svc
+        .logs()
+        .iter()
+        .any(|e| e["message"] == "database not ready" && e["level"] == "WARN")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no `database not ready` warning within 20 s while the database was down"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     relay.set_up(true).await;
     let health = svc.wait_health(200, Duration::from_secs(15)).await;
