@@ -681,8 +681,15 @@ async fn open_contenders(
     out
 }
 
-/// Connect to the server, create the `dal_bench` database; `Err` = skip the backend.
+/// Connect to the server, create the `dal_bench` database (or the one named
+/// by `DAL_BENCH_DB`: two harnesses on one server must not share tables);
+/// `Err` = skip the backend.
 async fn prepare_server(backend: Backend, url: &str) -> Result<(String, String)> {
+    let db = std::env::var("DAL_BENCH_DB").unwrap_or_else(|_| "dal_bench".into());
+    ensure!(
+        !db.is_empty() && db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "DAL_BENCH_DB must be letters, digits and underscores"
+    );
     let admin = tokio::time::timeout(Duration::from_secs(10), dal_impl::connect(url, 2))
         .await
         .map_err(|_| anyhow::anyhow!("no answer within 10 s"))??;
@@ -703,20 +710,20 @@ async fn prepare_server(backend: Backend, url: &str) -> Result<(String, String)>
         Backend::Postgres => {
             let exists: i64 = admin
                 .fetch_scalar(
-                    "SELECT COUNT(*) FROM pg_database WHERE datname = 'dal_bench'",
+                    &format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{db}'"),
                     (),
                 )
                 .await?;
             if exists == 0 {
-                admin.execute("CREATE DATABASE dal_bench", ()).await?;
+                admin.execute(&format!("CREATE DATABASE {db}"), ()).await?;
             }
-            with_database(url, "dal_bench")?
+            with_database(url, &db)?
         }
         Backend::MySql => {
             admin
-                .execute("CREATE DATABASE IF NOT EXISTS dal_bench", ())
+                .execute(&format!("CREATE DATABASE IF NOT EXISTS {db}"), ())
                 .await?;
-            with_database(url, "dal_bench")?
+            with_database(url, &db)?
         }
         Backend::Sqlite => url.to_string(),
     };

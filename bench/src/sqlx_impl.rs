@@ -1064,7 +1064,7 @@ impl Verifier {
 
     /// Fill `bench_stream` with rows 1..=STREAM_ROWS (`shared_row`), the
     /// fastest way at hand: binary COPY in 100,000-row pieces on PostgreSQL,
-    /// 5,000-row multi-row inserts on MySQL and SQLite, in one transaction.
+    /// 4,000-row multi-row inserts (28,000 parameters) on MySQL and SQLite, in one transaction.
     pub async fn fill_stream(&self) -> Result<()> {
         const PIECE: usize = 100_000;
         match self {
@@ -1088,8 +1088,8 @@ impl Verifier {
                 macro_rules! fill {
                     ($db:ty, $p:expr) => {{
                         let mut tx = $p.begin().await?;
-                        for start in (1..=STREAM_ROWS).step_by(5_000) {
-                            let rows: Vec<Row> = (start..(start + 5_000).min(STREAM_ROWS + 1))
+                        for start in (1..=STREAM_ROWS).step_by(4_000) {
+                            let rows: Vec<Row> = (start..(start + 4_000).min(STREAM_ROWS + 1))
                                 .map(|i| crate::workloads::shared_row(i as i64))
                                 .collect();
                             let mut qb = QueryBuilder::<$db>::new(head.as_str());
