@@ -122,9 +122,17 @@ macro_rules! dispatch {
     };
 }
 
-/// The command line that produced this output, as typed (quoted where needed).
+/// The command line that produced this output, as typed (quoted where
+/// needed), after the `DAL_BENCH_*` variables that change what is measured.
 pub fn command_line() -> String {
-    std::env::args()
+    let mut vars: Vec<String> = std::env::vars()
+        // the server URLs stay out: they may hold a password
+        .filter(|(k, _)| k.starts_with("DAL_BENCH_") && !k.ends_with("_URL"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    vars.sort();
+    vars.into_iter()
+        .chain(std::env::args())
         .map(|a| {
             if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
                 format!("'{}'", a.replace('\'', "'\\''"))
