@@ -9,8 +9,11 @@
 //! - update_pk: the entities are loaded with `get_tracked` beforehand (untimed),
 //!   then the timed loop sets age/score and calls `save(&db)`, which writes the
 //!   changed columns (`UPDATE .. SET age = ?, score = ? WHERE id = ?`).
-//! - save_history: `save(&db)` of a new `#[dal(history)]` entity (row + history
-//!   row in one transaction).
+//! - save_history: `save(&db)` of a new `#[dal(history)]` entity (one INSERT;
+//!   dal's trigger writes the history row in the same statement).
+//! - partial_update: `Wide::get_tracked` beforehand (untimed), then set `n1`
+//!   and `save(&db)`: the one changed column.
+//! - stream_1m: `StreamRow::find().filter(id <= n).stream(&db)` (see `stream`).
 //! - eager_has_many: `Parent::find().with(Parent::CHILDREN).all(&db)` (dal's
 //!   eager loading: the parents, then one `parent_id IN (..)` query for all
 //!   their children), then `loaded.related(Parent::CHILDREN)` per parent. The

@@ -7,7 +7,9 @@
 //! - bulk_insert: `insert_into(t).values(vec).execute` chunked, in
 //!   `conn.transaction`.
 //! - select_pk / select_10k / update_pk: as the sync contender.
-//! - save_history: `conn.transaction(async |c| { insert row; insert history })`.
+//! - save_history: the insert of insert_one; the trigger the harness created
+//!   writes the history row (`DAL_BENCH_HISTORY=tx`: `conn.transaction(async
+//!   |c| { insert row; insert history })`).
 //! - eager_has_many: as the sync contender (`belonging_to(&parents)` +
 //!   `grouped_by(&parents)`, the same `Associations` structs).
 //! - concurrent: its deadpool integration (`diesel_async::pooled_connection::

@@ -11,7 +11,9 @@
 //! - select_pk: `t.find(id).get_result::<DRow>`.
 //! - select_10k: `t.load::<DRow>`.
 //! - update_pk: `update(t.find(id)).set((age.eq(..), score.eq(..))).execute`.
-//! - save_history: `conn.transaction(|c| insert row, insert history row)`.
+//! - save_history: the insert of insert_one; the trigger the harness created
+//!   writes the history row (`DAL_BENCH_HISTORY=tx`: `conn.transaction(|c|
+//!   insert row, insert history row)`).
 //! - eager_has_many: `parents::table.load::<DParent>`, then
 //!   `DChild::belonging_to(&parents).load::<DChild>` (`#[derive(Associations)]`
 //!   with `belongs_to(DParent, foreign_key = parent_id)`: `parent_id = ANY($1)`

@@ -17,7 +17,10 @@
 //!   returned connections keep their prepared statements; 5 s timeout around
 //!   `get_conn`).
 //!
-//! History rows: a transaction with the row insert and the history insert.
+//! History rows: the prepared row insert; the `AFTER INSERT` trigger the
+//! harness created writes the history row (`DAL_BENCH_HISTORY=tx`: a
+//! transaction with the row insert and the history insert; `=cte`: one
+//! prepared CTE statement on PostgreSQL).
 //!
 //! Eager has-many: two statements, `SELECT .. FROM bench_parents` and
 //! `SELECT .. FROM bench_children WHERE parent_id IN (..)` with one bound

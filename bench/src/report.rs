@@ -319,7 +319,7 @@ pub fn backend_table(backend: &str, contenders: &[&'static str], cells: &[Cell])
             let _ = writeln!(
                 out,
                 "{:<14} | {:>11} | {:>9.0} | {:>9.0} | {:>16} | {:>11} | {:>8}",
-                cell.contender,
+                display(cell.contender),
                 thousands(m),
                 p50,
                 p99,

@@ -12,8 +12,10 @@
 //! - update_pk: `Entity::update_many().col_expr(age).col_expr(score)
 //!   .filter(Column::Id.eq(id)).exec(&db)` (one statement; `ActiveModel::update`
 //!   would re-read the row on MySQL).
-//! - save_history: `db.begin()`, `insert(..).exec(&txn)`, history ActiveModel
-//!   `exec_without_returning(&txn)`, `commit()`.
+//! - save_history: `insert(..).exec(&db)`; the trigger the harness created
+//!   writes the history row (`DAL_BENCH_HISTORY=tx`: `db.begin()`,
+//!   `insert(..).exec(&txn)`, history ActiveModel
+//!   `exec_without_returning(&txn)`, `commit()`).
 //! - eager_has_many: `parent::Entity::find().all(&db)`, then
 //!   `parents.load_many(child::Entity, &db)` (SeaORM's `LoaderTrait`: one
 //!   `parent_id IN (..)` query, children handed back per parent), with the

@@ -6,12 +6,16 @@
 //!
 //! - insert_one: `INSERT .. RETURNING id` (PostgreSQL), `last_insert_id()` /
 //!   `last_insert_rowid()` from the result elsewhere.
-//! - bulk_insert: PostgreSQL one `INSERT .. SELECT * FROM UNNEST($1::text[], ..)`
-//!   with column arrays; MySQL/SQLite `QueryBuilder::push_values` multi-row
-//!   inserts chunked under the bind limit, in one transaction.
+//! - bulk_insert: PostgreSQL binary `COPY .. FROM STDIN (FORMAT binary)`
+//!   through `copy_in_raw` (the payload built by hand, `pg_binary_copy`);
+//!   MySQL/SQLite `QueryBuilder::push_values` multi-row inserts, the best
+//!   measured chunk (`Backend::bulk_chunk`), in one transaction.
 //! - select_pk / select_10k: `query_as::<_, SRow>`.
 //! - update_pk: `UPDATE .. SET age = ?, score = ? WHERE id = ?`.
-//! - save_history: `begin()`, insert row, insert history row, `commit()`.
+//! - save_history: one insert; the `AFTER INSERT` trigger the harness created
+//!   writes the history row (`DAL_BENCH_HISTORY=tx`: `begin()`, insert row,
+//!   insert history row, `commit()`; `=cte` on PostgreSQL: one `WITH ins AS
+//!   (INSERT .. RETURNING *) INSERT INTO .._history ..` statement).
 //! - eager_has_many: `query_as::<_, SRow>` for the parents, then
 //!   `query_as::<_, SChild>` for their children (`parent_id = ANY($1)` with one
 //!   array on PostgreSQL; `parent_id IN (?, ..)` with one `.bind` per key,
