@@ -106,7 +106,7 @@ fn generate(root: &Path, bench: &Path) -> Result<()> {
     write(&root.join("ents_dal/src/entities.rs"), &dal_entities())?;
     write(
         &root.join("ents_base/Cargo.toml"),
-        "[package]\nname = \"ents_base\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\nsqlx = { version = \"0.9\", default-features = false, features = [\"runtime-tokio\", \"postgres\", \"mysql\", \"sqlite\", \"chrono\", \"derive\", \"rust_decimal\"] }\nchrono = { version = \"0.4\", default-features = false, features = [\"std\", \"clock\"] }\n",
+        "[package]\nname = \"ents_base\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\nsqlx = { version = \"0.9\", default-features = false, features = [\"runtime-tokio\", \"postgres\", \"mysql\", \"sqlite\", \"chrono\", \"derive\", \"rust_decimal\"] }\nchrono = { version = \"0.4\", default-features = false, features = [\"std\", \"clock\", \"serde\"] }\n",
     )?;
     write(&root.join("ents_base/src/lib.rs"), "pub mod entities;\n")?;
     write(&root.join("ents_base/src/entities.rs"), &base_entities())?;
