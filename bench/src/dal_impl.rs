@@ -9,8 +9,11 @@
 //! - update_pk: the entities are loaded with `get_tracked` beforehand (untimed),
 //!   then the timed loop sets age/score and calls `save(&db)`, which writes the
 //!   changed columns (`UPDATE .. SET age = ?, score = ? WHERE id = ?`).
-//! - save_history: `save(&db)` of a new `#[dal(history)]` entity (row + history
-//!   row in one transaction).
+//! - save_history: `save(&db)` of a new `#[dal(history)]` entity (one INSERT;
+//!   dal's trigger writes the history row in the same statement).
+//! - partial_update: `Wide::get_tracked` beforehand (untimed), then set `n1`
+//!   and `save(&db)`: the one changed column.
+//! - stream_1m: `StreamRow::find().filter(id <= n).stream(&db)` (see `stream`).
 //! - eager_has_many: `Parent::find().with(Parent::CHILDREN).all(&db)` (dal's
 //!   eager loading: the parents, then one `parent_id IN (..)` query for all
 //!   their children), then `loaded.related(Parent::CHILDREN)` per parent. The
@@ -30,8 +33,8 @@ use chrono::NaiveDateTime;
 use dal::{Db, Entity, Error, TimeoutKind};
 
 use crate::workloads::{
-    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, ReportRow, Row,
-    Update, row_hash,
+    ACQUIRE_TIMEOUT, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, PartialUp, ReportRow,
+    Row, Update, row_hash,
 };
 
 macro_rules! bench_entity {
@@ -86,6 +89,31 @@ bench_entity!(InsertOne, "dal_insert_one");
 bench_entity!(BulkRow, "dal_bulk_insert");
 bench_entity!(UpdateRow, "dal_update_pk");
 bench_entity!(HistoryRow, "dal_save_history", history);
+
+/// `{prefix}_partial_update`: ten data columns.
+#[derive(Entity, Debug, Clone)]
+#[dal(table = "dal_partial_update")]
+pub struct Wide {
+    #[dal(id)]
+    pub id: i64,
+    #[dal(length = 100)]
+    pub s1: String,
+    #[dal(length = 100)]
+    pub s2: String,
+    #[dal(length = 100)]
+    pub s3: String,
+    #[dal(length = 100)]
+    pub s4: String,
+    pub n1: i32,
+    pub n2: i32,
+    pub n3: i32,
+    pub f1: f64,
+    pub f2: f64,
+    pub b1: bool,
+}
+
+// `bench_stream`: the bench columns, read by `stream_1m`.
+bench_entity!(StreamRow, "bench_stream");
 
 /// `bench_parents`, with its has-many `Parent::CHILDREN`.
 #[derive(Entity, Debug, Clone)]
@@ -149,6 +177,7 @@ pub struct DalContender {
     url: String,
     db: Db,
     loaded: Vec<dal::Tracked<UpdateRow>>,
+    wide: Vec<dal::Tracked<Wide>>,
 }
 
 pub async fn connect(url: &str, max: u32) -> Result<Db> {
@@ -157,6 +186,22 @@ pub async fn connect(url: &str, max: u32) -> Result<Db> {
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .build()?;
     Ok(Db::connect(config).await?)
+}
+
+/// `stream_1m`: rows `1..=n` of `bench_stream` through `StreamRow::find().stream(&db)`
+/// (dal's keyset-paginated stream); returns (rows, checksum).
+pub async fn stream(db: &Db, n: usize) -> Result<(usize, u64)> {
+    use futures_util::StreamExt;
+    let mut s = StreamRow::find()
+        .filter(StreamRow::ID.le(n as i64))
+        .stream(db);
+    let (mut count, mut sum) = (0usize, 0u64);
+    while let Some(r) = s.next().await {
+        let r = r?;
+        count += 1;
+        sum = sum.wrapping_add(r.hash());
+    }
+    Ok((count, sum))
 }
 
 impl DalContender {
@@ -169,6 +214,7 @@ impl DalContender {
             url: url.to_string(),
             db: connect(url, CONC_POOL).await.context("dal connect")?,
             loaded: Vec::new(),
+            wide: Vec::new(),
         })
     }
 }
@@ -307,6 +353,28 @@ impl Contender for DalContender {
             e.score = u.score;
             // a tracked entity writes the columns that changed: the same
             // two-column UPDATE the peers send
+            e.save(&self.db).await?;
+        }
+        Ok(())
+    }
+
+    async fn prepare_partial(&mut self, ids: &[i64]) -> Result<()> {
+        self.wide.clear();
+        for &id in ids {
+            let e = Wide::get_tracked(&self.db, id)
+                .await?
+                .with_context(|| format!("row {id} not found"))?;
+            self.wide.push(e);
+        }
+        Ok(())
+    }
+
+    async fn partial_update(&mut self, ups: &[PartialUp]) -> Result<()> {
+        ensure!(self.wide.len() == ups.len(), "prepare_partial not run");
+        for (e, u) in self.wide.iter_mut().zip(ups) {
+            ensure!(e.id == u.id, "loaded entities out of order");
+            e.n1 = u.n1;
+            // a tracked entity writes the one column that changed
             e.save(&self.db).await?;
         }
         Ok(())

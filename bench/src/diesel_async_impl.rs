@@ -7,7 +7,9 @@
 //! - bulk_insert: `insert_into(t).values(vec).execute` chunked, in
 //!   `conn.transaction`.
 //! - select_pk / select_10k / update_pk: as the sync contender.
-//! - save_history: `conn.transaction(async |c| { insert row; insert history })`.
+//! - save_history: the insert of insert_one; the trigger the harness created
+//!   writes the history row (`DAL_BENCH_HISTORY=tx`: `conn.transaction(async
+//!   |c| { insert row; insert history })`).
 //! - eager_has_many: as the sync contender (`belonging_to(&parents)` +
 //!   `grouped_by(&parents)`, the same `Associations` structs).
 //! - concurrent: its deadpool integration (`diesel_async::pooled_connection::
@@ -27,8 +29,8 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, Run
 
 use crate::diesel_impl::{DChild, DParent, DRow, eager_schema};
 use crate::workloads::{
-    ACQUIRE_TIMEOUT, Backend, CONC_POOL, ConcError, ConcPool, Contender, EagerResult, Row, Update,
-    Workload,
+    ACQUIRE_TIMEOUT, Backend, CONC_POOL, ConcError, ConcPool, Contender, EagerResult,
+    HistoryMethod, PartialUp, Row, Update, Workload,
 };
 
 pub mod schema {
@@ -39,8 +41,44 @@ pub mod schema {
         "dasync_save_history",
         "dasync_save_history_history"
     );
+    crate::diesel_wide_table!("dasync_partial_update");
 }
-use schema::{shared, t_bulk, t_hist, t_hrow, t_insert, t_update};
+use schema::{shared, t_bulk, t_hist, t_hrow, t_insert, t_update, t_wide};
+
+/// `stream_1m`: rows `1..=n` of `bench_stream` through `load_stream`; returns
+/// (rows, checksum).
+pub async fn stream(backend: Backend, url: &str, n: usize) -> Result<(usize, u64)> {
+    use crate::diesel_impl::schema::stream_rows as t;
+    use futures_util::StreamExt;
+    let n = n as i64;
+    let (mut count, mut sum) = (0usize, 0u64);
+    match backend {
+        Backend::Postgres => {
+            let mut c = AsyncPgConnection::establish(url).await?;
+            let mut s = t::table
+                .filter(t::id.le(n))
+                .load_stream::<DRow>(&mut c)
+                .await?;
+            while let Some(r) = s.next().await {
+                count += 1;
+                sum = sum.wrapping_add(r?.hash());
+            }
+        }
+        Backend::MySql => {
+            let mut c = AsyncMysqlConnection::establish(url).await?;
+            let mut s = t::table
+                .filter(t::id.le(n))
+                .load_stream::<DRow>(&mut c)
+                .await?;
+            while let Some(r) = s.next().await {
+                count += 1;
+                sum = sum.wrapping_add(r?.hash());
+            }
+        }
+        Backend::Sqlite => anyhow::bail!("diesel-async runs on PostgreSQL and MySQL only"),
+    }
+    Ok((count, sum))
+}
 
 // one value per process: the size difference does not matter
 #[allow(clippy::large_enum_variant)]
@@ -62,6 +100,7 @@ pub struct DieselAsyncContender {
     url: String,
     conn: Conn,
     chunk: usize,
+    backend: Backend,
 }
 
 impl DieselAsyncContender {
@@ -74,7 +113,8 @@ impl DieselAsyncContender {
         Ok(DieselAsyncContender {
             url: url.to_string(),
             conn,
-            chunk: backend.bulk_chunk(),
+            chunk: backend.bulk_chunk("diesel-async").unwrap_or(1),
+            backend,
         })
     }
 }
@@ -203,8 +243,41 @@ impl Contender for DieselAsyncContender {
         Ok(())
     }
 
+    async fn partial_update(&mut self, ups: &[PartialUp]) -> Result<()> {
+        for u in ups {
+            let n = each!(&mut self.conn, c => diesel::update(t_wide::table.find(u.id))
+                .set(t_wide::n1.eq(u.n1))
+                .execute(c)
+                .await)?;
+            ensure!(n == 1, "update of {} changed {n} rows", u.id);
+        }
+        Ok(())
+    }
+
     async fn save_history(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(rows.len());
+        if self.backend.history_method() != HistoryMethod::Transaction {
+            // one INSERT a save: the trigger on the table writes the history row
+            for r in rows {
+                ids.push(match &mut self.conn {
+                    Conn::Pg(c) => {
+                        diesel::insert_into(t_hrow::table)
+                            .values(crate::diesel_values!(t_hrow, r))
+                            .returning(t_hrow::id)
+                            .get_result::<i64>(c)
+                            .await?
+                    }
+                    Conn::My(c) => {
+                        diesel::insert_into(t_hrow::table)
+                            .values(crate::diesel_values!(t_hrow, r))
+                            .execute(c)
+                            .await?;
+                        mysql_last_id(c).await?
+                    }
+                });
+            }
+            return Ok(ids);
+        }
         for r in rows {
             let id = match &mut self.conn {
                 Conn::Pg(c) => {

@@ -11,7 +11,9 @@
 //! - select_pk: `t.find(id).get_result::<DRow>`.
 //! - select_10k: `t.load::<DRow>`.
 //! - update_pk: `update(t.find(id)).set((age.eq(..), score.eq(..))).execute`.
-//! - save_history: `conn.transaction(|c| insert row, insert history row)`.
+//! - save_history: the insert of insert_one; the trigger the harness created
+//!   writes the history row (`DAL_BENCH_HISTORY=tx`: `conn.transaction(|c|
+//!   insert row, insert history row)`).
 //! - eager_has_many: `parents::table.load::<DParent>`, then
 //!   `DChild::belonging_to(&parents).load::<DChild>` (`#[derive(Associations)]`
 //!   with `belongs_to(DParent, foreign_key = parent_id)`: `parent_id = ANY($1)`
@@ -28,7 +30,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Unsigned};
 
 use crate::sqlx_impl::SQLITE_PRAGMAS;
-use crate::workloads::{Backend, Contender, EagerResult, NoPool, Row, Update, Workload, row_hash};
+use crate::workloads::{
+    Backend, Contender, EagerResult, HistoryMethod, NoPool, PartialUp, Row, Update, Workload,
+    row_hash,
+};
 
 /// A `table!` with the bench columns.
 #[macro_export]
@@ -75,6 +80,29 @@ macro_rules! diesel_tables {
     };
 }
 
+/// The ten-column table of `partial_update` as `t_wide`.
+#[macro_export]
+macro_rules! diesel_wide_table {
+    ($sql:tt) => {
+        diesel::table! {
+            #[sql_name = $sql]
+            t_wide (id) {
+                id -> BigInt,
+                s1 -> Varchar,
+                s2 -> Varchar,
+                s3 -> Varchar,
+                s4 -> Varchar,
+                n1 -> Integer,
+                n2 -> Integer,
+                n3 -> Integer,
+                f1 -> Double,
+                f2 -> Double,
+                b1 -> Bool,
+            }
+        }
+    };
+}
+
 /// The insertable values of a row for table module `$t`.
 #[macro_export]
 macro_rules! diesel_values {
@@ -116,8 +144,56 @@ pub mod schema {
         "diesel_save_history",
         "diesel_save_history_history"
     );
+    crate::diesel_wide_table!("diesel_partial_update");
+    crate::diesel_row_table!(stream_rows, "bench_stream");
 }
-use schema::{shared, t_bulk, t_hist, t_hrow, t_insert, t_update};
+use schema::{shared, t_bulk, t_hist, t_hrow, t_insert, t_update, t_wide};
+
+/// `stream_1m`: rows `1..=n` of `bench_stream` through `load_iter` (on
+/// PostgreSQL in libpq's row-by-row mode, `PgRowByRowLoadingMode`; elsewhere
+/// the default mode); returns (rows, checksum).
+pub fn stream(backend: Backend, url: &str, n: usize) -> Result<(usize, u64)> {
+    use diesel::pg::PgRowByRowLoadingMode;
+    use diesel::query_dsl::methods::LoadQuery;
+    use schema::stream_rows as t;
+    let n = n as i64;
+    let (mut count, mut sum) = (0usize, 0u64);
+    let mut fold = |r: QueryResult<DRow>| -> Result<()> {
+        let r = r?;
+        count += 1;
+        sum = sum.wrapping_add(r.hash());
+        Ok(())
+    };
+    match backend {
+        Backend::Postgres => {
+            let mut c = PgConnection::establish(url)?;
+            let q = t::table.filter(t::id.le(n));
+            for r in LoadQuery::<_, DRow, PgRowByRowLoadingMode>::internal_load(q, &mut c)? {
+                fold(r)?;
+            }
+        }
+        Backend::MySql => {
+            let mut c = MysqlConnection::establish(url)?;
+            for r in t::table
+                .filter(t::id.le(n))
+                .load_iter::<DRow, diesel::connection::DefaultLoadingMode>(&mut c)?
+            {
+                fold(r)?;
+            }
+        }
+        Backend::Sqlite => {
+            let mut c = SqliteConnection::establish(url)?;
+            c.batch_execute(SQLITE_PRAGMAS)?;
+            for r in t::table
+                .filter(t::id.le(n))
+                .load_iter::<DRow, diesel::connection::DefaultLoadingMode>(&mut c)?
+            {
+                fold(r)?;
+            }
+        }
+    }
+    Ok((count, sum))
+}
 
 /// The tables of `eager_has_many` (shared by every contender; diesel-async
 /// uses them too).
@@ -263,6 +339,7 @@ macro_rules! each {
 pub struct DieselContender {
     conn: Conn,
     chunk: usize,
+    backend: Backend,
 }
 
 impl DieselContender {
@@ -278,7 +355,8 @@ impl DieselContender {
         };
         Ok(DieselContender {
             conn,
-            chunk: backend.bulk_chunk(),
+            chunk: backend.bulk_chunk("diesel").unwrap_or(1),
+            backend,
         })
     }
 }
@@ -387,8 +465,29 @@ impl Contender for DieselContender {
         Ok(())
     }
 
+    async fn partial_update(&mut self, ups: &[PartialUp]) -> Result<()> {
+        for u in ups {
+            let n = each!(&mut self.conn, c => diesel::update(t_wide::table.find(u.id))
+                .set(t_wide::n1.eq(u.n1))
+                .execute(c))?;
+            ensure!(n == 1, "update of {} changed {n} rows", u.id);
+        }
+        Ok(())
+    }
+
     async fn save_history(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(rows.len());
+        if self.backend.history_method() != HistoryMethod::Transaction {
+            // one INSERT a save: the trigger on the table writes the history row
+            for r in rows {
+                ids.push(match &mut self.conn {
+                    Conn::Pg(c) => hist_row_pg(c, r)?,
+                    Conn::My(c) => hist_row_my(c, r)?,
+                    Conn::Lite(c) => hist_row_lite(c, r)?,
+                });
+            }
+            return Ok(ids);
+        }
         for r in rows {
             let id = match &mut self.conn {
                 Conn::Pg(c) => c.transaction(|c| {

@@ -17,7 +17,10 @@
 //!   returned connections keep their prepared statements; 5 s timeout around
 //!   `get_conn`).
 //!
-//! History rows: a transaction with the row insert and the history insert.
+//! History rows: the prepared row insert; the `AFTER INSERT` trigger the
+//! harness created writes the history row (`DAL_BENCH_HISTORY=tx`: a
+//! transaction with the row insert and the history insert; `=cte`: one
+//! prepared CTE statement on PostgreSQL).
 //!
 //! Eager has-many: two statements, `SELECT .. FROM bench_parents` and
 //! `SELECT .. FROM bench_children WHERE parent_id IN (..)` with one bound
@@ -46,10 +49,11 @@ use mysql_async::prelude::Queryable;
 use tokio_postgres::NoTls;
 use tokio_postgres::types::{ToSql, Type};
 
-use crate::sqlx_impl::{SQLITE_PRAGMAS, history_insert_sql};
+use crate::sqlx_impl::{SQLITE_PRAGMAS, history_cte_sql, history_insert_sql};
 use crate::workloads::{
     ACQUIRE_TIMEOUT, Backend, CHILDREN_TABLE, CONC_POOL, ChildRow, ConcError, ConcPool, Contender,
-    EagerResult, PARENTS_TABLE, ReportRow, Row, Update, Workload, group_by_parent, row_hash,
+    EagerResult, HistoryMethod, PARENTS_TABLE, PartialUp, ReportRow, Row, Update, Workload,
+    group_by_parent, row_hash,
 };
 
 const COLS: &str = "name, email, age, score, active, created_at";
@@ -168,8 +172,10 @@ struct PgStmts {
     select_pk: tokio_postgres::Statement,
     select_all: tokio_postgres::Statement,
     update: tokio_postgres::Statement,
+    partial: tokio_postgres::Statement,
     hist_row: tokio_postgres::Statement,
     hist_insert: tokio_postgres::Statement,
+    hist_cte: tokio_postgres::Statement,
     bulk_unnest: tokio_postgres::Statement,
     parents: tokio_postgres::Statement,
     children_any: tokio_postgres::Statement,
@@ -204,6 +210,7 @@ enum Inner {
         select_pk: mysql_async::Statement,
         select_all: mysql_async::Statement,
         update: mysql_async::Statement,
+        partial: mysql_async::Statement,
         hist_row: mysql_async::Statement,
         hist_insert: mysql_async::Statement,
         parents: mysql_async::Statement,
@@ -246,9 +253,18 @@ impl Floor {
                     update: client
                         .prepare(&format!("UPDATE {} SET age = $1, score = $2 WHERE id = $3", t(Workload::UpdatePk)))
                         .await?,
+                    partial: client
+                        .prepare(&format!(
+                            "UPDATE {} SET n1 = $1 WHERE id = $2",
+                            t(Workload::PartialUpdate)
+                        ))
+                        .await?,
                     hist_row: client.prepare(&ins(t(Workload::SaveHistory))).await?,
                     hist_insert: client
                         .prepare(&history_insert_sql(&t(Workload::SaveHistory), &ph))
+                        .await?,
+                    hist_cte: client
+                        .prepare(&history_cte_sql(&t(Workload::SaveHistory)))
                         .await?,
                     bulk_unnest: client
                         .prepare(&format!(
@@ -303,6 +319,12 @@ impl Floor {
                         t(Workload::UpdatePk)
                     ))
                     .await?;
+                let partial = conn
+                    .prep(format!(
+                        "UPDATE {} SET n1 = ? WHERE id = ?",
+                        t(Workload::PartialUpdate)
+                    ))
+                    .await?;
                 let hist_row = conn.prep(ins(t(Workload::SaveHistory))).await?;
                 let hist_insert = conn
                     .prep(history_insert_sql(&t(Workload::SaveHistory), &["?"; 7]))
@@ -313,11 +335,12 @@ impl Floor {
                 Inner::My {
                     url: url.to_string(),
                     conn,
-                    chunk: backend.bulk_chunk(),
+                    chunk: backend.bulk_chunk("floor").unwrap_or(1),
                     insert,
                     select_pk,
                     select_all,
                     update,
+                    partial,
                     hist_row,
                     hist_insert,
                     parents,
@@ -438,6 +461,50 @@ async fn pg_copy(client: &mut tokio_postgres::Client, rows: &[Row]) -> Result<u6
     let n = writer.finish().await?;
     tx.commit().await?;
     Ok(n)
+}
+
+/// `stream_1m`: rows `1..=n` of `bench_stream` through the raw drivers'
+/// streaming reads: tokio-postgres `query_raw` (a `RowStream`), rusqlite's
+/// `Rows` iterator, mysql_async `exec_iter` + `stream`; returns (rows, checksum).
+pub async fn stream(backend: Backend, url: &str, n: usize) -> Result<(usize, u64)> {
+    use futures_util::StreamExt;
+    let sql = format!("SELECT {ALL_COLS} FROM bench_stream WHERE id <= ");
+    let (mut count, mut sum) = (0usize, 0u64);
+    match backend {
+        Backend::Postgres => {
+            let client = pg_connect(url).await?;
+            let st = client.prepare(&format!("{sql}$1")).await?;
+            let rows = client.query_raw(&st, [n as i64]).await?;
+            let mut rows = std::pin::pin!(rows);
+            while let Some(r) = rows.next().await {
+                count += 1;
+                sum = sum.wrapping_add(pg_row(&r?).hash());
+            }
+        }
+        Backend::Sqlite => {
+            let conn = open_lite(url)?;
+            let mut st = conn.prepare(&format!("{sql}?1"))?;
+            let mut rows = st.query([n as i64])?;
+            while let Some(r) = rows.next()? {
+                count += 1;
+                sum = sum.wrapping_add(lite_row(r)?.hash());
+            }
+        }
+        Backend::MySql => {
+            let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(url)?).await?;
+            let st = conn.prep(format!("{sql}?")).await?;
+            {
+                let mut result = conn.exec_iter(&st, (n as i64,)).await?;
+                let mut rows = result.stream::<MyRow>().await?.context("no result set")?;
+                while let Some(r) = rows.next().await {
+                    count += 1;
+                    sum = sum.wrapping_add(hash_tuple(&r?));
+                }
+            }
+            conn.disconnect().await?;
+        }
+    }
+    Ok((count, sum))
 }
 
 impl Contender for Floor {
@@ -681,8 +748,97 @@ impl Contender for Floor {
         Ok(())
     }
 
+    async fn partial_update(&mut self, ups: &[PartialUp]) -> Result<()> {
+        match &mut self.inner {
+            Inner::Pg { client, st, .. } => {
+                for u in ups {
+                    let n = client.execute(&st.partial, &[&u.n1, &u.id]).await?;
+                    ensure!(n == 1, "update of {} changed {n} rows", u.id);
+                }
+            }
+            Inner::Lite { conn, .. } => {
+                let sql = format!(
+                    "UPDATE {} SET n1 = ?1 WHERE id = ?2",
+                    t(Workload::PartialUpdate)
+                );
+                for u in ups {
+                    let n = conn
+                        .prepare_cached(&sql)?
+                        .execute(rusqlite::params![u.n1, u.id])?;
+                    ensure!(n == 1, "update of {} changed {n} rows", u.id);
+                }
+            }
+            Inner::My { conn, partial, .. } => {
+                for u in ups {
+                    conn.exec_drop(&*partial, (u.n1, u.id)).await?;
+                    let n = conn.affected_rows();
+                    ensure!(n == 1, "update of {} changed {n} rows", u.id);
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn save_history(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(rows.len());
+        let method = match &self.inner {
+            Inner::Pg { .. } => Backend::Postgres,
+            Inner::Lite { .. } => Backend::Sqlite,
+            Inner::My { .. } => Backend::MySql,
+        }
+        .history_method();
+        if method != HistoryMethod::Transaction {
+            // one statement a save: the trigger (or the CTE) writes the history row
+            match &mut self.inner {
+                Inner::Pg { client, st, .. } => {
+                    let stmt = if method == HistoryMethod::Cte {
+                        &st.hist_cte
+                    } else {
+                        &st.hist_row
+                    };
+                    for r in rows {
+                        let row = client
+                            .query_one(
+                                stmt,
+                                &[
+                                    &r.name,
+                                    &r.email,
+                                    &r.age,
+                                    &r.score,
+                                    &r.active,
+                                    &r.created_at,
+                                ],
+                            )
+                            .await?;
+                        ids.push(row.get(0));
+                    }
+                }
+                Inner::Lite { conn, .. } => {
+                    let ins = format!(
+                        "INSERT INTO {} ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        t(Workload::SaveHistory)
+                    );
+                    for r in rows {
+                        conn.prepare_cached(&ins)?.execute(rusqlite::params![
+                            r.name,
+                            r.email,
+                            r.age,
+                            r.score,
+                            r.active,
+                            r.created_at
+                        ])?;
+                        ids.push(conn.last_insert_rowid());
+                    }
+                }
+                Inner::My { conn, hist_row, .. } => {
+                    for r in rows {
+                        conn.exec_drop(&*hist_row, my_params(r)).await?;
+                        ids.push(conn.last_insert_id().context("no last insert id")? as i64);
+                    }
+                }
+            }
+            return Ok(ids);
+        }
         match &mut self.inner {
             Inner::Pg { client, st, .. } => {
                 for r in rows {

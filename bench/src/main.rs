@@ -2,6 +2,7 @@
 //! through dal, raw sqlx (pool and dedicated connection), SeaORM, Diesel,
 //! diesel-async and the raw drivers. See bench/README.md.
 
+mod chart;
 mod dal_impl;
 mod diesel_async_impl;
 mod diesel_impl;
@@ -9,6 +10,7 @@ mod floor;
 mod report;
 mod seaorm_impl;
 mod sqlx_impl;
+mod stream;
 mod workloads;
 
 use std::collections::HashMap;
@@ -60,10 +62,34 @@ struct Args {
     /// are on either way (dal's defaults).
     #[arg(long)]
     bare: bool,
+    /// Rows per multi-row INSERT of bulk_insert for every contender that
+    /// chunks (dal excepted: it chooses its own), instead of each one's
+    /// measured best (the chunk sweep, bench/chunk-sweep.sh).
+    #[arg(long)]
+    bulk_chunk: Option<usize>,
+    /// Where the chart of the ratios to the floor is written (SVG).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/ratios.svg"))]
+    svg: String,
+    /// Internal: stream `bench_stream` in this process for one contender, print the figures.
+    #[arg(long, hide = true)]
+    stream_child: Option<String>,
+    /// Internal: rows to stream (`--stream-child`).
+    #[arg(long, hide = true, default_value_t = 0)]
+    stream_rows: usize,
+    /// Internal: run dal without subscriber and recorder, taking orders on stdin.
+    #[arg(long, hide = true)]
+    bare_worker: bool,
+    /// Internal: the backend of `--stream-child` / `--bare-worker`.
+    #[arg(long, hide = true, default_value = "")]
+    child_backend: String,
+    /// Internal: the database URL (or SQLite path) of `--stream-child` / `--bare-worker`.
+    #[arg(long, hide = true, default_value = "")]
+    child_url: String,
 }
 
-const ALL_CONTENDERS: [&str; 7] = [
+const ALL_CONTENDERS: [&str; 8] = [
     "dal",
+    "dal-bare",
     "sqlx-pool",
     "sqlx-conn",
     "sea-orm",
@@ -96,10 +122,44 @@ macro_rules! dispatch {
     };
 }
 
+/// The command line that produced this output, as typed (quoted where
+/// needed), after the `DAL_BENCH_*` variables that change what is measured.
+pub fn command_line() -> String {
+    let mut vars: Vec<String> = std::env::vars()
+        // the server URLs stay out: they may hold a password
+        .filter(|(k, _)| k.starts_with("DAL_BENCH_") && !k.ends_with("_URL"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    vars.sort();
+    vars.into_iter()
+        .chain(std::env::args())
+        .map(|a| {
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
-    if !args.bare {
+    CHUNK_OVERRIDE
+        .set(args.bulk_chunk)
+        .expect("set once, before any contender opens");
+    // the bare worker is dal without subscriber and recorder, whatever the flags
+    if !args.bare && !args.bare_worker {
+        // DAL_BENCH_SPAN_EVENTS=1 prints every span as it opens (with
+        // RUST_LOG=dal::query=debug: each statement dal sends, with its SQL)
+        let span_events = if std::env::var_os("DAL_BENCH_SPAN_EVENTS").is_some() {
+            tracing_subscriber::fmt::format::FmtSpan::NEW
+        } else {
+            tracing_subscriber::fmt::format::FmtSpan::NONE
+        };
         tracing_subscriber::fmt()
+            .with_span_events(span_events)
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env()
                     .unwrap_or_else(|_| "info".into()),
@@ -113,6 +173,23 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let Some(contender) = args.stream_child.clone() {
+        return rt.block_on(async {
+            tokio::spawn(async move {
+                stream::child(
+                    &contender,
+                    &args.child_backend,
+                    &args.child_url,
+                    args.stream_rows,
+                )
+                .await
+            })
+            .await
+        })?;
+    }
+    if args.bare_worker {
+        return rt.block_on(async { tokio::spawn(bare_worker(args)).await })?;
+    }
     // Everything runs inside a spawned task, on a runtime worker, as a server's code would.
     let ok = rt.block_on(async { tokio::spawn(run(args)).await })??;
     if !ok {
@@ -172,6 +249,22 @@ fn bench_table(name: &str) -> Table {
         t.double("score");
         t.boolean("active");
         t.timestamp("created_at");
+    })
+}
+
+/// The ten-data-column table of `partial_update`.
+fn wide_table(name: &str) -> Table {
+    Table::build(name, |t| {
+        t.id();
+        for c in ["s1", "s2", "s3", "s4"] {
+            t.string(c, 100);
+        }
+        for c in ["n1", "n2", "n3"] {
+            t.integer(c);
+        }
+        t.double("f1");
+        t.double("f2");
+        t.boolean("b1");
     })
 }
 
@@ -388,6 +481,16 @@ async fn measure_once<C: Contender>(
             let table = w.table(prefix).unwrap();
             env.recreate(&bench_table(&table)).await?;
             env.recreate(&history_table(&table)).await?;
+            if prefix != "dal" && env.backend.history_method() != HistoryMethod::Transaction {
+                // the peers' best one-statement method: a trigger writes the
+                // history row (created untimed, as dal's own trigger is); the
+                // CTE needs no trigger
+                if env.backend.history_method() == HistoryMethod::Trigger {
+                    for ddl in sqlx_impl::history_trigger_sql(env.backend, &table) {
+                        env.admin.execute_script(&ddl).await?;
+                    }
+                }
+            }
             c.prepare_history(&table).await?;
             let rows = gen_rows(env.n);
             let t0 = Instant::now();
@@ -470,6 +573,34 @@ async fn measure_once<C: Contender>(
                 elapsed,
             })
         }
+        Workload::PartialUpdate => {
+            let table = w.table(prefix).unwrap();
+            env.recreate(&wide_table(&table)).await?;
+            let copied = env
+                .verifier
+                .execute(format!(
+                    "INSERT INTO {table} ({WIDE_COLS}) SELECT {WIDE_COLS} FROM {WIDE_TABLE}"
+                ))
+                .await?;
+            ensure!(copied as usize == TABLE_ROWS, "copied {copied} rows");
+            let ids = distinct_ids(env.n, seed);
+            let ups = partial_updates(&ids);
+            c.prepare_partial(&ids).await?;
+            let t0 = Instant::now();
+            c.partial_update(&ups).await?;
+            let elapsed = t0.elapsed();
+            let (count, sum) = env.verifier.wide_checksum(&table).await?;
+            ensure!(count == TABLE_ROWS, "{table}: {count} rows");
+            ensure!(
+                sum == expected_wide_checksum(&ups),
+                "{table}: table content after the updates is wrong (checksum)"
+            );
+            Ok(Sample {
+                ops: ups.len(),
+                elapsed,
+            })
+        }
+        Workload::Stream1m => bail!("stream_1m is measured by child processes"),
         Workload::Concurrent => bail!("concurrent is measured by measure_concurrent"),
     }
 }
@@ -558,8 +689,15 @@ async fn open_contenders(
     out
 }
 
-/// Connect to the server, create the `dal_bench` database; `Err` = skip the backend.
+/// Connect to the server, create the `dal_bench` database (or the one named
+/// by `DAL_BENCH_DB`: two harnesses on one server must not share tables);
+/// `Err` = skip the backend.
 async fn prepare_server(backend: Backend, url: &str) -> Result<(String, String)> {
+    let db = std::env::var("DAL_BENCH_DB").unwrap_or_else(|_| "dal_bench".into());
+    ensure!(
+        !db.is_empty() && db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "DAL_BENCH_DB must be letters, digits and underscores"
+    );
     let admin = tokio::time::timeout(Duration::from_secs(10), dal_impl::connect(url, 2))
         .await
         .map_err(|_| anyhow::anyhow!("no answer within 10 s"))??;
@@ -580,20 +718,20 @@ async fn prepare_server(backend: Backend, url: &str) -> Result<(String, String)>
         Backend::Postgres => {
             let exists: i64 = admin
                 .fetch_scalar(
-                    "SELECT COUNT(*) FROM pg_database WHERE datname = 'dal_bench'",
+                    &format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{db}'"),
                     (),
                 )
                 .await?;
             if exists == 0 {
-                admin.execute("CREATE DATABASE dal_bench", ()).await?;
+                admin.execute(&format!("CREATE DATABASE {db}"), ()).await?;
             }
-            with_database(url, "dal_bench")?
+            with_database(url, &db)?
         }
         Backend::MySql => {
             admin
-                .execute("CREATE DATABASE IF NOT EXISTS dal_bench", ())
+                .execute(&format!("CREATE DATABASE IF NOT EXISTS {db}"), ())
                 .await?;
-            with_database(url, "dal_bench")?
+            with_database(url, &db)?
         }
         Backend::Sqlite => url.to_string(),
     };
@@ -601,14 +739,13 @@ async fn prepare_server(backend: Backend, url: &str) -> Result<(String, String)>
     Ok((bench_url, version))
 }
 
-async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -> Result<bool> {
-    let tmp;
-    let (url, target) = match backend {
-        Backend::Sqlite => {
-            tmp = tempfile::tempdir()?;
-            let path = tmp.path().join("bench.db").to_string_lossy().into_owned();
-            (format!("sqlite://{path}"), Target::Lite(path))
-        }
+/// Where a backend's contenders connect: (dal URL, sqlx target).
+fn backend_target(backend: Backend, args: &Args, sqlite_path: &str) -> (String, Target) {
+    match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{sqlite_path}"),
+            Target::Lite(sqlite_path.to_string()),
+        ),
         Backend::Postgres => {
             let u = std::env::var("DAL_BENCH_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -625,7 +762,186 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
                 .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
             (u.clone(), Target::My(u))
         }
+    }
+}
+
+/// The harness's view of a backend for `measure_once`, without creating or
+/// filling any shared table (the bare worker reuses the parent's).
+async fn open_env(backend: Backend, url: &str, target: &Target, n: usize) -> Result<Env> {
+    Ok(Env {
+        backend,
+        url: url.to_string(),
+        admin: dal_impl::connect(url, 2).await?,
+        verifier: Verifier::new(target).await?,
+        n,
+        expected_all: checksum(&(1..=TABLE_ROWS as i64).map(shared_row).collect::<Vec<_>>()),
+        expected_eager: expected_eager_checksum(),
+        expected_report: expected_report(),
+    })
+}
+
+/// The plain connection string of a target (a SQLite path, a server URL).
+fn plain(target: &Target) -> String {
+    match target {
+        Target::Lite(p) => p.clone(),
+        Target::Pg(u) | Target::My(u) => u.clone(),
+    }
+}
+
+/// `dal (bare)`: dal in a child process with no `tracing` subscriber and no
+/// `metrics` recorder, measuring what it is told to on the same tables, so
+/// its runs interleave with everyone else's.
+struct BareWorker {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl BareWorker {
+    async fn spawn(backend: Backend, target: &Target, n: usize) -> Result<BareWorker> {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new(std::env::current_exe()?)
+            .args([
+                "--bare-worker",
+                "--child-backend",
+                backend.name(),
+                "--child-url",
+                &plain(target),
+                "--n",
+                &n.to_string(),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("spawn the bare worker")?;
+        let stdin = child.stdin.take().context("worker stdin")?;
+        let stdout = tokio::io::BufReader::new(child.stdout.take().context("worker stdout")?);
+        let mut w = BareWorker {
+            child,
+            stdin,
+            stdout: stdout.lines(),
+        };
+        let hello = w.ask("hello").await?;
+        ensure!(hello == "ready", "bare worker said {hello:?}");
+        Ok(w)
+    }
+
+    async fn ask(&mut self, order: &str) -> Result<String> {
+        use tokio::io::AsyncWriteExt;
+        self.stdin
+            .write_all(format!("{order}\n").as_bytes())
+            .await?;
+        self.stdin.flush().await?;
+        let line = self
+            .stdout
+            .next_line()
+            .await?
+            .context("the bare worker exited")?;
+        match line.strip_prefix("err ") {
+            Some(e) => bail!("{e}"),
+            None => Ok(line.strip_prefix("ok ").unwrap_or(&line).to_string()),
+        }
+    }
+
+    async fn measure(&mut self, w: Workload, run: usize) -> Result<Sample> {
+        let a = self.ask(&format!("run {} {run}", w.name())).await?;
+        let (ops, nanos) = a.split_once(' ').context("bad answer")?;
+        Ok(Sample {
+            ops: ops.parse()?,
+            elapsed: Duration::from_nanos(nanos.parse()?),
+        })
+    }
+
+    async fn concurrent(&mut self, runs: usize) -> Result<Vec<ConcStats>> {
+        let a = self.ask(&format!("concurrent {runs}")).await?;
+        a.split(';')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                let v: Vec<u64> = s.split(',').map(str::parse).collect::<Result<_, _>>()?;
+                ensure!(v.len() == 5, "bad concurrent answer {s:?}");
+                Ok(ConcStats {
+                    elapsed: Duration::from_nanos(v[0]),
+                    queries: v[1] as usize,
+                    acquire_timeouts: v[2] as usize,
+                    p50: Duration::from_nanos(v[3]),
+                    p99: Duration::from_nanos(v[4]),
+                })
+            })
+            .collect()
+    }
+
+    async fn close(mut self) {
+        drop(self.stdin);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+}
+
+/// The child side of [`BareWorker`]: orders on stdin, answers on stdout.
+async fn bare_worker(args: Args) -> Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let backend = Backend::parse(&args.child_backend).context("--child-backend")?;
+    let target = match backend {
+        Backend::Sqlite => Target::Lite(args.child_url.clone()),
+        Backend::Postgres => Target::Pg(args.child_url.clone()),
+        Backend::MySql => Target::My(args.child_url.clone()),
     };
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", args.child_url),
+        _ => args.child_url.clone(),
+    };
+    let env = open_env(backend, &url, &target, args.n).await?;
+    let mut dal = dal_impl::DalContender::new(&url).await?;
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut out = tokio::io::stdout();
+    while let Some(line) = lines.next_line().await? {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let answer: Result<String> = match words.as_slice() {
+            ["hello"] => Ok("ready".to_string()),
+            ["run", w, run] => match Workload::parse(w) {
+                Some(w) => measure_once(&mut dal, &env, w, run.parse()?)
+                    .await
+                    .map(|s| format!("{} {}", s.ops, s.elapsed.as_nanos())),
+                None => Err(anyhow::anyhow!("unknown workload {w}")),
+            },
+            ["concurrent", runs] => {
+                measure_concurrent(&mut dal, runs.parse()?)
+                    .await
+                    .map(|stats| {
+                        stats
+                            .iter()
+                            .map(|s| {
+                                format!(
+                                    "{},{},{},{},{};",
+                                    s.elapsed.as_nanos(),
+                                    s.queries,
+                                    s.acquire_timeouts,
+                                    s.p50.as_nanos(),
+                                    s.p99.as_nanos()
+                                )
+                            })
+                            .collect()
+                    })
+            }
+            _ => Err(anyhow::anyhow!("unknown order {line:?}")),
+        };
+        let text = match answer {
+            Ok(a) => format!("ok {a}\n"),
+            Err(e) => format!("err {}\n", format!("{e:#}").replace('\n', " ")),
+        };
+        out.write_all(text.as_bytes()).await?;
+        out.flush().await?;
+    }
+    dal.close();
+    env.verifier.close().await;
+    env.admin.close();
+    Ok(())
+}
+
+async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -> Result<bool> {
+    let tmp = tempfile::tempdir()?;
+    let sqlite_path = tmp.path().join("bench.db").to_string_lossy().into_owned();
+    let (url, target) = backend_target(backend, args, &sqlite_path);
     let (url, version) = match prepare_server(backend, &url).await {
         Ok(v) => v,
         Err(e) => {
@@ -642,16 +958,8 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
         t => t,
     };
     println!("\n##### {} — {version}", backend.name());
-    let env = Env {
-        backend,
-        url: url.clone(),
-        admin: dal_impl::connect(&url, 2).await?,
-        verifier: Verifier::new(&target).await?,
-        n: args.n,
-        expected_all: checksum(&(1..=TABLE_ROWS as i64).map(shared_row).collect::<Vec<_>>()),
-        expected_eager: expected_eager_checksum(),
-        expected_report: expected_report(),
-    };
+    let env = open_env(backend, &url, &target, args.n).await?;
+    let selected = |w: Workload| args.only.is_empty() || args.only.iter().any(|o| o == w.name());
     env.recreate(&bench_table(SHARED_TABLE)).await?;
     env.verifier.fill_shared(TABLE_ROWS).await?;
     // eager_has_many's parents and children (children first: the foreign key)
@@ -660,17 +968,22 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
     env.admin.create_table(&children_table()).await?;
     env.verifier.fill_eager().await?;
     // report_join_group's users and orders (100,000 rows): only when it runs
-    let report = args.only.is_empty()
-        || args
-            .only
-            .iter()
-            .any(|o| o == Workload::ReportJoinGroup.name());
+    let report = selected(Workload::ReportJoinGroup);
     if report {
         let (users, orders) = report_tables();
         env.admin.drop_table_if_exists(REPORT_ORDERS_TABLE).await?;
         env.recreate(&users).await?;
         env.admin.create_table(&orders).await?;
         env.verifier.fill_report().await?;
+    }
+    // partial_update's source table (10,000 rows of ten columns)
+    if selected(Workload::PartialUpdate) {
+        env.recreate(&wide_table(WIDE_TABLE)).await?;
+        env.verifier.fill_wide().await?;
+    }
+    // stream_1m's million rows: kept between runs of the harness when intact
+    if selected(Workload::Stream1m) {
+        stream::ensure_table(&env).await?;
     }
     if backend == Backend::Postgres {
         for t in [SHARED_TABLE, PARENTS_TABLE, CHILDREN_TABLE] {
@@ -698,8 +1011,13 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
             Workload::BulkInsert,
             Workload::UpdatePk,
             Workload::SaveHistory,
+            Workload::PartialUpdate,
         ] {
             let table = w.table(prefix).unwrap();
+            if w == Workload::PartialUpdate {
+                env.recreate(&wide_table(&table)).await?;
+                continue;
+            }
             env.recreate(&bench_table(&table)).await?;
             if w == Workload::SaveHistory {
                 env.recreate(&history_table(&table)).await?;
@@ -718,35 +1036,84 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
             }
         }
     }
-    let names: Vec<&'static str> = contenders.iter().map(|(n, _)| *n).collect();
-    let workloads: Vec<Workload> = Workload::ALL
-        .into_iter()
-        .filter(|w| args.only.is_empty() || args.only.iter().any(|o| o == w.name()))
-        .collect();
+    let want = |n: &str| args.contenders.is_empty() || args.contenders.iter().any(|w| w == n);
+    let mut bare = None;
+    if want("dal-bare") {
+        match BareWorker::spawn(backend, &target, args.n).await {
+            Ok(w) => bare = Some(w),
+            Err(e) => {
+                ok = false;
+                println!("FAILED to open dal-bare on {}: {e:#}", backend.name());
+            }
+        }
+    }
+    let mut names: Vec<&'static str> = contenders.iter().map(|(n, _)| *n).collect();
+    if bare.is_some() {
+        names.push("dal-bare");
+    }
+    let workloads: Vec<Workload> = Workload::ALL.into_iter().filter(|w| selected(*w)).collect();
     let mut cells: Vec<Cell> = Vec::new();
 
     for &w in &workloads {
         let t0 = Instant::now();
-        let mut wcells: Vec<Cell> = contenders
+        let mut wcells: Vec<Cell> = ALL_CONTENDERS
             .iter()
-            .filter(|(_, c)| dispatch!(c, c => c.supports(w)))
-            .map(|(name, _)| Cell {
+            .copied()
+            .filter(|name| names.contains(name))
+            .filter(|name| match contenders.iter().find(|(n, _)| n == name) {
+                Some((_, c)) => dispatch!(c, c => c.supports(w)),
+                None => true, // dal-bare: as dal
+            })
+            .filter(|name| {
+                !(w == Workload::Stream1m && *name == "diesel-async" && backend == Backend::Sqlite)
+            })
+            .map(|name| Cell {
                 backend: backend.name(),
                 workload: w,
                 contender: name,
                 runs: Vec::new(),
                 conc: Vec::new(),
+                mem: Vec::new(),
                 failed: None,
             })
             .collect();
-        if w == Workload::Concurrent {
+        if w == Workload::Stream1m {
+            // child processes: one per contender, per size, per run
+            for run in 0..=args.runs {
+                for cell in wcells.iter_mut().filter(|c| c.failed.is_none()) {
+                    match stream::measure(backend, &target, cell.contender, args.bare).await {
+                        Ok((rate, mem)) => {
+                            if run > 0 {
+                                cell.runs.push(rate);
+                                cell.mem.push(mem);
+                            }
+                        }
+                        Err(e) => {
+                            println!(
+                                "FAILED {} {} {}: {e:#}",
+                                backend.name(),
+                                w.name(),
+                                cell.contender
+                            );
+                            cell.failed = Some(format!("{e:#}"));
+                            ok = false;
+                        }
+                    }
+                }
+            }
+        } else if w == Workload::Concurrent {
             // one contender at a time: each pool holds 20 server connections
             for cell in wcells.iter_mut() {
-                let (_, c) = contenders
-                    .iter_mut()
-                    .find(|(n, _)| *n == cell.contender)
-                    .unwrap();
-                match dispatch!(c, c => measure_concurrent(c, args.runs).await) {
+                let res = if cell.contender == "dal-bare" {
+                    bare.as_mut().expect("listed").concurrent(args.runs).await
+                } else {
+                    let (_, c) = contenders
+                        .iter_mut()
+                        .find(|(n, _)| *n == cell.contender)
+                        .unwrap();
+                    dispatch!(c, c => measure_concurrent(c, args.runs).await)
+                };
+                match res {
                     Ok(stats) => {
                         cell.runs = stats
                             .iter()
@@ -770,11 +1137,16 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
             // runs interleaved across contenders, so drift hits everyone alike
             for run in 0..=args.runs {
                 for cell in wcells.iter_mut().filter(|c| c.failed.is_none()) {
-                    let (_, c) = contenders
-                        .iter_mut()
-                        .find(|(n, _)| *n == cell.contender)
-                        .unwrap();
-                    match dispatch!(c, c => measure_once(c, &env, w, run).await) {
+                    let res = if cell.contender == "dal-bare" {
+                        bare.as_mut().expect("listed").measure(w, run).await
+                    } else {
+                        let (_, c) = contenders
+                            .iter_mut()
+                            .find(|(n, _)| *n == cell.contender)
+                            .unwrap();
+                        dispatch!(c, c => measure_once(c, &env, w, run).await)
+                    };
+                    match res {
                         Ok(s) => {
                             if run > 0 {
                                 cell.runs.push(s.ops as f64 / s.elapsed.as_secs_f64());
@@ -811,6 +1183,9 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
     all_cells.extend(cells);
 
     // leave nothing behind in the server but the dal_bench database
+    if let Some(b) = bare {
+        b.close().await;
+    }
     for (_, c) in contenders {
         if let Any::Dal(d) = &c {
             d.close();
@@ -823,6 +1198,7 @@ async fn run_backend(backend: Backend, args: &Args, all_cells: &mut Vec<Cell>) -
     env.verifier.close().await;
     env.admin.close();
     let _ = (&env.url, env.backend);
+    drop(tmp);
     Ok(ok)
 }
 
@@ -837,6 +1213,7 @@ async fn run(args: Args) -> Result<bool> {
             bail!("unknown contender {c:?}");
         }
     }
+    println!("command: {}", command_line());
     println!("{}", machine_description());
     println!(
         "settings: n = {}, runs = {} (+1 warm-up), bulk = {TABLE_ROWS} rows, select_10k = {SELECT_ALL_REPEAT} x {TABLE_ROWS} rows, eager_has_many = {EAGER_REPEAT} x ({EAGER_PARENTS} parents + {EAGER_CHILDREN} children), report_join_group = {REPORT_REPEAT} x ({REPORT_ORDERS} orders joined to {REPORT_USERS} users, grouped), concurrent = {CONC_TASKS} tasks x {CONC_QUERIES} queries on {CONC_POOL} connections",
@@ -846,11 +1223,8 @@ async fn run(args: Args) -> Result<bool> {
     let mut ok = true;
     let mut cells = Vec::new();
     for b in &args.backends {
-        let backend = match b.trim() {
-            "sqlite" => Backend::Sqlite,
-            "postgres" | "postgresql" | "pg" => Backend::Postgres,
-            "mysql" | "mariadb" => Backend::MySql,
-            other => bail!("unknown backend {other:?} (sqlite, postgres, mysql)"),
+        let Some(backend) = Backend::parse(b) else {
+            bail!("unknown backend {b:?} (sqlite, postgres, mysql)");
         };
         match run_backend(backend, &args, &mut cells).await {
             Ok(true) => {}
@@ -863,5 +1237,12 @@ async fn run(args: Args) -> Result<bool> {
         report::write_csv(&args.csv, &cells)?;
     }
     println!("\nCSV: {}", args.csv);
+    match chart::write_svg(&args.svg, &cells) {
+        Ok(()) => println!("chart: {}", args.svg),
+        Err(e) => {
+            println!("FAILED to draw the chart {}: {e:#}", args.svg);
+            ok = false;
+        }
+    }
     Ok(ok)
 }

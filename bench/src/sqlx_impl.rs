@@ -6,12 +6,16 @@
 //!
 //! - insert_one: `INSERT .. RETURNING id` (PostgreSQL), `last_insert_id()` /
 //!   `last_insert_rowid()` from the result elsewhere.
-//! - bulk_insert: PostgreSQL one `INSERT .. SELECT * FROM UNNEST($1::text[], ..)`
-//!   with column arrays; MySQL/SQLite `QueryBuilder::push_values` multi-row
-//!   inserts chunked under the bind limit, in one transaction.
+//! - bulk_insert: PostgreSQL binary `COPY .. FROM STDIN (FORMAT binary)`
+//!   through `copy_in_raw` (the payload built by hand, `pg_binary_copy`);
+//!   MySQL/SQLite `QueryBuilder::push_values` multi-row inserts, the best
+//!   measured chunk (`Backend::bulk_chunk`), in one transaction.
 //! - select_pk / select_10k: `query_as::<_, SRow>`.
 //! - update_pk: `UPDATE .. SET age = ?, score = ? WHERE id = ?`.
-//! - save_history: `begin()`, insert row, insert history row, `commit()`.
+//! - save_history: one insert; the `AFTER INSERT` trigger the harness created
+//!   writes the history row (`DAL_BENCH_HISTORY=tx`: `begin()`, insert row,
+//!   insert history row, `commit()`; `=cte` on PostgreSQL: one `WITH ins AS
+//!   (INSERT .. RETURNING *) INSERT INTO .._history ..` statement).
 //! - eager_has_many: `query_as::<_, SRow>` for the parents, then
 //!   `query_as::<_, SChild>` for their children (`parent_id = ANY($1)` with one
 //!   array on PostgreSQL; `parent_id IN (?, ..)` with one `.bind` per key,
@@ -39,8 +43,9 @@ use sqlx::{AssertSqlSafe, Connection, MySql, Postgres, QueryBuilder, SqlSafeStr,
 
 use crate::workloads::{
     ACQUIRE_TIMEOUT, Backend, CHILDREN_TABLE, CONC_POOL, ConcError, ConcPool, Contender,
-    EAGER_CHILDREN, EAGER_PARENTS, EagerResult, PARENTS_TABLE, REPORT_ORDERS, REPORT_ORDERS_TABLE,
-    REPORT_USERS, REPORT_USERS_TABLE, ReportOrder, ReportRow, Row, Update, Workload,
+    EAGER_CHILDREN, EAGER_PARENTS, EagerResult, HistoryMethod, PARENTS_TABLE, PartialUp,
+    REPORT_ORDERS, REPORT_ORDERS_TABLE, REPORT_USERS, REPORT_USERS_TABLE, ReportOrder, ReportRow,
+    Row, STREAM_ROWS, STREAM_TABLE, TABLE_ROWS, Update, WIDE_COLS, WIDE_TABLE, WideRow, Workload,
     group_by_parent, report_order, report_user, row_hash,
 };
 
@@ -185,9 +190,12 @@ struct Sql {
     select_pk: SqlStr,
     select_all: SqlStr,
     update: SqlStr,
+    partial: SqlStr,
     hist_row: SqlStr,
     hist_insert: SqlStr,
     bulk_head: String,
+    bulk_copy: String,
+    hist_cte: SqlStr,
     parents: SqlStr,
     children_any: SqlStr,
     report: SqlStr,
@@ -203,6 +211,104 @@ pub fn history_insert_sql(table: &str, placeholders: &[&str]) -> String {
         "INSERT INTO {table}_history (history_version, history_operation, {ALL_COLS}) VALUES (1, 'insert', {})",
         placeholders.join(", ")
     )
+}
+
+/// PostgreSQL's one-statement row + history row: `WITH ins AS (INSERT ..
+/// RETURNING *) INSERT INTO {t}_history (..) SELECT 1, 'insert', .. FROM ins
+/// RETURNING id`.
+pub fn history_cte_sql(table: &str) -> String {
+    format!(
+        "WITH ins AS (INSERT INTO {table} ({COLS}) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ALL_COLS}) \
+         INSERT INTO {table}_history (history_version, history_operation, {ALL_COLS}) \
+         SELECT 1, 'insert', {ALL_COLS} FROM ins RETURNING id"
+    )
+}
+
+/// The statements that make an `AFTER INSERT` trigger on `table` write its
+/// history row (version 1, operation `insert`, the row's values) into
+/// `{table}_history`, in the same statement: what the peers get for
+/// `save_history` (created untimed, as dal's own trigger is).
+pub fn history_trigger_sql(backend: Backend, table: &str) -> Vec<String> {
+    let cols = ALL_COLS;
+    let new_cols = ALL_COLS
+        .split(", ")
+        .map(|c| format!("NEW.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let insert = format!(
+        "INSERT INTO {table}_history (history_version, history_operation, {cols}) VALUES (1, 'insert', {new_cols})"
+    );
+    let name = format!("{table}_hist");
+    match backend {
+        Backend::Postgres => vec![
+            format!(
+                "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN {insert}; RETURN NULL; END $f$"
+            ),
+            format!("DROP TRIGGER IF EXISTS {name} ON {table}"),
+            format!(
+                "CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+            ),
+        ],
+        Backend::MySql => vec![
+            format!("DROP TRIGGER IF EXISTS {name}"),
+            format!("CREATE TRIGGER {name} AFTER INSERT ON {table} FOR EACH ROW {insert}"),
+        ],
+        Backend::Sqlite => vec![
+            format!("DROP TRIGGER IF EXISTS {name}"),
+            format!("CREATE TRIGGER {name} AFTER INSERT ON {table} BEGIN {insert}; END"),
+        ],
+    }
+}
+
+/// The binary `COPY` payload of the bench columns (name, email, age, score,
+/// active, created_at), written by hand: the signature, flags and header
+/// extension length, then per row the field count and each field as a
+/// big-endian length and value (text as its bytes, int4, float8, bool as one
+/// byte, timestamp as microseconds since 2000-01-01), then the -1 trailer.
+pub fn pg_binary_copy(rows: &[Row]) -> Vec<u8> {
+    binary_copy(rows, false)
+}
+
+/// [`pg_binary_copy`] with the id as a first column (int8).
+pub fn pg_binary_copy_with_ids(rows: &[Row]) -> Vec<u8> {
+    binary_copy(rows, true)
+}
+
+fn binary_copy(rows: &[Row], with_id: bool) -> Vec<u8> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
+        .expect("valid date")
+        .and_hms_opt(0, 0, 0)
+        .expect("valid time");
+    let mut out = Vec::with_capacity(19 + rows.len() * 90 + 2);
+    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    out.extend_from_slice(&0i32.to_be_bytes());
+    out.extend_from_slice(&0i32.to_be_bytes());
+    for r in rows {
+        if with_id {
+            out.extend_from_slice(&7i16.to_be_bytes());
+            out.extend_from_slice(&8i32.to_be_bytes());
+            out.extend_from_slice(&r.id.to_be_bytes());
+        } else {
+            out.extend_from_slice(&6i16.to_be_bytes());
+        }
+        for text in [&r.name, &r.email] {
+            out.extend_from_slice(&(text.len() as i32).to_be_bytes());
+            out.extend_from_slice(text.as_bytes());
+        }
+        out.extend_from_slice(&4i32.to_be_bytes());
+        out.extend_from_slice(&r.age.to_be_bytes());
+        out.extend_from_slice(&8i32.to_be_bytes());
+        out.extend_from_slice(&r.score.to_bits().to_be_bytes());
+        out.extend_from_slice(&1i32.to_be_bytes());
+        out.push(u8::from(r.active));
+        let micros = (r.created_at - epoch)
+            .num_microseconds()
+            .expect("timestamp in range");
+        out.extend_from_slice(&8i32.to_be_bytes());
+        out.extend_from_slice(&micros.to_be_bytes());
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    out
 }
 
 impl Sql {
@@ -245,12 +351,23 @@ impl Sql {
                 p(2),
                 p(3)
             )),
+            partial: sql(format!(
+                "UPDATE {} SET n1 = {} WHERE id = {}",
+                t(Workload::PartialUpdate),
+                p(1),
+                p(2)
+            )),
             hist_row: sql(ins(t(Workload::SaveHistory))),
             hist_insert: sql(history_insert_sql(
                 &t(Workload::SaveHistory),
                 &ph.iter().map(String::as_str).collect::<Vec<_>>(),
             )),
             bulk_head: format!("INSERT INTO {} ({COLS}) ", t(Workload::BulkInsert)),
+            bulk_copy: format!(
+                "COPY {} ({COLS}) FROM STDIN (FORMAT binary)",
+                t(Workload::BulkInsert)
+            ),
+            hist_cte: sql(history_cte_sql(&t(Workload::SaveHistory))),
             parents: sql(format!("SELECT {ALL_COLS} FROM {PARENTS_TABLE}")),
             children_any: sql(format!(
                 "SELECT id, parent_id, {COLS} FROM {CHILDREN_TABLE} WHERE parent_id = ANY($1)"
@@ -330,7 +447,9 @@ impl SqlxContender {
             target,
             inner,
             sql: Sql::new(backend, prefix),
-            chunk: backend.bulk_chunk(),
+            chunk: backend
+                .bulk_chunk(if pooled { "sqlx-pool" } else { "sqlx-conn" })
+                .unwrap_or(1),
             backend,
             children_sql: None,
         })
@@ -519,25 +638,23 @@ impl Contender for SqlxContender {
         let chunk = self.chunk;
         match &mut self.inner {
             Inner::Pg(x) => {
-                let sql = format!(
-                    "{}SELECT * FROM UNNEST($1::text[], $2::text[], $3::int4[], $4::float8[], $5::bool[], $6::timestamp[])",
-                    s.bulk_head
-                );
-                let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-                let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-                let ages: Vec<i32> = rows.iter().map(|r| r.age).collect();
-                let scores: Vec<f64> = rows.iter().map(|r| r.score).collect();
-                let actives: Vec<bool> = rows.iter().map(|r| r.active).collect();
-                let created: Vec<NaiveDateTime> = rows.iter().map(|r| r.created_at).collect();
-                let q = sqlx::query(AssertSqlSafe(sql))
-                    .bind(names)
-                    .bind(emails)
-                    .bind(ages)
-                    .bind(scores)
-                    .bind(actives)
-                    .bind(created);
-                let n = on!(x, e => q.execute(e).await?.rows_affected());
-                ensure!(n as usize == rows.len(), "UNNEST inserted {n} rows");
+                // binary COPY, the payload built by hand (one statement: no
+                // explicit transaction needed, COPY is atomic)
+                let payload = pg_binary_copy(rows);
+                let n = match x {
+                    X::Pool(p) => {
+                        use sqlx::postgres::PgPoolCopyExt;
+                        let mut copy = p.copy_in_raw(&s.bulk_copy).await?;
+                        copy.send(payload).await?;
+                        copy.finish().await?
+                    }
+                    X::Conn(c) => {
+                        let mut copy = c.copy_in_raw(&s.bulk_copy).await?;
+                        copy.send(payload).await?;
+                        copy.finish().await?
+                    }
+                };
+                ensure!(n as usize == rows.len(), "COPY inserted {n} rows");
             }
             Inner::My(x) => {
                 let mut tx = begin!(x);
@@ -627,24 +744,64 @@ impl Contender for SqlxContender {
         Ok(())
     }
 
+    async fn partial_update(&mut self, ups: &[PartialUp]) -> Result<()> {
+        let s = &self.sql;
+        for u in ups {
+            let n = match &mut self.inner {
+                Inner::Pg(x) => {
+                    let q = sqlx::query(s.partial.clone()).bind(u.n1).bind(u.id);
+                    on!(x, e => q.execute(e).await?.rows_affected())
+                }
+                Inner::My(x) => {
+                    let q = sqlx::query(s.partial.clone()).bind(u.n1).bind(u.id);
+                    on!(x, e => q.execute(e).await?.rows_affected())
+                }
+                Inner::Lite(x) => {
+                    let q = sqlx::query(s.partial.clone()).bind(u.n1).bind(u.id);
+                    on!(x, e => q.execute(e).await?.rows_affected())
+                }
+            };
+            ensure!(n == 1, "update of {} changed {n} rows", u.id);
+        }
+        Ok(())
+    }
+
     async fn save_history(&mut self, rows: &[Row]) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(rows.len());
         let s = &self.sql;
+        let method = self.backend.history_method();
         for r in rows {
-            let id = match &mut self.inner {
-                Inner::Pg(x) => {
+            let id = match (&mut self.inner, method) {
+                // one statement: the trigger writes the history row
+                (Inner::Pg(x), HistoryMethod::Trigger) => {
+                    let q = bind_row!(sqlx::query_as::<_, (i64,)>(s.hist_row.clone()), r);
+                    on!(x, e => q.fetch_one(e).await?.0)
+                }
+                (Inner::Pg(x), HistoryMethod::Cte) => {
+                    let q = bind_row!(sqlx::query_as::<_, (i64,)>(s.hist_cte.clone()), r);
+                    on!(x, e => q.fetch_one(e).await?.0)
+                }
+                (Inner::My(x), HistoryMethod::Trigger | HistoryMethod::Cte) => {
+                    let q = bind_row!(sqlx::query(s.hist_row.clone()), r);
+                    on!(x, e => q.execute(e).await?.last_insert_id() as i64)
+                }
+                (Inner::Lite(x), HistoryMethod::Trigger | HistoryMethod::Cte) => {
+                    let q = bind_row!(sqlx::query(s.hist_row.clone()), r);
+                    on!(x, e => q.execute(e).await?.last_insert_rowid())
+                }
+                (Inner::Pg(x), HistoryMethod::Transaction) => {
                     let mut tx = begin!(x);
                     let id = hist_pg(&mut tx, s, r).await?;
                     tx.commit().await?;
                     id
                 }
-                Inner::My(x) => {
+                (Inner::My(x), HistoryMethod::Transaction) => {
                     let mut tx = begin!(x);
                     let id = hist_my(&mut tx, s, r).await?;
                     tx.commit().await?;
                     id
                 }
-                Inner::Lite(x) => {
+                (Inner::Lite(x), HistoryMethod::Transaction) => {
                     let mut tx = begin!(x);
                     let id = hist_lite(&mut tx, s, r).await?;
                     tx.commit().await?;
@@ -765,6 +922,66 @@ impl Contender for SqlxContender {
     }
 }
 
+/// `stream_1m`: rows `1..=n` of `bench_stream` through `query_as::<_,
+/// SRow>(..).fetch(..)` (sqlx's row stream) on a pool or a dedicated
+/// connection; returns (rows, checksum).
+pub async fn stream(target: &Target, pooled: bool, n: usize) -> Result<(usize, u64)> {
+    use futures_util::TryStreamExt;
+    let (mut count, mut sum) = (0usize, 0u64);
+    let sql_for = |p: &str| {
+        sql(format!(
+            "SELECT {ALL_COLS} FROM {STREAM_TABLE} WHERE id <= {p}"
+        ))
+    };
+    macro_rules! go {
+        ($q:expr, $e:expr) => {{
+            let mut s = $q.bind(n as i64).fetch($e);
+            while let Some(r) = s.try_next().await? {
+                let r: SRow = r;
+                count += 1;
+                sum = sum.wrapping_add(r.hash());
+            }
+        }};
+    }
+    match target {
+        Target::Pg(url) => {
+            let q = sqlx::query_as::<Postgres, SRow>(sql_for("$1"));
+            if pooled {
+                let p = pg_pool(url, 2).await?;
+                go!(q, &p);
+                p.close().await;
+            } else {
+                let mut c = PgConnection::connect_with(&PgConnectOptions::from_str(url)?).await?;
+                go!(q, &mut c);
+            }
+        }
+        Target::My(url) => {
+            let q = sqlx::query_as::<MySql, SRow>(sql_for("?"));
+            if pooled {
+                let p = my_pool(url, 2).await?;
+                go!(q, &p);
+                p.close().await;
+            } else {
+                let mut c =
+                    MySqlConnection::connect_with(&MySqlConnectOptions::from_str(url)?).await?;
+                go!(q, &mut c);
+            }
+        }
+        Target::Lite(path) => {
+            let q = sqlx::query_as::<Sqlite, SRow>(sql_for("?"));
+            if pooled {
+                let p = lite_pool(path, 2).await?;
+                go!(q, &p);
+                p.close().await;
+            } else {
+                let mut c = SqliteConnection::connect_with(&sqlite_options(path)).await?;
+                go!(q, &mut c);
+            }
+        }
+    }
+    Ok((count, sum))
+}
+
 /// The harness's own connection for filling and checking tables.
 pub enum Verifier {
     Pg(PgPool),
@@ -794,6 +1011,151 @@ impl Verifier {
     pub async fn execute(&self, s: String) -> Result<u64> {
         let s = sql(s);
         Ok(vrun!(self, p => sqlx::query(s).execute(p).await?.rows_affected()))
+    }
+
+    /// Fill `bench_wide` (ids 1..=TABLE_ROWS) in one transaction.
+    pub async fn fill_wide(&self) -> Result<()> {
+        let rows: Vec<WideRow> = (1..=TABLE_ROWS as i64)
+            .map(crate::workloads::wide_row)
+            .collect();
+        let head = format!("INSERT INTO {WIDE_TABLE} ({WIDE_COLS}) ");
+        macro_rules! fill {
+            ($db:ty, $p:expr) => {{
+                let mut tx = $p.begin().await?;
+                for chunk in rows.chunks(1000) {
+                    let mut qb = QueryBuilder::<$db>::new(head.as_str());
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.id)
+                            .push_bind(&r.s1)
+                            .push_bind(&r.s2)
+                            .push_bind(&r.s3)
+                            .push_bind(&r.s4)
+                            .push_bind(r.n1)
+                            .push_bind(r.n2)
+                            .push_bind(r.n3)
+                            .push_bind(r.f1)
+                            .push_bind(r.f2)
+                            .push_bind(r.b1);
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }};
+        }
+        match self {
+            Verifier::Pg(p) => fill!(Postgres, p),
+            Verifier::My(p) => fill!(MySql, p),
+            Verifier::Lite(p) => fill!(Sqlite, p),
+        }
+        let got = self.count(WIDE_TABLE).await?;
+        ensure!(got == TABLE_ROWS, "{WIDE_TABLE} holds {got} rows");
+        Ok(())
+    }
+
+    /// Cheap fingerprint of `bench_stream`: (rows, max id, sum of ages, active rows).
+    pub async fn stream_fingerprint(&self) -> Result<(i64, i64, i64, i64)> {
+        let (big, q) = match self {
+            Verifier::My(_) => ("SIGNED", "`"),
+            _ => ("BIGINT", "\""),
+        };
+        let _ = q;
+        let s = sql(format!(
+            "SELECT CAST(COUNT(*) AS {big}), CAST(COALESCE(MAX(id), 0) AS {big}), CAST(COALESCE(SUM(age), 0) AS {big}), \
+             CAST(COALESCE(SUM(CASE WHEN active THEN 1 ELSE 0 END), 0) AS {big}) FROM {STREAM_TABLE}"
+        ));
+        Ok(vrun!(self, p => sqlx::query_as(s).fetch_one(p).await?))
+    }
+
+    /// Fill `bench_stream` with rows 1..=STREAM_ROWS (`shared_row`), the
+    /// fastest way at hand: binary COPY in 100,000-row pieces on PostgreSQL,
+    /// 4,000-row multi-row inserts (28,000 parameters) on MySQL and SQLite, in one transaction.
+    pub async fn fill_stream(&self) -> Result<()> {
+        const PIECE: usize = 100_000;
+        match self {
+            Verifier::Pg(p) => {
+                use sqlx::postgres::PgPoolCopyExt;
+                for start in (1..=STREAM_ROWS).step_by(PIECE) {
+                    let rows: Vec<Row> = (start..(start + PIECE).min(STREAM_ROWS + 1))
+                        .map(|i| crate::workloads::shared_row(i as i64))
+                        .collect();
+                    let mut copy = p
+                        .copy_in_raw(&format!(
+                            "COPY {STREAM_TABLE} ({ALL_COLS}) FROM STDIN (FORMAT binary)"
+                        ))
+                        .await?;
+                    copy.send(pg_binary_copy_with_ids(&rows)).await?;
+                    copy.finish().await?;
+                }
+            }
+            Verifier::My(_) | Verifier::Lite(_) => {
+                let head = format!("INSERT INTO {STREAM_TABLE} ({ALL_COLS}) ");
+                macro_rules! fill {
+                    ($db:ty, $p:expr) => {{
+                        let mut tx = $p.begin().await?;
+                        for start in (1..=STREAM_ROWS).step_by(4_000) {
+                            let rows: Vec<Row> = (start..(start + 4_000).min(STREAM_ROWS + 1))
+                                .map(|i| crate::workloads::shared_row(i as i64))
+                                .collect();
+                            let mut qb = QueryBuilder::<$db>::new(head.as_str());
+                            qb.push_values(&rows, |mut b, r| {
+                                b.push_bind(r.id)
+                                    .push_bind(&r.name)
+                                    .push_bind(&r.email)
+                                    .push_bind(r.age)
+                                    .push_bind(r.score)
+                                    .push_bind(r.active)
+                                    .push_bind(r.created_at);
+                            });
+                            qb.build().execute(&mut *tx).await?;
+                        }
+                        tx.commit().await?;
+                    }};
+                }
+                match self {
+                    Verifier::My(p) => fill!(MySql, p),
+                    Verifier::Lite(p) => fill!(Sqlite, p),
+                    Verifier::Pg(_) => unreachable!(),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// (rows, order-independent checksum of every column) of a wide table.
+    pub async fn wide_checksum(&self, table: &str) -> Result<(usize, u64)> {
+        type T = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            i32,
+            i32,
+            i32,
+            f64,
+            f64,
+            bool,
+        );
+        let s = sql(format!("SELECT {WIDE_COLS} FROM {table}"));
+        let rows: Vec<T> = vrun!(self, p => sqlx::query_as(s).fetch_all(p).await?);
+        let count = rows.len();
+        let sum = rows.into_iter().fold(0u64, |a, r| {
+            let w = WideRow {
+                id: r.0,
+                s1: r.1,
+                s2: r.2,
+                s3: r.3,
+                s4: r.4,
+                n1: r.5,
+                n2: r.6,
+                n3: r.7,
+                f1: r.8,
+                f2: r.9,
+                b1: r.10,
+            };
+            a.wrapping_add(w.hash())
+        });
+        Ok((count, sum))
     }
 
     pub async fn count(&self, table: &str) -> Result<usize> {

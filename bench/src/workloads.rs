@@ -62,6 +62,15 @@ pub enum Backend {
 }
 
 impl Backend {
+    pub fn parse(s: &str) -> Option<Backend> {
+        match s.trim() {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" | "pg" => Some(Backend::Postgres),
+            "mysql" | "mariadb" => Some(Backend::MySql),
+            _ => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
@@ -121,12 +130,91 @@ impl Backend {
         out
     }
 
-    /// Rows per multi-row `INSERT` for peers that chunk under the bind limit
-    /// (6 parameters a row): 65,535 on PostgreSQL and MySQL, 32,766 on SQLite.
-    pub fn bulk_chunk(self) -> usize {
+    /// The most rows one multi-row `INSERT` of the bench columns (6
+    /// parameters a row) may carry: 65,535 / 6 on PostgreSQL and MySQL,
+    /// 32,766 / 6 on SQLite.
+    pub fn max_chunk(self) -> usize {
+        self.max_binds() / 6
+    }
+
+    /// Rows per multi-row `INSERT` of `bulk_insert` for `contender`: the
+    /// best of 500 / 1,000 / 2,000 / 5,000 / 10,000 (as the bind limit
+    /// allows) measured with `bench/chunk-sweep.sh` (see bench/README.md),
+    /// or `--bulk-chunk` when given. `None`: the contender does not send
+    /// multi-row inserts on this backend (COPY, one prepared row at a time,
+    /// or dal, which chooses its own).
+    pub fn bulk_chunk(self, contender: &str) -> Option<usize> {
+        let measured = match (self, contender) {
+            // dal chooses (and the PostgreSQL sqlx contenders and floor COPY)
+            (_, "dal" | "dal-bare") => return None,
+            (Backend::Postgres, "sqlx-pool" | "sqlx-conn" | "floor") => return None,
+            (Backend::Sqlite, "floor") => return None,
+            (Backend::Postgres, "sea-orm") => 500,
+            (Backend::Postgres, "diesel") => 500,
+            (Backend::Postgres, "diesel-async") => 2_000,
+            (Backend::MySql, "sqlx-pool") => 2_000,
+            (Backend::MySql, "sqlx-conn") => 500,
+            (Backend::MySql, "sea-orm") => 1_000,
+            (Backend::MySql, "diesel") => 2_000,
+            (Backend::MySql, "diesel-async") => 1_000,
+            (Backend::MySql, "floor") => 2_000,
+            (Backend::Sqlite, "sqlx-pool") => 1_000,
+            (Backend::Sqlite, "sqlx-conn") => 500,
+            (Backend::Sqlite, "sea-orm") => 500,
+            (Backend::Sqlite, "diesel") => 500,
+            _ => 1_000,
+        };
+        let chosen = CHUNK_OVERRIDE.get().copied().flatten().unwrap_or(measured);
+        Some(chosen.min(self.max_chunk()))
+    }
+
+    /// How dal writes `bulk_insert`, for the table: dal picks it itself
+    /// (`dal::entity::ops::chunk_rows`: the bind limit, at most 1,000 rows a
+    /// statement; PostgreSQL: binary COPY of every row).
+    pub fn dal_bulk(self) -> &'static str {
         match self {
-            Backend::Sqlite => 5_000,
-            Backend::Postgres | Backend::MySql => 10_000,
+            Backend::Postgres => "COPY",
+            Backend::MySql | Backend::Sqlite => "1000",
+        }
+    }
+
+    /// The history method the peers use in `save_history` on this backend
+    /// (the fastest measured, see bench/README.md), or `DAL_BENCH_HISTORY`.
+    pub fn history_method(self) -> HistoryMethod {
+        if let Ok(v) = std::env::var("DAL_BENCH_HISTORY") {
+            match v.as_str() {
+                "tx" => return HistoryMethod::Transaction,
+                "trigger" => return HistoryMethod::Trigger,
+                "cte" if self == Backend::Postgres => return HistoryMethod::Cte,
+                _ => {}
+            }
+        }
+        HistoryMethod::Trigger
+    }
+}
+
+/// `--bulk-chunk`: one chunk size for every contender that chunks (the sweep).
+pub static CHUNK_OVERRIDE: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+
+/// How a peer writes a row with its history row in `save_history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryMethod {
+    /// BEGIN, INSERT row, INSERT history row, COMMIT (four round trips).
+    Transaction,
+    /// One INSERT; an `AFTER INSERT` trigger on the peer's table (created
+    /// untimed, like dal's) writes the history row in the same statement.
+    Trigger,
+    /// PostgreSQL: one statement, `WITH ins AS (INSERT .. RETURNING *)
+    /// INSERT INTO .._history SELECT 1, 'insert', .. FROM ins RETURNING id`.
+    Cte,
+}
+
+impl HistoryMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            HistoryMethod::Transaction => "transaction",
+            HistoryMethod::Trigger => "trigger",
+            HistoryMethod::Cte => "cte",
         }
     }
 }
@@ -480,6 +568,91 @@ pub fn updates_for(ids: &[i64]) -> Vec<Update> {
         .collect()
 }
 
+/// `partial_update`: the shared ten-column table every contender's table is
+/// copied from, its columns, and the one column the updates change.
+pub const WIDE_TABLE: &str = "bench_wide";
+pub const WIDE_COLS: &str = "id, s1, s2, s3, s4, n1, n2, n3, f1, f2, b1";
+
+/// A row of the ten-data-column table of `partial_update`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WideRow {
+    pub id: i64,
+    pub s1: String,
+    pub s2: String,
+    pub s3: String,
+    pub s4: String,
+    pub n1: i32,
+    pub n2: i32,
+    pub n3: i32,
+    pub f1: f64,
+    pub f2: f64,
+    pub b1: bool,
+}
+
+/// Row `id` (1..=TABLE_ROWS) of `bench_wide`.
+pub fn wide_row(id: i64) -> WideRow {
+    let i = id as usize;
+    WideRow {
+        id,
+        s1: format!("alpha {i:06}"),
+        s2: format!("bravo {:06}", i * 7 % 100_003),
+        s3: format!("charlie {:06}", i * 13 % 100_019),
+        s4: format!("delta-{i}-{}", i % 97),
+        n1: (i % 1000) as i32,
+        n2: (i * 3 % 10_007) as i32,
+        n3: -((i % 313) as i32),
+        f1: (i % 4000) as f64 * 0.5,
+        f2: (i * 11 % 8000) as f64 * 0.25,
+        b1: i.is_multiple_of(2),
+    }
+}
+
+impl WideRow {
+    pub fn hash(&self) -> u64 {
+        let mut h = mix(0, self.id as u64);
+        for s in [&self.s1, &self.s2, &self.s3, &self.s4] {
+            h = mix(h, str_hash(s));
+        }
+        for n in [self.n1, self.n2, self.n3] {
+            h = mix(h, n as u64);
+        }
+        h = mix(h, self.f1.to_bits());
+        h = mix(h, self.f2.to_bits());
+        mix(h, u64::from(self.b1))
+    }
+}
+
+/// One `partial_update`: set column `n1` of row `id` to `n1`.
+#[derive(Debug, Clone, Copy)]
+pub struct PartialUp {
+    pub id: i64,
+    pub n1: i32,
+}
+
+pub fn partial_updates(ids: &[i64]) -> Vec<PartialUp> {
+    ids.iter()
+        .map(|&id| PartialUp {
+            id,
+            n1: 1_000_000 + id as i32,
+        })
+        .collect()
+}
+
+/// The checksum of `bench_wide` after `ups`.
+pub fn expected_wide_checksum(ups: &[PartialUp]) -> u64 {
+    let mut rows: Vec<WideRow> = (1..=TABLE_ROWS as i64).map(wide_row).collect();
+    for u in ups {
+        rows[(u.id - 1) as usize].n1 = u.n1;
+    }
+    rows.iter().fold(0u64, |a, r| a.wrapping_add(r.hash()))
+}
+
+/// `stream_1m`: the shared table streamed (its row `id` is `shared_row(id)`),
+/// its size, and the smaller stream whose peak memory the big one is compared with.
+pub const STREAM_TABLE: &str = "bench_stream";
+pub const STREAM_ROWS: usize = 1_000_000;
+pub const STREAM_SMALL: usize = 10_000;
+
 /// The workloads, in report order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Workload {
@@ -491,11 +664,13 @@ pub enum Workload {
     SaveHistory,
     EagerHasMany,
     ReportJoinGroup,
+    PartialUpdate,
+    Stream1m,
     Concurrent,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 11] = [
         Workload::InsertOne,
         Workload::BulkInsert,
         Workload::SelectPk,
@@ -504,6 +679,8 @@ impl Workload {
         Workload::SaveHistory,
         Workload::EagerHasMany,
         Workload::ReportJoinGroup,
+        Workload::PartialUpdate,
+        Workload::Stream1m,
         Workload::Concurrent,
     ];
 
@@ -518,6 +695,8 @@ impl Workload {
             Workload::Concurrent => "concurrent",
             Workload::EagerHasMany => "eager_has_many",
             Workload::ReportJoinGroup => "report_join_group",
+            Workload::PartialUpdate => "partial_update",
+            Workload::Stream1m => "stream_1m",
         }
     }
 
@@ -534,6 +713,8 @@ impl Workload {
             Workload::EagerHasMany => "rows/s",
             // orders aggregated: 100,000 per report
             Workload::ReportJoinGroup => "orders/s",
+            Workload::PartialUpdate => "updates/s",
+            Workload::Stream1m => "rows/s",
         }
     }
 
@@ -547,8 +728,10 @@ impl Workload {
             Workload::InsertOne
             | Workload::BulkInsert
             | Workload::UpdatePk
-            | Workload::SaveHistory => Some(format!("{prefix}_{}", self.name())),
-            Workload::SelectPk
+            | Workload::SaveHistory
+            | Workload::PartialUpdate => Some(format!("{prefix}_{}", self.name())),
+            Workload::Stream1m
+            | Workload::SelectPk
             | Workload::Select10k
             | Workload::Concurrent
             | Workload::EagerHasMany
@@ -650,6 +833,20 @@ pub trait Contender: Send {
     ) -> impl Future<Output = Result<()>> + Send + 'a {
         async { Ok(()) }
     }
+    /// Untimed: whatever the contender needs before `partial_update` (dal
+    /// loads the entities, tracked).
+    fn prepare_partial<'a>(
+        &'a mut self,
+        _ids: &'a [i64],
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
+        async { Ok(()) }
+    }
+    /// Set the one column `n1` of each row of `{prefix}_partial_update` by
+    /// primary key (autocommit), leaving the nine others alone.
+    fn partial_update<'a>(
+        &'a mut self,
+        ups: &'a [PartialUp],
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
     /// Update age and score of each row by primary key (autocommit).
     fn update_pk<'a>(
         &'a mut self,
