@@ -295,21 +295,20 @@ fn fixed<const N: usize>(v: &PgVal<'_>) -> Option<[u8; N]> {
     v.as_bytes().ok()?.try_into().ok()
 }
 
-/// Midnight, 2000-01-01: PostgreSQL's epoch for dates and timestamps.
-fn pg_epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2000, 1, 1)
-        .unwrap_or_default()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-}
+/// PostgreSQL counts dates and timestamps from 2000-01-01: that day in
+/// microseconds after the Unix epoch, and in days after 0001-01-01 (CE day 1).
+const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
+const PG_EPOCH_CE_DAYS: i32 = 730_120;
 
 /// A binary TIMESTAMP/TIMESTAMPTZ (microseconds since 2000-01-01, UTC for
 /// TIMESTAMPTZ), or the driver's reading when the value is not in that form.
 fn timestamp_of(v: &PgVal<'_>) -> Result<NaiveDateTime> {
     if let Some(b) = fixed::<8>(v) {
         let us = i64::from_be_bytes(b);
-        return pg_epoch()
-            .checked_add_signed(chrono::Duration::microseconds(us))
+        return us
+            .checked_add(PG_EPOCH_UNIX_MICROS)
+            .and_then(DateTime::from_timestamp_micros)
+            .map(|t| t.naive_utc())
             .ok_or_else(|| {
                 Error::decode(
                     "",
@@ -449,9 +448,9 @@ impl<'r> RawValue<'r> for PgVal<'r> {
     fn date(&self) -> Result<NaiveDate> {
         if let Some(b) = fixed::<4>(self) {
             let days = i32::from_be_bytes(b);
-            return pg_epoch()
-                .date()
-                .checked_add_signed(chrono::Duration::days(days.into()))
+            return days
+                .checked_add(PG_EPOCH_CE_DAYS)
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
                 .ok_or_else(|| {
                     Error::decode(
                         "",
