@@ -3,8 +3,10 @@
 //!
 //! The metrics recorder and the tracing subscriber are process-wide, so both
 //! are installed once ([`capture::init`], called first by every test): a
-//! `DebuggingRecorder` whose snapshots are folded into one store (a snapshot
-//! drains counters and histograms), and a registry with a layer that keeps
+//! recorder over a `metrics_util` registry whose series are read in place
+//! (never drained or reset by a read, unlike `DebuggingRecorder`'s snapshots,
+//! which swap gauges to zero: one test's read would zero the gauges another
+//! test reads next), and a registry with a layer that keeps
 //! every closed `db.query` span (with the fields recorded after it opened) and
 //! every event of dal's warning targets (`dal::slow`, `dal::retry`,
 //! `dal::breaker`, `dal::pool`) and of `LogHook` (`dal::statements`). Each
@@ -42,10 +44,14 @@ use support::proxy::{Mode, Proxy, upstream_of};
 
 /// Process-wide capture of dal's spans, events and metrics.
 mod capture {
-    use std::collections::{BTreeMap, HashMap};
-    use std::sync::{Mutex, MutexGuard, Once, OnceLock};
+    use std::collections::BTreeMap;
+    use std::sync::atomic::Ordering as AtomicOrdering;
+    use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock};
 
-    use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+    use metrics::{
+        Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
+    };
+    use metrics_util::registry::{AtomicStorage, Registry};
     use tracing::field::{Field, Visit};
     use tracing::span::{Attributes, Id, Record};
     use tracing::{Event, Level, Subscriber};
@@ -76,8 +82,32 @@ mod capture {
 
     static SPANS: Mutex<Vec<Fields>> = Mutex::new(Vec::new());
     static EVENTS: Mutex<Vec<CapturedEvent>> = Mutex::new(Vec::new());
-    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
-    static STORE: Mutex<Option<Store>> = Mutex::new(None);
+    static REGISTRY: OnceLock<Arc<Registry<Key, AtomicStorage>>> = OnceLock::new();
+
+    /// The process's metrics recorder: every series lives in [`REGISTRY`],
+    /// where a test reads it without changing it.
+    struct TestRecorder(Arc<Registry<Key, AtomicStorage>>);
+
+    impl Recorder for TestRecorder {
+        fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+        fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+            self.0
+                .get_or_create_counter(key, |c| Counter::from_arc(c.clone()))
+        }
+
+        fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+            self.0
+                .get_or_create_gauge(key, |g| Gauge::from_arc(g.clone()))
+        }
+
+        fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
+            self.0
+                .get_or_create_histogram(key, |h| Histogram::from_arc(h.clone()))
+        }
+    }
 
     /// Install the metrics recorder and the tracing subscriber (once per
     /// process, before any `Db` exists: metric handles are registered when a
@@ -85,11 +115,12 @@ mod capture {
     pub fn init() {
         static INIT: Once = Once::new();
         INIT.call_once(|| {
-            let recorder = DebuggingRecorder::new();
-            SNAPSHOTTER
-                .set(recorder.snapshotter())
-                .unwrap_or_else(|_| panic!("snapshotter set twice"));
-            recorder.install().expect("install the metrics recorder");
+            let registry = Arc::new(Registry::atomic());
+            REGISTRY
+                .set(registry.clone())
+                .unwrap_or_else(|_| panic!("registry set twice"));
+            metrics::set_global_recorder(TestRecorder(registry))
+                .expect("install the metrics recorder");
             let subscriber = tracing_subscriber::registry().with(Capture.with_filter(
                 tracing_subscriber::filter::filter_fn(|m| m.target().starts_with("dal")),
             ));
@@ -190,7 +221,7 @@ mod capture {
         }
     }
 
-    /// One series' value, accumulated over snapshots.
+    /// One series' value.
     #[derive(Debug, Clone)]
     pub enum Value {
         Counter(u64),
@@ -201,55 +232,38 @@ mod capture {
     /// Labels as (key, value) pairs, sorted.
     type Labels = Vec<(String, String)>;
 
-    /// Metric name and its labels -> value.
-    type Store = HashMap<(String, Labels), Value>;
-
-    /// Fold a snapshot into the store: a snapshot swaps counters to zero and
-    /// drains histograms, so they are added up here; gauges keep their last value.
-    fn collect(store: &mut Store) {
-        let snapshot = SNAPSHOTTER.get().expect("init() first").snapshot();
-        for (key, _, _, value) in snapshot.into_vec() {
+    /// The series of database `db`: name, labels other than `db` (sorted), value.
+    fn read(db: &str) -> Vec<(String, Labels, Value)> {
+        let registry = REGISTRY.get().expect("init() first");
+        let mut series = Vec::new();
+        let mut keep = |key: &Key, value: Value| {
             let mut labels: Labels = key
-                .key()
                 .labels()
                 .map(|l| (l.key().to_string(), l.value().to_string()))
                 .collect();
-            labels.sort();
-            let entry = (key.key().name().to_string(), labels);
-            match value {
-                DebugValue::Counter(n) => match store.entry(entry).or_insert(Value::Counter(0)) {
-                    Value::Counter(total) => *total += n,
-                    other => panic!("counter became {other:?}"),
-                },
-                DebugValue::Gauge(g) => {
-                    store.insert(entry, Value::Gauge(g.0));
-                }
-                DebugValue::Histogram(h) => {
-                    match store.entry(entry).or_insert(Value::Histogram(Vec::new())) {
-                        Value::Histogram(all) => all.extend(h.iter().map(|v| v.0)),
-                        other => panic!("histogram became {other:?}"),
-                    }
-                }
+            if !labels.iter().any(|(k, v)| k == "db" && v == db) {
+                return;
             }
-        }
+            labels.retain(|(k, _)| k != "db");
+            labels.sort();
+            series.push((key.name().to_string(), labels, value));
+        };
+        registry.visit_counters(|k, c| keep(k, Value::Counter(c.load(AtomicOrdering::SeqCst))));
+        registry.visit_gauges(|k, g| {
+            keep(
+                k,
+                Value::Gauge(f64::from_bits(g.load(AtomicOrdering::SeqCst))),
+            )
+        });
+        registry.visit_histograms(|k, h| keep(k, Value::Histogram(h.data())));
+        series
     }
 
     /// Run `f` (typically `db.stats()`, which publishes the pool and breaker
-    /// gauges), then read every series of database `db`. No other snapshot can
-    /// run in between, so the gauges read are the ones `f` set.
+    /// gauges), then read every series of database `db`.
     pub fn metrics_after<T>(db: &str, f: impl FnOnce() -> T) -> (T, Metrics) {
-        let mut guard = lock(&STORE);
-        let store = guard.get_or_insert_with(Store::new);
         let out = f();
-        collect(store);
-        let series = store
-            .iter()
-            .filter(|((_, labels), _)| labels.iter().any(|(k, v)| k == "db" && v == db))
-            .map(|((name, labels), v)| {
-                let rest = labels.iter().filter(|(k, _)| k != "db").cloned().collect();
-                (name.clone(), rest, v.clone())
-            })
-            .collect();
+        let series = read(db);
         (
             out,
             Metrics {
@@ -1855,6 +1869,40 @@ async fn redaction(dialect: Dialect) {
     );
 }
 
+/// The pool gauges end where the pool ends: after many concurrent checkouts
+/// and returns (and the pool's upkeep running alongside), a scrape without a
+/// `stats()` call in between shows every connection idle, none in use. A
+/// gauge write computed from an older state must never land after a newer
+/// one.
+async fn gauges_follow_concurrent_use(dialect: Dialect) {
+    let name = support::unique_name();
+    let Some(t) = open(dialect, &name, |b| b.max_connections(4)).await else {
+        return;
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let db = t.db.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..40 {
+                let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+                assert_eq!(one, 1);
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let ((), m) = capture::metrics_after(&name, || ());
+    let size = m.gauge("dal_pool_size");
+    assert!((1.0..=4.0).contains(&size), "{m:?}");
+    assert_eq!(m.gauge("dal_pool_in_use"), 0.0, "{m:?}");
+    assert_eq!(m.gauge("dal_pool_idle"), size, "{m:?}");
+    let stats = t.db.stats();
+    assert_eq!(stats.pool.size as f64, size, "{stats}");
+    assert_eq!(stats.pool.in_use, 0, "{stats}");
+}
+
 macro_rules! observability_tests {
     ($dialect:expr; $($name:ident),* $(,)?) => {
         $(
@@ -1868,7 +1916,7 @@ macro_rules! observability_tests {
 
 mod sqlite {
     observability_tests!(dal::Dialect::Sqlite;
-        spans, metrics, hooks, statement_errors_keep_the_breaker_closed,
+        spans, metrics, gauges_follow_concurrent_use, hooks, statement_errors_keep_the_breaker_closed,
         query_timeout_and_advice, redaction);
 
     #[tokio::test(flavor = "current_thread")]
@@ -1879,14 +1927,14 @@ mod sqlite {
 
 mod postgres {
     observability_tests!(dal::Dialect::Postgres;
-        spans, metrics, hooks, statement_errors_keep_the_breaker_closed,
+        spans, metrics, gauges_follow_concurrent_use, hooks, statement_errors_keep_the_breaker_closed,
         query_timeout_and_advice, lost_connection_retries, breaker_opens_and_closes,
         transaction_rerun, redaction);
 }
 
 mod mysql {
     observability_tests!(dal::Dialect::MySql;
-        spans, metrics, hooks, statement_errors_keep_the_breaker_closed,
+        spans, metrics, gauges_follow_concurrent_use, hooks, statement_errors_keep_the_breaker_closed,
         query_timeout_and_advice, lost_connection_retries, breaker_opens_and_closes,
         transaction_rerun, redaction);
 }

@@ -441,11 +441,13 @@ impl Db {
     /// ```
     pub fn stats(&self) -> Stats {
         let (status, counters) = self.inner.backend.status_and_counters();
-        self.telemetry().stats(
+        let stats = self.telemetry().stats(
             status,
             counters,
             self.inner.backend.server_max_connections(),
-        )
+        );
+        self.inner.backend.publish_gauges();
+        stats
     }
 
     /// Check the database: one checkout and round trip (through the circuit

@@ -207,6 +207,11 @@ impl Backend {
         each_pool!(self, p => p.status())
     }
 
+    /// Publish the pool gauges and the breaker state now.
+    pub(crate) fn publish_gauges(&self) {
+        each_pool!(self, p => p.publish_gauges())
+    }
+
     pub(crate) fn status_and_counters(&self) -> (PoolStatus, &crate::pool::PoolCounters) {
         each_pool!(self, p => (p.status(), p.counters()))
     }

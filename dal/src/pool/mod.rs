@@ -110,9 +110,12 @@ struct Shared<M: Manager> {
 }
 
 impl<M: Manager> Shared<M> {
-    /// Publish the pool gauges after a checkout or a return, with the idle
-    /// count read under the lock that changed it (the gauges follow the
-    /// pool as it changes, not only on the upkeep tick).
+    /// Publish the pool gauges after a checkout or a return. The caller holds
+    /// the idle stack's lock and passes its length, so the gauges follow the
+    /// pool as it changes (not only on the upkeep tick), and the last write
+    /// always describes the latest state: every gauge write happens under that
+    /// lock and reads `open` there, and every change of `open` is followed by
+    /// such a write.
     fn publish_use(&self, idle: usize) {
         let size = self.open.load(Ordering::Relaxed);
         self.settings.telemetry.pool_use_gauges(PoolStatus {
@@ -121,6 +124,23 @@ impl<M: Manager> Shared<M> {
             in_use: size.saturating_sub(idle),
             max: self.settings.max_connections,
         });
+    }
+
+    /// Publish the pool gauges and the breaker state, read under the idle
+    /// stack's lock (see [`publish_use`](Self::publish_use) for why: a write
+    /// computed outside the lock could land after a newer one and leave the
+    /// gauges stale until the next tick).
+    fn publish_all(&self) {
+        let guard = self.idle.lock();
+        let idle = guard.as_ref().map(|v| v.len()).unwrap_or(0);
+        let size = self.open.load(Ordering::Relaxed);
+        self.settings.telemetry.pool_gauges(PoolStatus {
+            size,
+            idle,
+            in_use: size.saturating_sub(idle),
+            max: self.settings.max_connections,
+        });
+        drop(guard);
     }
 
     fn status(&self) -> PoolStatus {
@@ -170,6 +190,11 @@ impl<M: Manager> Pool<M> {
 
     pub(crate) fn status(&self) -> PoolStatus {
         self.shared.status()
+    }
+
+    /// Publish the pool gauges and the breaker state now.
+    pub(crate) fn publish_gauges(&self) {
+        self.shared.publish_all();
     }
 
     /// The manager that opens this pool's connections.
@@ -242,15 +267,17 @@ impl<M: Manager> Pool<M> {
         };
         let mut permit = Some(permit);
         loop {
-            let (slot, idle_left) = match shared.idle.lock() {
+            let slot = match shared.idle.lock() {
                 Ok(mut v) => {
                     let s = v.pop();
-                    (s, v.len())
+                    if s.is_some() {
+                        shared.publish_use(v.len());
+                    }
+                    s
                 }
-                Err(_) => (None, 0),
+                Err(_) => None,
             };
             let Some(slot) = slot else { break };
-            shared.publish_use(idle_left);
             let now = Instant::now();
             if shared
                 .settings
@@ -344,7 +371,7 @@ impl<M: Manager> Pool<M> {
         };
         shared.counters.connects.fetch_add(1, Ordering::Relaxed);
         shared.open.fetch_add(1, Ordering::Relaxed);
-        shared.settings.telemetry.pool_gauges(shared.status());
+        shared.publish_all();
         let now = Instant::now();
         let slot = Box::new(Slot {
             conn,
@@ -417,10 +444,7 @@ impl<M: Manager> Pool<M> {
     fn discard(&self, conn: M::Conn) {
         drop(conn);
         self.shared.open.fetch_sub(1, Ordering::Relaxed);
-        self.shared
-            .settings
-            .telemetry
-            .pool_gauges(self.shared.status());
+        self.shared.publish_all();
         self.shared
             .counters
             .discarded
@@ -524,7 +548,7 @@ async fn maintain<M: Manager>(weak: Weak<Shared<M>>) {
             shared.open.fetch_sub(1, Ordering::Relaxed);
             shared.counters.discarded.fetch_add(1, Ordering::Relaxed);
         }
-        shared.settings.telemetry.pool_gauges(shared.status());
+        shared.publish_all();
         if let Some(threshold) = shared.settings.leak_detection_threshold
             && let Ok(mut held) = shared.held.lock()
         {
@@ -671,24 +695,17 @@ impl<M: Manager> Drop for PooledConn<M> {
         if self.broken || expired || self.shared.closed.load(Ordering::Acquire) {
             drop(slot.conn);
             self.shared.open.fetch_sub(1, Ordering::Relaxed);
-            self.shared
-                .settings
-                .telemetry
-                .pool_gauges(self.shared.status());
+            self.shared.publish_all();
             self.shared
                 .counters
                 .discarded
                 .fetch_add(1, Ordering::Relaxed);
         } else {
             slot.last_used = now;
-            let idle_now = match self.shared.idle.lock() {
-                Ok(mut idle) => {
-                    idle.push(slot);
-                    idle.len()
-                }
-                Err(_) => 0,
-            };
-            self.shared.publish_use(idle_now);
+            if let Ok(mut idle) = self.shared.idle.lock() {
+                idle.push(slot);
+                self.shared.publish_use(idle.len());
+            }
         }
         // the permit is released after the connection is back on the stack
         drop(self.permit.take());

@@ -531,7 +531,6 @@ impl Telemetry {
             pool_max: pool.max,
             server_max_connections: server_max,
         });
-        self.pool_gauges(pool);
         Stats {
             name: self.name.clone(),
             calls,
