@@ -47,6 +47,8 @@ mod scalar;
 
 pub use array::ArrayElement;
 pub(crate) use array::{ElementProbe, array_type};
+#[cfg(feature = "mysql")]
+pub(crate) use decode::MyVal;
 #[cfg(feature = "postgres")]
 pub(crate) use decode::PgVal;
 pub use decode::{Decode, ValueRef};
@@ -153,8 +155,9 @@ pub(crate) trait ArgBuffer<'q> {
 pub(crate) enum ArgsInner<'q> {
     #[cfg(feature = "postgres")]
     Pg(sqlx::postgres::PgArguments),
+    /// MySQL/MariaDB: the values as mysql_async sends them.
     #[cfg(feature = "mysql")]
-    MySql(sqlx::mysql::MySqlArguments),
+    MySql(Vec<mysql_async::Value>),
     /// The scalar form: SQLite's parameters, the dialect-neutral picture of
     /// values, and the parameters of a dialect not built in (which cannot
     /// run: connecting to it fails).
@@ -217,11 +220,7 @@ impl<'q> Arguments<'q> {
                 ArgsInner::Pg(a)
             }
             #[cfg(feature = "mysql")]
-            Dialect::MySql => {
-                let mut a = sqlx::mysql::MySqlArguments::default();
-                sqlx::Arguments::reserve(&mut a, n, n * 8);
-                ArgsInner::MySql(a)
-            }
+            Dialect::MySql => ArgsInner::MySql(Vec::with_capacity(n)),
             other => ArgsInner::Scalar(other, Vec::with_capacity(n)),
         };
         Arguments::from_inner(inner)

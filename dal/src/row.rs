@@ -85,7 +85,7 @@ pub(crate) enum RowInner<'r> {
     #[cfg(feature = "postgres")]
     Pg(sqlx::postgres::PgRow),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::mysql::MySqlRow),
+    MySql(mysql_async::Row),
     Sqlite(SqliteRow),
     /// A reusable SQLite row buffer (decoding a result without per-row allocation).
     SqliteBuf(&'r SqliteRow),

@@ -731,15 +731,15 @@ impl Conn {
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 /// The result of server work cut off (`None`) at its deadline, after dealing
 /// with the connection as `late` says.
-fn late_or<C, W>(
-    c: &mut PooledConn<server::ServerManager<C>>,
+fn late_or<C, M, W>(
+    c: &mut PooledConn<M>,
     deadline: &Deadline,
     late: WhenLate,
     r: Option<Result<W>>,
 ) -> Result<W>
 where
-    C: sqlx::Connection,
-    server::ServerManager<C>: crate::pool::Manager<Conn = server::ServerConn<C>> + server::Cancel,
+    C: Send + 'static,
+    M: crate::pool::Manager<Conn = server::ServerConn<C>> + server::Cancel,
 {
     if let Some(r) = r {
         return r;

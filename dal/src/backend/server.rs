@@ -1,22 +1,29 @@
-//! The sqlx machinery PostgreSQL and MySQL/MariaDB share: the pooled
-//! connection and its manager, cancelling a statement from a control
-//! connection, abandoning a statement at its deadline, and the mapping of
-//! sqlx's non-database errors. What differs between the two lives in
-//! `backend/postgres` and `backend/mysql`, which stamp out the shared
-//! functions for their connection type with [`server_fns!`].
+//! What the server backends (PostgreSQL and MySQL/MariaDB) share: the pooled
+//! connection, cancelling a statement from a control connection, abandoning a
+//! statement at its deadline, TLS failures and the root certificate check;
+//! and PostgreSQL's sqlx machinery (the manager, the mapping of sqlx's
+//! non-database errors, the functions `backend/postgres` stamps out with
+//! [`server_fns!`]). MySQL/MariaDB runs on mysql_async with a manager of its
+//! own in `backend/mysql`.
 
 use std::future::Future;
 use std::time::Duration;
 
+#[cfg(feature = "postgres")]
 use sqlx::Database;
 
-use crate::error::{Error, Result, TimeoutKind};
+#[cfg(feature = "postgres")]
+use crate::error::TimeoutKind;
+use crate::error::{Error, Result};
 use crate::pool::{Manager, PooledConn};
 use crate::resilience::deadline::Deadline;
+#[cfg(feature = "postgres")]
 use crate::result::ExecResult;
+#[cfg(feature = "postgres")]
 use crate::row::Row;
 
-/// What differs between the two sqlx databases dal drives.
+/// What a sqlx database dal drives provides (PostgreSQL).
+#[cfg(feature = "postgres")]
 pub(crate) trait ServerDb: Database {
     fn wrap_row(row: Self::Row) -> Row<'static>;
     fn exec_result(r: Self::QueryResult) -> ExecResult;
@@ -24,6 +31,7 @@ pub(crate) trait ServerDb: Database {
 
 /// Decode sqlx rows as `T` (by position when the columns are exactly the
 /// ones `T` expects, checked once on the first row).
+#[cfg(feature = "postgres")]
 pub(crate) fn decode_rows<DB: ServerDb, T>(
     rows: Vec<DB::Row>,
     decoder: &crate::row::Decoder<T>,
@@ -85,9 +93,10 @@ pub(crate) async fn until_deadline<T>(
 /// background, see `Manager::recover`); inside one, the session is ended on
 /// the server (which rolls the transaction back) and the connection closed,
 /// since the transaction cannot be trusted to continue.
-pub(crate) fn abandon<C: sqlx::Connection>(c: &mut PooledConn<ServerManager<C>>)
+pub(crate) fn abandon<C, M>(c: &mut PooledConn<M>)
 where
-    ServerManager<C>: Manager<Conn = ServerConn<C>> + Cancel,
+    C: Send + 'static,
+    M: Manager<Conn = ServerConn<C>> + Cancel,
 {
     if c.in_transaction {
         c.broken = true;
@@ -106,6 +115,7 @@ where
 }
 
 /// A database error sqlx reports without the backend's own error type.
+#[cfg(feature = "postgres")]
 pub(crate) fn unknown_database_error(db: &dyn sqlx::error::DatabaseError) -> Error {
     Error::Database {
         message: db.message().to_string(),
@@ -115,6 +125,7 @@ pub(crate) fn unknown_database_error(db: &dyn sqlx::error::DatabaseError) -> Err
 }
 
 /// Translate a sqlx error that is not a database error into a dal error.
+#[cfg(feature = "postgres")]
 pub(crate) fn map_driver_err(e: sqlx::Error) -> Error {
     match e {
         sqlx::Error::Database(db) => unknown_database_error(&*db),
@@ -160,7 +171,7 @@ pub(crate) fn map_driver_err(e: sqlx::Error) -> Error {
 /// configuration problem, not a lost connection: retrying cannot fix it.
 /// Other TLS failures (alerts, corrupt records) are treated as connection
 /// failures.
-fn tls_error(e: &rustls::Error) -> Error {
+pub(crate) fn tls_error(e: &rustls::Error) -> Error {
     match e {
         rustls::Error::InvalidCertificate(_)
         | rustls::Error::InvalidCertRevocationList(_)
@@ -182,6 +193,7 @@ fn tls_error(e: &rustls::Error) -> Error {
 }
 
 /// Opens sqlx connections of one kind.
+#[cfg(feature = "postgres")]
 pub(crate) struct ServerManager<C: sqlx::Connection> {
     pub(crate) options: C::Options,
     /// A connection outside the pool for cancelling statements (opened on first need).
@@ -196,6 +208,7 @@ pub(crate) struct ServerManager<C: sqlx::Connection> {
     pub(crate) server_max_connections: std::sync::atomic::AtomicU64,
 }
 
+#[cfg(feature = "postgres")]
 impl<C: sqlx::Connection> ServerManager<C> {
     pub(crate) fn new(
         options: C::Options,
@@ -214,32 +227,39 @@ impl<C: sqlx::Connection> ServerManager<C> {
     /// A configured root certificate file that cannot be read is a
     /// configuration error naming the file and the option.
     pub(crate) async fn check_root_cert(&self) -> Result<()> {
-        let Some(path) = &self.tls_root_cert else {
-            return Ok(());
-        };
-        match tokio::fs::metadata(path).await {
-            Ok(m) if m.is_file() => Ok(()),
-            Ok(_) => Err(Error::config(
-                "tls_root_cert",
-                format!(
-                    "the TLS root certificate `{}` (sslrootcert / ssl-ca) is not a file",
-                    path.display()
-                ),
-            )),
-            Err(e) => Err(Error::config(
-                "tls_root_cert",
-                format!(
-                    "cannot read the TLS root certificate `{}` (sslrootcert / ssl-ca): {e}",
-                    path.display()
-                ),
-            )),
-        }
+        check_root_cert(self.tls_root_cert.as_deref()).await
+    }
+}
+
+/// A configured root certificate file that cannot be read is a configuration
+/// error naming the file and the option.
+pub(crate) async fn check_root_cert(path: Option<&std::path::Path>) -> Result<()> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    match tokio::fs::metadata(path).await {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(Error::config(
+            "tls_root_cert",
+            format!(
+                "the TLS root certificate `{}` (sslrootcert / ssl-ca) is not a file",
+                path.display()
+            ),
+        )),
+        Err(e) => Err(Error::config(
+            "tls_root_cert",
+            format!(
+                "cannot read the TLS root certificate `{}` (sslrootcert / ssl-ca): {e}",
+                path.display()
+            ),
+        )),
     }
 }
 
 // The functions are written once and stamped out per concrete connection type:
 // generic versions need higher-ranked `Executor` bounds, which keep rustc from
 // proving the futures `Send`.
+#[cfg(feature = "postgres")]
 macro_rules! server_fns {
     ($Conn:ty, $Db:ty, $id_sql:literal, $IdTy:ty) => {
         #[allow(unused_imports)]
@@ -435,4 +455,5 @@ macro_rules! server_fns {
     };
 }
 
+#[cfg(feature = "postgres")]
 pub(crate) use server_fns;

@@ -136,7 +136,7 @@ pub(crate) enum Fetched<T> {
     #[cfg(feature = "postgres")]
     Pg(Vec<sqlx::postgres::PgRow>),
     #[cfg(feature = "mysql")]
-    MySql(Vec<sqlx::mysql::MySqlRow>),
+    MySql(Vec<mysql_async::Row>),
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Decoded(Vec<T>),
 }

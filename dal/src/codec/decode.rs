@@ -24,7 +24,7 @@ pub(crate) enum ValueInner<'r> {
     #[cfg(feature = "postgres")]
     Pg(PgVal<'r>),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::mysql::MySqlValueRef<'r>),
+    MySql(MyVal<'r>),
     /// SQLite's values, and the elements of a JSON array.
     Scalar(ScalarRef<'r>),
 }
@@ -45,6 +45,16 @@ impl<'r> std::ops::Deref for PgVal<'r> {
     fn deref(&self) -> &Self::Target {
         &self.value
     }
+}
+
+/// A MySQL/MariaDB column value and its column (type code, flags, character
+/// set), as mysql_async read them (the readers in `backend/mysql/codec.rs`
+/// pick their conversion by the column).
+#[cfg(feature = "mysql")]
+#[derive(Clone, Copy)]
+pub(crate) struct MyVal<'r> {
+    pub(crate) value: &'r mysql_async::Value,
+    pub(crate) column: &'r mysql_async::Column,
 }
 
 /// Run `$e` with `$v` bound to whichever value `$inner` holds.

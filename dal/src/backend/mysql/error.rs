@@ -2,18 +2,62 @@
 //! the constraint name read from the message), and which errors invalidate a
 //! prepared statement or the connection.
 
-use sqlx::mysql::MySqlDatabaseError;
+use mysql_async::{DriverError, IoError};
 
 use crate::error::{ConstraintKind, Error};
 
-/// A sqlx error from a MySQL/MariaDB connection.
-pub(crate) fn map_err(e: sqlx::Error) -> Error {
+/// A mysql_async error -> dal's error.
+pub(crate) fn map_err(e: mysql_async::Error) -> Error {
     match e {
-        sqlx::Error::Database(db) => match db.try_downcast_ref::<MySqlDatabaseError>() {
-            Some(my) => classify(my.number(), my.message().to_string()),
-            None => crate::backend::server::unknown_database_error(&*db),
+        mysql_async::Error::Server(s) => classify(s.code, s.message),
+        mysql_async::Error::Io(IoError::Io(e)) => {
+            match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                Some(tls) => crate::backend::server::tls_error(tls),
+                None => Error::ConnectionLost {
+                    message: e.to_string(),
+                    code: e.raw_os_error().map(|c| c.to_string()),
+                },
+            }
+        }
+        mysql_async::Error::Io(IoError::Tls(t)) => match t {
+            mysql_async::TlsError::Tls(tls) => crate::backend::server::tls_error(&tls),
+            other => Error::config(
+                "tls_mode",
+                format!(
+                    "TLS could not be set up: {other} (check tls_mode / ssl-mode and \
+                     tls_root_cert / ssl-ca)"
+                ),
+            ),
         },
-        other => crate::backend::server::map_driver_err(other),
+        mysql_async::Error::Driver(d) => match d {
+            DriverError::ConnectionClosed => Error::ConnectionLost {
+                message: "the server closed the connection".into(),
+                code: None,
+            },
+            // TLS demanded and not possible: configuration
+            DriverError::NoClientSslFlagFromServer => Error::config(
+                "tls_mode",
+                "TLS could not be set up: the server does not offer it (lower tls_mode / \
+                 ssl-mode to `prefer` or `disable`, or turn TLS on in the server)",
+            ),
+            // the statement did not run; the connection is fine
+            DriverError::StmtParamsMismatch { required, supplied } => Error::invalid_input(
+                "parameters",
+                format!("the statement takes {required} parameters, {supplied} were given"),
+            ),
+            DriverError::StmtParamsNumberExceedsLimit { supplied } => Error::invalid_input(
+                "parameters",
+                format!("MySQL takes at most 65535 parameters per statement, {supplied} were given"),
+            ),
+            DriverError::PacketTooLarge => Error::invalid_input(
+                "parameters",
+                "the statement is larger than the server's max_allowed_packet",
+            ),
+            // never shows values: the variants that carry them are not used
+            other => Error::Driver(format!("mysql: {other}")),
+        },
+        mysql_async::Error::Url(u) => Error::config("url", u.to_string()),
+        mysql_async::Error::Other(o) => Error::Driver(format!("mysql: {o}")),
     }
 }
 

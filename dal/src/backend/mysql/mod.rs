@@ -1,41 +1,251 @@
 //! Everything dal knows about MySQL and MariaDB, one file per service: here
 //! the connect options, the connection's statements (execute, fetch, raw
-//! scripts, ping) and the server-side cancel (`KILL QUERY`); encode/decode in
-//! `codec.rs`, error classification in `error.rs`, catalog introspection and
-//! the migration lock's SQL (`GET_LOCK`) in `introspect.rs`. The sqlx
-//! machinery shared with PostgreSQL is in `../server.rs`.
+//! scripts, ping), its prepared-statement cache and the server-side cancel
+//! (`KILL QUERY` / `KILL CONNECTION`); encode/decode in `codec.rs`, error
+//! classification in `error.rs`, catalog introspection in `introspect.rs`
+//! and the migration lock's SQL (`GET_LOCK`) in `lock.rs`.
+//!
+//! The driver is mysql_async (chosen over sqlx-mysql by the numbers in
+//! `bench/README.md`: sqlx-mysql formats a throw-away error for every
+//! temporal value it reads). What PostgreSQL and MySQL share (the pooled
+//! connection, the deadline, abandoning a statement) is in `../server.rs`.
 
 pub(crate) mod codec;
 pub(crate) mod error;
 pub(crate) mod introspect;
 pub(crate) mod lock;
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlConnection, MySqlSslMode};
+use mysql_async::prelude::Queryable as _;
+use mysql_async::{Conn, DriverError, Opts, OptsBuilder, Params, SslOpts, Statement};
 
-use crate::backend::server::{ServerDb, server_fns};
+use crate::backend::server::{Cancel, ServerConn, check_root_cert};
 use crate::config::{DatabaseConfig, TlsMode};
-use crate::error::Result;
-use crate::row::{Row, RowInner};
+use crate::error::{Error, Result, TimeoutKind};
+use crate::pool::Manager;
+use crate::result::ExecResult;
+use crate::row::{Decoder, Row, RowInner};
 
 pub(crate) use error::map_err;
 
-/// Opens MySQL/MariaDB connections.
-pub(crate) type MySqlManager = crate::backend::server::ServerManager<MySqlConnection>;
-/// One MySQL/MariaDB connection (what a pooled connection derefs to).
-pub(crate) type MySqlConn = crate::backend::server::ServerConn<MySqlConnection>;
+/// A MySQL/MariaDB session and the statements prepared on it (kept by dal:
+/// mysql_async's own cache is off, so dal decides what stays prepared and can
+/// forget it all after a schema change).
+pub(crate) struct Session {
+    pub(crate) conn: Conn,
+    /// Prepared statements by SQL text, with when each was last used.
+    statements: HashMap<Arc<str>, (Statement, u64)>,
+    /// At most this many stay prepared (the least recently used is closed).
+    capacity: usize,
+    /// Counts statement uses (the recency of the cache's entries).
+    uses: u64,
+}
 
-impl ServerDb for MySql {
-    fn wrap_row(row: Self::Row) -> Row<'static> {
-        Row::new(RowInner::MySql(row))
-    }
-    fn exec_result(r: Self::QueryResult) -> crate::result::ExecResult {
-        let id = r.last_insert_id();
-        crate::result::ExecResult {
-            rows_affected: r.rows_affected(),
-            last_insert_id: (id != 0).then_some(id as i64),
+/// One MySQL/MariaDB connection (what a pooled connection derefs to).
+pub(crate) type MySqlConn = ServerConn<Session>;
+
+/// Opens MySQL/MariaDB connections, and keeps a control connection outside
+/// the pool for cancelling statements.
+pub(crate) struct MySqlManager {
+    /// The options, with TLS as the mode asks (none for `disable`).
+    opts: Opts,
+    /// `prefer`: the same options without TLS, for a server that offers none.
+    plain: Option<Opts>,
+    /// `prefer`: the server offered no TLS (later connections go plain at once).
+    no_tls: AtomicBool,
+    statement_capacity: usize,
+    /// A connection outside the pool for cancelling statements (opened on first need).
+    control: tokio::sync::Mutex<Option<Conn>>,
+    /// Limit for opening the control connection and running a cancel on it.
+    control_timeout: Duration,
+    /// The TLS root certificate file, checked before each connection so a
+    /// missing file is reported as such.
+    tls_root_cert: Option<std::path::PathBuf>,
+    /// The server's `max_connections`, read with each new connection (0
+    /// until the first one opened).
+    pub(crate) server_max_connections: AtomicU64,
+}
+
+/// A string literal for a `SET` statement (quotes doubled, backslashes
+/// escaped).
+fn literal(v: &str) -> String {
+    format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// The session settings every connection starts with: `||` concatenates (as
+/// in the other dialects), no silent engine substitution, UTC, utf8mb4.
+fn session_setup(config: &DatabaseConfig) -> String {
+    let mut names = "NAMES 'utf8mb4'".to_string();
+    for (k, v) in config.params() {
+        if k == "collation" {
+            names = format!("NAMES 'utf8mb4' COLLATE {}", literal(v));
         }
+    }
+    format!(
+        "SET sql_mode=(SELECT CONCAT(@@sql_mode, ',PIPES_AS_CONCAT,NO_ENGINE_SUBSTITUTION')),\
+         time_zone='+00:00',{names}"
+    )
+}
+
+/// The TLS options a mode asks for (`None`: no TLS).
+fn ssl_opts(mode: TlsMode, root_cert: Option<&str>) -> Option<SslOpts> {
+    let mut ssl = SslOpts::default();
+    if let Some(path) = root_cert {
+        ssl = ssl.with_root_certs(vec![std::path::PathBuf::from(path).into()]);
+    }
+    match mode {
+        TlsMode::Disable => None,
+        // encrypt, without checking whom to
+        TlsMode::Prefer | TlsMode::Require => Some(
+            ssl.with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true),
+        ),
+        TlsMode::VerifyCa => Some(ssl.with_danger_skip_domain_validation(true)),
+        TlsMode::VerifyFull => Some(ssl),
+    }
+}
+
+/// The connection manager for `config` (`control_timeout` bounds opening the
+/// cancel connection and running a cancel on it).
+pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> MySqlManager {
+    let mut b = OptsBuilder::default()
+        .ip_or_hostname(config.host().unwrap_or("localhost"))
+        .tcp_port(config.port().unwrap_or(3306))
+        .user(Some(config.username().unwrap_or("root")))
+        .pass(config.password())
+        .db_name(config.database())
+        .socket(config.socket())
+        // connect where the URL says, never to a socket found by asking the server
+        .prefer_socket(false)
+        // dal keeps its own statement cache (see `Session`)
+        .stmt_cache_size(0)
+        // an UPDATE reports the rows it matched, changed or not (as sqlx and libpq do)
+        .client_found_rows(true)
+        .tcp_nodelay(true)
+        .init(vec![session_setup(config)]);
+    let mode = config.tls_mode().unwrap_or(TlsMode::Prefer);
+    let plain = (mode == TlsMode::Prefer).then(|| Opts::from(b.clone()));
+    b = b.ssl_opts(ssl_opts(mode, config.tls_root_cert()));
+    MySqlManager {
+        opts: Opts::from(b),
+        plain,
+        no_tls: AtomicBool::new(false),
+        statement_capacity: config.statement_cache_capacity().max(1),
+        control: tokio::sync::Mutex::new(None),
+        control_timeout,
+        tls_root_cert: config.tls_root_cert().map(Into::into),
+        server_max_connections: AtomicU64::new(0),
+    }
+}
+
+impl MySqlManager {
+    /// Open a session (`prefer`: with TLS when the server offers it).
+    async fn open(&self) -> Result<Conn> {
+        check_root_cert(self.tls_root_cert.as_deref()).await?;
+        if let Some(plain) = &self.plain {
+            if self.no_tls.load(Ordering::Relaxed) {
+                return Conn::new(plain.clone()).await.map_err(map_err);
+            }
+            return match Conn::new(self.opts.clone()).await {
+                Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)) => {
+                    self.no_tls.store(true, Ordering::Relaxed);
+                    Conn::new(plain.clone()).await.map_err(map_err)
+                }
+                r => r.map_err(map_err),
+            };
+        }
+        Conn::new(self.opts.clone()).await.map_err(map_err)
+    }
+
+    /// Run `sql` on the control connection (opened on first use, dropped
+    /// after a failure), within the control timeout.
+    async fn control(&self, sql: String) -> Result<()> {
+        let run = async {
+            let mut guard = self.control.lock().await;
+            if guard.is_none() {
+                *guard = Some(self.open().await?);
+            }
+            let Some(c) = guard.as_mut() else {
+                return Ok(());
+            };
+            match c.query_drop(sql).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    *guard = None;
+                    Err(map_err(e))
+                }
+            }
+        };
+        let start = Instant::now();
+        match tokio::time::timeout(self.control_timeout, run).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::timeout(
+                TimeoutKind::Connect,
+                TimeoutKind::Connect,
+                self.control_timeout,
+                start.elapsed(),
+            )),
+        }
+    }
+}
+
+impl Manager for MySqlManager {
+    type Conn = MySqlConn;
+
+    async fn connect(&self) -> Result<MySqlConn> {
+        let mut conn = self.open().await?;
+        let max: Option<u64> = conn
+            .query_first("SELECT CAST(@@max_connections AS UNSIGNED)")
+            .await
+            .map_err(map_err)?;
+        self.server_max_connections
+            .store(max.unwrap_or(0), Ordering::Relaxed);
+        let backend_id = u64::from(conn.id());
+        Ok(ServerConn {
+            conn: Session {
+                conn,
+                statements: HashMap::new(),
+                capacity: self.statement_capacity,
+                uses: 0,
+            },
+            pending: Vec::new(),
+            in_transaction: false,
+            backend_id,
+        })
+    }
+
+    async fn ping(&self, c: &mut MySqlConn) -> Result<()> {
+        c.conn.conn.ping().await.map_err(map_err)
+    }
+
+    async fn reset(&self, c: &mut MySqlConn) -> Result<()> {
+        c.pending.clear();
+        c.in_transaction = false;
+        c.conn.conn.query_drop("ROLLBACK").await.map_err(map_err)
+    }
+
+    /// mysql_async cannot tell the abandoned statement's late answer from the
+    /// answer to the next command, so a connection is never reused after a
+    /// statement was abandoned on it: its session is ended on the server
+    /// (which stops the statement and rolls back what it did) and the
+    /// connection closed.
+    async fn recover(&self, c: &mut MySqlConn) -> bool {
+        if let Err(e) = self.cancel(c.backend_id, true).await {
+            tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
+        }
+        false
+    }
+}
+
+impl Cancel for MySqlManager {
+    /// Cancel the statement running in session `id` (`terminate`: end the
+    /// session), from the control connection.
+    async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
+        self.control(cancel_sql(id, terminate)).await
     }
 }
 
@@ -49,80 +259,159 @@ fn cancel_sql(id: u64, terminate: bool) -> String {
     }
 }
 
-server_fns!(
-    sqlx::mysql::MySqlConnection,
-    sqlx::mysql::MySql,
-    "SELECT CONNECTION_ID(), CAST(@@max_connections AS UNSIGNED)",
-    u64
-);
+impl Session {
+    /// The prepared statement for `sql`: from the cache, or prepared now
+    /// (`persistent`: kept in the cache, closing the least recently used one
+    /// when full). The flag says whether the caller must close it after use.
+    async fn statement(&mut self, sql: &Arc<str>, persistent: bool) -> Result<(Statement, bool)> {
+        self.uses += 1;
+        if let Some((stmt, used)) = self.statements.get_mut(sql) {
+            *used = self.uses;
+            return Ok((stmt.clone(), false));
+        }
+        let stmt = self.conn.prep(&**sql).await.map_err(map_err)?;
+        if !persistent {
+            return Ok((stmt, true));
+        }
+        if self.statements.len() >= self.capacity
+            && let Some(oldest) = self
+                .statements
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            && let Some((old, _)) = self.statements.remove(&oldest)
+        {
+            self.conn.close(old).await.map_err(map_err)?;
+        }
+        self.statements
+            .insert(sql.clone(), (stmt.clone(), self.uses));
+        Ok((stmt, false))
+    }
 
-/// Decode result rows as `T`.
-pub(crate) fn decode_rows<T>(
-    rows: Vec<sqlx::mysql::MySqlRow>,
-    decoder: &crate::row::Decoder<T>,
-) -> Result<Vec<T>> {
-    crate::backend::server::decode_rows::<MySql, T>(rows, decoder)
+    /// Close every prepared statement (after a schema change invalidated them).
+    async fn forget_statements(&mut self) -> Result<()> {
+        for (_, (stmt, _)) in std::mem::take(&mut self.statements) {
+            self.conn.close(stmt).await.map_err(map_err)?;
+        }
+        Ok(())
+    }
+}
+
+fn params(args: Vec<mysql_async::Value>) -> Params {
+    if args.is_empty() {
+        Params::Empty
+    } else {
+        Params::Positional(args)
+    }
+}
+
+/// Runs queued statements (rollbacks of dropped nested transactions) first.
+async fn run_pending(c: &mut MySqlConn) -> Result<()> {
+    if c.pending.is_empty() {
+        return Ok(());
+    }
+    for sql in std::mem::take(&mut c.pending) {
+        c.conn.conn.query_drop(sql).await.map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Run statements without parameters (text protocol; several separated by `;`).
+pub(crate) async fn execute_raw(c: &mut MySqlConn, sql: &str) -> Result<()> {
+    run_pending(c).await?;
+    c.conn.conn.query_drop(sql).await.map_err(map_err)
+}
+
+/// Forget the prepared statements (after a schema change invalidated them).
+pub(crate) async fn clear_statements(c: &mut MySqlConn) {
+    let _ = c.conn.forget_statements().await;
+}
+
+/// Run one statement; `persistent` keeps it prepared on the server.
+pub(crate) async fn execute(
+    c: &mut MySqlConn,
+    sql: Arc<str>,
+    args: Vec<mysql_async::Value>,
+    persistent: bool,
+) -> Result<ExecResult> {
+    run_pending(c).await?;
+    let s = &mut c.conn;
+    let (stmt, close) = s.statement(&sql, persistent).await?;
+    let r = s.conn.exec_drop(&stmt, params(args)).await.map_err(map_err);
+    let result = ExecResult {
+        rows_affected: s.conn.affected_rows(),
+        last_insert_id: s
+            .conn
+            .last_insert_id()
+            .filter(|&id| id != 0)
+            .map(|id| id as i64),
+    };
+    if close {
+        let closed = s.conn.close(stmt).await;
+        if r.is_ok() {
+            closed.map_err(map_err)?;
+        }
+    }
+    r.map(|()| result)
+}
+
+/// Run a query and return up to `limit` rows (all when `None`).
+pub(crate) async fn fetch(
+    c: &mut MySqlConn,
+    sql: Arc<str>,
+    args: Vec<mysql_async::Value>,
+    persistent: bool,
+    limit: Option<usize>,
+) -> Result<Vec<mysql_async::Row>> {
+    run_pending(c).await?;
+    let s = &mut c.conn;
+    let (stmt, close) = s.statement(&sql, persistent).await?;
+    let r = if limit == Some(1) {
+        s.conn
+            .exec_first::<mysql_async::Row, _, _>(&stmt, params(args))
+            .await
+            .map(|r| r.into_iter().collect())
+    } else {
+        s.conn
+            .exec::<mysql_async::Row, _, _>(&stmt, params(args))
+            .await
+            .map(|mut rows| {
+                if let Some(l) = limit {
+                    rows.truncate(l);
+                }
+                rows
+            })
+    }
+    .map_err(map_err);
+    if close {
+        let closed = s.conn.close(stmt).await;
+        if r.is_ok() {
+            closed.map_err(map_err)?;
+        }
+    }
+    r
+}
+
+/// Decode result rows as `T` (by position when the columns are exactly the
+/// ones `T` expects, checked once on the first row).
+pub(crate) fn decode_rows<T>(rows: Vec<mysql_async::Row>, decoder: &Decoder<T>) -> Result<Vec<T>> {
+    let positional = rows.first().is_some_and(|r| {
+        decoder.positional(
+            r.columns_ref()
+                .iter()
+                .map(|c| std::str::from_utf8(c.name_ref()).unwrap_or("")),
+        )
+    });
+    rows.into_iter()
+        .map(|r| {
+            let mut row = Row::new(RowInner::MySql(r));
+            row.positional = positional;
+            (decoder.owned)(row)
+        })
+        .collect()
 }
 
 /// A round trip that checks the connection.
 pub(crate) async fn ping(c: &mut MySqlConn) -> Result<()> {
-    c.conn.ping().await.map_err(map_err)
-}
-
-fn ssl_mode(mode: TlsMode) -> MySqlSslMode {
-    use MySqlSslMode as M;
-    match mode {
-        TlsMode::Disable => M::Disabled,
-        TlsMode::Prefer => M::Preferred,
-        TlsMode::Require => M::Required,
-        TlsMode::VerifyCa => M::VerifyCa,
-        TlsMode::VerifyFull => M::VerifyIdentity,
-    }
-}
-
-/// The connect options `config` asks for.
-fn connect_options(config: &DatabaseConfig) -> MySqlConnectOptions {
-    let mut o = MySqlConnectOptions::new()
-        .charset("utf8mb4")
-        .statement_cache_capacity(config.statement_cache_capacity().max(1));
-    if let Some(h) = config.host() {
-        o = o.host(h);
-    }
-    if let Some(p) = config.port() {
-        o = o.port(p);
-    }
-    if let Some(s) = config.socket() {
-        o = o.socket(s);
-    }
-    if let Some(u) = config.username() {
-        o = o.username(u);
-    }
-    if let Some(p) = config.password() {
-        o = o.password(p);
-    }
-    if let Some(d) = config.database() {
-        o = o.database(d);
-    }
-    if let Some(m) = config.tls_mode() {
-        o = o.ssl_mode(ssl_mode(m));
-    }
-    if let Some(c) = config.tls_root_cert() {
-        o = o.ssl_ca(c);
-    }
-    for (k, v) in config.params() {
-        if k == "collation" {
-            o = o.collation(v);
-        }
-    }
-    o
-}
-
-/// The connection manager for `config` (`control_timeout` bounds opening the
-/// cancel connection and running a cancel on it).
-pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> MySqlManager {
-    MySqlManager::new(
-        connect_options(config),
-        control_timeout,
-        config.tls_root_cert().map(Into::into),
-    )
+    c.conn.conn.ping().await.map_err(map_err)
 }
