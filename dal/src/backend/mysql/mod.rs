@@ -32,11 +32,24 @@ use crate::row::{Decoder, Row, RowInner};
 
 pub(crate) use error::map_err;
 
-/// A MySQL/MariaDB session and the statements prepared on it (kept by dal:
+/// A MySQL/MariaDB session: the live connection, or (after a statement was
+/// abandoned at its deadline) the statement still running, which owns it.
+///
+/// mysql_async cannot tell a late answer from the answer to the next
+/// command, so an abandoned statement is never dropped mid-flight: it keeps
+/// running, owning the connection, until the pool's recovery has cancelled it
+/// on the server and read its answer; then the connection is live again and
+/// in step with the server.
+pub(crate) struct Session {
+    live: Option<Live>,
+    inflight: Option<futures_util::future::BoxFuture<'static, Live>>,
+}
+
+/// A live connection and the statements prepared on it (kept by dal:
 /// mysql_async's own cache is off, so dal decides what stays prepared and can
 /// forget it all after a schema change).
-pub(crate) struct Session {
-    pub(crate) conn: Conn,
+pub(crate) struct Live {
+    conn: Conn,
     /// Prepared statements by SQL text, with when each was last used.
     statements: HashMap<Arc<str>, (Statement, u64)>,
     /// At most this many stay prepared (the least recently used is closed).
@@ -193,6 +206,15 @@ impl MySqlManager {
     }
 }
 
+/// The live connection, or an error when it is still held by an abandoned
+/// statement (the pool recovers such a connection before handing it out).
+fn live(c: &mut MySqlConn) -> Result<&mut Live> {
+    c.conn
+        .live
+        .as_mut()
+        .ok_or_else(|| Error::Driver("mysql: the connection is held by an abandoned statement".into()))
+}
+
 impl Manager for MySqlManager {
     type Conn = MySqlConn;
 
@@ -207,10 +229,13 @@ impl Manager for MySqlManager {
         let backend_id = u64::from(conn.id());
         Ok(ServerConn {
             conn: Session {
-                conn,
-                statements: HashMap::new(),
-                capacity: self.statement_capacity,
-                uses: 0,
+                live: Some(Live {
+                    conn,
+                    statements: HashMap::new(),
+                    capacity: self.statement_capacity,
+                    uses: 0,
+                }),
+                inflight: None,
             },
             pending: Vec::new(),
             in_transaction: false,
@@ -219,25 +244,48 @@ impl Manager for MySqlManager {
     }
 
     async fn ping(&self, c: &mut MySqlConn) -> Result<()> {
-        c.conn.conn.ping().await.map_err(map_err)
+        live(c)?.conn.ping().await.map_err(map_err)
     }
 
     async fn reset(&self, c: &mut MySqlConn) -> Result<()> {
         c.pending.clear();
         c.in_transaction = false;
-        c.conn.conn.query_drop("ROLLBACK").await.map_err(map_err)
+        live(c)?.conn.query_drop("ROLLBACK").await.map_err(map_err)
     }
 
-    /// mysql_async cannot tell the abandoned statement's late answer from the
-    /// answer to the next command, so a connection is never reused after a
-    /// statement was abandoned on it: its session is ended on the server
-    /// (which stops the statement and rolls back what it did) and the
-    /// connection closed.
+    /// Cancel the abandoned statement on the server (`KILL QUERY`), let it
+    /// read its answer (the cancellation error, or its result when it
+    /// finished first), then check the connection with a ping. When that
+    /// does not happen within [`CANCEL_GRACE`](crate::backend::server::CANCEL_GRACE),
+    /// the session is ended on the server and the connection given up.
     async fn recover(&self, c: &mut MySqlConn) -> bool {
-        if let Err(e) = self.cancel(c.backend_id, true).await {
-            tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
+        let id = c.backend_id;
+        let Some(inflight) = c.conn.inflight.take() else {
+            return c.conn.live.is_some();
+        };
+        let recovered = async {
+            self.cancel(id, false).await?;
+            let mut live = inflight.await;
+            live.conn.ping().await.map_err(map_err)?;
+            Ok::<Live, Error>(live)
+        };
+        match tokio::time::timeout(crate::backend::server::CANCEL_GRACE, recovered).await {
+            Ok(Ok(live)) => {
+                c.conn.live = Some(live);
+                true
+            }
+            outcome => {
+                let why = match outcome {
+                    Ok(Err(e)) => e.redacted(),
+                    _ => "no confirmation in time".to_string(),
+                };
+                tracing::debug!(target: "dal::timeout", backend = id, why, "giving up a timed-out connection");
+                if let Err(e) = self.cancel(id, true).await {
+                    tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
+                }
+                false
+            }
         }
-        false
     }
 }
 
@@ -259,7 +307,7 @@ fn cancel_sql(id: u64, terminate: bool) -> String {
     }
 }
 
-impl Session {
+impl Live {
     /// The prepared statement for `sql`: from the cache, or prepared now
     /// (`persistent`: kept in the cache, closing the least recently used one
     /// when full). The flag says whether the caller must close it after use.
@@ -295,6 +343,128 @@ impl Session {
         }
         Ok(())
     }
+
+    /// Close a statement prepared for one use (after it ran: `ran` is its
+    /// outcome, which wins over a failure to close).
+    async fn close_after<T>(&mut self, stmt: Statement, close: bool, ran: Result<T>) -> Result<T> {
+        if close {
+            let closed = self.conn.close(stmt).await;
+            if ran.is_ok() {
+                closed.map_err(map_err)?;
+            }
+        }
+        ran
+    }
+
+    async fn run(&mut self, pending: Vec<String>, job: Job) -> Result<Done> {
+        for sql in pending {
+            self.conn.query_drop(sql).await.map_err(map_err)?;
+        }
+        match job {
+            Job::Raw(sql) => self.conn.query_drop(sql).await.map(|()| Done::Nothing).map_err(map_err),
+            Job::Ping => self.conn.ping().await.map(|()| Done::Nothing).map_err(map_err),
+            Job::Execute { sql, args, persistent } => {
+                let (stmt, close) = self.statement(&sql, persistent).await?;
+                let ran = self.conn.exec_drop(&stmt, params(args)).await.map_err(map_err);
+                let result = ExecResult {
+                    rows_affected: self.conn.affected_rows(),
+                    last_insert_id: self
+                        .conn
+                        .last_insert_id()
+                        .filter(|&id| id != 0)
+                        .map(|id| id as i64),
+                };
+                self.close_after(stmt, close, ran.map(|()| Done::Exec(result))).await
+            }
+            Job::Fetch { sql, args, persistent, limit } => {
+                let (stmt, close) = self.statement(&sql, persistent).await?;
+                let ran = if limit == Some(1) {
+                    self.conn
+                        .exec_first::<mysql_async::Row, _, _>(&stmt, params(args))
+                        .await
+                        .map(|r| r.into_iter().collect())
+                } else {
+                    self.conn
+                        .exec::<mysql_async::Row, _, _>(&stmt, params(args))
+                        .await
+                        .map(|mut rows| {
+                            if let Some(l) = limit {
+                                rows.truncate(l);
+                            }
+                            rows
+                        })
+                }
+                .map(Done::Rows)
+                .map_err(map_err);
+                self.close_after(stmt, close, ran).await
+            }
+        }
+    }
+}
+
+/// What one call asks of the connection, owned (it may outlive the call: see
+/// [`Session`]).
+enum Job {
+    Execute {
+        sql: Arc<str>,
+        args: Vec<mysql_async::Value>,
+        persistent: bool,
+    },
+    Fetch {
+        sql: Arc<str>,
+        args: Vec<mysql_async::Value>,
+        persistent: bool,
+        limit: Option<usize>,
+    },
+    Raw(String),
+    Ping,
+}
+
+/// What a [`Job`] gave back.
+enum Done {
+    Exec(ExecResult),
+    Rows(Vec<mysql_async::Row>),
+    Nothing,
+}
+
+/// A job running on the connection it took out of its session. Dropped
+/// before the job finished (the call's deadline passed), it hands the
+/// running job to the session, for the pool's recovery to finish.
+struct Running<'c> {
+    session: &'c mut Session,
+    job: Option<futures_util::future::BoxFuture<'static, (Live, Result<Done>)>>,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            self.session.inflight = Some(Box::pin(async move { job.await.0 }));
+        }
+    }
+}
+
+/// Run `job` (after the queued statements) on the connection.
+async fn run(c: &mut MySqlConn, job: Job) -> Result<Done> {
+    let pending = std::mem::take(&mut c.pending);
+    let Some(mut live) = c.conn.live.take() else {
+        return Err(Error::Driver(
+            "mysql: the connection is held by an abandoned statement".into(),
+        ));
+    };
+    let mut running = Running {
+        session: &mut c.conn,
+        job: Some(Box::pin(async move {
+            let r = live.run(pending, job).await;
+            (live, r)
+        })),
+    };
+    let (live, r) = match running.job.as_mut() {
+        Some(job) => job.await,
+        None => return Err(Error::Driver("mysql: no job to run".into())),
+    };
+    running.job = None;
+    running.session.live = Some(live);
+    r
 }
 
 fn params(args: Vec<mysql_async::Value>) -> Params {
@@ -305,26 +475,20 @@ fn params(args: Vec<mysql_async::Value>) -> Params {
     }
 }
 
-/// Runs queued statements (rollbacks of dropped nested transactions) first.
-async fn run_pending(c: &mut MySqlConn) -> Result<()> {
-    if c.pending.is_empty() {
-        return Ok(());
-    }
-    for sql in std::mem::take(&mut c.pending) {
-        c.conn.conn.query_drop(sql).await.map_err(map_err)?;
-    }
-    Ok(())
+fn unexpected<T>() -> Result<T> {
+    Err(Error::Driver("mysql: unexpected answer kind".into()))
 }
 
 /// Run statements without parameters (text protocol; several separated by `;`).
 pub(crate) async fn execute_raw(c: &mut MySqlConn, sql: &str) -> Result<()> {
-    run_pending(c).await?;
-    c.conn.conn.query_drop(sql).await.map_err(map_err)
+    run(c, Job::Raw(sql.to_string())).await.map(|_| ())
 }
 
 /// Forget the prepared statements (after a schema change invalidated them).
 pub(crate) async fn clear_statements(c: &mut MySqlConn) {
-    let _ = c.conn.forget_statements().await;
+    if let Some(live) = c.conn.live.as_mut() {
+        let _ = live.forget_statements().await;
+    }
 }
 
 /// Run one statement; `persistent` keeps it prepared on the server.
@@ -334,25 +498,10 @@ pub(crate) async fn execute(
     args: Vec<mysql_async::Value>,
     persistent: bool,
 ) -> Result<ExecResult> {
-    run_pending(c).await?;
-    let s = &mut c.conn;
-    let (stmt, close) = s.statement(&sql, persistent).await?;
-    let r = s.conn.exec_drop(&stmt, params(args)).await.map_err(map_err);
-    let result = ExecResult {
-        rows_affected: s.conn.affected_rows(),
-        last_insert_id: s
-            .conn
-            .last_insert_id()
-            .filter(|&id| id != 0)
-            .map(|id| id as i64),
-    };
-    if close {
-        let closed = s.conn.close(stmt).await;
-        if r.is_ok() {
-            closed.map_err(map_err)?;
-        }
+    match run(c, Job::Execute { sql, args, persistent }).await? {
+        Done::Exec(r) => Ok(r),
+        _ => unexpected(),
     }
-    r.map(|()| result)
 }
 
 /// Run a query and return up to `limit` rows (all when `None`).
@@ -363,33 +512,10 @@ pub(crate) async fn fetch(
     persistent: bool,
     limit: Option<usize>,
 ) -> Result<Vec<mysql_async::Row>> {
-    run_pending(c).await?;
-    let s = &mut c.conn;
-    let (stmt, close) = s.statement(&sql, persistent).await?;
-    let r = if limit == Some(1) {
-        s.conn
-            .exec_first::<mysql_async::Row, _, _>(&stmt, params(args))
-            .await
-            .map(|r| r.into_iter().collect())
-    } else {
-        s.conn
-            .exec::<mysql_async::Row, _, _>(&stmt, params(args))
-            .await
-            .map(|mut rows| {
-                if let Some(l) = limit {
-                    rows.truncate(l);
-                }
-                rows
-            })
+    match run(c, Job::Fetch { sql, args, persistent, limit }).await? {
+        Done::Rows(r) => Ok(r),
+        _ => unexpected(),
     }
-    .map_err(map_err);
-    if close {
-        let closed = s.conn.close(stmt).await;
-        if r.is_ok() {
-            closed.map_err(map_err)?;
-        }
-    }
-    r
 }
 
 /// Decode result rows as `T` (by position when the columns are exactly the
@@ -413,5 +539,5 @@ pub(crate) fn decode_rows<T>(rows: Vec<mysql_async::Row>, decoder: &Decoder<T>) 
 
 /// A round trip that checks the connection.
 pub(crate) async fn ping(c: &mut MySqlConn) -> Result<()> {
-    c.conn.conn.ping().await.map_err(map_err)
+    run(c, Job::Ping).await.map(|_| ())
 }
