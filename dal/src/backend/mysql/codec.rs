@@ -127,7 +127,8 @@ impl<'q> ArgBuffer<'q> for Vec<MyValue> {
         Ok(())
     }
     fn json<T: serde::Serialize + ?Sized + Sync>(&mut self, v: &'q T) -> Result<()> {
-        let text = serde_json::to_vec(v).map_err(|e| Error::invalid_input("parameter", e.to_string()))?;
+        let text =
+            serde_json::to_vec(v).map_err(|e| Error::invalid_input("parameter", e.to_string()))?;
         self.push(MyValue::Bytes(text));
         Ok(())
     }
@@ -227,7 +228,17 @@ fn column_type_name(c: &mysql_async::Column) -> String {
         }
         _ => "UNKNOWN",
     };
-    if unsigned && matches!(c.column_type(), T::MYSQL_TYPE_SHORT | T::MYSQL_TYPE_INT24 | T::MYSQL_TYPE_LONG | T::MYSQL_TYPE_LONGLONG | T::MYSQL_TYPE_TINY) && name != "BOOLEAN" {
+    if unsigned
+        && matches!(
+            c.column_type(),
+            T::MYSQL_TYPE_SHORT
+                | T::MYSQL_TYPE_INT24
+                | T::MYSQL_TYPE_LONG
+                | T::MYSQL_TYPE_LONGLONG
+                | T::MYSQL_TYPE_TINY
+        )
+        && name != "BOOLEAN"
+    {
         format!("{name} UNSIGNED")
     } else {
         name.to_string()
@@ -246,8 +257,9 @@ impl MyVal<'_> {
     /// text protocol, or a DECIMAL in either).
     fn ascii(&self) -> Result<&str> {
         match self.value {
-            MyValue::Bytes(b) => std::str::from_utf8(b)
-                .map_err(|_| Error::decode("", format!("a {} value is not text", self.type_name()))),
+            MyValue::Bytes(b) => std::str::from_utf8(b).map_err(|_| {
+                Error::decode("", format!("a {} value is not text", self.type_name()))
+            }),
             _ => mismatch(&self.type_name(), "text"),
         }
     }
@@ -263,18 +275,23 @@ impl MyVal<'_> {
     /// or from its text.
     fn date_time(&self) -> Result<NaiveDateTime> {
         match *self.value {
-            MyValue::Date(y, mo, d, h, mi, s, us) => NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(d))
-                .and_then(|date| date.and_hms_micro_opt(u32::from(h), u32::from(mi), u32::from(s), us))
-                .map_or_else(
-                    // `0000-00-00` (the zero date of a lax sql_mode) is no date
-                    || self.out_of_range("a date"),
-                    Ok,
-                ),
+            MyValue::Date(y, mo, d, h, mi, s, us) => {
+                NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(d))
+                    .and_then(|date| {
+                        date.and_hms_micro_opt(u32::from(h), u32::from(mi), u32::from(s), us)
+                    })
+                    .map_or_else(
+                        // `0000-00-00` (the zero date of a lax sql_mode) is no date
+                        || self.out_of_range("a date"),
+                        Ok,
+                    )
+            }
             MyValue::Bytes(_) => {
                 let text = self.ascii()?;
                 NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
                     .or_else(|_| {
-                        NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN))
+                        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                            .map(|d| d.and_time(NaiveTime::MIN))
                     })
                     .or_else(|_| self.out_of_range("a date"))
             }
@@ -306,7 +323,10 @@ impl<'r> RawValue<'r> for MyVal<'r> {
     fn text(&self) -> Result<&'r str> {
         match self.value {
             MyValue::Bytes(b) => std::str::from_utf8(b).map_err(|e| {
-                Error::decode("", format!("a {} value is not UTF-8: {e}", self.type_name()))
+                Error::decode(
+                    "",
+                    format!("a {} value is not UTF-8: {e}", self.type_name()),
+                )
             }),
             _ => mismatch(&self.type_name(), "text"),
         }
@@ -396,10 +416,8 @@ impl<'r> RawValue<'r> for MyVal<'r> {
                 NaiveTime::from_hms_micro_opt(u32::from(h), u32::from(m), u32::from(s), us)
                     .map_or_else(|| self.out_of_range("a time of day"), Ok)
             }
-            MyValue::Bytes(_) => {
-                NaiveTime::parse_from_str(self.ascii()?, "%H:%M:%S%.f")
-                    .or_else(|_| self.out_of_range("a time of day"))
-            }
+            MyValue::Bytes(_) => NaiveTime::parse_from_str(self.ascii()?, "%H:%M:%S%.f")
+                .or_else(|_| self.out_of_range("a time of day")),
             _ => mismatch(&self.type_name(), "NaiveTime"),
         }
     }
@@ -429,7 +447,9 @@ impl crate::row::RawRow for mysql_async::Row {
     }
     fn raw_value(&self, i: usize) -> std::result::Result<crate::codec::ValueInner<'_>, String> {
         match (self.as_ref(i), self.columns_ref().get(i)) {
-            (Some(value), Some(column)) => Ok(crate::codec::ValueInner::MySql(MyVal { value, column })),
+            (Some(value), Some(column)) => {
+                Ok(crate::codec::ValueInner::MySql(MyVal { value, column }))
+            }
             _ => Err(format!("no column {i} (the row has {})", self.len())),
         }
     }

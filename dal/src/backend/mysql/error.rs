@@ -47,7 +47,9 @@ pub(crate) fn map_err(e: mysql_async::Error) -> Error {
             ),
             DriverError::StmtParamsNumberExceedsLimit { supplied } => Error::invalid_input(
                 "parameters",
-                format!("MySQL takes at most 65535 parameters per statement, {supplied} were given"),
+                format!(
+                    "MySQL takes at most 65535 parameters per statement, {supplied} were given"
+                ),
             ),
             DriverError::PacketTooLarge => Error::invalid_input(
                 "parameters",

@@ -209,10 +209,9 @@ impl MySqlManager {
 /// The live connection, or an error when it is still held by an abandoned
 /// statement (the pool recovers such a connection before handing it out).
 fn live(c: &mut MySqlConn) -> Result<&mut Live> {
-    c.conn
-        .live
-        .as_mut()
-        .ok_or_else(|| Error::Driver("mysql: the connection is held by an abandoned statement".into()))
+    c.conn.live.as_mut().ok_or_else(|| {
+        Error::Driver("mysql: the connection is held by an abandoned statement".into())
+    })
 }
 
 impl Manager for MySqlManager {
@@ -361,11 +360,29 @@ impl Live {
             self.conn.query_drop(sql).await.map_err(map_err)?;
         }
         match job {
-            Job::Raw(sql) => self.conn.query_drop(sql).await.map(|()| Done::Nothing).map_err(map_err),
-            Job::Ping => self.conn.ping().await.map(|()| Done::Nothing).map_err(map_err),
-            Job::Execute { sql, args, persistent } => {
+            Job::Raw(sql) => self
+                .conn
+                .query_drop(sql)
+                .await
+                .map(|()| Done::Nothing)
+                .map_err(map_err),
+            Job::Ping => self
+                .conn
+                .ping()
+                .await
+                .map(|()| Done::Nothing)
+                .map_err(map_err),
+            Job::Execute {
+                sql,
+                args,
+                persistent,
+            } => {
                 let (stmt, close) = self.statement(&sql, persistent).await?;
-                let ran = self.conn.exec_drop(&stmt, params(args)).await.map_err(map_err);
+                let ran = self
+                    .conn
+                    .exec_drop(&stmt, params(args))
+                    .await
+                    .map_err(map_err);
                 let result = ExecResult {
                     rows_affected: self.conn.affected_rows(),
                     last_insert_id: self
@@ -374,9 +391,15 @@ impl Live {
                         .filter(|&id| id != 0)
                         .map(|id| id as i64),
                 };
-                self.close_after(stmt, close, ran.map(|()| Done::Exec(result))).await
+                self.close_after(stmt, close, ran.map(|()| Done::Exec(result)))
+                    .await
             }
-            Job::Fetch { sql, args, persistent, limit } => {
+            Job::Fetch {
+                sql,
+                args,
+                persistent,
+                limit,
+            } => {
                 let (stmt, close) = self.statement(&sql, persistent).await?;
                 let ran = if limit == Some(1) {
                     self.conn
@@ -498,7 +521,16 @@ pub(crate) async fn execute(
     args: Vec<mysql_async::Value>,
     persistent: bool,
 ) -> Result<ExecResult> {
-    match run(c, Job::Execute { sql, args, persistent }).await? {
+    match run(
+        c,
+        Job::Execute {
+            sql,
+            args,
+            persistent,
+        },
+    )
+    .await?
+    {
         Done::Exec(r) => Ok(r),
         _ => unexpected(),
     }
@@ -512,7 +544,17 @@ pub(crate) async fn fetch(
     persistent: bool,
     limit: Option<usize>,
 ) -> Result<Vec<mysql_async::Row>> {
-    match run(c, Job::Fetch { sql, args, persistent, limit }).await? {
+    match run(
+        c,
+        Job::Fetch {
+            sql,
+            args,
+            persistent,
+            limit,
+        },
+    )
+    .await?
+    {
         Done::Rows(r) => Ok(r),
         _ => unexpected(),
     }
