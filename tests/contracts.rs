@@ -778,6 +778,64 @@ async fn tls_refusals_are_configuration_errors() {
     }
 }
 
+/// MySQL/MariaDB TLS modes: `PREFERRED` (the default) connects whether or
+/// not the server offers TLS; `REQUIRED` against a server without TLS, and a
+/// root certificate file that does not exist, are configuration errors
+/// saying why, never retried or counted by the breaker.
+#[tokio::test]
+async fn mysql_tls_modes() {
+    let Some(t) = server(Dialect::MySql).await else {
+        return;
+    };
+    let have_ssl: Option<(String, String)> =
+        t.db.fetch_optional_as("SHOW VARIABLES LIKE 'have_ssl'", ())
+            .await
+            .unwrap();
+    let tls_on = have_ssl.is_some_and(|(_, v)| v == "YES");
+    let base = support::mysql_url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    // the default and PREFERRED connect either way
+    for url in [base.clone(), format!("{base}{sep}ssl-mode=PREFERRED")] {
+        let db = Db::connect_url(&url).await.unwrap();
+        let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+        assert_eq!(one, 1);
+        // later connections of the pool too (the answer "no TLS" is remembered)
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(db.begin().await.unwrap());
+        }
+        for tx in held {
+            tx.rollback().await.unwrap();
+        }
+        db.close();
+    }
+    let mut cases = vec![(
+        format!("{base}{sep}ssl-mode=VERIFY_CA&ssl-ca=/nonexistent-dal-ca/root.pem"),
+        "/nonexistent-dal-ca/root.pem",
+    )];
+    if !tls_on {
+        cases.push((format!("{base}{sep}ssl-mode=REQUIRED"), "does not offer it"));
+    }
+    for (url, needle) in cases {
+        let db = Db::connect_lazy(
+            DatabaseConfig::builder(&url)
+                .breaker_failure_threshold(1)
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        for _ in 0..3 {
+            let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
+            assert!(!err.is_transient() && !err.is_infrastructure(), "{err:?}");
+            assert!(err.to_string().contains(needle), "{url}: {err}");
+        }
+        let stats = db.stats();
+        assert_eq!(stats.retries, 0, "{stats}");
+        assert_eq!(stats.breaker, dal::BreakerState::Closed, "{stats}");
+    }
+}
+
 // ------------------------------------------------------------ scaling signals
 
 fn short_sleep(dialect: Dialect, ms: u32) -> String {

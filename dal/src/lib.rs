@@ -52,7 +52,7 @@
 //! | feature | backend | driver |
 //! |---|---|---|
 //! | `postgres` | PostgreSQL | sqlx (`postgres`) |
-//! | `mysql` | MySQL / MariaDB | sqlx (`mysql`) |
+//! | `mysql` | MySQL / MariaDB | mysql_async |
 //! | `sqlite` | SQLite (bundled) | rusqlite |
 //! | `cli` | the `migrate` command line ([`cli`]) | clap |
 //!
