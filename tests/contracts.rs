@@ -727,6 +727,27 @@ async fn invalid_input_breaker_mysql() {
     invalid_input_never_trips_the_breaker(Dialect::MySql).await
 }
 
+/// Every call on `url` fails with a configuration error whose message
+/// contains `needle`: not transient, not retried, not counted by the breaker.
+async fn refused_as_configuration(url: &str, needle: &str) {
+    let db = Db::connect_lazy(
+        DatabaseConfig::builder(url)
+            .breaker_failure_threshold(1)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
+        assert!(!err.is_transient() && !err.is_infrastructure(), "{err:?}");
+        assert!(err.to_string().contains(needle), "{url}: {err}");
+    }
+    let stats = db.stats();
+    assert_eq!(stats.retries, 0, "{stats}");
+    assert_eq!(stats.breaker, dal::BreakerState::Closed, "{stats}");
+}
+
 /// TLS: a certificate the client refuses and a root certificate file that
 /// does not exist are configuration errors: not transient, not retried, not
 /// counted by the breaker, with the cause (and the file) in the message.
@@ -750,22 +771,7 @@ async fn tls_refusals_are_configuration_errors() {
         ),
     ];
     for (url, needle) in cases {
-        let db = Db::connect_lazy(
-            DatabaseConfig::builder(&url)
-                .breaker_failure_threshold(1)
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-        for _ in 0..3 {
-            let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
-            assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
-            assert!(!err.is_transient() && !err.is_infrastructure(), "{err:?}");
-            assert!(err.to_string().contains(needle), "{url}: {err}");
-        }
-        let stats = db.stats();
-        assert_eq!(stats.retries, 0, "{stats}");
-        assert_eq!(stats.breaker, dal::BreakerState::Closed, "{stats}");
+        refused_as_configuration(&url, needle).await;
     }
     // a certificate valid for another name (the snakeoil certificate names
     // the host, not 127.0.0.1) is refused the same way
@@ -817,22 +823,7 @@ async fn mysql_tls_modes() {
         cases.push((format!("{base}{sep}ssl-mode=REQUIRED"), "does not offer it"));
     }
     for (url, needle) in cases {
-        let db = Db::connect_lazy(
-            DatabaseConfig::builder(&url)
-                .breaker_failure_threshold(1)
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
-        for _ in 0..3 {
-            let err = db.fetch_all("SELECT 1", ()).await.unwrap_err();
-            assert!(matches!(err, Error::Config(_)), "{url}: {err:?}");
-            assert!(!err.is_transient() && !err.is_infrastructure(), "{err:?}");
-            assert!(err.to_string().contains(needle), "{url}: {err}");
-        }
-        let stats = db.stats();
-        assert_eq!(stats.retries, 0, "{stats}");
-        assert_eq!(stats.breaker, dal::BreakerState::Closed, "{stats}");
+        refused_as_configuration(&url, needle).await;
     }
 }
 

@@ -74,6 +74,27 @@ pub(crate) trait Cancel {
     fn cancel(&self, id: u64, terminate: bool) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// Wait up to [`CANCEL_GRACE`] for `recovered` (an abandoned statement's
+/// cancellation confirmed and the connection checked). When it fails or does
+/// not finish in time, end session `id` on the server from `manager`'s
+/// control connection and give the connection up (`None`).
+pub(crate) async fn confirm_or_end<M: Cancel, T>(
+    manager: &M,
+    id: u64,
+    recovered: impl Future<Output = Result<T>>,
+) -> Option<T> {
+    let why = match tokio::time::timeout(CANCEL_GRACE, recovered).await {
+        Ok(Ok(t)) => return Some(t),
+        Ok(Err(e)) => e.redacted(),
+        Err(_) => "no confirmation in time".to_string(),
+    };
+    tracing::debug!(target: "dal::timeout", backend = id, why, "giving up a timed-out connection");
+    if let Err(e) = manager.cancel(id, true).await {
+        tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
+    }
+    None
+}
+
 /// Run `f` until the call's deadline. `None` when the deadline came first:
 /// `f` was dropped mid-flight and the connection must be dealt with (see
 /// [`abandon`]). A deadline already past when called sends nothing.
@@ -265,193 +286,185 @@ macro_rules! server_fns {
         #[allow(unused_imports)]
         use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
 
-        use $crate::backend::server::{ServerConn, ServerManager};
-        use $crate::pool::Manager;
         #[allow(unused_imports)]
         use $crate::backend::server::Cancel as _;
+        use $crate::backend::server::{ServerConn, ServerManager};
+        use $crate::pool::Manager;
 
-            type Conn = ServerConn<$Conn>;
+        type Conn = ServerConn<$Conn>;
 
-            impl Manager for ServerManager<$Conn> {
-                type Conn = Conn;
+        impl Manager for ServerManager<$Conn> {
+            type Conn = Conn;
 
-                async fn connect(&self) -> Result<Conn> {
-                    self.check_root_cert().await?;
-                    // (sqlx 0.9.1 turns Nagle's algorithm off on its sockets)
-                    let mut conn = self.options.connect().await.map_err(map_err)?;
-                    let (id, max): ($IdTy, $IdTy) = sqlx::query_as($id_sql)
-                        .fetch_one(&mut conn)
-                        .await
-                        .map_err(map_err)?;
-                    self.server_max_connections.store(
-                        u64::try_from(max).unwrap_or(0),
-                        std::sync::atomic::Ordering::Relaxed,
-                    );
-                    Ok(ServerConn {
-                        conn,
-                        pending: Vec::new(),
-                        in_transaction: false,
-                        backend_id: id as u64,
-                    })
-                }
+            async fn connect(&self) -> Result<Conn> {
+                self.check_root_cert().await?;
+                // (sqlx 0.9.1 turns Nagle's algorithm off on its sockets)
+                let mut conn = self.options.connect().await.map_err(map_err)?;
+                let (id, max): ($IdTy, $IdTy) = sqlx::query_as($id_sql)
+                    .fetch_one(&mut conn)
+                    .await
+                    .map_err(map_err)?;
+                self.server_max_connections.store(
+                    u64::try_from(max).unwrap_or(0),
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                Ok(ServerConn {
+                    conn,
+                    pending: Vec::new(),
+                    in_transaction: false,
+                    backend_id: id as u64,
+                })
+            }
 
-                async fn ping(&self, conn: &mut Conn) -> Result<()> {
-                    conn.conn.ping().await.map_err(map_err)
-                }
+            async fn ping(&self, conn: &mut Conn) -> Result<()> {
+                conn.conn.ping().await.map_err(map_err)
+            }
 
-                async fn reset(&self, conn: &mut Conn) -> Result<()> {
-                    conn.pending.clear();
-                    conn.in_transaction = false;
-                    conn.conn
-                        .execute(sqlx::raw_sql("ROLLBACK"))
-                        .await
-                        .map(|_| ())
-                        .map_err(map_err)
-                }
+            async fn reset(&self, conn: &mut Conn) -> Result<()> {
+                conn.pending.clear();
+                conn.in_transaction = false;
+                conn.conn
+                    .execute(sqlx::raw_sql("ROLLBACK"))
+                    .await
+                    .map(|_| ())
+                    .map_err(map_err)
+            }
 
-                async fn recover(&self, conn: &mut Conn) -> bool {
-                    let id = conn.backend_id;
-                    let recovered = async {
-                        self.cancel(id, false).await?;
-                        // the abandoned statement's answer (its cancellation
-                        // error) is read by the first round trip; the next one
-                        // shows the connection ready
-                        for _ in 0..3 {
-                            match conn.conn.ping().await.map_err(map_err) {
-                                Ok(()) => return Ok(()),
-                                Err(e @ ($crate::error::Error::ConnectionLost { .. }
-                                | $crate::error::Error::Driver(_))) => return Err(e),
-                                Err(_) => {}
-                            }
-                        }
-                        Err($crate::error::Error::Driver("no answer after a cancellation".into()))
-                    };
-                    match tokio::time::timeout($crate::backend::server::CANCEL_GRACE, recovered).await {
-                        Ok(Ok(())) => true,
-                        outcome => {
-                            let why = match outcome {
-                                Ok(Err(e)) => e.redacted(),
-                                _ => "no confirmation in time".to_string(),
-                            };
-                            tracing::debug!(target: "dal::timeout", backend = id, why, "giving up a timed-out connection");
-                            if let Err(e) = self.cancel(id, true).await {
-                                tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
-                            }
-                            false
+            async fn recover(&self, conn: &mut Conn) -> bool {
+                let id = conn.backend_id;
+                let recovered = async {
+                    self.cancel(id, false).await?;
+                    // the abandoned statement's answer (its cancellation
+                    // error) is read by the first round trip; the next one
+                    // shows the connection ready
+                    for _ in 0..3 {
+                        match conn.conn.ping().await.map_err(map_err) {
+                            Ok(()) => return Ok(()),
+                            Err(
+                                e @ ($crate::error::Error::ConnectionLost { .. }
+                                | $crate::error::Error::Driver(_)),
+                            ) => return Err(e),
+                            Err(_) => {}
                         }
                     }
-                }
+                    Err($crate::error::Error::Driver(
+                        "no answer after a cancellation".into(),
+                    ))
+                };
+                $crate::backend::server::confirm_or_end(self, id, recovered)
+                    .await
+                    .is_some()
             }
+        }
 
-            impl $crate::backend::server::Cancel for ServerManager<$Conn> {
-                /// Cancel the statement running in session `id` (`terminate`:
-                /// end the session), from the control connection.
-                async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
-                    self.control(cancel_sql(id, terminate)).await
-                }
+        impl $crate::backend::server::Cancel for ServerManager<$Conn> {
+            /// Cancel the statement running in session `id` (`terminate`:
+            /// end the session), from the control connection.
+            async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
+                self.control(cancel_sql(id, terminate)).await
             }
+        }
 
-            impl ServerManager<$Conn> {
-
-                /// Run `sql` on the control connection (opened on first use,
-                /// dropped after a failure), within the control timeout.
-                pub(crate) async fn control(&self, sql: String) -> Result<()> {
-                    let run = async {
-                        let mut guard = self.control.lock().await;
-                        if guard.is_none() {
-                            *guard = Some(self.options.connect().await.map_err(map_err)?);
-                        }
-                        let Some(c) = guard.as_mut() else {
-                            return Ok(());
-                        };
-                        match c.execute(sqlx::raw_sql(AssertSqlSafe(sql))).await {
-                            Ok(_) => Ok(()),
-                            Err(e) => {
-                                *guard = None;
-                                Err(map_err(e))
-                            }
-                        }
-                    };
-                    let start = std::time::Instant::now();
-                    match tokio::time::timeout(self.control_timeout, run).await {
-                        Ok(r) => r,
-                        Err(_) => Err($crate::error::Error::timeout(
-                            $crate::error::TimeoutKind::Connect,
-                            $crate::error::TimeoutKind::Connect,
-                            self.control_timeout,
-                            start.elapsed(),
-                        )),
+        impl ServerManager<$Conn> {
+            /// Run `sql` on the control connection (opened on first use,
+            /// dropped after a failure), within the control timeout.
+            pub(crate) async fn control(&self, sql: String) -> Result<()> {
+                let run = async {
+                    let mut guard = self.control.lock().await;
+                    if guard.is_none() {
+                        *guard = Some(self.options.connect().await.map_err(map_err)?);
                     }
+                    let Some(c) = guard.as_mut() else {
+                        return Ok(());
+                    };
+                    match c.execute(sqlx::raw_sql(AssertSqlSafe(sql))).await {
+                        Ok(_) => Ok(()),
+                        Err(e) => {
+                            *guard = None;
+                            Err(map_err(e))
+                        }
+                    }
+                };
+                let start = std::time::Instant::now();
+                match tokio::time::timeout(self.control_timeout, run).await {
+                    Ok(r) => r,
+                    Err(_) => Err($crate::error::Error::timeout(
+                        $crate::error::TimeoutKind::Connect,
+                        $crate::error::TimeoutKind::Connect,
+                        self.control_timeout,
+                        start.elapsed(),
+                    )),
                 }
             }
+        }
 
-            /// Runs queued statements (rollbacks of dropped nested transactions) first.
-            pub(crate) async fn run_pending(c: &mut Conn) -> Result<()> {
-                if c.pending.is_empty() {
-                    return Ok(());
-                }
-                let pending = std::mem::take(&mut c.pending);
-                for sql in pending {
-                    c.conn
-                        .execute(sqlx::raw_sql(AssertSqlSafe(sql)))
-                        .await
-                        .map_err(map_err)?;
-                }
-                Ok(())
+        /// Runs queued statements (rollbacks of dropped nested transactions) first.
+        pub(crate) async fn run_pending(c: &mut Conn) -> Result<()> {
+            if c.pending.is_empty() {
+                return Ok(());
             }
-
-            /// Run statements without parameters (text protocol).
-            pub(crate) async fn execute_raw(c: &mut Conn, sql: &str) -> Result<()> {
-                run_pending(c).await?;
+            let pending = std::mem::take(&mut c.pending);
+            for sql in pending {
                 c.conn
-                    .execute(sqlx::raw_sql(AssertSqlSafe(sql.to_string())))
+                    .execute(sqlx::raw_sql(AssertSqlSafe(sql)))
                     .await
                     .map_err(map_err)?;
-                Ok(())
             }
+            Ok(())
+        }
 
-            /// Forget the prepared statements (after a schema change invalidated them).
-            pub(crate) async fn clear_statements(c: &mut Conn) {
-                let _ = c.conn.clear_cached_statements().await;
-            }
+        /// Run statements without parameters (text protocol).
+        pub(crate) async fn execute_raw(c: &mut Conn, sql: &str) -> Result<()> {
+            run_pending(c).await?;
+            c.conn
+                .execute(sqlx::raw_sql(AssertSqlSafe(sql.to_string())))
+                .await
+                .map_err(map_err)?;
+            Ok(())
+        }
 
-            /// Run one statement; `persistent` keeps it prepared on the server.
-            pub(crate) async fn execute(
-                c: &mut Conn,
-                sql: std::sync::Arc<str>,
-                args: <$Db as sqlx::Database>::Arguments,
-                persistent: bool,
-            ) -> Result<$crate::result::ExecResult> {
-                run_pending(c).await?;
-                let r = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args)
-                    .persistent(persistent)
-                    .execute(&mut c.conn)
-                    .await
-                    .map_err(map_err)?;
-                Ok(<$Db as $crate::backend::server::ServerDb>::exec_result(r))
-            }
+        /// Forget the prepared statements (after a schema change invalidated them).
+        pub(crate) async fn clear_statements(c: &mut Conn) {
+            let _ = c.conn.clear_cached_statements().await;
+        }
 
-            /// Run a query and return up to `limit` rows (all when `None`).
-            pub(crate) async fn fetch(
-                c: &mut Conn,
-                sql: std::sync::Arc<str>,
-                args: <$Db as sqlx::Database>::Arguments,
-                persistent: bool,
-                limit: Option<usize>,
-            ) -> Result<Vec<<$Db as sqlx::Database>::Row>> {
-                run_pending(c).await?;
-                let q = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args).persistent(persistent);
-                if limit == Some(1) {
-                    let r = q.fetch_optional(&mut c.conn).await.map_err(map_err)?;
-                    Ok(r.into_iter().collect())
-                } else {
-                    let mut rows = q.fetch_all(&mut c.conn).await.map_err(map_err)?;
-                    if let Some(l) = limit {
-                        rows.truncate(l);
-                    }
-                    Ok(rows)
+        /// Run one statement; `persistent` keeps it prepared on the server.
+        pub(crate) async fn execute(
+            c: &mut Conn,
+            sql: std::sync::Arc<str>,
+            args: <$Db as sqlx::Database>::Arguments,
+            persistent: bool,
+        ) -> Result<$crate::result::ExecResult> {
+            run_pending(c).await?;
+            let r = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args)
+                .persistent(persistent)
+                .execute(&mut c.conn)
+                .await
+                .map_err(map_err)?;
+            Ok(<$Db as $crate::backend::server::ServerDb>::exec_result(r))
+        }
+
+        /// Run a query and return up to `limit` rows (all when `None`).
+        pub(crate) async fn fetch(
+            c: &mut Conn,
+            sql: std::sync::Arc<str>,
+            args: <$Db as sqlx::Database>::Arguments,
+            persistent: bool,
+            limit: Option<usize>,
+        ) -> Result<Vec<<$Db as sqlx::Database>::Row>> {
+            run_pending(c).await?;
+            let q = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args).persistent(persistent);
+            if limit == Some(1) {
+                let r = q.fetch_optional(&mut c.conn).await.map_err(map_err)?;
+                Ok(r.into_iter().collect())
+            } else {
+                let mut rows = q.fetch_all(&mut c.conn).await.map_err(map_err)?;
+                if let Some(l) = limit {
+                    rows.truncate(l);
                 }
+                Ok(rows)
             }
+        }
     };
 }
 

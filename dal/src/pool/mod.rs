@@ -117,13 +117,20 @@ impl<M: Manager> Shared<M> {
     /// lock and reads `open` there, and every change of `open` is followed by
     /// such a write.
     fn publish_use(&self, idle: usize) {
+        self.settings
+            .telemetry
+            .pool_use_gauges(self.status_with(idle));
+    }
+
+    /// The pool's status given its idle count.
+    fn status_with(&self, idle: usize) -> PoolStatus {
         let size = self.open.load(Ordering::Relaxed);
-        self.settings.telemetry.pool_use_gauges(PoolStatus {
+        PoolStatus {
             size,
             idle,
             in_use: size.saturating_sub(idle),
             max: self.settings.max_connections,
-        });
+        }
     }
 
     /// Publish the pool gauges and the breaker state, read under the idle
@@ -133,25 +140,13 @@ impl<M: Manager> Shared<M> {
     fn publish_all(&self) {
         let guard = self.idle.lock();
         let idle = guard.as_ref().map(|v| v.len()).unwrap_or(0);
-        let size = self.open.load(Ordering::Relaxed);
-        self.settings.telemetry.pool_gauges(PoolStatus {
-            size,
-            idle,
-            in_use: size.saturating_sub(idle),
-            max: self.settings.max_connections,
-        });
+        self.settings.telemetry.pool_gauges(self.status_with(idle));
         drop(guard);
     }
 
     fn status(&self) -> PoolStatus {
         let idle = self.idle.lock().map(|v| v.len()).unwrap_or(0);
-        let size = self.open.load(Ordering::Relaxed);
-        PoolStatus {
-            size,
-            idle,
-            in_use: size.saturating_sub(idle),
-            max: self.settings.max_connections,
-        }
+        self.status_with(idle)
     }
 }
 

@@ -268,23 +268,8 @@ impl Manager for MySqlManager {
             live.conn.ping().await.map_err(map_err)?;
             Ok::<Live, Error>(live)
         };
-        match tokio::time::timeout(crate::backend::server::CANCEL_GRACE, recovered).await {
-            Ok(Ok(live)) => {
-                c.conn.live = Some(live);
-                true
-            }
-            outcome => {
-                let why = match outcome {
-                    Ok(Err(e)) => e.redacted(),
-                    _ => "no confirmation in time".to_string(),
-                };
-                tracing::debug!(target: "dal::timeout", backend = id, why, "giving up a timed-out connection");
-                if let Err(e) = self.cancel(id, true).await {
-                    tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
-                }
-                false
-            }
-        }
+        c.conn.live = crate::backend::server::confirm_or_end(self, id, recovered).await;
+        c.conn.live.is_some()
     }
 }
 
