@@ -834,6 +834,51 @@ pub async fn ent_save_all_bulk(t: &TestDb) {
     assert_eq!(User::find().count(db).await.unwrap(), n as i64 + 1);
 }
 
+/// `bulk_rows_per_statement`: a bulk save of new rows sends one multi-row
+/// INSERT per that many rows; the rows and their ids are the same either
+/// way; zero is refused.
+pub async fn ent_save_all_rows_per_statement(t: &TestDb) {
+    users(&t.db).await;
+    let small = dal::Db::connect(
+        dal::DatabaseConfig::builder(&t.url)
+            .bulk_rows_per_statement(3)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(small.config().bulk_rows_per_statement(), 3);
+    let statements_of = |db: &dal::Db, prefix: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut batch: Vec<User> = (0..10)
+                .map(|i| User::new(&format!("{prefix}{i}@example.com"), i))
+                .collect();
+            let before = db.stats().statements;
+            User::save_all(&mut batch, &db).await.unwrap();
+            let sent = db.stats().statements - before;
+            assert!(batch.iter().all(|u| u.id > 0));
+            for u in &batch {
+                let loaded = User::get(&db, u.id).await.unwrap().unwrap();
+                assert_eq!(loaded.email, u.email);
+            }
+            sent
+        }
+    };
+    let chunked = statements_of(&small, "small").await;
+    let whole = statements_of(&t.db, "whole").await;
+    // ten rows in chunks of 3: four INSERTs instead of one (ten rows are
+    // below PostgreSQL's COPY threshold too)
+    assert_eq!(chunked, whole + 3, "{chunked} vs {whole}");
+    assert_eq!(User::find().count(&t.db).await.unwrap(), 20);
+    small.close();
+    let err = dal::DatabaseConfig::builder(&t.url)
+        .bulk_rows_per_statement(0)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("bulk_rows_per_statement"), "{err}");
+}
+
 /// Declares [`Wide`]: an id and one `i64` data column per name.
 macro_rules! wide_entity {
     ($($c:ident),* $(,)?) => {
@@ -1315,6 +1360,7 @@ macro_rules! entity_tests {
             entity::ent_keyset_pagination_and_stream,
             entity::ent_update_and_delete_many,
             entity::ent_save_all_bulk,
+            entity::ent_save_all_rows_per_statement,
             entity::ent_save_all_splits_at_the_bind_limit,
             entity::ent_operations_in_transactions,
             entity::ent_skip_locked,

@@ -26,6 +26,7 @@ pub(super) enum Opt {
     MaxLifetime,
     ValidateAfterIdle,
     StatementCache,
+    BulkRows,
     LogParameters,
     LeakDetectionThreshold,
     CaptureBacktrace,
@@ -50,7 +51,7 @@ pub(super) enum Opt {
 
 impl Opt {
     /// Every option, in the order problems are reported.
-    pub(super) const ALL: [Opt; 33] = [
+    pub(super) const ALL: [Opt; 34] = [
         Opt::Url,
         Opt::Name,
         Opt::MaxConnections,
@@ -64,6 +65,7 @@ impl Opt {
         Opt::MaxLifetime,
         Opt::ValidateAfterIdle,
         Opt::StatementCache,
+        Opt::BulkRows,
         Opt::LogParameters,
         Opt::LeakDetectionThreshold,
         Opt::CaptureBacktrace,
@@ -102,6 +104,7 @@ impl Opt {
             Opt::MaxLifetime => "max_lifetime",
             Opt::ValidateAfterIdle => "validate_after_idle",
             Opt::StatementCache => "statement_cache_capacity",
+            Opt::BulkRows => "bulk_rows_per_statement",
             Opt::LogParameters => "log_parameters",
             Opt::LeakDetectionThreshold => "leak_detection_threshold",
             Opt::CaptureBacktrace => "capture_backtrace",
@@ -142,6 +145,7 @@ impl Opt {
             Opt::MaxLifetime => "MAX_LIFETIME",
             Opt::ValidateAfterIdle => "VALIDATE_AFTER_IDLE",
             Opt::StatementCache => "STATEMENT_CACHE",
+            Opt::BulkRows => "BULK_ROWS",
             Opt::LogParameters => "LOG_PARAMETERS",
             Opt::NPlusOneThreshold => "N_PLUS_ONE_THRESHOLD",
             Opt::LeakDetectionThreshold => "LEAK_DETECTION_THRESHOLD",
@@ -236,6 +240,7 @@ pub struct DatabaseConfigBuilder {
     pub(super) timeouts: Timeouts,
     pub(super) slow_query_threshold: Duration,
     pub(super) statement_cache_capacity: usize,
+    pub(super) bulk_rows: usize,
     pub(super) log_parameters: bool,
     pub(super) n_plus_one_threshold: usize,
     pub(super) leak_detection_threshold: Option<Duration>,
@@ -266,6 +271,7 @@ impl DatabaseConfigBuilder {
             timeouts: Timeouts::default(),
             slow_query_threshold: Duration::from_secs(1),
             statement_cache_capacity: 256,
+            bulk_rows: 1000,
             log_parameters: false,
             n_plus_one_threshold: crate::config::DEFAULT_N_PLUS_ONE_THRESHOLD,
             leak_detection_threshold: None,
@@ -404,6 +410,25 @@ impl DatabaseConfigBuilder {
     /// which pgbouncer in transaction mode requires.
     pub fn statement_cache_capacity(mut self, capacity: usize) -> Self {
         self.statement_cache_capacity = capacity;
+        self
+    }
+
+    /// Rows per statement of a bulk save (`save_all` of new entities: one
+    /// multi-row `INSERT` per chunk; default 1,000; env `BULK_ROWS`). A chunk
+    /// never exceeds the dialect's parameter limit (65,535 on PostgreSQL and
+    /// MySQL, 32,766 on SQLite), whatever this says; on PostgreSQL a save of 64
+    /// or more new rows goes through binary `COPY`, which is not chunked. Must
+    /// be at least 1.
+    ///
+    /// ```
+    /// let c = dal::DatabaseConfig::builder("sqlite::memory:")
+    ///     .bulk_rows_per_statement(5_000)
+    ///     .build()?;
+    /// assert_eq!(c.bulk_rows_per_statement(), 5_000);
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn bulk_rows_per_statement(mut self, rows: usize) -> Self {
+        self.bulk_rows = rows;
         self
     }
 
@@ -569,6 +594,7 @@ impl DatabaseConfigBuilder {
             timeouts,
             slow_query_threshold,
             statement_cache_capacity,
+            bulk_rows,
             log_parameters,
             n_plus_one_threshold,
             leak_detection_threshold,
@@ -599,6 +625,9 @@ impl DatabaseConfigBuilder {
             check.push(Opt::Name, "must not be empty".to_string());
         }
         check_pool(&mut check, &pool);
+        if bulk_rows < 1 {
+            check.push(Opt::BulkRows, "must be at least 1, got 0".to_string());
+        }
         check.positive(Opt::AcquireTimeout, timeouts.acquire);
         check.positive(Opt::ConnectTimeout, timeouts.connect);
         check.positive(Opt::PoolCreationTimeout, timeouts.pool_creation);
@@ -667,6 +696,7 @@ impl DatabaseConfigBuilder {
             timeouts,
             slow_query_threshold,
             statement_cache_capacity,
+            bulk_rows,
             log_parameters,
             n_plus_one_threshold,
             leak_detection_threshold,
@@ -847,6 +877,7 @@ impl fmt::Debug for DatabaseConfigBuilder {
             .field("timeouts", &self.timeouts)
             .field("slow_query_threshold", &self.slow_query_threshold)
             .field("statement_cache_capacity", &self.statement_cache_capacity)
+            .field("bulk_rows_per_statement", &self.bulk_rows)
             .field("log_parameters", &self.log_parameters)
             .field("n_plus_one_threshold", &self.n_plus_one_threshold)
             .field("leak_detection_threshold", &self.leak_detection_threshold)

@@ -128,6 +128,10 @@ fn apply(b: &mut DatabaseConfigBuilder, opt: Opt, value: &str) -> Result<(), Str
             let n = parse_whole(value, usize::MAX as u64)?;
             b.statement_cache_capacity = usize::try_from(n).unwrap_or(usize::MAX);
         }
+        Opt::BulkRows => {
+            let n = parse_whole(value, usize::MAX as u64)?;
+            b.bulk_rows = usize::try_from(n).unwrap_or(usize::MAX);
+        }
         Opt::LogParameters => b.log_parameters = parse_bool(value)?,
         Opt::NPlusOneThreshold => {
             let n = parse_whole(value, usize::MAX as u64)?;

@@ -121,6 +121,7 @@ pub struct DatabaseConfig {
     timeouts: Timeouts,
     slow_query_threshold: Duration,
     statement_cache_capacity: usize,
+    bulk_rows: usize,
     log_parameters: bool,
     n_plus_one_threshold: usize,
     leak_detection_threshold: Option<Duration>,
@@ -264,6 +265,7 @@ impl DatabaseConfig {
     /// | `ACQUIRE_TIMEOUT`, `CONNECT_TIMEOUT`, `POOL_CREATION_TIMEOUT`, `QUERY_TIMEOUT` | [`Timeouts`] | 5s, 10s, 30s, none |
     /// | `SLOW_QUERY_THRESHOLD` | [`slow_query_threshold`](Self::slow_query_threshold) | 1s |
     /// | `STATEMENT_CACHE` | [`statement_cache_capacity`](Self::statement_cache_capacity) | 256 |
+    /// | `BULK_ROWS` | [`bulk_rows_per_statement`](Self::bulk_rows_per_statement) | 1000 |
     /// | `LOG_PARAMETERS` | [`log_parameters`](Self::log_parameters) | false |
     /// | `N_PLUS_ONE_THRESHOLD` | [`n_plus_one_threshold`](Self::n_plus_one_threshold) | 3 in debug builds, 0 (off) in release builds |
     /// | `LEAK_DETECTION_THRESHOLD` | [`leak_detection_threshold`](Self::leak_detection_threshold) | none |
@@ -333,6 +335,7 @@ impl DatabaseConfig {
         b.timeouts = self.timeouts;
         b.slow_query_threshold = self.slow_query_threshold;
         b.statement_cache_capacity = self.statement_cache_capacity;
+        b.bulk_rows = self.bulk_rows;
         b.log_parameters = self.log_parameters;
         b.n_plus_one_threshold = self.n_plus_one_threshold;
         b.leak_detection_threshold = self.leak_detection_threshold;
@@ -467,6 +470,12 @@ impl DatabaseConfig {
         self.statement_cache_capacity
     }
 
+    /// Rows per statement of a bulk save (see
+    /// [`DatabaseConfigBuilder::bulk_rows_per_statement`]).
+    pub fn bulk_rows_per_statement(&self) -> usize {
+        self.bulk_rows
+    }
+
     /// Whether statement logs (spans, slow-query warnings, hooks) show the SQL
     /// with its literal values; otherwise literals are masked as `?`. Bound
     /// parameter values are never logged.
@@ -555,6 +564,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("timeouts", &self.timeouts)
             .field("slow_query_threshold", &self.slow_query_threshold)
             .field("statement_cache_capacity", &self.statement_cache_capacity)
+            .field("bulk_rows_per_statement", &self.bulk_rows)
             .field("log_parameters", &self.log_parameters)
             .field("n_plus_one_threshold", &self.n_plus_one_threshold)
             .field("leak_detection_threshold", &self.leak_detection_threshold)

@@ -513,6 +513,7 @@ fn every_env_option_is_read() {
         ("DAL_MAX_LIFETIME", "1h"),
         ("DAL_VALIDATE_AFTER_IDLE", "0"),
         ("DAL_STATEMENT_CACHE", "0"),
+        ("DAL_BULK_ROWS", "250"),
         ("DAL_LOG_PARAMETERS", "true"),
         ("DAL_LEAK_DETECTION_THRESHOLD", "30s"),
         ("DAL_CAPTURE_BACKTRACE", "on"),
@@ -552,6 +553,7 @@ fn every_env_option_is_read() {
     );
     assert_eq!(c.slow_query_threshold(), Duration::from_millis(250));
     assert_eq!(c.statement_cache_capacity(), 0);
+    assert_eq!(c.bulk_rows_per_statement(), 250);
     assert!(c.log_parameters());
     assert_eq!(c.leak_detection_threshold(), Some(Duration::from_secs(30)));
     assert!(c.capture_backtrace());

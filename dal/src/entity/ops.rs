@@ -869,9 +869,12 @@ fn inc_of(ids_by: MySqlIds) -> i64 {
 
 /// Rows per multi-row statement: within the dialect's parameter limit, and at
 /// most 1000 so statements stay a reasonable size.
-fn chunk_rows(dialect: Dialect, per_row: usize) -> usize {
+/// Rows per multi-row statement: the configured
+/// [`bulk_rows_per_statement`](crate::DatabaseConfigBuilder::bulk_rows_per_statement),
+/// never past the dialect's parameter limit.
+fn chunk_rows(dialect: Dialect, per_row: usize, configured: usize) -> usize {
     let max = dialect.capabilities().max_bind_params;
-    (max / per_row.max(1)).clamp(1, 1000)
+    (max / per_row.max(1)).min(configured).max(1)
 }
 
 pub(crate) async fn save_all<E: Entity>(
@@ -979,7 +982,11 @@ async fn save_all_on<E: Entity>(
         #[cfg(feature = "postgres")]
         copy_new_rows(ctx, unit, entities, &generated, &mut saved).await?;
     } else if ids_by != MySqlIds::OneByOne {
-        for chunk in generated.chunks(chunk_rows(ctx.dialect, per_row)) {
+        for chunk in generated.chunks(chunk_rows(
+            ctx.dialect,
+            per_row,
+            ctx.db.config().bulk_rows_per_statement(),
+        )) {
             let mut sql =
                 dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), false, false);
             if ids_by == MySqlIds::Returning {
@@ -1084,7 +1091,11 @@ async fn save_keyed<E: Entity>(
     let info = ctx.info;
     let shape = info.shape();
     let per_row = 1 + info.data_count() + shape.insert_managed().len();
-    for chunk in keyed.chunks(chunk_rows(ctx.dialect, per_row)) {
+    for chunk in keyed.chunks(chunk_rows(
+        ctx.dialect,
+        per_row,
+        ctx.db.config().bulk_rows_per_statement(),
+    )) {
         let sql = dal_schema::entity::insert_many(&shape, ctx.dialect, chunk.len(), true, true);
         let stmt = ctx.db.inner.statements.get_native(sql);
         let mut rows = Vec::with_capacity(chunk.len());
