@@ -727,6 +727,56 @@ async fn invalid_input_breaker_mysql() {
     invalid_input_never_trips_the_breaker(Dialect::MySql).await
 }
 
+/// A caller that goes away mid-statement (its future dropped, not dal's
+/// deadline) leaves the pool usable: the next calls on the same single
+/// connection get their own answers, never the abandoned statement's. On
+/// MySQL the abandoned statement is cancelled on the server (the pool
+/// recovers the connection before reuse), so the next call does not wait
+/// for it.
+async fn dropped_call_leaves_the_pool_usable(dialect: Dialect) {
+    let Some(t) = server(dialect).await else {
+        return;
+    };
+    let db = Db::connect(
+        DatabaseConfig::builder(&t.url)
+            .max_connections(1)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+    assert_eq!(one, 1);
+    let gone = tokio::time::timeout(
+        Duration::from_millis(200),
+        db.fetch_all(&sleep_sql(dialect, 3), ()),
+    )
+    .await;
+    assert!(gone.is_err(), "the caller went away first");
+    let start = Instant::now();
+    for i in 0..5i64 {
+        let v: i64 = db.fetch_scalar("SELECT 40 + ?", (i,)).await.unwrap();
+        assert_eq!(v, 40 + i);
+    }
+    if dialect == Dialect::MySql {
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "waited {:?} for the abandoned statement",
+            start.elapsed()
+        );
+    }
+    db.close();
+}
+
+#[tokio::test]
+async fn dropped_call_postgres() {
+    dropped_call_leaves_the_pool_usable(Dialect::Postgres).await
+}
+#[tokio::test]
+async fn dropped_call_mysql() {
+    dropped_call_leaves_the_pool_usable(Dialect::MySql).await
+}
+
 /// Every call on `url` fails with a configuration error whose message
 /// contains `needle`: not transient, not retried, not counted by the breaker.
 async fn refused_as_configuration(url: &str, needle: &str) {

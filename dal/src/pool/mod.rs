@@ -54,6 +54,14 @@ pub(crate) trait Manager: Send + Sync + 'static {
     /// server to confirm, and say whether the connection is usable again. When
     /// it is not, end its session on the server.
     fn recover<'a>(&'a self, conn: &'a mut Self::Conn) -> impl Future<Output = bool> + Send + 'a;
+
+    /// Whether a statement is still running on `conn` because the call that
+    /// sent it was dropped before it finished (not at a deadline: the caller
+    /// went away). Such a connection is recovered like a timed-out one before
+    /// it is reused.
+    fn interrupted(&self, _conn: &Self::Conn) -> bool {
+        false
+    }
 }
 
 /// Settings the pool needs (taken from the database configuration).
@@ -646,7 +654,11 @@ impl<M: Manager> Drop for PooledConn<M> {
         {
             held.remove(&id);
         }
-        if self.recover
+        let interrupted = self
+            .slot
+            .as_ref()
+            .is_some_and(|s| self.shared.manager.interrupted(&s.conn));
+        if (self.recover || interrupted)
             && !self.broken
             && !self.shared.closed.load(Ordering::Acquire)
             && let Ok(handle) = tokio::runtime::Handle::try_current()
@@ -687,7 +699,8 @@ impl<M: Manager> Drop for PooledConn<M> {
             .settings
             .max_lifetime
             .is_some_and(|l| now.duration_since(slot.created_at) > l);
-        if self.broken || expired || self.shared.closed.load(Ordering::Acquire) {
+        // (an interrupted connection that could not be recovered is closed)
+        if self.broken || expired || interrupted || self.shared.closed.load(Ordering::Acquire) {
             drop(slot.conn);
             self.shared.open.fetch_sub(1, Ordering::Relaxed);
             self.shared.publish_all();

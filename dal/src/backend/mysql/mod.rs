@@ -246,6 +246,12 @@ impl Manager for MySqlManager {
         live(c)?.conn.ping().await.map_err(map_err)
     }
 
+    /// A call dropped mid-statement left the statement running, owning the
+    /// connection (see [`Session`]): it is recovered before reuse.
+    fn interrupted(&self, c: &MySqlConn) -> bool {
+        c.conn.inflight.is_some()
+    }
+
     async fn reset(&self, c: &mut MySqlConn) -> Result<()> {
         c.pending.clear();
         c.in_transaction = false;
