@@ -513,6 +513,59 @@ pub mod __private {
     };
     pub use std::sync::OnceLock;
 
+    // `Entity::blueprint`: one call per column, index and key, compiled once
+    // here instead of inlined into every entity of the user's crate
+
+    /// Add a column to an entity's blueprint.
+    #[inline(never)]
+    pub fn bp_column(
+        t: &mut Table,
+        name: &'static str,
+        ty: ColumnType,
+        nullable: bool,
+        default: Option<DefaultValue>,
+        unique: bool,
+        auto_increment: bool,
+    ) {
+        t.columns.push(Column {
+            name: name.to_string(),
+            ty,
+            nullable,
+            default,
+            unique,
+            auto_increment,
+        });
+    }
+    /// Add a one-column, non-unique index to an entity's blueprint.
+    #[inline(never)]
+    pub fn bp_index(t: &mut Table, name: &'static str, column: &'static str) {
+        t.indexes.push(Index {
+            name: name.to_string(),
+            columns: vec![column.to_string()],
+            unique: false,
+        });
+    }
+    /// Add a one-column foreign key to an entity's blueprint.
+    #[inline(never)]
+    pub fn bp_foreign_key(
+        t: &mut Table,
+        name: &'static str,
+        column: &'static str,
+        references: (&'static str, &'static str),
+        on_delete: ReferentialAction,
+        on_update: ReferentialAction,
+    ) {
+        t.foreign_keys.push(ForeignKey {
+            name: name.to_string(),
+            columns: vec![column.to_string()],
+            references_table: references.0.to_string(),
+            references_columns: vec![references.1.to_string()],
+            on_delete,
+            on_update,
+            external: true,
+        });
+    }
+
     // `schema!`
     pub use dal_schema::TableBuilder;
     pub use dal_schema::script::Script;

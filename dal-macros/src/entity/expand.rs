@@ -308,14 +308,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             (None, _) => quote!(::core::option::Option::None),
         };
         quote! {
-            t.columns.push(#p::Column {
-                name: ::core::convert::From::from(#col),
-                ty: #ty,
-                nullable: #nullable,
-                default: #default,
-                unique: #unique,
-                auto_increment: #auto,
-            });
+            #p::bp_column(&mut t, #col, #ty, #nullable, #default, #unique, #auto);
         }
     });
     let hidden_columns = e.hidden.iter().map(|h| {
@@ -333,14 +326,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             ),
         };
         quote! {
-            t.columns.push(#p::Column {
-                name: ::core::convert::From::from(#col),
-                ty: #ty,
-                nullable: #nullable,
-                default: #default,
-                unique: false,
-                auto_increment: false,
-            });
+            #p::bp_column(&mut t, #col, #ty, #nullable, #default, false, false);
         }
     });
     let indexes = e
@@ -350,11 +336,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             let col = &f.column;
             let name = dal_schema::model::names::index(table, std::slice::from_ref(&f.column));
             quote! {
-                t.indexes.push(#p::Index {
-                    name: ::core::convert::From::from(#name),
-                    columns: ::std::vec![::core::convert::From::from(#col)],
-                    unique: false,
-                });
+                #p::bp_index(&mut t, #name, #col);
             }
         });
     let foreign_keys = e.stored().filter_map(|f| {
@@ -366,15 +348,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let od = action_tokens(&p, r.on_delete);
         let ou = action_tokens(&p, r.on_update);
         Some(quote! {
-            t.foreign_keys.push(#p::ForeignKey {
-                name: ::core::convert::From::from(#name),
-                columns: ::std::vec![::core::convert::From::from(#col)],
-                references_table: ::core::convert::From::from(#rt),
-                references_columns: ::std::vec![::core::convert::From::from(#rc)],
-                on_delete: #od,
-                on_update: #ou,
-                external: true,
-            });
+            #p::bp_foreign_key(&mut t, #name, #col, (#rt, #rc), #od, #ou);
         })
     });
 
@@ -387,15 +361,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let od = action_tokens(&p, b.on_delete);
         let ou = action_tokens(&p, b.on_update);
         Some(quote! {
-            t.foreign_keys.push(#p::ForeignKey {
-                name: ::core::convert::From::from(#name),
-                columns: ::std::vec![::core::convert::From::from(#col)],
-                references_table: ::core::convert::From::from(#info.table),
-                references_columns: ::std::vec![::core::convert::From::from(#info.id_column)],
-                on_delete: #od,
-                on_update: #ou,
-                external: true,
-            });
+            #p::bp_foreign_key(&mut t, #name, #col, (#info.table, #info.id_column), #od, #ou);
         })
     });
 

@@ -360,7 +360,7 @@ impl<E> Cond<E> {
 
     /// `[column] = ?` with one parameter.
     pub(crate) fn raw_eq(column: &str, value: Param) -> Self {
-        Cond::raw(format!("{MARK}{} = ?", quoted(column)), vec![value])
+        Cond::raw(eq_sql(column), vec![value])
     }
 
     /// A condition written in portable SQL (`[column]` names, `?` parameters),
@@ -382,24 +382,57 @@ impl<E> Cond<E> {
 
     /// Both conditions.
     pub fn and(mut self, other: Cond<E>) -> Cond<E> {
-        self.sql = format!("({}) AND ({})", self.sql, other.sql);
-        self.params.extend(other.params);
+        combine(
+            &mut self.sql,
+            &mut self.params,
+            "AND",
+            other.sql,
+            other.params,
+        );
         self
     }
 
     /// Either condition.
     pub fn or(mut self, other: Cond<E>) -> Cond<E> {
-        self.sql = format!("({}) OR ({})", self.sql, other.sql);
-        self.params.extend(other.params);
+        combine(
+            &mut self.sql,
+            &mut self.params,
+            "OR",
+            other.sql,
+            other.params,
+        );
         self
     }
 
     /// The negation.
     #[allow(clippy::should_implement_trait)]
     pub fn not(mut self) -> Cond<E> {
-        self.sql = format!("NOT ({})", self.sql);
+        negate(&mut self.sql);
         self
     }
+}
+
+// The bodies of `Cond`'s combinators, written once: `Cond<E>` is generic only
+// in its entity marker, and every entity of a user's crate would otherwise
+// compile its own copy of the formatting.
+
+/// `[column] = ?`.
+#[inline(never)]
+fn eq_sql(column: &str) -> String {
+    format!("{MARK}{} = ?", quoted(column))
+}
+
+/// `(a) OP (b)`, the parameters of `b` after those of `a`.
+#[inline(never)]
+fn combine(sql: &mut String, params: &mut Vec<Param>, op: &str, other: String, more: Vec<Param>) {
+    *sql = format!("({sql}) {op} ({other})");
+    params.extend(more);
+}
+
+/// `NOT (a)`.
+#[inline(never)]
+fn negate(sql: &mut String) {
+    *sql = format!("NOT ({sql})");
 }
 
 impl<E> std::ops::BitAnd for Cond<E> {
