@@ -76,6 +76,18 @@ async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {
     (format!("127.0.0.1:{}", addr.port()), task)
 }
 
+/// A pool of one connection on `url` (so a test's calls share a session).
+async fn single_connection(url: &str) -> Db {
+    Db::connect(
+        DatabaseConfig::builder(url)
+            .max_connections(1)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
 async fn server(dialect: Dialect) -> Option<TestDb> {
     match dialect {
         Dialect::Postgres => support::postgres().await,
@@ -471,14 +483,7 @@ async fn frozen_postgres_backend_keeps_the_query_timeout() {
     let Some(t) = server(Dialect::Postgres).await else {
         return;
     };
-    let db = Db::connect(
-        DatabaseConfig::builder(&t.url)
-            .max_connections(1)
-            .build()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let db = single_connection(&t.url).await;
     let pid: i64 = db
         .fetch_scalar("SELECT pg_backend_pid()", ())
         .await
@@ -737,14 +742,7 @@ async fn dropped_call_leaves_the_pool_usable(dialect: Dialect) {
     let Some(t) = server(dialect).await else {
         return;
     };
-    let db = Db::connect(
-        DatabaseConfig::builder(&t.url)
-            .max_connections(1)
-            .build()
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let db = single_connection(&t.url).await;
     let one: i64 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
     assert_eq!(one, 1);
     let gone = tokio::time::timeout(
