@@ -29,24 +29,42 @@ pub(crate) trait ServerDb: Database {
     fn exec_result(r: Self::QueryResult) -> ExecResult;
 }
 
-/// Decode sqlx rows as `T` (by position when the columns are exactly the
-/// ones `T` expects, checked once on the first row).
-#[cfg(feature = "postgres")]
-pub(crate) fn decode_rows<DB: ServerDb, T>(
-    rows: Vec<DB::Row>,
+/// Decode a server backend's rows as `T`, each wrapped by `wrap` (by
+/// position when the columns are exactly the ones `T` expects, checked once
+/// on the first row).
+pub(crate) fn decode_rows<R: crate::row::RawRow, T>(
+    rows: Vec<R>,
     decoder: &crate::row::Decoder<T>,
+    wrap: fn(R) -> crate::row::Row<'static>,
 ) -> Result<Vec<T>> {
-    use sqlx::{Column as _, Row as _};
-    let positional = rows
-        .first()
-        .is_some_and(|r| decoder.positional(r.columns().iter().map(|c| c.name())));
+    let positional = rows.first().is_some_and(|r| {
+        decoder.positional((0..r.raw_len()).map(|i| r.raw_column_name(i).unwrap_or("")))
+    });
     rows.into_iter()
         .map(|r| {
-            let mut row = DB::wrap_row(r);
+            let mut row = wrap(r);
             row.positional = positional;
             (decoder.owned)(row)
         })
         .collect()
+}
+
+/// Run `f` (work on a control connection) within `limit`; running out is a
+/// connect timeout.
+pub(crate) async fn within_control_timeout<T>(
+    limit: Duration,
+    f: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let start = std::time::Instant::now();
+    match tokio::time::timeout(limit, f).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::timeout(
+            crate::error::TimeoutKind::Connect,
+            crate::error::TimeoutKind::Connect,
+            limit,
+            start.elapsed(),
+        )),
+    }
 }
 
 /// A server connection and the statements queued to run before its next use.
@@ -385,16 +403,7 @@ macro_rules! server_fns {
                         }
                     }
                 };
-                let start = std::time::Instant::now();
-                match tokio::time::timeout(self.control_timeout, run).await {
-                    Ok(r) => r,
-                    Err(_) => Err($crate::error::Error::timeout(
-                        $crate::error::TimeoutKind::Connect,
-                        $crate::error::TimeoutKind::Connect,
-                        self.control_timeout,
-                        start.elapsed(),
-                    )),
-                }
+                $crate::backend::server::within_control_timeout(self.control_timeout, run).await
             }
         }
 

@@ -386,9 +386,7 @@ impl<'r> RawValue<'r> for MyVal<'r> {
             MyValue::Int(i) => Ok(i as f64),
             MyValue::UInt(u) => Ok(u as f64),
             MyValue::Bytes(_) => match column_family(self.column) {
-                Family::Decimal => {
-                    crate::codec::decimal_to_f64(self.parse_decimal()?, &self.type_name())
-                }
+                Family::Decimal => crate::codec::decimal_to_f64(self.parse_decimal()?, "DECIMAL"),
                 Family::Float | Family::Int => self
                     .ascii()?
                     .parse::<f64>()

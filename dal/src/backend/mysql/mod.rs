@@ -18,14 +18,14 @@ pub(crate) mod lock;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mysql_async::prelude::Queryable as _;
 use mysql_async::{Conn, DriverError, Opts, OptsBuilder, Params, SslOpts, Statement};
 
 use crate::backend::server::{Cancel, ServerConn, check_root_cert};
 use crate::config::{DatabaseConfig, TlsMode};
-use crate::error::{Error, Result, TimeoutKind};
+use crate::error::{Error, Result};
 use crate::pool::Manager;
 use crate::result::ExecResult;
 use crate::row::{Decoder, Row, RowInner};
@@ -193,16 +193,7 @@ impl MySqlManager {
                 }
             }
         };
-        let start = Instant::now();
-        match tokio::time::timeout(self.control_timeout, run).await {
-            Ok(r) => r,
-            Err(_) => Err(Error::timeout(
-                TimeoutKind::Connect,
-                TimeoutKind::Connect,
-                self.control_timeout,
-                start.elapsed(),
-            )),
-        }
+        crate::backend::server::within_control_timeout(self.control_timeout, run).await
     }
 }
 
@@ -551,23 +542,9 @@ pub(crate) async fn fetch(
     }
 }
 
-/// Decode result rows as `T` (by position when the columns are exactly the
-/// ones `T` expects, checked once on the first row).
+/// Decode result rows as `T`.
 pub(crate) fn decode_rows<T>(rows: Vec<mysql_async::Row>, decoder: &Decoder<T>) -> Result<Vec<T>> {
-    let positional = rows.first().is_some_and(|r| {
-        decoder.positional(
-            r.columns_ref()
-                .iter()
-                .map(|c| std::str::from_utf8(c.name_ref()).unwrap_or("")),
-        )
-    });
-    rows.into_iter()
-        .map(|r| {
-            let mut row = Row::new(RowInner::MySql(r));
-            row.positional = positional;
-            (decoder.owned)(row)
-        })
-        .collect()
+    crate::backend::server::decode_rows(rows, decoder, |r| Row::new(RowInner::MySql(r)))
 }
 
 /// A round trip that checks the connection.

@@ -63,7 +63,7 @@ pub(crate) fn decode_rows<T>(
     rows: Vec<sqlx::postgres::PgRow>,
     decoder: &crate::row::Decoder<T>,
 ) -> Result<Vec<T>> {
-    crate::backend::server::decode_rows::<Postgres, T>(rows, decoder)
+    crate::backend::server::decode_rows(rows, decoder, <Postgres as ServerDb>::wrap_row)
 }
 
 /// The SQL text and whether to keep it prepared: a statement is prepared
