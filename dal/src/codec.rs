@@ -153,8 +153,9 @@ pub(crate) trait ArgBuffer<'q> {
 /// types (or dal's scalar form), so this file names no backend module: the
 /// [`ArgBuffer`] implementations live with their backend.
 pub(crate) enum ArgsInner<'q> {
+    /// PostgreSQL: each value's type and binary form.
     #[cfg(feature = "postgres")]
-    Pg(sqlx::postgres::PgArguments),
+    Pg(crate::backend::postgres::args::PgArgs),
     /// MySQL/MariaDB: the values as mysql_async sends them.
     #[cfg(feature = "mysql")]
     MySql(Vec<mysql_async::Value>),
@@ -215,9 +216,7 @@ impl<'q> Arguments<'q> {
         let inner = match dialect {
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
-                let mut a = sqlx::postgres::PgArguments::default();
-                sqlx::Arguments::reserve(&mut a, n, n * 8);
-                ArgsInner::Pg(a)
+                ArgsInner::Pg(crate::backend::postgres::args::PgArgs::with_capacity(n))
             }
             #[cfg(feature = "mysql")]
             Dialect::MySql => ArgsInner::MySql(Vec::with_capacity(n)),

@@ -83,7 +83,7 @@ impl RawRow for SqliteRow {
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))] // SQLite rows: built by its backend
 pub(crate) enum RowInner<'r> {
     #[cfg(feature = "postgres")]
-    Pg(sqlx::postgres::PgRow),
+    Pg(tokio_postgres::Row),
     #[cfg(feature = "mysql")]
     MySql(mysql_async::Row),
     Sqlite(SqliteRow),

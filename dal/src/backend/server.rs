@@ -1,33 +1,15 @@
 //! What the server backends (PostgreSQL and MySQL/MariaDB) share: the pooled
 //! connection, cancelling a statement from a control connection, abandoning a
-//! statement at its deadline, TLS failures and the root certificate check;
-//! and PostgreSQL's sqlx machinery (the manager, the mapping of sqlx's
-//! non-database errors, the functions `backend/postgres` stamps out with
-//! [`server_fns!`]). MySQL/MariaDB runs on mysql_async with a manager of its
-//! own in `backend/mysql`.
+//! statement at its deadline, decoding the drivers' rows, TLS failures and
+//! the root certificate check. Each backend's manager (tokio-postgres in
+//! `backend/postgres`, mysql_async in `backend/mysql`) is its own.
 
 use std::future::Future;
 use std::time::Duration;
 
-#[cfg(feature = "postgres")]
-use sqlx::Database;
-
-#[cfg(feature = "postgres")]
-use crate::error::TimeoutKind;
 use crate::error::{Error, Result};
 use crate::pool::{Manager, PooledConn};
 use crate::resilience::deadline::Deadline;
-#[cfg(feature = "postgres")]
-use crate::result::ExecResult;
-#[cfg(feature = "postgres")]
-use crate::row::Row;
-
-/// What a sqlx database dal drives provides (PostgreSQL).
-#[cfg(feature = "postgres")]
-pub(crate) trait ServerDb: Database {
-    fn wrap_row(row: Self::Row) -> Row<'static>;
-    fn exec_result(r: Self::QueryResult) -> ExecResult;
-}
 
 /// Decode a server backend's rows as `T`, each wrapped by `wrap` (by
 /// position when the columns are exactly the ones `T` expects, checked once
@@ -153,58 +135,6 @@ where
     }
 }
 
-/// A database error sqlx reports without the backend's own error type.
-#[cfg(feature = "postgres")]
-pub(crate) fn unknown_database_error(db: &dyn sqlx::error::DatabaseError) -> Error {
-    Error::Database {
-        message: db.message().to_string(),
-        code: db.code().map(|c| c.to_string()),
-        transient: false,
-    }
-}
-
-/// Translate a sqlx error that is not a database error into a dal error.
-#[cfg(feature = "postgres")]
-pub(crate) fn map_driver_err(e: sqlx::Error) -> Error {
-    match e {
-        sqlx::Error::Database(db) => unknown_database_error(&*db),
-        sqlx::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-            Some(tls) => tls_error(tls),
-            None => Error::ConnectionLost {
-                message: e.to_string(),
-                code: e.raw_os_error().map(|c| c.to_string()),
-            },
-        },
-        // TLS demanded and not possible (the server does not offer it, a
-        // certificate file cannot be read or parsed): configuration
-        sqlx::Error::Tls(e) => Error::config(
-            "tls_mode",
-            format!(
-                "TLS could not be set up: {e} (check tls_mode / sslmode / ssl-mode and \
-                 tls_root_cert / sslrootcert / ssl-ca)"
-            ),
-        ),
-        sqlx::Error::Protocol(m) => Error::Driver(format!("protocol: {m}")),
-        sqlx::Error::RowNotFound => Error::NotFound("no row returned".into()),
-        sqlx::Error::ColumnDecode { index, source } => Error::decode(index, source.to_string()),
-        sqlx::Error::ColumnNotFound(c) => Error::decode(c, "no such column"),
-        sqlx::Error::Decode(e) => Error::decode("", e.to_string()),
-        sqlx::Error::Encode(e) => Error::invalid_input("parameter", e.to_string()),
-        sqlx::Error::PoolTimedOut => Error::timeout(
-            TimeoutKind::Acquire,
-            TimeoutKind::Acquire,
-            Duration::ZERO,
-            Duration::ZERO,
-        ),
-        sqlx::Error::PoolClosed => Error::PoolClosed,
-        sqlx::Error::WorkerCrashed => Error::ConnectionLost {
-            message: "driver worker stopped".into(),
-            code: None,
-        },
-        other => Error::Driver(other.to_string()),
-    }
-}
-
 /// A TLS failure of the handshake. The client refusing the server's
 /// certificate (unknown issuer, a name it is not valid for, expired) is a
 /// configuration problem, not a lost connection: retrying cannot fix it.
@@ -228,45 +158,6 @@ pub(crate) fn tls_error(e: &rustls::Error) -> Error {
             message: format!("TLS: {other}"),
             code: None,
         },
-    }
-}
-
-/// Opens sqlx connections of one kind.
-#[cfg(feature = "postgres")]
-pub(crate) struct ServerManager<C: sqlx::Connection> {
-    pub(crate) options: C::Options,
-    /// A connection outside the pool for cancelling statements (opened on first need).
-    pub(crate) control: tokio::sync::Mutex<Option<C>>,
-    /// Limit for opening the control connection and running a cancel on it.
-    pub(crate) control_timeout: Duration,
-    /// The TLS root certificate file, checked before each connection so a
-    /// missing file is reported as such.
-    tls_root_cert: Option<std::path::PathBuf>,
-    /// The server's `max_connections`, read with each new connection's id (0
-    /// until the first one opened).
-    pub(crate) server_max_connections: std::sync::atomic::AtomicU64,
-}
-
-#[cfg(feature = "postgres")]
-impl<C: sqlx::Connection> ServerManager<C> {
-    pub(crate) fn new(
-        options: C::Options,
-        control_timeout: Duration,
-        tls_root_cert: Option<std::path::PathBuf>,
-    ) -> Self {
-        ServerManager {
-            options,
-            control: tokio::sync::Mutex::new(None),
-            control_timeout,
-            tls_root_cert,
-            server_max_connections: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    /// A configured root certificate file that cannot be read is a
-    /// configuration error naming the file and the option.
-    pub(crate) async fn check_root_cert(&self) -> Result<()> {
-        check_root_cert(self.tls_root_cert.as_deref()).await
     }
 }
 
@@ -294,188 +185,3 @@ pub(crate) async fn check_root_cert(path: Option<&std::path::Path>) -> Result<()
         )),
     }
 }
-
-// The functions are written once and stamped out per concrete connection type:
-// generic versions need higher-ranked `Executor` bounds, which keep rustc from
-// proving the futures `Send`.
-#[cfg(feature = "postgres")]
-macro_rules! server_fns {
-    ($Conn:ty, $Db:ty, $id_sql:literal, $IdTy:ty) => {
-        #[allow(unused_imports)]
-        use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
-
-        #[allow(unused_imports)]
-        use $crate::backend::server::Cancel as _;
-        use $crate::backend::server::{ServerConn, ServerManager};
-        use $crate::pool::Manager;
-
-        type Conn = ServerConn<$Conn>;
-
-        impl Manager for ServerManager<$Conn> {
-            type Conn = Conn;
-
-            async fn connect(&self) -> Result<Conn> {
-                self.check_root_cert().await?;
-                // (sqlx 0.9.1 turns Nagle's algorithm off on its sockets)
-                let mut conn = self.options.connect().await.map_err(map_err)?;
-                let (id, max): ($IdTy, $IdTy) = sqlx::query_as($id_sql)
-                    .fetch_one(&mut conn)
-                    .await
-                    .map_err(map_err)?;
-                self.server_max_connections.store(
-                    u64::try_from(max).unwrap_or(0),
-                    std::sync::atomic::Ordering::Relaxed,
-                );
-                Ok(ServerConn {
-                    conn,
-                    pending: Vec::new(),
-                    in_transaction: false,
-                    backend_id: id as u64,
-                })
-            }
-
-            async fn ping(&self, conn: &mut Conn) -> Result<()> {
-                conn.conn.ping().await.map_err(map_err)
-            }
-
-            async fn reset(&self, conn: &mut Conn) -> Result<()> {
-                conn.pending.clear();
-                conn.in_transaction = false;
-                conn.conn
-                    .execute(sqlx::raw_sql("ROLLBACK"))
-                    .await
-                    .map(|_| ())
-                    .map_err(map_err)
-            }
-
-            async fn recover(&self, conn: &mut Conn) -> bool {
-                let id = conn.backend_id;
-                let recovered = async {
-                    self.cancel(id, false).await?;
-                    // the abandoned statement's answer (its cancellation
-                    // error) is read by the first round trip; the next one
-                    // shows the connection ready
-                    for _ in 0..3 {
-                        match conn.conn.ping().await.map_err(map_err) {
-                            Ok(()) => return Ok(()),
-                            Err(
-                                e @ ($crate::error::Error::ConnectionLost { .. }
-                                | $crate::error::Error::Driver(_)),
-                            ) => return Err(e),
-                            Err(_) => {}
-                        }
-                    }
-                    Err($crate::error::Error::Driver(
-                        "no answer after a cancellation".into(),
-                    ))
-                };
-                $crate::backend::server::confirm_or_end(self, id, recovered)
-                    .await
-                    .is_some()
-            }
-        }
-
-        impl $crate::backend::server::Cancel for ServerManager<$Conn> {
-            /// Cancel the statement running in session `id` (`terminate`:
-            /// end the session), from the control connection.
-            async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
-                self.control(cancel_sql(id, terminate)).await
-            }
-        }
-
-        impl ServerManager<$Conn> {
-            /// Run `sql` on the control connection (opened on first use,
-            /// dropped after a failure), within the control timeout.
-            pub(crate) async fn control(&self, sql: String) -> Result<()> {
-                let run = async {
-                    let mut guard = self.control.lock().await;
-                    if guard.is_none() {
-                        *guard = Some(self.options.connect().await.map_err(map_err)?);
-                    }
-                    let Some(c) = guard.as_mut() else {
-                        return Ok(());
-                    };
-                    match c.execute(sqlx::raw_sql(AssertSqlSafe(sql))).await {
-                        Ok(_) => Ok(()),
-                        Err(e) => {
-                            *guard = None;
-                            Err(map_err(e))
-                        }
-                    }
-                };
-                $crate::backend::server::within_control_timeout(self.control_timeout, run).await
-            }
-        }
-
-        /// Runs queued statements (rollbacks of dropped nested transactions) first.
-        pub(crate) async fn run_pending(c: &mut Conn) -> Result<()> {
-            if c.pending.is_empty() {
-                return Ok(());
-            }
-            let pending = std::mem::take(&mut c.pending);
-            for sql in pending {
-                c.conn
-                    .execute(sqlx::raw_sql(AssertSqlSafe(sql)))
-                    .await
-                    .map_err(map_err)?;
-            }
-            Ok(())
-        }
-
-        /// Run statements without parameters (text protocol).
-        pub(crate) async fn execute_raw(c: &mut Conn, sql: &str) -> Result<()> {
-            run_pending(c).await?;
-            c.conn
-                .execute(sqlx::raw_sql(AssertSqlSafe(sql.to_string())))
-                .await
-                .map_err(map_err)?;
-            Ok(())
-        }
-
-        /// Forget the prepared statements (after a schema change invalidated them).
-        pub(crate) async fn clear_statements(c: &mut Conn) {
-            let _ = c.conn.clear_cached_statements().await;
-        }
-
-        /// Run one statement; `persistent` keeps it prepared on the server.
-        pub(crate) async fn execute(
-            c: &mut Conn,
-            sql: std::sync::Arc<str>,
-            args: <$Db as sqlx::Database>::Arguments,
-            persistent: bool,
-        ) -> Result<$crate::result::ExecResult> {
-            run_pending(c).await?;
-            let r = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args)
-                .persistent(persistent)
-                .execute(&mut c.conn)
-                .await
-                .map_err(map_err)?;
-            Ok(<$Db as $crate::backend::server::ServerDb>::exec_result(r))
-        }
-
-        /// Run a query and return up to `limit` rows (all when `None`).
-        pub(crate) async fn fetch(
-            c: &mut Conn,
-            sql: std::sync::Arc<str>,
-            args: <$Db as sqlx::Database>::Arguments,
-            persistent: bool,
-            limit: Option<usize>,
-        ) -> Result<Vec<<$Db as sqlx::Database>::Row>> {
-            run_pending(c).await?;
-            let q = sqlx::query_with::<$Db, _>(AssertSqlSafe(sql), args).persistent(persistent);
-            if limit == Some(1) {
-                let r = q.fetch_optional(&mut c.conn).await.map_err(map_err)?;
-                Ok(r.into_iter().collect())
-            } else {
-                let mut rows = q.fetch_all(&mut c.conn).await.map_err(map_err)?;
-                if let Some(l) = limit {
-                    rows.truncate(l);
-                }
-                Ok(rows)
-            }
-        }
-    };
-}
-
-#[cfg(feature = "postgres")]
-pub(crate) use server_fns;

@@ -7,7 +7,7 @@ use crate::codec::{Arguments, Encode};
 use crate::error::{Error, Result};
 
 /// Keys bound as one PostgreSQL array (PostgreSQL only).
-pub(crate) struct PgArray<T>(pub(crate) Vec<T>, pub(crate) u64);
+pub(crate) struct PgArray<T>(pub(crate) Vec<T>);
 
 impl<T: Send + Sync> Encode for PgArray<T> {
     fn encode<'q>(&'q self, _out: &mut Arguments<'q>) -> Result<()> {

@@ -134,7 +134,7 @@ pub(crate) struct Fetch<'a, 'q, T> {
 /// decoded.
 pub(crate) enum Fetched<T> {
     #[cfg(feature = "postgres")]
-    Pg(Vec<sqlx::postgres::PgRow>),
+    Pg(Vec<tokio_postgres::Row>),
     #[cfg(feature = "mysql")]
     MySql(Vec<mysql_async::Row>),
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]

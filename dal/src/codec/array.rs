@@ -11,26 +11,13 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use dal_schema::{ColumnType, Dialect};
 use rust_decimal::Decimal;
-#[cfg(feature = "postgres")]
-use sqlx::postgres::{PgArguments, PgHasArrayType, PgValueRef, Postgres};
-#[cfg(feature = "postgres")]
-use sqlx::{Arguments as _, TypeInfo as _, ValueRef as _};
 use uuid::Uuid;
 
 #[cfg(feature = "postgres")]
 use super::ArgsInner;
 use super::{Arguments, Decode, Encode, Family, ScalarRef, ValueInner, ValueRef};
+
 use crate::error::{Error, Result};
-
-#[cfg(feature = "postgres")]
-fn bind_err(e: sqlx::error::BoxDynError) -> Error {
-    Error::invalid_input("parameter", e.to_string())
-}
-
-#[cfg(feature = "postgres")]
-fn pg_dec<'r, T: sqlx::Decode<'r, Postgres>>(v: &PgValueRef<'r>) -> Result<T> {
-    T::decode(v.clone()).map_err(|e| Error::decode("", e.to_string()))
-}
 
 /// A scalar type a `Vec<T>` column can hold: `i16`, `i32`, `i64`, `f32`,
 /// `f64`, `bool`, `String`, `uuid::Uuid`, chrono's `NaiveDate`, `NaiveTime`,
@@ -83,73 +70,14 @@ pub(crate) mod sealed {
         fn element_type() -> ColumnType;
         /// The element as a JSON value (MySQL, MariaDB, SQLite).
         fn to_json(&self) -> Result<serde_json::Value>;
-        #[cfg(feature = "postgres")]
-        /// Bind the elements as one PostgreSQL array.
-        fn push_pg(values: &[Self], out: &mut PgArguments) -> Result<()>;
-        #[cfg(feature = "postgres")]
-        /// Bind a NULL of this element's array type.
-        fn push_pg_null(out: &mut PgArguments) -> Result<()>;
-        #[cfg(feature = "postgres")]
-        /// The array in PostgreSQL's binary form (for COPY).
-        fn pg_binary(values: &[Self]) -> Result<Vec<u8>>;
-        #[cfg(feature = "postgres")]
-        /// Read a PostgreSQL array of this element.
-        fn decode_pg(value: &PgValueRef<'_>) -> Result<Vec<Self>>;
+        /// The element's Rust name (in decode errors).
+        const NAME: &'static str;
         /// A code for the statement's parameter-type signature.
         const KIND: u64;
     }
 }
 
 use sealed::Element;
-
-#[cfg(feature = "postgres")]
-fn pg_push<T>(values: &[T], out: &mut PgArguments) -> Result<()>
-where
-    T: for<'a> sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres> + PgHasArrayType,
-{
-    out.add(values).map_err(bind_err)
-}
-
-#[cfg(feature = "postgres")]
-fn pg_binary<T>(values: &[T]) -> Result<Vec<u8>>
-where
-    T: for<'a> sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres> + PgHasArrayType,
-{
-    let mut buf = sqlx::postgres::PgArgumentBuffer::default();
-    let _is_null = <&[T] as sqlx::Encode<'_, Postgres>>::encode_by_ref(&values, &mut buf)
-        .map_err(|e| Error::invalid_input("array", e.to_string()))?;
-    let bytes: &[u8] = &buf;
-    Ok(bytes.to_vec())
-}
-
-#[cfg(feature = "postgres")]
-/// The elements of a PostgreSQL array, refusing NULL elements by position.
-fn pg_elements<T>(value: &PgValueRef<'_>, rust: &str) -> Result<Vec<T>>
-where
-    T: for<'a> sqlx::Decode<'a, Postgres> + sqlx::Type<Postgres> + PgHasArrayType,
-{
-    let ty = value.type_info();
-    if !<T as PgHasArrayType>::array_compatible(&ty) {
-        return Err(Error::decode(
-            "",
-            format!("cannot read a {} value as Vec<{rust}>", ty.name()),
-        ));
-    }
-    let items: Vec<Option<T>> = pg_dec(value)?;
-    no_null_elements(items)
-}
-
-#[cfg(feature = "postgres")]
-fn no_null_elements<T>(items: Vec<Option<T>>) -> Result<Vec<T>> {
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        match item {
-            Some(v) => out.push(v),
-            None => return Err(null_element(i)),
-        }
-    }
-    Ok(out)
-}
 
 fn null_element(i: usize) -> Error {
     Error::decode(
@@ -169,22 +97,7 @@ macro_rules! element {
                 let $v = self;
                 $json
             }
-            #[cfg(feature = "postgres")]
-            fn push_pg(values: &[Self], out: &mut PgArguments) -> Result<()> {
-                pg_push(values, out)
-            }
-            #[cfg(feature = "postgres")]
-            fn push_pg_null(out: &mut PgArguments) -> Result<()> {
-                out.add(None::<Vec<$t>>).map_err(bind_err)
-            }
-            #[cfg(feature = "postgres")]
-            fn pg_binary(values: &[Self]) -> Result<Vec<u8>> {
-                pg_binary(values)
-            }
-            #[cfg(feature = "postgres")]
-            fn decode_pg(value: &PgValueRef<'_>) -> Result<Vec<Self>> {
-                pg_elements(value, $name)
-            }
+            const NAME: &'static str = $name;
             const KIND: u64 = $code;
         }
     };
@@ -202,47 +115,7 @@ macro_rules! int_element {
             fn to_json(&self) -> Result<serde_json::Value> {
                 Ok(serde_json::Value::from(*self))
             }
-            #[cfg(feature = "postgres")]
-            fn push_pg(values: &[Self], out: &mut PgArguments) -> Result<()> {
-                pg_push(values, out)
-            }
-            #[cfg(feature = "postgres")]
-            fn push_pg_null(out: &mut PgArguments) -> Result<()> {
-                out.add(None::<Vec<$t>>).map_err(bind_err)
-            }
-            #[cfg(feature = "postgres")]
-            fn pg_binary(values: &[Self]) -> Result<Vec<u8>> {
-                pg_binary(values)
-            }
-            #[cfg(feature = "postgres")]
-            fn decode_pg(value: &PgValueRef<'_>) -> Result<Vec<Self>> {
-                let wide = pg_elements::<i64>(value, $name).or_else(|e| {
-                    let ty = value.type_info();
-                    if <i16 as PgHasArrayType>::array_compatible(&ty)
-                        || <i32 as PgHasArrayType>::array_compatible(&ty)
-                    {
-                        // any integer width decodes through i64
-                        no_null_elements(pg_dec::<Vec<Option<i64>>>(value)?)
-                    } else {
-                        Err(e)
-                    }
-                })?;
-                wide.into_iter()
-                    .map(|v| {
-                        <$t>::try_from(v).map_err(|_| {
-                            Error::decode(
-                                "",
-                                format!(
-                                    "array element {v} is out of range for {} ({}..={})",
-                                    $name,
-                                    <$t>::MIN,
-                                    <$t>::MAX
-                                ),
-                            )
-                        })
-                    })
-                    .collect()
-            }
+            const NAME: &'static str = $name;
             const KIND: u64 = $code;
         }
     };
@@ -327,6 +200,96 @@ fn json_text<T: ArrayElement>(values: &[T]) -> Result<String> {
     serde_json::to_string(&items).map_err(|e| Error::invalid_input("array", e.to_string()))
 }
 
+/// PostgreSQL's native arrays: the elements encoded one by one through their
+/// own [`Encode`] into the binary array format, and read back one by one
+/// through their own [`Decode`].
+#[cfg(feature = "postgres")]
+mod pg {
+    use tokio_postgres::types::{Kind, Type};
+
+    use super::ArrayElement;
+    use crate::backend::postgres::args;
+    use crate::codec::{ArgsInner, Arguments, PgVal, ValueInner, ValueRef};
+    use crate::error::{Error, Result};
+    use dal_schema::Dialect;
+
+    /// The PostgreSQL type of `T`'s elements.
+    pub(super) fn element_type<T: ArrayElement>() -> Type {
+        args::element_type(&T::element_type()).unwrap_or(Type::TEXT)
+    }
+
+    /// `values` as one array of `element`, with the array's type.
+    pub(super) fn encode_array<T: ArrayElement>(
+        values: &[T],
+        element: Type,
+    ) -> Result<(Type, Vec<u8>)> {
+        let mut items = Arguments::with_capacity(Dialect::Postgres, values.len());
+        for v in values {
+            v.encode(&mut items)?;
+        }
+        let ArgsInner::Pg(items) = items.take_inner() else {
+            return Err(Error::Driver(
+                "array elements encoded for another dialect".into(),
+            ));
+        };
+        args::write_array(&element, items.values())
+    }
+
+    /// Read a PostgreSQL array whose element type is of `T`'s family.
+    pub(super) fn decode_array<T: ArrayElement>(v: &PgVal<'_>) -> Result<Vec<T>> {
+        let refuse = || {
+            let name = ValueRef {
+                inner: ValueInner::Pg(v.clone()),
+            }
+            .type_name();
+            Error::decode("", format!("cannot read a {name} value as Vec<{}>", T::NAME))
+        };
+        let Kind::Array(element) = v.ty.kind() else {
+            return Err(refuse());
+        };
+        // the element type's family, asked of a (non-NULL) probe value
+        let probe = ValueRef {
+            inner: ValueInner::Pg(PgVal {
+                raw: Some(&[]),
+                ty: element,
+            }),
+        };
+        let want = ValueRef {
+            inner: ValueInner::Pg(PgVal {
+                raw: Some(&[]),
+                ty: &element_type::<T>(),
+            }),
+        }
+        .family();
+        if probe.family() != want {
+            return Err(refuse());
+        }
+        let raw = v
+            .raw
+            .ok_or_else(|| Error::decode("", "unexpected NULL array"))?;
+        let items = args::read_array(raw)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let Some(bytes) = item else {
+                return Err(super::null_element(i));
+            };
+            let value = ValueRef {
+                inner: ValueInner::Pg(PgVal {
+                    raw: Some(bytes),
+                    ty: element,
+                }),
+            };
+            out.push(T::decode(value).map_err(|e| match e {
+                Error::Decode { reason, .. } => {
+                    Error::decode("", format!("array element {i}: {reason}"))
+                }
+                other => other,
+            })?);
+        }
+        Ok(out)
+    }
+}
+
 /// Signature code of an array of `T` (PostgreSQL prepares per parameter types).
 fn kind_code<T: ArrayElement>() -> u64 {
     0x4152_5241_5900_0000 ^ T::KIND
@@ -340,14 +303,20 @@ impl<'q> Arguments<'q> {
     pub(crate) fn push_array<T: ArrayElement>(&mut self, values: &'q [T]) -> Result<()> {
         match &mut self.inner {
             #[cfg(feature = "postgres")]
-            ArgsInner::Pg(a) => {
-                T::push_pg(values, a)?;
+            ArgsInner::Pg(_) => {
+                let (ty, bytes) = pg::encode_array(values, pg::element_type::<T>())?;
+                if let ArgsInner::Pg(a) = &mut self.inner {
+                    a.push(ty, &bytes)?;
+                }
                 self.mark(kind_code::<T>());
                 Ok(())
             }
             #[cfg(feature = "postgres")]
-            ArgsInner::PgCopy(c) => {
-                let bytes = T::pg_binary(values)?;
+            ArgsInner::PgCopy(_) => {
+                let (_, bytes) = pg::encode_array(values, pg::element_type::<T>())?;
+                let ArgsInner::PgCopy(c) = &mut self.inner else {
+                    return Ok(());
+                };
                 c.write(crate::backend::postgres::copy::CopyValue::Array(bytes))?;
                 self.mark(kind_code::<T>());
                 Ok(())
@@ -365,7 +334,7 @@ impl<'q> Arguments<'q> {
         match &mut self.inner {
             #[cfg(feature = "postgres")]
             ArgsInner::Pg(a) => {
-                T::push_pg_null(a)?;
+                a.push_null_array(&pg::element_type::<T>())?;
                 self.mark(kind_code::<T>());
                 Ok(())
             }
@@ -410,7 +379,7 @@ impl<T: ArrayElement> Decode for Vec<T> {
             && !value.is_null()
             && value.family() == Family::Other
         {
-            return T::decode_pg(v);
+            return pg::decode_array::<T>(v);
         }
         match value.family() {
             Family::Null => Err(Error::decode(

@@ -29,22 +29,14 @@ pub(crate) enum ValueInner<'r> {
     Scalar(ScalarRef<'r>),
 }
 
-/// A PostgreSQL column value and its type's OID, read once per value (the
-/// readers in `backend/postgres/codec.rs` pick their conversion by it).
+/// A PostgreSQL column value: its binary form and its type (the readers in
+/// `backend/postgres/codec.rs` pick their conversion by the type's OID).
 #[cfg(feature = "postgres")]
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 pub(crate) struct PgVal<'r> {
-    pub(crate) value: sqlx::postgres::PgValueRef<'r>,
-    /// The type's OID (0 when the type has none).
-    pub(crate) oid: u32,
-}
-
-#[cfg(feature = "postgres")]
-impl<'r> std::ops::Deref for PgVal<'r> {
-    type Target = sqlx::postgres::PgValueRef<'r>;
-    fn deref(&self) -> &Self::Target {
-        &self.value
-    }
+    /// The value's binary form (`None`: NULL).
+    pub(crate) raw: Option<&'r [u8]>,
+    pub(crate) ty: &'r tokio_postgres::types::Type,
 }
 
 /// A MySQL/MariaDB column value and its column (type code, flags, character

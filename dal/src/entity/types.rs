@@ -196,14 +196,14 @@ pub trait EntityId:
 }
 
 macro_rules! pg_array {
-    ($t:ty => $elem:ty, $tag:expr) => {
+    ($t:ty => $elem:ty) => {
         impl PgKey for $t {
             fn pg_array(keys: &[Self]) -> Option<Arc<dyn Encode>> {
                 let v: Option<Vec<$elem>> = keys
                     .iter()
                     .map(|k| <$elem>::try_from(k.clone()).ok())
                     .collect();
-                Some(Arc::new(crate::backend::PgArray(v?, $tag)))
+                Some(Arc::new(crate::backend::PgArray(v?)))
             }
         }
     };
@@ -213,13 +213,13 @@ macro_rules! pg_array {
 trait PgKey: Sized {
     fn pg_array(keys: &[Self]) -> Option<Arc<dyn Encode>>;
 }
-pg_array!(i16 => i16, 1);
-pg_array!(i32 => i32, 2);
-pg_array!(i64 => i64, 3);
-pg_array!(u32 => i64, 3);
-pg_array!(u64 => i64, 3);
-pg_array!(Uuid => Uuid, 4);
-pg_array!(String => String, 5);
+pg_array!(i16 => i16);
+pg_array!(i32 => i32);
+pg_array!(i64 => i64);
+pg_array!(u32 => i64);
+pg_array!(u64 => i64);
+pg_array!(Uuid => Uuid);
+pg_array!(String => String);
 
 macro_rules! int_id {
     ($($t:ty),*) => {$(

@@ -182,14 +182,8 @@ impl PgCopyRows {
     }
 
     fn decimal(&mut self, d: Decimal) -> Result<()> {
-        let mut scratch = sqlx::postgres::PgArgumentBuffer::default();
-        let _is_null =
-            <Decimal as sqlx::Encode<'_, sqlx::Postgres>>::encode_by_ref(&d, &mut scratch)
-                .map_err(|e| Error::invalid_input("decimal", e.to_string()))?;
-        let bytes: &[u8] = &scratch;
-        self.buf
-            .extend_from_slice(&(bytes.len() as i32).to_be_bytes());
-        self.buf.extend_from_slice(bytes);
+        let bytes = super::args::numeric_bytes(d)?;
+        self.field(&bytes);
         Ok(())
     }
 }

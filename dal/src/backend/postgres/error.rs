@@ -1,22 +1,74 @@
 //! PostgreSQL's error classification: SQLSTATE -> [`Error`] kind, and which
 //! errors invalidate a prepared statement or the connection.
 
-use sqlx::postgres::PgDatabaseError;
-
 use crate::error::{ConstraintKind, Error};
 
-/// A sqlx error from a PostgreSQL connection.
-pub(crate) fn map_err(e: sqlx::Error) -> Error {
-    match e {
-        sqlx::Error::Database(db) => match db.try_downcast_ref::<PgDatabaseError>() {
-            Some(pg) => classify(
-                pg.code(),
-                pg.message().to_string(),
-                pg.constraint().map(str::to_string),
+/// A tokio-postgres error from a PostgreSQL connection. The server's errors
+/// are classified by SQLSTATE; the driver's own by their cause (a TLS
+/// refusal, an I/O failure) or kind.
+pub(crate) fn map_err(e: tokio_postgres::Error) -> Error {
+    if let Some(db) = e.as_db_error() {
+        return classify(
+            db.code().code(),
+            db.message().to_string(),
+            db.constraint().map(str::to_string),
+        );
+    }
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+            return crate::backend::server::tls_error(tls);
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return crate::backend::server::tls_error(tls);
+            }
+            return Error::ConnectionLost {
+                message: io.to_string(),
+                code: io.raw_os_error().map(|c| c.to_string()),
+            };
+        }
+        source = s.source();
+    }
+    if e.is_closed() {
+        return Error::ConnectionLost {
+            message: "the connection was closed".into(),
+            code: None,
+        };
+    }
+    // the driver's error kinds are private: told apart by their text (its
+    // `Display` leaves the cause out: appended here)
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    if text.starts_with("error performing TLS handshake") {
+        Error::config(
+            "tls_mode",
+            format!(
+                "TLS could not be set up: {text} (check tls_mode / sslmode and \
+                 tls_root_cert / sslrootcert)"
             ),
-            None => crate::backend::server::unknown_database_error(&*db),
-        },
-        other => crate::backend::server::map_driver_err(other),
+        )
+    } else if text.starts_with("error serializing parameter") || text.starts_with("expected ") {
+        Error::invalid_input("parameter", text)
+    } else if text.starts_with("error deserializing column") || text.starts_with("invalid column")
+    {
+        Error::decode("", text)
+    } else if text.starts_with("authentication error") {
+        Error::config("password", text)
+    } else if text.starts_with("invalid configuration") || text.starts_with("invalid connection") {
+        Error::config("url", text)
+    } else if text.starts_with("error connecting") || text.starts_with("timeout") {
+        Error::ConnectionLost {
+            message: text,
+            code: None,
+        }
+    } else {
+        Error::Driver(text)
     }
 }
 

@@ -1,44 +1,78 @@
 //! Everything dal knows about PostgreSQL, one file per service: here the
-//! connect options, the connection's statements (execute, fetch, raw scripts,
-//! binary COPY, ping) and the server-side cancel; encode/decode in `codec.rs`,
-//! error classification in `error.rs`, catalog introspection and the
-//! migration lock's SQL in `introspect.rs`, the binary `COPY` encoder in
-//! `copy.rs`. The sqlx machinery shared with MySQL is in `../server.rs`.
+//! connect options, the connection's statements (execute, fetch, raw
+//! scripts, binary COPY, ping), its prepared-statement cache and the
+//! server-side cancel; the parameters' binary forms in `args.rs`,
+//! encode/decode in `codec.rs`, error classification in `error.rs`, TLS in
+//! `tls.rs`, catalog introspection in `introspect.rs`, the migration lock's
+//! SQL in `lock.rs`, the binary `COPY` encoder in `copy.rs`.
+//!
+//! The driver is tokio-postgres (chosen over sqlx-postgres by the numbers in
+//! `bench/README.md`: sqlx-postgres streams every row through a channel and
+//! a per-row future). What PostgreSQL and MySQL share (the pooled
+//! connection, the deadline, abandoning a statement) is in `../server.rs`.
 
+pub(crate) mod args;
 pub(crate) mod codec;
 pub(crate) mod copy;
 pub(crate) mod error;
 pub(crate) mod introspect;
 pub(crate) mod lock;
+mod tls;
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode, Postgres};
+use futures_util::{SinkExt as _, TryStreamExt as _};
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::backend::server::{ServerDb, server_fns};
+use crate::backend::server::{Cancel, ServerConn, check_root_cert};
 use crate::config::{DatabaseConfig, TlsMode};
-use crate::error::Result;
-use crate::row::{Row, RowInner};
+use crate::error::{Error, Result};
+use crate::pool::Manager;
+use crate::result::ExecResult;
+use crate::row::{Decoder, Row, RowInner};
 use crate::statement::Statement;
 
+use args::PgArgs;
 pub(crate) use error::map_err;
 
-/// Opens PostgreSQL connections.
-pub(crate) type PgManager = crate::backend::server::ServerManager<PgConnection>;
-/// One PostgreSQL connection (what a pooled connection derefs to).
-pub(crate) type PgConn = crate::backend::server::ServerConn<PgConnection>;
+/// A live PostgreSQL connection and the statements prepared on it (kept by
+/// dal, so it decides what stays prepared and can forget it all after a
+/// schema change).
+pub(crate) struct Live {
+    client: Client,
+    /// Prepared statements by SQL text, with when each was last used.
+    statements: HashMap<Arc<str>, (tokio_postgres::Statement, u64)>,
+    /// At most this many stay prepared (the least recently used is closed).
+    capacity: usize,
+    /// Counts statement uses (the recency of the cache's entries).
+    uses: u64,
+}
 
-impl ServerDb for Postgres {
-    fn wrap_row(row: Self::Row) -> Row<'static> {
-        Row::new(RowInner::Pg(row))
-    }
-    fn exec_result(r: Self::QueryResult) -> crate::result::ExecResult {
-        crate::result::ExecResult {
-            rows_affected: r.rows_affected(),
-            last_insert_id: None,
-        }
-    }
+/// One PostgreSQL connection (what a pooled connection derefs to).
+pub(crate) type PgConn = ServerConn<Live>;
+
+/// Opens PostgreSQL connections, and keeps a control connection outside the
+/// pool for cancelling statements.
+pub(crate) struct PgManager {
+    config: tokio_postgres::Config,
+    /// The TLS set-up (its mode is in `config`), or the configuration error
+    /// that stops every connection (reported when connecting).
+    tls: std::result::Result<tls::MakeRustls, (&'static str, String)>,
+    statement_capacity: usize,
+    /// A connection outside the pool for cancelling statements (opened on first need).
+    control: tokio::sync::Mutex<Option<Client>>,
+    /// Limit for opening the control connection and running a cancel on it.
+    control_timeout: Duration,
+    /// The TLS root certificate file, checked before each connection so a
+    /// missing file is reported as such.
+    tls_root_cert: Option<std::path::PathBuf>,
+    /// The server's `max_connections`, read with each new connection's id
+    /// (0 until the first one opened).
+    pub(crate) server_max_connections: AtomicU64,
 }
 
 /// The statement that cancels what session `id` runs (`terminate`: ends the
@@ -51,19 +85,240 @@ fn cancel_sql(id: u64, terminate: bool) -> String {
     }
 }
 
-server_fns!(
-    sqlx::postgres::PgConnection,
-    sqlx::postgres::Postgres,
-    "SELECT pg_backend_pid(), current_setting('max_connections')::int",
-    i32
-);
+impl PgManager {
+    /// Open a session; its connection task runs on the runtime until the
+    /// client is dropped or the server ends the session.
+    async fn open(&self) -> Result<Client> {
+        check_root_cert(self.tls_root_cert.as_deref()).await?;
+        let tls = match &self.tls {
+            Ok(tls) => tls.clone(),
+            Err((option, reason)) => return Err(Error::config(option, reason.clone())),
+        };
+        let (client, connection) = self.config.connect(tls).await.map_err(map_err)?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(target: "dal::pool", error = %map_err(e).redacted(), "a PostgreSQL session ended");
+            }
+        });
+        Ok(client)
+    }
+
+    /// Run `sql` on the control connection (opened on first use, dropped
+    /// after a failure), within the control timeout.
+    async fn control(&self, sql: String) -> Result<()> {
+        let run = async {
+            let mut guard = self.control.lock().await;
+            if guard.is_none() {
+                *guard = Some(self.open().await?);
+            }
+            let Some(c) = guard.as_mut() else {
+                return Ok(());
+            };
+            match c.batch_execute(&sql).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    *guard = None;
+                    Err(map_err(e))
+                }
+            }
+        };
+        crate::backend::server::within_control_timeout(self.control_timeout, run).await
+    }
+}
+
+impl Manager for PgManager {
+    type Conn = PgConn;
+
+    async fn connect(&self) -> Result<PgConn> {
+        let client = self.open().await?;
+        // one round trip: the session's id (for cancels) and the server's limit
+        let answer = client
+            .simple_query("SELECT pg_backend_pid(), current_setting('max_connections')")
+            .await
+            .map_err(map_err)?;
+        let (mut id, mut max) = (0u64, 0u64);
+        for m in &answer {
+            if let SimpleQueryMessage::Row(row) = m {
+                id = row.get(0).and_then(|v| v.parse().ok()).unwrap_or(0);
+                max = row.get(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+            }
+        }
+        self.server_max_connections.store(max, Ordering::Relaxed);
+        Ok(ServerConn {
+            conn: Live {
+                client,
+                statements: HashMap::new(),
+                capacity: self.statement_capacity,
+                uses: 0,
+            },
+            pending: Vec::new(),
+            in_transaction: false,
+            backend_id: id,
+        })
+    }
+
+    async fn ping(&self, c: &mut PgConn) -> Result<()> {
+        c.conn.client.check_connection().await.map_err(map_err)
+    }
+
+    async fn reset(&self, c: &mut PgConn) -> Result<()> {
+        c.pending.clear();
+        c.in_transaction = false;
+        c.conn.client.batch_execute("ROLLBACK").await.map_err(map_err)
+    }
+
+    /// Cancel the abandoned statement on the server, then wait for the
+    /// connection to answer a round trip (the driver reads and drops the
+    /// abandoned statement's answer first, so the connection stays in step).
+    /// When that does not happen within
+    /// [`CANCEL_GRACE`](crate::backend::server::CANCEL_GRACE), the session is
+    /// ended on the server and the connection given up.
+    async fn recover(&self, c: &mut PgConn) -> bool {
+        let id = c.backend_id;
+        let client = &c.conn.client;
+        let recovered = async {
+            self.cancel(id, false).await?;
+            client.check_connection().await.map_err(map_err)
+        };
+        crate::backend::server::confirm_or_end(self, id, recovered)
+            .await
+            .is_some()
+    }
+}
+
+impl Cancel for PgManager {
+    /// Cancel the statement running in session `id` (`terminate`: end the
+    /// session), from the control connection.
+    async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
+        self.control(cancel_sql(id, terminate)).await
+    }
+}
+
+impl Live {
+    /// The prepared statement for `sql` with parameter `types`: from the
+    /// cache, or prepared now and kept (closing the least recently used one
+    /// when full). The statement texts are per parameter-type signature
+    /// ([`statement_text`]), so a text names one statement.
+    async fn statement(
+        &mut self,
+        sql: &Arc<str>,
+        types: &[tokio_postgres::types::Type],
+    ) -> Result<tokio_postgres::Statement> {
+        self.uses += 1;
+        if let Some((stmt, used)) = self.statements.get_mut(sql) {
+            *used = self.uses;
+            return Ok(stmt.clone());
+        }
+        let stmt = self
+            .client
+            .prepare_typed(sql, types)
+            .await
+            .map_err(map_err)?;
+        if self.statements.len() >= self.capacity
+            && let Some(oldest) = self
+                .statements
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+        {
+            // dropping the last handle closes it on the server
+            self.statements.remove(&oldest);
+        }
+        self.statements
+            .insert(sql.clone(), (stmt.clone(), self.uses));
+        Ok(stmt)
+    }
+}
+
+/// Runs queued statements (rollbacks of dropped nested transactions) first.
+async fn run_pending(c: &mut PgConn) -> Result<()> {
+    if c.pending.is_empty() {
+        return Ok(());
+    }
+    for sql in std::mem::take(&mut c.pending) {
+        c.conn.client.batch_execute(&sql).await.map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Run statements without parameters (simple query protocol; several
+/// separated by `;`).
+pub(crate) async fn execute_raw(c: &mut PgConn, sql: &str) -> Result<()> {
+    run_pending(c).await?;
+    c.conn.client.batch_execute(sql).await.map_err(map_err)
+}
+
+/// Forget the prepared statements (after a schema change invalidated them).
+pub(crate) async fn clear_statements(c: &mut PgConn) {
+    c.conn.statements.clear();
+}
+
+/// Run one statement; `persistent` keeps it prepared on the server.
+pub(crate) async fn execute(
+    c: &mut PgConn,
+    sql: Arc<str>,
+    args: PgArgs,
+    persistent: bool,
+) -> Result<ExecResult> {
+    run_pending(c).await?;
+    let rows_affected = if persistent {
+        let stmt = c.conn.statement(&sql, &args.types).await?;
+        c.conn
+            .client
+            .execute_raw(&stmt, args.params())
+            .await
+            .map_err(map_err)?
+    } else {
+        let stream = c
+            .conn
+            .client
+            .query_typed_raw(&sql, args.typed_params())
+            .await
+            .map_err(map_err)?;
+        let mut stream = std::pin::pin!(stream);
+        while stream.try_next().await.map_err(map_err)?.is_some() {}
+        stream.rows_affected().unwrap_or(0)
+    };
+    Ok(ExecResult {
+        rows_affected,
+        last_insert_id: None,
+    })
+}
+
+/// Run a query and return up to `limit` rows (all when `None`).
+pub(crate) async fn fetch(
+    c: &mut PgConn,
+    sql: Arc<str>,
+    args: PgArgs,
+    persistent: bool,
+    limit: Option<usize>,
+) -> Result<Vec<tokio_postgres::Row>> {
+    run_pending(c).await?;
+    let stream = if persistent {
+        let stmt = c.conn.statement(&sql, &args.types).await?;
+        c.conn.client.query_raw(&stmt, args.params()).await
+    } else {
+        c.conn
+            .client
+            .query_typed_raw(&sql, args.typed_params())
+            .await
+    }
+    .map_err(map_err)?;
+    let mut stream = std::pin::pin!(stream);
+    let mut rows = Vec::new();
+    while let Some(row) = stream.try_next().await.map_err(map_err)? {
+        rows.push(row);
+        if limit.is_some_and(|l| rows.len() >= l) {
+            // the rest of the answer is read and dropped by the driver
+            break;
+        }
+    }
+    Ok(rows)
+}
 
 /// Decode result rows as `T`.
-pub(crate) fn decode_rows<T>(
-    rows: Vec<sqlx::postgres::PgRow>,
-    decoder: &crate::row::Decoder<T>,
-) -> Result<Vec<T>> {
-    crate::backend::server::decode_rows(rows, decoder, <Postgres as ServerDb>::wrap_row)
+pub(crate) fn decode_rows<T>(rows: Vec<tokio_postgres::Row>, decoder: &Decoder<T>) -> Result<Vec<T>> {
+    crate::backend::server::decode_rows(rows, decoder, |r| Row::new(RowInner::Pg(r)))
 }
 
 /// The SQL text and whether to keep it prepared: a statement is prepared
@@ -86,24 +341,30 @@ pub(crate) fn statement_text(
 /// returns the number of rows copied.
 pub(crate) async fn copy_in(c: &mut PgConn, sql: &str, data: Vec<u8>) -> Result<u64> {
     run_pending(c).await?;
-    let mut copy = c.conn.copy_in_raw(sql).await.map_err(map_err)?;
-    copy.send(data).await.map_err(map_err)?;
-    copy.finish().await.map_err(map_err)
+    let sink = c
+        .conn
+        .client
+        .copy_in::<_, bytes::Bytes>(sql)
+        .await
+        .map_err(map_err)?;
+    let mut sink = std::pin::pin!(sink);
+    sink.as_mut()
+        .send(bytes::Bytes::from(data))
+        .await
+        .map_err(map_err)?;
+    sink.as_mut().finish().await.map_err(map_err)
 }
 
 /// A round trip that checks the connection.
 pub(crate) async fn ping(c: &mut PgConn) -> Result<()> {
-    c.conn.ping().await.map_err(map_err)
+    c.conn.client.check_connection().await.map_err(map_err)
 }
 
-fn ssl_mode(mode: TlsMode) -> PgSslMode {
-    use PgSslMode as M;
+fn ssl_mode(mode: TlsMode) -> SslMode {
     match mode {
-        TlsMode::Disable => M::Disable,
-        TlsMode::Prefer => M::Prefer,
-        TlsMode::Require => M::Require,
-        TlsMode::VerifyCa => M::VerifyCa,
-        TlsMode::VerifyFull => M::VerifyFull,
+        TlsMode::Disable => SslMode::Disable,
+        TlsMode::Prefer => SslMode::Prefer,
+        TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull => SslMode::Require,
     }
 }
 
@@ -124,63 +385,97 @@ fn parse_options(s: &str) -> Vec<(String, String)> {
     out
 }
 
-/// The connect options `config` asks for.
-fn connect_options(config: &DatabaseConfig) -> PgConnectOptions {
-    let mut o = PgConnectOptions::new_without_pgpass()
-        .application_name("dal")
-        .statement_cache_capacity(config.statement_cache_capacity().max(1));
-    if let Some(h) = config.host() {
-        o = o.host(h);
-    }
-    if let Some(p) = config.port() {
-        o = o.port(p);
-    }
-    if let Some(s) = config.socket() {
-        o = o.socket(s);
-    }
-    if let Some(u) = config.username() {
-        o = o.username(u);
-    }
-    if let Some(p) = config.password() {
-        o = o.password(p);
-    }
-    match config.database() {
-        Some(d) => o = o.database(d),
-        None => {
-            if let Some(u) = config.username() {
-                o = o.database(u);
-            }
+/// A value in libpq's `options` string: spaces and backslashes escaped.
+fn option_value(v: &str) -> String {
+    v.replace('\\', "\\\\").replace(' ', "\\ ")
+}
+
+/// The environment's value of `name`, when set and not empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The connect options `config` asks for. What it leaves out comes from
+/// libpq's environment variables (`PGHOST`, `PGPORT`, `PGUSER`,
+/// `PGPASSWORD`, `PGDATABASE`), then libpq's defaults (localhost:5432, the
+/// operating-system user, a database named after the user).
+fn connect_options(config: &DatabaseConfig) -> tokio_postgres::Config {
+    let mut o = tokio_postgres::Config::new();
+    o.application_name("dal");
+    match (config.socket(), config.host()) {
+        (Some(dir), _) => {
+            o.host_path(dir);
+        }
+        (None, Some(h)) => {
+            o.host(h);
+        }
+        (None, None) => {
+            o.host(env("PGHOST").as_deref().unwrap_or("localhost"));
         }
     }
-    if let Some(m) = config.tls_mode() {
-        o = o.ssl_mode(ssl_mode(m));
+    o.port(
+        config
+            .port()
+            .or_else(|| env("PGPORT").and_then(|p| p.parse().ok()))
+            .unwrap_or(5432),
+    );
+    let user = config
+        .username()
+        .map(str::to_string)
+        .or_else(|| env("PGUSER"))
+        .or_else(|| env("USER"))
+        .unwrap_or_else(|| "postgres".to_string());
+    o.user(&user);
+    if let Some(p) = config.password().map(str::to_string).or_else(|| env("PGPASSWORD")) {
+        o.password(p);
     }
-    if let Some(c) = config.tls_root_cert() {
-        o = o.ssl_root_cert(c);
-    }
-    let mut server_options = Vec::new();
+    o.dbname(
+        config
+            .database()
+            .map(str::to_string)
+            .or_else(|| env("PGDATABASE"))
+            .unwrap_or(user),
+    );
+    o.ssl_mode(ssl_mode(config.tls_mode().unwrap_or(TlsMode::Prefer)));
+    // the session settings every connection starts with (later settings of
+    // the same name, from the URL, win)
+    let mut server_options = vec![
+        ("DateStyle".to_string(), "ISO, MDY".to_string()),
+        ("TimeZone".to_string(), "UTC".to_string()),
+    ];
     for (k, v) in config.params() {
         match k.as_str() {
             "options" => server_options.extend(parse_options(v)),
-            "application_name" => o = o.application_name(v),
+            "application_name" => {
+                o.application_name(v);
+            }
             "search_path" | "statement_timeout" | "timezone" | "TimeZone" => {
                 server_options.push((k.clone(), v.clone()))
             }
             _ => {}
         }
     }
-    if !server_options.is_empty() {
-        o = o.options(server_options);
-    }
+    let text: Vec<String> = server_options
+        .iter()
+        .map(|(k, v)| format!("-c {k}={}", option_value(v)))
+        .collect();
+    o.options(text.join(" "));
     o
 }
 
 /// The connection manager for `config` (`control_timeout` bounds opening the
 /// cancel connection and running a cancel on it).
 pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> PgManager {
-    PgManager::new(
-        connect_options(config),
+    PgManager {
+        config: connect_options(config),
+        tls: tls::MakeRustls::new(
+            config.tls_mode().unwrap_or(TlsMode::Prefer),
+            config.tls_root_cert(),
+        ),
+        statement_capacity: config.statement_cache_capacity().max(1),
+        control: tokio::sync::Mutex::new(None),
         control_timeout,
-        config.tls_root_cert().map(Into::into),
-    )
+        tls_root_cert: config.tls_root_cert().map(Into::into),
+        server_max_connections: AtomicU64::new(0),
+    }
 }
