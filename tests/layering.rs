@@ -413,6 +413,14 @@ const KNOWN_CROSSINGS: &[(&str, &str)] = &[
         "the argument buffer enum holds PostgreSQL's COPY rows as one of its forms",
     ),
     (
+        "codec -> backend/postgres/args",
+        "the argument buffer enum holds PostgreSQL's typed binary parameters as one of its forms",
+    ),
+    (
+        "codec/array -> backend/postgres/args",
+        "PostgreSQL arrays are written and read in the binary array format the PostgreSQL parameters file defines",
+    ),
+    (
         "codec/array -> backend/postgres/copy",
         "PostgreSQL arrays are encoded into COPY rows by the array codec",
     ),
