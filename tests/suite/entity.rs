@@ -696,6 +696,33 @@ pub async fn ent_keyset_pagination_and_stream(t: &TestDb) {
         n += 1;
     }
     assert_eq!(n, 47);
+
+    // the next batch is fetched by a task of its own: a caller that uses the
+    // database between rows, on a pool of one connection, is not held up by it
+    let one = dal::Db::connect(
+        dal::DatabaseConfig::builder(&t.url)
+            .max_connections(1)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut stream = User::find().batch_size(4).stream(&one);
+    let mut n = 0;
+    while let Some(row) = stream.next().await {
+        let u = row.unwrap();
+        let again = User::get(&one, u.id).await.unwrap();
+        assert_eq!(again.map(|a| a.id), Some(u.id));
+        n += 1;
+    }
+    assert_eq!(n, 47);
+    // a stream dropped with a batch in flight gives its connection back
+    let mut stream = User::find().batch_size(4).stream(&one);
+    stream.next().await.unwrap().unwrap();
+    drop(stream);
+    assert_eq!(User::find().count(&one).await.unwrap(), 47);
+    one.close();
 }
 
 /// What a service shows about itself serializes: health, stats, a row's

@@ -242,7 +242,10 @@ mod pg {
                 inner: ValueInner::Pg(v.clone()),
             }
             .type_name();
-            Error::decode("", format!("cannot read a {name} value as Vec<{}>", T::NAME))
+            Error::decode(
+                "",
+                format!("cannot read a {name} value as Vec<{}>", T::NAME),
+            )
         };
         let Kind::Array(element) = v.ty.kind() else {
             return Err(refuse());
@@ -252,12 +255,15 @@ mod pg {
             inner: ValueInner::Pg(PgVal {
                 raw: Some(&[]),
                 ty: element,
+                oid: element.oid(),
             }),
         };
+        let want_ty = element_type::<T>();
         let want = ValueRef {
             inner: ValueInner::Pg(PgVal {
                 raw: Some(&[]),
-                ty: &element_type::<T>(),
+                ty: &want_ty,
+                oid: want_ty.oid(),
             }),
         }
         .family();
@@ -277,6 +283,7 @@ mod pg {
                 inner: ValueInner::Pg(PgVal {
                     raw: Some(bytes),
                     ty: element,
+                    oid: element.oid(),
                 }),
             };
             out.push(T::decode(value).map_err(|e| match e {

@@ -37,6 +37,8 @@ pub(crate) struct PgVal<'r> {
     /// The value's binary form (`None`: NULL).
     pub(crate) raw: Option<&'r [u8]>,
     pub(crate) ty: &'r tokio_postgres::types::Type,
+    /// The type's OID (read once: the readers dispatch on it).
+    pub(crate) oid: u32,
 }
 
 /// A MySQL/MariaDB column value and its column (type code, flags, character

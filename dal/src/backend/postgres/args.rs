@@ -75,9 +75,9 @@ impl PgArgs {
 
     /// The parameters, in order, as the driver takes them.
     pub(crate) fn params(&self) -> impl ExactSizeIterator<Item = PgParam<'_>> {
-        self.slots.iter().map(|s| {
-            PgParam(s.map(|(start, end)| &self.buf[start as usize..end as usize]))
-        })
+        self.slots
+            .iter()
+            .map(|s| PgParam(s.map(|(start, end)| &self.buf[start as usize..end as usize])))
     }
 
     /// The parameters with their types (for statements run unprepared).
@@ -152,7 +152,6 @@ pub(crate) fn array_type_of(element: &Type) -> Option<Type> {
     };
     Type::from_oid(oid)
 }
-
 
 fn no_array_type(element: &Type) -> Error {
     Error::invalid_input(
@@ -327,4 +326,3 @@ pub(crate) fn numeric_bytes(v: Decimal) -> Result<bytes::BytesMut> {
         .map_err(|e| Error::invalid_input("decimal", e.to_string()))?;
     Ok(out)
 }
-

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 pub(crate) use crate::backend::postgres::args::pg_oid;
 use crate::backend::postgres::args::{
-    PG_EPOCH_CE_DAYS, PG_EPOCH_UNIX_MICROS, PgArgs, date_days, numeric_bytes,
-    time_micros, timestamp_micros,
+    PG_EPOCH_CE_DAYS, PG_EPOCH_UNIX_MICROS, PgArgs, date_days, numeric_bytes, time_micros,
+    timestamp_micros,
 };
 
 use crate::backend::postgres::copy::{CopyValue, PgCopyRows};
@@ -122,7 +122,10 @@ impl<'q> ArgBuffer<'q> for PgArgs {
         self.push(Type::TIMESTAMP, &timestamp_micros(v)?.to_be_bytes())
     }
     fn timestamp_tz(&mut self, v: DateTime<Utc>) -> Result<()> {
-        self.push(Type::TIMESTAMPTZ, &timestamp_micros(v.naive_utc())?.to_be_bytes())
+        self.push(
+            Type::TIMESTAMPTZ,
+            &timestamp_micros(v.naive_utc())?.to_be_bytes(),
+        )
     }
     fn uuid(&mut self, v: Uuid) -> Result<()> {
         self.push(Type::UUID, v.as_bytes())
@@ -208,7 +211,6 @@ impl<'q> ArgBuffer<'q> for PgCopyRows {
     }
 }
 
-
 /// The binary form of a column value as tokio-postgres hands it over
 /// (`None`: NULL), whatever its type.
 pub(crate) struct RawBytes<'a>(pub(crate) Option<&'a [u8]>);
@@ -267,8 +269,7 @@ fn type_name(ty: &Type) -> String {
 impl<'r> PgVal<'r> {
     /// The value's bytes (NULL is no value).
     fn raw(&self) -> Result<&'r [u8]> {
-        self.raw
-            .ok_or_else(|| Error::decode("", "unexpected NULL"))
+        self.raw.ok_or_else(|| Error::decode("", "unexpected NULL"))
     }
 
     /// The `N` bytes of a fixed-width value.
@@ -301,7 +302,9 @@ impl<'r> PgVal<'r> {
             .ok_or_else(|| {
                 Error::decode(
                     "",
-                    format!("timestamp out of range ({us} microseconds from 2000-01-01, or infinity)"),
+                    format!(
+                        "timestamp out of range ({us} microseconds from 2000-01-01, or infinity)"
+                    ),
                 )
             })
     }
@@ -325,7 +328,7 @@ impl<'r> RawValue<'r> for PgVal<'r> {
         if self.raw.is_none() {
             return Family::Null;
         }
-        pg_family(self.ty.oid())
+        pg_family(self.oid)
     }
 
     fn text(&self) -> Result<&'r str> {
@@ -338,7 +341,7 @@ impl<'r> RawValue<'r> for PgVal<'r> {
 
     fn json_bytes(&self) -> Result<&'r [u8]> {
         let bytes = self.raw()?;
-        if self.ty.oid() == pg_oid::JSONB {
+        if self.oid == pg_oid::JSONB {
             // binary JSONB starts with a version byte
             match bytes.split_first() {
                 Some((1, rest)) => Ok(rest),
@@ -354,7 +357,7 @@ impl<'r> RawValue<'r> for PgVal<'r> {
     }
 
     fn i64(&self) -> Result<i64> {
-        match self.ty.oid() {
+        match self.oid {
             pg_oid::INT2 => Ok(i16::from_be_bytes(self.fixed()?).into()),
             pg_oid::INT4 => Ok(i32::from_be_bytes(self.fixed()?).into()),
             pg_oid::INT8 => Ok(i64::from_be_bytes(self.fixed()?)),
@@ -366,7 +369,7 @@ impl<'r> RawValue<'r> for PgVal<'r> {
     }
 
     fn i128(&self) -> Result<i128> {
-        if self.ty.oid() == pg_oid::NUMERIC {
+        if self.oid == pg_oid::NUMERIC {
             crate::codec::decimal_to_i128(self.numeric()?)
         } else {
             self.i64().map(i128::from)
@@ -374,7 +377,7 @@ impl<'r> RawValue<'r> for PgVal<'r> {
     }
 
     fn f64(&self) -> Result<f64> {
-        match self.ty.oid() {
+        match self.oid {
             pg_oid::FLOAT4 => Ok(f32::from_be_bytes(self.fixed()?).into()),
             pg_oid::FLOAT8 => Ok(f64::from_be_bytes(self.fixed()?)),
             pg_oid::NUMERIC => crate::codec::decimal_to_f64(self.numeric()?, &self.type_name()),
@@ -451,9 +454,11 @@ impl crate::row::RawRow for tokio_postgres::Row {
         };
         self.try_get::<_, RawBytes<'_>>(i)
             .map(|raw| {
+                let ty = column.type_();
                 crate::codec::ValueInner::Pg(PgVal {
                     raw: raw.0,
-                    ty: column.type_(),
+                    ty,
+                    oid: ty.oid(),
                 })
             })
             .map_err(|e| e.to_string())

@@ -55,8 +55,7 @@ pub(crate) fn map_err(e: tokio_postgres::Error) -> Error {
         )
     } else if text.starts_with("error serializing parameter") || text.starts_with("expected ") {
         Error::invalid_input("parameter", text)
-    } else if text.starts_with("error deserializing column") || text.starts_with("invalid column")
-    {
+    } else if text.starts_with("error deserializing column") || text.starts_with("invalid column") {
         Error::decode("", text)
     } else if text.starts_with("authentication error") {
         Error::config("password", text)

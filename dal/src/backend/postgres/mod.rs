@@ -94,10 +94,29 @@ impl PgManager {
             Ok(tls) => tls.clone(),
             Err((option, reason)) => return Err(Error::config(option, reason.clone())),
         };
-        let (client, connection) = self.config.connect(tls).await.map_err(map_err)?;
+        let (client, mut connection) = self.config.connect(tls).await.map_err(map_err)?;
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(target: "dal::pool", error = %map_err(e).redacted(), "a PostgreSQL session ended");
+            // the server's notices (`NOTICE: table .. does not exist,
+            // skipping`) are logged under `dal::notice`: warnings as
+            // warnings, the rest at debug level
+            let mut messages = std::pin::pin!(futures_util::stream::poll_fn(move |cx| {
+                connection.poll_message(cx)
+            }));
+            while let Some(m) = futures_util::StreamExt::next(&mut messages).await {
+                match m {
+                    Ok(tokio_postgres::AsyncMessage::Notice(n)) => {
+                        if n.severity().starts_with("WARN") {
+                            tracing::warn!(target: "dal::notice", code = n.code().code(), "{}", n.message());
+                        } else {
+                            tracing::debug!(target: "dal::notice", code = n.code().code(), severity = n.severity(), "{}", n.message());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::debug!(target: "dal::pool", error = %map_err(e).redacted(), "a PostgreSQL session ended");
+                        break;
+                    }
+                }
             }
         });
         Ok(client)
@@ -164,7 +183,11 @@ impl Manager for PgManager {
     async fn reset(&self, c: &mut PgConn) -> Result<()> {
         c.pending.clear();
         c.in_transaction = false;
-        c.conn.client.batch_execute("ROLLBACK").await.map_err(map_err)
+        c.conn
+            .client
+            .batch_execute("ROLLBACK")
+            .await
+            .map_err(map_err)
     }
 
     /// Cancel the abandoned statement on the server, then wait for the
@@ -317,7 +340,10 @@ pub(crate) async fn fetch(
 }
 
 /// Decode result rows as `T`.
-pub(crate) fn decode_rows<T>(rows: Vec<tokio_postgres::Row>, decoder: &Decoder<T>) -> Result<Vec<T>> {
+pub(crate) fn decode_rows<T>(
+    rows: Vec<tokio_postgres::Row>,
+    decoder: &Decoder<T>,
+) -> Result<Vec<T>> {
     crate::backend::server::decode_rows(rows, decoder, |r| Row::new(RowInner::Pg(r)))
 }
 
@@ -426,7 +452,11 @@ fn connect_options(config: &DatabaseConfig) -> tokio_postgres::Config {
         .or_else(|| env("USER"))
         .unwrap_or_else(|| "postgres".to_string());
     o.user(&user);
-    if let Some(p) = config.password().map(str::to_string).or_else(|| env("PGPASSWORD")) {
+    if let Some(p) = config
+        .password()
+        .map(str::to_string)
+        .or_else(|| env("PGPASSWORD"))
+    {
         o.password(p);
     }
     o.dbname(

@@ -214,7 +214,10 @@ where
     type TlsConnect = RustlsConnect;
     type Error = rustls::pki_types::InvalidDnsNameError;
 
-    fn make_tls_connect(&mut self, domain: &str) -> std::result::Result<RustlsConnect, Self::Error> {
+    fn make_tls_connect(
+        &mut self,
+        domain: &str,
+    ) -> std::result::Result<RustlsConnect, Self::Error> {
         Ok(RustlsConnect {
             config: self.config.clone(),
             name: ServerName::try_from(domain)?.to_owned(),

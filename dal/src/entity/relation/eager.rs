@@ -338,10 +338,12 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                         .await?;
                     let parents =
                         load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
-                    let parents: HashMap<C::Id, Loaded<C>> =
-                        parents.into_iter().map(|p| (p.entity.id(), p)).collect();
+                    let parents: HashMap<C::Id, Shared<C>> = parents
+                        .into_iter()
+                        .map(|p| (p.entity.id(), p.into_shared()))
+                        .collect();
                     for (row, key) in rows.iter_mut().zip(keys) {
-                        let parent = key.and_then(|k| parents.get(&k).map(Loaded::share));
+                        let parent = key.and_then(|k| parents.get(&k).map(Shared::handle));
                         row.put(name, Slot::One(parent));
                     }
                 }
@@ -352,13 +354,17 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                     let found = find
                         .fetch_in(session, C::INFO.id_column, &wanted, true)
                         .await?;
-                    let found =
-                        load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
+                    let found: Vec<Shared<C>> =
+                        load_nested(found.into_iter().map(Loaded::new).collect(), session)
+                            .await?
+                            .into_iter()
+                            .map(Loaded::into_shared)
+                            .collect();
                     // the linked rows in the query's order, each left row's in that order too
                     let rank: HashMap<C::Id, usize> = found
                         .iter()
                         .enumerate()
-                        .map(|(i, c)| (c.entity.id(), i))
+                        .map(|(i, c)| (c.entity().id(), i))
                         .collect();
                     let mut groups: HashMap<P::Id, Vec<usize>> = HashMap::new();
                     for (l, r) in pairs {
@@ -370,7 +376,7 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                         let mut mine = groups.remove(&row.entity.id()).unwrap_or_default();
                         mine.sort_unstable();
                         mine.dedup();
-                        let linked = mine.into_iter().map(|i| found[i].share()).collect();
+                        let linked = mine.into_iter().map(|i| found[i].handle()).collect();
                         row.put(name, Slot::Many(linked));
                     }
                 }
@@ -386,8 +392,53 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
 /// [`Find::with`](crate::entity::Find::with). Dereferences to the entity; read a
 /// loaded relation with [`related`](Loaded::related).
 pub struct Loaded<E: Entity> {
-    pub(super) entity: Arc<E>,
+    pub(super) entity: Held<E>,
     pub(super) related: Vec<(&'static str, Arc<dyn Any + Send + Sync>)>,
+}
+
+/// How a [`Loaded`] row holds its entity: its own (a has-many's children,
+/// the rows of the query), or shared with other rows (a belongs-to's parent,
+/// a many-to-many's linked row, loaded once for all who point at it).
+pub(super) enum Held<E> {
+    Own(E),
+    Shared(Arc<E>),
+}
+
+impl<E> std::ops::Deref for Held<E> {
+    type Target = E;
+    fn deref(&self) -> &E {
+        match self {
+            Held::Own(e) => e,
+            Held::Shared(e) => e,
+        }
+    }
+}
+
+impl<E: std::fmt::Debug> std::fmt::Debug for Held<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+/// A loaded row made shareable: each [`Shared::handle`] is a [`Loaded`] row
+/// pointing at the same entity and relations.
+pub(super) struct Shared<E: Entity> {
+    entity: Arc<E>,
+    related: Vec<(&'static str, Arc<dyn Any + Send + Sync>)>,
+}
+
+impl<E: Entity> Shared<E> {
+    /// Another handle to the row.
+    pub(super) fn handle(&self) -> Loaded<E> {
+        Loaded {
+            entity: Held::Shared(self.entity.clone()),
+            related: self.related.clone(),
+        }
+    }
+
+    pub(super) fn entity(&self) -> &E {
+        &self.entity
+    }
 }
 
 impl<E: Entity + std::fmt::Debug> std::fmt::Debug for Loaded<E> {
@@ -413,17 +464,20 @@ impl<E: Entity> Loaded<E> {
     /// A row with nothing loaded yet.
     pub fn new(entity: E) -> Self {
         Loaded {
-            entity: Arc::new(entity),
+            entity: Held::Own(entity),
             related: Vec::new(),
         }
     }
 
-    /// Another handle to the same row (rows shared by several parents, as a
+    /// The row made shareable (rows shared by several parents, as a
     /// belongs-to's parent or a many-to-many's linked row, are loaded once).
-    fn share(&self) -> Self {
-        Loaded {
-            entity: self.entity.clone(),
-            related: self.related.clone(),
+    pub(super) fn into_shared(self) -> Shared<E> {
+        Shared {
+            entity: match self.entity {
+                Held::Own(e) => Arc::new(e),
+                Held::Shared(e) => e,
+            },
+            related: self.related,
         }
     }
 
@@ -469,7 +523,10 @@ impl<E: Entity> Loaded<E> {
     where
         E: Clone,
     {
-        Arc::try_unwrap(self.entity).unwrap_or_else(|shared| (*shared).clone())
+        match self.entity {
+            Held::Own(e) => e,
+            Held::Shared(e) => Arc::try_unwrap(e).unwrap_or_else(|shared| (*shared).clone()),
+        }
     }
 }
 
