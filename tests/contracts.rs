@@ -832,6 +832,85 @@ async fn tls_refusals_are_configuration_errors() {
     }
 }
 
+/// PostgreSQL TLS modes really encrypt: `require` and `verify-ca` (the
+/// server's own certificate as the root: the chain is checked, the name is
+/// not) connect over TLS, `disable` does not.
+#[tokio::test]
+async fn postgres_tls_modes() {
+    let Some(t) = server(Dialect::Postgres).await else {
+        return;
+    };
+    let ssl: String = t.db.fetch_scalar("SHOW ssl", ()).await.unwrap();
+    if ssl != "on" {
+        eprintln!("SKIPPED: the PostgreSQL server has no TLS");
+        return;
+    }
+    let base = support::postgres_url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let encrypted = |url: String| async move {
+        let db = Db::connect_url(&url).await.unwrap();
+        let on: bool = db
+            .fetch_scalar(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                (),
+            )
+            .await
+            .unwrap();
+        db.close();
+        on
+    };
+    assert!(!encrypted(format!("{base}{sep}sslmode=disable")).await);
+    assert!(encrypted(format!("{base}{sep}sslmode=require")).await);
+    let cert = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    let server_cert: String =
+        t.db.fetch_scalar(
+            "SELECT setting FROM pg_settings WHERE name = 'ssl_cert_file'",
+            (),
+        )
+        .await
+        .unwrap();
+    if server_cert == cert && std::path::Path::new(cert).exists() {
+        assert!(encrypted(format!("{base}{sep}sslmode=verify-ca&sslrootcert={cert}")).await);
+    } else {
+        eprintln!("verify-ca not checked: the server's certificate is {server_cert}");
+    }
+}
+
+/// `statement_cache_capacity(0)` on PostgreSQL leaves nothing prepared on
+/// the server (every statement unnamed); the default keeps what it ran.
+#[tokio::test]
+async fn postgres_statement_cache_zero_prepares_nothing() {
+    let Some(t) = server(Dialect::Postgres).await else {
+        return;
+    };
+    let prepared = |capacity: usize| {
+        let url = t.url.clone();
+        async move {
+            let db = Db::connect(
+                DatabaseConfig::builder(&url)
+                    .max_connections(1)
+                    .statement_cache_capacity(capacity)
+                    .build()
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+            for i in 0..3i64 {
+                let v: i64 = db.fetch_scalar("SELECT ? + 1", (i,)).await.unwrap();
+                assert_eq!(v, i + 1);
+            }
+            let n: i64 = db
+                .fetch_scalar("SELECT COUNT(*) FROM pg_prepared_statements", ())
+                .await
+                .unwrap();
+            db.close();
+            n
+        }
+    };
+    assert_eq!(prepared(0).await, 0);
+    assert!(prepared(256).await >= 1);
+}
+
 /// MySQL/MariaDB TLS modes: `PREFERRED` (the default) connects whether or
 /// not the server offers TLS; `REQUIRED` against a server without TLS, and a
 /// root certificate file that does not exist, are configuration errors

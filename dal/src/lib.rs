@@ -51,7 +51,7 @@
 //!
 //! | feature | backend | driver |
 //! |---|---|---|
-//! | `postgres` | PostgreSQL | sqlx (`postgres`) |
+//! | `postgres` | PostgreSQL | tokio-postgres (TLS: rustls) |
 //! | `mysql` | MySQL / MariaDB | mysql_async |
 //! | `sqlite` | SQLite (bundled) | rusqlite |
 //! | `cli` | the `migrate` command line ([`cli`]) | clap |

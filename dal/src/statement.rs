@@ -2,9 +2,10 @@
 //! repeated statement costs one hash lookup.
 //!
 //! On PostgreSQL it also keeps each SQL text tied to one set of parameter types.
-//! PostgreSQL prepares a statement with fixed parameter types and sqlx caches
-//! prepared statements by SQL text alone, so binding an `f64` where the cached
-//! statement expects a `BIGINT` would be read as the wrong type. The first
+//! PostgreSQL prepares a statement with fixed parameter types and dal's
+//! statement cache keys prepared statements by SQL text alone, so binding an
+//! `f64` where the cached statement expects a `BIGINT` would be read as the
+//! wrong type. The first
 //! parameter-type signature seen for a text uses the text as is; another signature
 //! gets its own text (the same SQL plus a marker comment) and so its own prepared
 //! statement. Entries are never evicted (that would break the tie); past the

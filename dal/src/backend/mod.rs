@@ -1,6 +1,6 @@
 //! One concrete pool per database and the checked-out connection that runs
 //! statements on it. Each backend owns its folder: `postgres/` (through
-//! sqlx), `mysql/` (through mysql_async), both sharing the machinery in
+//! tokio-postgres), `mysql/` (through mysql_async), both sharing the machinery in
 //! `server.rs`, and `sqlite/` (through rusqlite). This file dispatches once: [`Backend`] and [`Conn`]
 //! are enums over the backends, and [`Conn::run`] is the one place a call's
 //! deadline is enforced (timeout, cancellation on the server, the error),

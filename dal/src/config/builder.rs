@@ -406,8 +406,11 @@ impl DatabaseConfigBuilder {
     }
 
     /// Prepared statements cached per connection (default 256; env
-    /// `STATEMENT_CACHE`). Zero uses no server-side prepared statements at all,
-    /// which pgbouncer in transaction mode requires.
+    /// `STATEMENT_CACHE`). Zero keeps none: on PostgreSQL every statement then
+    /// runs as an unnamed statement (parse, bind and execute in one round
+    /// trip; nothing prepared stays on the server, which pgbouncer in
+    /// transaction mode requires); on MySQL/MariaDB each statement is
+    /// prepared and closed again.
     pub fn statement_cache_capacity(mut self, capacity: usize) -> Self {
         self.statement_cache_capacity = capacity;
         self

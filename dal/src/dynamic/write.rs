@@ -19,8 +19,15 @@ use crate::sequence::MySqlIds;
 use crate::transaction::Transaction;
 use dal_schema::Dialect;
 
-/// Most rows in one multi-row INSERT (beyond this, statements only get longer).
-const MAX_ROWS_PER_INSERT: usize = 500;
+/// Rows per multi-row INSERT: as many as the bind limit allows, at most the
+/// database's [`bulk_rows_per_statement`](crate::DatabaseConfig::bulk_rows_per_statement)
+/// (the same setting as entities' `save_all`).
+fn rows_per_insert(tx: &Transaction<'_>, per_row: usize) -> usize {
+    let max = tx.dialect().capabilities().max_bind_params;
+    (max / per_row.max(1))
+        .min(tx.db().config().bulk_rows_per_statement())
+        .max(1)
+}
 
 /// Who made a write and why.
 #[derive(Debug, Clone)]
@@ -160,7 +167,7 @@ impl SaveJob {
             .map(|(_, k)| Cell::Null(k.sql_kind()))
             .collect();
         let per_row = 3 + usize::from(explicit_ids) + columns.len();
-        let mut chunk_rows = (caps.max_bind_params / per_row).clamp(1, MAX_ROWS_PER_INSERT);
+        let mut chunk_rows = rows_per_insert(tx, per_row);
         let mut id_step = 1;
         let mut returning = caps.returning && !explicit_ids;
         if !explicit_ids && !caps.returning && rows.len() > 1 {
@@ -469,8 +476,7 @@ async fn insert_history(
     if versions.is_empty() {
         return Ok(());
     }
-    let max = tx.dialect().capabilities().max_bind_params;
-    let chunk_rows = (max / PER_ROW).clamp(1, MAX_ROWS_PER_INSERT);
+    let chunk_rows = rows_per_insert(tx, PER_ROW);
     let actor = Cell::opt_text(audit.actor.as_deref());
     let comment = Cell::opt_text(audit.comment.as_deref());
     let at = Cell::Timestamp(audit.now);

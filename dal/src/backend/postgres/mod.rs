@@ -46,7 +46,8 @@ pub(crate) struct Live {
     client: Client,
     /// Prepared statements by SQL text, with when each was last used.
     statements: HashMap<Arc<str>, (tokio_postgres::Statement, u64)>,
-    /// At most this many stay prepared (the least recently used is closed).
+    /// At most this many stay prepared (the least recently used is closed);
+    /// zero: none, every statement runs unnamed.
     capacity: usize,
     /// Counts statement uses (the recency of the cache's entries).
     uses: u64,
@@ -284,7 +285,7 @@ pub(crate) async fn execute(
     persistent: bool,
 ) -> Result<ExecResult> {
     run_pending(c).await?;
-    let rows_affected = if persistent {
+    let rows_affected = if persistent && c.conn.capacity > 0 {
         let stmt = c.conn.statement(&sql, &args.types).await?;
         c.conn
             .client
@@ -317,7 +318,7 @@ pub(crate) async fn fetch(
     limit: Option<usize>,
 ) -> Result<Vec<tokio_postgres::Row>> {
     run_pending(c).await?;
-    let stream = if persistent {
+    let stream = if persistent && c.conn.capacity > 0 {
         let stmt = c.conn.statement(&sql, &args.types).await?;
         c.conn.client.query_raw(&stmt, args.params()).await
     } else {
@@ -502,7 +503,8 @@ pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> PgM
             config.tls_mode().unwrap_or(TlsMode::Prefer),
             config.tls_root_cert(),
         ),
-        statement_capacity: config.statement_cache_capacity().max(1),
+        // zero: every statement unnamed (nothing prepared stays on the server)
+        statement_capacity: config.statement_cache_capacity(),
         control: tokio::sync::Mutex::new(None),
         control_timeout,
         tls_root_cert: config.tls_root_cert().map(Into::into),
