@@ -239,7 +239,7 @@ mod pg {
     pub(super) fn decode_array<T: ArrayElement>(v: &PgVal<'_>) -> Result<Vec<T>> {
         let refuse = || {
             let name = ValueRef {
-                inner: ValueInner::Pg(v.clone()),
+                inner: ValueInner::Pg(*v),
             }
             .type_name();
             Error::decode(
