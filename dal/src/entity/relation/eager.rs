@@ -310,17 +310,34 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                     }
                     let children =
                         load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
-                    // one entry per parent at most: no rehashing while grouping
-                    let mut groups: HashMap<P::Id, Vec<Loaded<C>>> =
-                        HashMap::with_capacity(rows.len());
-                    for c in children {
-                        if let Some(k) = inverse.key_of(&c.entity) {
-                            groups.entry(k).or_default().push(c);
+                    // each child goes to the first row of its parent: counted
+                    // first, so every parent's list is allocated once, at its size
+                    let mut position: HashMap<P::Id, usize> = HashMap::with_capacity(rows.len());
+                    for (i, row) in rows.iter().enumerate() {
+                        position.entry(row.entity.id()).or_insert(i);
+                    }
+                    let mut counts = vec![0usize; rows.len()];
+                    let owners: Vec<Option<usize>> = children
+                        .iter()
+                        .map(|c| {
+                            let owner = inverse
+                                .key_of(&c.entity)
+                                .and_then(|k| position.get(&k).copied());
+                            if let Some(i) = owner {
+                                counts[i] += 1;
+                            }
+                            owner
+                        })
+                        .collect();
+                    let mut groups: Vec<Vec<Loaded<C>>> =
+                        counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+                    for (c, owner) in children.into_iter().zip(owners) {
+                        if let Some(i) = owner {
+                            groups[i].push(c);
                         }
                     }
                     let one = matches!(self.kind, Kind::One(_));
-                    for row in rows.iter_mut() {
-                        let mine = groups.remove(&row.entity.id()).unwrap_or_default();
+                    for (row, mine) in rows.iter_mut().zip(groups) {
                         let slot = if one {
                             Slot::One(mine.into_iter().next())
                         } else {
