@@ -796,21 +796,28 @@ async fn refused_as_configuration(url: &str, needle: &str) {
     assert_eq!(stats.breaker, dal::BreakerState::Closed, "{stats}");
 }
 
+/// The PostgreSQL test server, its URL and the separator to add a URL
+/// parameter with, when the server offers TLS (`None`, saying why, when not).
+async fn postgres_with_tls() -> Option<(TestDb, String, char)> {
+    let t = server(Dialect::Postgres).await?;
+    let ssl: String = t.db.fetch_scalar("SHOW ssl", ()).await.unwrap();
+    if ssl != "on" {
+        eprintln!("SKIPPED: the PostgreSQL server has no TLS");
+        return None;
+    }
+    let base = support::postgres_url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some((t, base, sep))
+}
+
 /// TLS: a certificate the client refuses and a root certificate file that
 /// does not exist are configuration errors: not transient, not retried, not
 /// counted by the breaker, with the cause (and the file) in the message.
 #[tokio::test]
 async fn tls_refusals_are_configuration_errors() {
-    let Some(t) = server(Dialect::Postgres).await else {
+    let Some((_t, base, sep)) = postgres_with_tls().await else {
         return;
     };
-    let ssl: String = t.db.fetch_scalar("SHOW ssl", ()).await.unwrap();
-    if ssl != "on" {
-        eprintln!("SKIPPED: the PostgreSQL server has no TLS");
-        return;
-    }
-    let base = support::postgres_url();
-    let sep = if base.contains('?') { '&' } else { '?' };
     let cases = [
         (format!("{base}{sep}sslmode=verify-full"), "certificate"),
         (
@@ -837,16 +844,9 @@ async fn tls_refusals_are_configuration_errors() {
 /// not) connect over TLS, `disable` does not.
 #[tokio::test]
 async fn postgres_tls_modes() {
-    let Some(t) = server(Dialect::Postgres).await else {
+    let Some((t, base, sep)) = postgres_with_tls().await else {
         return;
     };
-    let ssl: String = t.db.fetch_scalar("SHOW ssl", ()).await.unwrap();
-    if ssl != "on" {
-        eprintln!("SKIPPED: the PostgreSQL server has no TLS");
-        return;
-    }
-    let base = support::postgres_url();
-    let sep = if base.contains('?') { '&' } else { '?' };
     let encrypted = |url: String| async move {
         let db = Db::connect_url(&url).await.unwrap();
         let on: bool = db
