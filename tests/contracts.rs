@@ -876,6 +876,38 @@ async fn postgres_tls_modes() {
     }
 }
 
+/// Every PostgreSQL session starts in UTC with ISO dates, unless the URL
+/// names its own time zone; settings in the URL (`timezone`, `options`)
+/// reach the session.
+#[tokio::test]
+async fn postgres_session_settings() {
+    let Some(_t) = server(Dialect::Postgres).await else {
+        return;
+    };
+    let base = support::postgres_url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let settings = |url: String| async move {
+        let db = Db::connect_url(&url).await.unwrap();
+        let got: (String, String, String) = db
+            .fetch_one_as(
+                "SELECT current_setting('TimeZone'), current_setting('DateStyle'), \
+                 current_setting('application_name')",
+                (),
+            )
+            .await
+            .unwrap();
+        db.close();
+        got
+    };
+    let (zone, style, app) = settings(base.clone()).await;
+    assert_eq!((zone.as_str(), style.as_str()), ("UTC", "ISO, MDY"));
+    assert_eq!(app, "dal");
+    let (zone, ..) = settings(format!("{base}{sep}timezone=Europe/Paris")).await;
+    assert_eq!(zone, "Europe/Paris");
+    let (zone, ..) = settings(format!("{base}{sep}options=-c%20TimeZone%3DAsia/Tokyo")).await;
+    assert_eq!(zone, "Asia/Tokyo");
+}
+
 /// `statement_cache_capacity(0)` on PostgreSQL leaves nothing prepared on
 /// the server (every statement unnamed); the default keeps what it ran.
 #[tokio::test]

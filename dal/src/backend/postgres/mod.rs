@@ -60,6 +60,8 @@ pub(crate) type PgConn = ServerConn<Live>;
 /// pool for cancelling statements.
 pub(crate) struct PgManager {
     config: tokio_postgres::Config,
+    /// What a new pooled connection runs first ([`session_setup`]).
+    setup: String,
     /// The TLS set-up (its mode is in `config`), or the configuration error
     /// that stops every connection (reported when connecting).
     tls: std::result::Result<tls::MakeRustls, (&'static str, String)>,
@@ -151,11 +153,9 @@ impl Manager for PgManager {
 
     async fn connect(&self) -> Result<PgConn> {
         let client = self.open().await?;
-        // one round trip: the session's id (for cancels) and the server's limit
-        let answer = client
-            .simple_query("SELECT pg_backend_pid(), current_setting('max_connections')")
-            .await
-            .map_err(map_err)?;
+        // one round trip: the session settings, the session's id (for
+        // cancels) and the server's limit
+        let answer = client.simple_query(&self.setup).await.map_err(map_err)?;
         let (mut id, mut max) = (0u64, 0u64);
         for m in &answer {
             if let SimpleQueryMessage::Row(row) = m {
@@ -468,12 +468,9 @@ fn connect_options(config: &DatabaseConfig) -> tokio_postgres::Config {
             .unwrap_or(user),
     );
     o.ssl_mode(ssl_mode(config.tls_mode().unwrap_or(TlsMode::Prefer)));
-    // the session settings every connection starts with (later settings of
-    // the same name, from the URL, win)
-    let mut server_options = vec![
-        ("DateStyle".to_string(), "ISO, MDY".to_string()),
-        ("TimeZone".to_string(), "UTC".to_string()),
-    ];
+    // settings the URL asks for travel in libpq's `options` startup parameter
+    // (only then: a pooler such as pgbouncer refuses it unless told to ignore it)
+    let mut server_options = Vec::new();
     for (k, v) in config.params() {
         match k.as_str() {
             "options" => server_options.extend(parse_options(v)),
@@ -486,18 +483,41 @@ fn connect_options(config: &DatabaseConfig) -> tokio_postgres::Config {
             _ => {}
         }
     }
-    let text: Vec<String> = server_options
-        .iter()
-        .map(|(k, v)| format!("-c {k}={}", option_value(v)))
-        .collect();
-    o.options(text.join(" "));
+    if !server_options.is_empty() {
+        let text: Vec<String> = server_options
+            .iter()
+            .map(|(k, v)| format!("-c {k}={}", option_value(v)))
+            .collect();
+        o.options(text.join(" "));
+    }
     o
+}
+
+/// What every pooled connection runs first, in one round trip: the session
+/// settings dal reads and writes values under (ISO dates; UTC, unless the URL
+/// names a time zone), then the session's id (for cancels) and the server's
+/// connection limit.
+fn session_setup(config: &DatabaseConfig) -> String {
+    let own_zone = config.params().iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("timezone")
+            || (k == "options"
+                && parse_options(v)
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("timezone")))
+    });
+    let mut sql = String::from("SET DateStyle = 'ISO, MDY'; ");
+    if !own_zone {
+        sql.push_str("SET TimeZone = 'UTC'; ");
+    }
+    sql.push_str("SELECT pg_backend_pid(), current_setting('max_connections')");
+    sql
 }
 
 /// The connection manager for `config` (`control_timeout` bounds opening the
 /// cancel connection and running a cancel on it).
 pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> PgManager {
     PgManager {
+        setup: session_setup(config),
         config: connect_options(config),
         tls: tls::MakeRustls::new(
             config.tls_mode().unwrap_or(TlsMode::Prefer),
