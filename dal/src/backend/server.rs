@@ -49,6 +49,32 @@ pub(crate) async fn within_control_timeout<T>(
     }
 }
 
+/// Run `run` on the control connection kept in `slot` (opened with `open`
+/// on first use, dropped after a failure), within `limit`. Each server
+/// backend keeps one such connection outside its pool for cancels.
+pub(crate) async fn on_control<C: Send>(
+    slot: &tokio::sync::Mutex<Option<C>>,
+    limit: Duration,
+    open: impl Future<Output = Result<C>>,
+    run: impl for<'c> FnOnce(&'c mut C) -> futures_util::future::BoxFuture<'c, Result<()>>,
+) -> Result<()> {
+    let work = async {
+        let mut guard = slot.lock().await;
+        if guard.is_none() {
+            *guard = Some(open.await?);
+        }
+        let Some(c) = guard.as_mut() else {
+            return Ok(());
+        };
+        let r = run(c).await;
+        if r.is_err() {
+            *guard = None;
+        }
+        r
+    };
+    within_control_timeout(limit, work).await
+}
+
 /// A server connection and the statements queued to run before its next use.
 pub(crate) struct ServerConn<C> {
     pub(crate) conn: C,

@@ -177,23 +177,10 @@ impl MySqlManager {
     /// Run `sql` on the control connection (opened on first use, dropped
     /// after a failure), within the control timeout.
     async fn control(&self, sql: String) -> Result<()> {
-        let run = async {
-            let mut guard = self.control.lock().await;
-            if guard.is_none() {
-                *guard = Some(self.open().await?);
-            }
-            let Some(c) = guard.as_mut() else {
-                return Ok(());
-            };
-            match c.query_drop(sql).await {
-                Ok(()) => Ok(()),
-                Err(e) => {
-                    *guard = None;
-                    Err(map_err(e))
-                }
-            }
-        };
-        crate::backend::server::within_control_timeout(self.control_timeout, run).await
+        crate::backend::server::on_control(&self.control, self.control_timeout, self.open(), |c| {
+            Box::pin(async move { c.query_drop(sql).await.map_err(map_err) })
+        })
+        .await
     }
 }
 
