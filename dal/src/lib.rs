@@ -463,9 +463,39 @@ pub mod __private {
     /// Compile-time check that a field's type can be stored.
     pub fn assert_sql_type<T: SqlType>() {}
     /// Read a column into a field (requiring `SqlType`, so an unsupported field
-    /// type is reported in dal's words).
-    pub fn decode_field<T: SqlType>(row: &Row<'_>, hint: usize, column: &str) -> Result<T> {
-        row.get_hinted::<T>(hint, column)
+    /// type is reported in dal's words), from a borrowed row or one the
+    /// decoder owns (see [`FieldSource`]).
+    pub fn decode_field<T: SqlType, S: FieldSource>(
+        row: &mut S,
+        hint: usize,
+        column: &str,
+    ) -> Result<T> {
+        row.read::<T>(hint, column)
+    }
+    /// Where an entity's fields are read from: a borrowed row, or a row the
+    /// decoder owns, whose values can be moved out instead of copied (text
+    /// from MySQL).
+    pub trait FieldSource {
+        /// Column `name` (looked for at position `hint` first) as `T`.
+        fn read<T: Decode>(&mut self, hint: usize, name: &str) -> Result<T>;
+        /// The row, for reads that only borrow.
+        fn row(&self) -> &Row<'_>;
+    }
+    impl FieldSource for &Row<'_> {
+        fn read<T: Decode>(&mut self, hint: usize, name: &str) -> Result<T> {
+            self.get_hinted::<T>(hint, name)
+        }
+        fn row(&self) -> &Row<'_> {
+            self
+        }
+    }
+    impl FieldSource for Row<'static> {
+        fn read<T: Decode>(&mut self, hint: usize, name: &str) -> Result<T> {
+            T::__take(self, hint, name)
+        }
+        fn row(&self) -> &Row<'_> {
+            self
+        }
     }
     /// Bind a field (requiring `SqlType`, see `decode_field`); a value the
     /// dialect cannot store is an invalid-input error naming the column.

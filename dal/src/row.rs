@@ -57,6 +57,15 @@ pub(crate) trait RawRow {
     /// The value of column `i`; the error is the reason it cannot be read
     /// (out of range, or the driver's own).
     fn raw_value(&self, i: usize) -> std::result::Result<ValueInner<'_>, String>;
+    /// Whether column `i` is NULL, when the row can tell without decoding.
+    fn raw_is_null(&self, _i: usize) -> Option<bool> {
+        None
+    }
+    /// The text of column `i` moved out of the row without a copy, when the
+    /// row holds it as owned bytes; `None` leaves the row as it was.
+    fn raw_take_text(&mut self, _i: usize) -> Option<Result<String>> {
+        None
+    }
 }
 
 impl RawRow for SqliteRow {
@@ -281,6 +290,43 @@ impl<'r> Row<'r> {
         } else {
             self.get(name)
         }
+    }
+
+    /// Whether column `name` (looked for at position `hint`) is NULL, when
+    /// the row can tell without decoding (MySQL); `None` otherwise, for the
+    /// ordinary read. Used by [`Decode`]'s owned reads.
+    #[doc(hidden)]
+    pub fn null_at(&self, hint: usize, name: &str) -> Option<bool> {
+        if !(self.positional || self.column_name(hint) == Some(name)) {
+            return None;
+        }
+        each_row!(&self.inner, r => r.raw_is_null(hint))
+    }
+
+    /// The text of column `name` (looked for at position `hint`) moved out of
+    /// the row without a copy, when the row holds it as bytes (MySQL text
+    /// columns); `None` otherwise, leaving the row as it was for the ordinary
+    /// read. The column cannot be read again after.
+    #[doc(hidden)]
+    pub fn take_text(&mut self, hint: usize, name: &str) -> Option<Result<String>> {
+        if !(self.positional || self.column_name(hint) == Some(name)) {
+            return None;
+        }
+        // only rows that own their values can give one up (MySQL's)
+        let taken = match &mut self.inner {
+            #[cfg(feature = "mysql")]
+            RowInner::MySql(r) => r.raw_take_text(hint),
+            #[cfg(feature = "postgres")]
+            RowInner::Pg(r) => r.raw_take_text(hint),
+            RowInner::Sqlite(r) => r.raw_take_text(hint),
+            RowInner::SqliteBuf(_) => None,
+        };
+        taken.map(|t| {
+            t.map_err(|e| match e {
+                Error::Decode { reason, .. } => Error::decode(name, reason),
+                other => other,
+            })
+        })
     }
 
     /// Read a column as `T`, treating a missing column as `None` too.

@@ -219,12 +219,14 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         match &f.storage {
             Storage::Plain => {
                 let span = ty.span();
-                let read = quote_spanned!(span=> #p::decode_field::<#ty>(row, #hint, #col)?);
+                let read = quote_spanned!(span=> #p::decode_field::<#ty, _>(row, #hint, #col)?);
                 quote!(#name: #read)
             }
-            Storage::Json => quote!(#name: row.get_hinted::<#p::Json<#ty>>(#hint, #col)?.0),
+            Storage::Json => quote! {
+                #name: #p::FieldSource::row(row).get_hinted::<#p::Json<#ty>>(#hint, #col)?.0
+            },
             Storage::With(path) => quote! {
-                #name: #path::decode(row.value_ref(#col)?).map_err(|e| match e {
+                #name: #path::decode(#p::FieldSource::row(row).value_ref(#col)?).map_err(|e| match e {
                     #p::Error::Decode { column, reason } if column.is_empty() => {
                         #p::Error::Decode { column: ::core::convert::From::from(#col), reason }
                     }
@@ -630,10 +632,20 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
 
     quote! {
         const _: () = {
+            // the fields, read from a borrowed row or from one the decoder
+            // owns (whose values are moved out, not copied)
+            fn __dal_read<S: #p::FieldSource>(row: &mut S) -> #p::Result<#ident> {
+                ::core::result::Result::Ok(#ident { #(#reads),* })
+            }
+
             #[automatically_derived]
             impl #p::FromRow for #ident {
                 fn from_row(row: &#p::Row<'_>) -> #p::Result<Self> {
-                    ::core::result::Result::Ok(Self { #(#reads),* })
+                    __dal_read(&mut &*row)
+                }
+
+                fn from_owned_row(mut row: #p::Row<'static>) -> #p::Result<Self> {
+                    __dal_read(&mut row)
                 }
 
                 fn __columns() -> ::core::option::Option<&'static [&'static str]> {

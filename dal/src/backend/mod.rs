@@ -581,7 +581,7 @@ impl Conn {
                 decoder: &decoder,
             };
             let r = self.run(&opts.deadline, opts.busy_timeout, work).await;
-            match r.and_then(|rows| rows.decode(&decoder)) {
+            match r {
                 Err(e) if !retried && self.stale_statement(&e) => {
                     retried = true;
                     if !Box::pin(self.refresh_statements()).await {

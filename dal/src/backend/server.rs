@@ -11,24 +11,21 @@ use crate::error::{Error, Result};
 use crate::pool::{Manager, PooledConn};
 use crate::resilience::deadline::Deadline;
 
-/// Decode a server backend's rows as `T`, each wrapped by `wrap` (by
-/// position when the columns are exactly the ones `T` expects, checked once
-/// on the first row).
-pub(crate) fn decode_rows<R: crate::row::RawRow, T>(
-    rows: Vec<R>,
+/// Decode one of a server backend's rows as `T`, wrapped by `wrap`: by
+/// position when the result's columns are exactly the ones `T` expects
+/// (checked on the first row, then kept in `positional`).
+pub(crate) fn decode_row<R: crate::row::RawRow, T>(
+    raw: R,
     decoder: &crate::row::Decoder<T>,
+    positional: &mut Option<bool>,
     wrap: fn(R) -> crate::row::Row<'static>,
-) -> Result<Vec<T>> {
-    let positional = rows.first().is_some_and(|r| {
-        decoder.positional((0..r.raw_len()).map(|i| r.raw_column_name(i).unwrap_or("")))
+) -> Result<T> {
+    let positional = *positional.get_or_insert_with(|| {
+        decoder.positional((0..raw.raw_len()).map(|i| raw.raw_column_name(i).unwrap_or("")))
     });
-    rows.into_iter()
-        .map(|r| {
-            let mut row = wrap(r);
-            row.positional = positional;
-            (decoder.owned)(row)
-        })
-        .collect()
+    let mut row = wrap(raw);
+    row.positional = positional;
+    (decoder.owned)(row)
 }
 
 /// Run `f` (work on a control connection) within `limit`; running out is a

@@ -119,10 +119,9 @@ impl Work for Execute<'_, '_> {
     }
 }
 
-/// A prepared query whose rows are decoded as `T`. The server backends hand
-/// back the driver's rows, decoded by [`Fetched::decode`] once the statement
-/// is done (outside its deadline, as decoding is local work); SQLite decodes
-/// each row as it steps (the statement lives on the calling thread).
+/// A prepared query whose rows are decoded as `T`, each as it arrives (while
+/// the server sends the next) or, on SQLite, as the statement steps. Decoding
+/// is local work, but runs within the call's deadline with the rest.
 pub(crate) struct Fetch<'a, 'q, T> {
     pub(crate) stmt: &'a Statement,
     pub(crate) args: Arguments<'q>,
@@ -130,40 +129,14 @@ pub(crate) struct Fetch<'a, 'q, T> {
     pub(crate) decoder: &'a Decoder<T>,
 }
 
-/// The rows of a [`Fetch`]: the driver's own rows, or (SQLite) rows already
-/// decoded.
-pub(crate) enum Fetched<T> {
-    #[cfg(feature = "postgres")]
-    Pg(Vec<tokio_postgres::Row>),
-    #[cfg(feature = "mysql")]
-    MySql(Vec<mysql_async::Row>),
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    Decoded(Vec<T>),
-}
-
-impl<T> Fetched<T> {
-    /// The rows as `T`.
-    pub(crate) fn decode(self, decoder: &Decoder<T>) -> Result<Vec<T>> {
-        #[cfg(not(any(feature = "postgres", feature = "mysql")))]
-        let _ = decoder;
-        match self {
-            #[cfg(feature = "postgres")]
-            Fetched::Pg(rows) => postgres::decode_rows(rows, decoder),
-            #[cfg(feature = "mysql")]
-            Fetched::MySql(rows) => mysql::decode_rows(rows, decoder),
-            Fetched::Decoded(rows) => Ok(rows),
-        }
-    }
-}
-
 impl<T: Send> Work for Fetch<'_, '_, T> {
-    type Output = Fetched<T>;
+    type Output = Vec<T>;
 
     #[cfg(feature = "postgres")]
     fn postgres<'c>(
         &'c mut self,
         c: &'c mut postgres::PgConn,
-    ) -> impl Future<Output = Result<Fetched<T>>> + Send + 'c {
+    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
         let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
         let args = self.args.take_inner();
         async move {
@@ -171,9 +144,7 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
                 return wrong_dialect();
             };
             let (sql, persistent) = postgres::statement_text(self.stmt, signature, untyped_null);
-            postgres::fetch(c, sql, a, persistent, self.limit)
-                .await
-                .map(Fetched::Pg)
+            postgres::fetch(c, sql, a, persistent, self.limit, self.decoder).await
         }
     }
 
@@ -181,25 +152,29 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
     fn mysql<'c>(
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
-    ) -> impl Future<Output = Result<Fetched<T>>> + Send + 'c {
+    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
         let args = self.args.take_inner();
         async move {
             let ArgsInner::MySql(a) = args else {
                 return wrong_dialect();
             };
-            mysql::fetch(c, self.stmt.sql.clone(), a, self.stmt.cached, self.limit)
-                .await
-                .map(Fetched::MySql)
+            mysql::fetch(
+                c,
+                self.stmt.sql.clone(),
+                a,
+                self.stmt.cached,
+                self.limit,
+                self.decoder,
+            )
+            .await
         }
     }
 
     #[cfg(feature = "sqlite")]
-    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Fetched<T>> {
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Vec<T>> {
         #[allow(unreachable_patterns)] // SQLite alone: only the scalar form
         match &self.args.inner {
-            ArgsInner::Scalar(_, a) => {
-                sqlite::fetch_as(c, self.stmt, a, self.limit, self.decoder).map(Fetched::Decoded)
-            }
+            ArgsInner::Scalar(_, a) => sqlite::fetch_as(c, self.stmt, a, self.limit, self.decoder),
             _ => wrong_dialect(),
         }
     }

@@ -269,6 +269,15 @@ pub(crate) fn decimal_to_f64(d: Decimal, type_name: &str) -> Result<f64> {
 pub trait Decode: Sized {
     /// Convert the column value. A NULL is an error unless the type is an `Option`.
     fn decode(value: ValueRef<'_>) -> Result<Self>;
+
+    /// Read column `name` (looked for at position `hint` first) out of a row
+    /// the caller owns, taking the value without a copy where the type can
+    /// (text from MySQL); the same result as `Row::get_hinted`. Entity
+    /// decoding calls it; implementations keep this default.
+    #[doc(hidden)]
+    fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+        row.get_hinted(hint, name)
+    }
 }
 
 impl<T: Decode> Decode for Option<T> {
@@ -277,6 +286,14 @@ impl<T: Decode> Decode for Option<T> {
             Ok(None)
         } else {
             T::decode(value).map(Some)
+        }
+    }
+
+    fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+        match row.null_at(hint, name) {
+            Some(true) => Ok(None),
+            Some(false) => T::__take(row, hint, name).map(Some),
+            None => row.get_hinted(hint, name),
         }
     }
 }
@@ -337,6 +354,13 @@ impl Decode for f32 {
 }
 
 impl Decode for String {
+    fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+        match row.take_text(hint, name) {
+            Some(text) => text,
+            None => row.get_hinted(hint, name),
+        }
+    }
+
     fn decode(value: ValueRef<'_>) -> Result<Self> {
         match value.family() {
             Family::Null => value.null_error("String"),

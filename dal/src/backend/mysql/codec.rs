@@ -435,6 +435,12 @@ impl<'r> RawValue<'r> for MyVal<'r> {
 }
 
 impl crate::row::RawRow for mysql_async::Row {
+    fn raw_is_null(&self, i: usize) -> Option<bool> {
+        self.as_ref(i).map(|v| matches!(v, MyValue::NULL))
+    }
+    fn raw_take_text(&mut self, i: usize) -> Option<Result<String>> {
+        take_text(self, i)
+    }
     fn raw_len(&self) -> usize {
         self.len()
     }
@@ -451,4 +457,31 @@ impl crate::row::RawRow for mysql_async::Row {
             _ => Err(format!("no column {i} (the row has {})", self.len())),
         }
     }
+}
+
+/// The text of column `i`, moved out of the row without a copy, when the
+/// column is one [`String`]'s decoding reads as text and holds bytes; `None`
+/// leaves the row as it was, for the ordinary read. Invalid UTF-8 is the
+/// same decode error the ordinary read gives.
+fn take_text(row: &mut mysql_async::Row, i: usize) -> Option<Result<String>> {
+    let column = row.columns_ref().get(i)?;
+    if !matches!(column_family(column), Family::Text | Family::Other)
+        || !matches!(row.as_ref(i)?, MyValue::Bytes(_))
+    {
+        return None;
+    }
+    let Some(MyValue::Bytes(b)) = row.take::<MyValue, _>(i) else {
+        return None;
+    };
+    Some(String::from_utf8(b).map_err(|e| {
+        let type_name = row
+            .columns_ref()
+            .get(i)
+            .map(column_type_name)
+            .unwrap_or_default();
+        Error::decode(
+            "",
+            format!("a {type_name} value is not UTF-8: {}", e.utf8_error()),
+        )
+    }))
 }

@@ -368,31 +368,71 @@ impl Live {
                 args,
                 persistent,
                 limit,
+                to,
             } => {
                 let (stmt, close) = self.statement(&sql, persistent).await?;
-                let ran = if limit == Some(1) {
-                    self.conn
+                let ran = match to {
+                    Some(to) => self
+                        .send_rows(&stmt, args, limit, &to)
+                        .await
+                        .map(|()| Done::Nothing),
+                    // one row at most: the driver's read of a first row (the
+                    // rest of the answer dropped), handed back whole
+                    None => self
+                        .conn
                         .exec_first::<mysql_async::Row, _, _>(&stmt, params(args))
                         .await
-                        .map(|r| r.into_iter().collect())
-                } else {
-                    self.conn
-                        .exec::<mysql_async::Row, _, _>(&stmt, params(args))
-                        .await
-                        .map(|mut rows| {
-                            if let Some(l) = limit {
-                                rows.truncate(l);
-                            }
-                            rows
-                        })
-                }
-                .map(Done::Rows)
-                .map_err(map_err);
+                        .map(Done::Row)
+                        .map_err(map_err),
+                };
                 self.close_after(stmt, close, ran).await
             }
         }
     }
+
+    /// Run a query and send up to `limit` of its rows to `to` as they arrive,
+    /// [`ROWS_PER_SEND`] at a time (the caller decodes them meanwhile); the
+    /// rest of the answer is read and dropped, as are the rows of a caller
+    /// that went away.
+    async fn send_rows(
+        &mut self,
+        stmt: &Statement,
+        args: Vec<mysql_async::Value>,
+        limit: Option<usize>,
+        to: &RowSender,
+    ) -> Result<()> {
+        let mut result = self
+            .conn
+            .exec_iter(stmt, params(args))
+            .await
+            .map_err(map_err)?;
+        let mut left = limit.unwrap_or(usize::MAX);
+        let mut rows = Vec::new();
+        while left > 0
+            && let Some(row) = result.next().await.map_err(map_err)?
+        {
+            left -= 1;
+            rows.push(row);
+            if rows.len() >= ROWS_PER_SEND {
+                // a caller that went away (or stopped at a row it could not
+                // decode) no longer reads: the connection still reads the answer
+                let _ = to.send(std::mem::take(&mut rows));
+            }
+        }
+        if !rows.is_empty() {
+            let _ = to.send(rows);
+        }
+        result.drop_result().await.map_err(map_err)
+    }
 }
+
+/// How many rows a fetch hands to its decoder at a time: few enough that
+/// decoding keeps up with the connection, enough that the hand-over costs
+/// little per row.
+const ROWS_PER_SEND: usize = 64;
+
+/// Where a fetch's rows go as they arrive.
+type RowSender = tokio::sync::mpsc::UnboundedSender<Vec<mysql_async::Row>>;
 
 /// What one call asks of the connection, owned (it may outlive the call: see
 /// [`Session`]).
@@ -407,6 +447,9 @@ enum Job {
         args: Vec<mysql_async::Value>,
         persistent: bool,
         limit: Option<usize>,
+        /// Where the rows go as they arrive; `None`: one row at most, handed
+        /// back in [`Done::Row`].
+        to: Option<RowSender>,
     },
     Raw(String),
     Ping,
@@ -415,7 +458,8 @@ enum Job {
 /// What a [`Job`] gave back.
 enum Done {
     Exec(ExecResult),
-    Rows(Vec<mysql_async::Row>),
+    /// The first row of a fetch of one row at most.
+    Row(Option<mysql_async::Row>),
     Nothing,
 }
 
@@ -505,33 +549,66 @@ pub(crate) async fn execute(
     }
 }
 
-/// Run a query and return up to `limit` rows (all when `None`).
-pub(crate) async fn fetch(
+/// Run a query and return up to `limit` rows (all when `None`), each decoded
+/// as `T` as it arrives, while the connection reads the next.
+pub(crate) async fn fetch<T>(
     c: &mut MySqlConn,
     sql: Arc<str>,
     args: Vec<mysql_async::Value>,
     persistent: bool,
     limit: Option<usize>,
-) -> Result<Vec<mysql_async::Row>> {
-    match run(
-        c,
-        Job::Fetch {
+    decoder: &Decoder<T>,
+) -> Result<Vec<T>> {
+    let mut positional = None;
+    let decode_one = |raw, positional: &mut Option<bool>| {
+        crate::backend::server::decode_row(raw, decoder, positional, |r| {
+            Row::new(RowInner::MySql(r))
+        })
+    };
+    if limit.is_some_and(|l| l <= 1) {
+        // no hand-over for one row: it is decoded once the job is done
+        let job = Job::Fetch {
             sql,
             args,
             persistent,
             limit,
-        },
-    )
-    .await?
-    {
-        Done::Rows(r) => Ok(r),
+            to: None,
+        };
+        return match run(c, job).await? {
+            Done::Row(row) if limit == Some(1) => row
+                .into_iter()
+                .map(|r| decode_one(r, &mut positional))
+                .collect(),
+            Done::Row(_) => Ok(Vec::new()),
+            _ => unexpected(),
+        };
+    }
+    let (to, mut arrived) = tokio::sync::mpsc::unbounded_channel();
+    let job = Job::Fetch {
+        sql,
+        args,
+        persistent,
+        limit,
+        to: Some(to),
+    };
+    let decode = async move {
+        let mut rows = Vec::new();
+        // the channel closes when the job is done (or never ran)
+        while let Some(some) = arrived.recv().await {
+            rows.reserve(some.len());
+            for raw in some {
+                rows.push(decode_one(raw, &mut positional)?);
+            }
+        }
+        Ok(rows)
+    };
+    // one task: the job reads rows off the connection, the decoder takes
+    // each batch as it is read
+    let (ran, decoded) = futures_util::future::join(run(c, job), decode).await;
+    match ran? {
+        Done::Nothing => decoded,
         _ => unexpected(),
     }
-}
-
-/// Decode result rows as `T`.
-pub(crate) fn decode_rows<T>(rows: Vec<mysql_async::Row>, decoder: &Decoder<T>) -> Result<Vec<T>> {
-    crate::backend::server::decode_rows(rows, decoder, |r| Row::new(RowInner::MySql(r)))
 }
 
 /// A round trip that checks the connection.

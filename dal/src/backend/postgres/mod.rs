@@ -297,13 +297,14 @@ pub(crate) async fn execute(
 }
 
 /// Run a query and return up to `limit` rows (all when `None`).
-pub(crate) async fn fetch(
+pub(crate) async fn fetch<T>(
     c: &mut PgConn,
     sql: Arc<str>,
     args: PgArgs,
     persistent: bool,
     limit: Option<usize>,
-) -> Result<Vec<tokio_postgres::Row>> {
+    decoder: &Decoder<T>,
+) -> Result<Vec<T>> {
     run_pending(c).await?;
     let stream = if persistent && c.conn.capacity > 0 {
         let stmt = c.conn.statement(&sql, &args.types).await?;
@@ -317,22 +318,22 @@ pub(crate) async fn fetch(
     .map_err(map_err)?;
     let mut stream = std::pin::pin!(stream);
     let mut rows = Vec::new();
-    while let Some(row) = stream.try_next().await.map_err(map_err)? {
-        rows.push(row);
+    // each row is decoded as it arrives, while the server sends the next
+    let mut positional = None;
+    while let Some(raw) = stream.try_next().await.map_err(map_err)? {
+        // a row that cannot be decoded ends the fetch; the driver reads and
+        // drops the rest of the answer
+        rows.push(crate::backend::server::decode_row(
+            raw,
+            decoder,
+            &mut positional,
+            |r| Row::new(RowInner::Pg(r)),
+        )?);
         if limit.is_some_and(|l| rows.len() >= l) {
-            // the rest of the answer is read and dropped by the driver
             break;
         }
     }
     Ok(rows)
-}
-
-/// Decode result rows as `T`.
-pub(crate) fn decode_rows<T>(
-    rows: Vec<tokio_postgres::Row>,
-    decoder: &Decoder<T>,
-) -> Result<Vec<T>> {
-    crate::backend::server::decode_rows(rows, decoder, |r| Row::new(RowInner::Pg(r)))
 }
 
 /// The SQL text and whether to keep it prepared: a statement is prepared
