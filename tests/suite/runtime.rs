@@ -749,6 +749,51 @@ pub async fn rt_errors_are_classified(db: &TestDb) {
     assert!(db.test_connection().await);
 }
 
+/// A row that cannot be decoded in the middle of a long result ends the
+/// fetch with a decode error; the rest of the answer is read and dropped
+/// (rows are decoded as they arrive), so the pool's only connection answers
+/// the next call, with its own rows.
+pub async fn rt_undecodable_row_leaves_the_connection_in_step(db: &TestDb) {
+    let config = dal::DatabaseConfig::builder(&db.url)
+        .max_connections(1)
+        .build()
+        .unwrap();
+    let one = dal::Db::connect(config).await.unwrap();
+    one.execute_script("CREATE TABLE dec_probe (id INTEGER NOT NULL, n BIGINT NOT NULL)")
+        .await
+        .unwrap();
+    let mut tx = one.begin().await.unwrap();
+    for id in 0..1_000i64 {
+        // row 500 holds a value no i32 can
+        let n = if id == 500 { 1i64 << 40 } else { id };
+        tx.execute("INSERT INTO [dec_probe] ([id], [n]) VALUES (?, ?)", (id, n))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let err = one
+        .fetch_all_as::<(i32,), _>("SELECT [n] FROM [dec_probe] ORDER BY [id]", ())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Decode { reason, .. } if reason.contains("out of range")),
+        "{err:?}"
+    );
+    let count: i64 = one
+        .fetch_scalar("SELECT COUNT(*) FROM [dec_probe]", ())
+        .await
+        .unwrap();
+    assert_eq!(count, 1_000);
+    let all: Vec<(i64, i64)> = one
+        .fetch_all_as("SELECT [id], [n] FROM [dec_probe] ORDER BY [id]", ())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1_000);
+    assert_eq!(all[500], (500, 1i64 << 40));
+    assert_eq!(all[999], (999, 999));
+    one.close();
+}
+
 /// The acquisition timeout fires when every connection is held, as its own
 /// error kind; the pool recovers when the connection is returned.
 pub async fn rt_acquire_timeout(db: &TestDb) {
@@ -925,6 +970,7 @@ macro_rules! runtime_tests {
             runtime::rt_execute_many,
             runtime::rt_errors_are_classified,
             runtime::rt_acquire_timeout,
+            runtime::rt_undecodable_row_leaves_the_connection_in_step,
             runtime::rt_prepared_statements_survive_schema_changes,
         );
     };
