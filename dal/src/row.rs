@@ -297,10 +297,16 @@ impl<'r> Row<'r> {
     /// ordinary read. Used by [`Decode`]'s owned reads.
     #[doc(hidden)]
     pub fn null_at(&self, hint: usize, name: &str) -> Option<bool> {
-        if !(self.positional || self.column_name(hint) == Some(name)) {
-            return None;
+        // only MySQL's rows tell, and only they pay for the column check
+        #[cfg(not(feature = "mysql"))]
+        let _ = (hint, name);
+        match &self.inner {
+            #[cfg(feature = "mysql")]
+            RowInner::MySql(r) if self.positional || r.raw_column_name(hint) == Some(name) => {
+                r.raw_is_null(hint)
+            }
+            _ => None,
         }
-        each_row!(&self.inner, r => r.raw_is_null(hint))
     }
 
     /// The text of column `name` (looked for at position `hint`) moved out of
@@ -309,17 +315,16 @@ impl<'r> Row<'r> {
     /// read. The column cannot be read again after.
     #[doc(hidden)]
     pub fn take_text(&mut self, hint: usize, name: &str) -> Option<Result<String>> {
-        if !(self.positional || self.column_name(hint) == Some(name)) {
-            return None;
-        }
+        let positional = self.positional;
         // only rows that own their values can give one up (MySQL's)
-        let taken = match &mut self.inner {
+        #[cfg(not(feature = "mysql"))]
+        let _ = (hint, positional);
+        let taken: Option<Result<String>> = match &mut self.inner {
             #[cfg(feature = "mysql")]
-            RowInner::MySql(r) => r.raw_take_text(hint),
-            #[cfg(feature = "postgres")]
-            RowInner::Pg(r) => r.raw_take_text(hint),
-            RowInner::Sqlite(r) => r.raw_take_text(hint),
-            RowInner::SqliteBuf(_) => None,
+            RowInner::MySql(r) if positional || r.raw_column_name(hint) == Some(name) => {
+                r.raw_take_text(hint)
+            }
+            _ => None,
         };
         taken.map(|t| {
             t.map_err(|e| match e {
