@@ -96,6 +96,7 @@ pub(crate) fn derive_inner(input: TokenStream) -> TokenStream {
     quote! {
         const _: () = {
             impl #impl_generics ::dal::__private::FromRow for #ident #ty_generics #where_clause {
+                #[inline]
                 fn from_row(row: &::dal::__private::Row<'_>) -> ::dal::__private::Result<Self> {
                     ::core::result::Result::Ok(Self { #(#inits),* })
                 }

@@ -448,6 +448,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                     pub const #handle: #has_many_ty = #inv;
                     #[doc = #mdoc]
                     #[allow(dead_code)]
+                    #[inline]
                     #[track_caller]
                     pub fn #method(&self) -> #p::Find<#target> {
                         #of
@@ -501,6 +502,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                         #p::ManyToMany::<#ident, #target, #join>::__new(#name, #right, #left);
                     #[doc = #mdoc]
                     #[allow(dead_code)]
+                    #[inline]
                     #[track_caller]
                     pub fn #method(&self) -> #p::Find<#target> {
                         #of
@@ -516,9 +518,11 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let name = &f.ident;
         let ty = &f.ty;
         managed.push(quote! {
+            #[inline]
             fn __version(&self) -> ::core::option::Option<i64> {
                 ::core::option::Option::Some(self.#name as i64)
             }
+            #[inline]
             fn __set_version(&mut self, version: i64) {
                 self.#name = version as #ty;
             }
@@ -528,9 +532,11 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let name = &f.ident;
         let span = f.ty.span();
         managed.push(quote_spanned! {span=>
+            #[inline]
             fn __created_at(&self) -> ::core::option::Option<#p::DateTime<#p::Utc>> {
                 #p::TimestampField::timestamp(&self.#name)
             }
+            #[inline]
             fn __set_created_at(&mut self, at: #p::DateTime<#p::Utc>) {
                 #p::TimestampField::set_timestamp(&mut self.#name, ::core::option::Option::Some(at))
             }
@@ -540,6 +546,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let name = &f.ident;
         let span = f.ty.span();
         managed.push(quote_spanned! {span=>
+            #[inline]
             fn __set_updated_at(&mut self, at: #p::DateTime<#p::Utc>) {
                 #p::TimestampField::set_timestamp(&mut self.#name, ::core::option::Option::Some(at))
             }
@@ -549,9 +556,11 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         let name = &f.ident;
         let span = f.ty.span();
         managed.push(quote_spanned! {span=>
+            #[inline]
             fn __deleted_at(&self) -> ::core::option::Option<#p::DateTime<#p::Utc>> {
                 #p::TimestampField::timestamp(&self.#name)
             }
+            #[inline]
             fn __set_deleted_at(&mut self, at: ::core::option::Option<#p::DateTime<#p::Utc>>) {
                 #p::TimestampField::set_timestamp(&mut self.#name, at)
             }
@@ -613,6 +622,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
             let method = format_ident!("__{}", name);
             let public = format_ident!("{}", name);
             quote! {
+                #[inline]
                 fn #method<'__a, '__t: '__a>(
                     &'__a mut self,
                     tx: &'__a mut #p::Transaction<'__t>,
@@ -640,14 +650,17 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
 
             #[automatically_derived]
             impl #p::FromRow for #ident {
+                #[inline]
                 fn from_row(row: &#p::Row<'_>) -> #p::Result<Self> {
                     __dal_read(&mut &*row)
                 }
 
+                #[inline]
                 fn from_owned_row(mut row: #p::Row<'static>) -> #p::Result<Self> {
                     __dal_read(&mut row)
                 }
 
+                #[inline]
                 fn __columns() -> ::core::option::Option<&'static [&'static str]> {
                     ::core::option::Option::Some(&[#(#select_columns),*])
                 }
@@ -672,6 +685,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 type Id = #id_ty;
                 const INFO: &'static #p::EntityInfo = &#info_ident;
 
+                #[inline]
                 fn blueprint() -> #p::Table {
                     let mut t = #p::Table::new(#table);
                     #collation
@@ -684,14 +698,17 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                     t
                 }
 
+                #[inline]
                 fn id(&self) -> #id_ty {
                     ::core::clone::Clone::clone(&self.#id_ident)
                 }
 
+                #[inline]
                 fn __set_id(&mut self, id: #id_ty) {
                     self.#id_ident = id;
                 }
 
+                #[inline]
                 fn __bind_data<'q>(&'q self, out: &mut #p::Arguments<'q>) -> #p::Result<()> {
                     #(#binds)*
                     ::core::result::Result::Ok(())
@@ -701,6 +718,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
 
                 #hooks
 
+                #[inline]
                 fn __bind_column<'__q>(&'__q self, column: &str, out: &mut #p::Arguments<'__q>) -> #p::Result<bool> {
                     match column {
                         #(#column_binds)*
@@ -708,6 +726,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                     }
                 }
 
+                #[inline]
                 fn __value_of(&self, column: &str) -> ::core::option::Option<::std::sync::Arc<dyn #p::Encode>> {
                     match column {
                         #(#value_arms)*
