@@ -739,7 +739,8 @@ fn late_or<C, M, W>(
 ) -> Result<W>
 where
     C: Send + 'static,
-    M: crate::pool::Manager<Conn = server::ServerConn<C>> + server::Cancel,
+    M: crate::pool::Manager<Conn = server::ServerConn<C, <M as server::Cancel>::Session>>
+        + server::Cancel,
 {
     if let Some(r) = r {
         return r;

@@ -73,14 +73,16 @@ pub(crate) async fn on_control<C: Send>(
 }
 
 /// A server connection and the statements queued to run before its next use.
-pub(crate) struct ServerConn<C> {
+/// `S` names its session to the backend's [`Cancel`].
+pub(crate) struct ServerConn<C, S = u64> {
     pub(crate) conn: C,
     pub(crate) pending: Vec<String>,
     /// Inside an explicit transaction (set by `Transaction`).
     pub(crate) in_transaction: bool,
-    /// The server's id for this session (PostgreSQL backend pid, MySQL
-    /// connection id), used to cancel a statement from another connection.
-    pub(crate) backend_id: u64,
+    /// The server's name for this session (PostgreSQL backend pid or cancel
+    /// key, MySQL connection id), used to cancel a statement from another
+    /// connection.
+    pub(crate) backend_id: S,
 }
 
 /// How long a connection whose statement was abandoned at its deadline may
@@ -92,9 +94,15 @@ pub(crate) const CANCEL_GRACE: Duration = Duration::from_millis(1000);
 /// Stops a statement on the server from a separate control connection
 /// (implemented by each server backend's manager).
 pub(crate) trait Cancel {
-    /// Cancel the statement running in session `id` (`terminate`: end the
+    /// What names a session to cancel.
+    type Session: Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// Cancel the statement running in `session` (`terminate`: end the
     /// whole session).
-    fn cancel(&self, id: u64, terminate: bool) -> impl Future<Output = Result<()>> + Send;
+    fn cancel(
+        &self,
+        session: &Self::Session,
+        terminate: bool,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Wait up to [`CANCEL_GRACE`] for `recovered` (an abandoned statement's
@@ -103,7 +111,7 @@ pub(crate) trait Cancel {
 /// control connection and give the connection up (`None`).
 pub(crate) async fn confirm_or_end<M: Cancel, T>(
     manager: &M,
-    id: u64,
+    id: &M::Session,
     recovered: impl Future<Output = Result<T>>,
 ) -> Option<T> {
     let why = match tokio::time::timeout(CANCEL_GRACE, recovered).await {
@@ -111,7 +119,7 @@ pub(crate) async fn confirm_or_end<M: Cancel, T>(
         Ok(Err(e)) => e.redacted(),
         Err(_) => "no confirmation in time".to_string(),
     };
-    tracing::debug!(target: "dal::timeout", backend = id, why, "giving up a timed-out connection");
+    tracing::debug!(target: "dal::timeout", backend = ?id, why, "giving up a timed-out connection");
     if let Err(e) = manager.cancel(id, true).await {
         tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
     }
@@ -140,15 +148,15 @@ pub(crate) async fn until_deadline<T>(
 pub(crate) fn abandon<C, M>(c: &mut PooledConn<M>)
 where
     C: Send + 'static,
-    M: Manager<Conn = ServerConn<C>> + Cancel,
+    M: Manager<Conn = ServerConn<C, <M as Cancel>::Session>> + Cancel,
 {
     if c.in_transaction {
         c.broken = true;
         let pool = c.pool();
-        let id = c.backend_id;
+        let id = c.backend_id.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
-                if let Err(e) = pool.manager().cancel(id, true).await {
+                if let Err(e) = pool.manager().cancel(&id, true).await {
                     tracing::warn!(target: "dal::timeout", error = %e.redacted(), "could not end a timed-out session on the server");
                 }
             });

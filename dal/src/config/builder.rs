@@ -47,11 +47,13 @@ pub(super) enum Opt {
     TlsMode,
     TlsRootCert,
     Password,
+    Pgbouncer,
+    DirectUrl,
 }
 
 impl Opt {
     /// Every option, in the order problems are reported.
-    pub(super) const ALL: [Opt; 34] = [
+    pub(super) const ALL: [Opt; 36] = [
         Opt::Url,
         Opt::Name,
         Opt::MaxConnections,
@@ -86,6 +88,8 @@ impl Opt {
         Opt::TlsMode,
         Opt::TlsRootCert,
         Opt::Password,
+        Opt::Pgbouncer,
+        Opt::DirectUrl,
     ];
 
     /// The builder setter's name.
@@ -125,6 +129,8 @@ impl Opt {
             Opt::TlsMode => "tls_mode",
             Opt::TlsRootCert => "tls_root_cert",
             Opt::Password => "password",
+            Opt::Pgbouncer => "pgbouncer",
+            Opt::DirectUrl => "direct_url",
         }
     }
 
@@ -163,6 +169,8 @@ impl Opt {
             Opt::BreakerMinCalls => "BREAKER_MIN_CALLS",
             Opt::BreakerOpenDuration => "BREAKER_OPEN_DURATION",
             Opt::BreakerHalfOpenCalls => "BREAKER_HALF_OPEN_CALLS",
+            Opt::Pgbouncer => "PGBOUNCER",
+            Opt::DirectUrl => "DIRECT_URL",
             Opt::TlsMode | Opt::TlsRootCert | Opt::Password => return None,
         })
     }
@@ -251,6 +259,10 @@ pub struct DatabaseConfigBuilder {
     pub(super) tls_mode: Option<TlsMode>,
     pub(super) tls_root_cert: Option<String>,
     pub(super) password: Option<Secret>,
+    /// `None`: as the URL says (`pgbouncer=`), else off.
+    pub(super) pgbouncer: Option<bool>,
+    /// The URL that bypasses the pooler, as given (parsed by `build`).
+    pub(super) direct_url: Option<Secret>,
     pub(super) extra_params: Vec<(String, String)>,
     /// Whether pool options were set explicitly (to warn when SQLite in memory overrides them).
     pub(super) pool_explicit: bool,
@@ -282,6 +294,8 @@ impl DatabaseConfigBuilder {
             tls_mode: None,
             tls_root_cert: None,
             password: None,
+            pgbouncer: None,
+            direct_url: None,
             extra_params: Vec::new(),
             pool_explicit: false,
         }
@@ -585,6 +599,64 @@ impl DatabaseConfigBuilder {
         self
     }
 
+    /// Connect through pgbouncer (or another pooler) in transaction mode,
+    /// where each transaction (or statement outside one) may run on a
+    /// different server connection: overrides the URL's `pgbouncer=true`
+    /// (env `PGBOUNCER`; PostgreSQL only). Then:
+    ///
+    /// - no statement is prepared by name on the server
+    ///   ([`statement_cache_capacity`](DatabaseConfig::statement_cache_capacity)
+    ///   reads 0): each runs as one unnamed parse, bind and execute;
+    /// - nothing session-scoped is set: dal's own session settings are left
+    ///   out, and URL parameters that need one (`search_path`,
+    ///   `statement_timeout`, `timezone`, `options`) are a configuration
+    ///   error, since pgbouncer refuses the `options` startup parameter and
+    ///   a `SET` would stay on one server connection. Set them on the role
+    ///   or database (`ALTER ROLE app SET search_path = shop`). Values are
+    ///   bound and read in binary and do not depend on `TimeZone`; SQL that
+    ///   converts between `timestamp` and `timestamptz` uses the database's
+    ///   own (`ALTER DATABASE shop SET timezone = 'UTC'`);
+    /// - a statement past its deadline is cancelled with the protocol's
+    ///   cancel request, which the pooler forwards to the server connection
+    ///   running it; a transaction past its deadline is cancelled and its
+    ///   connection closed, and the pooler rolls it back;
+    /// - migrations, which hold a session-level advisory lock across
+    ///   statements, refuse to run and name the [direct URL](Self::direct_url).
+    ///
+    /// Transactions, savepoints, transaction-level advisory locks, COPY
+    /// and every entity call work unchanged. Columns of types PostgreSQL
+    /// does not build in (enums, domains, extension types) are read through
+    /// a statement the driver prepares by name: cast them to `text` in SQL
+    /// read behind a pooler.
+    ///
+    /// ```
+    /// let config = dal::DatabaseConfig::builder("postgres://app@pgbouncer.internal:6432/shop")
+    ///     .pgbouncer(true)
+    ///     .direct_url("postgres://app@db.internal:5432/shop")
+    ///     .build()?;
+    /// assert!(config.pgbouncer());
+    /// assert_eq!(config.statement_cache_capacity(), 0);
+    /// let direct = config.direct().expect("a direct URL was given");
+    /// assert!(!direct.pgbouncer());
+    /// assert_eq!(direct.port(), Some(5432));
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn pgbouncer(mut self, on: bool) -> Self {
+        self.pgbouncer = Some(on);
+        self
+    }
+
+    /// The URL that reaches the PostgreSQL server directly, bypassing the
+    /// pooler (env `DIRECT_URL`): what [`DatabaseConfig::direct`] connects
+    /// to, and what the error of a migration behind
+    /// [`pgbouncer`](Self::pgbouncer) names. It takes every other option of
+    /// this configuration; its password, when it has one, is kept secret
+    /// like the main URL's.
+    pub fn direct_url(mut self, url: impl Into<String>) -> Self {
+        self.direct_url = Some(Secret::new(url.into()));
+        self
+    }
+
     /// Validates every option and returns the configuration, or
     /// [`Error::Config`](crate::Error::Config) listing every problem found.
     pub fn build(self) -> crate::error::Result<DatabaseConfig> {
@@ -608,6 +680,8 @@ impl DatabaseConfigBuilder {
             tls_mode,
             tls_root_cert,
             password,
+            pgbouncer,
+            direct_url,
             extra_params,
             pool_explicit,
         } = self;
@@ -652,7 +726,39 @@ impl DatabaseConfigBuilder {
             for (key, value) in extra_params {
                 target.push_param(key, value);
             }
-            resolved_tls = resolve_tls(&mut check, target, tls_mode, tls_root_cert);
+            resolved_tls = resolve_tls(&mut check, target, tls_mode, tls_root_cert.clone());
+        }
+        let pgbouncer = pgbouncer
+            .or(target.as_ref().and_then(|t| t.pgbouncer))
+            .unwrap_or(false);
+        if pgbouncer && let Some(target) = &target {
+            check_pgbouncer(&mut check, target);
+        }
+        let mut direct = None;
+        if let Some(raw) = direct_url {
+            let option = naming.name(Opt::DirectUrl);
+            match connection_url::parse(raw.expose(), &option) {
+                Ok(mut d) if d.dialect == Dialect::Postgres => {
+                    if d.pgbouncer == Some(true) {
+                        check.push(
+                            Opt::DirectUrl,
+                            "says pgbouncer=true: it must reach the server directly".to_string(),
+                        );
+                    }
+                    let tls = resolve_tls(&mut check, &mut d, tls_mode, tls_root_cert);
+                    d.pgbouncer = Some(false);
+                    direct = Some(Box::new(super::DirectTarget {
+                        url: d,
+                        tls_mode: tls,
+                        raw: raw.clone(),
+                    }));
+                }
+                Ok(_) => check.push(
+                    Opt::DirectUrl,
+                    "must be a PostgreSQL URL (it bypasses pgbouncer)".to_string(),
+                ),
+                Err(problems) => check.problems.extend(problems),
+            }
         }
 
         if !check.problems.is_empty() {
@@ -695,6 +801,8 @@ impl DatabaseConfigBuilder {
             target,
             tls_mode: resolved_tls,
             redacted_url,
+            pgbouncer,
+            direct,
             pool,
             timeouts,
             slow_query_threshold,
@@ -708,6 +816,35 @@ impl DatabaseConfigBuilder {
             retry,
             breaker,
         })
+    }
+}
+
+/// Behind pgbouncer in transaction mode, nothing session-scoped: the URL
+/// parameters that travel in the `options` startup parameter (which
+/// pgbouncer refuses) are problems.
+fn check_pgbouncer(check: &mut Check<'_>, target: &ConnectionUrl) {
+    if target.dialect != Dialect::Postgres {
+        check.push(
+            Opt::Pgbouncer,
+            "applies to PostgreSQL only (a pooler in transaction mode)".to_string(),
+        );
+        return;
+    }
+    for (key, _) in &target.params {
+        if matches!(
+            key.to_ascii_lowercase().as_str(),
+            "options" | "search_path" | "statement_timeout" | "timezone"
+        ) {
+            check.push(
+                Opt::Pgbouncer,
+                format!(
+                    "cannot be used with the URL parameter `{key}`: it is a session setting, \
+                     which a pooler in transaction mode cannot keep (pgbouncer refuses the \
+                     `options` startup parameter); set it on the role or database instead \
+                     (ALTER ROLE .. SET {key} = ..)"
+                ),
+            );
+        }
     }
 }
 
@@ -891,6 +1028,9 @@ impl fmt::Debug for DatabaseConfigBuilder {
             .field("tls_mode", &self.tls_mode)
             .field("tls_root_cert", &self.tls_root_cert)
             .field("extra_params", &super::RedactedParams(&self.extra_params))
+            .field("pgbouncer", &self.pgbouncer)
+            // the URL as given may hold a password: parsed (and redacted) by `build`
+            .field("direct_url", &self.direct_url.as_ref().map(|_| "***"))
             .finish()
     }
 }

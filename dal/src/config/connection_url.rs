@@ -65,6 +65,8 @@ pub(super) struct ConnectionUrl {
     /// The TLS mode the URL asked for, if it did.
     pub(super) tls_mode: Option<TlsMode>,
     pub(super) tls_root_cert: Option<String>,
+    /// `pgbouncer=true|false`, when the URL says (PostgreSQL only).
+    pub(super) pgbouncer: Option<bool>,
     /// Query parameters dal does not interpret, for the driver.
     pub(super) params: Vec<(String, String)>,
     /// Pieces to print the URL without secrets.
@@ -249,6 +251,7 @@ fn decode(raw: &str) -> Option<String> {
 struct Query {
     tls_mode: Option<TlsMode>,
     tls_root_cert: Option<String>,
+    pgbouncer: Option<bool>,
     sqlite_mode: Option<SqliteMode>,
     password: Option<String>,
     params: Vec<(String, String)>,
@@ -306,6 +309,18 @@ fn parse_query(raw: Option<&str>, dialect: Dialect, problems: &mut Problems<'_>)
                     problems.push("conflicting TLS root certificates (`sslrootcert` / `ssl-ca`)");
                 } else {
                     q.tls_root_cert = Some(value);
+                }
+            }
+            "pgbouncer" => {
+                if dialect != Dialect::Postgres {
+                    problems.push(format!(
+                        "`{key}` applies to PostgreSQL only (a pooler in transaction mode)"
+                    ));
+                    continue;
+                }
+                match super::env::parse_bool(&value) {
+                    Ok(on) => q.pgbouncer = Some(on),
+                    Err(reason) => problems.push(format!("`{key}`: {reason}")),
                 }
             }
             "mode" if dialect == Dialect::Sqlite => match value.parse::<SqliteMode>() {
@@ -386,6 +401,7 @@ fn parse_sqlite(scheme: &str, rest: &str, problems: &mut Problems<'_>) -> Option
         }),
         tls_mode: None,
         tls_root_cert: None,
+        pgbouncer: None,
         params: query.params,
         display: DisplayParts {
             prefix: format!("{scheme}:{base}"),
@@ -548,6 +564,7 @@ fn parse_server(
         sqlite: None,
         tls_mode: query.tls_mode,
         tls_root_cert: query.tls_root_cert,
+        pgbouncer: query.pgbouncer,
         params: query.params,
         display: DisplayParts {
             prefix: format!("{scheme}://"),

@@ -133,6 +133,10 @@ fn apply(b: &mut DatabaseConfigBuilder, opt: Opt, value: &str) -> Result<(), Str
             b.bulk_rows = usize::try_from(n).unwrap_or(usize::MAX);
         }
         Opt::LogParameters => b.log_parameters = parse_bool(value)?,
+        Opt::Pgbouncer => b.pgbouncer = Some(parse_bool(value)?),
+        Opt::DirectUrl => {
+            b.direct_url = Some(super::connection_url::Secret::new(value.to_string()))
+        }
         Opt::NPlusOneThreshold => {
             let n = parse_whole(value, usize::MAX as u64)?;
             b.n_plus_one_threshold = usize::try_from(n).unwrap_or(usize::MAX);

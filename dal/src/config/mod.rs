@@ -129,6 +129,19 @@ pub struct DatabaseConfig {
     sqlite_busy_timeout: Duration,
     retry: RetryPolicy,
     breaker: BreakerPolicy,
+    /// Behind pgbouncer in transaction mode.
+    pgbouncer: bool,
+    /// The URL that bypasses the pooler, with its resolved TLS mode.
+    direct: Option<Box<DirectTarget>>,
+}
+
+/// The server reached without the pooler ([`DatabaseConfig::direct`]).
+#[derive(Debug, Clone)]
+struct DirectTarget {
+    url: ConnectionUrl,
+    tls_mode: Option<TlsMode>,
+    /// As given (for [`DatabaseConfig::to_builder`]).
+    raw: connection_url::Secret,
 }
 
 /// The process environment's variables with `prefix`, and the problems of
@@ -343,6 +356,8 @@ impl DatabaseConfig {
         b.sqlite_busy_timeout = self.sqlite_busy_timeout;
         b.retry = self.retry;
         b.breaker = self.breaker;
+        b.pgbouncer = Some(self.pgbouncer);
+        b.direct_url = self.direct.as_ref().map(|d| d.raw.clone());
         b
     }
 
@@ -465,9 +480,40 @@ impl DatabaseConfig {
     }
 
     /// Prepared statements cached per connection; zero means no server-side
-    /// prepared statements (pgbouncer in transaction mode).
+    /// prepared statements. Always zero behind [`pgbouncer`](Self::pgbouncer).
     pub fn statement_cache_capacity(&self) -> usize {
-        self.statement_cache_capacity
+        if self.pgbouncer {
+            0
+        } else {
+            self.statement_cache_capacity
+        }
+    }
+
+    /// Whether connections go through pgbouncer (or another pooler) in
+    /// transaction mode (see [`DatabaseConfigBuilder::pgbouncer`]).
+    pub fn pgbouncer(&self) -> bool {
+        self.pgbouncer
+    }
+
+    /// This configuration pointed at the [direct URL](DatabaseConfigBuilder::direct_url)
+    /// (every other option kept, `pgbouncer` off): what migrations and
+    /// other session-scoped work connect to. `None` when no direct URL was given.
+    pub fn direct(&self) -> Option<DatabaseConfig> {
+        let d = self.direct.as_ref()?;
+        Some(DatabaseConfig {
+            target: d.url.clone(),
+            tls_mode: d.tls_mode,
+            redacted_url: d.url.redacted(),
+            pgbouncer: false,
+            direct: None,
+            ..self.clone()
+        })
+    }
+
+    /// The [direct URL](DatabaseConfigBuilder::direct_url) with its password
+    /// masked, when one was given.
+    pub fn redacted_direct_url(&self) -> Option<String> {
+        self.direct.as_ref().map(|d| d.url.redacted())
     }
 
     /// Rows per statement of a bulk save (see
@@ -572,6 +618,8 @@ impl fmt::Debug for DatabaseConfig {
             .field("sqlite_busy_timeout", &self.sqlite_busy_timeout)
             .field("retry", &self.retry)
             .field("breaker", &self.breaker)
+            .field("pgbouncer", &self.pgbouncer)
+            .field("direct_url", &self.redacted_direct_url())
             .finish()
     }
 }

@@ -1153,3 +1153,104 @@ fn reasons_do_not_contain_the_problem_separator() {
         assert!(!p.reason.contains("; "), "{p}");
     }
 }
+
+// ---------- pgbouncer and the direct URL ----------
+
+#[test]
+fn pgbouncer_from_the_url_builder_and_environment() {
+    let c = url("postgres://app@pool:6432/shop?pgbouncer=true");
+    assert!(c.pgbouncer());
+    assert_eq!(c.statement_cache_capacity(), 0);
+    assert!(c.redacted_url().contains("pgbouncer=true"));
+    // the URL's parameter is dal's, not the driver's
+    assert!(c.params().iter().all(|(k, _)| k != "pgbouncer"));
+    assert!(!url("postgres://app@db/shop").pgbouncer());
+    assert_eq!(
+        url("postgres://app@db/shop").statement_cache_capacity(),
+        256
+    );
+    assert!(!url("postgres://app@db/shop?pgbouncer=off").pgbouncer());
+
+    // the builder overrides the URL, both ways
+    let off = DatabaseConfig::builder("postgres://app@pool/shop?pgbouncer=1")
+        .pgbouncer(false)
+        .build()
+        .unwrap();
+    assert!(!off.pgbouncer());
+    assert_eq!(off.statement_cache_capacity(), 256);
+
+    let c = env_ok(&[
+        ("DAL_DATABASE_URL", "postgres://app@pool:6432/shop"),
+        ("DAL_PGBOUNCER", "yes"),
+        (
+            "DAL_DIRECT_URL",
+            &format!("postgres://app:{SECRET}@db:5432/shop?sslmode=disable"),
+        ),
+    ]);
+    assert!(c.pgbouncer());
+    let shown = c.redacted_direct_url().unwrap();
+    assert_eq!(shown, "postgres://app:***@db:5432/shop?sslmode=disable");
+    assert!(!format!("{c:?}").contains(SECRET));
+    let direct = c.direct().unwrap();
+    assert!(!direct.pgbouncer());
+    assert_eq!(direct.port(), Some(5432));
+    assert_eq!(
+        direct.target.password.as_ref().map(|p| p.expose()),
+        Some(SECRET)
+    );
+    assert_eq!(direct.tls_mode(), Some(TlsMode::Disable));
+    assert_eq!(direct.statement_cache_capacity(), 256);
+    assert!(direct.direct().is_none());
+
+    // to_builder keeps both
+    let again = c.to_builder().build().unwrap();
+    assert!(again.pgbouncer());
+    assert_eq!(again.redacted_direct_url().as_deref(), Some(shown.as_str()));
+    assert!(!format!("{:?}", c.to_builder()).contains(SECRET));
+}
+
+#[test]
+fn pgbouncer_problems() {
+    // PostgreSQL only
+    let list = problems(DatabaseConfig::from_url("mysql://u@db/x?pgbouncer=true"));
+    assert!(list[0].reason.contains("PostgreSQL only"), "{list:?}");
+    let list = problems(
+        DatabaseConfig::builder("sqlite://x.db")
+            .pgbouncer(true)
+            .build(),
+    );
+    assert_eq!(options(&list), ["pgbouncer"]);
+    // session settings cannot travel through a pooler in transaction mode
+    let list = problems(DatabaseConfig::from_url(
+        "postgres://u@pool/x?pgbouncer=true&search_path=shop&options=-c%20work_mem%3D64MB",
+    ));
+    assert_eq!(options(&list), ["pgbouncer", "pgbouncer"]);
+    assert!(list[0].reason.contains("`search_path`"), "{list:?}");
+    assert!(list[0].reason.contains("ALTER ROLE"), "{list:?}");
+    // a direct URL that is not PostgreSQL, or goes through the pooler
+    let list = problems(
+        DatabaseConfig::builder("postgres://u@pool/x")
+            .pgbouncer(true)
+            .direct_url(format!("mysql://u:{SECRET}@db/x"))
+            .build(),
+    );
+    assert_eq!(options(&list), ["direct_url"]);
+    let list = problems(
+        DatabaseConfig::builder("postgres://u@pool/x")
+            .direct_url("postgres://u@pool/x?pgbouncer=true")
+            .build(),
+    );
+    assert_eq!(options(&list), ["direct_url"]);
+    let list = problems(vars(&[
+        ("DAL_DATABASE_URL", "postgres://u@pool/x"),
+        ("DAL_PGBOUNCER", "maybe"),
+        ("DAL_DIRECT_URL", "postgres://"),
+    ]));
+    let mut named = options(&list);
+    named.sort_unstable();
+    named.dedup();
+    assert_eq!(named, ["DAL_DIRECT_URL", "DAL_PGBOUNCER"]);
+    for p in &list {
+        assert!(!p.reason.contains(SECRET));
+    }
+}

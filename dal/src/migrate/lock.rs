@@ -71,6 +71,28 @@ impl<'a> Session<'a> {
         timeout: Duration,
         sqlite_fk_off: bool,
     ) -> Result<Session<'a>> {
+        let config = db.config();
+        if config.pgbouncer() {
+            // a session-level lock held across statements, which a pooler in
+            // transaction mode would leave on whichever server connection
+            // it lent for the one statement that took it
+            let direct = match config.redacted_direct_url() {
+                Some(url) => format!(
+                    "the direct URL {url} (connect with `DatabaseConfig::direct()`; \
+                     on the command line, pass it as --database-url)"
+                ),
+                None => "a URL that reaches the server without the pooler (give it \
+                         as direct_url / DIRECT_URL, then use `DatabaseConfig::direct()`)"
+                    .to_string(),
+            };
+            return Err(Error::config(
+                "pgbouncer",
+                format!(
+                    "migrations hold a session-level advisory lock, which a pooler in \
+                     transaction mode cannot keep: run them on {direct}"
+                ),
+            ));
+        }
         let conn = db
             .acquire_conn(Location::caller(), &db.exec_options(None).deadline)
             .await?;

@@ -56,7 +56,12 @@
 //!    [`Error::MigrationLocked`]. The lock is
 //!    released on success and on error. On PostgreSQL, run migrations over a
 //!    direct or session-pooled connection: a session-level advisory lock does
-//!    not hold behind pgbouncer in transaction-pooling mode.
+//!    not hold behind pgbouncer in transaction-pooling mode, so a run on a
+//!    database configured with
+//!    [`pgbouncer`](crate::DatabaseConfigBuilder::pgbouncer) stops before
+//!    connecting with [`Error::Config`] naming the
+//!    [direct URL](crate::DatabaseConfigBuilder::direct_url) to use
+//!    ([`DatabaseConfig::direct`](crate::DatabaseConfig::direct)).
 //! 2. It creates the tracking table when it is missing (default name
 //!    `dal_migrations`, see [`Migrator::table_name`]) and reads it, *after*
 //!    taking the lock: a runner that waited for another sees what that one

@@ -247,21 +247,24 @@ impl Manager for MySqlManager {
             return c.conn.live.is_some();
         };
         let recovered = async {
-            self.cancel(id, false).await?;
+            self.cancel(&id, false).await?;
             let mut live = inflight.await;
             live.conn.ping().await.map_err(map_err)?;
             Ok::<Live, Error>(live)
         };
-        c.conn.live = crate::backend::server::confirm_or_end(self, id, recovered).await;
+        c.conn.live = crate::backend::server::confirm_or_end(self, &id, recovered).await;
         c.conn.live.is_some()
     }
 }
 
 impl Cancel for MySqlManager {
+    /// The connection id.
+    type Session = u64;
+
     /// Cancel the statement running in session `id` (`terminate`: end the
     /// session), from the control connection.
-    async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
-        self.control(cancel_sql(id, terminate)).await
+    async fn cancel(&self, id: &u64, terminate: bool) -> Result<()> {
+        self.control(cancel_sql(*id, terminate)).await
     }
 }
 

@@ -1,7 +1,8 @@
 //! Everything dal knows about PostgreSQL, one file per service: here the
 //! connect options, the connection's statements (execute, fetch, raw
 //! scripts, binary COPY, ping), its prepared-statement cache and the
-//! server-side cancel; the parameters' binary forms in `args.rs`,
+//! server-side cancel (the protocol's cancel request in `cancel.rs`); the
+//! parameters' binary forms in `args.rs`,
 //! encode/decode in `codec.rs`, error classification in `error.rs`, TLS in
 //! `tls.rs`, catalog introspection in `introspect.rs`, the migration lock's
 //! SQL in `lock.rs`, the binary `COPY` encoder in `copy.rs`.
@@ -12,6 +13,7 @@
 //! connection, the deadline, abandoning a statement) is in `../server.rs`.
 
 pub(crate) mod args;
+mod cancel;
 pub(crate) mod codec;
 pub(crate) mod copy;
 pub(crate) mod error;
@@ -54,7 +56,30 @@ pub(crate) struct Live {
 }
 
 /// One PostgreSQL connection (what a pooled connection derefs to).
-pub(crate) type PgConn = ServerConn<Live>;
+pub(crate) type PgConn = ServerConn<Live, PgSession>;
+
+/// How a statement a PostgreSQL session runs is cancelled.
+#[derive(Clone)]
+pub(crate) enum PgSession {
+    /// By the session's backend pid, from the control connection
+    /// (`pg_cancel_backend`, `pg_terminate_backend`).
+    Pid(u64),
+    /// Behind a pooler in transaction mode, where the pid would be that of
+    /// whichever server connection the pooler lent at the time: with the
+    /// protocol's cancel request, which the pooler forwards to the server
+    /// connection the client holds.
+    Pooled(tokio_postgres::CancelToken),
+}
+
+impl std::fmt::Debug for PgSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PgSession::Pid(pid) => write!(f, "{pid}"),
+            // the cancel key is a secret of the session
+            PgSession::Pooled(_) => f.write_str("pooled"),
+        }
+    }
+}
 
 /// Opens PostgreSQL connections, and keeps a control connection outside the
 /// pool for cancelling statements.
@@ -66,6 +91,9 @@ pub(crate) struct PgManager {
     /// that stops every connection (reported when connecting).
     tls: std::result::Result<tls::MakeRustls, (&'static str, String)>,
     statement_capacity: usize,
+    /// Behind pgbouncer in transaction mode: nothing session-scoped, and
+    /// statements cancelled with the protocol's cancel request.
+    pooled: bool,
     /// A connection outside the pool for cancelling statements (opened on first need).
     control: tokio::sync::Mutex<Option<Client>>,
     /// Limit for opening the control connection and running a cancel on it.
@@ -151,6 +179,11 @@ impl Manager for PgManager {
             }
         }
         self.server_max_connections.store(max, Ordering::Relaxed);
+        let session = if self.pooled {
+            PgSession::Pooled(client.cancel_token())
+        } else {
+            PgSession::Pid(id)
+        };
         Ok(ServerConn {
             conn: Live {
                 client,
@@ -160,7 +193,7 @@ impl Manager for PgManager {
             },
             pending: Vec::new(),
             in_transaction: false,
-            backend_id: id,
+            backend_id: session,
         })
     }
 
@@ -185,23 +218,42 @@ impl Manager for PgManager {
     /// [`CANCEL_GRACE`](crate::backend::server::CANCEL_GRACE), the session is
     /// ended on the server and the connection given up.
     async fn recover(&self, c: &mut PgConn) -> bool {
-        let id = c.backend_id;
+        let id = c.backend_id.clone();
         let client = &c.conn.client;
         let recovered = async {
-            self.cancel(id, false).await?;
+            self.cancel(&id, false).await?;
             client.check_connection().await.map_err(map_err)
         };
-        crate::backend::server::confirm_or_end(self, id, recovered)
+        crate::backend::server::confirm_or_end(self, &id, recovered)
             .await
             .is_some()
     }
 }
 
 impl Cancel for PgManager {
-    /// Cancel the statement running in session `id` (`terminate`: end the
-    /// session), from the control connection.
-    async fn cancel(&self, id: u64, terminate: bool) -> Result<()> {
-        self.control(cancel_sql(id, terminate)).await
+    type Session = PgSession;
+
+    /// Cancel the statement running in `session` (`terminate`: end the
+    /// session), from the control connection. Behind a pooler the statement
+    /// is cancelled with the protocol's cancel request whether or not the
+    /// session is to end: the pooler's server connection is not the
+    /// client's to end, and the pooler closes it when the client leaves it
+    /// mid-transaction (the caller gives the client connection up).
+    async fn cancel(&self, session: &PgSession, terminate: bool) -> Result<()> {
+        match session {
+            PgSession::Pid(id) => self.control(cancel_sql(*id, terminate)).await,
+            PgSession::Pooled(token) => {
+                let tls = match &self.tls {
+                    Ok(tls) => tls.clone(),
+                    Err((option, reason)) => return Err(Error::config(option, reason.clone())),
+                };
+                crate::backend::server::within_control_timeout(
+                    self.control_timeout,
+                    cancel::send(&self.config, &tls, token),
+                )
+                .await
+            }
+        }
     }
 }
 
@@ -486,6 +538,14 @@ fn connect_options(config: &DatabaseConfig) -> tokio_postgres::Config {
 /// names a time zone), then the session's id (for cancels) and the server's
 /// connection limit.
 fn session_setup(config: &DatabaseConfig) -> String {
+    if config.pgbouncer() {
+        // nothing session-scoped behind a pooler: a SET would stay on the
+        // server connection lent for it, and the next statement may run on
+        // another. dal binds and reads values in their binary forms, which
+        // neither DateStyle nor TimeZone changes; conversions written in
+        // SQL use the database's own TimeZone (documented on `pgbouncer`)
+        return "SELECT 0, current_setting('max_connections')".to_string();
+    }
     let own_zone = config.params().iter().any(|(k, v)| {
         k.eq_ignore_ascii_case("timezone")
             || (k == "options"
@@ -513,6 +573,7 @@ pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> PgM
         ),
         // zero: every statement unnamed (nothing prepared stays on the server)
         statement_capacity: config.statement_cache_capacity(),
+        pooled: config.pgbouncer(),
         control: tokio::sync::Mutex::new(None),
         control_timeout,
         tls_root_cert: config.tls_root_cert().map(Into::into),

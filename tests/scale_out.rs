@@ -1,0 +1,396 @@
+//! Beyond one server, on real engines: PostgreSQL behind pgbouncer in
+//! transaction mode.
+//!
+//! pgbouncer's URL is `DAL_TEST_PGBOUNCER_URL` (default
+//! `postgres://postgres@127.0.0.1:6432/postgres`; `.ci/run` starts one in
+//! transaction mode in front of the local PostgreSQL, with fewer server
+//! connections than the tests' pools hold). Each test makes a database of
+//! its own on the PostgreSQL server (`DAL_TEST_POSTGRES_URL`) and reaches it
+//! through pgbouncer, which pools every database of that server. When
+//! pgbouncer does not answer, the tests print why and pass, unless
+//! `DAL_TEST_REQUIRE_SERVERS=1` (CI), which makes that a failure.
+
+use std::time::{Duration, Instant};
+
+use dal::migrate::{Migration, Migrator, Module};
+use dal::{DatabaseConfig, Db, Dialect, Entity, Error};
+
+const DEFAULT_PGBOUNCER_URL: &str = "postgres://postgres@127.0.0.1:6432/postgres";
+
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[dal(table = "so_items", history)]
+struct Item {
+    #[dal(id)]
+    id: i64,
+    #[dal(length = 100)]
+    name: String,
+    qty: i32,
+}
+
+/// `url` with its database replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{database}", &base[..host_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A database of its own on the PostgreSQL server, reached directly and
+/// through pgbouncer; dropped when the test ends without panicking.
+struct Pooled {
+    /// The server, directly (the database made for the test).
+    direct: Db,
+    /// The server's maintenance database (to drop the test's database).
+    admin: Db,
+    name: String,
+    direct_url: String,
+    pgbouncer_url: String,
+}
+
+impl Pooled {
+    /// `None` (after saying why) when pgbouncer or PostgreSQL does not
+    /// answer and servers are not required.
+    async fn new() -> Option<Pooled> {
+        let server = dal::testing::server_url(Dialect::Postgres).expect("a server backend");
+        let pgbouncer = std::env::var("DAL_TEST_PGBOUNCER_URL")
+            .unwrap_or_else(|_| DEFAULT_PGBOUNCER_URL.to_string());
+        let probe = async {
+            let db = Db::connect(
+                DatabaseConfig::builder(&pgbouncer)
+                    .pgbouncer(true)
+                    .connect_timeout(Duration::from_secs(3))
+                    .build()?,
+            )
+            .await?;
+            db.fetch_scalar::<i32, _>("SELECT 1", ()).await?;
+            db.close();
+            Ok::<(), Error>(())
+        };
+        if let Err(e) = probe.await {
+            let shown = DatabaseConfig::from_url(&pgbouncer)
+                .map(|c| c.redacted_url())
+                .unwrap_or_else(|_| "<invalid url>".into());
+            if dal::testing::servers_required() {
+                panic!(
+                    "pgbouncer is required (DAL_TEST_REQUIRE_SERVERS=1) but {shown} did not answer: {e}"
+                );
+            }
+            eprintln!(
+                "SKIPPED: pgbouncer tests need pgbouncer at {shown}, which did not answer: {e}"
+            );
+            return None;
+        }
+        let admin = Db::connect_url(&server)
+            .await
+            .expect("the PostgreSQL server");
+        let name = format!(
+            "dal_t_pgb_{}_{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        admin
+            .execute_script(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create the test database");
+        let direct_url = with_database(&server, &name);
+        let direct = Db::connect_url(&direct_url)
+            .await
+            .expect("the test database");
+        Some(Pooled {
+            direct,
+            admin,
+            pgbouncer_url: with_database(&pgbouncer, &name),
+            direct_url,
+            name,
+        })
+    }
+
+    /// The test database through pgbouncer, `pgbouncer` on.
+    fn config(&self) -> dal::DatabaseConfigBuilder {
+        DatabaseConfig::builder(&self.pgbouncer_url).pgbouncer(true)
+    }
+
+    /// Drop the test database (pgbouncer's server connections to it are
+    /// ended with it).
+    async fn drop_database(self) {
+        self.direct.close();
+        self.admin
+            .execute_script(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ))
+            .await
+            .expect("drop the test database");
+        self.admin.close();
+    }
+}
+
+/// Statements of `marker` still running on the server (other than ours).
+async fn running(direct: &Db, marker: &str) -> i64 {
+    direct
+        .fetch_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' \
+             AND pid <> pg_backend_pid() AND position(? in query) > 0",
+            (marker,),
+        )
+        .await
+        .expect("read pg_stat_activity")
+}
+
+/// Wait up to 5 s for no statement of `marker` to run on the server.
+async fn until_none_running(direct: &Db, marker: &str) -> i64 {
+    let start = Instant::now();
+    loop {
+        let n = running(direct, marker).await;
+        if n == 0 || start.elapsed() > Duration::from_secs(5) {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Entities, history, transactions (committed and rolled back) and plain
+/// statements from 24 tasks on 8 client connections, through a pgbouncer
+/// that lends each transaction one of a few server connections: every
+/// statement runs unnamed, so none depends on the server connection it
+/// landed on, and every row is as written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgbouncer_entities_and_transactions_share_few_server_connections() {
+    let Some(p) = Pooled::new().await else { return };
+    let db = Db::connect(p.config().max_connections(8).build().unwrap())
+        .await
+        .unwrap();
+    assert!(db.config().pgbouncer());
+    assert_eq!(db.config().statement_cache_capacity(), 0);
+    Item::ensure_schema(&db).await.unwrap();
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..24i32 {
+        let db = db.clone();
+        tasks.spawn(async move {
+            let mut ids = Vec::new();
+            for k in 0..10i32 {
+                let mut item = Item {
+                    id: 0,
+                    name: format!("t{t}-{k}"),
+                    qty: k,
+                };
+                item.save(&db).await?;
+                item.qty += 100;
+                item.save(&db).await?;
+                let loaded = Item::get(&db, item.id).await?.expect("just saved");
+                assert_eq!(loaded, item);
+                ids.push(item.id);
+            }
+            // one transaction committed, one rolled back
+            let name = format!("t{t}-tx");
+            db.transaction(move |tx| {
+                let name = name.clone();
+                Box::pin(async move {
+                    tx.execute(
+                        "INSERT INTO [so_items] ([name], [qty]) VALUES (?, ?)",
+                        (name.as_str(), 7),
+                    )
+                    .await?;
+                    tx.execute(
+                        "UPDATE [so_items] SET [qty] = [qty] + 1 WHERE [name] = ?",
+                        (name.as_str(),),
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await?;
+            let mut tx = db.begin().await?;
+            tx.execute(
+                "DELETE FROM [so_items] WHERE [name] = ?",
+                (format!("t{t}-0"),),
+            )
+            .await?;
+            tx.rollback().await?;
+            let mine: i64 = db
+                .fetch_scalar(
+                    "SELECT COUNT(*) FROM [so_items] WHERE [name] LIKE ?",
+                    (format!("t{t}-%"),),
+                )
+                .await?;
+            assert_eq!(mine, 11);
+            Ok::<Vec<i64>, Error>(ids)
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        all.extend(r.expect("task").expect("work through pgbouncer"));
+    }
+    assert_eq!(all.len(), 240);
+
+    // read back directly from the server: every row and version as written
+    assert_eq!(Item::find().count(&p.direct).await.unwrap(), 264);
+    let committed: Vec<i32> = p
+        .direct
+        .fetch_all("SELECT [qty] FROM [so_items] WHERE [name] LIKE '%-tx'", ())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    assert_eq!(committed, vec![8; 24]);
+    let versions = Item::history(&p.direct, all[17]).await.unwrap();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+
+    // the server connections pgbouncer lends hold no statement of ours
+    // (pg_prepared_statements lists those of the session asking: asked
+    // through pgbouncer from 8 tasks at once, it reaches several of them)
+    let mut asks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let db = db.clone();
+        asks.spawn(async move {
+            db.fetch_scalar::<i64, _>(
+                "SELECT COUNT(*) FROM pg_prepared_statements, pg_sleep(0.05)",
+                (),
+            )
+            .await
+        });
+    }
+    while let Some(r) = asks.join_next().await {
+        assert_eq!(r.unwrap().unwrap(), 0);
+    }
+    db.close();
+    p.drop_database().await;
+}
+
+/// A statement past its deadline behind pgbouncer is cancelled on the
+/// server (the protocol's cancel request, forwarded by pgbouncer to the
+/// server connection running it): the caller gets `Timeout`, the statement
+/// stops on the server, and the pool goes on. A transaction past its
+/// deadline ends too, and what it wrote is rolled back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgbouncer_deadline_cancels_the_statement_on_the_server() {
+    let Some(p) = Pooled::new().await else { return };
+    let db = Db::connect(
+        p.config()
+            .max_connections(2)
+            .retry_enabled(false)
+            .query_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    p.direct
+        .execute_script("CREATE TABLE so_marks (n int)")
+        .await
+        .unwrap();
+
+    let marker = format!("so_sleep_{}", uuid::Uuid::new_v4().simple());
+    let sql = format!("SELECT pg_sleep(20) /* {marker} */");
+    let started = Instant::now();
+    let e = db
+        .query(&sql)
+        .timeout(Duration::from_millis(300))
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(until_none_running(&p.direct, &marker).await, 0);
+    for _ in 0..4 {
+        let one: i32 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+        assert_eq!(one, 1);
+    }
+
+    // in a transaction: the write before the late statement is undone
+    let tx_marker = format!("so_tx_sleep_{}", uuid::Uuid::new_v4().simple());
+    let tx_sql = format!("SELECT pg_sleep(20) /* {tx_marker} */");
+    let mut tx = db.begin().await.unwrap();
+    tx.execute("INSERT INTO so_marks (n) VALUES (1)", ())
+        .await
+        .unwrap();
+    let e = tx.execute(&tx_sql, ()).await.unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e}");
+    drop(tx);
+    assert_eq!(until_none_running(&p.direct, &tx_marker).await, 0);
+    let n: i64 = p
+        .direct
+        .fetch_scalar("SELECT COUNT(*) FROM so_marks", ())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let one: i32 = db.fetch_scalar("SELECT 1", ()).await.unwrap();
+    assert_eq!(one, 1);
+    db.close();
+    p.drop_database().await;
+}
+
+/// Migrations behind pgbouncer stop before connecting, naming the direct
+/// URL (password masked); through `DatabaseConfig::direct` they apply, and
+/// the pooled handle sees what they made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pgbouncer_migrations_refuse_and_name_the_direct_url() {
+    let Some(p) = Pooled::new().await else { return };
+    // trust authentication ignores the password: it is here to be masked
+    let direct_with_password =
+        p.direct_url
+            .replacen("postgres://postgres@", "postgres://postgres:hunter2@", 1);
+    let config = p
+        .config()
+        .direct_url(direct_with_password.clone())
+        .build()
+        .unwrap();
+    assert!(!format!("{config:?}").contains("hunter2"));
+    let pooled = Db::connect(config.clone()).await.unwrap();
+    let migrator = Migrator::new().module(Module::new("core").migration(Migration::new(
+        "0001_marks",
+        dal::schema! { create so_migrated { id(); integer(n); } },
+    )));
+
+    let e = migrator.up(&pooled).await.unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, Error::Config(_)), "{e}");
+    assert!(text.contains("session-level advisory lock"), "{text}");
+    assert!(text.contains(&format!("/{}", p.name)), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    let made: i64 = pooled
+        .fetch_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'dal_migrations'",
+            (),
+        )
+        .await
+        .unwrap();
+    assert_eq!(made, 0, "nothing applied through the pooler");
+
+    let direct = config.direct().expect("a direct URL");
+    assert!(!direct.pgbouncer());
+    assert_eq!(direct.statement_cache_capacity(), 256);
+    let direct_db = Db::connect(direct).await.unwrap();
+    let report = migrator.up(&direct_db).await.unwrap();
+    assert_eq!(report.applied.len(), 1);
+    pooled
+        .execute("INSERT INTO [so_migrated] ([n]) VALUES (?)", (5,))
+        .await
+        .unwrap();
+    let n: i32 = pooled
+        .fetch_scalar("SELECT [n] FROM [so_migrated]", ())
+        .await
+        .unwrap();
+    assert_eq!(n, 5);
+
+    // without a direct URL the error says how to give one
+    let bare = Db::connect(p.config().build().unwrap()).await.unwrap();
+    let text = migrator.up(&bare).await.unwrap_err().to_string();
+    assert!(text.contains("direct_url"), "{text}");
+    for d in [&pooled, &direct_db, &bare] {
+        d.close();
+    }
+    p.drop_database().await;
+}
