@@ -1,5 +1,6 @@
 //! Beyond one server, on real engines: PostgreSQL behind pgbouncer in
-//! transaction mode.
+//! transaction mode, and a multi-host URL over a primary and its streaming
+//! replica.
 //!
 //! pgbouncer's URL is `DAL_TEST_PGBOUNCER_URL` (default
 //! `postgres://postgres@127.0.0.1:6432/postgres`; `.ci/run` starts one in
@@ -9,6 +10,11 @@
 //! through pgbouncer, which pools every database of that server. When
 //! pgbouncer does not answer, the tests print why and pass, unless
 //! `DAL_TEST_REQUIRE_SERVERS=1` (CI), which makes that a failure.
+//!
+//! The replica is `DAL_TEST_PG_REPLICA_URL` (default
+//! `postgres://postgres@127.0.0.1:5433/postgres`): a hot standby streaming
+//! from `DAL_TEST_POSTGRES_URL`, made by `.ci/run` with pg_basebackup. Its
+//! tests skip or fail the same way.
 
 use std::time::{Duration, Instant};
 
@@ -393,4 +399,153 @@ async fn pgbouncer_migrations_refuse_and_name_the_direct_url() {
         d.close();
     }
     p.drop_database().await;
+}
+
+const DEFAULT_REPLICA_URL: &str = "postgres://postgres@127.0.0.1:5433/postgres";
+
+/// The primary's and the replica's URLs, when the replica answers and is a
+/// standby (`None` after saying why, unless servers are required).
+async fn primary_and_replica() -> Option<(String, String)> {
+    let primary = dal::testing::server_url(Dialect::Postgres).expect("a server backend");
+    let replica = std::env::var("DAL_TEST_PG_REPLICA_URL")
+        .unwrap_or_else(|_| DEFAULT_REPLICA_URL.to_string());
+    let probe = async {
+        let db = Db::connect(
+            DatabaseConfig::builder(&replica)
+                .connect_timeout(Duration::from_secs(3))
+                .build()?,
+        )
+        .await?;
+        let standby: bool = db.fetch_scalar("SELECT pg_is_in_recovery()", ()).await?;
+        db.close();
+        Ok::<bool, Error>(standby)
+    };
+    let why = match probe.await {
+        Ok(true) => return Some((primary, replica)),
+        Ok(false) => "it answers but is not a standby".to_string(),
+        Err(e) => format!("it did not answer: {e}"),
+    };
+    let shown = DatabaseConfig::from_url(&replica)
+        .map(|c| c.redacted_url())
+        .unwrap_or_else(|_| "<invalid url>".into());
+    if dal::testing::servers_required() {
+        panic!(
+            "a PostgreSQL replica is required (DAL_TEST_REQUIRE_SERVERS=1) at {shown}, but {why}"
+        );
+    }
+    eprintln!("SKIPPED: replica tests need a PostgreSQL standby at {shown}, but {why}");
+    None
+}
+
+/// `host:port` of a PostgreSQL URL.
+fn host_port(url: &str) -> String {
+    let c = DatabaseConfig::from_url(url).unwrap();
+    format!("{}:{}", c.host().unwrap(), c.port().unwrap())
+}
+
+/// A URL over both servers, the standby first: `target_session_attrs=read-write`
+/// settles on the primary, `any` on the first that answers (the standby, where
+/// a write is `Error::ReadOnly`). A statement past its deadline on the standby
+/// is cancelled there: with several hosts the cancel request goes to the host
+/// the session is on, not to a control connection that may reach another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_host_url_settles_on_the_host_target_session_attrs_asks_for() {
+    let Some((primary, replica)) = primary_and_replica().await else {
+        return;
+    };
+    let hosts = format!("{},{}", host_port(&replica), host_port(&primary));
+    let url =
+        |attrs: &str| format!("postgres://postgres@{hosts}/postgres?target_session_attrs={attrs}");
+
+    let rw = Db::connect_url(&url("read-write")).await.unwrap();
+    assert_eq!(rw.config().hosts().len(), 2);
+    let (standby, port): (bool, i32) = rw
+        .fetch_one_as("SELECT pg_is_in_recovery(), inet_server_port()", ())
+        .await
+        .unwrap();
+    assert!(!standby);
+    assert_eq!(
+        port,
+        i32::from(DatabaseConfig::from_url(&primary).unwrap().port().unwrap())
+    );
+    // what the primary writes reaches the standby
+    let table = format!("so_replicated_{}", uuid::Uuid::new_v4().simple());
+    rw.execute_script(&format!(
+        "CREATE TABLE {table} (n int); INSERT INTO {table} VALUES (42)"
+    ))
+    .await
+    .unwrap();
+
+    let any = Db::connect(
+        DatabaseConfig::builder(url("any"))
+            .retry_enabled(false)
+            .max_connections(1)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let standby: bool = any
+        .fetch_scalar("SELECT pg_is_in_recovery()", ())
+        .await
+        .unwrap();
+    assert!(standby);
+    let start = Instant::now();
+    let replayed = loop {
+        match any
+            .fetch_optional(&format!("SELECT n FROM {table}"), ())
+            .await
+        {
+            Ok(Some(row)) => break row.get::<i32, _>(0).unwrap(),
+            _ if start.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            other => panic!("the standby never replayed the write: {other:?}"),
+        }
+    };
+    assert_eq!(replayed, 42);
+    // a write meeting a read-only server closes its connection (with several
+    // hosts, the next one settles anew: after a failover, on the new primary)
+    let pid: i32 = any
+        .fetch_scalar("SELECT pg_backend_pid()", ())
+        .await
+        .unwrap();
+    let e = any
+        .execute(&format!("INSERT INTO {table} VALUES (1)"), ())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::ReadOnly { .. }), "{e}");
+    let after: i32 = any
+        .fetch_scalar("SELECT pg_backend_pid()", ())
+        .await
+        .unwrap();
+    assert_ne!(
+        pid, after,
+        "the connection that met a read-only server was kept"
+    );
+
+    // cancelled where it runs: on the standby
+    let marker = format!("so_standby_sleep_{}", uuid::Uuid::new_v4().simple());
+    let e = any
+        .query(&format!("SELECT pg_sleep(20) /* {marker} */"))
+        .timeout(Duration::from_millis(300))
+        .execute()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout { .. }), "{e}");
+    let standby_direct = Db::connect_url(&replica).await.unwrap();
+    assert_eq!(until_none_running(&standby_direct, &marker).await, 0);
+    let one: i32 = any.fetch_scalar("SELECT 1", ()).await.unwrap();
+    assert_eq!(one, 1);
+
+    // a value the driver does not know is a configuration error
+    let e = DatabaseConfig::from_url(&url("prefer-standby")).unwrap_err();
+    assert!(e.to_string().contains("target_session_attrs"), "{e}");
+
+    rw.execute_script(&format!("DROP TABLE {table}"))
+        .await
+        .unwrap();
+    for d in [&rw, &any, &standby_direct] {
+        d.close();
+    }
 }

@@ -398,7 +398,9 @@ impl Conn {
         match self {
             #[cfg(feature = "postgres")]
             Conn::Pg(c) => {
-                if postgres::error::breaks_connection(e) {
+                if postgres::error::breaks_connection(e)
+                    || (matches!(e, Error::ReadOnly { .. }) && c.pool().manager().reroutes())
+                {
                     c.broken = true;
                 }
             }

@@ -731,8 +731,11 @@ impl DatabaseConfigBuilder {
         let pgbouncer = pgbouncer
             .or(target.as_ref().and_then(|t| t.pgbouncer))
             .unwrap_or(false);
-        if pgbouncer && let Some(target) = &target {
-            check_pgbouncer(&mut check, target);
+        if let Some(target) = &target {
+            if pgbouncer {
+                check_pgbouncer(&mut check, target);
+            }
+            check_session_attrs(&mut check, target);
         }
         let mut direct = None;
         if let Some(raw) = direct_url {
@@ -830,6 +833,14 @@ fn check_pgbouncer(check: &mut Check<'_>, target: &ConnectionUrl) {
         );
         return;
     }
+    if target.hosts.len() > 1 {
+        check.push(
+            Opt::Pgbouncer,
+            "cannot be used with several hosts: a cancel request must reach the pgbouncer \
+             that holds the connection; put one address (a load balancer's) in the URL"
+                .to_string(),
+        );
+    }
     for (key, _) in &target.params {
         if matches!(
             key.to_ascii_lowercase().as_str(),
@@ -844,6 +855,29 @@ fn check_pgbouncer(check: &mut Check<'_>, target: &ConnectionUrl) {
                      (ALTER ROLE .. SET {key} = ..)"
                 ),
             );
+        }
+    }
+}
+
+/// PostgreSQL's `target_session_attrs`: which of the URL's hosts a connection
+/// settles on (the driver knows `any` and `read-write`).
+fn check_session_attrs(check: &mut Check<'_>, target: &ConnectionUrl) {
+    for (key, value) in &target.params {
+        if key.eq_ignore_ascii_case("target_session_attrs") {
+            if target.dialect != Dialect::Postgres {
+                check.push(
+                    Opt::Url,
+                    "`target_session_attrs` applies to PostgreSQL only".to_string(),
+                );
+            } else if !matches!(value.as_str(), "any" | "read-write") {
+                check.push(
+                    Opt::Url,
+                    format!(
+                        "`target_session_attrs={value}` is not supported: use `read-write` \
+                         (the first host that accepts writes) or `any` (the first host that answers)"
+                    ),
+                );
+            }
         }
     }
 }

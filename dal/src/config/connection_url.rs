@@ -318,7 +318,7 @@ fn parse_query(raw: Option<&str>, dialect: Dialect, problems: &mut Problems<'_>)
                     ));
                     continue;
                 }
-                match super::env::parse_bool(&value) {
+                match super::options::parse_bool(&value) {
                     Ok(on) => q.pgbouncer = Some(on),
                     Err(reason) => problems.push(format!("`{key}`: {reason}")),
                 }

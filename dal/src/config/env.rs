@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::builder::{DatabaseConfigBuilder, Naming, Opt};
 use super::connection_url;
+pub(super) use super::options::parse_bool;
 use crate::error::ConfigProblem;
 
 /// `ANALYTICS` and `ANALYTICS_` both mean the `ANALYTICS_` prefix.
@@ -160,17 +161,6 @@ fn apply(b: &mut DatabaseConfigBuilder, opt: Opt, value: &str) -> Result<(), Str
         Opt::BreakerHalfOpenCalls => b.breaker.half_open_calls = parse_u32(value)?,
     }
     Ok(())
-}
-
-/// `true/false`, `yes/no`, `on/off`, `1/0`, in any case.
-pub(super) fn parse_bool(raw: &str) -> Result<bool, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "1" => Ok(true),
-        "false" | "no" | "off" | "0" => Ok(false),
-        _ => Err(format!(
-            "expected a boolean (true/false, yes/no, on/off, 1/0), got {raw:?}"
-        )),
-    }
 }
 
 /// A whole number no larger than `max`.

@@ -45,7 +45,7 @@ use connection_url::ConnectionUrl;
 ///
 /// | Engine | Forms |
 /// |---|---|
-/// | PostgreSQL | `postgres://user:password@host:5432/database?sslmode=verify-full` (also `postgresql://`, `pg://`; several hosts as `host1:5432,host2:5433`; a Unix socket as `?host=/var/run/postgresql`) |
+/// | PostgreSQL | `postgres://user:password@host:5432/database?sslmode=verify-full` (also `postgresql://`, `pg://`; several hosts as `host1:5432,host2:5433`, tried in order, with `target_session_attrs=read-write` to settle on the one that accepts writes; a Unix socket as `?host=/var/run/postgresql`) |
 /// | MySQL / MariaDB | `mysql://user:password@host:3306/database?ssl-mode=REQUIRED` (also `mariadb://`; a Unix socket as `?socket=/path/mysqld.sock`) |
 /// | SQLite | `sqlite://relative/path.db`, `sqlite:path.db`, `sqlite:///absolute/path.db`, `sqlite::memory:`, with `?mode=ro\|rw\|rwc\|memory` (default `rwc`) |
 ///

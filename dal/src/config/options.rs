@@ -456,3 +456,14 @@ impl FromStr for SqliteMode {
         }
     }
 }
+
+/// A boolean option's value: `true/false`, `yes/no`, `on/off`, `1/0`, in any case.
+pub(super) fn parse_bool(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err(format!(
+            "expected a boolean (true/false, yes/no, on/off, 1/0), got {raw:?}"
+        )),
+    }
+}

@@ -1254,3 +1254,34 @@ fn pgbouncer_problems() {
         assert!(!p.reason.contains(SECRET));
     }
 }
+
+#[test]
+fn several_hosts_and_target_session_attrs() {
+    let c = url("postgres://app@h1:5432,h2:5433/shop?target_session_attrs=read-write");
+    assert_eq!(
+        c.hosts(),
+        [("h1".to_string(), 5432), ("h2".to_string(), 5433)]
+    );
+    assert_eq!(c.host(), Some("h1"));
+    assert!(
+        c.params()
+            .iter()
+            .any(|(k, v)| k == "target_session_attrs" && v == "read-write")
+    );
+    url("postgres://app@h1,h2/shop?target_session_attrs=any");
+    let list = problems(DatabaseConfig::from_url(
+        "postgres://app@h1,h2/shop?target_session_attrs=standby",
+    ));
+    assert_eq!(options(&list), ["url"]);
+    assert!(list[0].reason.contains("read-write"), "{list:?}");
+    let list = problems(DatabaseConfig::from_url(
+        "mysql://app@h1/shop?target_session_attrs=any",
+    ));
+    assert!(list[0].reason.contains("PostgreSQL only"), "{list:?}");
+    // a cancel request must reach the pgbouncer holding the connection
+    let list = problems(DatabaseConfig::from_url(
+        "postgres://app@pool1,pool2/shop?pgbouncer=true",
+    ));
+    assert_eq!(options(&list), ["pgbouncer"]);
+    assert!(list[0].reason.contains("several hosts"), "{list:?}");
+}

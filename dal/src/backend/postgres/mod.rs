@@ -64,11 +64,12 @@ pub(crate) enum PgSession {
     /// By the session's backend pid, from the control connection
     /// (`pg_cancel_backend`, `pg_terminate_backend`).
     Pid(u64),
-    /// Behind a pooler in transaction mode, where the pid would be that of
-    /// whichever server connection the pooler lent at the time: with the
-    /// protocol's cancel request, which the pooler forwards to the server
-    /// connection the client holds.
-    Pooled(tokio_postgres::CancelToken),
+    /// With the protocol's cancel request, sent where the session is: behind
+    /// a pooler in transaction mode (where the pid would be that of
+    /// whichever server connection the pooler lent at the time; the pooler
+    /// forwards the request to the one the client holds), and when the URL
+    /// names several hosts (the control connection may reach another one).
+    Token(tokio_postgres::CancelToken),
 }
 
 impl std::fmt::Debug for PgSession {
@@ -76,7 +77,7 @@ impl std::fmt::Debug for PgSession {
         match self {
             PgSession::Pid(pid) => write!(f, "{pid}"),
             // the cancel key is a secret of the session
-            PgSession::Pooled(_) => f.write_str("pooled"),
+            PgSession::Token(_) => f.write_str("cancel key"),
         }
     }
 }
@@ -94,6 +95,9 @@ pub(crate) struct PgManager {
     /// Behind pgbouncer in transaction mode: nothing session-scoped, and
     /// statements cancelled with the protocol's cancel request.
     pooled: bool,
+    /// The URL names several hosts: statements are cancelled with the
+    /// protocol's cancel request, sent to the host the session is on.
+    several_hosts: bool,
     /// A connection outside the pool for cancelling statements (opened on first need).
     control: tokio::sync::Mutex<Option<Client>>,
     /// Limit for opening the control connection and running a cancel on it.
@@ -163,6 +167,15 @@ impl PgManager {
     }
 }
 
+impl PgManager {
+    /// Whether a connection that met a read-only server is closed, so that
+    /// the next one settles on a host `target_session_attrs` accepts: when
+    /// the URL names several hosts (a stale role after a failover).
+    pub(crate) fn reroutes(&self) -> bool {
+        self.several_hosts
+    }
+}
+
 impl Manager for PgManager {
     type Conn = PgConn;
 
@@ -179,8 +192,8 @@ impl Manager for PgManager {
             }
         }
         self.server_max_connections.store(max, Ordering::Relaxed);
-        let session = if self.pooled {
-            PgSession::Pooled(client.cancel_token())
+        let session = if self.pooled || self.several_hosts {
+            PgSession::Token(client.cancel_token())
         } else {
             PgSession::Pid(id)
         };
@@ -234,26 +247,29 @@ impl Cancel for PgManager {
     type Session = PgSession;
 
     /// Cancel the statement running in `session` (`terminate`: end the
-    /// session), from the control connection. Behind a pooler the statement
-    /// is cancelled with the protocol's cancel request whether or not the
-    /// session is to end: the pooler's server connection is not the
-    /// client's to end, and the pooler closes it when the client leaves it
-    /// mid-transaction (the caller gives the client connection up).
+    /// session), from the control connection. With a cancel key the
+    /// statement is cancelled whether or not the session is to end: the
+    /// caller gives the connection up, and the server (or the pooler) rolls
+    /// back what the session had open when the client leaves.
     async fn cancel(&self, session: &PgSession, terminate: bool) -> Result<()> {
-        match session {
-            PgSession::Pid(id) => self.control(cancel_sql(*id, terminate)).await,
-            PgSession::Pooled(token) => {
-                let tls = match &self.tls {
-                    Ok(tls) => tls.clone(),
-                    Err((option, reason)) => return Err(Error::config(option, reason.clone())),
-                };
-                crate::backend::server::within_control_timeout(
-                    self.control_timeout,
-                    cancel::send(&self.config, &tls, token),
-                )
-                .await
+        let token = match session {
+            PgSession::Pid(id) => return self.control(cancel_sql(*id, terminate)).await,
+            PgSession::Token(token) => token,
+        };
+        let tls = match &self.tls {
+            Ok(tls) => tls.clone(),
+            Err((option, reason)) => return Err(Error::config(option, reason.clone())),
+        };
+        let send = async {
+            if self.pooled {
+                // one host (checked when the configuration was built)
+                cancel::send(&self.config, &tls, token).await
+            } else {
+                // the driver sends it to the host the session is on
+                token.cancel_query(tls).await.map_err(map_err)
             }
-        }
+        };
+        crate::backend::server::within_control_timeout(self.control_timeout, send).await
     }
 }
 
@@ -469,23 +485,30 @@ fn env(name: &str) -> Option<String> {
 fn connect_options(config: &DatabaseConfig) -> tokio_postgres::Config {
     let mut o = tokio_postgres::Config::new();
     o.application_name("dal");
-    match (config.socket(), config.host()) {
-        (Some(dir), _) => {
-            o.host_path(dir);
-        }
-        (None, Some(h)) => {
-            o.host(h);
-        }
-        (None, None) => {
-            o.host(env("PGHOST").as_deref().unwrap_or("localhost"));
-        }
-    }
-    o.port(
+    let default_port = || {
         config
             .port()
             .or_else(|| env("PGPORT").and_then(|p| p.parse().ok()))
-            .unwrap_or(5432),
-    );
+            .unwrap_or(5432)
+    };
+    match (config.socket(), config.hosts()) {
+        (Some(dir), _) => {
+            o.host_path(dir);
+            o.port(default_port());
+        }
+        // several hosts: tried in order until one matches
+        // `target_session_attrs` (libpq's failover)
+        (None, hosts) if !hosts.is_empty() => {
+            for (h, p) in hosts {
+                o.host(h);
+                o.port(*p);
+            }
+        }
+        (None, _) => {
+            o.host(env("PGHOST").as_deref().unwrap_or("localhost"));
+            o.port(default_port());
+        }
+    }
     let user = config
         .username()
         .map(str::to_string)
@@ -516,6 +539,14 @@ fn connect_options(config: &DatabaseConfig) -> tokio_postgres::Config {
             "options" => server_options.extend(parse_options(v)),
             "application_name" => {
                 o.application_name(v);
+            }
+            // checked when the configuration was built: `any` or `read-write`
+            "target_session_attrs" => {
+                o.target_session_attrs(if v == "read-write" {
+                    tokio_postgres::config::TargetSessionAttrs::ReadWrite
+                } else {
+                    tokio_postgres::config::TargetSessionAttrs::Any
+                });
             }
             "search_path" | "statement_timeout" | "timezone" | "TimeZone" => {
                 server_options.push((k.clone(), v.clone()))
@@ -574,6 +605,7 @@ pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> PgM
         // zero: every statement unnamed (nothing prepared stays on the server)
         statement_capacity: config.statement_cache_capacity(),
         pooled: config.pgbouncer(),
+        several_hosts: config.hosts().len() > 1,
         control: tokio::sync::Mutex::new(None),
         control_timeout,
         tls_root_cert: config.tls_root_cert().map(Into::into),
