@@ -549,3 +549,346 @@ async fn multi_host_url_settles_on_the_host_target_session_attrs_asks_for() {
         d.close();
     }
 }
+
+// ------------------------------------------------------------------ failover
+
+/// The PostgreSQL server programs (`initdb`, `pg_ctl`, `pg_basebackup`):
+/// `DAL_TEST_PG_BIN`, or the newest `/usr/lib/postgresql/*/bin`.
+fn pg_bin() -> Option<std::path::PathBuf> {
+    if let Ok(dir) = std::env::var("DAL_TEST_PG_BIN") {
+        return Some(dir.into());
+    }
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("pg_ctl").exists() && p.join("initdb").exists())
+        .collect();
+    found.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    found.pop()
+}
+
+/// A free TCP port on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Two PostgreSQL clusters of the test's own in a temporary directory: a
+/// primary and a synchronous streaming standby (so a write the primary
+/// acknowledged is on the standby). Stopped and removed on drop.
+struct Pair {
+    bin: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    ports: [u16; 2],
+    /// Run the server programs as `postgres` (the tests run as root).
+    as_postgres: bool,
+}
+
+impl Pair {
+    fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {
+        let path = self.bin.join(program);
+        let mut cmd = if self.as_postgres {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&path);
+            c
+        } else {
+            std::process::Command::new(&path)
+        };
+        let out = cmd
+            .args(args)
+            .output()
+            .map_err(|e| format!("{program}: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{program} {args:?}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+
+    fn data(&self, i: usize) -> String {
+        self.dir.join(["a", "b"][i]).display().to_string()
+    }
+
+    fn configure(&self, i: usize) -> Result<(), String> {
+        let data = self.data(i);
+        // the primary waits for its standby's confirmation before it
+        // acknowledges a commit; the standby, once promoted, has none to wait for
+        let sync = if i == 0 {
+            "synchronous_standby_names = '*'\n"
+        } else {
+            ""
+        };
+        let conf = format!(
+            "port = {}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
+             max_wal_senders = 5\nwal_level = replica\nhot_standby = on\nfsync = off\n{sync}",
+            self.ports[i],
+            self.dir.display()
+        );
+        std::fs::write(format!("{data}/postgresql.conf"), conf).map_err(|e| e.to_string())?;
+        std::fs::write(
+            format!("{data}/pg_hba.conf"),
+            "local all all trust\nhost all all 127.0.0.1/32 trust\n\
+             host replication all 127.0.0.1/32 trust\n",
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn start(&self, i: usize) -> Result<(), String> {
+        let data = self.data(i);
+        let log = format!("{}/{}.log", self.dir.display(), ["a", "b"][i]);
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-l", &log, "-w", "-t", "60", "start"],
+        )
+    }
+
+    /// `None` (after saying why) when the server programs are missing and
+    /// servers are not required.
+    fn create() -> Option<Pair> {
+        let Some(bin) = pg_bin() else {
+            let why = "the PostgreSQL server programs (initdb, pg_ctl) were not found under \
+                       /usr/lib/postgresql/*/bin (set DAL_TEST_PG_BIN)";
+            if dal::testing::servers_required() {
+                panic!("the failover test is required (DAL_TEST_REQUIRE_SERVERS=1) but {why}");
+            }
+            eprintln!("SKIPPED: the failover test needs {why}");
+            return None;
+        };
+        // PostgreSQL refuses to run as root: then the servers run as postgres
+        let as_postgres = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let dir = std::env::temp_dir().join(format!(
+            "dal_t_failover_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        ));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        if as_postgres {
+            let ok = std::process::Command::new("chown")
+                .arg("postgres")
+                .arg(&dir)
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok, "chown postgres {}", dir.display());
+        }
+        let pair = Pair {
+            bin,
+            dir,
+            ports: [free_port(), free_port()],
+            as_postgres,
+        };
+        let primary = pair.data(0);
+        pair.run(
+            "initdb",
+            &[
+                "-D",
+                &primary,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+            ],
+        )
+        .expect("initdb");
+        pair.configure(0).expect("configure the primary");
+        pair.start(0).expect("start the primary");
+        let standby = pair.data(1);
+        let port = pair.ports[0].to_string();
+        pair.run(
+            "pg_basebackup",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                &standby,
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+            ],
+        )
+        .expect("pg_basebackup");
+        pair.configure(1).expect("configure the standby");
+        pair.start(1).expect("start the standby");
+        Some(pair)
+    }
+
+    fn url(&self, i: usize) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.ports[i])
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        for i in 0..2 {
+            let _ = self.run("pg_ctl", &["-D", &self.data(i), "-m", "immediate", "stop"]);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Failover with a multi-host URL: writes stream to the primary of a pair
+/// (synchronous standby); the primary is killed and the standby promoted
+/// while they run. New work reaches the new primary within seconds; every
+/// acknowledged write is there, none twice (a write whose outcome was lost
+/// with the connection is never re-sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_promotion_during_writes_loses_no_acknowledged_write() {
+    let Some(pair) = tokio::task::spawn_blocking(Pair::create).await.unwrap() else {
+        return;
+    };
+    let pair = std::sync::Arc::new(pair);
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{},127.0.0.1:{}/postgres?target_session_attrs=read-write",
+        pair.ports[0], pair.ports[1]
+    );
+    let db = Db::connect(
+        DatabaseConfig::builder(&url)
+            .max_connections(4)
+            .connect_timeout(Duration::from_secs(1))
+            .acquire_timeout(Duration::from_secs(2))
+            .query_timeout(Duration::from_secs(3))
+            .breaker_open_duration(Duration::from_millis(200))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    // the standby is synchronous before the first write counts
+    let start = Instant::now();
+    loop {
+        let sync: i64 = db
+            .fetch_scalar(
+                "SELECT COUNT(*) FROM pg_stat_replication WHERE sync_state = 'sync'",
+                (),
+            )
+            .await
+            .unwrap();
+        if sync == 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no synchronous standby"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // `n` has no unique key: a write sent twice would be stored twice
+    db.execute_script("CREATE TABLE fo (id bigserial PRIMARY KEY, n bigint NOT NULL)")
+        .await
+        .unwrap();
+
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(i64, Instant)>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (db, acked, stop) = (db.clone(), acked.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            let mut id = 0i64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                id += 1;
+                match db.execute("INSERT INTO fo (n) VALUES (?)", (id,)).await {
+                    Ok(_) => acked.lock().unwrap().push((id, Instant::now())),
+                    Err(_) => {
+                        failures += 1;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+            failures
+        })
+    };
+    let acks = || acked.lock().unwrap().len();
+    let start = Instant::now();
+    while acks() < 200 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "writes do not go through"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // kill the primary, promote the standby
+    let before = acks();
+    let p = pair.clone();
+    // when the old primary was gone (pg_ctl returns once it is), and when
+    // the standby was promoted
+    let (killed, promoted) = tokio::task::spawn_blocking(move || {
+        p.run("pg_ctl", &["-D", &p.data(0), "-m", "immediate", "stop"])
+            .expect("kill the primary");
+        let killed = Instant::now();
+        p.run("pg_ctl", &["-D", &p.data(1), "-w", "promote"])
+            .expect("promote the standby");
+        (killed, Instant::now())
+    })
+    .await
+    .unwrap();
+    let promoted = promoted.duration_since(killed);
+    while acks() < before + 200 {
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "no write reached the new primary within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let failures = writer.await.unwrap();
+    let acked = acked.lock().unwrap().clone();
+    let first_after = acked
+        .iter()
+        .find(|(_, at)| *at > killed)
+        .map(|(_, at)| at.duration_since(killed))
+        .expect("a write after the failover");
+    eprintln!(
+        "failover: the standby was promoted {promoted:?} after the primary died; the first \
+         acknowledged write on the new primary came {first_after:?} after the primary died; \
+         {failures} writes failed meanwhile; {} acknowledged in all",
+        acked.len()
+    );
+
+    // every acknowledged write is on the new primary, once
+    let new_primary = Db::connect_url(&pair.url(1)).await.unwrap();
+    let standby: bool = new_primary
+        .fetch_scalar("SELECT pg_is_in_recovery()", ())
+        .await
+        .unwrap();
+    assert!(!standby);
+    let stored: Vec<i64> = new_primary
+        .fetch_all("SELECT n FROM fo ORDER BY n", ())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    let stored_set: std::collections::HashSet<i64> = stored.iter().copied().collect();
+    assert_eq!(stored_set.len(), stored.len(), "a write stored twice");
+    let lost: Vec<i64> = acked
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| !stored_set.contains(id))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
+    assert!(first_after < Duration::from_secs(30));
+    db.close();
+    new_primary.close();
+}
