@@ -892,3 +892,141 @@ async fn failover_promotion_during_writes_loses_no_acknowledged_write() {
     db.close();
     new_primary.close();
 }
+
+// ------------------------------------------------------------------ read replicas
+
+/// The server's port, as the server reports it.
+async fn server_port(db: &Db, sql: &str) -> i32 {
+    db.fetch_scalar(sql, ()).await.unwrap()
+}
+
+/// Reads on the pool go to the replica; a task that wrote reads from the
+/// primary for the read-your-writes window, and sees its write although the
+/// replica (500 ms behind in CI) has not replayed it; a read that locks rows
+/// stays on the primary; a replica that does not answer leaves its reads to
+/// the primary, without an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_take_reads_and_a_task_reads_its_own_writes() {
+    let Some((primary, replica)) = primary_and_replica().await else {
+        return;
+    };
+    let port = |url: &str| i32::from(DatabaseConfig::from_url(url).unwrap().port().unwrap());
+    let (primary_port, replica_port) = (port(&primary), port(&replica));
+    let replica_direct = Db::connect_url(&replica).await.unwrap();
+    let delay: String = replica_direct
+        .fetch_scalar("SELECT current_setting('recovery_min_apply_delay')", ())
+        .await
+        .unwrap();
+    let lagging = delay != "0";
+
+    let table = format!("so_ryw_{}", uuid::Uuid::new_v4().simple());
+    let db = Db::connect(
+        DatabaseConfig::builder(&primary)
+            .replica(replica.clone())
+            .read_your_writes_window(Duration::from_secs(3))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.replicas().len(), 1);
+    db.execute_script(&format!("CREATE TABLE {table} (n int)"))
+        .await
+        .unwrap();
+    // the table reaches the replica
+    let start = Instant::now();
+    while replica_direct
+        .fetch_optional(&format!("SELECT 1 FROM {table} LIMIT 1"), ())
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the replica never replayed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // a task that has not written reads from the replica
+    let reader = db.clone();
+    let read_port =
+        tokio::spawn(async move { server_port(&reader, "SELECT inet_server_port()").await })
+            .await
+            .unwrap();
+    assert_eq!(read_port, replica_port);
+
+    // a task that writes reads its write, from the primary
+    let (writer, t) = (db.clone(), table.clone());
+    let (seen, port_after_write, elsewhere) = tokio::spawn(async move {
+        writer
+            .execute(&format!("INSERT INTO {t} (n) VALUES (1)"), ())
+            .await
+            .unwrap();
+        let seen: i64 = writer
+            .fetch_scalar(&format!("SELECT COUNT(*) FROM {t}"), ())
+            .await
+            .unwrap();
+        let port = server_port(&writer, "SELECT inet_server_port()").await;
+        // meanwhile a task that did not write reads from the replica
+        let other = writer.clone();
+        let t2 = t.clone();
+        let elsewhere: i64 = tokio::spawn(async move {
+            other
+                .fetch_scalar(&format!("SELECT COUNT(*) FROM {t2}"), ())
+                .await
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        (seen, port, elsewhere)
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, 1);
+    assert_eq!(port_after_write, primary_port);
+    if lagging {
+        // the replica had not replayed the write: the routing is what made
+        // the writer see it
+        assert_eq!(
+            elsewhere, 0,
+            "the replica ({delay} behind) already had the write"
+        );
+    }
+
+    // a read that locks rows stays on the primary
+    let locking = server_port(
+        &db,
+        &format!("SELECT inet_server_port() FROM {table} LIMIT 1 FOR UPDATE"),
+    )
+    .await;
+    assert_eq!(locking, primary_port);
+    assert!(db.replicas()[0].stats().statements >= 2);
+
+    // a replica that does not answer: its reads go to the primary
+    let closed = free_port();
+    let down = Db::connect(
+        DatabaseConfig::builder(&primary)
+            .replica(format!("postgres://postgres@127.0.0.1:{closed}/postgres"))
+            .connect_timeout(Duration::from_millis(500))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        let p = tokio::spawn({
+            let down = down.clone();
+            async move { server_port(&down, "SELECT inet_server_port()").await }
+        })
+        .await
+        .unwrap();
+        assert_eq!(p, primary_port);
+    }
+
+    db.execute_script(&format!("DROP TABLE {table}"))
+        .await
+        .unwrap();
+    for d in [&db, &down, &replica_direct] {
+        d.close();
+    }
+}

@@ -18,6 +18,7 @@ use crate::resilience::breaker::{BreakerState, Outcome};
 use crate::resilience::deadline::{CheckoutSpec, Deadline};
 use crate::resilience::retry::{self, Retry, RetryKind};
 use crate::result::ExecResult;
+use crate::routing::Replicas;
 use crate::row::{FromRow, Row};
 use crate::statement::{Statement, StatementCache};
 use crate::telemetry::stats::{Health, Stats};
@@ -32,6 +33,8 @@ pub(crate) struct DbInner {
     pub(crate) statements: StatementCache,
     /// MySQL family: how the ids of a multi-row insert are learnt (read once).
     pub(crate) mysql_ids: std::sync::OnceLock<MySqlIds>,
+    /// The read replicas (each a `Db` of its own) and the read routing.
+    pub(crate) replicas: Replicas<Db>,
 }
 
 /// How the ids a multi-row `INSERT` generated are learnt on the MySQL family
@@ -177,6 +180,15 @@ impl Db {
         let telemetry = Arc::new(Telemetry::new(&config, resilience.clone()));
         let backend = build_backend(&config, telemetry.clone())?;
         let statements = StatementCache::new(config.dialect());
+        // replicas connect on first use: one that is down does not stop the primary
+        let replicas = Replicas::new(
+            config
+                .replicas()
+                .into_iter()
+                .map(Db::connect_lazy)
+                .collect::<Result<Vec<_>>>()?,
+            config.read_your_writes_window(),
+        );
         Ok(Db {
             inner: Arc::new(DbInner {
                 config,
@@ -185,6 +197,7 @@ impl Db {
                 resilience,
                 statements,
                 mysql_ids: std::sync::OnceLock::new(),
+                replicas,
             }),
         })
     }
@@ -210,10 +223,23 @@ impl Db {
         self.inner.backend.held_connections()
     }
 
-    /// Close the pool. Idle connections close now, checked-out ones when returned;
-    /// later calls fail with [`Error::PoolClosed`].
+    /// Close the pool (and the replicas'). Idle connections close now,
+    /// checked-out ones when returned; later calls fail with
+    /// [`Error::PoolClosed`].
     pub fn close(&self) {
         self.inner.backend.close();
+        for r in self.inner.replicas.nodes() {
+            r.close();
+        }
+    }
+
+    /// The read replicas (see [`DatabaseConfigBuilder::replica`](crate::DatabaseConfigBuilder::replica)),
+    /// each a `Db` of its own, in the order configured: their
+    /// [`stats`](Db::stats), [`health`](Db::health), pool and breaker are
+    /// each node's, and their metrics carry the name `{name}.replica{n}`.
+    /// Empty without replicas.
+    pub fn replicas(&self) -> &[Db] {
+        self.inner.replicas.nodes()
     }
 
     /// Whether [`Db::close`] was called.
@@ -251,6 +277,19 @@ impl Db {
     /// limit; running out of time waiting for a free connection (pool
     /// exhausted) is not retried.
     pub(crate) async fn acquire_conn(
+        &self,
+        location: &'static Location<'static>,
+        deadline: &Deadline,
+    ) -> Result<Conn> {
+        // anything but a read on the pool may write: this task now reads
+        // its own writes from here
+        self.inner.replicas.note_write();
+        self.checkout(location, deadline).await
+    }
+
+    /// [`Db::acquire_conn`] for a read on the pool (which does not start
+    /// the read-your-writes window).
+    async fn checkout(
         &self,
         location: &'static Location<'static>,
         deadline: &Deadline,
@@ -315,9 +354,40 @@ impl Db {
         retry: bool,
         location: &'static Location<'static>,
     ) -> Result<Vec<T>> {
-        let r = self
-            .run_fetch_retried(stmt, params, limit, opts, retry, location)
-            .await;
+        // a read that locks rows, or one the caller will not have re-run
+        // (it may have side effects), stays on the primary
+        let replica = match stmt.replica_safe && retry {
+            true => self
+                .inner
+                .replicas
+                .for_read(|r| r.breaker_state() != BreakerState::Open && !r.is_closed()),
+            false => None,
+        };
+        let r = match replica {
+            Some(replica) => {
+                match replica
+                    .run_fetch_retried(stmt, params, limit, opts, retry, location)
+                    .await
+                {
+                    // the replica could not be reached: the primary answers
+                    Err(e) if unreachable(&e) => {
+                        tracing::debug!(
+                            target: "dal::routing",
+                            replica = replica.config().name(),
+                            error = %e.redacted(),
+                            "a read went to the primary: its replica did not answer"
+                        );
+                        self.run_fetch_retried(stmt, params, limit, opts, retry, location)
+                            .await
+                    }
+                    r => r,
+                }
+            }
+            None => {
+                self.run_fetch_retried(stmt, params, limit, opts, retry, location)
+                    .await
+            }
+        };
         self.telemetry().call_done(opts.deadline.start, &r);
         r
     }
@@ -336,7 +406,12 @@ impl Db {
         let mut previous: Option<Error> = None;
         opts.ctx.attempt = 1;
         loop {
-            let mut conn = match self.acquire_conn(location, &opts.deadline).await {
+            let checkout = if stmt.is_read {
+                self.checkout(location, &opts.deadline).await
+            } else {
+                self.acquire_conn(location, &opts.deadline).await
+            };
+            let mut conn = match checkout {
                 Ok(conn) => conn,
                 Err(e @ Error::CircuitOpen { .. }) => return Err(previous.unwrap_or(e)),
                 Err(e) => return Err(e),
@@ -799,5 +874,20 @@ impl<'a> Query<'a> {
             .await?
             .map(|(v,)| v)
             .ok_or_else(|| not_found(sql))
+    }
+}
+
+/// A read's replica did not answer (it refused or lost the connection, had
+/// no connection in time, or its circuit is open), or refused the read as
+/// a write: nothing ran there, and the primary can answer.
+fn unreachable(e: &Error) -> bool {
+    match e {
+        // or refused the read as a write (a function with side effects):
+        // nothing ran there either
+        Error::CircuitOpen { .. } | Error::PoolClosed | Error::ReadOnly { .. } => true,
+        Error::Timeout { kind, .. } => {
+            matches!(kind, TimeoutKind::Acquire | TimeoutKind::Connect)
+        }
+        e => retry::reconnectable(e),
     }
 }

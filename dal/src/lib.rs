@@ -98,6 +98,7 @@ mod params;
 mod pool;
 mod resilience;
 mod result;
+mod routing;
 mod row;
 mod schema_ops;
 mod sequence;

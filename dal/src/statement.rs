@@ -38,6 +38,9 @@ pub(crate) struct Statement {
     /// Only reads data (see [`is_read_only`]): safe to run again after a
     /// transient failure.
     pub is_read: bool,
+    /// A read a replica can serve: it reads only and locks no rows (`FOR
+    /// UPDATE`, `FOR SHARE`, `LOCK IN SHARE MODE` belong on the primary).
+    pub replica_safe: bool,
     dialect: Dialect,
     masked: OnceLock<Arc<str>>,
     first_signature: AtomicU64,
@@ -51,8 +54,10 @@ impl Statement {
             let head = head.get(..7).unwrap_or(head).to_ascii_uppercase();
             head.starts_with("INSERT") || head.starts_with("REPLACE")
         };
+        let is_read = is_read_only(&sql, dialect);
         Statement {
-            is_read: is_read_only(&sql, dialect),
+            replica_safe: is_read && !locks_rows(&sql, dialect),
+            is_read,
             sql: Arc::from(sql),
             param_count,
             is_insert,
@@ -139,6 +144,25 @@ pub(crate) fn is_read_only(sql: &str, dialect: Dialect) -> bool {
         "EXPLAIN" => !words.any(|w| w == "ANALYZE" || w == "ANALYSE"),
         _ => false,
     }
+}
+
+/// Whether a read takes row locks: `FOR UPDATE`, `FOR NO KEY UPDATE`,
+/// `FOR SHARE`, `FOR KEY SHARE`, or MySQL's `LOCK IN SHARE MODE` (words
+/// outside literals, comments and quoted names).
+pub(crate) fn locks_rows(sql: &str, dialect: Dialect) -> bool {
+    use dal_schema::sql::lexer::{TokenKind, tokenize_native};
+    let Ok(tokens) = tokenize_native(sql, dialect) else {
+        return true;
+    };
+    let words: Vec<String> = tokens
+        .iter()
+        .filter(|t| t.kind == TokenKind::Word)
+        .map(|t| t.text(sql).to_ascii_uppercase())
+        .collect();
+    words.windows(2).any(|w| {
+        (w[0] == "FOR" && matches!(w[1].as_str(), "UPDATE" | "SHARE" | "NO" | "KEY"))
+            || (w[0] == "LOCK" && w[1] == "IN")
+    })
 }
 
 /// `sql` with string, number and dollar-quoted literals replaced by `?`, so
@@ -272,6 +296,16 @@ mod tests {
 
     #[test]
     fn reads_and_masks() {
+        let locks = |s: &str| locks_rows(s, Dialect::Postgres);
+        assert!(locks("SELECT * FROM t WHERE id = 1 FOR UPDATE"));
+        assert!(locks("SELECT * FROM t FOR NO KEY UPDATE SKIP LOCKED"));
+        assert!(locks("select * from t for share"));
+        assert!(locks_rows(
+            "SELECT * FROM t LOCK IN SHARE MODE",
+            Dialect::MySql
+        ));
+        assert!(!locks("SELECT 'FOR UPDATE' AS x /* for update */ FROM t"));
+        assert!(!locks("SELECT * FROM t WHERE a = 1"));
         let read = |s: &str| is_read_only(s, Dialect::Postgres);
         assert!(read("SELECT * FROM t WHERE id = $1"));
         assert!(read("  /* hi */ select 1"));

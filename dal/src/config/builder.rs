@@ -49,11 +49,13 @@ pub(super) enum Opt {
     Password,
     Pgbouncer,
     DirectUrl,
+    Replicas,
+    ReadYourWritesWindow,
 }
 
 impl Opt {
     /// Every option, in the order problems are reported.
-    pub(super) const ALL: [Opt; 36] = [
+    pub(super) const ALL: [Opt; 38] = [
         Opt::Url,
         Opt::Name,
         Opt::MaxConnections,
@@ -90,6 +92,8 @@ impl Opt {
         Opt::Password,
         Opt::Pgbouncer,
         Opt::DirectUrl,
+        Opt::Replicas,
+        Opt::ReadYourWritesWindow,
     ];
 
     /// The builder setter's name.
@@ -131,6 +135,8 @@ impl Opt {
             Opt::Password => "password",
             Opt::Pgbouncer => "pgbouncer",
             Opt::DirectUrl => "direct_url",
+            Opt::Replicas => "replica",
+            Opt::ReadYourWritesWindow => "read_your_writes_window",
         }
     }
 
@@ -171,6 +177,8 @@ impl Opt {
             Opt::BreakerHalfOpenCalls => "BREAKER_HALF_OPEN_CALLS",
             Opt::Pgbouncer => "PGBOUNCER",
             Opt::DirectUrl => "DIRECT_URL",
+            Opt::Replicas => "REPLICA_URLS",
+            Opt::ReadYourWritesWindow => "READ_YOUR_WRITES_WINDOW",
             Opt::TlsMode | Opt::TlsRootCert | Opt::Password => return None,
         })
     }
@@ -263,6 +271,9 @@ pub struct DatabaseConfigBuilder {
     pub(super) pgbouncer: Option<bool>,
     /// The URL that bypasses the pooler, as given (parsed by `build`).
     pub(super) direct_url: Option<Secret>,
+    /// Read replicas' URLs, as given (parsed by `build`).
+    pub(super) replica_urls: Vec<Secret>,
+    pub(super) read_your_writes_window: Duration,
     pub(super) extra_params: Vec<(String, String)>,
     /// Whether pool options were set explicitly (to warn when SQLite in memory overrides them).
     pub(super) pool_explicit: bool,
@@ -296,6 +307,8 @@ impl DatabaseConfigBuilder {
             password: None,
             pgbouncer: None,
             direct_url: None,
+            replica_urls: Vec::new(),
+            read_your_writes_window: Duration::from_secs(2),
             extra_params: Vec::new(),
             pool_explicit: false,
         }
@@ -657,6 +670,45 @@ impl DatabaseConfigBuilder {
         self
     }
 
+    /// Add a read replica (env `REPLICA_URLS`: URLs separated by spaces):
+    /// a server of the same engine that replicates this one, reached with
+    /// every other option of this configuration. Reads that run on the pool
+    /// (`fetch_*`, entity `get`/`find`/`count`, eager loads, outside a
+    /// transaction) go to the replicas in turn, skipping one whose circuit
+    /// is open; writes, transactions and everything else go to the primary.
+    /// A read that cannot reach its replica (connection refused or lost, no
+    /// connection in time, circuit open) runs on the primary instead. A task
+    /// that wrote reads from the primary for the
+    /// [read-your-writes window](Self::read_your_writes_window).
+    ///
+    /// ```
+    /// let config = dal::DatabaseConfig::builder("postgres://app@db-primary/shop")
+    ///     .replica("postgres://app@db-replica-1/shop")
+    ///     .replica("postgres://app@db-replica-2/shop")
+    ///     .build()?;
+    /// let replicas = config.replicas();
+    /// assert_eq!(replicas.len(), 2);
+    /// assert_eq!(replicas[1].name(), "default.replica2");
+    /// assert_eq!(replicas[1].host(), Some("db-replica-2"));
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn replica(mut self, url: impl Into<String>) -> Self {
+        self.replica_urls.push(Secret::new(url.into()));
+        self
+    }
+
+    /// How long the reads of a task (a tokio task; outside one, every caller
+    /// together) stay on the primary after it wrote, so that it reads its own
+    /// writes while the replicas replay them (default 2 seconds; env
+    /// `READ_YOUR_WRITES_WINDOW`; zero: reads go to the replicas at once).
+    /// Keep it above the replicas' usual lag. A write is anything that is
+    /// not a read on the pool: `execute`, a save, a transaction (even one
+    /// that only reads).
+    pub fn read_your_writes_window(mut self, window: Duration) -> Self {
+        self.read_your_writes_window = window;
+        self
+    }
+
     /// Validates every option and returns the configuration, or
     /// [`Error::Config`](crate::Error::Config) listing every problem found.
     pub fn build(self) -> crate::error::Result<DatabaseConfig> {
@@ -682,6 +734,8 @@ impl DatabaseConfigBuilder {
             password,
             pgbouncer,
             direct_url,
+            replica_urls,
+            read_your_writes_window,
             extra_params,
             pool_explicit,
         } = self;
@@ -737,6 +791,36 @@ impl DatabaseConfigBuilder {
             }
             check_session_attrs(&mut check, target);
         }
+        let mut replicas = Vec::new();
+        for raw in replica_urls {
+            let option = naming.name(Opt::Replicas);
+            match connection_url::parse(raw.expose(), &option) {
+                Ok(mut r) => {
+                    match target.as_ref().map(|t| t.dialect) {
+                        Some(Dialect::Sqlite) => check.push(
+                            Opt::Replicas,
+                            "does not apply to SQLite (one file, no replication)".to_string(),
+                        ),
+                        Some(d) if d != r.dialect => check.push(
+                            Opt::Replicas,
+                            format!(
+                                "is a {:?} URL, but the primary is {d:?}: a replica runs the \
+                                 primary's engine",
+                                r.dialect
+                            ),
+                        ),
+                        _ => {}
+                    }
+                    let tls = resolve_tls(&mut check, &mut r, tls_mode, tls_root_cert.clone());
+                    replicas.push(super::OtherServer {
+                        url: r,
+                        tls_mode: tls,
+                        raw,
+                    });
+                }
+                Err(problems) => check.problems.extend(problems),
+            }
+        }
         let mut direct = None;
         if let Some(raw) = direct_url {
             let option = naming.name(Opt::DirectUrl);
@@ -750,7 +834,7 @@ impl DatabaseConfigBuilder {
                     }
                     let tls = resolve_tls(&mut check, &mut d, tls_mode, tls_root_cert);
                     d.pgbouncer = Some(false);
-                    direct = Some(Box::new(super::DirectTarget {
+                    direct = Some(Box::new(super::OtherServer {
                         url: d,
                         tls_mode: tls,
                         raw: raw.clone(),
@@ -806,6 +890,8 @@ impl DatabaseConfigBuilder {
             redacted_url,
             pgbouncer,
             direct,
+            replicas,
+            read_your_writes_window,
             pool,
             timeouts,
             slow_query_threshold,
@@ -1063,8 +1149,10 @@ impl fmt::Debug for DatabaseConfigBuilder {
             .field("tls_root_cert", &self.tls_root_cert)
             .field("extra_params", &super::RedactedParams(&self.extra_params))
             .field("pgbouncer", &self.pgbouncer)
-            // the URL as given may hold a password: parsed (and redacted) by `build`
+            // the URLs as given may hold a password: parsed (and redacted) by `build`
             .field("direct_url", &self.direct_url.as_ref().map(|_| "***"))
+            .field("replicas", &self.replica_urls.len())
+            .field("read_your_writes_window", &self.read_your_writes_window)
             .finish()
     }
 }

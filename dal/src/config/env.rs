@@ -135,6 +135,13 @@ fn apply(b: &mut DatabaseConfigBuilder, opt: Opt, value: &str) -> Result<(), Str
         }
         Opt::LogParameters => b.log_parameters = parse_bool(value)?,
         Opt::Pgbouncer => b.pgbouncer = Some(parse_bool(value)?),
+        Opt::Replicas => {
+            b.replica_urls = value
+                .split_whitespace()
+                .map(|u| super::connection_url::Secret::new(u.to_string()))
+                .collect()
+        }
+        Opt::ReadYourWritesWindow => b.read_your_writes_window = parse_duration(value)?,
         Opt::DirectUrl => {
             b.direct_url = Some(super::connection_url::Secret::new(value.to_string()))
         }

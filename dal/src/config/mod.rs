@@ -132,12 +132,17 @@ pub struct DatabaseConfig {
     /// Behind pgbouncer in transaction mode.
     pgbouncer: bool,
     /// The URL that bypasses the pooler, with its resolved TLS mode.
-    direct: Option<Box<DirectTarget>>,
+    direct: Option<Box<OtherServer>>,
+    /// Read replicas, in the order given.
+    replicas: Vec<OtherServer>,
+    /// How long a task's reads stay on the primary after it wrote.
+    read_your_writes_window: Duration,
 }
 
-/// The server reached without the pooler ([`DatabaseConfig::direct`]).
+/// Another server reached with this configuration's options: the one
+/// behind the pooler ([`DatabaseConfig::direct`]) or a read replica.
 #[derive(Debug, Clone)]
-struct DirectTarget {
+struct OtherServer {
     url: ConnectionUrl,
     tls_mode: Option<TlsMode>,
     /// As given (for [`DatabaseConfig::to_builder`]).
@@ -286,6 +291,10 @@ impl DatabaseConfig {
     /// | `SQLITE_BUSY_TIMEOUT` | [`sqlite_busy_timeout`](Self::sqlite_busy_timeout) | 5s |
     /// | `RETRY_ENABLED`, `RETRY_MAX_ATTEMPTS`, `RETRY_BASE_DELAY`, `RETRY_MAX_DELAY`, `RETRY_BUDGET` | [`RetryPolicy`] | true, 3, 50ms, 2s, 10s |
     /// | `BREAKER_ENABLED`, `BREAKER_FAILURE_THRESHOLD`, `BREAKER_FAILURE_RATE`, `BREAKER_WINDOW`, `BREAKER_MIN_CALLS`, `BREAKER_OPEN_DURATION`, `BREAKER_HALF_OPEN_CALLS` | [`BreakerPolicy`] | true, 5, 0.5, 10s, 10, 5s, 3 |
+    /// | `PGBOUNCER` | [`pgbouncer`](DatabaseConfigBuilder::pgbouncer) | false (or the URL's `pgbouncer=`) |
+    /// | `DIRECT_URL` | [`direct_url`](DatabaseConfigBuilder::direct_url) | none |
+    /// | `REPLICA_URLS` | [`replica`](DatabaseConfigBuilder::replica) (URLs separated by spaces) | none |
+    /// | `READ_YOUR_WRITES_WINDOW` | [`read_your_writes_window`](DatabaseConfigBuilder::read_your_writes_window) | 2s |
     ///
     /// Booleans: `true/false`, `yes/no`, `on/off`, `1/0` in any case. Durations:
     /// `250ms`, `5s`, `1.5s`, `2m`, `1h`, or a bare number of seconds; optional
@@ -358,6 +367,8 @@ impl DatabaseConfig {
         b.breaker = self.breaker;
         b.pgbouncer = Some(self.pgbouncer);
         b.direct_url = self.direct.as_ref().map(|d| d.raw.clone());
+        b.replica_urls = self.replicas.iter().map(|r| r.raw.clone()).collect();
+        b.read_your_writes_window = self.read_your_writes_window;
         b
     }
 
@@ -506,8 +517,36 @@ impl DatabaseConfig {
             redacted_url: d.url.redacted(),
             pgbouncer: false,
             direct: None,
+            replicas: Vec::new(),
             ..self.clone()
         })
+    }
+
+    /// One configuration per [read replica](DatabaseConfigBuilder::replica),
+    /// in the order given: every option of this one, the replica's URL, and
+    /// the name `{name}.replica{n}` (1, 2, ..), which labels its logs and
+    /// metrics.
+    pub fn replicas(&self) -> Vec<DatabaseConfig> {
+        self.replicas
+            .iter()
+            .enumerate()
+            .map(|(i, r)| DatabaseConfig {
+                name: format!("{}.replica{}", self.name, i + 1),
+                target: r.url.clone(),
+                tls_mode: r.tls_mode,
+                redacted_url: r.url.redacted(),
+                pgbouncer: r.url.pgbouncer.unwrap_or(false),
+                direct: None,
+                replicas: Vec::new(),
+                ..self.clone()
+            })
+            .collect()
+    }
+
+    /// How long the reads of a task that wrote stay on the primary (see
+    /// [`DatabaseConfigBuilder::read_your_writes_window`]).
+    pub fn read_your_writes_window(&self) -> Duration {
+        self.read_your_writes_window
     }
 
     /// The [direct URL](DatabaseConfigBuilder::direct_url) with its password
@@ -620,6 +659,15 @@ impl fmt::Debug for DatabaseConfig {
             .field("breaker", &self.breaker)
             .field("pgbouncer", &self.pgbouncer)
             .field("direct_url", &self.redacted_direct_url())
+            .field(
+                "replicas",
+                &self
+                    .replicas
+                    .iter()
+                    .map(|r| r.url.redacted())
+                    .collect::<Vec<_>>(),
+            )
+            .field("read_your_writes_window", &self.read_your_writes_window)
             .finish()
     }
 }

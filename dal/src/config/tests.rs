@@ -1285,3 +1285,68 @@ fn several_hosts_and_target_session_attrs() {
     assert_eq!(options(&list), ["pgbouncer"]);
     assert!(list[0].reason.contains("several hosts"), "{list:?}");
 }
+
+#[test]
+fn replicas_from_the_builder_and_environment() {
+    let c = DatabaseConfig::builder("postgres://app@primary/shop")
+        .name("shop")
+        .max_connections(7)
+        .replica(format!("postgres://app:{SECRET}@replica-1/shop"))
+        .replica("postgres://app@replica-2:5433/shop?sslmode=disable")
+        .read_your_writes_window(Duration::from_millis(1500))
+        .build()
+        .unwrap();
+    let r = c.replicas();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].name(), "shop.replica1");
+    assert_eq!(r[0].host(), Some("replica-1"));
+    assert_eq!(r[0].pool().max_connections, 7);
+    assert!(r[0].replicas().is_empty());
+    assert_eq!(r[1].port(), Some(5433));
+    assert_eq!(r[1].tls_mode(), Some(TlsMode::Disable));
+    assert_eq!(c.read_your_writes_window(), Duration::from_millis(1500));
+    assert!(!format!("{c:?}").contains(SECRET));
+    assert!(format!("{c:?}").contains("replica-1"));
+    let again = c.to_builder().build().unwrap();
+    assert_eq!(again.replicas().len(), 2);
+    assert_eq!(again.read_your_writes_window(), Duration::from_millis(1500));
+
+    let e = env_ok(&[
+        ("DAL_DATABASE_URL", "mysql://app@primary/shop"),
+        (
+            "DAL_REPLICA_URLS",
+            "mysql://app@r1/shop  mysql://app@r2/shop",
+        ),
+        ("DAL_READ_YOUR_WRITES_WINDOW", "0"),
+    ]);
+    assert_eq!(e.replicas().len(), 2);
+    assert_eq!(e.replicas()[1].host(), Some("r2"));
+    assert_eq!(e.read_your_writes_window(), Duration::ZERO);
+    assert_eq!(
+        url("postgres://a@b/c").read_your_writes_window(),
+        Duration::from_secs(2)
+    );
+
+    // a replica runs the primary's engine; SQLite has none
+    let list = problems(
+        DatabaseConfig::builder("postgres://app@primary/shop")
+            .replica(format!("mysql://app:{SECRET}@r/shop"))
+            .build(),
+    );
+    assert_eq!(options(&list), ["replica"]);
+    assert!(!list[0].reason.contains(SECRET));
+    let list = problems(
+        DatabaseConfig::builder("sqlite://x.db")
+            .replica("sqlite://y.db")
+            .build(),
+    );
+    assert_eq!(options(&list), ["replica"]);
+    let list = problems(vars(&[
+        ("DAL_DATABASE_URL", "postgres://app@primary/shop"),
+        ("DAL_REPLICA_URLS", "postgres://"),
+    ]));
+    assert!(
+        options(&list).iter().all(|o| *o == "DAL_REPLICA_URLS"),
+        "{list:?}"
+    );
+}
