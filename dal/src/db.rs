@@ -276,15 +276,17 @@ impl Db {
     /// new connection) is retried under the retry policy, inside that same
     /// limit; running out of time waiting for a free connection (pool
     /// exhausted) is not retried.
-    pub(crate) async fn acquire_conn(
-        &self,
+    pub(crate) fn acquire_conn<'a>(
+        &'a self,
         location: &'static Location<'static>,
-        deadline: &Deadline,
-    ) -> Result<Conn> {
+        deadline: &'a Deadline,
+    ) -> impl Future<Output = Result<Conn>> + Send + 'a {
         // anything but a read on the pool may write: this task now reads
-        // its own writes from here
+        // its own writes from here (noted when the checkout is made, which
+        // every caller awaits at once; the checkout's future is returned as
+        // it is, not wrapped in another)
         self.inner.replicas.note_write();
-        self.checkout(location, deadline).await
+        self.checkout(location, deadline)
     }
 
     /// [`Db::acquire_conn`] for a read on the pool (which does not start
@@ -363,31 +365,23 @@ impl Db {
                 .for_read(|r| r.breaker_state() != BreakerState::Open && !r.is_closed()),
             false => None,
         };
-        let r = match replica {
-            Some(replica) => {
-                match replica
-                    .run_fetch_retried(stmt, params, limit, opts, retry, location)
-                    .await
-                {
-                    // the replica could not be reached: the primary answers
-                    Err(e) if unreachable(&e) => {
-                        tracing::debug!(
-                            target: "dal::routing",
-                            replica = replica.config().name(),
-                            error = %e.redacted(),
-                            "a read went to the primary: its replica did not answer"
-                        );
-                        self.run_fetch_retried(stmt, params, limit, opts, retry, location)
-                            .await
-                    }
-                    r => r,
-                }
-            }
-            None => {
-                self.run_fetch_retried(stmt, params, limit, opts, retry, location)
-                    .await
-            }
-        };
+        let on = replica.unwrap_or(self);
+        let mut r = on
+            .run_fetch_retried(stmt, params, limit, opts, retry, location)
+            .await;
+        if let (Some(replica), Err(e)) = (replica, &r)
+            && unreachable(e)
+        {
+            // the replica could not be reached: the primary answers (boxed:
+            // the rare path keeps the call's future small)
+            tracing::debug!(
+                target: "dal::routing",
+                replica = replica.config().name(),
+                error = %e.redacted(),
+                "a read went to the primary: its replica did not answer"
+            );
+            r = Box::pin(self.run_fetch_retried(stmt, params, limit, opts, retry, location)).await;
+        }
         self.telemetry().call_done(opts.deadline.start, &r);
         r
     }
@@ -406,12 +400,10 @@ impl Db {
         let mut previous: Option<Error> = None;
         opts.ctx.attempt = 1;
         loop {
-            let checkout = if stmt.is_read {
-                self.checkout(location, &opts.deadline).await
-            } else {
-                self.acquire_conn(location, &opts.deadline).await
-            };
-            let mut conn = match checkout {
+            if !stmt.is_read {
+                self.inner.replicas.note_write();
+            }
+            let mut conn = match self.checkout(location, &opts.deadline).await {
                 Ok(conn) => conn,
                 Err(e @ Error::CircuitOpen { .. }) => return Err(previous.unwrap_or(e)),
                 Err(e) => return Err(e),
