@@ -33,6 +33,23 @@ struct Item {
     qty: i32,
 }
 
+/// `url` with its password masked.
+fn shown(url: &str) -> String {
+    DatabaseConfig::from_url(url)
+        .map(|c| c.redacted_url())
+        .unwrap_or_else(|_| "<invalid url>".into())
+}
+
+/// A test's servers are missing: a failure under `DAL_TEST_REQUIRE_SERVERS=1`
+/// (CI), otherwise a skip that says why.
+fn skipped<T>(what: &str, needs: &str) -> Option<T> {
+    if dal::testing::servers_required() {
+        panic!("{what} is required (DAL_TEST_REQUIRE_SERVERS=1): the test needs {needs}");
+    }
+    eprintln!("SKIPPED: the test needs {needs}");
+    None
+}
+
 /// `url` with its database replaced by `database`.
 fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
@@ -83,18 +100,13 @@ impl Pooled {
             Ok::<(), Error>(())
         };
         if let Err(e) = probe.await {
-            let shown = DatabaseConfig::from_url(&pgbouncer)
-                .map(|c| c.redacted_url())
-                .unwrap_or_else(|_| "<invalid url>".into());
-            if dal::testing::servers_required() {
-                panic!(
-                    "pgbouncer is required (DAL_TEST_REQUIRE_SERVERS=1) but {shown} did not answer: {e}"
-                );
-            }
-            eprintln!(
-                "SKIPPED: pgbouncer tests need pgbouncer at {shown}, which did not answer: {e}"
+            return skipped(
+                "pgbouncer",
+                &format!(
+                    "pgbouncer at {}, which did not answer: {e}",
+                    shown(&pgbouncer)
+                ),
             );
-            return None;
         }
         let admin = Db::connect_url(&server)
             .await
@@ -425,16 +437,10 @@ async fn primary_and_replica() -> Option<(String, String)> {
         Ok(false) => "it answers but is not a standby".to_string(),
         Err(e) => format!("it did not answer: {e}"),
     };
-    let shown = DatabaseConfig::from_url(&replica)
-        .map(|c| c.redacted_url())
-        .unwrap_or_else(|_| "<invalid url>".into());
-    if dal::testing::servers_required() {
-        panic!(
-            "a PostgreSQL replica is required (DAL_TEST_REQUIRE_SERVERS=1) at {shown}, but {why}"
-        );
-    }
-    eprintln!("SKIPPED: replica tests need a PostgreSQL standby at {shown}, but {why}");
-    None
+    skipped(
+        "a PostgreSQL replica",
+        &format!("a PostgreSQL standby at {}, but {why}", shown(&replica)),
+    )
 }
 
 /// `host:port` of a PostgreSQL URL.
@@ -660,11 +666,7 @@ impl Pair {
         let Some(bin) = pg_bin() else {
             let why = "the PostgreSQL server programs (initdb, pg_ctl) were not found under \
                        /usr/lib/postgresql/*/bin (set DAL_TEST_PG_BIN)";
-            if dal::testing::servers_required() {
-                panic!("the failover test is required (DAL_TEST_REQUIRE_SERVERS=1) but {why}");
-            }
-            eprintln!("SKIPPED: the failover test needs {why}");
-            return None;
+            return skipped("the failover test's servers", why);
         };
         // PostgreSQL refuses to run as root: then the servers run as postgres
         let as_postgres = std::process::Command::new("id")
