@@ -359,10 +359,10 @@ impl Db {
         // a read that locks rows, or one the caller will not have re-run
         // (it may have side effects), stays on the primary
         let replica = match stmt.replica_safe && retry {
-            true => self
-                .inner
-                .replicas
-                .for_read(|r| r.breaker_state() != BreakerState::Open && !r.is_closed()),
+            true => self.inner.replicas.for_read(
+                |r| r.breaker_state() != BreakerState::Open && !r.is_closed(),
+                |r| r.pool_status().in_use,
+            ),
             false => None,
         };
         let on = replica.unwrap_or(self);

@@ -67,16 +67,30 @@ impl<T> Replicas<T> {
 
     /// The replica for the calling task's next read: `None` when there is
     /// none, when the task wrote within the window, or when no replica is
-    /// `usable`. Replicas take reads in turn.
-    pub(crate) fn for_read(&self, usable: impl Fn(&T) -> bool) -> Option<&T> {
+    /// `usable`. The least loaded usable replica takes it (`load`: its
+    /// connections in use); among equally loaded ones, each in turn.
+    pub(crate) fn for_read(
+        &self,
+        usable: impl Fn(&T) -> bool,
+        load: impl Fn(&T) -> usize,
+    ) -> Option<&T> {
         if self.nodes.is_empty() || self.wrote_recently() {
             return None;
         }
         let n = self.nodes.len();
         let first = self.next.fetch_add(1, Ordering::Relaxed);
-        (0..n)
-            .map(|k| &self.nodes[(first + k) % n])
-            .find(|node| usable(node))
+        let mut best: Option<(&T, usize)> = None;
+        for k in 0..n {
+            let node = &self.nodes[(first + k) % n];
+            if !usable(node) {
+                continue;
+            }
+            let l = load(node);
+            if best.is_none_or(|(_, b)| l < b) {
+                best = Some((node, l));
+            }
+        }
+        best.map(|(node, _)| node)
     }
 }
 
@@ -87,32 +101,44 @@ mod tests {
     #[tokio::test]
     async fn reads_go_round_to_usable_replicas_unless_the_task_wrote() {
         let r = Replicas::new(vec![1, 2, 3], Duration::from_millis(200));
-        let picks: Vec<i32> = (0..6).map(|_| *r.for_read(|_| true).unwrap()).collect();
+        let even = |_: &i32| 0;
+        let picks: Vec<i32> = (0..6)
+            .map(|_| *r.for_read(|_| true, even).unwrap())
+            .collect();
         assert_eq!(picks, [1, 2, 3, 1, 2, 3]);
         // an unusable replica is skipped
-        let picks: Vec<i32> = (0..4).map(|_| *r.for_read(|n| *n != 2).unwrap()).collect();
+        let picks: Vec<i32> = (0..4)
+            .map(|_| *r.for_read(|n| *n != 2, even).unwrap())
+            .collect();
         assert!(!picks.contains(&2), "{picks:?}");
-        assert!(r.for_read(|_| false).is_none());
+        assert!(r.for_read(|_| false, even).is_none());
+        // the least loaded takes the read; equally loaded ones take turns
+        let load = |n: &i32| if *n == 1 { 5 } else { 2 };
+        let picks: Vec<i32> = (0..4)
+            .map(|_| *r.for_read(|_| true, load).unwrap())
+            .collect();
+        assert!(!picks.contains(&1), "{picks:?}");
+        assert!(picks.contains(&2) && picks.contains(&3), "{picks:?}");
 
         // this task wrote: its reads stay on the primary for the window
         r.note_write();
-        assert!(r.for_read(|_| true).is_none());
+        assert!(r.for_read(|_| true, even).is_none());
         // another task did not write
         let r = std::sync::Arc::new(r);
         let r2 = r.clone();
-        let elsewhere = tokio::spawn(async move { r2.for_read(|_| true).copied() })
+        let elsewhere = tokio::spawn(async move { r2.for_read(|_| true, |_| 0).copied() })
             .await
             .unwrap();
         assert!(elsewhere.is_some());
         tokio::time::sleep(Duration::from_millis(250)).await;
-        assert!(r.for_read(|_| true).is_some());
+        assert!(r.for_read(|_| true, even).is_some());
 
         // no replicas, or a zero window
         let none: Replicas<i32> = Replicas::new(Vec::new(), Duration::from_secs(1));
         none.note_write();
-        assert!(none.for_read(|_| true).is_none());
+        assert!(none.for_read(|_| true, |_| 0).is_none());
         let zero = Replicas::new(vec![7], Duration::ZERO);
         zero.note_write();
-        assert_eq!(zero.for_read(|_| true), Some(&7));
+        assert_eq!(zero.for_read(|_| true, |_| 0), Some(&7));
     }
 }

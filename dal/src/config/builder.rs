@@ -674,8 +674,10 @@ impl DatabaseConfigBuilder {
     /// a server of the same engine that replicates this one, reached with
     /// every other option of this configuration. Reads that run on the pool
     /// (`fetch_*`, entity `get`/`find`/`count`, eager loads, outside a
-    /// transaction) go to the replicas in turn, skipping one whose circuit
-    /// is open; writes, transactions and everything else go to the primary.
+    /// transaction) go to the replica with the fewest connections in use
+    /// (in turn among equals), skipping one whose circuit is open; writes,
+    /// transactions, reads that lock rows and everything else go to the
+    /// primary.
     /// A read that cannot reach its replica (connection refused or lost, no
     /// connection in time, circuit open) runs on the primary instead. A task
     /// that wrote reads from the primary for the
