@@ -35,7 +35,7 @@ pub(crate) struct Statement {
     pub is_insert: bool,
     /// Cached statements may be prepared and kept on the server.
     pub cached: bool,
-    /// Only reads data (see [`is_read_only`]): safe to run again after a
+    /// Only reads data (see [`Access::read`]): safe to run again after a
     /// transient failure.
     pub is_read: bool,
     /// A read a replica can serve: it reads only and locks no rows (`FOR
@@ -54,10 +54,11 @@ impl Statement {
             let head = head.get(..7).unwrap_or(head).to_ascii_uppercase();
             head.starts_with("INSERT") || head.starts_with("REPLACE")
         };
-        let is_read = is_read_only(&sql, dialect);
+        // one pass of the lexer, once per statement text (statements are cached)
+        let access = access(&sql, dialect);
         Statement {
-            replica_safe: is_read && !locks_rows(&sql, dialect),
-            is_read,
+            replica_safe: access.read && !access.locks,
+            is_read: access.read,
             sql: Arc::from(sql),
             param_count,
             is_insert,
@@ -119,50 +120,67 @@ impl Statement {
     }
 }
 
-/// Whether `sql` (in `dialect`'s own syntax) only reads: it starts with
-/// `SELECT` (without `INTO`), `SHOW`, `VALUES`, `TABLE`, `DESCRIBE`/`DESC` or
-/// `EXPLAIN` without `ANALYZE`, or is a `WITH` query none of whose words is
-/// `INSERT`, `UPDATE`, `DELETE`, `MERGE` or `INTO`. Functions called by a
-/// `SELECT` are not looked into (a `SELECT` calling a function that writes is
-/// treated as a read: opt out of retries per call for those).
-pub(crate) fn is_read_only(sql: &str, dialect: Dialect) -> bool {
-    use dal_schema::sql::lexer::{TokenKind, tokenize_native};
-    let Ok(tokens) = tokenize_native(sql, dialect) else {
-        return false;
-    };
-    let mut words = tokens
-        .iter()
-        .filter(|t| t.kind == TokenKind::Word)
-        .map(|t| t.text(sql).to_ascii_uppercase());
-    let Some(first) = words.next() else {
-        return false;
-    };
-    let writes = |w: &str| matches!(w, "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "INTO");
-    match first.as_str() {
-        "SELECT" | "WITH" => !words.any(|w| writes(&w)),
-        "SHOW" | "VALUES" | "TABLE" | "DESCRIBE" | "DESC" => true,
-        "EXPLAIN" => !words.any(|w| w == "ANALYZE" || w == "ANALYSE"),
-        _ => false,
-    }
+/// What a statement does with the data, read from one pass of the lexer:
+/// whether it only reads, and whether it locks the rows it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Access {
+    /// It only reads: it starts with `SELECT` (without `INTO`), `SHOW`,
+    /// `VALUES`, `TABLE`, `DESCRIBE`/`DESC` or `EXPLAIN` without `ANALYZE`,
+    /// or is a `WITH` query none of whose words is `INSERT`, `UPDATE`,
+    /// `DELETE`, `MERGE` or `INTO`. Functions called by a `SELECT` are not
+    /// looked into (a `SELECT` calling a function that writes is treated as
+    /// a read: opt out of retries per call for those).
+    pub(crate) read: bool,
+    /// It takes row locks: `FOR UPDATE`, `FOR NO KEY UPDATE`, `FOR SHARE`,
+    /// `FOR KEY SHARE`, or MySQL's `LOCK IN SHARE MODE` (words outside
+    /// literals, comments and quoted names).
+    pub(crate) locks: bool,
 }
 
-/// Whether a read takes row locks: `FOR UPDATE`, `FOR NO KEY UPDATE`,
-/// `FOR SHARE`, `FOR KEY SHARE`, or MySQL's `LOCK IN SHARE MODE` (words
-/// outside literals, comments and quoted names).
-pub(crate) fn locks_rows(sql: &str, dialect: Dialect) -> bool {
+/// `sql`'s [`Access`] (in `dialect`'s own syntax); unlexable text neither
+/// reads only nor is safe from locks.
+pub(crate) fn access(sql: &str, dialect: Dialect) -> Access {
     use dal_schema::sql::lexer::{TokenKind, tokenize_native};
     let Ok(tokens) = tokenize_native(sql, dialect) else {
-        return true;
+        return Access {
+            read: false,
+            locks: true,
+        };
     };
     let words: Vec<String> = tokens
         .iter()
         .filter(|t| t.kind == TokenKind::Word)
         .map(|t| t.text(sql).to_ascii_uppercase())
         .collect();
-    words.windows(2).any(|w| {
+    let writes = |w: &String| {
+        matches!(
+            w.as_str(),
+            "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "INTO"
+        )
+    };
+    let read = match words.first().map(String::as_str) {
+        Some("SELECT" | "WITH") => !words[1..].iter().any(writes),
+        Some("SHOW" | "VALUES" | "TABLE" | "DESCRIBE" | "DESC") => true,
+        Some("EXPLAIN") => !words[1..].iter().any(|w| w == "ANALYZE" || w == "ANALYSE"),
+        _ => false,
+    };
+    let locks = words.windows(2).any(|w| {
         (w[0] == "FOR" && matches!(w[1].as_str(), "UPDATE" | "SHARE" | "NO" | "KEY"))
             || (w[0] == "LOCK" && w[1] == "IN")
-    })
+    });
+    Access { read, locks }
+}
+
+/// [`Access::read`] of `sql`.
+#[cfg(test)]
+pub(crate) fn is_read_only(sql: &str, dialect: Dialect) -> bool {
+    access(sql, dialect).read
+}
+
+/// [`Access::locks`] of `sql`.
+#[cfg(test)]
+pub(crate) fn locks_rows(sql: &str, dialect: Dialect) -> bool {
+    access(sql, dialect).locks
 }
 
 /// `sql` with string, number and dollar-quoted literals replaced by `?`, so

@@ -795,59 +795,45 @@ impl DatabaseConfigBuilder {
         }
         let mut replicas = Vec::new();
         for raw in replica_urls {
-            let option = naming.name(Opt::Replicas);
-            match connection_url::parse(raw.expose(), &option) {
-                Ok(mut r) => {
-                    match target.as_ref().map(|t| t.dialect) {
-                        Some(Dialect::Sqlite) => check.push(
-                            Opt::Replicas,
-                            "does not apply to SQLite (one file, no replication)".to_string(),
-                        ),
-                        Some(d) if d != r.dialect => check.push(
-                            Opt::Replicas,
-                            format!(
-                                "is a {:?} URL, but the primary is {d:?}: a replica runs the \
-                                 primary's engine",
-                                r.dialect
-                            ),
-                        ),
-                        _ => {}
-                    }
-                    let tls = resolve_tls(&mut check, &mut r, tls_mode, tls_root_cert.clone());
-                    replicas.push(super::OtherServer {
-                        url: r,
-                        tls_mode: tls,
-                        raw,
-                    });
-                }
-                Err(problems) => check.problems.extend(problems),
+            let Some(r) = other_server(&mut check, Opt::Replicas, raw, tls_mode, &tls_root_cert)
+            else {
+                continue;
+            };
+            match target.as_ref().map(|t| t.dialect) {
+                Some(Dialect::Sqlite) => check.push(
+                    Opt::Replicas,
+                    "does not apply to SQLite (one file, no replication)".to_string(),
+                ),
+                Some(d) if d != r.url.dialect => check.push(
+                    Opt::Replicas,
+                    format!(
+                        "is a {:?} URL, but the primary is {d:?}: a replica runs the \
+                         primary's engine",
+                        r.url.dialect
+                    ),
+                ),
+                _ => {}
             }
+            replicas.push(r);
         }
         let mut direct = None;
-        if let Some(raw) = direct_url {
-            let option = naming.name(Opt::DirectUrl);
-            match connection_url::parse(raw.expose(), &option) {
-                Ok(mut d) if d.dialect == Dialect::Postgres => {
-                    if d.pgbouncer == Some(true) {
-                        check.push(
-                            Opt::DirectUrl,
-                            "says pgbouncer=true: it must reach the server directly".to_string(),
-                        );
-                    }
-                    let tls = resolve_tls(&mut check, &mut d, tls_mode, tls_root_cert);
-                    d.pgbouncer = Some(false);
-                    direct = Some(Box::new(super::OtherServer {
-                        url: d,
-                        tls_mode: tls,
-                        raw: raw.clone(),
-                    }));
-                }
-                Ok(_) => check.push(
+        if let Some(raw) = direct_url
+            && let Some(mut d) =
+                other_server(&mut check, Opt::DirectUrl, raw, tls_mode, &tls_root_cert)
+        {
+            if d.url.dialect != Dialect::Postgres {
+                check.push(
                     Opt::DirectUrl,
                     "must be a PostgreSQL URL (it bypasses pgbouncer)".to_string(),
-                ),
-                Err(problems) => check.problems.extend(problems),
+                );
+            } else if d.url.pgbouncer == Some(true) {
+                check.push(
+                    Opt::DirectUrl,
+                    "says pgbouncer=true: it must reach the server directly".to_string(),
+                );
             }
+            d.url.pgbouncer = Some(false);
+            direct = Some(Box::new(d));
         }
 
         if !check.problems.is_empty() {
@@ -966,6 +952,29 @@ fn check_session_attrs(check: &mut Check<'_>, target: &ConnectionUrl) {
                     ),
                 );
             }
+        }
+    }
+}
+
+/// Another server reached with this configuration's options (a replica,
+/// the direct URL): its URL parsed, with problems reported under `opt`, and
+/// its TLS mode resolved; `None` when the URL does not parse.
+fn other_server(
+    check: &mut Check<'_>,
+    opt: Opt,
+    raw: Secret,
+    tls_mode: Option<TlsMode>,
+    tls_root_cert: &Option<String>,
+) -> Option<super::OtherServer> {
+    let option = check.naming.name(opt);
+    match connection_url::parse(raw.expose(), &option) {
+        Ok(mut url) => {
+            let tls_mode = resolve_tls(check, &mut url, tls_mode, tls_root_cert.clone());
+            Some(super::OtherServer { url, tls_mode, raw })
+        }
+        Err(problems) => {
+            check.problems.extend(problems);
+            None
         }
     }
 }

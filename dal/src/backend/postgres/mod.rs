@@ -121,14 +121,25 @@ fn cancel_sql(id: u64, terminate: bool) -> String {
 }
 
 impl PgManager {
+    /// The TLS set-up, or the configuration error that stops every connection.
+    fn tls(&self) -> Result<tls::MakeRustls> {
+        self.tls
+            .clone()
+            .map_err(|(option, reason)| Error::config(option, reason))
+    }
+
+    /// Whether a connection that met a read-only server is closed, so that
+    /// the next one settles on a host `target_session_attrs` accepts: when
+    /// the URL names several hosts (a stale role after a failover).
+    pub(crate) fn reroutes(&self) -> bool {
+        self.several_hosts
+    }
+
     /// Open a session; its connection task runs on the runtime until the
     /// client is dropped or the server ends the session.
     async fn open(&self) -> Result<Client> {
         check_root_cert(self.tls_root_cert.as_deref()).await?;
-        let tls = match &self.tls {
-            Ok(tls) => tls.clone(),
-            Err((option, reason)) => return Err(Error::config(option, reason.clone())),
-        };
+        let tls = self.tls()?;
         let (client, mut connection) = self.config.connect(tls).await.map_err(map_err)?;
         tokio::spawn(async move {
             // the server's notices (`NOTICE: table .. does not exist,
@@ -164,15 +175,6 @@ impl PgManager {
             Box::pin(async move { c.batch_execute(&sql).await.map_err(map_err) })
         })
         .await
-    }
-}
-
-impl PgManager {
-    /// Whether a connection that met a read-only server is closed, so that
-    /// the next one settles on a host `target_session_attrs` accepts: when
-    /// the URL names several hosts (a stale role after a failover).
-    pub(crate) fn reroutes(&self) -> bool {
-        self.several_hosts
     }
 }
 
@@ -256,10 +258,7 @@ impl Cancel for PgManager {
             PgSession::Pid(id) => return self.control(cancel_sql(*id, terminate)).await,
             PgSession::Token(token) => token,
         };
-        let tls = match &self.tls {
-            Ok(tls) => tls.clone(),
-            Err((option, reason)) => return Err(Error::config(option, reason.clone())),
-        };
+        let tls = self.tls()?;
         let send = async {
             if self.pooled {
                 // one host (checked when the configuration was built)
