@@ -52,7 +52,7 @@ pub(crate) use decode::MyVal;
 #[cfg(feature = "postgres")]
 pub(crate) use decode::PgVal;
 pub use decode::{Decode, ValueRef};
-pub(crate) use decode::{Family, RawValue, ValueInner, mismatch};
+pub(crate) use decode::{Family, Quick, RawValue, ValueInner, mismatch};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use decode::{decimal_to_f64, decimal_to_i64, decimal_to_i128};
 pub(crate) use scalar::{ScalarRef, SqliteArg};

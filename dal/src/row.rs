@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::codec::{Decode, ScalarRef, ValueInner, ValueRef};
+use crate::codec::{Decode, Quick, ScalarRef, ValueInner, ValueRef};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
@@ -293,17 +293,43 @@ impl<'r> Row<'r> {
     }
 
     /// Whether column `name` (looked for at position `hint`) is NULL, when
-    /// the row can tell without decoding (MySQL); `None` otherwise, for the
-    /// ordinary read. Used by [`Decode`]'s owned reads.
+    /// the row can tell without decoding (the servers' rows); `None`
+    /// otherwise, for the ordinary read. Used by [`Decode`]'s owned reads.
     #[doc(hidden)]
     pub fn null_at(&self, hint: usize, name: &str) -> Option<bool> {
-        // only MySQL's rows tell, and only they pay for the column check
-        #[cfg(not(feature = "mysql"))]
-        let _ = (hint, name);
         match &self.inner {
             #[cfg(feature = "mysql")]
             RowInner::MySql(r) if self.positional || r.raw_column_name(hint) == Some(name) => {
                 r.raw_is_null(hint)
+            }
+            _ => self.quick(hint, name).map(|q| q.is_null()),
+        }
+    }
+
+    /// Column `name` (at position `hint`, which must hold it) of a server
+    /// row, for the fast reads of owned rows (`Decode::__take`); `None` for
+    /// SQLite's rows and for a column found elsewhere, which take the
+    /// ordinary read.
+    #[inline]
+    pub(crate) fn quick(&self, hint: usize, name: &str) -> Option<Quick<'_>> {
+        // only the servers' rows have fast reads, and only they pay for the
+        // column check
+        #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+        let _ = (hint, name);
+        match &self.inner {
+            #[cfg(feature = "postgres")]
+            RowInner::Pg(r) if self.positional || r.raw_column_name(hint) == Some(name) => {
+                match r.raw_value(hint) {
+                    Ok(ValueInner::Pg(v)) => Some(Quick::Pg(v)),
+                    _ => None,
+                }
+            }
+            #[cfg(feature = "mysql")]
+            RowInner::MySql(r) if self.positional || r.raw_column_name(hint) == Some(name) => {
+                Some(Quick::My(crate::codec::MyVal {
+                    value: r.as_ref(hint)?,
+                    column: r.columns_ref().get(hint)?,
+                }))
             }
             _ => None,
         }

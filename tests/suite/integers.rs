@@ -619,6 +619,105 @@ pub async fn int_comparisons_widen_and_check(t: &TestDb) {
     }
 }
 
+/// `i_wide`, read back through entities with narrower fields (`Narrow`,
+/// `NoNull`): the owned-row decoders' fast paths give the same values and the
+/// same errors, naming the column, as the ordinary reads.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[dal(table = "i_wide")]
+pub struct Wide {
+    pub id: i64,
+    pub n: i64,
+    pub m: Option<i64>,
+    pub f: f64,
+    pub flag: Option<bool>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// `i_wide` with an `i16`, an `f32` and a zone-less timestamp.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[dal(table = "i_wide")]
+pub struct Narrow {
+    pub id: i64,
+    pub n: i16,
+    pub m: Option<i64>,
+    pub f: f32,
+    pub flag: Option<bool>,
+    pub at: chrono::NaiveDateTime,
+}
+
+/// `i_wide` with no `Option`.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[dal(table = "i_wide")]
+pub struct NoNull {
+    pub id: i64,
+    pub n: i64,
+    pub m: i64,
+    pub f: f64,
+    pub flag: bool,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn int_narrow_fields_decode_or_name_the_column(t: &TestDb) {
+    let db = &t.db;
+    Wide::ensure_schema(db).await.unwrap();
+    let at = chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).unwrap();
+    let mut big = Wide {
+        id: 0,
+        n: 70_000,
+        m: None,
+        f: 1.5,
+        flag: None,
+        at,
+    };
+    let mut small = Wide {
+        n: -7,
+        m: Some(i64::MIN),
+        f: -0.25,
+        flag: Some(true),
+        ..big.clone()
+    };
+    big.save(db).await.unwrap();
+    small.save(db).await.unwrap();
+    assert_eq!(Wide::get(db, big.id).await.unwrap().unwrap(), big);
+    assert_eq!(Wide::get(db, small.id).await.unwrap().unwrap(), small);
+
+    // in range: the same values in the narrower types
+    let narrow = Narrow::get(db, small.id).await.unwrap().unwrap();
+    assert_eq!(
+        narrow,
+        Narrow {
+            id: small.id,
+            n: -7,
+            m: Some(i64::MIN),
+            f: -0.25,
+            flag: Some(true),
+            at: at.naive_utc(),
+        }
+    );
+    let all = NoNull::find()
+        .filter(NoNull::ID.eq(small.id))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].flag);
+    assert_eq!(all[0].at, at);
+
+    // out of range: an error naming the column and the range, never a wrap
+    match Narrow::get(db, big.id).await {
+        Err(Error::Decode { column, reason }) => {
+            assert_eq!(column, "n");
+            assert!(reason.contains("70000 is out of range for i16"), "{reason}");
+        }
+        other => panic!("expected a decode error for n, got {other:?}"),
+    }
+    // NULL in a field that is no Option: an error naming the column
+    match NoNull::find().filter(NoNull::ID.eq(big.id)).all(db).await {
+        Err(Error::Decode { column, .. }) => assert_eq!(column, "m"),
+        other => panic!("expected a decode error for m, got {other:?}"),
+    }
+}
+
 macro_rules! integer_tests {
     ($setup:path) => {
         backend_tests!($setup;
@@ -627,6 +726,7 @@ macro_rules! integer_tests {
             integers::int_u64_queries_and_parameters,
             integers::int_unsigned_ddl_applies,
             integers::int_comparisons_widen_and_check,
+            integers::int_narrow_fields_decode_or_name_the_column,
         );
     };
 }

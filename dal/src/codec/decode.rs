@@ -128,6 +128,93 @@ pub(crate) trait RawValue<'r> {
     fn decimal(&self) -> Result<Decimal> {
         mismatch(&self.type_name(), "Decimal")
     }
+
+    // The fast readers of owned rows (`Decode::__take`). Each answers only
+    // for the one shape of value (the driver's variant, or the type OID and
+    // width) that the ordinary read through `Decode::decode` turns into the
+    // same result whatever the column's family; `None` (NULL included)
+    // sends the read the ordinary way, which also words every error.
+
+    /// An integer value.
+    fn quick_int(&self) -> Option<i128> {
+        None
+    }
+    /// A floating-point value.
+    fn quick_float(&self) -> Option<f64> {
+        None
+    }
+    /// A boolean value.
+    fn quick_bool(&self) -> Option<bool> {
+        None
+    }
+    /// A timestamp value (UTC wall clock for a zoned one).
+    fn quick_timestamp(&self) -> Option<Result<NaiveDateTime>> {
+        None
+    }
+    /// A text value.
+    fn quick_text(&self) -> Option<Result<&'r str>> {
+        None
+    }
+}
+
+/// A server row's column value, for the owned-row fast paths of
+/// [`Decode::__take`] (see the `quick_*` readers of [`RawValue`]).
+#[derive(Clone, Copy)]
+pub(crate) enum Quick<'r> {
+    #[cfg(feature = "postgres")]
+    Pg(PgVal<'r>),
+    #[cfg(feature = "mysql")]
+    My(MyVal<'r>),
+    /// No server built in: no value.
+    #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+    #[allow(dead_code)] // never built
+    Never(std::marker::PhantomData<&'r ()>, std::convert::Infallible),
+}
+
+/// Run `$e` with `$v` bound to whichever value the [`Quick`] `$q` holds.
+macro_rules! each_quick {
+    ($q:expr, $v:ident => $e:expr) => {
+        match $q {
+            #[cfg(feature = "postgres")]
+            Quick::Pg($v) => $e,
+            #[cfg(feature = "mysql")]
+            Quick::My($v) => $e,
+            #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+            Quick::Never(_, never) => match never {},
+        }
+    };
+}
+
+impl<'r> Quick<'r> {
+    pub(crate) fn is_null(self) -> bool {
+        each_quick!(self, v => v.is_null())
+    }
+    fn int(self) -> Option<i128> {
+        each_quick!(self, v => v.quick_int())
+    }
+    fn float(self) -> Option<f64> {
+        each_quick!(self, v => v.quick_float())
+    }
+    fn bool(self) -> Option<bool> {
+        each_quick!(self, v => v.quick_bool())
+    }
+    fn timestamp(self) -> Option<Result<NaiveDateTime>> {
+        each_quick!(self, v => v.quick_timestamp())
+    }
+    fn text(self) -> Option<Result<&'r str>> {
+        each_quick!(self, v => v.quick_text())
+    }
+}
+
+/// Name column `name` in a decode error raised without one.
+fn in_column(e: Error, name: &str) -> Error {
+    match e {
+        Error::Decode { reason, .. } => Error::Decode {
+            column: name.to_string(),
+            reason,
+        },
+        other => other,
+    }
 }
 
 /// The error for a value of type `type_name` read as `want`.
@@ -306,15 +393,50 @@ macro_rules! decode_int {
         impl Decode for $t {
             fn decode(value: ValueRef<'_>) -> Result<Self> {
                 if value.is_null() { return value.null_error(stringify!($t)); }
-                let v = value.i128()?;
-                <$t>::try_from(v).map_err(|_| Error::decode("", format!(
-                    "{v} is out of range for {} ({}..={})",
-                    stringify!($t), <$t>::MIN, <$t>::MAX,
-                )))
+                int_in_range(value.i128()?)
+            }
+
+            #[inline]
+            fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+                match row.quick(hint, name).and_then(Quick::int) {
+                    Some(v) => int_in_range(v).map_err(|e| in_column(e, name)),
+                    None => row.get_hinted(hint, name),
+                }
             }
         }
     )*};
 }
+
+/// `v` as the integer type `T`, or an error naming `T`'s range.
+fn int_in_range<T: TryFrom<i128> + std::fmt::Display + Bounded>(v: i128) -> Result<T> {
+    T::try_from(v).map_err(|_| {
+        Error::decode(
+            "",
+            format!(
+                "{v} is out of range for {} ({}..={})",
+                std::any::type_name::<T>(),
+                T::MIN,
+                T::MAX,
+            ),
+        )
+    })
+}
+
+/// The range of an integer type, for [`int_in_range`]'s message.
+trait Bounded: Sized {
+    const MIN: Self;
+    const MAX: Self;
+}
+
+macro_rules! bounded {
+    ($($t:ty),*) => {$(
+        impl Bounded for $t {
+            const MIN: Self = <$t>::MIN;
+            const MAX: Self = <$t>::MAX;
+        }
+    )*};
+}
+bounded!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 decode_int!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Decode for bool {
@@ -333,6 +455,14 @@ impl Decode for bool {
             _ => value.mismatch("bool"),
         }
     }
+
+    #[inline]
+    fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+        match row.quick(hint, name).and_then(Quick::bool) {
+            Some(b) => Ok(b),
+            None => row.get_hinted(hint, name),
+        }
+    }
 }
 
 impl Decode for f64 {
@@ -341,6 +471,14 @@ impl Decode for f64 {
             return value.null_error("f64");
         }
         value.f64()
+    }
+
+    #[inline]
+    fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+        match row.quick(hint, name).and_then(Quick::float) {
+            Some(f) => Ok(f),
+            None => row.get_hinted(hint, name),
+        }
     }
 }
 
@@ -351,12 +489,23 @@ impl Decode for f32 {
         }
         value.f64().map(|f| f as f32)
     }
+
+    #[inline]
+    fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+        match row.quick(hint, name).and_then(Quick::float) {
+            Some(f) => Ok(f as f32),
+            None => row.get_hinted(hint, name),
+        }
+    }
 }
 
 impl Decode for String {
     fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
-        match row.take_text(hint, name) {
-            Some(text) => text,
+        if let Some(text) = row.take_text(hint, name) {
+            return text;
+        }
+        match row.quick(hint, name).and_then(Quick::text) {
+            Some(text) => text.map(str::to_string).map_err(|e| in_column(e, name)),
             None => row.get_hinted(hint, name),
         }
     }
@@ -546,6 +695,14 @@ impl Decode for NaiveDateTime {
             _ => value.mismatch("NaiveDateTime"),
         }
     }
+
+    #[inline]
+    fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+        match row.quick(hint, name).and_then(Quick::timestamp) {
+            Some(t) => t.map_err(|e| in_column(e, name)),
+            None => row.get_hinted(hint, name),
+        }
+    }
 }
 
 impl Decode for DateTime<Utc> {
@@ -555,6 +712,14 @@ impl Decode for DateTime<Utc> {
             (Family::TimestampTz, v) => each_value!(v, v => v.timestamp_tz()),
             // a zone-less timestamp is taken to be UTC (that is how dal writes them)
             _ => NaiveDateTime::decode(value).map(|n| n.and_utc()),
+        }
+    }
+
+    #[inline]
+    fn __take(row: &mut crate::row::Row<'static>, hint: usize, name: &str) -> Result<Self> {
+        match row.quick(hint, name).and_then(Quick::timestamp) {
+            Some(t) => t.map(|n| n.and_utc()).map_err(|e| in_column(e, name)),
+            None => row.get_hinted(hint, name),
         }
     }
 }

@@ -432,6 +432,42 @@ impl<'r> RawValue<'r> for MyVal<'r> {
             _ => mismatch(&self.type_name(), "Decimal"),
         }
     }
+
+    fn quick_int(&self) -> Option<i128> {
+        match *self.value {
+            MyValue::Int(i) => Some(i.into()),
+            MyValue::UInt(u) => Some(u.into()),
+            _ => None,
+        }
+    }
+
+    fn quick_float(&self) -> Option<f64> {
+        match *self.value {
+            MyValue::Double(d) => Some(d),
+            MyValue::Float(f) => Some(f.into()),
+            _ => None,
+        }
+    }
+
+    fn quick_bool(&self) -> Option<bool> {
+        match *self.value {
+            MyValue::Int(i) if matches!(column_family(self.column), Family::Bool | Family::Int) => {
+                Some(i != 0)
+            }
+            _ => None,
+        }
+    }
+
+    fn quick_timestamp(&self) -> Option<Result<NaiveDateTime>> {
+        match *self.value {
+            MyValue::Date(..)
+                if matches!(column_family(self.column), Family::Timestamp | Family::Date) =>
+            {
+                Some(self.date_time())
+            }
+            _ => None,
+        }
+    }
 }
 
 impl crate::row::RawRow for mysql_async::Row {

@@ -436,6 +436,42 @@ impl<'r> RawValue<'r> for PgVal<'r> {
     fn decimal(&self) -> Result<Decimal> {
         self.numeric()
     }
+
+    fn quick_int(&self) -> Option<i128> {
+        let raw = self.raw?;
+        match self.oid {
+            pg_oid::INT8 => Some(i64::from_be_bytes(raw.try_into().ok()?).into()),
+            pg_oid::INT4 => Some(i32::from_be_bytes(raw.try_into().ok()?).into()),
+            pg_oid::INT2 => Some(i16::from_be_bytes(raw.try_into().ok()?).into()),
+            _ => None,
+        }
+    }
+
+    fn quick_float(&self) -> Option<f64> {
+        let raw = self.raw?;
+        match self.oid {
+            pg_oid::FLOAT8 => Some(f64::from_be_bytes(raw.try_into().ok()?)),
+            pg_oid::FLOAT4 => Some(f32::from_be_bytes(raw.try_into().ok()?).into()),
+            _ => None,
+        }
+    }
+
+    fn quick_bool(&self) -> Option<bool> {
+        match (self.oid, self.raw?) {
+            (pg_oid::BOOL, [b]) => Some(*b != 0),
+            _ => None,
+        }
+    }
+
+    fn quick_timestamp(&self) -> Option<Result<NaiveDateTime>> {
+        self.raw?;
+        matches!(self.oid, pg_oid::TIMESTAMP | pg_oid::TIMESTAMPTZ).then(|| self.timestamp_of())
+    }
+
+    fn quick_text(&self) -> Option<Result<&'r str>> {
+        self.raw?;
+        (pg_family(self.oid) == Family::Text).then(|| self.text())
+    }
 }
 
 impl crate::row::RawRow for tokio_postgres::Row {
