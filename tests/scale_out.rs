@@ -1038,3 +1038,106 @@ async fn replicas_take_reads_and_a_task_reads_its_own_writes() {
         d.close();
     }
 }
+
+/// A replica further behind than `max_replica_lag` is left out (its reads
+/// go to the primary) and rejoins once it has caught up; its lag is shown
+/// by `Db::replica_lag`. The primary keeps writing so that CI's replica,
+/// which applies WAL 500 ms late, stays behind a 200 ms limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_past_the_lag_limit_is_left_out_until_it_catches_up() {
+    let Some((primary, replica)) = primary_and_replica().await else {
+        return;
+    };
+    let port = |url: &str| i32::from(DatabaseConfig::from_url(url).unwrap().port().unwrap());
+    let (primary_port, replica_port) = (port(&primary), port(&replica));
+    let replica_direct = Db::connect_url(&replica).await.unwrap();
+    let delay: String = replica_direct
+        .fetch_scalar("SELECT current_setting('recovery_min_apply_delay')", ())
+        .await
+        .unwrap();
+    if delay == "0" {
+        // a replica that keeps up could not be seen to fall behind
+        assert!(
+            !dal::testing::servers_required(),
+            "the CI replica must apply WAL late (recovery_min_apply_delay)"
+        );
+        eprintln!("skipped: the replica applies WAL at once, it cannot be made to lag");
+        return;
+    }
+    let limit = Duration::from_millis(200);
+    let db = Db::connect(
+        DatabaseConfig::builder(&primary)
+            .replica(replica.clone())
+            .max_replica_lag(Some(limit))
+            .read_your_writes_window(Duration::ZERO)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(db.config().max_replica_lag(), Some(limit));
+    assert_eq!(db.replicas()[0].replica_lag(), None, "not checked yet");
+    let table = format!("so_lag_{}", uuid::Uuid::new_v4().simple());
+    db.execute_script(&format!("CREATE TABLE {table} (n int)"))
+        .await
+        .unwrap();
+    let writer = tokio::spawn({
+        let db = db.clone();
+        let insert = format!("INSERT INTO {table} (n) VALUES (1)");
+        async move {
+            loop {
+                db.execute(&insert, ()).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    });
+
+    // the reads start the checks; the first one that finds the replica
+    // behind leaves it out
+    let start = Instant::now();
+    while db.replicas()[0]
+        .replica_lag()
+        .is_none_or(|lag| lag <= limit)
+    {
+        server_port(&db, "SELECT inet_server_port()").await;
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the replica was never seen behind: {:?}",
+            db.replicas()[0].replica_lag()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..5 {
+        assert_eq!(
+            server_port(&db, "SELECT inet_server_port()").await,
+            primary_port,
+            "a read went to a replica {:?} behind",
+            db.replicas()[0].replica_lag()
+        );
+    }
+
+    // the writes stop: the replica catches up and takes reads again
+    writer.abort();
+    let _ = writer.await;
+    let start = Instant::now();
+    while server_port(&db, "SELECT inet_server_port()").await != replica_port {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the replica never rejoined: {:?} behind",
+            db.replicas()[0].replica_lag()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        db.replicas()[0]
+            .replica_lag()
+            .is_some_and(|lag| lag <= limit)
+    );
+
+    db.execute_script(&format!("DROP TABLE {table}"))
+        .await
+        .unwrap();
+    for d in [&db, &replica_direct] {
+        d.close();
+    }
+}

@@ -18,7 +18,7 @@ use crate::resilience::breaker::{BreakerState, Outcome};
 use crate::resilience::deadline::{CheckoutSpec, Deadline};
 use crate::resilience::retry::{self, Retry, RetryKind};
 use crate::result::ExecResult;
-use crate::routing::Replicas;
+use crate::routing::{Lag, Replicas, lag_check_every};
 use crate::row::{FromRow, Row};
 use crate::statement::{Statement, StatementCache};
 use crate::telemetry::stats::{Health, Stats};
@@ -35,6 +35,8 @@ pub(crate) struct DbInner {
     pub(crate) mysql_ids: std::sync::OnceLock<MySqlIds>,
     /// The read replicas (each a `Db` of its own) and the read routing.
     pub(crate) replicas: Replicas<Db>,
+    /// As a replica: how far behind its primary it was last measured.
+    pub(crate) lag: Lag,
 }
 
 /// How the ids a multi-row `INSERT` generated are learnt on the MySQL family
@@ -198,6 +200,7 @@ impl Db {
                 statements,
                 mysql_ids: std::sync::OnceLock::new(),
                 replicas,
+                lag: Lag::new(),
             }),
         })
     }
@@ -240,6 +243,39 @@ impl Db {
     /// Empty without replicas.
     pub fn replicas(&self) -> &[Db] {
         self.inner.replicas.nodes()
+    }
+
+    /// For one of [`Db::replicas`]: how far behind its primary it was when
+    /// last checked (see
+    /// [`DatabaseConfigBuilder::max_replica_lag`](crate::DatabaseConfigBuilder::max_replica_lag)),
+    /// also exported as the gauge `dal_replica_lag_seconds{db="{name}.replica{n}"}`.
+    /// `None` before the first check, after one that failed, with the check
+    /// off, and for a `Db` that is no replica; [`Duration::MAX`] when its
+    /// replication has stopped (MySQL/MariaDB).
+    pub fn replica_lag(&self) -> Option<Duration> {
+        self.inner.lag.behind()
+    }
+
+    /// Start a lag check of each replica that is due one (in the
+    /// background: the read that starts it does not wait).
+    fn check_replica_lag(&self, limit: Duration) {
+        let every = lag_check_every(limit);
+        for node in self.inner.replicas.nodes() {
+            if node.inner.lag.claim(every) {
+                let node = node.clone();
+                tokio::spawn(async move {
+                    let answer = measure_lag(&node, every.max(Duration::from_secs(1))).await;
+                    node.inner.lag.record(answer);
+                    let seconds = match node.inner.lag.behind() {
+                        None => f64::NAN,
+                        Some(Duration::MAX) => f64::INFINITY,
+                        Some(d) => d.as_secs_f64(),
+                    };
+                    metrics::gauge!("dal_replica_lag_seconds", "db" => node.config().name().to_string())
+                        .set(seconds);
+                });
+            }
+        }
     }
 
     /// Whether [`Db::close`] was called.
@@ -359,10 +395,20 @@ impl Db {
         // a read that locks rows, or one the caller will not have re-run
         // (it may have side effects), stays on the primary
         let replica = match stmt.replica_safe && retry {
-            true => self.inner.replicas.for_read(
-                |r| r.breaker_state() != BreakerState::Open && !r.is_closed(),
-                |r| r.pool_status().in_use,
-            ),
+            true => {
+                let limit = self.inner.config.max_replica_lag();
+                if let Some(limit) = limit {
+                    self.check_replica_lag(limit);
+                }
+                self.inner.replicas.for_read(
+                    |r| {
+                        r.breaker_state() != BreakerState::Open
+                            && !r.is_closed()
+                            && r.inner.lag.within(limit)
+                    },
+                    |r| r.pool_status().in_use,
+                )
+            }
             false => None,
         };
         let on = replica.unwrap_or(self);
@@ -866,6 +912,58 @@ impl<'a> Query<'a> {
             .await?
             .map(|(v,)| v)
             .ok_or_else(|| not_found(sql))
+    }
+}
+
+/// How far `replica` is behind its primary: `Ok(None)` when its
+/// replication has stopped, `Err(())` when it cannot tell (see
+/// [`DatabaseConfigBuilder::max_replica_lag`](crate::DatabaseConfigBuilder::max_replica_lag)).
+async fn measure_lag(replica: &Db, timeout: Duration) -> std::result::Result<Option<Duration>, ()> {
+    let failed = |e: Error| {
+        tracing::debug!(
+            target: "dal::routing",
+            replica = replica.config().name(),
+            error = %e.redacted(),
+            "a replica's lag could not be read"
+        );
+    };
+    let ask = |sql| replica.query(sql).timeout(timeout).no_retry();
+    match replica.dialect() {
+        Dialect::Postgres => {
+            // nothing left to replay (or no standby): current; otherwise the
+            // age of the last transaction replayed
+            let seconds: Option<f64> = ask(
+                "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8 \
+                 WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 \
+                 ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 END",
+            )
+            .fetch_scalar()
+            .await
+            .map_err(failed)?;
+            // NULL: it has replayed nothing yet
+            seconds
+                .map(|s| Some(Duration::from_secs_f64(s.clamp(0.0, 1e9))))
+                .ok_or(())
+        }
+        Dialect::MySql => {
+            let rows = match ask("SHOW REPLICA STATUS").fetch_all().await {
+                Ok(rows) => rows,
+                // before MySQL 8.0.22 and MariaDB 10.5.1
+                Err(_) => ask("SHOW SLAVE STATUS").fetch_all().await.map_err(failed)?,
+            };
+            // no replication configured: it is no replica, hence current
+            let Some(row) = rows.first() else {
+                return Ok(Some(Duration::ZERO));
+            };
+            let behind = match row.get_opt::<i64>("Seconds_Behind_Master") {
+                Ok(None) => row.get_opt::<i64>("Seconds_Behind_Source"),
+                found => found,
+            }
+            .map_err(failed)?;
+            // NULL: a replication thread is not running
+            Ok(behind.map(|s| Duration::from_secs(s.max(0) as u64)))
+        }
+        Dialect::Sqlite => Ok(Some(Duration::ZERO)),
     }
 }
 

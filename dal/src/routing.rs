@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Past this many writers remembered, the ones outside the window are
@@ -94,6 +94,90 @@ impl<T> Replicas<T> {
     }
 }
 
+/// How far a replica is behind its primary, as routing last measured it,
+/// and when it is next due to be measured.
+pub(crate) struct Lag {
+    /// Microseconds behind; [`Lag::UNKNOWN`] before the first answer and
+    /// after a check that failed, [`Lag::STOPPED`] when replication stopped.
+    behind_us: AtomicU64,
+    /// When the last check started, in microseconds after `epoch`
+    /// (`u64::MAX`: never).
+    checked_at_us: AtomicU64,
+    checking: AtomicBool,
+    epoch: Instant,
+}
+
+impl Lag {
+    const UNKNOWN: u64 = u64::MAX;
+    const STOPPED: u64 = u64::MAX - 1;
+
+    pub(crate) fn new() -> Self {
+        Lag {
+            behind_us: AtomicU64::new(Self::UNKNOWN),
+            checked_at_us: AtomicU64::new(u64::MAX),
+            checking: AtomicBool::new(false),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// The last measured lag: `None` when unknown, [`Duration::MAX`] when
+    /// replication has stopped.
+    pub(crate) fn behind(&self) -> Option<Duration> {
+        match self.behind_us.load(Ordering::Relaxed) {
+            Self::UNKNOWN => None,
+            Self::STOPPED => Some(Duration::MAX),
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+
+    /// Whether the replica may take reads under `limit` (an unknown lag
+    /// may: a replica that does not answer is left out by the read itself).
+    pub(crate) fn within(&self, limit: Option<Duration>) -> bool {
+        match (limit, self.behind()) {
+            (Some(limit), Some(behind)) => behind <= limit,
+            _ => true,
+        }
+    }
+
+    /// Whether a check is due (none running, and the last one started
+    /// `every` ago or more); the caller that gets `true` runs it and hands
+    /// the answer to [`Lag::record`].
+    pub(crate) fn claim(&self, every: Duration) -> bool {
+        let now = self.epoch.elapsed().as_micros() as u64;
+        let last = self.checked_at_us.load(Ordering::Relaxed);
+        if last != u64::MAX && now.saturating_sub(last) < every.as_micros() as u64 {
+            return false;
+        }
+        if self
+            .checking
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        self.checked_at_us.store(now, Ordering::Relaxed);
+        true
+    }
+
+    /// The answer of a check: `Ok(Some(lag))`, `Ok(None)` when replication
+    /// has stopped, `Err(())` when the check failed.
+    pub(crate) fn record(&self, answer: Result<Option<Duration>, ()>) {
+        let us = match answer {
+            Ok(Some(d)) => (d.as_micros() as u64).min(Self::STOPPED - 1),
+            Ok(None) => Self::STOPPED,
+            Err(()) => Self::UNKNOWN,
+        };
+        self.behind_us.store(us, Ordering::Relaxed);
+        self.checking.store(false, Ordering::Release);
+    }
+}
+
+/// How often a replica's lag is checked under `limit`: every quarter of
+/// the limit, at most once a second and at least every 50 ms.
+pub(crate) fn lag_check_every(limit: Duration) -> Duration {
+    (limit / 4).clamp(Duration::from_millis(50), Duration::from_secs(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +224,47 @@ mod tests {
         let zero = Replicas::new(vec![7], Duration::ZERO);
         zero.note_write();
         assert_eq!(zero.for_read(|_| true, |_| 0), Some(&7));
+    }
+
+    #[test]
+    fn lag_is_checked_when_due_and_judged_against_the_limit() {
+        let lag = Lag::new();
+        let limit = Some(Duration::from_millis(200));
+        // unknown: usable, and a check is due at once, claimed by one caller
+        assert_eq!(lag.behind(), None);
+        assert!(lag.within(limit));
+        assert!(lag.claim(Duration::from_secs(60)));
+        assert!(!lag.claim(Duration::from_secs(60)), "one check at a time");
+        lag.record(Ok(Some(Duration::from_millis(500))));
+        assert_eq!(lag.behind(), Some(Duration::from_millis(500)));
+        assert!(!lag.within(limit));
+        assert!(lag.within(None), "no limit: never left out");
+        // the next check waits for its turn
+        assert!(!lag.claim(Duration::from_secs(60)));
+        assert!(lag.claim(Duration::ZERO));
+        lag.record(Ok(Some(Duration::from_millis(10))));
+        assert!(lag.within(limit));
+        // replication stopped: too far behind under any limit
+        assert!(lag.claim(Duration::ZERO));
+        lag.record(Ok(None));
+        assert_eq!(lag.behind(), Some(Duration::MAX));
+        assert!(!lag.within(Some(Duration::from_secs(86_400))));
+        // a failed check: unknown again
+        assert!(lag.claim(Duration::ZERO));
+        lag.record(Err(()));
+        assert_eq!(lag.behind(), None);
+        assert!(lag.within(limit));
+        assert_eq!(
+            lag_check_every(Duration::from_secs(10)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            lag_check_every(Duration::from_millis(400)),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            lag_check_every(Duration::from_millis(1)),
+            Duration::from_millis(50)
+        );
     }
 }

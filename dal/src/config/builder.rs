@@ -51,11 +51,12 @@ pub(super) enum Opt {
     DirectUrl,
     Replicas,
     ReadYourWritesWindow,
+    MaxReplicaLag,
 }
 
 impl Opt {
     /// Every option, in the order problems are reported.
-    pub(super) const ALL: [Opt; 38] = [
+    pub(super) const ALL: [Opt; 39] = [
         Opt::Url,
         Opt::Name,
         Opt::MaxConnections,
@@ -94,6 +95,7 @@ impl Opt {
         Opt::DirectUrl,
         Opt::Replicas,
         Opt::ReadYourWritesWindow,
+        Opt::MaxReplicaLag,
     ];
 
     /// The builder setter's name.
@@ -137,6 +139,7 @@ impl Opt {
             Opt::DirectUrl => "direct_url",
             Opt::Replicas => "replica",
             Opt::ReadYourWritesWindow => "read_your_writes_window",
+            Opt::MaxReplicaLag => "max_replica_lag",
         }
     }
 
@@ -179,6 +182,7 @@ impl Opt {
             Opt::DirectUrl => "DIRECT_URL",
             Opt::Replicas => "REPLICA_URLS",
             Opt::ReadYourWritesWindow => "READ_YOUR_WRITES_WINDOW",
+            Opt::MaxReplicaLag => "MAX_REPLICA_LAG",
             Opt::TlsMode | Opt::TlsRootCert | Opt::Password => return None,
         })
     }
@@ -274,6 +278,7 @@ pub struct DatabaseConfigBuilder {
     /// Read replicas' URLs, as given (parsed by `build`).
     pub(super) replica_urls: Vec<Secret>,
     pub(super) read_your_writes_window: Duration,
+    pub(super) max_replica_lag: Option<Duration>,
     pub(super) extra_params: Vec<(String, String)>,
     /// Whether pool options were set explicitly (to warn when SQLite in memory overrides them).
     pub(super) pool_explicit: bool,
@@ -309,6 +314,7 @@ impl DatabaseConfigBuilder {
             direct_url: None,
             replica_urls: Vec::new(),
             read_your_writes_window: Duration::from_secs(2),
+            max_replica_lag: Some(Duration::from_secs(10)),
             extra_params: Vec::new(),
             pool_explicit: false,
         }
@@ -711,6 +717,27 @@ impl DatabaseConfigBuilder {
         self
     }
 
+    /// How far behind its primary a replica may be and still take reads
+    /// (default 10 seconds; env `MAX_REPLICA_LAG`, where `off`, `none` or
+    /// `0` turns the check off, as `None` does). A replica found further behind is left out, its reads
+    /// going to the other replicas or the primary, and rejoins once a later
+    /// check finds it within the limit. The lag is asked of each replica
+    /// in the background while reads are routed, at most once a second
+    /// (every quarter of the limit, when that is shorter): on PostgreSQL
+    /// the time since the last transaction it replayed (zero when it has
+    /// replayed all it received, or is no standby); on MySQL/MariaDB
+    /// `Seconds_Behind_Master` (a replica whose replication threads have
+    /// stopped counts as too far behind; one that is no replica as
+    /// current). A check that fails (no privilege to read the replication
+    /// status, a replica that does not answer) makes the lag unknown: the
+    /// replica keeps taking reads (one that does not answer sends them to
+    /// the primary itself), and [`Db::replica_lag`](crate::Db::replica_lag)
+    /// says `None`. Until its first check answers, a replica takes reads.
+    pub fn max_replica_lag(mut self, limit: Option<Duration>) -> Self {
+        self.max_replica_lag = limit;
+        self
+    }
+
     /// Validates every option and returns the configuration, or
     /// [`Error::Config`](crate::Error::Config) listing every problem found.
     pub fn build(self) -> crate::error::Result<DatabaseConfig> {
@@ -738,6 +765,7 @@ impl DatabaseConfigBuilder {
             direct_url,
             replica_urls,
             read_your_writes_window,
+            max_replica_lag,
             extra_params,
             pool_explicit,
         } = self;
@@ -766,6 +794,7 @@ impl DatabaseConfigBuilder {
         check.positive(Opt::PoolCreationTimeout, timeouts.pool_creation);
         check.positive_opt(Opt::QueryTimeout, timeouts.query);
         check.positive_opt(Opt::LeakDetectionThreshold, leak_detection_threshold);
+        check.positive_opt(Opt::MaxReplicaLag, max_replica_lag);
         check.positive(Opt::SqliteBusyTimeout, sqlite_busy_timeout);
         check_retry(&mut check, &retry);
         check_breaker(&mut check, &breaker);
@@ -880,6 +909,7 @@ impl DatabaseConfigBuilder {
             direct,
             replicas,
             read_your_writes_window,
+            max_replica_lag,
             pool,
             timeouts,
             slow_query_threshold,
@@ -1164,6 +1194,7 @@ impl fmt::Debug for DatabaseConfigBuilder {
             .field("direct_url", &self.direct_url.as_ref().map(|_| "***"))
             .field("replicas", &self.replica_urls.len())
             .field("read_your_writes_window", &self.read_your_writes_window)
+            .field("max_replica_lag", &self.max_replica_lag)
             .finish()
     }
 }

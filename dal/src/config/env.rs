@@ -142,6 +142,7 @@ fn apply(b: &mut DatabaseConfigBuilder, opt: Opt, value: &str) -> Result<(), Str
                 .collect()
         }
         Opt::ReadYourWritesWindow => b.read_your_writes_window = parse_duration(value)?,
+        Opt::MaxReplicaLag => b.max_replica_lag = parse_optional_duration(value)?,
         Opt::DirectUrl => {
             b.direct_url = Some(super::connection_url::Secret::new(value.to_string()))
         }

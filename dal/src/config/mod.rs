@@ -137,6 +137,7 @@ pub struct DatabaseConfig {
     replicas: Vec<OtherServer>,
     /// How long a task's reads stay on the primary after it wrote.
     read_your_writes_window: Duration,
+    max_replica_lag: Option<Duration>,
 }
 
 /// Another server reached with this configuration's options: the one
@@ -295,11 +296,12 @@ impl DatabaseConfig {
     /// | `DIRECT_URL` | [`direct_url`](DatabaseConfigBuilder::direct_url) | none |
     /// | `REPLICA_URLS` | [`replica`](DatabaseConfigBuilder::replica) (URLs separated by spaces) | none |
     /// | `READ_YOUR_WRITES_WINDOW` | [`read_your_writes_window`](DatabaseConfigBuilder::read_your_writes_window) | 2s |
+    /// | `MAX_REPLICA_LAG` | [`max_replica_lag`](DatabaseConfigBuilder::max_replica_lag) | 10s |
     ///
     /// Booleans: `true/false`, `yes/no`, `on/off`, `1/0` in any case. Durations:
     /// `250ms`, `5s`, `1.5s`, `2m`, `1h`, or a bare number of seconds; optional
     /// ones (`QUERY_TIMEOUT`, `IDLE_TIMEOUT`, `MAX_LIFETIME`,
-    /// `LEAK_DETECTION_THRESHOLD`) also take `none`, `off` or `0` for "no limit".
+    /// `LEAK_DETECTION_THRESHOLD`, `MAX_REPLICA_LAG`) also take `none`, `off` or `0` for "no limit".
     /// Rates: `0.5` or `50%`. A value that does not parse is a problem naming the
     /// variable. A prefixed variable that is not an option is a problem too,
     /// suggesting the closest name (`DAL_POOL_MAXX: is not a dal setting; did
@@ -369,6 +371,7 @@ impl DatabaseConfig {
         b.direct_url = self.direct.as_ref().map(|d| d.raw.clone());
         b.replica_urls = self.replicas.iter().map(|r| r.raw.clone()).collect();
         b.read_your_writes_window = self.read_your_writes_window;
+        b.max_replica_lag = self.max_replica_lag;
         b
     }
 
@@ -549,6 +552,12 @@ impl DatabaseConfig {
         self.read_your_writes_window
     }
 
+    /// How far behind a replica may be and still take reads; `None`: not
+    /// checked (see [`DatabaseConfigBuilder::max_replica_lag`]).
+    pub fn max_replica_lag(&self) -> Option<Duration> {
+        self.max_replica_lag
+    }
+
     /// The [direct URL](DatabaseConfigBuilder::direct_url) with its password
     /// masked, when one was given.
     pub fn redacted_direct_url(&self) -> Option<String> {
@@ -668,6 +677,7 @@ impl fmt::Debug for DatabaseConfig {
                     .collect::<Vec<_>>(),
             )
             .field("read_your_writes_window", &self.read_your_writes_window)
+            .field("max_replica_lag", &self.max_replica_lag)
             .finish()
     }
 }

@@ -1327,6 +1327,33 @@ fn replicas_from_the_builder_and_environment() {
         Duration::from_secs(2)
     );
 
+    // the replicas' lag limit: 10 s by default, `off` turns it off
+    assert_eq!(
+        url("postgres://a@b/c").max_replica_lag(),
+        Some(Duration::from_secs(10))
+    );
+    assert_eq!(
+        c.to_builder()
+            .max_replica_lag(Some(Duration::from_millis(300)))
+            .build()
+            .unwrap()
+            .max_replica_lag(),
+        Some(Duration::from_millis(300))
+    );
+    for (raw, want) in [("750ms", Some(Duration::from_millis(750))), ("off", None)] {
+        let e = env_ok(&[
+            ("DAL_DATABASE_URL", "mysql://app@primary/shop"),
+            ("DAL_MAX_REPLICA_LAG", raw),
+        ]);
+        assert_eq!(e.max_replica_lag(), want, "{raw}");
+    }
+    let zero = DatabaseConfig::builder("postgres://a@b/c")
+        .max_replica_lag(Some(Duration::ZERO))
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(zero.contains("max_replica_lag"), "{zero}");
+
     // a replica runs the primary's engine; SQLite has none
     let list = problems(
         DatabaseConfig::builder("postgres://app@primary/shop")
