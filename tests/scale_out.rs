@@ -1141,3 +1141,222 @@ async fn a_replica_past_the_lag_limit_is_left_out_until_it_catches_up() {
         d.close();
     }
 }
+
+// ------------------------------------------------------ MariaDB read replicas
+
+const DEFAULT_MY_PRIMARY_URL: &str = "mysql://root@127.0.0.1:3307/test";
+const DEFAULT_MY_REPLICA_URL: &str = "mysql://root@127.0.0.1:3308/test";
+
+/// The MariaDB pair's tests take turns: one of them stops the replication
+/// the others rely on.
+static MY_PAIR: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The MariaDB primary's and replica's URLs (`DAL_TEST_MY_PRIMARY_URL`,
+/// `DAL_TEST_MY_REPLICA_URL`; CI makes the pair), when the replica answers
+/// and replicates (`None` after saying why, unless servers are required).
+/// Replication left stopped by an interrupted run is started again.
+async fn mysql_pair() -> Option<(String, String)> {
+    let primary = std::env::var("DAL_TEST_MY_PRIMARY_URL")
+        .unwrap_or_else(|_| DEFAULT_MY_PRIMARY_URL.to_string());
+    let replica = std::env::var("DAL_TEST_MY_REPLICA_URL")
+        .unwrap_or_else(|_| DEFAULT_MY_REPLICA_URL.to_string());
+    let probe = async {
+        let db = Db::connect(
+            DatabaseConfig::builder(&replica)
+                .connect_timeout(Duration::from_secs(3))
+                .build()?,
+        )
+        .await?;
+        let status = db.fetch_all("SHOW SLAVE STATUS", ()).await?;
+        if !status.is_empty() {
+            db.execute_script("START SLAVE").await?;
+        }
+        db.close();
+        Ok::<bool, Error>(!status.is_empty())
+    };
+    let why = match probe.await {
+        Ok(true) => return Some((primary, replica)),
+        Ok(false) => "it answers but replicates nothing".to_string(),
+        Err(e) => format!("it did not answer: {e}"),
+    };
+    skipped(
+        "a MariaDB replica",
+        &format!("a MariaDB replica at {}, but {why}", shown(&replica)),
+    )
+}
+
+/// On MariaDB, as on PostgreSQL: reads go to the replica, a task that wrote
+/// reads its write from the primary while the replica (one second behind in
+/// CI: `MASTER_DELAY`) has not applied it, and a read that locks rows stays
+/// on the primary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_replica_takes_reads_and_a_task_reads_its_own_writes() {
+    let Some((primary, replica)) = mysql_pair().await else {
+        return;
+    };
+    let _turn = MY_PAIR.lock().await;
+    let port = |url: &str| i32::from(DatabaseConfig::from_url(url).unwrap().port().unwrap());
+    let (primary_port, replica_port) = (port(&primary), port(&replica));
+    let replica_direct = Db::connect_url(&replica).await.unwrap();
+    let delay: Option<i64> = replica_direct
+        .fetch_one("SHOW SLAVE STATUS", ())
+        .await
+        .unwrap()
+        .get("SQL_Delay")
+        .unwrap();
+    let lagging = delay.unwrap_or(0) > 0;
+    assert!(
+        lagging || !dal::testing::servers_required(),
+        "the CI replica must apply events late (MASTER_DELAY), it says {delay:?}"
+    );
+
+    let table = format!("so_my_ryw_{}", uuid::Uuid::new_v4().simple());
+    let db = Db::connect(
+        DatabaseConfig::builder(&primary)
+            .replica(replica.clone())
+            .read_your_writes_window(Duration::from_secs(3))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    db.execute_script(&format!("CREATE TABLE {table} (n int)"))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    while replica_direct
+        .fetch_optional(&format!("SELECT 1 FROM {table} LIMIT 1"), ())
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the replica never applied the CREATE TABLE"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // a task that has not written reads from the replica
+    let reader = db.clone();
+    let read_port = tokio::spawn(async move { server_port(&reader, "SELECT @@port").await })
+        .await
+        .unwrap();
+    assert_eq!(read_port, replica_port);
+
+    // a task that writes reads its write, from the primary; another task,
+    // from the replica, which has not applied it yet
+    let (writer, t) = (db.clone(), table.clone());
+    let (seen, port_after_write, elsewhere) = tokio::spawn(async move {
+        writer
+            .execute(&format!("INSERT INTO {t} (n) VALUES (1)"), ())
+            .await
+            .unwrap();
+        let seen: i64 = writer
+            .fetch_scalar(&format!("SELECT COUNT(*) FROM {t}"), ())
+            .await
+            .unwrap();
+        let port = server_port(&writer, "SELECT @@port").await;
+        let other = writer.clone();
+        let elsewhere: i64 = tokio::spawn(async move {
+            other
+                .fetch_scalar(&format!("SELECT COUNT(*) FROM {t}"), ())
+                .await
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        (seen, port, elsewhere)
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, 1);
+    assert_eq!(port_after_write, primary_port);
+    if lagging {
+        assert_eq!(elsewhere, 0, "the replica had applied the write already");
+    }
+
+    // a read that locks rows stays on the primary
+    let locking = server_port(
+        &db,
+        &format!("SELECT @@port FROM {table} LIMIT 1 FOR UPDATE"),
+    )
+    .await;
+    assert_eq!(locking, primary_port);
+
+    db.execute_script(&format!("DROP TABLE {table}"))
+        .await
+        .unwrap();
+    for d in [&db, &replica_direct] {
+        d.close();
+    }
+}
+
+/// A MariaDB replica whose replication has stopped is left out of the
+/// reads (it would fall behind without end), its lag shown as
+/// `Duration::MAX`; it rejoins once replication runs again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_replica_whose_replication_stopped_is_left_out() {
+    let Some((primary, replica)) = mysql_pair().await else {
+        return;
+    };
+    let _turn = MY_PAIR.lock().await;
+    let port = |url: &str| i32::from(DatabaseConfig::from_url(url).unwrap().port().unwrap());
+    let (primary_port, replica_port) = (port(&primary), port(&replica));
+    let replica_direct = Db::connect_url(&replica).await.unwrap();
+    let limit = Duration::from_secs(5);
+    let db = Db::connect(
+        DatabaseConfig::builder(&primary)
+            .replica(replica.clone())
+            .max_replica_lag(Some(limit))
+            .read_your_writes_window(Duration::ZERO)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    // reads start the checks; a running replica is measured within the limit
+    let wait_for = |want: fn(Option<Duration>) -> bool, what: &'static str| {
+        let db = db.clone();
+        async move {
+            let start = Instant::now();
+            while !want(db.replicas()[0].replica_lag()) {
+                server_port(&db, "SELECT @@port").await;
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "{what}: the replica's lag is {:?}",
+                    db.replicas()[0].replica_lag()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    wait_for(
+        |l| l.is_some_and(|l| l <= Duration::from_secs(5)),
+        "never measured",
+    )
+    .await;
+    assert_eq!(server_port(&db, "SELECT @@port").await, replica_port);
+
+    replica_direct
+        .execute_script("STOP SLAVE SQL_THREAD")
+        .await
+        .unwrap();
+    wait_for(|l| l == Some(Duration::MAX), "never seen stopped").await;
+    for _ in 0..3 {
+        assert_eq!(server_port(&db, "SELECT @@port").await, primary_port);
+    }
+
+    replica_direct
+        .execute_script("START SLAVE SQL_THREAD")
+        .await
+        .unwrap();
+    wait_for(
+        |l| l.is_some_and(|l| l <= Duration::from_secs(5)),
+        "never rejoined",
+    )
+    .await;
+    assert_eq!(server_port(&db, "SELECT @@port").await, replica_port);
+    for d in [&db, &replica_direct] {
+        d.close();
+    }
+}
