@@ -1,6 +1,6 @@
 //! Beyond one server, on real engines: PostgreSQL behind pgbouncer in
-//! transaction mode, and a multi-host URL over a primary and its streaming
-//! replica.
+//! transaction mode, a multi-host URL over a primary and its streaming
+//! replica, and read replicas on PostgreSQL and MariaDB.
 //!
 //! pgbouncer's URL is `DAL_TEST_PGBOUNCER_URL` (default
 //! `postgres://postgres@127.0.0.1:6432/postgres`; `.ci/run` starts one in
@@ -15,6 +15,12 @@
 //! `postgres://postgres@127.0.0.1:5433/postgres`): a hot standby streaming
 //! from `DAL_TEST_POSTGRES_URL`, made by `.ci/run` with pg_basebackup. Its
 //! tests skip or fail the same way.
+//!
+//! The MariaDB pair is `DAL_TEST_MY_PRIMARY_URL` and `DAL_TEST_MY_REPLICA_URL`
+//! (defaults `mysql://root@127.0.0.1:3307/test` and `..:3308/test`): two
+//! private `mariadbd` that `.ci/run` makes, the second a GTID replica of the
+//! first applying each event a second late. Its tests skip or fail the same
+//! way, and take turns (one of them stops the replication).
 
 use std::time::{Duration, Instant};
 
