@@ -179,7 +179,30 @@ impl Db {
     /// Create the pool without connecting; connections open on first use.
     pub fn connect_lazy(config: DatabaseConfig) -> Result<Db> {
         let resilience = Arc::new(Resilience::new(&config));
-        let telemetry = Arc::new(Telemetry::new(&config, resilience.clone()));
+        let cache = match config.cache() {
+            Some(c) => {
+                // every process using this database shares the Redis entries
+                // (and the schema PostgreSQL resolves table names in)
+                let mut namespace = format!(
+                    "{}:{}/{}",
+                    config.host().unwrap_or("local"),
+                    config.port().map(|p| p.to_string()).unwrap_or_default(),
+                    config.database().unwrap_or_default()
+                );
+                for key in ["search_path", "options"] {
+                    if let Some(v) = config.param(key) {
+                        namespace.push_str(&format!("?{key}={v}"));
+                    }
+                }
+                Some(Arc::new(crate::cache::Cache::new(
+                    c,
+                    config.name(),
+                    namespace,
+                )?))
+            }
+            None => None,
+        };
+        let telemetry = Arc::new(Telemetry::new(&config, resilience.clone(), cache));
         let backend = build_backend(&config, telemetry.clone())?;
         let statements = StatementCache::new(config.dialect());
         // replicas connect on first use: one that is down does not stop the primary
@@ -243,6 +266,18 @@ impl Db {
     /// Empty without replicas.
     pub fn replicas(&self) -> &[Db] {
         self.inner.replicas.nodes()
+    }
+
+    /// The read cache's counts (see
+    /// [`DatabaseConfigBuilder::cache`](crate::DatabaseConfigBuilder::cache)),
+    /// also exported as `dal_cache_{hits,misses,evictions,errors}_total`;
+    /// `None` without a cache.
+    pub fn cache_stats(&self) -> Option<crate::cache::CacheStats> {
+        self.telemetry().cache.as_ref().map(|c| c.stats())
+    }
+
+    pub(crate) fn cache(&self) -> Option<&Arc<crate::cache::Cache>> {
+        self.telemetry().cache.as_ref()
     }
 
     /// For one of [`Db::replicas`]: how far behind its primary it was when

@@ -81,6 +81,7 @@ extern crate self as dal;
 pub mod autogen;
 mod backend;
 pub mod blocking;
+mod cache;
 mod checks;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -111,6 +112,7 @@ mod value;
 #[cfg(test)]
 mod workspace_tests;
 
+pub use cache::{CacheConfig, CacheStats};
 pub use checks::JSON_MAX_DEPTH;
 pub use codec::{Arguments, ArrayElement, Decode, Encode, Json, SqlKind, ValueRef};
 pub use config::{
@@ -528,6 +530,16 @@ pub mod __private {
     }
     /// Compile-time check that a field's type can be a primary key.
     pub fn assert_entity_id<T: EntityId>() {}
+    /// An entity as the read cache keeps it (`#[dal(cache)]` needs
+    /// `serde::Serialize`).
+    pub fn cache_encode<T: serde::Serialize>(value: &T) -> Option<Vec<u8>> {
+        serde_json::to_vec(value).ok()
+    }
+    /// An entity back from the read cache (`#[dal(cache)]` needs
+    /// `serde::Deserialize`).
+    pub fn cache_decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+        serde_json::from_slice(bytes).ok()
+    }
     /// Compile-time check that a relation points at an entity.
     pub fn assert_relation_target<T: crate::entity::RelationTarget>() {}
     pub use crate::entity::{BelongsTo, Executor, Find, HasMany, HasOne, ManyToMany, RelationKey};

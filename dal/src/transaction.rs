@@ -205,6 +205,15 @@ impl<'c> Transaction<'c> {
         let r = self.conn().execute_raw(&sql, opts).await;
         if self.depth == 0 {
             self.conn().set_in_transaction(false);
+            // committed, or (the COMMIT failed) perhaps: the read cache
+            // forgets what the transaction wrote, in every process, before
+            // the caller goes on
+            self.cache_end(true);
+            if let Some(cache) = self.db.cache()
+                && cache.has_queued()
+            {
+                cache.clone().deliver().await;
+            }
         }
         match r {
             Ok(()) => {
@@ -239,6 +248,9 @@ impl<'c> Transaction<'c> {
     /// [`rollback`](Self::rollback), not counted as a call of its own.
     pub(crate) async fn rollback_inner(mut self) -> Result<()> {
         self.done = true;
+        if self.depth == 0 {
+            self.cache_end(false);
+        }
         let opts = self.options();
         if self.conn().is_broken() {
             return Ok(());
@@ -258,6 +270,14 @@ impl<'c> Transaction<'c> {
                     opts,
                 )
                 .await
+        }
+    }
+
+    /// The transaction ended (`committed`: perhaps committed): tell the
+    /// read cache, which invalidates what it wrote, or forgets it.
+    fn cache_end(&self, committed: bool) {
+        if let Some(cache) = self.db.cache() {
+            cache.tx_end(self.id, committed);
         }
     }
 
@@ -416,6 +436,10 @@ impl Drop for Transaction<'_> {
                 }
             }
             TxConn::Root(slot) => {
+                // rolled back: nothing it wrote was seen
+                if let Some(cache) = self.db.cache() {
+                    cache.tx_end(id, false);
+                }
                 let Some(mut conn) = slot.take() else { return };
                 if conn.is_broken() {
                     // given up: the server ends the session, rolling back

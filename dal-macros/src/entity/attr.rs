@@ -29,6 +29,10 @@ pub(crate) struct EntityAttrs {
     /// Run the entity's `dal::Hooks` around its saves and deletes.
     #[darling(default)]
     pub hooks: Flag,
+    /// `get` goes through the database's read cache, when it has one (the
+    /// struct must be `serde::Serialize` and `Deserialize`).
+    #[darling(default)]
+    pub cache: Flag,
     /// Path of the `dal` crate when it is renamed.
     #[darling(default, rename = "crate")]
     pub krate: Option<syn::Path>,

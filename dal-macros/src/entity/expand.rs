@@ -640,6 +640,24 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         quote!()
     };
 
+    let cache = if e.cache {
+        quote! {
+            const __CACHED: bool = true;
+
+            #[inline]
+            fn __cache_encode(&self) -> ::core::option::Option<::std::vec::Vec<u8>> {
+                #p::cache_encode(self)
+            }
+
+            #[inline]
+            fn __cache_decode(bytes: &[u8]) -> ::core::option::Option<Self> {
+                #p::cache_decode(bytes)
+            }
+        }
+    } else {
+        quote!()
+    };
+
     quote! {
         const _: () = {
             // the fields, read from a borrowed row or from one the decoder
@@ -717,6 +735,8 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 #(#managed)*
 
                 #hooks
+
+                #cache
 
                 #[inline]
                 fn __bind_column<'__q>(&'__q self, column: &str, out: &mut #p::Arguments<'__q>) -> #p::Result<bool> {

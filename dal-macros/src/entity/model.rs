@@ -139,6 +139,8 @@ pub(crate) struct Entity {
     pub history: bool,
     /// `#[dal(hooks)]`: the entity implements `dal::Hooks`.
     pub hooks: bool,
+    /// `#[dal(cache)]`: `get` goes through the read cache.
+    pub cache: bool,
     pub soft_delete: bool,
     pub fields: Vec<Field>,
     pub hidden: Vec<Hidden>,
@@ -644,6 +646,7 @@ pub(crate) fn build(input: &syn::DeriveInput) -> Result<Draft, darling::Error> {
         collation: attrs.collation.as_ref().map(|c| (**c).clone()),
         history: attrs.history.is_present(),
         hooks: attrs.hooks.is_present(),
+        cache: attrs.cache.is_present(),
         soft_delete: attrs.soft_delete.is_present(),
         fields: Vec::new(),
         hidden: Vec::new(),

@@ -476,7 +476,20 @@ impl Conn {
         let rows = r.as_ref().ok().map(|x| x.rows_affected);
         self.telemetry()
             .end(probe, stmt, Op::Execute, opts.ctx, &r, rows);
+        if let Some(cache) = self.queued_invalidations() {
+            cache.deliver().await;
+        }
         r
+    }
+
+    /// The read cache, when it has invalidations to deliver to the other
+    /// processes (Redis): a write delivers them before its caller goes on.
+    fn queued_invalidations(&self) -> Option<Arc<crate::cache::Cache>> {
+        self.telemetry()
+            .cache
+            .as_ref()
+            .filter(|c| c.has_queued())
+            .cloned()
     }
 
     async fn execute_inner<P: Params + ?Sized>(
@@ -562,6 +575,11 @@ impl Conn {
         let rows = r.as_ref().ok().map(|v| v.len() as u64);
         self.telemetry()
             .end(probe, stmt, Op::Fetch, opts.ctx, &r, rows);
+        if !stmt.is_read
+            && let Some(cache) = self.queued_invalidations()
+        {
+            cache.deliver().await;
+        }
         r
     }
 
@@ -622,7 +640,10 @@ impl Conn {
             self.note(e);
         }
         self.telemetry()
-            .end_text(probe, masked, 0, Op::Script, ctx, &r, None);
+            .end_text(probe, sql, masked, 0, Op::Script, ctx, &r, None);
+        if let Some(cache) = self.queued_invalidations() {
+            cache.deliver().await;
+        }
         r
     }
 
@@ -654,7 +675,10 @@ impl Conn {
         }
         let rows = r.as_ref().ok().copied();
         self.telemetry()
-            .end_text(probe, masked, 0, Op::Copy, ctx, &r, rows);
+            .end_text(probe, sql, masked, 0, Op::Copy, ctx, &r, rows);
+        if let Some(cache) = self.queued_invalidations() {
+            cache.deliver().await;
+        }
         r
     }
 

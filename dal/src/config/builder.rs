@@ -52,11 +52,13 @@ pub(super) enum Opt {
     Replicas,
     ReadYourWritesWindow,
     MaxReplicaLag,
+    Cache,
+    CacheTtl,
 }
 
 impl Opt {
     /// Every option, in the order problems are reported.
-    pub(super) const ALL: [Opt; 39] = [
+    pub(super) const ALL: [Opt; 41] = [
         Opt::Url,
         Opt::Name,
         Opt::MaxConnections,
@@ -96,6 +98,8 @@ impl Opt {
         Opt::Replicas,
         Opt::ReadYourWritesWindow,
         Opt::MaxReplicaLag,
+        Opt::Cache,
+        Opt::CacheTtl,
     ];
 
     /// The builder setter's name.
@@ -140,6 +144,8 @@ impl Opt {
             Opt::Replicas => "replica",
             Opt::ReadYourWritesWindow => "read_your_writes_window",
             Opt::MaxReplicaLag => "max_replica_lag",
+            Opt::Cache => "cache",
+            Opt::CacheTtl => "cache_ttl",
         }
     }
 
@@ -183,6 +189,8 @@ impl Opt {
             Opt::Replicas => "REPLICA_URLS",
             Opt::ReadYourWritesWindow => "READ_YOUR_WRITES_WINDOW",
             Opt::MaxReplicaLag => "MAX_REPLICA_LAG",
+            Opt::Cache => "CACHE",
+            Opt::CacheTtl => "CACHE_TTL",
             Opt::TlsMode | Opt::TlsRootCert | Opt::Password => return None,
         })
     }
@@ -279,6 +287,9 @@ pub struct DatabaseConfigBuilder {
     pub(super) replica_urls: Vec<Secret>,
     pub(super) read_your_writes_window: Duration,
     pub(super) max_replica_lag: Option<Duration>,
+    pub(super) cache: Option<crate::cache::CacheConfig>,
+    /// `CACHE_TTL`, applied to the cache when one is configured.
+    pub(super) cache_ttl: Option<Duration>,
     pub(super) extra_params: Vec<(String, String)>,
     /// Whether pool options were set explicitly (to warn when SQLite in memory overrides them).
     pub(super) pool_explicit: bool,
@@ -315,6 +326,8 @@ impl DatabaseConfigBuilder {
             replica_urls: Vec::new(),
             read_your_writes_window: Duration::from_secs(2),
             max_replica_lag: Some(Duration::from_secs(10)),
+            cache: None,
+            cache_ttl: None,
             extra_params: Vec::new(),
             pool_explicit: false,
         }
@@ -738,6 +751,27 @@ impl DatabaseConfigBuilder {
         self
     }
 
+    /// Keep the rows that [`get`](crate::Entity::get) reads, for the
+    /// entities marked `#[dal(cache)]`, in a read cache (env `CACHE`:
+    /// `memory`, `memory:N` or a `redis://` URL, with `CACHE_TTL`; default:
+    /// no cache). Every write made through dal invalidates what it could
+    /// have changed, after it committed: see [`CacheConfig`](crate::CacheConfig)
+    /// and the README's "Read cache" section for what is cached and what
+    /// the cache guarantees.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = dal::DatabaseConfig::builder("postgres://app@db/shop")
+    ///     .cache(dal::CacheConfig::redis("redis://127.0.0.1:6379").ttl(Duration::from_secs(30)))
+    ///     .build()?;
+    /// assert!(config.cache().unwrap().is_redis());
+    /// # Ok::<(), dal::Error>(())
+    /// ```
+    pub fn cache(mut self, cache: crate::cache::CacheConfig) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// Validates every option and returns the configuration, or
     /// [`Error::Config`](crate::Error::Config) listing every problem found.
     pub fn build(self) -> crate::error::Result<DatabaseConfig> {
@@ -766,6 +800,8 @@ impl DatabaseConfigBuilder {
             replica_urls,
             read_your_writes_window,
             max_replica_lag,
+            cache,
+            cache_ttl,
             extra_params,
             pool_explicit,
         } = self;
@@ -795,6 +831,22 @@ impl DatabaseConfigBuilder {
         check.positive_opt(Opt::QueryTimeout, timeouts.query);
         check.positive_opt(Opt::LeakDetectionThreshold, leak_detection_threshold);
         check.positive_opt(Opt::MaxReplicaLag, max_replica_lag);
+        let cache = match (cache, cache_ttl) {
+            (Some(c), Some(ttl)) => Some(c.ttl(ttl)),
+            (c, None) => c,
+            (None, Some(_)) => {
+                check.push(
+                    Opt::CacheTtl,
+                    "applies only with a cache (`cache`, env CACHE)".to_string(),
+                );
+                None
+            }
+        };
+        if let Some(c) = &cache {
+            for p in c.problems() {
+                check.push(Opt::Cache, p);
+            }
+        }
         check.positive(Opt::SqliteBusyTimeout, sqlite_busy_timeout);
         check_retry(&mut check, &retry);
         check_breaker(&mut check, &breaker);
@@ -910,6 +962,7 @@ impl DatabaseConfigBuilder {
             replicas,
             read_your_writes_window,
             max_replica_lag,
+            cache,
             pool,
             timeouts,
             slow_query_threshold,
@@ -1195,6 +1248,7 @@ impl fmt::Debug for DatabaseConfigBuilder {
             .field("replicas", &self.replica_urls.len())
             .field("read_your_writes_window", &self.read_your_writes_window)
             .field("max_replica_lag", &self.max_replica_lag)
+            .field("cache", &self.cache)
             .finish()
     }
 }

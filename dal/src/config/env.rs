@@ -143,6 +143,8 @@ fn apply(b: &mut DatabaseConfigBuilder, opt: Opt, value: &str) -> Result<(), Str
         }
         Opt::ReadYourWritesWindow => b.read_your_writes_window = parse_duration(value)?,
         Opt::MaxReplicaLag => b.max_replica_lag = parse_optional_duration(value)?,
+        Opt::Cache => b.cache = Some(crate::cache::CacheConfig::parse(value)?),
+        Opt::CacheTtl => b.cache_ttl = Some(parse_duration(value)?),
         Opt::DirectUrl => {
             b.direct_url = Some(super::connection_url::Secret::new(value.to_string()))
         }

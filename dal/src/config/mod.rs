@@ -138,6 +138,7 @@ pub struct DatabaseConfig {
     /// How long a task's reads stay on the primary after it wrote.
     read_your_writes_window: Duration,
     max_replica_lag: Option<Duration>,
+    cache: Option<crate::cache::CacheConfig>,
 }
 
 /// Another server reached with this configuration's options: the one
@@ -297,6 +298,7 @@ impl DatabaseConfig {
     /// | `REPLICA_URLS` | [`replica`](DatabaseConfigBuilder::replica) (URLs separated by spaces) | none |
     /// | `READ_YOUR_WRITES_WINDOW` | [`read_your_writes_window`](DatabaseConfigBuilder::read_your_writes_window) | 2s |
     /// | `MAX_REPLICA_LAG` | [`max_replica_lag`](DatabaseConfigBuilder::max_replica_lag) | 10s |
+    /// | `CACHE`, `CACHE_TTL` | [`cache`](DatabaseConfigBuilder::cache) (`memory`, `memory:N` or a `redis://` URL) | none, 60s |
     ///
     /// Booleans: `true/false`, `yes/no`, `on/off`, `1/0` in any case. Durations:
     /// `250ms`, `5s`, `1.5s`, `2m`, `1h`, or a bare number of seconds; optional
@@ -372,6 +374,7 @@ impl DatabaseConfig {
         b.replica_urls = self.replicas.iter().map(|r| r.raw.clone()).collect();
         b.read_your_writes_window = self.read_your_writes_window;
         b.max_replica_lag = self.max_replica_lag;
+        b.cache = self.cache.clone();
         b
     }
 
@@ -558,6 +561,11 @@ impl DatabaseConfig {
         self.max_replica_lag
     }
 
+    /// The read cache (see [`DatabaseConfigBuilder::cache`]), if any.
+    pub fn cache(&self) -> Option<&crate::cache::CacheConfig> {
+        self.cache.as_ref()
+    }
+
     /// The [direct URL](DatabaseConfigBuilder::direct_url) with its password
     /// masked, when one was given.
     pub fn redacted_direct_url(&self) -> Option<String> {
@@ -678,6 +686,7 @@ impl fmt::Debug for DatabaseConfig {
             )
             .field("read_your_writes_window", &self.read_your_writes_window)
             .field("max_replica_lag", &self.max_replica_lag)
+            .field("cache", &self.cache)
             .finish()
     }
 }

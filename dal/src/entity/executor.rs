@@ -91,6 +91,11 @@ impl<'a> Session<'a> {
         self.db.dialect()
     }
 
+    /// Whether the session runs inside the caller's transaction.
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.tx.is_some()
+    }
+
     /// The operation's deadline (fixed on first use).
     fn deadline(&self) -> Deadline {
         match self.deadline.get() {

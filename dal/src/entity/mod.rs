@@ -283,6 +283,26 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
     #[doc(hidden)]
     const __HOOKS: bool = false;
 
+    /// Whether `get` goes through the read cache (`#[dal(cache)]`).
+    #[doc(hidden)]
+    const __CACHED: bool = false;
+
+    /// The entity as the read cache keeps it (`#[dal(cache)]`: JSON).
+    #[doc(hidden)]
+    fn __cache_encode(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// The entity back from the read cache; `None` when the bytes do not
+    /// decode (then the database is read).
+    #[doc(hidden)]
+    fn __cache_decode(_bytes: &[u8]) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
     #[doc(hidden)]
     fn __before_save<'a, 't: 'a>(
         &'a mut self,

@@ -22,6 +22,7 @@ use super::sql::{Param, ParamList, quoted};
 use super::types::{EntityId, IdKind};
 use super::{Entity, EntityInfo, EntityStatements, Managed, audit_values, now_micros};
 use crate::backend::ExecOptions;
+use crate::cache::Lookup;
 use crate::codec::{Arguments, Encode};
 use crate::db::Db;
 use crate::error::{ConstraintKind, Error, Result};
@@ -584,8 +585,57 @@ pub(crate) async fn get<E: Entity>(
     } else {
         &stmts.select_by_id
     };
+    // the read cache: outside transactions (which must see their own
+    // writes), for the entities that ask for it
+    let cache = match session.db.cache() {
+        Some(c) if E::__CACHED && !session.in_transaction() => Some(c.clone()),
+        _ => None,
+    };
+    let Some(cache) = cache else {
+        let rows: Vec<E> = session.read(stmt, &(id,), Some(1), opts).await?;
+        return Ok(rows.into_iter().next());
+    };
+    let table = E::INFO.table;
+    let mut key = None;
+    if cache.register(table, cascading_parents::<E>).await {
+        let id_key = format!("{}{id:?}", if with_deleted { "d" } else { "" });
+        match cache.lookup(table, &id_key).await {
+            Lookup::Hit(bytes) => {
+                // bytes that do not decode (another version of the struct)
+                // are read again from the database
+                if let Some(e) = E::__cache_decode(&bytes) {
+                    session
+                        .db
+                        .telemetry()
+                        .call_done(opts.deadline.start, &Ok(()));
+                    return Ok(Some(e));
+                }
+            }
+            Lookup::Miss(k) => key = Some(k),
+            Lookup::Bypass => {}
+        }
+    }
     let rows: Vec<E> = session.read(stmt, &(id,), Some(1), opts).await?;
-    Ok(rows.into_iter().next())
+    let found = rows.into_iter().next();
+    if let (Some(key), Some(e)) = (key, &found)
+        && let Some(bytes) = e.__cache_encode()
+    {
+        cache.store(key, bytes).await;
+    }
+    Ok(found)
+}
+
+/// The tables whose writes change `E`'s rows through its foreign keys
+/// (`ON DELETE`/`ON UPDATE` `CASCADE`, `SET NULL`, `SET DEFAULT`).
+fn cascading_parents<E: Entity>() -> Vec<String> {
+    use dal_schema::ReferentialAction as A;
+    let changes = |a: A| matches!(a, A::Cascade | A::SetNull | A::SetDefault);
+    E::blueprint()
+        .foreign_keys
+        .iter()
+        .filter(|fk| changes(fk.on_delete) || changes(fk.on_update))
+        .map(|fk| fk.references_table.clone())
+        .collect()
 }
 
 pub(crate) async fn delete<E: Entity>(

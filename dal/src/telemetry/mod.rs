@@ -125,6 +125,7 @@ impl std::fmt::Debug for Telemetry {
 pub(crate) struct Telemetry {
     pub(crate) name: String,
     system: &'static str,
+    dialect: dal_schema::Dialect,
     slow_threshold: Duration,
     /// `log_parameters`: logs show the SQL with its literals instead of `?`.
     pub(crate) show_literals: bool,
@@ -132,6 +133,9 @@ pub(crate) struct Telemetry {
     /// outcome of every statement, and its state is reported in gauges and
     /// `stats()`.
     resilience: Arc<Resilience>,
+    /// The read cache, told of every statement that writes (it sees them
+    /// all here, whatever API sent them).
+    pub(crate) cache: Option<Arc<crate::cache::Cache>>,
     counters: Counters,
     /// Statement latency.
     latency: Histogram,
@@ -173,13 +177,19 @@ pub(crate) struct CallContext {
 }
 
 impl Telemetry {
-    pub(crate) fn new(config: &DatabaseConfig, resilience: Arc<Resilience>) -> Telemetry {
+    pub(crate) fn new(
+        config: &DatabaseConfig,
+        resilience: Arc<Resilience>,
+        cache: Option<Arc<crate::cache::Cache>>,
+    ) -> Telemetry {
         let name = config.name().to_string();
         Telemetry {
             system: config.dialect().capabilities().otel_system,
+            dialect: config.dialect(),
             slow_threshold: config.slow_query_threshold(),
             show_literals: config.log_parameters(),
             resilience,
+            cache,
             counters: Counters::default(),
             latency: Histogram::new(),
             uncontended: Histogram::new(),
@@ -300,7 +310,12 @@ impl Telemetry {
         result: &Result<T, Error>,
         rows: Option<u64>,
     ) {
-        self.end_text(
+        if let Some(cache) = &self.cache
+            && !stmt.is_read
+        {
+            cache.wrote(stmt.touched(), ctx.tx_id);
+        }
+        self.end_text_inner(
             probe,
             || self.text_of(stmt),
             stmt.param_count,
@@ -311,9 +326,28 @@ impl Telemetry {
         )
     }
 
-    /// [`end`](Self::end) for SQL that is not a cached statement.
+    /// [`end`](Self::end) for SQL that is not a cached statement (`sql`,
+    /// in the dialect's own syntax).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn end_text<T>(
+        &self,
+        probe: Probe,
+        sql: &str,
+        masked: impl Fn() -> Arc<str>,
+        params: usize,
+        op: Op,
+        ctx: CallContext,
+        result: &Result<T, Error>,
+        rows: Option<u64>,
+    ) {
+        if let Some(cache) = &self.cache {
+            cache.wrote(&crate::statement::touched(sql, self.dialect), ctx.tx_id);
+        }
+        self.end_text_inner(probe, masked, params, op, ctx, result, rows)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn end_text_inner<T>(
         &self,
         probe: Probe,
         masked: impl Fn() -> Arc<str>,
