@@ -325,6 +325,7 @@ impl Db {
             deadline: Deadline::new(timeout.or(self.inner.config.timeouts().query)),
             busy_timeout: self.inner.config.sqlite_busy_timeout(),
             ctx: CallContext::default(),
+            primary: false,
         }
     }
 
@@ -429,7 +430,7 @@ impl Db {
     ) -> Result<Vec<T>> {
         // a read that locks rows, or one the caller will not have re-run
         // (it may have side effects), stays on the primary
-        let replica = match stmt.replica_safe && retry {
+        let replica = match stmt.replica_safe && retry && !opts.primary {
             true => {
                 let limit = self.inner.config.max_replica_lag();
                 if let Some(limit) = limit {

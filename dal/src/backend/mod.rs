@@ -257,6 +257,10 @@ pub(crate) struct ExecOptions {
     pub busy_timeout: Duration,
     /// Attempt number and transaction, for spans and hooks.
     pub ctx: CallContext,
+    /// A read that must not go to a replica (the read cache fills itself
+    /// from the primary only: a lagging replica's row would outlive the
+    /// write it missed).
+    pub primary: bool,
 }
 
 /// A checked-out connection.

@@ -615,6 +615,10 @@ pub(crate) async fn get<E: Entity>(
             Lookup::Bypass => {}
         }
     }
+    // what is cached comes from the primary: a replica's row may predate
+    // a write the generation has already counted
+    let mut opts = opts;
+    opts.primary = key.is_some();
     let rows: Vec<E> = session.read(stmt, &(id,), Some(1), opts).await?;
     let found = rows.into_iter().next();
     if let (Some(key), Some(e)) = (key, &found)
