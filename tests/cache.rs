@@ -185,10 +185,58 @@ async fn every_write_path_invalidates(db: &Db, writer: &Db) {
     assert_eq!(balance(db, c.id).await, Some(2));
 }
 
+/// Queries marked `cached()`: answered from the cache, per query text and
+/// parameters, and invalidated by writes to their table.
+async fn cached_queries(db: &Db, writer: &Db) {
+    let rich = || {
+        Account::find()
+            .filter(Account::BALANCE.ge(100))
+            .order_by(Account::EMAIL.asc())
+            .cached()
+    };
+    let mut r1 = account("r1@example.com", 100);
+    r1.save(writer).await.unwrap();
+    let before = hits(db);
+    let first = rich().all(db).await.unwrap();
+    let again = rich().all(db).await.unwrap();
+    assert_eq!(first, again);
+    assert_eq!(first.len(), 1);
+    assert_eq!(rich().count(db).await.unwrap(), 1);
+    assert_eq!(rich().count(db).await.unwrap(), 1);
+    let after = hits(db);
+    assert_eq!(after.hits - before.hits, 2, "{after:?}");
+    // other parameters: another entry
+    let poor = Account::find()
+        .filter(Account::BALANCE.lt(100))
+        .cached()
+        .all(db)
+        .await
+        .unwrap();
+    assert!(poor.iter().all(|a| a.balance < 100));
+    // a write to the table: the queries read the database again
+    let mut r2 = account("r2@example.com", 200);
+    r2.save(writer).await.unwrap();
+    assert_eq!(rich().all(db).await.unwrap().len(), 2);
+    assert_eq!(rich().count(db).await.unwrap(), 2);
+    // the same text with another parameter: its own entry
+    let richer = || Account::find().filter(Account::BALANCE.ge(150)).cached();
+    assert_eq!(richer().count(db).await.unwrap(), 1);
+    assert_eq!(richer().count(db).await.unwrap(), 1);
+    assert_eq!(
+        rich().optional(db).await.unwrap().unwrap().email,
+        "r1@example.com"
+    );
+    r1.balance = 0;
+    r1.save(writer).await.unwrap();
+    assert_eq!(rich().one(db).await.unwrap().email, "r2@example.com");
+    assert!(rich().exists(db).await.unwrap());
+}
+
 async fn memory_cache(t: &TestDb) {
     let db = &t.db;
     assert!(!db.config().cache().unwrap().is_redis());
     every_write_path_invalidates(db, db).await;
+    cached_queries(db, db).await;
     let s = hits(db);
     assert!(s.hits >= 1 && s.misses >= 10 && s.errors == 0, "{s:?}");
 }
@@ -311,6 +359,7 @@ async fn shared_redis_cache(t: &TestDb) {
     let two = Db::connect(config).await.unwrap();
     assert!(one.config().cache().unwrap().is_redis());
     every_write_path_invalidates(&one, &two).await;
+    cached_queries(&one, &two).await;
     let s = hits(&one);
     assert!(s.hits >= 1 && s.errors == 0, "{s:?}");
     // and the other way round: one writes, two's cache follows

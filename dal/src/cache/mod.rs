@@ -468,6 +468,31 @@ impl Cache {
     }
 }
 
+/// Rows as one entry: each one's bytes (from `encode`) after its length;
+/// `None` when one cannot be encoded.
+pub(crate) fn encode_rows<T>(rows: &[T], encode: fn(&T) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    for r in rows {
+        let bytes = encode(r)?;
+        out.extend_from_slice(&u32::try_from(bytes.len()).ok()?.to_le_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    Some(out)
+}
+
+/// The rows of an [`encode_rows`] entry; `None` when it does not decode.
+pub(crate) fn decode_rows<T>(mut bytes: &[u8], decode: fn(&[u8]) -> Option<T>) -> Option<Vec<T>> {
+    let mut rows = Vec::new();
+    while !bytes.is_empty() {
+        let (len, rest) = bytes.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let (one, rest) = (rest.get(..len)?, rest.get(len..)?);
+        rows.push(decode(one)?);
+        bytes = rest;
+    }
+    Some(rows)
+}
+
 /// `table` as the cache names it: lower case, without its schema (as
 /// [`crate::statement::touched`] names the tables a write touches).
 pub(crate) fn table_key(table: &str) -> String {

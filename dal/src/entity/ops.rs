@@ -585,36 +585,34 @@ pub(crate) async fn get<E: Entity>(
     } else {
         &stmts.select_by_id
     };
-    // the read cache: outside transactions (which must see their own
-    // writes), for the entities that ask for it
-    let cache = match session.db.cache() {
-        Some(c) if E::__CACHED && !session.in_transaction() => Some(c.clone()),
-        _ => None,
+    // the read cache, for the entities that ask for it
+    let looked_up = match E::__CACHED {
+        true => {
+            let entry = format!("{}{id:?}", if with_deleted { "d" } else { "" });
+            cache_lookup::<E>(session.db, session.in_transaction(), &entry).await
+        }
+        false => None,
     };
-    let Some(cache) = cache else {
+    let Some((cache, lookup)) = looked_up else {
         let rows: Vec<E> = session.read(stmt, &(id,), Some(1), opts).await?;
         return Ok(rows.into_iter().next());
     };
-    let table = E::INFO.table;
-    let mut key = None;
-    if cache.register(table, cascading_parents::<E>).await {
-        let id_key = format!("{}{id:?}", if with_deleted { "d" } else { "" });
-        match cache.lookup(table, &id_key).await {
-            Lookup::Hit(bytes) => {
-                // bytes that do not decode (another version of the struct)
-                // are read again from the database
-                if let Some(e) = E::__cache_decode(&bytes) {
-                    session
-                        .db
-                        .telemetry()
-                        .call_done(opts.deadline.start, &Ok(()));
-                    return Ok(Some(e));
-                }
+    let key = match lookup {
+        Lookup::Hit(bytes) => {
+            // bytes that do not decode (another version of the struct) are
+            // read again from the database
+            if let Some(e) = E::__cache_decode(&bytes) {
+                session
+                    .db
+                    .telemetry()
+                    .call_done(opts.deadline.start, &Ok(()));
+                return Ok(Some(e));
             }
-            Lookup::Miss(k) => key = Some(k),
-            Lookup::Bypass => {}
+            None
         }
-    }
+        Lookup::Miss(k) => Some(k),
+        Lookup::Bypass => None,
+    };
     // what is cached comes from the primary: a replica's row may predate
     // a write the generation has already counted
     let mut opts = opts;
@@ -627,6 +625,23 @@ pub(crate) async fn get<E: Entity>(
         cache.store(key, bytes).await;
     }
     Ok(found)
+}
+
+/// The read cache's answer for entry `entry` of `E`'s table: `None`
+/// without a cache, and inside a transaction (which must see its own
+/// writes); else the cache and its answer.
+pub(crate) async fn cache_lookup<E: Entity>(
+    db: &Db,
+    in_transaction: bool,
+    entry: &str,
+) -> Option<(Arc<crate::cache::Cache>, Lookup)> {
+    let cache = db.cache().filter(|_| !in_transaction)?.clone();
+    let lookup = if cache.register(E::INFO.table, cascading_parents::<E>).await {
+        cache.lookup(E::INFO.table, entry).await
+    } else {
+        Lookup::Bypass
+    };
+    Some((cache, lookup))
 }
 
 /// The tables whose writes change `E`'s rows through its foreign keys

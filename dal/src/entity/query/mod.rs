@@ -19,7 +19,7 @@ use dal_schema::entity::ColumnRole;
 use futures_core::Stream;
 
 use super::executor::{Executor, Session};
-use super::ops::{Audit, Operation};
+use super::ops::{Audit, Operation, cache_lookup};
 use super::sql::{MARK, Param, ParamList, place, quoted};
 use super::{Entity, Managed, audit_values, now_micros};
 use crate::error::{Error, Result};
@@ -64,6 +64,8 @@ pub struct Find<E: Entity> {
     lazy: Option<LazyLoad>,
     /// Read the rows as they were at this instant, from the history table.
     pub(super) as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// Answer from the read cache when the database has one.
+    cached: bool,
 }
 
 /// A lazy relation load: which relation, from where, for which parent.
@@ -89,6 +91,7 @@ impl<E: Entity> Clone for Find<E> {
             total_order: self.total_order,
             lazy: self.lazy,
             as_of: self.as_of,
+            cached: self.cached,
         }
     }
 }
@@ -133,7 +136,63 @@ impl<E: Entity> Find<E> {
             total_order: false,
             lazy: None,
             as_of: None,
+            cached: false,
         }
+    }
+
+    /// Answer `all`, `optional`, `one`, `count` and `exists` from the
+    /// database's read cache (see
+    /// [`DatabaseConfigBuilder::cache`](crate::DatabaseConfigBuilder::cache)),
+    /// when it has one. The rows of `all`, `optional` and `one` are cached
+    /// for entities marked `#[dal(cache)]` only (they are kept as JSON);
+    /// `count` and `exists` for every entity. Every write to the entity's
+    /// table invalidates the query's entries, as it does `get`'s. Not
+    /// cached: queries in a transaction, that lock rows, or read the past
+    /// (`as_of`).
+    ///
+    /// ```no_run
+    /// # use dal::Entity;
+    /// # #[derive(dal::Entity, serde::Serialize, serde::Deserialize)]
+    /// # #[dal(table = "products", cache)]
+    /// # struct Product { id: i64, #[dal(length = 50)] kind: String }
+    /// # async fn f(db: &dal::Db) -> dal::Result<()> {
+    /// let lamps = Product::find()
+    ///     .filter(Product::KIND.eq("lamp"))
+    ///     .cached()
+    ///     .all(db)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cached(mut self) -> Self {
+        self.cached = true;
+        self
+    }
+
+    /// The read cache's entry for this built query (`kind`: what is kept),
+    /// when the query may be cached.
+    fn cache_entry(&self, kind: &str, built: &Built) -> Option<String> {
+        if !self.cached || self.as_of.is_some() || self.lock != Lock::None {
+            return None;
+        }
+        use sha2::Digest as _;
+        // the parameters in the dialect-neutral scalar form (the SQL text
+        // is the session's dialect's already)
+        let mut args = crate::codec::Arguments::from_inner(crate::codec::ArgsInner::Scalar(
+            Dialect::Sqlite,
+            Vec::new(),
+        ));
+        for p in &built.params {
+            p.encode(&mut args).ok()?;
+        }
+        let mut h = sha2::Sha256::new();
+        h.update(built.sql.as_bytes());
+        h.update(format!("{:?}", args.sqlite_args()?).as_bytes());
+        let digest = h.finalize();
+        let mut entry = format!("{kind}:");
+        for b in &digest[..16] {
+            entry.push_str(&format!("{b:02x}"));
+        }
+        Some(entry)
     }
 
     /// Mark the query as the lazy load of `relation` for one parent row (the
@@ -564,10 +623,42 @@ impl<E: Entity> Find<E> {
         let columns = E::INFO.sql(dialect).select_list;
         let built = self.build_select(dialect, columns);
         let stmt = session.db.inner.statements.get(&built.sql)?;
-        let opts = session.options();
-        session
+        let mut opts = session.options();
+        let looked_up = match self.cache_entry("all", &built) {
+            Some(entry) if E::__CACHED => {
+                cache_lookup::<E>(session.db, session.in_transaction(), &entry).await
+            }
+            _ => None,
+        };
+        let mut fill = None;
+        if let Some((cache, lookup)) = looked_up {
+            match lookup {
+                crate::cache::Lookup::Hit(bytes) => {
+                    if let Some(rows) = crate::cache::decode_rows(&bytes, E::__cache_decode) {
+                        session
+                            .db
+                            .telemetry()
+                            .call_done(opts.deadline.start, &Ok(()));
+                        return Ok(rows);
+                    }
+                }
+                crate::cache::Lookup::Miss(key) => {
+                    // filled from the primary: a replica may be behind
+                    opts.primary = true;
+                    fill = Some((cache, key));
+                }
+                crate::cache::Lookup::Bypass => {}
+            }
+        }
+        let rows = session
             .read(&stmt, &ParamList(&built.params), None, opts)
-            .await
+            .await?;
+        if let Some((cache, key)) = fill
+            && let Some(bytes) = crate::cache::encode_rows(&rows, E::__cache_encode)
+        {
+            cache.store(key, bytes).await;
+        }
+        Ok(rows)
     }
 
     /// Every matching row.
@@ -639,11 +730,40 @@ impl<E: Entity> Find<E> {
                 self.build_select(dialect, "COUNT(*)")
             };
             let stmt = session.db.inner.statements.get(&built.sql)?;
-            let opts = session.options();
+            let mut opts = session.options();
+            let mut fill = None;
+            let looked_up = match self.cache_entry("count", &built) {
+                Some(entry) => {
+                    cache_lookup::<E>(session.db, session.in_transaction(), &entry).await
+                }
+                None => None,
+            };
+            if let Some((cache, lookup)) = looked_up {
+                match lookup {
+                    crate::cache::Lookup::Hit(bytes) => {
+                        if let Ok(n) = <[u8; 8]>::try_from(&bytes[..]) {
+                            session
+                                .db
+                                .telemetry()
+                                .call_done(opts.deadline.start, &Ok(()));
+                            return Ok(i64::from_le_bytes(n));
+                        }
+                    }
+                    crate::cache::Lookup::Miss(key) => {
+                        opts.primary = true;
+                        fill = Some((cache, key));
+                    }
+                    crate::cache::Lookup::Bypass => {}
+                }
+            }
             let rows: Vec<(i64,)> = session
                 .read(&stmt, &ParamList(&built.params), Some(1), opts)
                 .await?;
-            Ok(rows.first().map_or(0, |r| r.0))
+            let n = rows.first().map_or(0, |r| r.0);
+            if let Some((cache, key)) = fill {
+                cache.store(key, n.to_le_bytes().to_vec()).await;
+            }
+            Ok(n)
         }
     }
 
