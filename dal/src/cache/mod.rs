@@ -93,8 +93,10 @@ impl CacheConfig {
     }
 
     /// The prefix of the cache's Redis keys, after `dal:` (default: the
-    /// database's host, port and name, so that every process using the
-    /// same database shares its entries and invalidations).
+    /// database's host, port and name, and the PostgreSQL `search_path` or
+    /// `options` of the URL, so that every process using the same database
+    /// shares its entries and invalidations). Give each database its own:
+    /// two databases under one namespace would read each other's rows.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = Some(namespace.into());
         self
