@@ -29,7 +29,10 @@ pub fn derive_from_row(input: TokenStream) -> TokenStream {
 /// Derive `dal::Entity`: map a struct with named fields to a table.
 ///
 /// Struct options (`#[dal(...)]`): `table = "name"` (default: snake_case plural
-/// of the struct name), `history`, `soft_delete`, `timestamps`, `crate = "path"`.
+/// of the struct name), `history`, `soft_delete`, `timestamps`, `hooks`,
+/// `cache` (`get` and `find().cached()` go through the database's read
+/// cache; the struct must derive `serde::Serialize` and `Deserialize`, and
+/// its serde form must keep every field), `crate = "path"`.
 ///
 /// Field options: `id`, `length = N`, `precision = P`, `scale = S`, `unique`,
 /// `index`, `default = <literal>`, `json`, `with = path`,
