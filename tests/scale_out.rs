@@ -908,6 +908,59 @@ async fn server_port(db: &Db, sql: &str) -> i32 {
     db.fetch_scalar(sql, ()).await.unwrap()
 }
 
+/// What [`reads_and_own_writes`] saw.
+struct Seen {
+    /// The server port a task that wrote nothing read from.
+    reader_port: i32,
+    /// What a task that inserted a row into the table counted right after,
+    /// and the port it read from.
+    writer_count: i64,
+    writer_port: i32,
+    /// What another task counted meanwhile.
+    other_count: i64,
+}
+
+/// The routing of a task that did not write, of one that just inserted a
+/// row into `table` (read back at once), and of another task meanwhile;
+/// `port_sql` asks the server for its port.
+async fn reads_and_own_writes(db: &Db, table: &str, port_sql: &'static str) -> Seen {
+    let reader = db.clone();
+    let reader_port = tokio::spawn(async move { server_port(&reader, port_sql).await })
+        .await
+        .unwrap();
+    let (writer, t) = (db.clone(), table.to_string());
+    let (writer_count, writer_port, other_count) = tokio::spawn(async move {
+        writer
+            .execute(&format!("INSERT INTO {t} (n) VALUES (1)"), ())
+            .await
+            .unwrap();
+        let count: i64 = writer
+            .fetch_scalar(&format!("SELECT COUNT(*) FROM {t}"), ())
+            .await
+            .unwrap();
+        let port = server_port(&writer, port_sql).await;
+        // meanwhile a task that did not write
+        let other = writer.clone();
+        let other_count: i64 = tokio::spawn(async move {
+            other
+                .fetch_scalar(&format!("SELECT COUNT(*) FROM {t}"), ())
+                .await
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        (count, port, other_count)
+    })
+    .await
+    .unwrap();
+    Seen {
+        reader_port,
+        writer_count,
+        writer_port,
+        other_count,
+    }
+}
+
 /// Reads on the pool go to the replica; a task that wrote reads from the
 /// primary for the read-your-writes window, and sees its write although the
 /// replica (500 ms behind in CI) has not replayed it; a read that locks rows
@@ -961,43 +1014,13 @@ async fn replicas_take_reads_and_a_task_reads_its_own_writes() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
+    let seen = reads_and_own_writes(&db, &table, "SELECT inet_server_port()").await;
     // a task that has not written reads from the replica
-    let reader = db.clone();
-    let read_port =
-        tokio::spawn(async move { server_port(&reader, "SELECT inet_server_port()").await })
-            .await
-            .unwrap();
-    assert_eq!(read_port, replica_port);
-
+    assert_eq!(seen.reader_port, replica_port);
     // a task that writes reads its write, from the primary
-    let (writer, t) = (db.clone(), table.clone());
-    let (seen, port_after_write, elsewhere) = tokio::spawn(async move {
-        writer
-            .execute(&format!("INSERT INTO {t} (n) VALUES (1)"), ())
-            .await
-            .unwrap();
-        let seen: i64 = writer
-            .fetch_scalar(&format!("SELECT COUNT(*) FROM {t}"), ())
-            .await
-            .unwrap();
-        let port = server_port(&writer, "SELECT inet_server_port()").await;
-        // meanwhile a task that did not write reads from the replica
-        let other = writer.clone();
-        let t2 = t.clone();
-        let elsewhere: i64 = tokio::spawn(async move {
-            other
-                .fetch_scalar(&format!("SELECT COUNT(*) FROM {t2}"), ())
-                .await
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        (seen, port, elsewhere)
-    })
-    .await
-    .unwrap();
-    assert_eq!(seen, 1);
-    assert_eq!(port_after_write, primary_port);
+    assert_eq!(seen.writer_count, 1);
+    assert_eq!(seen.writer_port, primary_port);
+    let elsewhere = seen.other_count;
     if lagging {
         // the replica had not replayed the write: the routing is what made
         // the writer see it
@@ -1242,41 +1265,14 @@ async fn mysql_replica_takes_reads_and_a_task_reads_its_own_writes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    let seen = reads_and_own_writes(&db, &table, "SELECT @@port").await;
     // a task that has not written reads from the replica
-    let reader = db.clone();
-    let read_port = tokio::spawn(async move { server_port(&reader, "SELECT @@port").await })
-        .await
-        .unwrap();
-    assert_eq!(read_port, replica_port);
-
+    assert_eq!(seen.reader_port, replica_port);
     // a task that writes reads its write, from the primary; another task,
     // from the replica, which has not applied it yet
-    let (writer, t) = (db.clone(), table.clone());
-    let (seen, port_after_write, elsewhere) = tokio::spawn(async move {
-        writer
-            .execute(&format!("INSERT INTO {t} (n) VALUES (1)"), ())
-            .await
-            .unwrap();
-        let seen: i64 = writer
-            .fetch_scalar(&format!("SELECT COUNT(*) FROM {t}"), ())
-            .await
-            .unwrap();
-        let port = server_port(&writer, "SELECT @@port").await;
-        let other = writer.clone();
-        let elsewhere: i64 = tokio::spawn(async move {
-            other
-                .fetch_scalar(&format!("SELECT COUNT(*) FROM {t}"), ())
-                .await
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        (seen, port, elsewhere)
-    })
-    .await
-    .unwrap();
-    assert_eq!(seen, 1);
-    assert_eq!(port_after_write, primary_port);
+    assert_eq!(seen.writer_count, 1);
+    assert_eq!(seen.writer_port, primary_port);
+    let elsewhere = seen.other_count;
     if lagging {
         assert_eq!(elsewhere, 0, "the replica had applied the write already");
     }

@@ -643,8 +643,9 @@ impl Conn {
         if let Err(e) = &r {
             self.note(e);
         }
+        self.telemetry().wrote_text(sql, ctx.tx_id);
         self.telemetry()
-            .end_text(probe, sql, masked, 0, Op::Script, ctx, &r, None);
+            .end_text(probe, masked, 0, Op::Script, ctx, &r, None);
         if let Some(cache) = self.queued_invalidations() {
             cache.deliver().await;
         }
@@ -678,8 +679,9 @@ impl Conn {
             self.note(e);
         }
         let rows = r.as_ref().ok().copied();
+        self.telemetry().wrote_text(sql, ctx.tx_id);
         self.telemetry()
-            .end_text(probe, sql, masked, 0, Op::Copy, ctx, &r, rows);
+            .end_text(probe, masked, 0, Op::Copy, ctx, &r, rows);
         if let Some(cache) = self.queued_invalidations() {
             cache.deliver().await;
         }

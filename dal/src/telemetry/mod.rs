@@ -315,7 +315,7 @@ impl Telemetry {
         {
             cache.wrote(stmt.touched(), ctx.tx_id);
         }
-        self.end_text_inner(
+        self.end_text(
             probe,
             || self.text_of(stmt),
             stmt.param_count,
@@ -326,28 +326,17 @@ impl Telemetry {
         )
     }
 
-    /// [`end`](Self::end) for SQL that is not a cached statement (`sql`,
-    /// in the dialect's own syntax).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn end_text<T>(
-        &self,
-        probe: Probe,
-        sql: &str,
-        masked: impl Fn() -> Arc<str>,
-        params: usize,
-        op: Op,
-        ctx: CallContext,
-        result: &Result<T, Error>,
-        rows: Option<u64>,
-    ) {
+    /// Tell the read cache that `sql` (not a cached statement: a script,
+    /// COPY; in the dialect's own syntax) ran, in transaction `tx` (0: none).
+    pub(crate) fn wrote_text(&self, sql: &str, tx: u64) {
         if let Some(cache) = &self.cache {
-            cache.wrote(&crate::statement::touched(sql, self.dialect), ctx.tx_id);
+            cache.wrote(&crate::statement::touched(sql, self.dialect), tx);
         }
-        self.end_text_inner(probe, masked, params, op, ctx, result, rows)
     }
 
+    /// [`end`](Self::end) for SQL that is not a cached statement.
     #[allow(clippy::too_many_arguments)]
-    fn end_text_inner<T>(
+    pub(crate) fn end_text<T>(
         &self,
         probe: Probe,
         masked: impl Fn() -> Arc<str>,
