@@ -908,6 +908,26 @@ async fn server_port(db: &Db, sql: &str) -> i32 {
     db.fetch_scalar(sql, ()).await.unwrap()
 }
 
+/// Create `table` (one `n int` column) through `db` and wait until the
+/// replica (`replica_direct`) has it.
+async fn create_replicated(db: &Db, replica_direct: &Db, table: &str) {
+    db.execute_script(&format!("CREATE TABLE {table} (n int)"))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    while replica_direct
+        .fetch_optional(&format!("SELECT 1 FROM {table} LIMIT 1"), ())
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the replica never applied the CREATE TABLE"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// What [`reads_and_own_writes`] saw.
 struct Seen {
     /// The server port a task that wrote nothing read from.
@@ -997,22 +1017,7 @@ async fn replicas_take_reads_and_a_task_reads_its_own_writes() {
     .await
     .unwrap();
     assert_eq!(db.replicas().len(), 1);
-    db.execute_script(&format!("CREATE TABLE {table} (n int)"))
-        .await
-        .unwrap();
-    // the table reaches the replica
-    let start = Instant::now();
-    while replica_direct
-        .fetch_optional(&format!("SELECT 1 FROM {table} LIMIT 1"), ())
-        .await
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the replica never replayed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    create_replicated(&db, &replica_direct, &table).await;
 
     let seen = reads_and_own_writes(&db, &table, "SELECT inet_server_port()").await;
     // a task that has not written reads from the replica
@@ -1249,21 +1254,7 @@ async fn mysql_replica_takes_reads_and_a_task_reads_its_own_writes() {
     )
     .await
     .unwrap();
-    db.execute_script(&format!("CREATE TABLE {table} (n int)"))
-        .await
-        .unwrap();
-    let start = Instant::now();
-    while replica_direct
-        .fetch_optional(&format!("SELECT 1 FROM {table} LIMIT 1"), ())
-        .await
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "the replica never applied the CREATE TABLE"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    create_replicated(&db, &replica_direct, &table).await;
 
     let seen = reads_and_own_writes(&db, &table, "SELECT @@port").await;
     // a task that has not written reads from the replica
