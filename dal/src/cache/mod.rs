@@ -381,10 +381,12 @@ impl Cache {
                 self.handles.hits.increment(1);
                 Lookup::Hit(bytes)
             }
-            Ok(other) => {
+            // skipped (Redis failed a moment ago): neither hit nor miss
+            Ok(Lookup::Bypass) => Lookup::Bypass,
+            Ok(miss) => {
                 self.counts.misses.fetch_add(1, Ordering::Relaxed);
                 self.handles.misses.increment(1);
-                other
+                miss
             }
             Err(e) => {
                 self.count_error(&e);
