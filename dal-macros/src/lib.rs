@@ -38,7 +38,9 @@ pub fn derive_from_row(input: TokenStream) -> TokenStream {
 /// `index`, `default = <literal>`, `json`, `with = path`,
 /// `references = "table.column"` with `on_delete` / `on_update` (`cascade`,
 /// `restrict`, `set_null`, `set_default`, `no_action`), `rename = "column"`,
-/// `skip`, `version`, `created_at`, `updated_at`, `deleted_at`.
+/// `skip`, `version`, `created_at`, `updated_at`, `deleted_at`, `shard_key`
+/// (the field `dal::Shards` routes rows by: one per entity, stored as it
+/// is, not an `Option`, not a column dal sets itself).
 ///
 /// See the `dal::entity` module documentation for the full guide.
 #[proc_macro_derive(Entity, attributes(dal))]

@@ -326,6 +326,34 @@ impl<'q> Arguments<'q> {
     }
 
     #[inline]
+    /// The kind of the one value pushed so far (`None` when not exactly one
+    /// was, or it was an untyped NULL).
+    pub(crate) fn single_kind(&self) -> Option<SqlKind> {
+        use SqlKind::*;
+        if self.len != 1 {
+            return None;
+        }
+        [
+            Bool,
+            SmallInt,
+            Int,
+            BigInt,
+            Float,
+            Double,
+            Text,
+            Bytes,
+            Date,
+            Time,
+            Timestamp,
+            TimestampTz,
+            Uuid,
+            Json,
+            Decimal,
+        ]
+        .into_iter()
+        .find(|k| (0xcbf29ce484222325_u64 ^ k.code()).wrapping_mul(0x100000001b3) == self.signature)
+    }
+
     pub(crate) fn mark(&mut self, code: u64) {
         self.len += 1;
         self.signature = (self.signature ^ code).wrapping_mul(0x100000001b3);

@@ -37,6 +37,8 @@ pub(crate) struct DbInner {
     pub(crate) replicas: Replicas<Db>,
     /// As a replica: how far behind its primary it was last measured.
     pub(crate) lag: Lag,
+    /// As a shard: its shard set and place in it (writes are checked).
+    pub(crate) shard: std::sync::OnceLock<crate::shard::Pin>,
 }
 
 /// How the ids a multi-row `INSERT` generated are learnt on the MySQL family
@@ -224,6 +226,7 @@ impl Db {
                 mysql_ids: std::sync::OnceLock::new(),
                 replicas,
                 lag: Lag::new(),
+                shard: std::sync::OnceLock::new(),
             }),
         })
     }

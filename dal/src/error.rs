@@ -340,6 +340,36 @@ pub enum Error {
     /// A protocol, TLS or I/O problem not covered above.
     #[error("driver error: {0}")]
     Driver(String),
+
+    /// A write went to a shard that does not hold the row's shard key:
+    /// through a shard's [`Db`](crate::Db), or inside a transaction on one
+    /// (a transaction stays on one shard). Nothing was sent.
+    #[error("wrong shard: {message}")]
+    WrongShard {
+        /// Which row, which shard holds it, which shard was used.
+        message: String,
+    },
+
+    /// The row's hash slot is being moved to another shard
+    /// ([`Shards::begin_move`](crate::Shards::begin_move)): its writes wait
+    /// for the switch. Transient: retry shortly. Nothing was sent.
+    #[error("shard slot {slot} is moving to shard `{to}`: writes to it resume after the switch")]
+    ShardMoving {
+        /// The slot.
+        slot: u32,
+        /// The shard it moves to.
+        to: String,
+    },
+
+    /// One shard of a call over several shards failed (the call fails as a
+    /// whole); `source` is that shard's error.
+    #[error("shard `{shard}`: {source}")]
+    Shard {
+        /// The shard's name.
+        shard: String,
+        /// Its error.
+        source: Box<Error>,
+    },
 }
 
 /// A duration as people read it in an error: `1.503s`, `500.2ms`, `80µs`.
@@ -379,6 +409,18 @@ impl Error {
         }]))
     }
 
+    /// `e` as the error of shard `shard` (an [`Error::Shard`]; one already
+    /// naming its shard stays as it is).
+    pub(crate) fn in_shard(shard: &str, e: Error) -> Error {
+        match e {
+            Error::Shard { .. } => e,
+            other => Error::Shard {
+                shard: shard.to_string(),
+                source: Box::new(other),
+            },
+        }
+    }
+
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::InvalidInput {
@@ -405,6 +447,7 @@ impl Error {
             | Error::Busy { code, .. }
             | Error::Database { code, .. }
             | Error::ReadOnly { code, .. } => code.as_deref(),
+            Error::Shard { source, .. } => source.code(),
             _ => None,
         }
     }
@@ -418,6 +461,8 @@ impl Error {
                 matches!(kind, TimeoutKind::Acquire | TimeoutKind::Connect)
             }
             Error::Database { transient, .. } => *transient,
+            Error::ShardMoving { .. } => true,
+            Error::Shard { source, .. } => source.is_transient(),
             _ => false,
         }
     }
@@ -443,7 +488,10 @@ impl Error {
     /// assert!(!dal::Error::NotFound("no such user".into()).is_retryable_later());
     /// ```
     pub fn is_retryable_later(&self) -> bool {
-        self.is_transient() || matches!(self, Error::CircuitOpen { .. })
+        match self {
+            Error::Shard { source, .. } => source.is_retryable_later(),
+            _ => self.is_transient() || matches!(self, Error::CircuitOpen { .. }),
+        }
     }
 
     /// How long to wait before retrying, when the error says
@@ -451,6 +499,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::CircuitOpen { retry_after, .. } => Some(*retry_after),
+            Error::Shard { source, .. } => source.retry_after(),
             _ => None,
         }
     }
@@ -474,22 +523,28 @@ impl Error {
             } => false,
             Error::ConnectionLost { .. } | Error::Timeout { .. } | Error::Driver(_) => true,
             Error::Database { transient, .. } => *transient,
+            Error::Shard { source, .. } => source.is_infrastructure(),
             _ => false,
         }
     }
 
     /// Whether the statement certainly did not reach the server (so re-running a
     /// write is safe): acquire and connect failures, an open circuit, a closed
-    /// pool.
+    /// pool, a write refused by shard routing.
     pub fn never_reached_server(&self) -> bool {
-        matches!(
-            self,
-            Error::Timeout {
-                kind: TimeoutKind::Acquire | TimeoutKind::Connect | TimeoutKind::PoolCreation,
-                ..
-            } | Error::CircuitOpen { .. }
-                | Error::PoolClosed
-        )
+        match self {
+            Error::Shard { source, .. } => source.never_reached_server(),
+            _ => matches!(
+                self,
+                Error::Timeout {
+                    kind: TimeoutKind::Acquire | TimeoutKind::Connect | TimeoutKind::PoolCreation,
+                    ..
+                } | Error::CircuitOpen { .. }
+                    | Error::PoolClosed
+                    | Error::WrongShard { .. }
+                    | Error::ShardMoving { .. }
+            ),
+        }
     }
 
     /// The message with every single-quoted value masked as `'?'`, for logs:

@@ -269,6 +269,9 @@ pub(crate) struct FieldAttrs {
     /// Not stored: filled with `Default::default()` when loaded.
     #[darling(default)]
     pub skip: Flag,
+    /// The shard key: `dal::Shards` routes the entity's rows by this field.
+    #[darling(default)]
+    pub shard_key: Flag,
     /// Optimistic-locking version counter.
     #[darling(default)]
     pub version: Flag,

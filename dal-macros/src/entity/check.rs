@@ -233,6 +233,8 @@ fn check(e: &Entity, errors: &mut darling::error::Accumulator) {
         ));
     }
 
+    check_shard_key(e, errors);
+
     // Each managed role once: dal writes one value per role.
     for role in [
         ColumnRole::Version,
@@ -466,6 +468,48 @@ fn check_blueprint(e: &Entity, errors: &mut darling::error::Accumulator) {
                 _ => (p.message.clone(), None),
             };
             errors.push(err(msg, span.unwrap_or(f.span)));
+        }
+    }
+}
+
+/// The shard key routes every row to one shard: one stored field, always
+/// present, that dal never changes by itself.
+fn check_shard_key(e: &Entity, errors: &mut darling::error::Accumulator) {
+    let keys: Vec<(&Field, proc_macro2::Span)> = e
+        .fields
+        .iter()
+        .filter_map(|f| f.shard_key.map(|s| (f, s)))
+        .collect();
+    for (f, span) in keys.iter().skip(1) {
+        let _ = f;
+        errors.push(err(
+            format!(
+                "a second `#[dal(shard_key)]`: `{}` is already the shard key (one field routes a row)",
+                keys[0].0.ident
+            ),
+            *span,
+        ));
+    }
+    if let Some((f, span)) = keys.first() {
+        let problem = match f.role {
+            None => Some("a skipped field is not stored, so it cannot route rows".to_string()),
+            Some(ColumnRole::Id | ColumnRole::Data) => None,
+            Some(_) => Some(format!(
+                "`{}` is a column dal sets itself, so it cannot route rows",
+                f.ident
+            )),
+        };
+        let problem = problem.or_else(|| {
+            if f.optional {
+                Some("the shard key cannot be an `Option`: every row needs a key to find its shard".to_string())
+            } else if !matches!(f.storage, Storage::Plain) {
+                Some("the shard key must be stored as it is (an integer, a string or a UUID), not through `json` or `with`".to_string())
+            } else {
+                None
+            }
+        });
+        if let Some(p) = problem {
+            errors.push(err(format!("invalid `#[dal(shard_key)]`: {p}"), *span));
         }
     }
 }

@@ -640,6 +640,17 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
         quote!()
     };
 
+    let shard_key = match e.fields.iter().find(|f| f.shard_key.is_some()) {
+        Some(f) => {
+            let column = &f.column;
+            quote! {
+                const __SHARD_KEY: ::core::option::Option<&'static str> =
+                    ::core::option::Option::Some(#column);
+            }
+        }
+        None => quote!(),
+    };
+
     let cache = if e.cache {
         quote! {
             const __CACHED: bool = true;
@@ -737,6 +748,7 @@ pub(crate) fn expand(e: &Entity) -> TokenStream {
                 #hooks
 
                 #cache
+                #shard_key
 
                 #[inline]
                 fn __bind_column<'__q>(&'__q self, column: &str, out: &mut #p::Arguments<'__q>) -> #p::Result<bool> {

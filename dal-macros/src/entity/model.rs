@@ -86,6 +86,8 @@ pub(crate) struct Field {
     pub default: Option<DefaultValue>,
     pub references: Option<Reference>,
     pub belongs_to: Option<BelongsToDecl>,
+    /// `#[dal(shard_key)]`, where it was written.
+    pub shard_key: Option<Span>,
     /// The field's name, where field-wide problems are reported.
     pub span: Span,
     /// Where each column option was written, so a misplaced one is reported on itself.
@@ -381,6 +383,7 @@ fn field(f: &FieldAttrs, errors: &mut darling::error::Accumulator) -> Option<Fie
         default,
         references,
         belongs_to,
+        shard_key: f.shard_key.is_present().then(|| f.shard_key.span()),
         span,
         option_spans: OptionSpans::of(f),
     })

@@ -287,6 +287,11 @@ pub trait Entity: FromRow + Send + Sync + Sized + 'static {
     #[doc(hidden)]
     const __CACHED: bool = false;
 
+    /// The column `#[dal(shard_key)]` marks: what [`Shards`](crate::Shards)
+    /// routes the entity's rows by.
+    #[doc(hidden)]
+    const __SHARD_KEY: Option<&'static str> = None;
+
     /// The entity as the read cache keeps it (`#[dal(cache)]`: JSON).
     #[doc(hidden)]
     fn __cache_encode(&self) -> Option<Vec<u8>> {

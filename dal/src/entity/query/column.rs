@@ -171,6 +171,10 @@ lossless_values!(rust_decimal::Decimal: i8, i16, i32, i64, u8, u16, u32, u64);
 pub struct Cond<E> {
     pub(crate) sql: String,
     pub(crate) params: Vec<Param>,
+    /// Columns the condition holds to a set of values (`col = v`,
+    /// `col IN (..)`, and those ANDed together): what routes a query to the
+    /// shards holding those keys. Empty for anything else.
+    pub(crate) pins: Vec<(&'static str, Vec<Param>)>,
     pub(crate) _marker: PhantomData<fn() -> E>,
 }
 
@@ -179,6 +183,7 @@ impl<E> Clone for Cond<E> {
         Cond {
             sql: self.sql.clone(),
             params: self.params.clone(),
+            pins: self.pins.clone(),
             _marker: PhantomData,
         }
     }
@@ -219,9 +224,15 @@ impl<E, T: Encode + 'static, N> Col<E, T, N> {
     }
 
     fn compare(self, op: &str, v: Param) -> Cond<E> {
+        let pins = if op == "=" {
+            vec![(self.name, vec![v.clone()])]
+        } else {
+            Vec::new()
+        };
         Cond {
             sql: format!("{} {op} ?", self.marked()),
             params: vec![v],
+            pins,
             _marker: PhantomData,
         }
     }
@@ -262,6 +273,7 @@ impl<E, T: Encode + 'static, N> Col<E, T, N> {
         Cond {
             sql: format!("{} BETWEEN ? AND ?", self.marked()),
             params: vec![low.into_param(), high.into_param()],
+            pins: Vec::new(),
             _marker: PhantomData,
         }
     }
@@ -281,7 +293,9 @@ impl<E, T: Encode + 'static, N> Col<E, T, N> {
             sql.push_str(if i == 0 { "?" } else { ", ?" });
         }
         sql.push(')');
-        Cond::raw(sql, params)
+        let mut c = Cond::raw(sql, params.clone());
+        c.pins.push((self.name, params));
+        c
     }
 
     /// `column IS NULL`.
@@ -354,6 +368,7 @@ impl<E> Cond<E> {
         Cond {
             sql,
             params,
+            pins: Vec::new(),
             _marker: PhantomData,
         }
     }
@@ -382,6 +397,7 @@ impl<E> Cond<E> {
 
     /// Both conditions.
     pub fn and(mut self, other: Cond<E>) -> Cond<E> {
+        self.pins.extend(other.pins);
         combine(
             &mut self.sql,
             &mut self.params,
@@ -394,6 +410,7 @@ impl<E> Cond<E> {
 
     /// Either condition.
     pub fn or(mut self, other: Cond<E>) -> Cond<E> {
+        self.pins.clear();
         combine(
             &mut self.sql,
             &mut self.params,
@@ -407,6 +424,7 @@ impl<E> Cond<E> {
     /// The negation.
     #[allow(clippy::should_implement_trait)]
     pub fn not(mut self) -> Cond<E> {
+        self.pins.clear();
         negate(&mut self.sql);
         self
     }

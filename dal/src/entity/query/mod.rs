@@ -49,10 +49,10 @@ pub(super) enum Lock {
 /// Soft-deleted rows are hidden unless [`include_deleted`](Find::include_deleted)
 /// or [`only_deleted`](Find::only_deleted) is called.
 pub struct Find<E: Entity> {
-    pub(super) cond: Option<Cond<E>>,
-    pub(super) order: Vec<Order<E>>,
-    pub(super) limit: Option<u64>,
-    pub(super) offset: Option<u64>,
+    pub(crate) cond: Option<Cond<E>>,
+    pub(crate) order: Vec<Order<E>>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
     deleted: Deleted,
     pub(super) lock: Lock,
     after: Option<Vec<Param>>,
