@@ -22,6 +22,8 @@
 //! first applying each event a second late. Its tests skip or fail the same
 //! way, and take turns (one of them stops the replication).
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use dal::migrate::{Migration, Migrator, Module};
@@ -564,35 +566,6 @@ async fn multi_host_url_settles_on_the_host_target_session_attrs_asks_for() {
 
 // ------------------------------------------------------------------ failover
 
-/// The PostgreSQL server programs (`initdb`, `pg_ctl`, `pg_basebackup`):
-/// `DAL_TEST_PG_BIN`, or the newest `/usr/lib/postgresql/*/bin`.
-fn pg_bin() -> Option<std::path::PathBuf> {
-    if let Ok(dir) = std::env::var("DAL_TEST_PG_BIN") {
-        return Some(dir.into());
-    }
-    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .filter(|p| p.join("pg_ctl").exists() && p.join("initdb").exists())
-        .collect();
-    found.sort_by_key(|p| {
-        p.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
-    });
-    found.pop()
-}
-
-/// A free TCP port on 127.0.0.1.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 /// Two PostgreSQL clusters of the test's own in a temporary directory: a
 /// primary and a synchronous streaming standby (so a write the primary
 /// acknowledged is on the standby). Stopped and removed on drop.
@@ -606,27 +579,7 @@ struct Pair {
 
 impl Pair {
     fn run(&self, program: &str, args: &[&str]) -> Result<(), String> {
-        let path = self.bin.join(program);
-        let mut cmd = if self.as_postgres {
-            let mut c = std::process::Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&path);
-            c
-        } else {
-            std::process::Command::new(&path)
-        };
-        let out = cmd
-            .args(args)
-            .output()
-            .map_err(|e| format!("{program}: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{program} {args:?}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
+        support::pg_cluster::run_program(&self.bin, self.as_postgres, program, args)
     }
 
     fn data(&self, i: usize) -> String {
@@ -669,35 +622,21 @@ impl Pair {
     /// `None` (after saying why) when the server programs are missing and
     /// servers are not required.
     fn create() -> Option<Pair> {
-        let Some(bin) = pg_bin() else {
+        let Some(bin) = support::pg_cluster::pg_bin() else {
             let why = "the PostgreSQL server programs (initdb, pg_ctl) were not found under \
                        /usr/lib/postgresql/*/bin (set DAL_TEST_PG_BIN)";
             return skipped("the failover test's servers", why);
         };
         // PostgreSQL refuses to run as root: then the servers run as postgres
-        let as_postgres = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-            .unwrap_or(false);
-        let dir = std::env::temp_dir().join(format!(
-            "dal_t_failover_{}",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        ));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        if as_postgres {
-            let ok = std::process::Command::new("chown")
-                .arg("postgres")
-                .arg(&dir)
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            assert!(ok, "chown postgres {}", dir.display());
-        }
+        let as_postgres = support::pg_cluster::running_as_root();
+        let dir = support::pg_cluster::server_dir("dal_t_failover", as_postgres);
         let pair = Pair {
             bin,
             dir,
-            ports: [free_port(), free_port()],
+            ports: [
+                support::pg_cluster::free_port(),
+                support::pg_cluster::free_port(),
+            ],
             as_postgres,
         };
         let primary = pair.data(0);
@@ -1045,7 +984,7 @@ async fn replicas_take_reads_and_a_task_reads_its_own_writes() {
     assert!(db.replicas()[0].stats().statements >= 2);
 
     // a replica that does not answer: its reads go to the primary
-    let closed = free_port();
+    let closed = support::pg_cluster::free_port();
     let down = Db::connect(
         DatabaseConfig::builder(&primary)
             .replica(format!("postgres://postgres@127.0.0.1:{closed}/postgres"))

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use dal::testing::{SetupError, TestDatabase};
 use dal::{DatabaseConfig, Db, Dialect};
 
+pub mod pg_cluster;
 pub mod proxy;
 
 pub const DEFAULT_POSTGRES_URL: &str = dal::testing::DEFAULT_POSTGRES_URL;
