@@ -46,7 +46,7 @@ use connection_url::ConnectionUrl;
 /// | Engine | Forms |
 /// |---|---|
 /// | PostgreSQL | `postgres://user:password@host:5432/database?sslmode=verify-full` (also `postgresql://`, `pg://`; several hosts as `host1:5432,host2:5433`, tried in order, with `target_session_attrs=read-write` to settle on the one that accepts writes; a Unix socket as `?host=/var/run/postgresql`) |
-/// | MySQL / MariaDB | `mysql://user:password@host:3306/database?ssl-mode=REQUIRED` (also `mariadb://`; a Unix socket as `?socket=/path/mysqld.sock`) |
+/// | MySQL / MariaDB | `mysql://user:password@host:3306/database?ssl-mode=REQUIRED` (also `mariadb://`; several hosts as `node1:3306,node2:3306`, e.g. the nodes of a Galera cluster: each new connection goes to the first that answers and, for a Galera node, is ready (`wsrep_ready` is `ON`: a node out of the cluster is passed over); a Unix socket as `?socket=/path/mysqld.sock`) |
 /// | SQLite | `sqlite://relative/path.db`, `sqlite:path.db`, `sqlite:///absolute/path.db`, `sqlite::memory:`, with `?mode=ro\|rw\|rwc\|memory` (default `rwc`) |
 ///
 /// Engine names are case-insensitive. The user name, password, host and database

@@ -108,6 +108,10 @@ pub(crate) fn classify(number: u16, message: String) -> Error {
         },
         // server gone away, lost connection, connection killed, shutdown in progress
         2006 | 2013 | 1927 | 1053 | 2002 | 2003 => Error::ConnectionLost { message, code },
+        // a Galera node out of the primary component ("WSREP has not yet
+        // prepared node for application use"): the session is useless until
+        // the node rejoins; another node takes the work
+        1047 if message.contains("WSREP") => Error::ConnectionLost { message, code },
         1290 | 1792 | 1836 => Error::ReadOnly { message, code },
         _ => Error::Database {
             message,
@@ -159,6 +163,15 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(classify(1213, "deadlock".into()).is_transient());
+        let left = classify(
+            1047,
+            "WSREP has not yet prepared node for application use".into(),
+        );
+        assert!(matches!(left, Error::ConnectionLost { .. }), "{left:?}");
+        assert!(!matches!(
+            classify(1047, "Unknown command".into()),
+            Error::ConnectionLost { .. }
+        ));
         assert!(classify(2013, "lost".into()).is_infrastructure());
         assert!(!classify(1064, "syntax".into()).is_transient());
         assert!(matches!(

@@ -64,15 +64,16 @@ pub(crate) type MySqlConn = ServerConn<Session>;
 /// Opens MySQL/MariaDB connections, and keeps a control connection outside
 /// the pool for cancelling statements.
 pub(crate) struct MySqlManager {
-    /// The options, with TLS as the mode asks (none for `disable`).
-    opts: Opts,
-    /// `prefer`: the same options without TLS, for a server that offers none.
-    plain: Option<Opts>,
+    /// Per host of the URL (tried in order): the options, with TLS as the
+    /// mode asks (none for `disable`), and for `prefer` the same options
+    /// without TLS, for a server that offers none.
+    hosts: Vec<(Opts, Option<Opts>)>,
     /// `prefer`: the server offered no TLS (later connections go plain at once).
     no_tls: AtomicBool,
     statement_capacity: usize,
-    /// A connection outside the pool for cancelling statements (opened on first need).
-    control: tokio::sync::Mutex<Option<Conn>>,
+    /// Per host: a connection outside the pool for cancelling statements
+    /// (opened on first need; a session's id is only known to its host).
+    control: Vec<tokio::sync::Mutex<Option<Conn>>>,
     /// Limit for opening the control connection and running a cancel on it.
     control_timeout: Duration,
     /// The TLS root certificate file, checked before each connection so a
@@ -125,9 +126,35 @@ fn ssl_opts(mode: TlsMode, root_cert: Option<&str>) -> Option<SslOpts> {
 /// The connection manager for `config` (`control_timeout` bounds opening the
 /// cancel connection and running a cancel on it).
 pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> MySqlManager {
+    let targets: Vec<(String, u16)> = if config.hosts().is_empty() {
+        vec![("localhost".to_string(), 3306)]
+    } else {
+        config.hosts().to_vec()
+    };
+    let hosts: Vec<(Opts, Option<Opts>)> = targets
+        .iter()
+        .map(|(h, p)| host_opts(config, h, *p))
+        .collect();
+    MySqlManager {
+        control: hosts
+            .iter()
+            .map(|_| tokio::sync::Mutex::new(None))
+            .collect(),
+        hosts,
+        no_tls: AtomicBool::new(false),
+        statement_capacity: config.statement_cache_capacity().max(1),
+        control_timeout,
+        tls_root_cert: config.tls_root_cert().map(Into::into),
+        server_max_connections: AtomicU64::new(0),
+    }
+}
+
+/// The options for one host: with TLS as the mode asks, and for `prefer`
+/// the same without TLS.
+fn host_opts(config: &DatabaseConfig, host: &str, port: u16) -> (Opts, Option<Opts>) {
     let mut b = OptsBuilder::default()
-        .ip_or_hostname(config.host().unwrap_or("localhost"))
-        .tcp_port(config.port().unwrap_or(3306))
+        .ip_or_hostname(host)
+        .tcp_port(port)
         .user(Some(config.username().unwrap_or("root")))
         .pass(config.password())
         .db_name(config.database())
@@ -143,27 +170,20 @@ pub(crate) fn manager(config: &DatabaseConfig, control_timeout: Duration) -> MyS
     let mode = config.tls_mode().unwrap_or(TlsMode::Prefer);
     let plain = (mode == TlsMode::Prefer).then(|| Opts::from(b.clone()));
     b = b.ssl_opts(ssl_opts(mode, config.tls_root_cert()));
-    MySqlManager {
-        opts: Opts::from(b),
-        plain,
-        no_tls: AtomicBool::new(false),
-        statement_capacity: config.statement_cache_capacity().max(1),
-        control: tokio::sync::Mutex::new(None),
-        control_timeout,
-        tls_root_cert: config.tls_root_cert().map(Into::into),
-        server_max_connections: AtomicU64::new(0),
-    }
+    (Opts::from(b), plain)
 }
 
 impl MySqlManager {
-    /// Open a session (`prefer`: with TLS when the server offers it).
-    async fn open(&self) -> Result<Conn> {
+    /// Open a session on host `i` (`prefer`: with TLS when the server
+    /// offers it).
+    async fn open(&self, i: usize) -> Result<Conn> {
         check_root_cert(self.tls_root_cert.as_deref()).await?;
-        if let Some(plain) = &self.plain {
+        let (opts, plain) = &self.hosts[i];
+        if let Some(plain) = plain {
             if self.no_tls.load(Ordering::Relaxed) {
                 return Conn::new(plain.clone()).await.map_err(map_err);
             }
-            return match Conn::new(self.opts.clone()).await {
+            return match Conn::new(opts.clone()).await {
                 Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)) => {
                     self.no_tls.store(true, Ordering::Relaxed);
                     Conn::new(plain.clone()).await.map_err(map_err)
@@ -171,13 +191,48 @@ impl MySqlManager {
                 r => r.map_err(map_err),
             };
         }
-        Conn::new(self.opts.clone()).await.map_err(map_err)
+        Conn::new(opts.clone()).await.map_err(map_err)
     }
 
-    /// Run `sql` on the control connection (opened on first use, dropped
-    /// after a failure), within the control timeout.
-    async fn control(&self, sql: String) -> Result<()> {
-        crate::backend::server::on_control(&self.control, self.control_timeout, self.open(), |c| {
+    /// Open a session on the first of the URL's hosts that takes it: with
+    /// several hosts, a Galera node that is up but not part of the primary
+    /// component (`wsrep_ready` not `ON`: it left the cluster, or is still
+    /// joining) is passed over like a host that is down. The session and
+    /// its host's index.
+    async fn open_any(&self) -> Result<(Conn, usize)> {
+        if self.hosts.len() == 1 {
+            return Ok((self.open(0).await?, 0));
+        }
+        let mut last = None;
+        for i in 0..self.hosts.len() {
+            match self.open(i).await {
+                Ok(mut c) => match galera_ready(&mut c).await {
+                    Ok(true) => return Ok((c, i)),
+                    Ok(false) => {
+                        let _ = c.disconnect().await;
+                        last = Some(Error::ConnectionLost {
+                            message: format!(
+                                "host {} of the URL is a Galera node that is not ready (wsrep_ready is not ON: it left the cluster or is joining)",
+                                i + 1
+                            ),
+                            code: None,
+                        });
+                    }
+                    Err(e) => last = Some(e),
+                },
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or(Error::PoolClosed))
+    }
+
+    /// Run `sql` on host `host`'s control connection (opened on first use,
+    /// dropped after a failure), within the control timeout.
+    async fn control(&self, host: usize, sql: String) -> Result<()> {
+        let Some(slot) = self.control.get(host) else {
+            return Ok(());
+        };
+        crate::backend::server::on_control(slot, self.control_timeout, self.open(host), |c| {
             Box::pin(async move { c.query_drop(sql).await.map_err(map_err) })
         })
         .await
@@ -196,14 +251,15 @@ impl Manager for MySqlManager {
     type Conn = MySqlConn;
 
     async fn connect(&self) -> Result<MySqlConn> {
-        let mut conn = self.open().await?;
+        let (mut conn, host) = self.open_any().await?;
         let max: Option<u64> = conn
             .query_first("SELECT CAST(@@max_connections AS UNSIGNED)")
             .await
             .map_err(map_err)?;
         self.server_max_connections
             .store(max.unwrap_or(0), Ordering::Relaxed);
-        let backend_id = u64::from(conn.id());
+        // the session id is the host's own: the cancel goes to that host
+        let backend_id = ((host as u64) << 32) | u64::from(conn.id());
         Ok(ServerConn {
             conn: Session {
                 live: Some(Live {
@@ -264,8 +320,20 @@ impl Cancel for MySqlManager {
     /// Cancel the statement running in session `id` (`terminate`: end the
     /// session), from the control connection.
     async fn cancel(&self, id: &u64, terminate: bool) -> Result<()> {
-        self.control(cancel_sql(*id, terminate)).await
+        let (host, session) = ((*id >> 32) as usize, *id & 0xffff_ffff);
+        self.control(host, cancel_sql(session, terminate)).await
     }
+}
+
+/// Whether a session's server may take work: true for a server that is not
+/// a Galera node (no `wsrep_ready` status), and for a node whose
+/// `wsrep_ready` is `ON`.
+async fn galera_ready(c: &mut Conn) -> Result<bool> {
+    let row: Option<(String, String)> = c
+        .query_first("SHOW STATUS LIKE 'wsrep_ready'")
+        .await
+        .map_err(map_err)?;
+    Ok(row.is_none_or(|(_, v)| v.eq_ignore_ascii_case("ON")))
 }
 
 /// The statement that cancels what session `id` runs (`terminate`: ends the
