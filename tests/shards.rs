@@ -188,6 +188,43 @@ async fn keyed_calls_go_to_one_shard_and_fan_out_queries_merge_like_one_database
             q.clone().count(reference).await.unwrap(),
             "{dialect:?}"
         );
+        // aggregates that merge: sums added, the least minimum, the greatest maximum
+        use rust_decimal::Decimal;
+        let ref_sum: Option<Decimal> = q
+            .clone()
+            .select(Order::CENTS.sum())
+            .one(reference)
+            .await
+            .unwrap();
+        assert_eq!(
+            shards.find(q.clone()).sum(Order::CENTS).await.unwrap(),
+            ref_sum,
+            "{dialect:?}"
+        );
+        assert_eq!(
+            shards.find(q.clone()).min(Order::LABEL).await.unwrap(),
+            q.clone()
+                .select(Order::LABEL.min())
+                .one(reference)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            shards.find(q.clone()).max(Order::CENTS).await.unwrap(),
+            q.clone()
+                .select(Order::CENTS.max())
+                .one(reference)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            shards
+                .find(Order::find().filter(Order::CENTS.lt(0)))
+                .sum(Order::CENTS)
+                .await
+                .unwrap(),
+            None
+        );
         let windowed = q.clone().offset(5).limit(7);
         assert_eq!(shards.find(windowed).count().await.unwrap(), 7);
         assert!(

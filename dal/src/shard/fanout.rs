@@ -195,6 +195,94 @@ impl<'s, E: Entity> ShardedFind<'s, E> {
         Ok(self.count().await? > 0)
     }
 
+    /// The query for an aggregate on each shard: its filter, without the
+    /// order and window (they apply to rows, not to one aggregate).
+    fn for_aggregate(&self) -> Find<E> {
+        let mut q = self.find.clone();
+        q.order.clear();
+        q.limit = None;
+        q.offset = None;
+        q
+    }
+
+    /// Each target shard's one aggregate value.
+    async fn each_aggregate<T, N>(
+        &self,
+        expr: crate::entity::Expr<E, T, N>,
+    ) -> Result<Vec<Option<T>>>
+    where
+        T: crate::Decode + Send + 'static,
+        N: 'static,
+        crate::entity::Expr<E, T, N>:
+            crate::entity::Projection<crate::entity::Root<E>, crate::entity::Here, Out = Option<T>>,
+    {
+        let targets = self.targets();
+        let inner = &self.shards.inner;
+        let q = self.for_aggregate();
+        let runs = targets
+            .iter()
+            .map(|&i| q.clone().select(expr.clone()).one(&inner.dbs[i]));
+        let results = futures_util::future::join_all(runs).await;
+        let mut out = Vec::with_capacity(results.len());
+        for (&i, r) in targets.iter().zip(results) {
+            out.push(r.map_err(|e| Error::in_shard(&inner.names[i], e))?);
+        }
+        Ok(out)
+    }
+
+    /// `SUM(column)` over the matching rows of every shard: each shard's
+    /// sum, added (`None` when no shard has a value). Counts merge with
+    /// [`count`](ShardedFind::count); minimums and maximums with
+    /// [`min`](ShardedFind::min) and [`max`](ShardedFind::max). There is no
+    /// `avg`: an average of the shards' averages is wrong; divide the sum
+    /// by the count.
+    pub async fn sum<T, N>(self, column: crate::entity::Col<E, T, N>) -> Result<Option<T::Sum>>
+    where
+        T: crate::entity::Summable,
+        T::Sum: std::ops::Add<Output = T::Sum>,
+        N: 'static,
+        crate::entity::Expr<E, T::Sum, crate::entity::Nullable>: crate::entity::Projection<
+                crate::entity::Root<E>,
+                crate::entity::Here,
+                Out = Option<T::Sum>,
+            >,
+    {
+        let parts = self.each_aggregate(column.sum()).await?;
+        Ok(parts.into_iter().flatten().reduce(|a, b| a + b))
+    }
+
+    /// `MIN(column)` over the matching rows of every shard: the smallest
+    /// of the shards' minimums (`None` when no shard has a value).
+    pub async fn min<T, N>(self, column: crate::entity::Col<E, T, N>) -> Result<Option<T>>
+    where
+        T: crate::Decode + PartialOrd + Send + 'static,
+        N: 'static,
+        crate::entity::Expr<E, T, crate::entity::Nullable>:
+            crate::entity::Projection<crate::entity::Root<E>, crate::entity::Here, Out = Option<T>>,
+    {
+        let parts = self.each_aggregate(column.min()).await?;
+        Ok(parts
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| if b < a { b } else { a }))
+    }
+
+    /// `MAX(column)` over the matching rows of every shard: the largest of
+    /// the shards' maximums (`None` when no shard has a value).
+    pub async fn max<T, N>(self, column: crate::entity::Col<E, T, N>) -> Result<Option<T>>
+    where
+        T: crate::Decode + PartialOrd + Send + 'static,
+        N: 'static,
+        crate::entity::Expr<E, T, crate::entity::Nullable>:
+            crate::entity::Projection<crate::entity::Root<E>, crate::entity::Here, Out = Option<T>>,
+    {
+        let parts = self.each_aggregate(column.max()).await?;
+        Ok(parts
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| if b > a { b } else { a }))
+    }
+
     /// Sort merged rows by the query's order.
     fn sort(&self, rows: &mut [E]) {
         let table = E::blueprint();
