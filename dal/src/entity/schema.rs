@@ -66,6 +66,7 @@ async fn ensure_table(db: &Db, want: &Table, report: &mut SchemaReport) -> Resul
 pub(crate) async fn ensure_schema<E: Entity>(db: &Db) -> Result<SchemaReport> {
     let table = E::blueprint();
     dal_schema::validate_table(&table).map_err(Error::Schema)?;
+    refuse_spider(db, &table.name).await?;
     let mut report = SchemaReport::default();
     ensure_table(db, &table, &mut report).await?;
     if E::INFO.history {
@@ -76,4 +77,28 @@ pub(crate) async fn ensure_schema<E: Entity>(db: &Db) -> Result<SchemaReport> {
         db.run_ddl(&triggers, false).await?;
     }
     Ok(report)
+}
+
+/// A MariaDB Spider table is a front over tables of other servers: its
+/// columns and history triggers belong to those backend tables (triggers on
+/// the front would record every version a second time), so `ensure_schema`
+/// there is refused.
+async fn refuse_spider(db: &Db, table: &str) -> Result<()> {
+    if db.dialect() != dal_schema::Dialect::MySql {
+        return Ok(());
+    }
+    let engine: Option<(String,)> = db
+        .fetch_optional_as(
+            "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+            (table,),
+        )
+        .await?;
+    if engine.is_some_and(|(e,)| e.eq_ignore_ascii_case("SPIDER")) {
+        return Err(Error::Unsupported(format!(
+            "`{table}` is a Spider table: its schema and history triggers belong to the backend \
+             servers' tables (run ensure_schema or the migrations on each backend, then create \
+             the Spider table on the front by hand)"
+        )));
+    }
+    Ok(())
 }
