@@ -38,7 +38,7 @@ pub(crate) struct DbInner {
     /// As a replica: how far behind its primary it was last measured.
     pub(crate) lag: Lag,
     /// As a shard: its shard set and place in it (writes are checked).
-    pub(crate) shard: std::sync::OnceLock<crate::shard::Pin>,
+    pub(crate) shard: std::sync::OnceLock<crate::shard_key::Pin>,
 }
 
 /// How the ids a multi-row `INSERT` generated are learnt on the MySQL family

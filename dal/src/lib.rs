@@ -104,6 +104,7 @@ mod row;
 mod schema_ops;
 mod sequence;
 pub mod shard;
+mod shard_key;
 mod statement;
 mod telemetry;
 pub mod testing;

@@ -43,6 +43,7 @@ mod query;
 mod relation;
 mod schema;
 mod select;
+mod sharding;
 mod sql;
 mod tracked;
 mod types;
@@ -76,6 +77,7 @@ pub use select::{
     Anywhere, Expr, Here, InScope, JoinOn, JoinQuery, JoinRelation, JoinVia, Joined, Named, NullIn,
     On, Ordering, Projection, Root, Scalar, Select, Single, Sorted, Summable, There,
 };
+pub(crate) use sharding::{check_write as check_shard, shard_key_of};
 pub use tracked::Tracked;
 pub use types::{EntityId, IdKind, SqlType, TimestampField};
 pub use upsert::{Columns, OnConflict, UpdateById, Upsert};

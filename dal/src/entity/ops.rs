@@ -539,7 +539,7 @@ pub(crate) async fn save<E: Entity>(
 ) -> Result<()> {
     let ctx = Ctx::new::<E>(&session, audit);
     prepare_id(entity);
-    crate::shard::check_write(session.db, entity)?;
+    super::check_shard(session.db, entity)?;
     let generated = entity.id().is_unset() && E::Id::KIND == IdKind::AutoIncrement;
     let split = ctx.dialect.capabilities().upsert == UpsertStyle::OnDuplicateKey
         && ctx.stmts.upsert.is_none()
@@ -665,7 +665,7 @@ pub(crate) async fn delete<E: Entity>(
     permanently: bool,
 ) -> Result<bool> {
     let ctx = Ctx::new::<E>(&session, audit);
-    crate::shard::check_write(session.db, entity)?;
+    super::check_shard(session.db, entity)?;
     let info = ctx.info;
     let soft = info.soft_delete && !permanently;
     // a permanent delete with history snapshots the row first: two statements
@@ -752,7 +752,7 @@ pub(crate) async fn restore<E: Entity>(
     audit: Option<&Audit>,
 ) -> Result<bool> {
     let ctx = Ctx::new::<E>(&session, audit);
-    crate::shard::check_write(session.db, entity)?;
+    super::check_shard(session.db, entity)?;
     let info = ctx.info;
     let stmt = ctx.stmts.restore.as_ref().ok_or_else(|| {
         Error::Unsupported(format!(
@@ -962,7 +962,7 @@ pub(crate) async fn save_all<E: Entity>(
     let info = ctx.info;
     for e in entities.iter_mut() {
         prepare_id(e);
-        crate::shard::check_write(session.db, e)?;
+        super::check_shard(session.db, e)?;
     }
     // ids the server generates are filled in chunk by chunk: when the whole
     // save fails (and rolls back), no entity may keep an id that was never saved
@@ -1301,7 +1301,7 @@ pub(crate) async fn upsert<E: Entity>(
         prepare_id(e);
     }
     for e in entities.iter() {
-        crate::shard::check_write(session.db, e)?;
+        super::check_shard(session.db, e)?;
     }
     // without RETURNING the row is read back by a second statement
     let read_back = !ctx.dialect.capabilities().returning;
@@ -1559,7 +1559,7 @@ pub(crate) async fn save_columns<E: Entity>(
     audit: Option<&Audit>,
 ) -> Result<()> {
     let ctx = Ctx::new::<E>(&session, audit);
-    crate::shard::check_write(session.db, entity)?;
+    super::check_shard(session.db, entity)?;
     let info = ctx.info;
     let current = entity.__version().unwrap_or(0);
     let next = current + 1;

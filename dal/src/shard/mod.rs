@@ -63,18 +63,18 @@
 //! ```
 
 mod fanout;
-mod map;
 mod moving;
 
 use std::sync::{Arc, RwLock, Weak};
 
+pub use crate::shard_key::{KeyRange, Layout, ShardKey, ShardMap, SlotRange};
 pub use fanout::ShardedFind;
-pub use map::{KeyRange, Layout, ShardKey, ShardMap, SlotRange};
 pub use moving::{MoveReport, SlotMove};
 
 use crate::db::Db;
-use crate::entity::Entity;
+use crate::entity::{Entity, shard_key_of as key_of};
 use crate::error::{Error, Result};
+use crate::shard_key::{Pin, Router};
 use crate::transaction::{BoxFuture, Transaction};
 
 /// Several databases holding one application's rows, divided by a shard
@@ -116,13 +116,6 @@ struct State {
 struct Moving {
     slots: std::collections::BTreeSet<u32>,
     to: usize,
-}
-
-/// Which shard set a database belongs to, and as which shard (kept in the
-/// database's `DbInner`, so its writes can be checked).
-pub(crate) struct Pin {
-    shards: Weak<Inner>,
-    index: usize,
 }
 
 impl Inner {
@@ -320,10 +313,8 @@ impl ShardsBuilder {
         let state = probe.resolve(map, None)?;
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             for (index, db) in dbs.iter().enumerate() {
-                let _ = db.inner.shard.set(Pin {
-                    shards: weak.clone(),
-                    index,
-                });
+                let router: Weak<dyn Router> = weak.clone();
+                let _ = db.inner.shard.set(Pin { router, index });
             }
             Inner {
                 names,
@@ -560,53 +551,18 @@ impl Shards {
     }
 }
 
-/// The shard key of `entity`, canonical.
-fn key_of<E: Entity>(entity: &E) -> Result<ShardKey> {
-    let Some(column) = E::__SHARD_KEY else {
-        return Err(Error::invalid_input(
-            "shard key",
-            format!(
-                "entity `{}` declares no shard key: mark one field `#[dal(shard_key)]`",
-                E::INFO.table
-            ),
-        ));
-    };
-    let value = entity
-        .__value_of(column)
-        .ok_or_else(|| Error::invalid_input("shard key", format!("`{column}` has no value")))?;
-    ShardKey::of(&*value)
-}
+impl Router for Inner {
+    fn holder(&self, key: &ShardKey) -> Result<usize> {
+        self.index_for(&self.state(), key)
+    }
 
-/// Refuse a write of `entity` through `db` when `db` is a shard that does
-/// not hold the entity's key, or the key's slot is being moved.
-pub(crate) fn check_write<E: Entity>(db: &Db, entity: &E) -> Result<()> {
-    if E::__SHARD_KEY.is_none() {
-        return Ok(());
+    fn frozen(&self, key: &ShardKey) -> Option<(u32, String)> {
+        self.state()
+            .frozen(key)
+            .map(|(slot, to)| (slot, self.names[to].clone()))
     }
-    let Some(pin) = db.inner.shard.get() else {
-        return Ok(());
-    };
-    let Some(shards) = pin.shards.upgrade() else {
-        return Ok(());
-    };
-    let key = key_of(entity)?;
-    let state = shards.state();
-    if let Some((slot, to)) = state.frozen(&key) {
-        return Err(Error::ShardMoving {
-            slot,
-            to: shards.names[to].clone(),
-        });
+
+    fn name(&self, index: usize) -> String {
+        self.names.get(index).cloned().unwrap_or_default()
     }
-    let holder = shards.index_for(&state, &key)?;
-    if holder != pin.index {
-        return Err(Error::WrongShard {
-            message: format!(
-                "{} row with key {key} belongs to shard `{}`, not `{}` (a transaction stays on one shard; route writes with `Shards::of`)",
-                E::INFO.table,
-                shards.names[holder],
-                shards.names[pin.index]
-            ),
-        });
-    }
-    Ok(())
 }

@@ -1,5 +1,7 @@
-//! [`ShardKey`] (a key's canonical form and hash slot) and [`ShardMap`]
-//! (which shard holds which keys).
+//! [`ShardKey`] (a key's canonical form and hash slot), [`ShardMap`]
+//! (which shard holds which keys), and what a shard's [`Db`](crate::Db)
+//! keeps of its shard set ([`Pin`]) so its writes can be checked. Below
+//! `db` and `entity`; [`Shards`](crate::Shards) builds on it.
 
 use std::cmp::Ordering;
 
@@ -100,7 +102,7 @@ impl ShardKey {
 
     /// Order within one kind (integers by value, text by code point, bytes
     /// lexicographically); `None` across kinds.
-    pub(super) fn compare(&self, other: &ShardKey) -> Option<Ordering> {
+    pub(crate) fn compare(&self, other: &ShardKey) -> Option<Ordering> {
         match (self, other) {
             (ShardKey::Int(a), ShardKey::Int(b)) => Some(a.cmp(b)),
             (ShardKey::Text(a), ShardKey::Text(b)) => Some(a.cmp(b)),
@@ -467,6 +469,23 @@ impl ShardMap {
             },
         )
     }
+}
+
+/// What a shard set answers about a key: which shard holds it, and
+/// whether a slot move freezes it.
+pub(crate) trait Router: Send + Sync {
+    /// The index of the shard holding `key`.
+    fn holder(&self, key: &ShardKey) -> Result<usize>;
+    /// When a move freezes `key`'s slot: the slot and the shard it moves to.
+    fn frozen(&self, key: &ShardKey) -> Option<(u32, String)>;
+    /// The name of shard `index`.
+    fn name(&self, index: usize) -> String;
+}
+
+/// A shard's place in its shard set (kept in the shard's `DbInner`).
+pub(crate) struct Pin {
+    pub(crate) router: std::sync::Weak<dyn Router>,
+    pub(crate) index: usize,
 }
 
 #[cfg(test)]
