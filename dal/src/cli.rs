@@ -50,6 +50,10 @@
 //! Each is also accepted after `migrate` (`migration migrate up`). The
 //! database is `--database-url URL` or the `DAL_DATABASE_URL` variable; the
 //! other `DAL_*` variables ([`DatabaseConfig::from_env`]) apply in both cases.
+//! With shards ([`Shards`](crate::Shards)), give each as `--shard NAME=URL`
+//! (repeated): `up`, `down`, `status` and `fresh` run on every shard in
+//! turn, each under a `== shard NAME` heading, and the run exits with the
+//! first failure's code after every shard had its turn.
 //! New files go to `--dir DIR`, else the directory given to
 //! [`Cli::migrations_dir`], else `src/migrations`.
 //!
@@ -153,6 +157,7 @@ pub fn run(migrator: Migrator) -> ExitCode {
 /// let code = Cli::new(Migrator::new()).run_from(["migration", "sideways"]);
 /// assert_eq!(code, dal::cli::Exit::Usage.into());
 /// ```
+#[derive(Clone)]
 pub struct Cli {
     migrator: Migrator,
     entities: Blueprints,
@@ -247,7 +252,11 @@ impl Cli {
                     return Exit::Failed;
                 }
             };
-            rt.block_on(self.dispatch(command, args.database_url, args.dir, console))
+            if args.shards.is_empty() {
+                rt.block_on(self.dispatch(command, args.database_url, args.dir, console))
+            } else {
+                rt.block_on(self.each_shard(command, args.shards, args.dir, console))
+            }
         };
         if tokio::runtime::Handle::try_current().is_ok() {
             std::thread::scope(|s| s.spawn(run).join().unwrap_or(Exit::Failed))
@@ -293,6 +302,36 @@ impl Cli {
                 exit
             }
         }
+    }
+
+    /// Run `action` on every shard in turn (the first failure's exit code,
+    /// after every shard had its turn).
+    async fn each_shard(
+        self,
+        action: Action,
+        shards: Vec<(String, String)>,
+        dir: Option<PathBuf>,
+        console: &Console,
+    ) -> Exit {
+        if matches!(action, Action::New { .. } | Action::Generate { .. }) {
+            console.err(
+                "error: `new` and `generate` write migration files: run them without --shard \
+                 (against one database), then apply the migrations with --shard",
+            );
+            return Exit::Usage;
+        }
+        let mut exit = Exit::Success;
+        for (name, url) in shards {
+            console.out(&format!("== shard {name}"));
+            let e = self
+                .clone()
+                .dispatch(action.clone(), Some(url), dir.clone(), console)
+                .await;
+            if exit == Exit::Success {
+                exit = e;
+            }
+        }
+        exit
     }
 
     async fn with_db(self, action: Action, db: &Db, dir: &Path, console: &Console) -> Exit {
@@ -390,6 +429,11 @@ struct Args {
     /// Database URL (default: the DAL_DATABASE_URL variable; other DAL_* variables apply too)
     #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
+    /// A shard: its name and URL (repeat for each shard). `up`, `down`,
+    /// `status` and `fresh` then run on every shard in turn, each under a
+    /// `== shard NAME` heading
+    #[arg(long = "shard", global = true, value_name = "NAME=URL", value_parser = shard_arg)]
+    shards: Vec<(String, String)>,
     /// Directory where `new` and `generate` write migration files
     #[arg(long, global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
@@ -406,7 +450,7 @@ enum Command {
     Action(Action),
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 enum Action {
     /// Apply the pending migrations, in order
     Up {
@@ -443,6 +487,16 @@ enum Action {
         #[arg(long)]
         destructive: bool,
     },
+}
+
+/// `NAME=URL` of `--shard`.
+fn shard_arg(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, url)) if !name.is_empty() && !url.is_empty() => {
+            Ok((name.to_string(), url.to_string()))
+        }
+        _ => Err("expected NAME=URL (a shard's name and its database URL)".to_string()),
+    }
 }
 
 /// A name that can end a Rust module name: `[a-z][a-z0-9_]*`, at most 100 bytes.

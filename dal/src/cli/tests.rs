@@ -507,3 +507,58 @@ fn names_and_durations() {
         "{s}"
     );
 }
+
+#[test]
+fn shards_run_each_command_on_every_shard() {
+    let (a, b) = (Scratch::new(), Scratch::new());
+    let (ua, ub) = (format!("a={}", a.url()), format!("b={}", b.url()));
+    let cli = || Cli::new(migrator());
+
+    // b is ahead of a: status shows each shard's own state
+    let r = run(
+        cli(),
+        &["up", "--to", "auth/m1_users", "--database-url", &b.url()],
+    );
+    assert_eq!(r.exit, Exit::Success, "{}", r.err);
+    let r = run(cli(), &["status", "--shard", &ua, "--shard", &ub]);
+    assert_eq!(r.exit, Exit::Success, "{}", r.err);
+    let (first, second) = r
+        .out
+        .split_once("== shard b\n")
+        .expect("a heading per shard");
+    assert!(first.starts_with("== shard a\n"), "{}", r.out);
+    assert!(first.ends_with("0 applied, 3 pending.\n"), "{}", r.out);
+    assert!(second.ends_with("1 applied, 2 pending.\n"), "{}", r.out);
+
+    let r = run(cli(), &["migrate", "up", "--shard", &ua, "--shard", &ub]);
+    assert_eq!(r.exit, Exit::Success, "{}", r.err);
+    assert!(r.out.contains("Applied 3 migrations"), "{}", r.out);
+    assert!(r.out.contains("Applied 2 migrations"), "{}", r.out);
+    let r = run(cli(), &["status", "--shard", &ua, "--shard", &ub]);
+    assert_eq!(
+        r.out.matches("3 applied, 0 pending.").count(),
+        2,
+        "{}",
+        r.out
+    );
+
+    // a shard that cannot be reached fails the run; the others still had their turn
+    let r = run(
+        cli(),
+        &[
+            "status",
+            "--shard",
+            "x=postgres://u:secret@127.0.0.1:1/none",
+            "--shard",
+            &ua,
+        ],
+    );
+    assert_eq!(r.exit, Exit::Config, "{}", r.err);
+    assert!(r.out.contains("== shard a"), "{}", r.out);
+    assert!(!r.err.contains("secret"), "{}", r.err);
+    // files are written against one database
+    let r = run(cli(), &["new", "x_y", "--shard", &ua]);
+    assert_eq!(r.exit, Exit::Usage, "{}", r.err);
+    let r = run(cli(), &["status", "--shard", "no-url"]);
+    assert_eq!(r.exit, Exit::Usage, "{}", r.err);
+}
