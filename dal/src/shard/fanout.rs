@@ -260,11 +260,7 @@ impl<'s, E: Entity> ShardedFind<'s, E> {
         crate::entity::Expr<E, T, crate::entity::Nullable>:
             crate::entity::Projection<crate::entity::Root<E>, crate::entity::Here, Out = Option<T>>,
     {
-        let parts = self.each_aggregate(column.min()).await?;
-        Ok(parts
-            .into_iter()
-            .flatten()
-            .reduce(|a, b| if b < a { b } else { a }))
+        self.extreme(column.min(), std::cmp::Ordering::Less).await
     }
 
     /// `MAX(column)` over the matching rows of every shard: the largest of
@@ -276,11 +272,31 @@ impl<'s, E: Entity> ShardedFind<'s, E> {
         crate::entity::Expr<E, T, crate::entity::Nullable>:
             crate::entity::Projection<crate::entity::Root<E>, crate::entity::Here, Out = Option<T>>,
     {
-        let parts = self.each_aggregate(column.max()).await?;
-        Ok(parts
-            .into_iter()
-            .flatten()
-            .reduce(|a, b| if b > a { b } else { a }))
+        self.extreme(column.max(), std::cmp::Ordering::Greater)
+            .await
+    }
+
+    /// The shards' values of `expr` (a `MIN` or `MAX`), reduced to the one
+    /// that compares `wanted` to the others.
+    async fn extreme<T, N>(
+        &self,
+        expr: crate::entity::Expr<E, T, N>,
+        wanted: std::cmp::Ordering,
+    ) -> Result<Option<T>>
+    where
+        T: crate::Decode + PartialOrd + Send + 'static,
+        N: 'static,
+        crate::entity::Expr<E, T, N>:
+            crate::entity::Projection<crate::entity::Root<E>, crate::entity::Here, Out = Option<T>>,
+    {
+        let parts = self.each_aggregate(expr).await?;
+        Ok(parts.into_iter().flatten().reduce(|a, b| {
+            if b.partial_cmp(&a) == Some(wanted) {
+                b
+            } else {
+                a
+            }
+        }))
     }
 
     /// Sort merged rows by the query's order.
