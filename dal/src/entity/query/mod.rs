@@ -296,11 +296,15 @@ impl<E: Entity> Find<E> {
                 Cond::raw(format!("{MARK}{} IN ({list})", quoted(column)), params),
             );
             let stmt = session.db.inner.statements.get(&built.sql)?;
-            out.extend(
-                session
-                    .fetch::<E, _>(&stmt, &ParamList(&built.params))
-                    .await?,
-            );
+            let rows = session
+                .fetch::<E, _>(&stmt, &ParamList(&built.params))
+                .await?;
+            // the first chunk's rows are kept as they are, not copied
+            if out.is_empty() {
+                out = rows;
+            } else {
+                out.extend(rows);
+            }
         }
         Ok(out)
     }

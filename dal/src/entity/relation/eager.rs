@@ -91,6 +91,22 @@ pub(super) fn take_aligned<K: Eq + std::hash::Hash, C: Clone>(
         .collect()
 }
 
+/// `items` put into one list per owner (`owners[k]` is the index of item
+/// `k`'s list, `None`: dropped), each list allocated at its size (`counts`).
+fn distribute<T>(
+    items: impl Iterator<Item = T>,
+    owners: Vec<Option<usize>>,
+    counts: &[usize],
+) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+    for (item, owner) in items.zip(owners) {
+        if let Some(i) = owner {
+            groups[i].push(item);
+        }
+    }
+    groups
+}
+
 /// Children of `C` grouped by the parent key they hold.
 pub(super) async fn children_by_key<P: Entity, C: Entity>(
     inverse: BelongsTo<C, P>,
@@ -308,34 +324,38 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                     if !ordered {
                         found.sort_unstable_by_key(|c| c.id());
                     }
-                    let children =
-                        load_nested(found.into_iter().map(Loaded::new).collect(), session).await?;
                     // each child goes to the first row of its parent: counted
                     // first, so every parent's list is allocated once, at its size
                     let mut position: HashMap<P::Id, usize> = HashMap::with_capacity(rows.len());
                     for (i, row) in rows.iter().enumerate() {
                         position.entry(row.entity.id()).or_insert(i);
                     }
-                    let mut counts = vec![0usize; rows.len()];
-                    let owners: Vec<Option<usize>> = children
-                        .iter()
-                        .map(|c| {
-                            let owner = inverse
-                                .key_of(&c.entity)
-                                .and_then(|k| position.get(&k).copied());
-                            if let Some(i) = owner {
-                                counts[i] += 1;
-                            }
-                            owner
-                        })
-                        .collect();
-                    let mut groups: Vec<Vec<Loaded<C>>> =
-                        counts.iter().map(|&n| Vec::with_capacity(n)).collect();
-                    for (c, owner) in children.into_iter().zip(owners) {
-                        if let Some(i) = owner {
-                            groups[i].push(c);
-                        }
-                    }
+                    let owners_of = |children: &mut dyn Iterator<Item = &C>| {
+                        let mut counts = vec![0usize; rows.len()];
+                        let owners: Vec<Option<usize>> = children
+                            .map(|c| {
+                                let owner =
+                                    inverse.key_of(c).and_then(|k| position.get(&k).copied());
+                                if let Some(i) = owner {
+                                    counts[i] += 1;
+                                }
+                                owner
+                            })
+                            .collect();
+                        (owners, counts)
+                    };
+                    let groups: Vec<Vec<Loaded<C>>> = if self.nested.is_empty() {
+                        // nothing loads on the children: each goes from the
+                        // fetched rows straight into its parent's list
+                        let (owners, counts) = owners_of(&mut found.iter());
+                        distribute(found.into_iter().map(Loaded::new), owners, &counts)
+                    } else {
+                        let children =
+                            load_nested(found.into_iter().map(Loaded::new).collect(), session)
+                                .await?;
+                        let (owners, counts) = owners_of(&mut children.iter().map(|c| &*c.entity));
+                        distribute(children.into_iter(), owners, &counts)
+                    };
                     let one = matches!(self.kind, Kind::One(_));
                     for (row, mine) in rows.iter_mut().zip(groups) {
                         let slot = if one {
