@@ -192,9 +192,12 @@ pub async fn connect(url: &str, max: u32) -> Result<Db> {
 /// (dal's keyset-paginated stream); returns (rows, checksum).
 pub async fn stream(db: &Db, n: usize) -> Result<(usize, u64)> {
     use futures_util::StreamExt;
-    let mut s = StreamRow::find()
-        .filter(StreamRow::ID.le(n as i64))
-        .stream(db);
+    let mut find = StreamRow::find().filter(StreamRow::ID.le(n as i64));
+    // `DAL_BENCH_STREAM_BATCH`: rows per keyset page (dal's default otherwise)
+    if let Ok(batch) = std::env::var("DAL_BENCH_STREAM_BATCH") {
+        find = find.batch_size(batch.parse().context("DAL_BENCH_STREAM_BATCH")?);
+    }
+    let mut s = find.stream(db);
     let (mut count, mut sum) = (0usize, 0u64);
     while let Some(r) = s.next().await {
         let r = r?;
