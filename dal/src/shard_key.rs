@@ -471,13 +471,19 @@ impl ShardMap {
     }
 }
 
-/// What a shard set answers about a key: which shard holds it, and
-/// whether a slot move freezes it.
+/// Where a shard set puts a key, read from one snapshot of its map.
+pub(crate) enum Place {
+    /// The index of the shard holding the key.
+    Holder(usize),
+    /// A slot move freezes the key's slot (the slot, and the shard it moves to).
+    Frozen(u32, String),
+}
+
+/// What a shard set answers about a key: where it is ([`Place`]), and its
+/// shards' names.
 pub(crate) trait Router: Send + Sync {
-    /// The index of the shard holding `key`.
-    fn holder(&self, key: &ShardKey) -> Result<usize>;
-    /// When a move freezes `key`'s slot: the slot and the shard it moves to.
-    fn frozen(&self, key: &ShardKey) -> Option<(u32, String)>;
+    /// Which shard holds `key`, or the move that freezes it.
+    fn place(&self, key: &ShardKey) -> Result<Place>;
     /// The name of shard `index`.
     fn name(&self, index: usize) -> String;
 }

@@ -4,7 +4,7 @@
 use super::Entity;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::shard_key::ShardKey;
+use crate::shard_key::{Place, ShardKey};
 
 /// The shard key of `entity` (its `#[dal(shard_key)]` field), canonical.
 pub(crate) fn shard_key_of<E: Entity>(entity: &E) -> Result<ShardKey> {
@@ -36,10 +36,10 @@ pub(crate) fn check_write<E: Entity>(db: &Db, entity: &E) -> Result<()> {
         return Ok(());
     };
     let key = shard_key_of(entity)?;
-    if let Some((slot, to)) = router.frozen(&key) {
-        return Err(Error::ShardMoving { slot, to });
-    }
-    let holder = router.holder(&key)?;
+    let holder = match router.place(&key)? {
+        Place::Frozen(slot, to) => return Err(Error::ShardMoving { slot, to }),
+        Place::Holder(holder) => holder,
+    };
     if holder != pin.index {
         return Err(Error::WrongShard {
             message: format!(

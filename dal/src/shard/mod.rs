@@ -74,7 +74,7 @@ pub use moving::{MoveReport, SlotMove};
 use crate::db::Db;
 use crate::entity::{Entity, shard_key_of as key_of};
 use crate::error::{Error, Result};
-use crate::shard_key::{Pin, Router};
+use crate::shard_key::{Pin, Place, Router};
 use crate::transaction::{BoxFuture, Transaction};
 
 /// Several databases holding one application's rows, divided by a shard
@@ -552,14 +552,12 @@ impl Shards {
 }
 
 impl Router for Inner {
-    fn holder(&self, key: &ShardKey) -> Result<usize> {
-        self.index_for(&self.state(), key)
-    }
-
-    fn frozen(&self, key: &ShardKey) -> Option<(u32, String)> {
-        self.state()
-            .frozen(key)
-            .map(|(slot, to)| (slot, self.names[to].clone()))
+    fn place(&self, key: &ShardKey) -> Result<Place> {
+        let state = self.state();
+        Ok(match state.frozen(key) {
+            Some((slot, to)) => Place::Frozen(slot, self.names[to].clone()),
+            None => Place::Holder(self.index_for(&state, key)?),
+        })
     }
 
     fn name(&self, index: usize) -> String {

@@ -91,14 +91,18 @@ pub(super) fn take_aligned<K: Eq + std::hash::Hash, C: Clone>(
         .collect()
 }
 
-/// `items` put into one list per owner (`owners[k]` is the index of item
-/// `k`'s list, `None`: dropped), each list allocated at its size (`counts`).
+/// `items` put into `lists` lists (`owners[k]` is the index of item `k`'s
+/// list, `None`: dropped), each allocated once, at its size.
 fn distribute<T>(
     items: impl Iterator<Item = T>,
     owners: Vec<Option<usize>>,
-    counts: &[usize],
+    lists: usize,
 ) -> Vec<Vec<T>> {
-    let mut groups: Vec<Vec<T>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
+    let mut counts = vec![0usize; lists];
+    for i in owners.iter().flatten() {
+        counts[*i] += 1;
+    }
+    let mut groups: Vec<Vec<T>> = counts.into_iter().map(Vec::with_capacity).collect();
     for (item, owner) in items.zip(owners) {
         if let Some(i) = owner {
             groups[i].push(item);
@@ -330,31 +334,18 @@ impl<P: Entity, C: Entity> Loader<P> for With<P, C> {
                     for (i, row) in rows.iter().enumerate() {
                         position.entry(row.entity.id()).or_insert(i);
                     }
-                    let owners_of = |children: &mut dyn Iterator<Item = &C>| {
-                        let mut counts = vec![0usize; rows.len()];
-                        let owners: Vec<Option<usize>> = children
-                            .map(|c| {
-                                let owner =
-                                    inverse.key_of(c).and_then(|k| position.get(&k).copied());
-                                if let Some(i) = owner {
-                                    counts[i] += 1;
-                                }
-                                owner
-                            })
-                            .collect();
-                        (owners, counts)
-                    };
+                    let owner = |c: &C| inverse.key_of(c).and_then(|k| position.get(&k).copied());
                     let groups: Vec<Vec<Loaded<C>>> = if self.nested.is_empty() {
                         // nothing loads on the children: each goes from the
                         // fetched rows straight into its parent's list
-                        let (owners, counts) = owners_of(&mut found.iter());
-                        distribute(found.into_iter().map(Loaded::new), owners, &counts)
+                        let owners: Vec<_> = found.iter().map(owner).collect();
+                        distribute(found.into_iter().map(Loaded::new), owners, rows.len())
                     } else {
                         let children =
                             load_nested(found.into_iter().map(Loaded::new).collect(), session)
                                 .await?;
-                        let (owners, counts) = owners_of(&mut children.iter().map(|c| &*c.entity));
-                        distribute(children.into_iter(), owners, &counts)
+                        let owners: Vec<_> = children.iter().map(|c| owner(&c.entity)).collect();
+                        distribute(children.into_iter(), owners, rows.len())
                     };
                     let one = matches!(self.kind, Kind::One(_));
                     for (row, mine) in rows.iter_mut().zip(groups) {
