@@ -431,6 +431,28 @@ impl Db {
         retry: bool,
         location: &'static Location<'static>,
     ) -> Result<Vec<T>> {
+        let mut rows = crate::backend::sink::Collect::new(limit);
+        self.run_fetch_into::<T, P, _>(stmt, params, &mut rows, opts, retry, location)
+            .await
+            .map(|()| rows.rows)
+    }
+
+    /// [`run_fetch`](Db::run_fetch), the rows put into `sink` (a stream's
+    /// hand-over, say): a re-run happens only while the sink can start again
+    /// (no row went to a stream's reader yet).
+    pub(crate) async fn run_fetch_into<
+        T: FromRow + Send,
+        P: Params + ?Sized,
+        S: crate::backend::sink::Sink<T>,
+    >(
+        &self,
+        stmt: &Statement,
+        params: &P,
+        sink: &mut S,
+        opts: ExecOptions,
+        retry: bool,
+        location: &'static Location<'static>,
+    ) -> Result<()> {
         // a read that locks rows, or one the caller will not have re-run
         // (it may have side effects), stays on the primary
         let replica = match stmt.replica_safe && retry && !opts.primary {
@@ -452,10 +474,11 @@ impl Db {
         };
         let on = replica.unwrap_or(self);
         let mut r = on
-            .run_fetch_retried(stmt, params, limit, opts, retry, location)
+            .run_fetch_retried(stmt, params, &mut *sink, opts, retry, location)
             .await;
         if let (Some(replica), Err(e)) = (replica, &r)
             && unreachable(e)
+            && sink.restart()
         {
             // the replica could not be reached: the primary answers (boxed:
             // the rare path keeps the call's future small)
@@ -465,21 +488,25 @@ impl Db {
                 error = %e.redacted(),
                 "a read went to the primary: its replica did not answer"
             );
-            r = Box::pin(self.run_fetch_retried(stmt, params, limit, opts, retry, location)).await;
+            r = Box::pin(self.run_fetch_retried(stmt, params, sink, opts, retry, location)).await;
         }
         self.telemetry().call_done(opts.deadline.start, &r);
         r
     }
 
-    async fn run_fetch_retried<T: FromRow + Send, P: Params + ?Sized>(
+    async fn run_fetch_retried<
+        T: FromRow + Send,
+        P: Params + ?Sized,
+        S: crate::backend::sink::Sink<T>,
+    >(
         &self,
         stmt: &Statement,
         params: &P,
-        limit: Option<usize>,
+        sink: &mut S,
         mut opts: ExecOptions,
         retry: bool,
         location: &'static Location<'static>,
-    ) -> Result<Vec<T>> {
+    ) -> Result<()> {
         let res = &self.inner.resilience;
         let mut retries = Retry::new(&res.retry, self.telemetry(), RetryKind::Read);
         let mut previous: Option<Error> = None;
@@ -493,10 +520,12 @@ impl Db {
                 Err(e @ Error::CircuitOpen { .. }) => return Err(previous.unwrap_or(e)),
                 Err(e) => return Err(e),
             };
-            let r = conn.fetch_as::<T, P>(stmt, params, limit, opts).await;
+            let r = conn
+                .fetch_into::<T, P, S>(stmt, params, &mut *sink, opts)
+                .await;
             drop(conn);
             match r {
-                Err(e) if retry && stmt.is_read && retry::rereadable(&e) => {
+                Err(e) if retry && stmt.is_read && retry::rereadable(&e) && sink.restart() => {
                     if !retries
                         .pause(opts.ctx.attempt, &e, |d| opts.deadline.allows(d))
                         .await

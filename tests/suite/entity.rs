@@ -725,6 +725,120 @@ pub async fn ent_keyset_pagination_and_stream(t: &TestDb) {
     one.close();
 }
 
+/// `cursor` reads one statement: every row in the query's order, limit and
+/// offset as in `all`, a slow reader holding the fetch back without losing
+/// rows, an early drop giving the connection back, and the query timeout
+/// covering the whole stream.
+pub async fn ent_cursor(t: &TestDb) {
+    let db = &t.db;
+    let all = seed(db, 1500).await;
+    let ordered = || {
+        User::find()
+            .order_by(User::SCORE.asc())
+            .order_by(User::EMAIL.asc())
+    };
+    let expected: Vec<i64> = ordered()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(expected.len(), all.len());
+    let read: Vec<i64> = ordered().cursor(db).map(|r| r.unwrap().id).collect().await;
+    assert_eq!(read, expected);
+    // rows equal what `all` decodes, column for column
+    let first = ordered().limit(3).cursor(db).next().await.unwrap().unwrap();
+    assert_eq!(first, ordered().limit(1).all(db).await.unwrap().remove(0));
+    let window: Vec<i64> = ordered()
+        .offset(700)
+        .limit(600)
+        .cursor(db)
+        .map(|r| r.unwrap().id)
+        .collect()
+        .await;
+    assert_eq!(window, expected[700..1300]);
+    let filtered = User::find()
+        .filter(User::SCORE.eq(4))
+        .cursor(db)
+        .map(|r| r.unwrap().score)
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(filtered.len(), 150);
+    assert!(filtered.iter().all(|s| *s == 4));
+
+    // a reader slower than the fetch: the fetch waits, nothing is lost
+    let mut slow = ordered().cursor(db);
+    let mut n = 0usize;
+    let mut ids = Vec::new();
+    while let Some(r) = slow.next().await {
+        ids.push(r.unwrap().id);
+        n += 1;
+        if n % 500 == 0 {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+    assert_eq!(ids, expected);
+
+    // on a pool of one connection: a cursor dropped early gives it back
+    let one = dal::Db::connect(
+        dal::DatabaseConfig::builder(&t.url)
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut c = ordered().cursor(&one);
+    assert_eq!(c.next().await.unwrap().unwrap().id, expected[0]);
+    drop(c);
+    assert_eq!(User::find().count(&one).await.unwrap(), 1500);
+    // a cursor never polled starts nothing
+    drop(ordered().cursor(&one));
+    assert_eq!(User::find().count(&one).await.unwrap(), 1500);
+    one.close();
+
+    // the query timeout covers the fetch until its last rows are handed
+    // over: a reader that is behind holds it back (at this pace the fetch
+    // would need about a second)
+    let timed = dal::Db::connect(
+        dal::DatabaseConfig::builder(&t.url)
+            .max_connections(1)
+            .query_timeout(Duration::from_millis(400))
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut c = ordered().cursor(&timed);
+    let (mut got, mut failed) = (0usize, None);
+    while let Some(r) = c.next().await {
+        match r {
+            Ok(_) => {
+                got += 1;
+                if got % 25 == 0 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    assert!(
+        matches!(failed, Some(Error::Timeout { .. })),
+        "after {got} rows: {failed:?}"
+    );
+    assert!(got < 1500, "{got}");
+    assert!(c.next().await.is_none(), "the stream ends after its error");
+    drop(c);
+    // the connection came back usable
+    assert_eq!(User::find().count(&timed).await.unwrap(), 1500);
+    timed.close();
+}
+
 /// What a service shows about itself serializes: health, stats, a row's
 /// history.
 pub async fn ent_reports_serialize(t: &TestDb) {
@@ -1403,6 +1517,7 @@ macro_rules! entity_tests {
             entity::ent_row_and_history_are_atomic,
             entity::ent_typed_queries,
             entity::ent_keyset_pagination_and_stream,
+            entity::ent_cursor,
             entity::ent_update_and_delete_many,
             entity::ent_save_all_bulk,
             entity::ent_save_all_rows_per_statement,

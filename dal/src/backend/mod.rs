@@ -12,6 +12,7 @@ pub(crate) mod mysql;
 pub(crate) mod postgres;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) mod server;
+pub(crate) mod sink;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 #[cfg(not(feature = "postgres"))]
@@ -50,6 +51,7 @@ pub(crate) use without_postgres::PgArray;
 use mysql::MySqlManager;
 #[cfg(feature = "postgres")]
 use postgres::PgManager;
+use sink::{Collect, Sink};
 #[cfg(feature = "sqlite")]
 use sqlite::SqliteManager;
 #[cfg(feature = "postgres")]
@@ -562,21 +564,35 @@ impl Conn {
         limit: Option<usize>,
         opts: ExecOptions,
     ) -> Result<Vec<T>> {
+        let mut rows = Collect::new(limit);
+        self.fetch_into::<T, P, _>(stmt, params, &mut rows, opts)
+            .await
+            .map(|()| rows.rows)
+    }
+
+    /// Run a query and put its rows, decoded as `T`, into `sink`.
+    pub(crate) async fn fetch_into<T: FromRow + Send, P: Params + ?Sized, S: Sink<T>>(
+        &mut self,
+        stmt: &Statement,
+        params: &P,
+        sink: &mut S,
+        opts: ExecOptions,
+    ) -> Result<()> {
         let mut probe = self.telemetry().begin(stmt, Op::Fetch, opts.ctx);
         probe.uncontended = !self.waited();
         let r = if probe.span.is_disabled() {
-            self.fetch_as_inner::<T, P>(stmt, params, limit, opts).await
+            self.fetch_inner::<T, P, S>(stmt, params, sink, opts).await
         } else {
             use tracing::Instrument as _;
             let span = probe.span.clone();
-            self.fetch_as_inner::<T, P>(stmt, params, limit, opts)
+            self.fetch_inner::<T, P, S>(stmt, params, sink, opts)
                 .instrument(span)
                 .await
         };
         if let Err(e) = &r {
             self.note(e);
         }
-        let rows = r.as_ref().ok().map(|v| v.len() as u64);
+        let rows = r.as_ref().ok().map(|()| sink.count());
         self.telemetry()
             .end(probe, stmt, Op::Fetch, opts.ctx, &r, rows);
         if !stmt.is_read
@@ -587,26 +603,26 @@ impl Conn {
         r
     }
 
-    async fn fetch_as_inner<T: FromRow + Send, P: Params + ?Sized>(
+    async fn fetch_inner<T: FromRow + Send, P: Params + ?Sized, S: Sink<T>>(
         &mut self,
         stmt: &Statement,
         params: &P,
-        limit: Option<usize>,
+        sink: &mut S,
         opts: ExecOptions,
-    ) -> Result<Vec<T>> {
+    ) -> Result<()> {
         let decoder = Decoder::<T>::of();
         let mut retried = false;
         loop {
             let args = bind(self.dialect(), stmt, params)?;
-            let work = Fetch::<T> {
+            let work = Fetch::<T, S> {
                 stmt,
                 args,
-                limit,
+                sink: &mut *sink,
                 decoder: &decoder,
             };
             let r = self.run(&opts.deadline, opts.busy_timeout, work).await;
             match r {
-                Err(e) if !retried && self.stale_statement(&e) => {
+                Err(e) if !retried && self.stale_statement(&e) && sink.restart() => {
                     retried = true;
                     if !Box::pin(self.refresh_statements()).await {
                         return Err(e);

@@ -10,6 +10,8 @@ use crate::codec::{ArgsInner, Arguments};
 use crate::error::{Error, Result};
 use crate::result::ExecResult;
 use crate::row::Decoder;
+
+use super::sink::Sink;
 use crate::statement::Statement;
 
 #[cfg(feature = "mysql")]
@@ -120,23 +122,24 @@ impl Work for Execute<'_, '_> {
 }
 
 /// A prepared query whose rows are decoded as `T`, each as it arrives (while
-/// the server sends the next) or, on SQLite, as the statement steps. Decoding
-/// is local work, but runs within the call's deadline with the rest.
-pub(crate) struct Fetch<'a, 'q, T> {
+/// the server sends the next) or, on SQLite, as the statement steps, and put
+/// into `sink`. Decoding is local work, but runs within the call's deadline
+/// with the rest.
+pub(crate) struct Fetch<'a, 'q, T, S> {
     pub(crate) stmt: &'a Statement,
     pub(crate) args: Arguments<'q>,
-    pub(crate) limit: Option<usize>,
+    pub(crate) sink: &'a mut S,
     pub(crate) decoder: &'a Decoder<T>,
 }
 
-impl<T: Send> Work for Fetch<'_, '_, T> {
-    type Output = Vec<T>;
+impl<T: Send, S: Sink<T>> Work for Fetch<'_, '_, T, S> {
+    type Output = ();
 
     #[cfg(feature = "postgres")]
     fn postgres<'c>(
         &'c mut self,
         c: &'c mut postgres::PgConn,
-    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
         let (signature, untyped_null) = (self.args.signature, self.args.untyped_null);
         let args = self.args.take_inner();
         async move {
@@ -144,7 +147,7 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
                 return wrong_dialect();
             };
             let (sql, persistent) = postgres::statement_text(self.stmt, signature, untyped_null);
-            postgres::fetch(c, sql, a, persistent, self.limit, self.decoder).await
+            postgres::fetch(c, sql, a, persistent, &mut *self.sink, self.decoder).await
         }
     }
 
@@ -152,7 +155,7 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
     fn mysql<'c>(
         &'c mut self,
         c: &'c mut mysql::MySqlConn,
-    ) -> impl Future<Output = Result<Vec<T>>> + Send + 'c {
+    ) -> impl Future<Output = Result<()>> + Send + 'c {
         let args = self.args.take_inner();
         async move {
             let ArgsInner::MySql(a) = args else {
@@ -163,18 +166,29 @@ impl<T: Send> Work for Fetch<'_, '_, T> {
                 self.stmt.sql.clone(),
                 a,
                 self.stmt.cached,
-                self.limit,
+                &mut *self.sink,
                 self.decoder,
             )
             .await
         }
     }
 
+    /// Run again while the database is busy: only while no row went to a
+    /// stream's reader (rows it already has would come twice).
     #[cfg(feature = "sqlite")]
-    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<Vec<T>> {
+    fn sqlite(&mut self, c: &mut sqlite::SqliteConn) -> Result<()> {
+        if !self.sink.restart() {
+            return Err(Error::Driver(
+                "the database became busy while a stream was being read: the rows \
+                 already delivered are not read again"
+                    .into(),
+            ));
+        }
         #[allow(unreachable_patterns)] // SQLite alone: only the scalar form
         match &self.args.inner {
-            ArgsInner::Scalar(_, a) => sqlite::fetch_as(c, self.stmt, a, self.limit, self.decoder),
+            ArgsInner::Scalar(_, a) => {
+                sqlite::fetch_into(c, self.stmt, a, &mut *self.sink, self.decoder)
+            }
             _ => wrong_dialect(),
         }
     }

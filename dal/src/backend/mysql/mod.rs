@@ -24,6 +24,7 @@ use mysql_async::prelude::Queryable as _;
 use mysql_async::{Conn, DriverError, Opts, OptsBuilder, Params, SslOpts, Statement};
 
 use crate::backend::server::{Cancel, ServerConn, check_root_cert};
+use crate::backend::sink::{Flow, Sink};
 use crate::config::{DatabaseConfig, TlsMode};
 use crate::error::{Error, Result};
 use crate::pool::Manager;
@@ -485,13 +486,15 @@ impl Live {
             left -= 1;
             rows.push(row);
             if rows.len() >= ROWS_PER_SEND {
-                // a caller that went away (or stopped at a row it could not
-                // decode) no longer reads: the connection still reads the answer
-                let _ = to.send(std::mem::take(&mut rows));
+                // waits while the decoder is behind (a stream's reader holds
+                // it back); a caller that went away (or stopped at a row it
+                // could not decode) no longer reads: the connection still
+                // reads the answer
+                let _ = to.send(std::mem::take(&mut rows)).await;
             }
         }
         if !rows.is_empty() {
-            let _ = to.send(rows);
+            let _ = to.send(rows).await;
         }
         result.drop_result().await.map_err(map_err)
     }
@@ -502,8 +505,13 @@ impl Live {
 /// little per row.
 const ROWS_PER_SEND: usize = 64;
 
+/// Batches of [`ROWS_PER_SEND`] rows the job reads ahead of its decoder;
+/// then it waits for the decoder (which waits for a stream's reader), so a
+/// slow reader holds the connection's reading back.
+const BATCHES_IN_FLIGHT: usize = 16;
+
 /// Where a fetch's rows go as they arrive.
-type RowSender = tokio::sync::mpsc::UnboundedSender<Vec<mysql_async::Row>>;
+type RowSender = tokio::sync::mpsc::Sender<Vec<mysql_async::Row>>;
 
 /// What one call asks of the connection, owned (it may outlive the call: see
 /// [`Session`]).
@@ -620,22 +628,24 @@ pub(crate) async fn execute(
     }
 }
 
-/// Run a query and return up to `limit` rows (all when `None`), each decoded
-/// as `T` as it arrives, while the connection reads the next.
-pub(crate) async fn fetch<T>(
+/// Run a query and put up to the sink's limit of rows (all when `None`) into
+/// `sink`, each decoded as `T` as it arrives, while the connection reads the
+/// next.
+pub(crate) async fn fetch<T, S: Sink<T>>(
     c: &mut MySqlConn,
     sql: Arc<str>,
     args: Vec<mysql_async::Value>,
     persistent: bool,
-    limit: Option<usize>,
+    sink: &mut S,
     decoder: &Decoder<T>,
-) -> Result<Vec<T>> {
+) -> Result<()> {
     let mut positional = None;
     let decode_one = |raw, positional: &mut Option<bool>| {
         crate::backend::server::decode_row(raw, decoder, positional, |r| {
             Row::new(RowInner::MySql(r))
         })
     };
+    let limit = sink.limit();
     if limit.is_some_and(|l| l <= 1) {
         // no hand-over for one row: it is decoded once the job is done
         let job = Job::Fetch {
@@ -646,15 +656,15 @@ pub(crate) async fn fetch<T>(
             to: None,
         };
         return match run(c, job).await? {
-            Done::Row(row) if limit == Some(1) => row
-                .into_iter()
-                .map(|r| decode_one(r, &mut positional))
-                .collect(),
-            Done::Row(_) => Ok(Vec::new()),
+            Done::Row(Some(row)) if limit == Some(1) => {
+                sink.push(decode_one(row, &mut positional)?);
+                Ok(())
+            }
+            Done::Row(_) => Ok(()),
             _ => unexpected(),
         };
     }
-    let (to, mut arrived) = tokio::sync::mpsc::unbounded_channel();
+    let (to, mut arrived) = tokio::sync::mpsc::channel(BATCHES_IN_FLIGHT);
     let job = Job::Fetch {
         sql,
         args,
@@ -663,15 +673,22 @@ pub(crate) async fn fetch<T>(
         to: Some(to),
     };
     let decode = async move {
-        let mut rows = Vec::new();
         // the channel closes when the job is done (or never ran)
         while let Some(some) = arrived.recv().await {
-            rows.reserve(some.len());
             for raw in some {
-                rows.push(decode_one(raw, &mut positional)?);
+                match sink.push(decode_one(raw, &mut positional)?) {
+                    Flow::More => {}
+                    // the job reads the rest of the answer and drops it
+                    Flow::Stop => return Ok(()),
+                    Flow::Flush => {
+                        if !sink.flush().await {
+                            return Ok(());
+                        }
+                    }
+                }
             }
         }
-        Ok(rows)
+        Ok(())
     };
     // one task: the job reads rows off the connection, the decoder takes
     // each batch as it is read

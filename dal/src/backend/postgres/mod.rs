@@ -31,6 +31,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::backend::server::{Cancel, ServerConn, check_root_cert};
+use crate::backend::sink::{Flow, Sink};
 use crate::config::{DatabaseConfig, TlsMode};
 use crate::error::{Error, Result};
 use crate::pool::Manager;
@@ -364,14 +365,14 @@ pub(crate) async fn execute(
 }
 
 /// Run a query and return up to `limit` rows (all when `None`).
-pub(crate) async fn fetch<T>(
+pub(crate) async fn fetch<T, S: Sink<T>>(
     c: &mut PgConn,
     sql: Arc<str>,
     args: PgArgs,
     persistent: bool,
-    limit: Option<usize>,
+    sink: &mut S,
     decoder: &Decoder<T>,
-) -> Result<Vec<T>> {
+) -> Result<()> {
     run_pending(c).await?;
     let stream = if persistent && c.conn.capacity > 0 {
         let stmt = c.conn.statement(&sql, &args.types).await?;
@@ -384,23 +385,25 @@ pub(crate) async fn fetch<T>(
     }
     .map_err(map_err)?;
     let mut stream = std::pin::pin!(stream);
-    let mut rows = Vec::new();
     // each row is decoded as it arrives, while the server sends the next
     let mut positional = None;
     while let Some(raw) = stream.try_next().await.map_err(map_err)? {
         // a row that cannot be decoded ends the fetch; the driver reads and
         // drops the rest of the answer
-        rows.push(crate::backend::server::decode_row(
-            raw,
-            decoder,
-            &mut positional,
-            |r| Row::new(RowInner::Pg(r)),
-        )?);
-        if limit.is_some_and(|l| rows.len() >= l) {
-            break;
+        let row = crate::backend::server::decode_row(raw, decoder, &mut positional, |r| {
+            Row::new(RowInner::Pg(r))
+        })?;
+        match sink.push(row) {
+            Flow::More => {}
+            Flow::Stop => break,
+            Flow::Flush => {
+                if !sink.flush().await {
+                    break;
+                }
+            }
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// The SQL text and whether to keep it prepared: a statement is prepared

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::OpenFlags;
 
+use crate::backend::sink::{Flow, Sink};
 use crate::codec::SqliteArg;
 use crate::config::{DatabaseConfig, SqliteMode};
 use crate::error::{Error, Result, TimeoutKind};
@@ -236,20 +237,21 @@ pub(crate) fn execute(
     })
 }
 
-/// Run a query and decode up to `limit` rows straight from the statement.
-pub(crate) fn fetch_as<T>(
+/// Run a query and decode its rows straight from the statement into `sink`
+/// (up to the sink's limit). A stream's sink blocks this thread while its
+/// reader is behind (the statement stays where it stepped to).
+pub(crate) fn fetch_into<T, S: Sink<T>>(
     c: &mut SqliteConn,
     stmt: &Statement,
     args: &[SqliteArg<'_>],
-    limit: Option<usize>,
+    sink: &mut S,
     decoder: &Decoder<T>,
-) -> Result<Vec<T>> {
+) -> Result<()> {
     run_pending(c)?;
     let mut buf = std::mem::take(&mut c.row_buf);
     let mut names = std::mem::take(&mut c.names);
     let result = with_statement(c, stmt, args, |s| {
         let mut rows = s.raw_query();
-        let mut out = Vec::new();
         let mut named = false;
         let mut positional = false;
         while let Some(r) = rows.next().map_err(map_err)? {
@@ -261,15 +263,21 @@ pub(crate) fn fetch_as<T>(
                 named = true;
             }
             buf.fill(r)?;
-            out.push((decoder.borrowed)(&Row {
+            let row = (decoder.borrowed)(&Row {
                 inner: RowInner::SqliteBuf(&buf),
                 positional,
-            })?);
-            if limit.is_some_and(|l| out.len() >= l) {
-                break;
+            })?;
+            match sink.push(row) {
+                Flow::More => {}
+                Flow::Stop => break,
+                Flow::Flush => {
+                    if !sink.flush_blocking() {
+                        break;
+                    }
+                }
             }
         }
-        Ok(out)
+        Ok(())
     });
     c.row_buf = buf;
     c.names = names;

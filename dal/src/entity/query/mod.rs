@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 use crate::value::Value;
 
 mod column;
+mod cursor;
 mod stream;
 
 pub use column::{Assignment, Col, ColumnValue, Cond, NotNull, Nullability, Nullable, Order};
@@ -798,6 +799,64 @@ impl<E: Entity> Find<E> {
         Self: 'a,
     {
         stream::Paged::new(self, db)
+    }
+
+    /// The matching rows as a stream read from **one statement**: rows are
+    /// decoded by a task of their own as the server sends them (on SQLite, on
+    /// a blocking thread as the statement steps) and handed over 256 at a
+    /// time. Memory stays bounded: when the reader is behind, at most two
+    /// batches wait and the fetch stops reading the connection (the server
+    /// waits on its socket) until the reader catches up. Rows come in this
+    /// query's order (`order_by`; none given: the order the database
+    /// returns them in), `limit` and `offset` apply as in
+    /// [`all`](Find::all).
+    ///
+    /// Against [`stream`](Find::stream), which runs one short keyset query
+    /// per batch: a cursor holds one pooled connection for as long as it is
+    /// read, and sees one snapshot of the data; it is the faster way through
+    /// a large table.
+    ///
+    /// - The statement starts on the first poll, on the runtime it is
+    ///   polled from (polled outside a tokio runtime, it yields
+    ///   [`Error::Unsupported`]).
+    /// - It goes where [`all`](Find::all) goes: a healthy replica when the
+    ///   database has some, else the primary. A transient failure before
+    ///   the first rows reached the reader is retried under the retry
+    ///   policy; one after ends the stream with its error (after the rows
+    ///   decoded before it).
+    /// - The configured query timeout covers the fetch from the first poll
+    ///   until the last batch is handed over. A reader that is behind holds
+    ///   the fetch back, so its pace counts: at the deadline the statement
+    ///   is cancelled, and the stream ends with [`Error::Timeout`] after
+    ///   the rows already handed over.
+    /// - Dropping the stream early stops the fetch; the connection is
+    ///   recovered before the pool hands it out again, as after any call
+    ///   given up.
+    ///
+    /// ```
+    /// # use dal::prelude::*;
+    /// # #[derive(Entity, Debug, Clone)]
+    /// # #[dal(table = "cursor_doc")]
+    /// # struct Item { #[dal(id)] id: i64, n: i32 }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let db = dal::Db::connect_url("sqlite::memory:").await?;
+    /// # db.execute_script("CREATE TABLE cursor_doc (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)").await?;
+    /// # for n in 1..=1000 { Item { id: 0, n }.save(&db).await?; }
+    /// use futures_util::StreamExt;
+    /// let mut rows = Item::find().order_by(Item::N.asc()).cursor(&db);
+    /// let mut total = 0i64;
+    /// while let Some(item) = rows.next().await {
+    ///     total += i64::from(item?.n);
+    /// }
+    /// assert_eq!(total, 500_500);
+    /// # Ok::<(), dal::Error>(()) }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn cursor(
+        self,
+        db: &crate::db::Db,
+    ) -> impl Stream<Item = Result<E>> + Send + Unpin + 'static {
+        cursor::Cursor::new(self, db, std::panic::Location::caller())
     }
 
     fn key_of(&self, last: &E) -> Vec<Param> {
