@@ -13,7 +13,7 @@
 //!   dal's trigger writes the history row in the same statement).
 //! - partial_update: `Wide::get_tracked` beforehand (untimed), then set `n1`
 //!   and `save(&db)`: the one changed column.
-//! - stream_1m: `StreamRow::find().filter(id <= n).stream(&db)` (see `stream`).
+//! - stream_1m: `StreamRow::find().filter(id <= n).cursor(&db)` (see `stream`).
 //! - eager_has_many: `Parent::find().with(Parent::CHILDREN).all(&db)` (dal's
 //!   eager loading: the parents, then one `parent_id IN (..)` query for all
 //!   their children), then `loaded.related(Parent::CHILDREN)` per parent. The
@@ -188,16 +188,34 @@ pub async fn connect(url: &str, max: u32) -> Result<Db> {
     Ok(Db::connect(config).await?)
 }
 
-/// `stream_1m`: rows `1..=n` of `bench_stream` through `StreamRow::find().stream(&db)`
-/// (dal's keyset-paginated stream); returns (rows, checksum).
+/// `stream_1m`: rows `1..=n` of `bench_stream` through
+/// `StreamRow::find().cursor(&db)` (one statement, read as the server sends
+/// it); with `DAL_BENCH_STREAM=keyset`, through `stream(&db)` (keyset pages)
+/// instead. Returns (rows, checksum).
 pub async fn stream(db: &Db, n: usize) -> Result<(usize, u64)> {
-    use futures_util::StreamExt;
-    let mut find = StreamRow::find().filter(StreamRow::ID.le(n as i64));
-    // `DAL_BENCH_STREAM_BATCH`: rows per keyset page (dal's default otherwise)
-    if let Ok(batch) = std::env::var("DAL_BENCH_STREAM_BATCH") {
-        find = find.batch_size(batch.parse().context("DAL_BENCH_STREAM_BATCH")?);
+    let find = StreamRow::find().filter(StreamRow::ID.le(n as i64));
+    let keyset = match std::env::var("DAL_BENCH_STREAM").as_deref() {
+        Ok("keyset") => true,
+        Ok("cursor") | Err(_) => false,
+        Ok(other) => anyhow::bail!("DAL_BENCH_STREAM={other}: `cursor` or `keyset`"),
+    };
+    if keyset {
+        let mut find = find;
+        // `DAL_BENCH_STREAM_BATCH`: rows per keyset page (dal's default otherwise)
+        if let Ok(batch) = std::env::var("DAL_BENCH_STREAM_BATCH") {
+            find = find.batch_size(batch.parse().context("DAL_BENCH_STREAM_BATCH")?);
+        }
+        drain(find.stream(db)).await
+    } else {
+        drain(find.cursor(db)).await
     }
-    let mut s = find.stream(db);
+}
+
+/// Read `s` to its end: (rows, checksum).
+async fn drain(
+    mut s: impl futures_util::Stream<Item = dal::Result<StreamRow>> + Unpin,
+) -> Result<(usize, u64)> {
+    use futures_util::StreamExt;
     let (mut count, mut sum) = (0usize, 0u64);
     while let Some(r) = s.next().await {
         let r = r?;

@@ -21,6 +21,10 @@ pub(crate) enum Flow {
 /// Where a fetch puts its decoded rows. The backends' fetch loops call
 /// [`push`](Sink::push) for each row as it is decoded.
 pub(crate) trait Sink<T>: Send {
+    /// A stream's reader takes the rows: it may go away mid-answer, and the
+    /// rest of a large answer is then better cancelled than read.
+    const STREAM: bool;
+
     /// Rows wanted at most (`None`: every row of the answer).
     fn limit(&self) -> Option<usize>;
 
@@ -61,6 +65,8 @@ impl<T> Collect<T> {
 }
 
 impl<T: Send> Sink<T> for Collect<T> {
+    const STREAM: bool = false;
+
     fn limit(&self) -> Option<usize> {
         self.limit
     }
@@ -160,6 +166,8 @@ impl<T: Send> Handover<T> {
 }
 
 impl<T: Send> Sink<T> for Handover<T> {
+    const STREAM: bool = true;
+
     fn limit(&self) -> Option<usize> {
         None
     }

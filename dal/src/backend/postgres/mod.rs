@@ -54,6 +54,11 @@ pub(crate) struct Live {
     capacity: usize,
     /// Counts statement uses (the recency of the cache's entries).
     uses: u64,
+    /// A stream's answer is being read: still set when the pool takes the
+    /// connection back, the stream went away mid-answer (or its fetch was
+    /// dropped), and the rest of the answer is cancelled on the server rather
+    /// than read (see `Manager::interrupted`).
+    streaming: bool,
 }
 
 /// One PostgreSQL connection (what a pooled connection derefs to).
@@ -206,6 +211,7 @@ impl Manager for PgManager {
                 statements: HashMap::new(),
                 capacity: self.statement_capacity,
                 uses: 0,
+                streaming: false,
             },
             pending: Vec::new(),
             in_transaction: false,
@@ -240,9 +246,16 @@ impl Manager for PgManager {
             self.cancel(&id, false).await?;
             client.check_connection().await.map_err(map_err)
         };
-        crate::backend::server::confirm_or_end(self, &id, recovered)
+        let ok = crate::backend::server::confirm_or_end(self, &id, recovered)
             .await
-            .is_some()
+            .is_some();
+        c.conn.streaming = false;
+        ok
+    }
+
+    /// A stream's reader went away mid-answer: the rest is cancelled.
+    fn interrupted(&self, c: &PgConn) -> bool {
+        c.conn.streaming
     }
 }
 
@@ -387,6 +400,9 @@ pub(crate) async fn fetch<T, S: Sink<T>>(
     let mut stream = std::pin::pin!(stream);
     // each row is decoded as it arrives, while the server sends the next
     let mut positional = None;
+    // a stream's reader may go away mid-answer: until the answer is read,
+    // the connection is marked for the rest to be cancelled
+    c.conn.streaming = S::STREAM;
     while let Some(raw) = stream.try_next().await.map_err(map_err)? {
         // a row that cannot be decoded ends the fetch; the driver reads and
         // drops the rest of the answer
@@ -398,11 +414,13 @@ pub(crate) async fn fetch<T, S: Sink<T>>(
             Flow::Stop => break,
             Flow::Flush => {
                 if !sink.flush().await {
-                    break;
+                    // the reader went away: the rest is cancelled
+                    return Ok(());
                 }
             }
         }
     }
+    c.conn.streaming = false;
     Ok(())
 }
 

@@ -790,7 +790,8 @@ impl<E: Entity> Find<E> {
     /// background while this one is read). Ordered by this query's order, then
     /// by id. The stream is `Unpin`: `next().await` works on it without pinning
     /// it first. A failed batch ends the stream after its error; dropping the
-    /// stream stops the batch in flight.
+    /// stream stops the batch in flight. To read a large table faster, from
+    /// one statement, see [`cursor`](Find::cursor).
     pub fn stream<'a>(
         self,
         db: &'a crate::db::Db,
@@ -829,9 +830,10 @@ impl<E: Entity> Find<E> {
     ///   the fetch back, so its pace counts: at the deadline the statement
     ///   is cancelled, and the stream ends with [`Error::Timeout`] after
     ///   the rows already handed over.
-    /// - Dropping the stream early stops the fetch; the connection is
-    ///   recovered before the pool hands it out again, as after any call
-    ///   given up.
+    /// - Dropping the stream early stops the fetch. On PostgreSQL and
+    ///   MySQL/MariaDB the rest of the answer is cancelled on the server,
+    ///   and the connection is checked before the pool hands it out again
+    ///   (as after a timeout); on SQLite the statement is reset.
     ///
     /// ```
     /// # use dal::prelude::*;
