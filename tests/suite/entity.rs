@@ -747,6 +747,20 @@ pub async fn ent_cursor(t: &TestDb) {
     assert_eq!(expected.len(), all.len());
     let read: Vec<i64> = ordered().cursor(db).map(|r| r.unwrap().id).collect().await;
     assert_eq!(read, expected);
+    // read again and again in one go: the stream must give way when the
+    // task's cooperative budget runs out with a batch waiting (it once spun)
+    for _ in 0..4 {
+        let n = ordered().cursor(db).fold(0usize, |n, r| async move {
+            r.unwrap();
+            n + 1
+        });
+        assert_eq!(
+            tokio::time::timeout(Duration::from_secs(30), n)
+                .await
+                .unwrap(),
+            1500
+        );
+    }
     // rows equal what `all` decodes, column for column
     let first = ordered().limit(3).cursor(db).next().await.unwrap().unwrap();
     assert_eq!(first, ordered().limit(1).all(db).await.unwrap().remove(0));

@@ -1,10 +1,16 @@
-//! [`Find::cursor`]'s stream: one statement, its rows decoded by a task of
-//! their own as the server sends them and handed over a batch at a time
-//! through a bounded channel (a reader that is behind holds the reading of
-//! the connection back).
+//! [`Find::cursor`]'s stream: one statement, its rows decoded as the server
+//! sends them and handed over a batch at a time through a bounded channel
+//! (a reader that is behind holds the reading of the connection back).
+//!
+//! On the server backends the fetch is driven by the stream's own polls, on
+//! the reader's task: the connection's task reads the socket meanwhile, and
+//! each row is allocated and freed on the same thread (handing rows across
+//! threads costs the allocator more than the hand-over saves). SQLite's
+//! statement steps on a blocking thread of its own.
 
-use std::future::Future as _;
+use std::future::Future;
 use std::panic::Location;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
@@ -26,24 +32,22 @@ pub(super) struct Cursor<E: Entity> {
 enum State<E: Entity> {
     /// Not polled yet: the query, the database and where the stream was made.
     Idle(Box<(Find<E>, crate::db::Db, &'static Location<'static>)>),
-    /// Reading: the batches as they come, and the task that fetches them.
+    /// Reading: the batches as they come, and what fetches them.
     Reading(mpsc::Receiver<Batch<E>>, Producer),
     /// The last batch was read (or the stream failed).
     Done,
 }
 
-/// The fetching task; a server backend's task is stopped when the stream is
-/// dropped (its connection is recovered as after any call given up). SQLite's
-/// runs on a blocking thread and stops at its next hand-over, finding the
-/// stream gone.
-struct Producer(Option<tokio::task::JoinHandle<()>>);
-
-impl Drop for Producer {
-    fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
-            task.abort();
-        }
-    }
+/// What fetches a cursor's rows. Dropped with the stream, it stops: the
+/// inline fetch is dropped mid-answer (its connection is recovered as after
+/// any call given up: the rest of the answer cancelled on the server);
+/// SQLite's thread stops at its next hand-over, finding the stream gone.
+enum Producer {
+    /// The fetch, polled by the stream (server backends); `None` once done.
+    Inline(Option<Pin<Box<dyn Future<Output = ()> + Send>>>),
+    /// The blocking thread stepping a SQLite statement.
+    #[cfg(feature = "sqlite")]
+    Thread(Option<tokio::task::JoinHandle<()>>),
 }
 
 impl<E: Entity> Unpin for Cursor<E> {}
@@ -76,22 +80,22 @@ async fn run<E: Entity>(
         .await
 }
 
-/// Start fetching: a task on the runtime for the server backends, a blocking
-/// thread for SQLite (whose statement steps on the thread it runs on).
+/// Start fetching: inline for the server backends, a blocking thread for
+/// SQLite (whose statement steps on the thread it runs on).
 fn start<E: Entity>(
     find: Find<E>,
     db: crate::db::Db,
     location: &'static Location<'static>,
 ) -> Result<(mpsc::Receiver<Batch<E>>, Producer)> {
-    let Ok(handle) = tokio::runtime::Handle::try_current() else {
-        return Err(Error::Unsupported(
-            "a cursor is read on a tokio runtime: poll it from a task of one".into(),
-        ));
-    };
     let (to, from) = mpsc::channel(HANDOVER_BATCHES);
     let mut sink = Handover::new(to);
     #[cfg(feature = "sqlite")]
     if db.dialect() == dal_schema::Dialect::Sqlite {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return Err(Error::Unsupported(
+                "a SQLite cursor is read on a tokio runtime: poll it from a task of one".into(),
+            ));
+        };
         let span = tracing::Span::current();
         let task = handle.spawn_blocking(move || {
             let _span = span.enter();
@@ -99,62 +103,89 @@ fn start<E: Entity>(
             let outcome = futures_executor::block_on(run(find, db, location, &mut sink));
             sink.finish_blocking(outcome);
         });
-        return Ok((from, Producer(Some(task))));
+        return Ok((from, Producer::Thread(Some(task))));
     }
-    let task = handle.spawn(tracing::Instrument::in_current_span(async move {
+    let fetch = tracing::Instrument::in_current_span(async move {
         let outcome = run(find, db, location, &mut sink).await;
         sink.finish(outcome).await;
-    }));
-    Ok((from, Producer(Some(task))))
+    });
+    Ok((from, Producer::Inline(Some(Box::pin(fetch)))))
 }
 
 impl<E: Entity> Stream for Cursor<E> {
     type Item = Result<E>;
 
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<E>>> {
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<E>>> {
         let this = self.get_mut();
+        // the fetch is driven at most once per poll: the channel may answer
+        // `Pending` with a batch waiting (the task's cooperative budget is
+        // spent; it is woken again at once), and must not be asked again
+        let mut drove = false;
         loop {
             if let Some(e) = this.buffer.next() {
                 return Poll::Ready(Some(Ok(e)));
             }
-            match &mut this.state {
+            let (from, producer) = match &mut this.state {
                 State::Idle(_) => {
                     if let State::Idle(parts) = std::mem::replace(&mut this.state, State::Done) {
                         let (find, db, at) = *parts;
                         match start(find, db, at) {
-                            Ok((from, task)) => this.state = State::Reading(from, task),
+                            Ok((from, producer)) => this.state = State::Reading(from, producer),
                             Err(e) => return Poll::Ready(Some(Err(e))),
                         }
                     }
+                    continue;
                 }
-                State::Reading(from, task) => match from.poll_recv(cx) {
-                    Poll::Ready(Some(Ok(rows))) => this.buffer = rows.into_iter(),
-                    Poll::Ready(Some(Err(e))) => {
-                        this.state = State::Done;
-                        return Poll::Ready(Some(Err(e)));
-                    }
-                    // the task let its channel go: it ended, or it failed
-                    // (a panic must not pass for the end of the rows)
-                    Poll::Ready(None) => {
-                        let ended = match task.0.as_mut() {
-                            Some(handle) => match std::pin::Pin::new(handle).poll(cx) {
-                                Poll::Ready(r) => r,
+                State::Reading(from, producer) => (from, producer),
+                State::Done => return Poll::Ready(None),
+            };
+            match from.poll_recv(cx) {
+                Poll::Ready(Some(Ok(rows))) => {
+                    this.buffer = rows.into_iter();
+                    continue;
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.state = State::Done;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                // the fetch let its channel go: it ended, or it failed (a
+                // panic must not pass for the end of the rows)
+                Poll::Ready(None) => {
+                    let ended = match producer {
+                        Producer::Inline(_) => Ok(()),
+                        #[cfg(feature = "sqlite")]
+                        Producer::Thread(task) => match task.as_mut() {
+                            Some(handle) => match Pin::new(handle).poll(cx) {
+                                Poll::Ready(r) => {
+                                    *task = None;
+                                    r
+                                }
                                 Poll::Pending => return Poll::Pending,
                             },
                             None => Ok(()),
-                        };
-                        task.0 = None;
-                        this.state = State::Done;
-                        if let Err(e) = ended {
-                            return Poll::Ready(Some(Err(Error::Driver(format!(
-                                "the cursor's task failed: {e}"
-                            )))));
-                        }
-                        return Poll::Ready(None);
+                        },
+                    };
+                    this.state = State::Done;
+                    if let Err(e) = ended {
+                        return Poll::Ready(Some(Err(Error::Driver(format!(
+                            "the cursor's fetch failed: {e}"
+                        )))));
                     }
-                    Poll::Pending => return Poll::Pending,
-                },
-                State::Done => return Poll::Ready(None),
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => {}
+            }
+            // nothing to read yet: drive the fetch (inline) until it hands a
+            // batch over or waits for the server, then read the channel again
+            match producer {
+                Producer::Inline(Some(fetch)) if !drove => {
+                    drove = true;
+                    if fetch.as_mut().poll(cx).is_ready() {
+                        // done: its sink (the channel's sender) is dropped
+                        *producer = Producer::Inline(None);
+                    }
+                }
+                _ => return Poll::Pending,
             }
         }
     }

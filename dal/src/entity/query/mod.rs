@@ -803,11 +803,13 @@ impl<E: Entity> Find<E> {
     }
 
     /// The matching rows as a stream read from **one statement**: rows are
-    /// decoded by a task of their own as the server sends them (on SQLite, on
-    /// a blocking thread as the statement steps) and handed over 256 at a
-    /// time. Memory stays bounded: when the reader is behind, at most two
-    /// batches wait and the fetch stops reading the connection (the server
-    /// waits on its socket) until the reader catches up. Rows come in this
+    /// decoded as the server sends them and handed over 256 at a time (on
+    /// PostgreSQL and MySQL/MariaDB the fetch runs when the stream is
+    /// polled, while the driver's connection task reads the socket; on
+    /// SQLite the statement steps on a blocking thread of its own). Memory
+    /// stays bounded: when the reader is behind, at most two batches wait
+    /// and the fetch stops reading the connection (the server waits on its
+    /// socket) until the reader catches up. Rows come in this
     /// query's order (`order_by`; none given: the order the database
     /// returns them in), `limit` and `offset` apply as in
     /// [`all`](Find::all).
@@ -817,9 +819,8 @@ impl<E: Entity> Find<E> {
     /// read, and sees one snapshot of the data; it is the faster way through
     /// a large table.
     ///
-    /// - The statement starts on the first poll, on the runtime it is
-    ///   polled from (polled outside a tokio runtime, it yields
-    ///   [`Error::Unsupported`]).
+    /// - The statement starts on the first poll (a cursor never polled
+    ///   sends nothing).
     /// - It goes where [`all`](Find::all) goes: a healthy replica when the
     ///   database has some, else the primary. A transient failure before
     ///   the first rows reached the reader is retried under the retry
