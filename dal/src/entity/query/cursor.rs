@@ -17,7 +17,7 @@ use futures_core::Stream;
 use tokio::sync::mpsc;
 
 use super::Find;
-use crate::backend::sink::{Batch, HANDOVER_BATCHES, Handover};
+use crate::backend::sink::{Batch, HANDOVER_BATCHES, HANDOVER_ROWS, Handover};
 use crate::entity::Entity;
 use crate::entity::sql::ParamList;
 use crate::error::{Error, Result};
@@ -88,9 +88,9 @@ fn start<E: Entity>(
     location: &'static Location<'static>,
 ) -> Result<(mpsc::Receiver<Batch<E>>, Producer)> {
     let (to, from) = mpsc::channel(HANDOVER_BATCHES);
-    let mut sink = Handover::new(to);
     #[cfg(feature = "sqlite")]
     if db.dialect() == dal_schema::Dialect::Sqlite {
+        let mut sink = Handover::new(to, crate::backend::sink::HANDOVER_ROWS_THREAD);
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             return Err(Error::Unsupported(
                 "a SQLite cursor is read on a tokio runtime: poll it from a task of one".into(),
@@ -105,6 +105,7 @@ fn start<E: Entity>(
         });
         return Ok((from, Producer::Thread(Some(task))));
     }
+    let mut sink = Handover::new(to, HANDOVER_ROWS);
     let fetch = tracing::Instrument::in_current_span(async move {
         let outcome = run(find, db, location, &mut sink).await;
         sink.finish(outcome).await;

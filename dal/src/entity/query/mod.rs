@@ -803,10 +803,11 @@ impl<E: Entity> Find<E> {
     }
 
     /// The matching rows as a stream read from **one statement**: rows are
-    /// decoded as the server sends them and handed over 256 at a time (on
-    /// PostgreSQL and MySQL/MariaDB the fetch runs when the stream is
-    /// polled, while the driver's connection task reads the socket; on
-    /// SQLite the statement steps on a blocking thread of its own). Memory
+    /// decoded as the server sends them and handed over a batch at a time
+    /// (on PostgreSQL and MySQL/MariaDB the fetch runs when the stream is
+    /// polled, while the driver's connection task reads the socket, 64 rows
+    /// a batch; on SQLite the statement steps on a blocking thread of its
+    /// own, 256 rows a batch). Memory
     /// stays bounded: when the reader is behind, at most two batches wait
     /// and the fetch stops reading the connection (the server waits on its
     /// socket) until the reader catches up. Rows come in this
