@@ -788,7 +788,7 @@ pub async fn ent_cursor(t: &TestDb) {
     while let Some(r) = slow.next().await {
         ids.push(r.unwrap().id);
         n += 1;
-        if n % 500 == 0 {
+        if n.is_multiple_of(500) {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
@@ -831,7 +831,7 @@ pub async fn ent_cursor(t: &TestDb) {
         match r {
             Ok(_) => {
                 got += 1;
-                if got % 25 == 0 {
+                if got.is_multiple_of(25) {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }

@@ -152,7 +152,7 @@ impl<E: Entity> Stream for Cursor<E> {
                 // the fetch let its channel go: it ended, or it failed (a
                 // panic must not pass for the end of the rows)
                 Poll::Ready(None) => {
-                    let ended = match producer {
+                    let ended: std::result::Result<(), tokio::task::JoinError> = match producer {
                         Producer::Inline(_) => Ok(()),
                         #[cfg(feature = "sqlite")]
                         Producer::Thread(task) => match task.as_mut() {
