@@ -838,7 +838,7 @@ impl<E: Entity> Find<E> {
     ///   (as after a timeout); on SQLite the statement is reset.
     ///
     /// ```
-    /// # use dal::prelude::*;
+    /// # use dal::Entity;
     /// # #[derive(Entity, Debug, Clone)]
     /// # #[dal(table = "cursor_doc")]
     /// # struct Item { #[dal(id)] id: i64, n: i32 }
