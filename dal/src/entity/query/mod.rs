@@ -823,7 +823,9 @@ impl<E: Entity> Find<E> {
     /// - The statement starts on the first poll (a cursor never polled
     ///   sends nothing).
     /// - It goes where [`all`](Find::all) goes: a healthy replica when the
-    ///   database has some, else the primary. A transient failure before
+    ///   database has some, else the primary. It never reads through the
+    ///   read cache (a [`cached`](Find::cached) query streams from the
+    ///   database). A transient failure before
     ///   the first rows reached the reader is retried under the retry
     ///   policy; one after ends the stream with its error (after the rows
     ///   decoded before it).
