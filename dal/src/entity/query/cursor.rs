@@ -3,10 +3,10 @@
 //! (a reader that is behind holds the reading of the connection back).
 //!
 //! On the server backends the fetch is driven by the stream's own polls, on
-//! the reader's task: the connection's task reads the socket meanwhile, and
-//! each row is allocated and freed on the same thread (handing rows across
-//! threads costs the allocator more than the hand-over saves). SQLite's
-//! statement steps on a blocking thread of its own.
+//! the reader's task, while the driver's connection task reads the socket
+//! (a fetch in a task of its own ran at 0.68 of the raw driver against
+//! 0.85 inline: each batch cost a wake-up and a move to the other core).
+//! SQLite's statement steps on a blocking thread of its own.
 
 use std::future::Future;
 use std::panic::Location;
