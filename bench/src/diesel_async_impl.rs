@@ -65,7 +65,8 @@ pub async fn stream(backend: Backend, url: &str, n: usize) -> Result<(usize, u64
             }
         }
         Backend::MySql => {
-            let mut c = AsyncMysqlConnection::establish(url).await?;
+            let mut c =
+                AsyncMysqlConnection::establish(&crate::workloads::mysql_async_url(url)).await?;
             let mut s = t::table
                 .filter(t::id.le(n))
                 .load_stream::<DRow>(&mut c)
@@ -107,7 +108,9 @@ impl DieselAsyncContender {
     pub async fn new(backend: Backend, url: &str) -> Result<Self> {
         let conn = match backend {
             Backend::Postgres => Conn::Pg(AsyncPgConnection::establish(url).await?),
-            Backend::MySql => Conn::My(AsyncMysqlConnection::establish(url).await?),
+            Backend::MySql => Conn::My(
+                AsyncMysqlConnection::establish(&crate::workloads::mysql_async_url(url)).await?,
+            ),
             Backend::Sqlite => anyhow::bail!("diesel-async runs on PostgreSQL and MySQL only"),
         };
         Ok(DieselAsyncContender {
@@ -338,7 +341,7 @@ impl Contender for DieselAsyncContender {
             ),
             Conn::My(_) => DaPool::My(
                 Pool::builder(AsyncDieselConnectionManager::<AsyncMysqlConnection>::new(
-                    &self.url,
+                    crate::workloads::mysql_async_url(&self.url),
                 ))
                 .max_size(CONC_POOL as usize)
                 .wait_timeout(pool_builder_timeout())

@@ -325,7 +325,10 @@ impl Floor {
                 report: backend.report_sql(),
             },
             Backend::MySql => {
-                let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(url)?).await?;
+                let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(
+                    &crate::workloads::mysql_async_url(url),
+                )?)
+                .await?;
                 let ins = |table: String| {
                     format!("INSERT INTO {table} ({COLS}) VALUES (?, ?, ?, ?, ?, ?)")
                 };
@@ -512,7 +515,10 @@ pub async fn stream(backend: Backend, url: &str, n: usize) -> Result<(usize, u64
             }
         }
         Backend::MySql => {
-            let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(url)?).await?;
+            let mut conn = mysql_async::Conn::new(mysql_async::Opts::from_url(
+                &crate::workloads::mysql_async_url(url),
+            )?)
+            .await?;
             let st = conn.prep(format!("{sql}?")).await?;
             {
                 let mut result = conn.exec_iter(&st, (n as i64,)).await?;
@@ -1088,19 +1094,21 @@ impl Contender for Floor {
                 FloorPool::Lite(Arc::new((conns, AtomicUsize::new(0))))
             }
             Inner::My { url, .. } => {
-                let opts = mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(url)?)
-                    .pool_opts(
-                        // no COM_RESET_CONNECTION on return: it would drop the prepared statements
-                        mysql_async::PoolOpts::default()
-                            .with_reset_connection(false)
-                            .with_constraints(
-                                mysql_async::PoolConstraints::new(
-                                    CONC_POOL as usize,
-                                    CONC_POOL as usize,
-                                )
-                                .context("constraints")?,
-                            ),
-                    );
+                let opts = mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(
+                    &crate::workloads::mysql_async_url(url),
+                )?)
+                .pool_opts(
+                    // no COM_RESET_CONNECTION on return: it would drop the prepared statements
+                    mysql_async::PoolOpts::default()
+                        .with_reset_connection(false)
+                        .with_constraints(
+                            mysql_async::PoolConstraints::new(
+                                CONC_POOL as usize,
+                                CONC_POOL as usize,
+                            )
+                            .context("constraints")?,
+                        ),
+                );
                 FloorPool::My(mysql_async::Pool::new(opts))
             }
         })

@@ -283,6 +283,20 @@ pub struct Row {
 
 /// The `i`-th generated row (deterministic; values exactly representable in
 /// every backend: scores are multiples of 0.25, times have whole microseconds).
+/// A MariaDB/MySQL URL for the contenders built on mysql_async (the floor
+/// and diesel-async), with `prefer_socket=false`. mysql_async's default
+/// (`prefer_socket` on) reconnects a TCP connection to 127.0.0.1 through the
+/// server's unix socket, which is faster on one machine; every other
+/// contender (dal, sqlx, Diesel's libmysqlclient) goes where the URL says,
+/// over TCP, so the race keeps every contender on the same transport.
+pub fn mysql_async_url(url: &str) -> String {
+    if url.contains("prefer_socket=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}prefer_socket=false")
+}
+
 pub fn gen_row(i: usize) -> Row {
     let base = NaiveDate::from_ymd_opt(2024, 1, 1)
         .unwrap()

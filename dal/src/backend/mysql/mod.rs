@@ -479,7 +479,10 @@ impl Live {
             .await
             .map_err(map_err)?;
         let mut left = limit.unwrap_or(usize::MAX);
-        let mut rows = Vec::new();
+        // each batch is allocated at its full size once (grown from empty,
+        // it would be reallocated and its rows moved six times)
+        let batch = |left: usize| Vec::with_capacity(left.min(ROWS_PER_SEND));
+        let mut rows = batch(left);
         while left > 0
             && let Some(row) = result.next().await.map_err(map_err)?
         {
@@ -490,7 +493,7 @@ impl Live {
                 // it back); a caller that went away (or stopped at a row it
                 // could not decode) no longer reads: the connection still
                 // reads the answer
-                let _ = to.send(std::mem::take(&mut rows)).await;
+                let _ = to.send(std::mem::replace(&mut rows, batch(left))).await;
             }
         }
         if !rows.is_empty() {
