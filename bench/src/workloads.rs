@@ -281,8 +281,6 @@ pub struct Row {
     pub created_at: NaiveDateTime,
 }
 
-/// The `i`-th generated row (deterministic; values exactly representable in
-/// every backend: scores are multiples of 0.25, times have whole microseconds).
 /// A MariaDB/MySQL URL for the contenders built on mysql_async (the floor
 /// and diesel-async), with `prefer_socket=false`. mysql_async's default
 /// (`prefer_socket` on) reconnects a TCP connection to 127.0.0.1 through the
@@ -297,6 +295,8 @@ pub fn mysql_async_url(url: &str) -> String {
     format!("{url}{sep}prefer_socket=false")
 }
 
+/// The `i`-th generated row (deterministic; values exactly representable in
+/// every backend: scores are multiples of 0.25, times have whole microseconds).
 pub fn gen_row(i: usize) -> Row {
     let base = NaiveDate::from_ymd_opt(2024, 1, 1)
         .unwrap()
