@@ -636,7 +636,6 @@ pub async fn ent_typed_queries(t: &TestDb) {
     assert_eq!(raw.len(), 1);
 }
 
-/// Keyset pagination (`after`) walks the same rows as offset pagination, and
 /// A second `Db` on the test's database with a pool of one connection,
 /// configured further by `tweak`.
 async fn one_connection(
@@ -647,6 +646,7 @@ async fn one_connection(
     dal::Db::connect(config.build().unwrap()).await.unwrap()
 }
 
+/// Keyset pagination (`after`) walks the same rows as offset pagination, and
 /// `stream` yields every row in order, a batch at a time.
 pub async fn ent_keyset_pagination_and_stream(t: &TestDb) {
     let db = &t.db;
